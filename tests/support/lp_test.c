@@ -1,0 +1,80 @@
+/*
+ * lp_test.c - helpers shared by the test programs (see lp_test.h).
+ */
+#include "support/lp_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+const char *lp_test_shared_path(const char *rel, char *buf, size_t size) {
+    struct stat st;
+    const char *ci = getenv("CI");
+    const char *dir = getenv("LLMPLAN_SHARED_DIR");
+    if (!dir || !*dir)
+        dir = LP_SHARED_DIR;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (ci && strcmp(ci, "true") == 0)
+            fail_msg("CI=true but the shared folder (%s) is missing: validation tests cannot run",
+                     dir);
+        fprintf(stderr,
+                "\n*** SKIPPED: %s needs the shared folder (../shared, or set "
+                "LLMPLAN_SHARED_DIR) ***\n\n",
+                rel);
+        skip();
+    }
+    snprintf(buf, size, "%s/%s", dir, rel);
+    if (stat(buf, &st) != 0) {
+        if (ci && strcmp(ci, "true") == 0)
+            fail_msg("CI=true but %s is missing", buf);
+        fprintf(stderr, "\n*** SKIPPED: %s is missing ***\n\n", buf);
+        skip();
+    }
+    return buf;
+}
+
+char *lp_test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len)
+        *len = got;
+    return buf;
+}
+
+int lp_test_run_cli(const char *args, char **out) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s", LP_CLI_PATH, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        fail_msg("cannot run %s", cmd);
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n < 1024) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[n] = '\0';
+    int status = pclose(p);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

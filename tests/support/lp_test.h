@@ -1,0 +1,41 @@
+/*
+ * lp_test.h - shared helpers for the cmocka test programs.
+ *
+ * Tests that read ../shared (validation data, fixtures, reference tables) call
+ * lp_test_shared_path(): when ../shared is absent they skip loudly, unless CI=true, where
+ * its absence is a failure.
+ */
+#ifndef LP_TEST_H
+#define LP_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/**
+ * Path of a file under ../shared (e.g. "validation/kv_capacity.tsv") in buf; returns buf.
+ * Skips the calling test (prints why) when ../shared is missing, or fails it when CI=true.
+ */
+const char *lp_test_shared_path(const char *rel, char *buf, size_t size);
+
+/** Read a whole file into a malloc'd NUL-terminated buffer (fails the test on error). */
+char *lp_test_read_file(const char *path, size_t *len);
+
+/**
+ * Run the llmplan binary with args (a shell-quoted string); capture stdout into a malloc'd
+ * buffer (*out, may be NULL to discard) and return the exit code (-1 if it did not exit).
+ */
+int lp_test_run_cli(const char *args, char **out);
+
+/** Assert |actual - expected| <= tol, printing both on failure. */
+#define lp_assert_near(actual, expected, tol)                                                   \
+    do {                                                                                        \
+        double lp_a_ = (double)(actual), lp_e_ = (double)(expected), lp_t_ = (double)(tol);     \
+        if (!(lp_a_ - lp_e_ <= lp_t_ && lp_e_ - lp_a_ <= lp_t_))                                \
+            fail_msg("%s = %.6g, expected %.6g +- %.3g", #actual, lp_a_, lp_e_, lp_t_);        \
+    } while (0)
+
+#endif
