@@ -293,6 +293,7 @@ typedef struct {
     int64_t logical_params;   /**< elements with packed 4-bit tensors unpacked and scale tensors dropped */
     int64_t vision_elements;  /**< elements of vision_tower./visual./multi_modal_projector. tensors */
     int64_t mtp_elements;     /**< elements of layers >= num_layers (MTP), when known */
+    int64_t files;            /**< safetensors files read (shards) */
 } lp_st_summary;
 
 /**
