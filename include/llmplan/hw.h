@@ -52,6 +52,8 @@ typedef struct {
     double link_gbs;        /**< that link's bandwidth per GPU, GB/s (unidirectional-ish, as sold) */
     double pcie_gbs;        /**< PCIe bandwidth per GPU, GB/s */
     char source[320];       /**< where the numbers come from */
+    /** How usable_gib was obtained ("measured: <where>" or "derived: <rule>"). */
+    char usable_source[160];
 } lp_gpu;
 
 /** A set of GPU rows: the embedded table plus user overrides. */
@@ -89,6 +91,8 @@ const lp_gpu *lp_gpu_db_at(const lp_gpu_db *db, size_t i);
  * then memory-size tokens ("80gb"), then form-factor defaults (a bare "H100" means the SXM
  * part, as cloud providers use it). A name that matches several rows equally well is
  * LP_ERR_AMBIGUOUS; no match is LP_ERR_NOT_FOUND; both messages list the closest names.
+ * Memory size is never guessed: "A100" and "V100" (sold with two memory sizes) are ambiguous.
+ * db may be NULL for the embedded database. *out points into db.
  */
 lp_status lp_gpu_find(const lp_gpu_db *db, const char *name, const lp_gpu **out, lp_error *err);
 
