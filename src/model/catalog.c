@@ -1,0 +1,423 @@
+/*
+ * catalog.c - the embedded model catalog: Hugging Face ids mapped to their config.json.
+ *
+ * data/models.json (compiled in by CMake as lp_data_models_json) is parsed once, on first
+ * use, under pthread_once; afterwards the entry table is immutable and shared by all threads
+ * for the life of the process (it is never freed, which is why it is reachable from a
+ * static and not a leak). Each entry keeps its config re-serialised by jansson, so loading a
+ * catalog model goes through exactly the same lp_model_from_config_json path as a file.
+ *
+ * Lookup is forgiving in the ways users are sloppy: case-insensitive ids, the "org/" part
+ * optional when the name is unique, and variant suffixes (-Instruct, -it, -FP8, -AWQ, ...)
+ * resolved to the base architecture they share. It deliberately does not guess beyond
+ * that: an unknown id is an error that lists the closest ids by edit distance.
+ */
+#include "llmplan/model.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+extern const unsigned char lp_data_models_json[];
+extern const size_t lp_data_models_json_len;
+
+/* Ids longer than this are not ids; lookups and edit distances stop here. */
+#define CATALOG_MAX_ID 256
+/* How many suggestions the not-found error lists. */
+#define CATALOG_SUGGESTIONS 3
+/* Extra distance of a suggestion that matches only a prefix of what was asked. */
+#define CATALOG_PREFIX_PENALTY 2
+/* How many variant suffixes may be stripped from one id ("-Instruct-FP8-dynamic" is 2). */
+#define CATALOG_MAX_STRIPS 4
+
+static lp_catalog_entry *g_entries;
+static size_t g_count;
+/* Why the embedded JSON could not be read (a build defect, reported by lp_catalog_load). */
+static char g_init_error[256];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static char *dup_string(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static bool fill_entry(const json_t *item, size_t index, lp_catalog_entry *e) {
+    const json_t *id = json_object_get(item, "id");
+    const json_t *source = json_object_get(item, "source");
+    const json_t *published = json_object_get(item, "published_params");
+    const json_t *config = json_object_get(item, "config");
+    if (!json_is_string(id) || !json_is_string(source) || !json_is_integer(published) ||
+        !json_is_object(config)) {
+        snprintf(g_init_error, sizeof g_init_error,
+                 "data/models.json: entry %zu: expected id, source (strings), published_params "
+                 "(integer) and config (object)",
+                 index);
+        return false;
+    }
+    char *id_copy = dup_string(json_string_value(id));
+    char *source_copy = dup_string(json_string_value(source));
+    char *config_text = json_dumps(config, JSON_COMPACT);
+    if (!id_copy || !source_copy || !config_text) {
+        free(id_copy);
+        free(source_copy);
+        free(config_text);
+        snprintf(g_init_error, sizeof g_init_error, "out of memory reading the model catalog");
+        return false;
+    }
+    e->id = id_copy;
+    e->source = source_copy;
+    e->config_json = config_text;
+    e->published_params = (int64_t)json_integer_value(published);
+    return true;
+}
+
+static void catalog_init(void) {
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)lp_data_models_json, lp_data_models_json_len, 0, &jerr);
+    if (!root) {
+        snprintf(g_init_error, sizeof g_init_error, "data/models.json:%d:%d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        return;
+    }
+    if (!json_is_array(root)) {
+        snprintf(g_init_error, sizeof g_init_error, "data/models.json: expected a JSON array");
+        json_decref(root);
+        return;
+    }
+    size_t n = json_array_size(root);
+    lp_catalog_entry *entries = calloc(n ? n : 1, sizeof *entries);
+    if (!entries) {
+        snprintf(g_init_error, sizeof g_init_error, "out of memory reading the model catalog");
+        json_decref(root);
+        return;
+    }
+    size_t filled = 0;
+    for (; filled < n; filled++) {
+        if (!fill_entry(json_array_get(root, filled), filled, &entries[filled]))
+            break;
+    }
+    json_decref(root);
+    /* A malformed entry is a defect in our own data: keep the good prefix usable, but say so
+     * (lp_catalog_load reports g_init_error when an id is not found). */
+    g_entries = entries;
+    g_count = filled;
+}
+
+static void ensure_loaded(void) {
+    pthread_once(&g_once, catalog_init);
+}
+
+size_t lp_catalog_count(void) {
+    ensure_loaded();
+    return g_count;
+}
+
+const lp_catalog_entry *lp_catalog_at(size_t i) {
+    ensure_loaded();
+    return i < g_count ? &g_entries[i] : NULL;
+}
+
+/* The part after the last '/' ("Llama-3.1-8B" of "meta-llama/Llama-3.1-8B"). */
+static const char *name_part(const char *id) {
+    const char *slash = strrchr(id, '/');
+    return slash ? slash + 1 : id;
+}
+
+static void to_lower(const char *s, char *out, size_t size) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        out[i] = (char)tolower((unsigned char)s[i]);
+    out[i] = '\0';
+}
+
+/* Levenshtein distance of a[0..la) and b[0..lb) (two rows; lengths capped at
+ * CATALOG_MAX_ID). */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb) {
+    if (la > CATALOG_MAX_ID)
+        la = CATALOG_MAX_ID;
+    if (lb > CATALOG_MAX_ID)
+        lb = CATALOG_MAX_ID;
+    size_t prev[CATALOG_MAX_ID + 1], cur[CATALOG_MAX_ID + 1];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            size_t del = prev[j] + 1;
+            size_t ins = cur[j - 1] + 1;
+            size_t best = subst < del ? subst : del;
+            cur[j] = best < ins ? best : ins;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+    }
+    return prev[lb];
+}
+
+/* Up to n ids closest to id (lower-cased; names only when id has no "org/"), best first,
+ * ties in catalog order. Returns how many were written. */
+static size_t closest_ids(const char *id, const char **out, size_t n) {
+    if (!out || n == 0)
+        return 0;
+    char query[CATALOG_MAX_ID + 1];
+    to_lower(id, query, sizeof query);
+    bool with_org = strchr(query, '/') != NULL;
+    size_t used = 0;
+    size_t dist[16];
+    if (n > sizeof dist / sizeof dist[0])
+        n = sizeof dist / sizeof dist[0];
+    for (size_t i = 0; i < g_count; i++) {
+        char cand[CATALOG_MAX_ID + 1];
+        to_lower(with_org ? g_entries[i].id : name_part(g_entries[i].id), cand, sizeof cand);
+        size_t lq = strlen(query), lc = strlen(cand);
+        size_t d = edit_distance(query, lq, cand, lc);
+        /* "Qwen3-30B-A3B-Instruct-2507" should suggest Qwen3-30B-A3B: compare the query's
+         * prefix too, a little worse than a plain typo so that typos still rank first. */
+        if (lc < lq) {
+            size_t dp = edit_distance(query, lc, cand, lc) + CATALOG_PREFIX_PENALTY;
+            if (dp < d)
+                d = dp;
+        }
+        /* insertion into the sorted list of the best n so far */
+        size_t pos = used;
+        while (pos > 0 && dist[pos - 1] > d)
+            pos--;
+        if (pos >= n)
+            continue;
+        size_t last = used < n ? used : n - 1;
+        for (size_t k = last; k > pos; k--) {
+            dist[k] = dist[k - 1];
+            out[k] = out[k - 1];
+        }
+        dist[pos] = d;
+        out[pos] = g_entries[i].id;
+        if (used < n)
+            used++;
+    }
+    return used;
+}
+
+const lp_catalog_entry *lp_catalog_find(const char *id, const char **suggestions,
+                                        size_t n_suggestions) {
+    ensure_loaded();
+    for (size_t k = 0; suggestions && k < n_suggestions; k++)
+        suggestions[k] = NULL;
+    if (!id || !*id)
+        return NULL;
+    for (size_t i = 0; i < g_count; i++) {
+        if (strcasecmp(g_entries[i].id, id) == 0)
+            return &g_entries[i];
+    }
+    /* Name alone ("Llama-3.1-8B-Instruct"), when exactly one org has it. */
+    if (!strchr(id, '/')) {
+        const lp_catalog_entry *match = NULL;
+        size_t matches = 0;
+        for (size_t i = 0; i < g_count; i++) {
+            if (strcasecmp(name_part(g_entries[i].id), id) == 0) {
+                match = &g_entries[i];
+                matches++;
+            }
+        }
+        if (matches == 1)
+            return match;
+    }
+    closest_ids(id, suggestions, n_suggestions);
+    return NULL;
+}
+
+/* ---- variants ---------------------------------------------------------------------- */
+
+typedef enum {
+    VARIANT_SAME = 0, /* chat/instruct/base/-hf: same architecture and weights format */
+    VARIANT_FP8,
+    VARIANT_AWQ,
+    VARIANT_GPTQ4,
+    VARIANT_GPTQ8,
+    VARIANT_BNB4
+} variant_kind;
+
+typedef struct {
+    const char *suffix;
+    variant_kind kind;
+} variant_suffix;
+
+/* Longest first where one suffix ends another ("-FP8-dynamic" before "-FP8" would not
+ * matter, but "-GPTQ-Int4" must be tried before nothing shorter swallows it). Matching is
+ * case-insensitive, so "-instruct", "-FP8-Dynamic" and friends are covered. */
+static const variant_suffix VARIANT_SUFFIXES[] = {
+    {"-FP8-dynamic", VARIANT_FP8}, {"-GPTQ-Int4", VARIANT_GPTQ4}, {"-GPTQ-Int8", VARIANT_GPTQ8},
+    {"-bnb-4bit", VARIANT_BNB4},   {"-Instruct", VARIANT_SAME},   {"-Chat", VARIANT_SAME},
+    {"-Base", VARIANT_SAME},       {"-FP8", VARIANT_FP8},         {"-AWQ", VARIANT_AWQ},
+    {"-it", VARIANT_SAME},         {"-hf", VARIANT_SAME},
+};
+
+/* Strip one known variant suffix from the end of id (in place); false when none ends it. */
+static bool strip_variant(char *id, variant_kind *kind) {
+    size_t len = strlen(id);
+    for (size_t i = 0; i < sizeof VARIANT_SUFFIXES / sizeof VARIANT_SUFFIXES[0]; i++) {
+        size_t sl = strlen(VARIANT_SUFFIXES[i].suffix);
+        if (len <= sl || strcasecmp(id + len - sl, VARIANT_SUFFIXES[i].suffix) != 0)
+            continue;
+        if (id[len - sl - 1] == '/') /* nothing left of the name */
+            continue;
+        id[len - sl] = '\0';
+        *kind = VARIANT_SUFFIXES[i].kind;
+        return true;
+    }
+    return false;
+}
+
+/* Look up a stripped id, also as "<id>-hf" (Llama 2 ids carry -hf on the base repo). */
+static const lp_catalog_entry *find_exact_or_hf(const char *base) {
+    const lp_catalog_entry *e = lp_catalog_find(base, NULL, 0);
+    if (e)
+        return e;
+    char with_hf[CATALOG_MAX_ID + 8];
+    snprintf(with_hf, sizeof with_hf, "%s-hf", base);
+    return lp_catalog_find(with_hf, NULL, 0);
+}
+
+/* The base of a variant: as named, then by name alone, because variants are usually
+ * published by another org (unsloth/X-bnb-4bit, RedHatAI/X-FP8-dynamic). The caller notes
+ * which entry was used, so a resolution across orgs is never silent. */
+static const lp_catalog_entry *find_base(const char *base) {
+    const lp_catalog_entry *e = find_exact_or_hf(base);
+    if (e || !strchr(base, '/'))
+        return e;
+    return find_exact_or_hf(name_part(base));
+}
+
+/* vLLM group size of AWQ/GPTQ checkpoints as published by their quantizers (128 is the
+ * AutoAWQ / AutoGPTQ default used by Qwen's and TheBloke's releases). */
+#define VARIANT_GROUP_SIZE 128
+/* bitsandbytes 4-bit block size (bnb's fixed blocksize for weight quantization). */
+#define VARIANT_BNB_BLOCK 64
+
+static void apply_variant(lp_model *m, variant_kind kind) {
+    lp_quant *q = &m->quant;
+    if (kind == VARIANT_SAME)
+        return;
+    memset(q, 0, sizeof *q);
+    q->kv_cache_dtype = LP_DTYPE_AUTO;
+    switch (kind) {
+    case VARIANT_FP8:
+        q->method = LP_QUANT_FP8;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "fp8");
+        q->bits = 8;
+        q->group_size = -1;
+        q->activations = true;
+        lp_model_note(m, "-FP8 suffix: assuming FP8 weights with per-channel scales and dynamic "
+                         "FP8 activations (vLLM --quantization fp8)");
+        break;
+    case VARIANT_AWQ:
+        q->method = LP_QUANT_AWQ;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "awq");
+        q->bits = 4;
+        q->group_size = VARIANT_GROUP_SIZE;
+        lp_model_note(m, "-AWQ suffix: assuming AWQ 4-bit weights, group size 128");
+        break;
+    case VARIANT_GPTQ4:
+    case VARIANT_GPTQ8:
+        q->method = LP_QUANT_GPTQ;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "gptq");
+        q->bits = kind == VARIANT_GPTQ4 ? 4 : 8;
+        q->group_size = VARIANT_GROUP_SIZE;
+        lp_model_note(m, "-GPTQ-Int%d suffix: assuming GPTQ %d-bit weights, group size 128",
+                      q->bits, q->bits);
+        break;
+    case VARIANT_BNB4:
+        q->method = LP_QUANT_BNB4;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "bitsandbytes");
+        q->bits = 4;
+        q->group_size = VARIANT_BNB_BLOCK;
+        lp_model_note(m, "-bnb-4bit suffix: assuming bitsandbytes 4-bit (nf4) weights");
+        break;
+    case VARIANT_SAME:
+        break;
+    }
+}
+
+static lp_status load_entry(const lp_catalog_entry *e, lp_model *out, lp_error *err) {
+    char origin[CATALOG_MAX_ID + 16];
+    snprintf(origin, sizeof origin, "catalog:%s", e->id);
+    lp_status st =
+        lp_model_from_config_json(e->config_json, strlen(e->config_json), origin, out, err);
+    if (st != LP_OK)
+        return st;
+    snprintf(out->id, sizeof out->id, "%s", e->id);
+    snprintf(out->source, sizeof out->source, "catalog");
+    return LP_OK;
+}
+
+static lp_status not_found(const char *id, lp_error *err) {
+    const char *near[CATALOG_SUGGESTIONS];
+    size_t n = closest_ids(id, near, CATALOG_SUGGESTIONS);
+    char list[3 * CATALOG_MAX_ID] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", near[i]);
+        if (w < 0 || (size_t)w >= sizeof list - used)
+            break;
+        used += (size_t)w;
+    }
+    if (g_init_error[0])
+        return lp_error_set(err, LP_ERR_NOT_FOUND,
+                            "unknown model \"%.256s\"; the embedded catalog is damaged (%s); give "
+                            "a config.json path or a model directory instead",
+                            id, g_init_error);
+    if (n == 0)
+        return lp_error_set(err, LP_ERR_NOT_FOUND,
+                            "unknown model \"%.256s\"; not in the catalog and not a local path "
+                            "(a config.json path or a model directory also works)",
+                            id);
+    return lp_error_set(err, LP_ERR_NOT_FOUND,
+                        "unknown model \"%.256s\"; not in the catalog and not a local path; did "
+                        "you mean: %s? (a config.json path or a model directory also works)",
+                        id, list);
+}
+
+lp_status lp_catalog_load(const char *id, lp_model *out, lp_error *err) {
+    if (!id || !*id || !out)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "lp_catalog_load: expected a model id and an output model");
+    ensure_loaded();
+    const lp_catalog_entry *e = lp_catalog_find(id, NULL, 0);
+    if (e)
+        return load_entry(e, out, err);
+
+    if (strlen(id) > CATALOG_MAX_ID)
+        return not_found(id, err);
+    char base[CATALOG_MAX_ID + 1];
+    snprintf(base, sizeof base, "%s", id);
+    bool have_quant = false;
+    variant_kind quant = VARIANT_SAME;
+    for (int strips = 0; strips < CATALOG_MAX_STRIPS; strips++) {
+        variant_kind kind;
+        if (!strip_variant(base, &kind))
+            break;
+        /* The outermost quantization suffix wins ("-AWQ" of "X-FP8-AWQ" is what was asked). */
+        if (kind != VARIANT_SAME && !have_quant) {
+            quant = kind;
+            have_quant = true;
+        }
+        e = find_base(base);
+        if (!e)
+            continue;
+        lp_status st = load_entry(e, out, err);
+        if (st != LP_OK)
+            return st;
+        lp_model_note(out, "%.64s not in the catalog: using the architecture of %.64s", id, e->id);
+        apply_variant(out, quant);
+        snprintf(out->id, sizeof out->id, "%s", id);
+        return LP_OK;
+    }
+    return not_found(id, err);
+}
