@@ -38,10 +38,10 @@ test-asan: deps
 bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
-	./$(BENCH_BUILD)/bench_plan
+	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
 
 accuracy: build
-	./$(BUILD)/llmplan accuracy
+	./$(BUILD)/llmplan accuracy --validation ../shared/validation
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -48,10 +48,10 @@ typedef struct {
     double int8_tops;       /**< dense INT8 tensor TOPS */
     double fp4_tflops;      /**< dense FP4 tensor TFLOPS (0: no FP4 tensor cores) */
     double tdp_w;
-    lp_link_kind link;      /**< best GPU-to-GPU link in a node */
-    double link_gbs;        /**< that link's bandwidth per GPU, GB/s (unidirectional-ish, as sold) */
-    double pcie_gbs;        /**< PCIe bandwidth per GPU, GB/s */
-    char source[320];       /**< where the numbers come from */
+    lp_link_kind link; /**< best GPU-to-GPU link in a node */
+    double link_gbs;   /**< that link's bandwidth per GPU, GB/s (unidirectional-ish, as sold) */
+    double pcie_gbs;   /**< PCIe bandwidth per GPU, GB/s */
+    char source[320];  /**< where the numbers come from */
     /** How usable_gib was obtained ("measured: <where>" or "derived: <rule>"). */
     char usable_source[160];
 } lp_gpu;
@@ -105,11 +105,11 @@ bool lp_gpu_supports_fp4(const lp_gpu *gpu);
 
 /** GPUs that form one deployment. */
 typedef struct {
-    lp_gpu gpu;             /**< the GPU type (copied, so user-described GPUs work too) */
-    int num_gpus;           /**< total GPUs */
-    int gpus_per_node;      /**< GPUs in one node (8 by default) */
-    lp_link_kind intra_link;/**< link inside a node */
-    double inter_node_gbs;  /**< network bandwidth per GPU between nodes, GB/s */
+    lp_gpu gpu;              /**< the GPU type (copied, so user-described GPUs work too) */
+    int num_gpus;            /**< total GPUs */
+    int gpus_per_node;       /**< GPUs in one node (8 by default) */
+    lp_link_kind intra_link; /**< link inside a node */
+    double inter_node_gbs;   /**< network bandwidth per GPU between nodes, GB/s */
 } lp_cluster;
 
 #ifdef __cplusplus

@@ -24,7 +24,7 @@ extern "C" {
 
 /** A vLLM release as major.minor.patch packed into one comparable integer. */
 typedef int lp_vllm_version;
-#define LP_VLLM_VERSION(maj, min, pat) ((maj) * 10000 + (min) * 100 + (pat))
+#define LP_VLLM_VERSION(maj, min, pat) ((maj)*10000 + (min)*100 + (pat))
 /** The newest behaviour llmplan reproduces (the default for --vllm-version). */
 #define LP_VLLM_VERSION_LATEST LP_VLLM_VERSION(0, 32, 0)
 
@@ -33,19 +33,19 @@ lp_status lp_vllm_version_parse(const char *text, lp_vllm_version *out, lp_error
 
 /** Engine settings, spelled as vLLM spells them. Zero/NULL/AUTO means "vLLM's default". */
 typedef struct {
-    int tensor_parallel_size;     /**< default 1 */
-    int pipeline_parallel_size;   /**< default 1 */
-    int data_parallel_size;       /**< default 1 (replicas; memory is per replica) */
-    bool enable_expert_parallel;  /**< shard routed experts over TPxDP instead of TP-slicing */
-    lp_dtype dtype;               /**< --dtype (AUTO: checkpoint dtype, fp32 -> bf16/fp16) */
-    const char *quantization;     /**< --quantization (NULL: the checkpoint's own) */
-    lp_dtype kv_cache_dtype;      /**< --kv-cache-dtype (AUTO: model dtype or checkpoint hint) */
-    int64_t max_model_len;        /**< --max-model-len (0: derived from config; -1: auto-fit) */
-    double gpu_memory_utilization;/**< 0 < x <= 1 (0: default 0.9) */
-    int max_num_seqs;             /**< 0: vLLM default for the GPU */
-    int max_num_batched_tokens;   /**< 0: vLLM default for the GPU */
-    int block_size;               /**< 0: vLLM default (16; MLA 64 on Hopper, 128 on Blackwell) */
-    bool enforce_eager;           /**< no CUDA graphs */
+    int tensor_parallel_size;      /**< default 1 */
+    int pipeline_parallel_size;    /**< default 1 */
+    int data_parallel_size;        /**< default 1 (replicas; memory is per replica) */
+    bool enable_expert_parallel;   /**< shard routed experts over TPxDP instead of TP-slicing */
+    lp_dtype dtype;                /**< --dtype (AUTO: checkpoint dtype, fp32 -> bf16/fp16) */
+    const char *quantization;      /**< --quantization (NULL: the checkpoint's own) */
+    lp_dtype kv_cache_dtype;       /**< --kv-cache-dtype (AUTO: model dtype or checkpoint hint) */
+    int64_t max_model_len;         /**< --max-model-len (0: derived from config; -1: auto-fit) */
+    double gpu_memory_utilization; /**< 0 < x <= 1 (0: default 0.9) */
+    int max_num_seqs;              /**< 0: vLLM default for the GPU */
+    int max_num_batched_tokens;    /**< 0: vLLM default for the GPU */
+    int block_size;                /**< 0: vLLM default (16; MLA 64 on Hopper, 128 on Blackwell) */
+    bool enforce_eager;            /**< no CUDA graphs */
     bool enable_chunked_prefill_off; /**< --no-enable-chunked-prefill */
     bool disable_hybrid_kv_cache_manager;
     double cpu_offload_gib;       /**< --cpu-offload-gb (GiB of weights kept in host memory) */
@@ -57,17 +57,17 @@ void lp_serving_init(lp_serving *s);
 
 /** Memory of one GPU (one rank), in bytes. */
 typedef struct {
-    int pp_rank;                 /**< pipeline stage of this rank */
-    int64_t layers;              /**< decoder layers on this stage */
-    double total_bytes;          /**< device memory as the driver reports it */
-    double budget_bytes;         /**< total x gpu_memory_utilization ("requested memory") */
-    double weights_bytes;        /**< weights on this rank */
-    double activation_bytes;     /**< torch activation peak of the profile run */
-    double non_torch_bytes;      /**< CUDA context, NCCL / custom all-reduce buffers */
-    double cuda_graph_bytes;     /**< CUDA-graph estimate subtracted (0 before v0.21 or eager) */
-    double kv_cache_bytes;       /**< "Available KV cache memory" (may be negative) */
-    int64_t kv_blocks;           /**< blocks this rank could hold */
-    double kv_bytes_per_block;   /**< page_size x layers in a group on this rank */
+    int pp_rank;               /**< pipeline stage of this rank */
+    int64_t layers;            /**< decoder layers on this stage */
+    double total_bytes;        /**< device memory as the driver reports it */
+    double budget_bytes;       /**< total x gpu_memory_utilization ("requested memory") */
+    double weights_bytes;      /**< weights on this rank */
+    double activation_bytes;   /**< torch activation peak of the profile run */
+    double non_torch_bytes;    /**< CUDA context, NCCL / custom all-reduce buffers */
+    double cuda_graph_bytes;   /**< CUDA-graph estimate subtracted (0 before v0.21 or eager) */
+    double kv_cache_bytes;     /**< "Available KV cache memory" (may be negative) */
+    int64_t kv_blocks;         /**< blocks this rank could hold */
+    double kv_bytes_per_block; /**< page_size x layers in a group on this rank */
 } lp_mem_rank;
 
 /** Upper bound on pipeline stages reported. */
@@ -75,9 +75,9 @@ typedef struct {
 
 /** Suggested change when a configuration does not fit (or to get more room). */
 typedef struct {
-    char change[96];      /**< e.g. "--kv-cache-dtype fp8" */
-    bool fits;            /**< whether the plan fits with this change */
-    int64_t kv_tokens;    /**< KV tokens with the change */
+    char change[96];   /**< e.g. "--kv-cache-dtype fp8" */
+    bool fits;         /**< whether the plan fits with this change */
+    int64_t kv_tokens; /**< KV tokens with the change */
     double max_concurrency;
     int64_t max_model_len_fit;
 } lp_mem_suggestion;
@@ -89,36 +89,38 @@ typedef struct {
 typedef struct {
     /* settings as resolved (defaults filled in) */
     int tp, pp, dp;
-    int num_gpus;                /**< tp x pp x dp */
-    lp_dtype dtype;              /**< compute/weight dtype of unquantized tensors */
-    lp_dtype kv_cache_dtype;     /**< resolved KV dtype */
-    lp_quant quant;              /**< resolved weight quantization */
-    int64_t max_model_len;       /**< the max-model-len asked for (derived if 0) */
+    int num_gpus;            /**< tp x pp x dp */
+    lp_dtype dtype;          /**< compute/weight dtype of unquantized tensors */
+    lp_dtype kv_cache_dtype; /**< resolved KV dtype */
+    lp_quant quant;          /**< resolved weight quantization */
+    int64_t max_model_len;   /**< the max-model-len asked for (derived if 0) */
     int max_num_seqs;
     int max_num_batched_tokens;
     int block_size;
     double gpu_memory_utilization;
     lp_vllm_version vllm_version;
-    int kv_heads_per_rank;       /**< KV heads stored on each TP rank (after replication) */
-    int kv_head_replicas;        /**< copies of each KV head across the TP group */
+    int kv_heads_per_rank; /**< KV heads stored on each TP rank (after replication) */
+    int kv_head_replicas;  /**< copies of each KV head across the TP group */
 
     /* memory */
     lp_mem_rank ranks[LP_MAX_PP]; /**< one entry per pipeline stage (TP ranks are identical) */
     int n_ranks;
-    int binding_rank;             /**< the stage with the fewest KV blocks */
-    double kv_bytes_per_token;    /**< whole model, all layers, one replica (as if all full) */
+    int binding_rank;          /**< the stage with the fewest KV blocks */
+    double kv_bytes_per_token; /**< whole model, all layers, one replica (as if all full) */
 
     /* KV capacity (vLLM's log lines) */
-    int64_t kv_blocks;            /**< num_blocks = min over ranks ("# GPU blocks") */
-    int64_t blocks_per_request;   /**< blocks one request of max_model_len needs */
-    int64_t kv_tokens;            /**< "GPU KV cache size: N tokens" */
-    double max_concurrency;       /**< "Maximum concurrency for N tokens per request: X" */
-    int64_t max_model_len_fit;    /**< largest max_model_len whose one request fits (0: none) */
-    double needed_bytes;          /**< KV bytes one request of max_model_len needs per rank */
+    int64_t kv_blocks;          /**< num_blocks = min over ranks ("# GPU blocks") */
+    int64_t blocks_per_request; /**< blocks one request of max_model_len needs */
+    int kv_groups;              /**< KV-cache groups (hybrid models: several) */
+    int64_t kv_group_size;      /**< layers per group */
+    int64_t kv_tokens;          /**< "GPU KV cache size: N tokens" */
+    double max_concurrency;     /**< "Maximum concurrency for N tokens per request: X" */
+    int64_t max_model_len_fit;  /**< largest max_model_len whose one request fits (0: none) */
+    double needed_bytes;        /**< KV bytes one request of max_model_len needs per rank */
 
     bool fits;
-    double shortfall_bytes;       /**< how much KV memory is missing per GPU when !fits */
-    char vllm_error[640];         /**< the error vLLM would print when !fits */
+    double shortfall_bytes; /**< how much KV memory is missing per GPU when !fits */
+    char vllm_error[640];   /**< the error vLLM would print when !fits */
 
     lp_mem_suggestion suggestions[LP_MAX_SUGGESTIONS];
     int n_suggestions;

@@ -59,68 +59,69 @@ lp_status lp_dtype_parse(const char *name, lp_dtype *out, lp_error *err);
 /** Weight quantization methods llmplan can size. */
 typedef enum {
     LP_QUANT_NONE = 0,
-    LP_QUANT_FP8,         /**< W8A8 FP8: `fp8`, compressed-tensors float, modelopt FP8 */
-    LP_QUANT_INT8,        /**< W8A8 INT8 (compressed-tensors int) */
-    LP_QUANT_GPTQ,        /**< GPTQ b-bit, group g (gptq / gptq_marlin) */
-    LP_QUANT_AWQ,         /**< AWQ 4-bit, group g (awq / awq_marlin) */
-    LP_QUANT_BNB4,        /**< bitsandbytes 4-bit (nf4/fp4), blocksize 64 */
-    LP_QUANT_BNB8,        /**< bitsandbytes 8-bit (LLM.int8) */
-    LP_QUANT_MXFP4,       /**< OCP MXFP4 (gpt-oss): 4-bit + E8M0 scale per 32 */
-    LP_QUANT_NVFP4,       /**< NVFP4 (modelopt_fp4): 4-bit + FP8 scale per 16 */
-    LP_QUANT_MXFP8,       /**< OCP MXFP8 */
-    LP_QUANT_INT4_W4A16   /**< compressed-tensors pack-quantized int4 weight-only */
+    LP_QUANT_FP8,       /**< W8A8 FP8: `fp8`, compressed-tensors float, modelopt FP8 */
+    LP_QUANT_INT8,      /**< W8A8 INT8 (compressed-tensors int) */
+    LP_QUANT_GPTQ,      /**< GPTQ b-bit, group g (gptq / gptq_marlin) */
+    LP_QUANT_AWQ,       /**< AWQ 4-bit, group g (awq / awq_marlin) */
+    LP_QUANT_BNB4,      /**< bitsandbytes 4-bit (nf4/fp4), blocksize 64 */
+    LP_QUANT_BNB8,      /**< bitsandbytes 8-bit (LLM.int8) */
+    LP_QUANT_MXFP4,     /**< OCP MXFP4 (gpt-oss): 4-bit + E8M0 scale per 32 */
+    LP_QUANT_NVFP4,     /**< NVFP4 (modelopt_fp4): 4-bit + FP8 scale per 16 */
+    LP_QUANT_MXFP8,     /**< OCP MXFP8 */
+    LP_QUANT_INT4_W4A16 /**< compressed-tensors pack-quantized int4 weight-only */
 } lp_quant_method;
 
 /** Quantization of the checkpoint's weights (from quantization_config or a flag). */
 typedef struct {
     lp_quant_method method;
-    char vllm_name[32];   /**< the name vLLM uses for --quantization ("fp8", "gptq", ...) */
-    int bits;             /**< weight bits (4, 8); 16 when NONE */
-    int group_size;       /**< quantization group size; -1 per-channel; 0 not applicable */
-    bool experts_only;    /**< only routed-expert weights are quantized (gpt-oss mxfp4) */
-    bool double_quant;    /**< bitsandbytes bnb_4bit_use_double_quant */
-    bool weight_block;    /**< fp8 block-wise scales (weight_block_size, e.g. 128x128) */
-    bool activations;     /**< activations quantized too (W8A8) rather than weight-only */
-    lp_dtype kv_cache_dtype; /**< KV dtype the checkpoint asks for (modelopt kv_cache_quant_algo), else AUTO */
+    char vllm_name[32];      /**< the name vLLM uses for --quantization ("fp8", "gptq", ...) */
+    int bits;                /**< weight bits (4, 8); 16 when NONE */
+    int group_size;          /**< quantization group size; -1 per-channel; 0 not applicable */
+    bool experts_only;       /**< only routed-expert weights are quantized (gpt-oss mxfp4) */
+    bool double_quant;       /**< bitsandbytes bnb_4bit_use_double_quant */
+    bool weight_block;       /**< fp8 block-wise scales (weight_block_size, e.g. 128x128) */
+    bool activations;        /**< activations quantized too (W8A8) rather than weight-only */
+    lp_dtype kv_cache_dtype; /**< KV dtype the checkpoint asks for (modelopt kv_cache_quant_algo),
+                                else AUTO */
 } lp_quant;
 
 /** Architecture facts of the language model (the text part of a multimodal wrapper). */
 typedef struct {
-    char id[192];           /**< HF id, catalog id or path this came from */
-    char model_type[48];    /**< text model_type ("llama", "qwen3_moe", "gemma3_text", ...) */
-    char architecture[96];  /**< architectures[0] of the root config */
-    char source[32];        /**< "catalog", "config.json", "model-dir", "hf-cache" */
+    char id[192];          /**< HF id, catalog id or path this came from */
+    char model_type[48];   /**< text model_type ("llama", "qwen3_moe", "gemma3_text", ...) */
+    char architecture[96]; /**< architectures[0] of the root config */
+    char source[32];       /**< "catalog", "config.json", "model-dir", "hf-cache" */
 
     int64_t vocab_size;
     int64_t hidden_size;
-    int64_t num_layers;           /**< decoder layers loaded by vLLM (MTP layers excluded) */
-    int64_t num_heads;            /**< query heads */
-    int64_t num_kv_heads;         /**< KV heads (== num_heads for MHA, 1 for MQA) */
-    int64_t head_dim;             /**< per-head size of q/k */
-    int64_t head_dim_v;           /**< per-head size of v (== head_dim unless it differs) */
-    int64_t intermediate_size;    /**< dense MLP width (dense layers) */
+    int64_t num_layers;        /**< decoder layers loaded by vLLM (MTP layers excluded) */
+    int64_t num_heads;         /**< query heads */
+    int64_t num_kv_heads;      /**< KV heads (== num_heads for MHA, 1 for MQA) */
+    int64_t head_dim;          /**< per-head size of q/k */
+    int64_t head_dim_v;        /**< per-head size of v (== head_dim unless it differs) */
+    int64_t intermediate_size; /**< dense MLP width (dense layers) */
 
-    bool gated_mlp;            /**< SwiGLU/GeGLU: 3 matrices; false: 2 (Falcon, GPT-2 style) */
-    bool tie_word_embeddings;  /**< lm_head shares the embedding matrix */
-    bool qkv_bias;             /**< biases on q, k, v projections (Qwen2, gpt-oss) */
-    bool o_bias;               /**< bias on the output projection (gpt-oss) */
-    bool mlp_bias;             /**< biases on dense MLP matrices */
-    bool qk_norm;              /**< per-head RMSNorm on q and k (Qwen3, Gemma 3): 2*head_dim */
-    bool attn_sinks;           /**< per-head attention sinks (gpt-oss): num_heads per layer */
-    bool norm_has_bias;        /**< LayerNorm with bias (Falcon): 2*H per norm instead of H */
-    int norms_per_layer;       /**< 2 for Llama-style, 4 for Gemma 2/3, 1 for Falcon-7B */
-    bool fused_qkv_mqa;        /**< Falcon-7B style fused query_key_value */
+    bool gated_mlp;           /**< SwiGLU/GeGLU: 3 matrices; false: 2 (Falcon, GPT-2 style) */
+    bool tie_word_embeddings; /**< lm_head shares the embedding matrix */
+    bool qkv_bias;            /**< biases on q, k, v projections (Qwen2, gpt-oss) */
+    bool o_bias;              /**< bias on the output projection (gpt-oss) */
+    bool mlp_bias;            /**< biases on dense MLP matrices */
+    bool qk_norm;             /**< per-head RMSNorm on q and k (Qwen3, Gemma 3): 2*head_dim */
+    bool attn_sinks;          /**< per-head attention sinks (gpt-oss): num_heads per layer */
+    bool norm_has_bias;       /**< LayerNorm with bias (Falcon): 2*H per norm instead of H */
+    int norms_per_layer;      /**< 2 for Llama-style, 4 for Gemma 2/3, 1 for Falcon-7B */
+    bool fused_qkv_mqa;       /**< Falcon-7B style fused query_key_value */
 
     /* Mixture of experts (num_experts == 0 for dense models). */
-    int64_t num_experts;                  /**< routed experts per MoE layer */
-    int64_t experts_per_tok;              /**< top-k */
-    int64_t moe_intermediate_size;        /**< routed expert width */
-    int64_t num_shared_experts;           /**< shared experts per MoE layer */
+    int64_t num_experts;                     /**< routed experts per MoE layer */
+    int64_t experts_per_tok;                 /**< top-k */
+    int64_t moe_intermediate_size;           /**< routed expert width */
+    int64_t num_shared_experts;              /**< shared experts per MoE layer */
     int64_t shared_expert_intermediate_size; /**< width of each shared expert */
-    bool shared_expert_gate;              /**< Qwen2-MoE sigmoid gate on the shared expert (H params) */
-    bool router_bias;                     /**< router has a bias (gpt-oss) */
-    bool expert_bias;                     /**< expert matrices have biases (gpt-oss) */
-    bool expert_score_bias;               /**< DeepSeek-V3 e_score_correction_bias (E per layer) */
+    bool shared_expert_gate; /**< Qwen2-MoE sigmoid gate on the shared expert (H params) */
+    bool router_bias;        /**< router has a bias (gpt-oss) */
+    bool expert_bias;        /**< expert matrices have biases (gpt-oss) */
+    bool expert_score_bias;  /**< DeepSeek-V3 e_score_correction_bias (E per layer) */
 
     /* Multi-head latent attention (use_mla). */
     bool use_mla;
@@ -137,18 +138,18 @@ typedef struct {
     int64_t derived_max_model_len;   /**< vLLM's derived default max_model_len (rope rules) */
     int64_t num_mtp_layers;          /**< next-n prediction layers stored in the checkpoint */
 
-    lp_dtype dtype;  /**< checkpoint dtype (torch_dtype / dtype) */
-    lp_quant quant;  /**< checkpoint quantization (method NONE if none) */
+    lp_dtype dtype; /**< checkpoint dtype (torch_dtype / dtype) */
+    lp_quant quant; /**< checkpoint quantization (method NONE if none) */
 
     uint8_t layer_attn[LP_MAX_LAYERS]; /**< lp_attn_kind of each layer */
     uint8_t layer_moe[LP_MAX_LAYERS];  /**< 1 if the layer's MLP is a MoE block */
 
-    int64_t params_vision;   /**< vision tower + projector parameters (0 for text models) */
-    int64_t params_mtp;      /**< MTP layer parameters stored in the checkpoint (not loaded) */
-    int64_t params_total;    /**< all parameters vLLM loads: text + vision (MTP excluded) */
-    int64_t params_active;   /**< per token: total minus unused routed experts (MoE) */
-    bool params_exact;       /**< params_total counted from safetensors headers */
-    int64_t checkpoint_bytes;/**< tensor bytes from safetensors (0 when unknown) */
+    int64_t params_vision;    /**< vision tower + projector parameters (0 for text models) */
+    int64_t params_mtp;       /**< MTP layer parameters stored in the checkpoint (not loaded) */
+    int64_t params_total;     /**< all parameters vLLM loads: text + vision (MTP excluded) */
+    int64_t params_active;    /**< per token: total minus unused routed experts (MoE) */
+    bool params_exact;        /**< params_total counted from safetensors headers */
+    int64_t checkpoint_bytes; /**< tensor bytes from safetensors (0 when unknown) */
 
     /** Defaults taken and facts inferred while reading, for the report's assumptions. */
     char notes[LP_MODEL_MAX_NOTES][LP_MODEL_NOTE_SIZE];
@@ -160,24 +161,25 @@ typedef struct {
  * Element counts (not bytes), whole layer (before tensor parallelism).
  */
 typedef struct {
-    int64_t attn_sharded;  /**< weights split over TP ranks: q and o (MLA: q_b, kv_b, o) */
-    int64_t attn_kv;       /**< k and v projection weights (GQA/MQA): replicated when tp > kv heads */
+    int64_t attn_sharded; /**< weights split over TP ranks: q and o (MLA: q_b, kv_b, o) */
+    int64_t attn_kv; /**< k and v projection weights (GQA/MQA): replicated when tp > kv heads */
     int64_t attn_replicated; /**< weights every TP rank holds whole (MLA q_a, kv_a) */
-    int64_t mlp_dense;     /**< dense MLP, or shared experts of a MoE layer: TP-sharded, quantizable */
-    int64_t mlp_experts;   /**< routed expert weight matrices, all experts: TP/EP-sharded, quantizable */
-    int64_t expert_one;    /**< one routed expert's parameters incl. its biases (for active counts) */
-    int64_t small;         /**< norms, all biases, router, sinks, q/k norms: kept in model dtype */
+    int64_t mlp_dense; /**< dense MLP, or shared experts of a MoE layer: TP-sharded, quantizable */
+    int64_t
+        mlp_experts; /**< routed expert weight matrices, all experts: TP/EP-sharded, quantizable */
+    int64_t expert_one; /**< one routed expert's parameters incl. its biases (for active counts) */
+    int64_t small;      /**< norms, all biases, router, sinks, q/k norms: kept in model dtype */
 } lp_layer_params;
 
 /** Whole-model breakdown (sums over layers plus embeddings). */
 typedef struct {
-    int64_t embed;      /**< input embedding V*H */
-    int64_t lm_head;    /**< output projection V*H (0 when tied) */
-    int64_t final_norm; /**< final norm (H, or 2H with bias) */
+    int64_t embed;          /**< input embedding V*H */
+    int64_t lm_head;        /**< output projection V*H (0 when tied) */
+    int64_t final_norm;     /**< final norm (H, or 2H with bias) */
     lp_layer_params layers; /**< sums over all decoder layers */
-    int64_t vision;     /**< vision tower + projector */
-    int64_t total;      /**< everything above */
-    int64_t active;     /**< total minus unused routed experts per token */
+    int64_t vision;         /**< vision tower + projector */
+    int64_t total;          /**< everything above */
+    int64_t active;         /**< total minus unused routed experts per token */
 } lp_param_breakdown;
 
 /** Initialise a model to "empty" (all zero, dtype AUTO, quant NONE, norms_per_layer 2). */
@@ -199,8 +201,8 @@ void lp_model_note(lp_model *m, const char *fmt, ...)
  * Errors: LP_ERR_PARSE (bad JSON, with line/column), LP_ERR_MISSING_FIELD,
  * LP_ERR_UNSUPPORTED (unknown model_type), LP_ERR_INVALID_ARG (nonsense values).
  */
-lp_status lp_model_from_config_json(const char *text, size_t len, const char *origin,
-                                    lp_model *out, lp_error *err);
+lp_status lp_model_from_config_json(const char *text, size_t len, const char *origin, lp_model *out,
+                                    lp_error *err);
 
 /** Read and parse a config.json file (see lp_model_from_config_json). */
 lp_status lp_model_from_config_file(const char *path, lp_model *out, lp_error *err);
@@ -233,10 +235,10 @@ int64_t lp_model_num_moe_layers(const lp_model *m);
 
 /** One catalog entry: a Hugging Face id and its config, written from published facts. */
 typedef struct {
-    const char *id;          /**< canonical HF id, e.g. "meta-llama/Llama-3.1-8B-Instruct" */
-    const char *config_json; /**< a config.json (subset) for this model */
-    const char *source;      /**< where the facts come from */
-    int64_t published_params;/**< published total parameter count (0 if none published) */
+    const char *id;           /**< canonical HF id, e.g. "meta-llama/Llama-3.1-8B-Instruct" */
+    const char *config_json;  /**< a config.json (subset) for this model */
+    const char *source;       /**< where the facts come from */
+    int64_t published_params; /**< published total parameter count (0 if none published) */
 } lp_catalog_entry;
 
 /** Number of entries in the embedded catalog. */
@@ -265,10 +267,10 @@ lp_status lp_catalog_load(const char *id, lp_model *out, lp_error *err);
 
 /** Options for lp_model_load. */
 typedef struct {
-    const char *hf_home;     /**< overrides $HF_HOME (NULL: environment, then ~/.cache/huggingface) */
-    const char *hf_hub_cache;/**< overrides $HF_HUB_CACHE */
-    const char *revision;    /**< snapshot revision or ref (NULL: refs/main, else newest) */
-    bool no_safetensors;     /**< skip reading safetensors headers */
+    const char *hf_home; /**< overrides $HF_HOME (NULL: environment, then ~/.cache/huggingface) */
+    const char *hf_hub_cache; /**< overrides $HF_HUB_CACHE */
+    const char *revision;     /**< snapshot revision or ref (NULL: refs/main, else newest) */
+    bool no_safetensors;      /**< skip reading safetensors headers */
 } lp_model_load_opts;
 
 /**
@@ -287,13 +289,15 @@ lp_status lp_model_load(const char *spec, const lp_model_load_opts *opts, lp_mod
 
 /** Element and byte counts from safetensors headers, per dtype class. */
 typedef struct {
-    int64_t tensors;          /**< number of tensors */
-    int64_t elements;         /**< sum of prod(shape) over all tensors (what the Hub counts) */
-    int64_t bytes;            /**< sum of END-BEGIN */
-    int64_t logical_params;   /**< elements with packed 4-bit tensors unpacked and scale tensors dropped */
-    int64_t vision_elements;  /**< elements of vision_tower./visual./multi_modal_projector. tensors */
-    int64_t mtp_elements;     /**< elements of layers >= num_layers (MTP), when known */
-    int64_t files;            /**< safetensors files read (shards) */
+    int64_t tensors;        /**< number of tensors */
+    int64_t elements;       /**< sum of prod(shape) over all tensors (what the Hub counts) */
+    int64_t bytes;          /**< sum of END-BEGIN */
+    int64_t logical_params; /**< elements with packed 4-bit tensors unpacked and scale tensors
+                               dropped */
+    int64_t
+        vision_elements;  /**< elements of vision_tower./visual./multi_modal_projector. tensors */
+    int64_t mtp_elements; /**< elements of layers >= num_layers (MTP), when known */
+    int64_t files;        /**< safetensors files read (shards) */
 } lp_st_summary;
 
 /**

@@ -16,15 +16,15 @@ extern "C" {
 /** Outcome of a library call. Values are stable; the CLI maps them to exit codes. */
 typedef enum {
     LP_OK = 0,
-    LP_ERR_INVALID_ARG,  /**< a caller-supplied value is out of range or inconsistent */
-    LP_ERR_PARSE,        /**< malformed input text (JSON, TSV, safetensors header) */
-    LP_ERR_NOT_FOUND,    /**< unknown model, GPU or file */
-    LP_ERR_AMBIGUOUS,    /**< a name matches more than one entry */
-    LP_ERR_UNSUPPORTED,  /**< well-formed input that llmplan cannot model (unknown model type) */
-    LP_ERR_MISSING_FIELD,/**< a required field is absent and has no safe default */
-    LP_ERR_IO,           /**< reading a file failed */
-    LP_ERR_NOMEM,        /**< allocation failed */
-    LP_ERR_INFEASIBLE    /**< valid request that cannot be satisfied (does not fit) */
+    LP_ERR_INVALID_ARG,   /**< a caller-supplied value is out of range or inconsistent */
+    LP_ERR_PARSE,         /**< malformed input text (JSON, TSV, safetensors header) */
+    LP_ERR_NOT_FOUND,     /**< unknown model, GPU or file */
+    LP_ERR_AMBIGUOUS,     /**< a name matches more than one entry */
+    LP_ERR_UNSUPPORTED,   /**< well-formed input that llmplan cannot model (unknown model type) */
+    LP_ERR_MISSING_FIELD, /**< a required field is absent and has no safe default */
+    LP_ERR_IO,            /**< reading a file failed */
+    LP_ERR_NOMEM,         /**< allocation failed */
+    LP_ERR_INFEASIBLE     /**< valid request that cannot be satisfied (does not fit) */
 } lp_status;
 
 /** Size of the message buffer in lp_error. */

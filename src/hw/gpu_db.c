@@ -173,10 +173,11 @@ static lp_status parse_cc(const parse_ctx *ctx, field f, lp_gpu *g) {
             memcpy(buf, f.ptr, f.len);
             buf[f.len] = '\0';
             if (sscanf(buf, "%d.%d%n", &major, &minor, &used) == 2 && (size_t)used == f.len &&
-                major < 100 && minor < 100) {
+                major >= 0 && minor >= 0 && major < 100 && minor < 100) {
                 g->cc_major = major;
                 g->cc_minor = minor;
-                snprintf(g->arch_tag, sizeof g->arch_tag, "sm%d%d", major, minor);
+                snprintf(g->arch_tag, sizeof g->arch_tag, "sm%u%u", (unsigned)major % 100u,
+                         (unsigned)minor % 100u);
                 return LP_OK;
             }
         }

@@ -31,11 +31,11 @@ char *lp_test_read_file(const char *path, size_t *len);
 int lp_test_run_cli(const char *args, char **out);
 
 /** Assert |actual - expected| <= tol, printing both on failure. */
-#define lp_assert_near(actual, expected, tol)                                                   \
-    do {                                                                                        \
-        double lp_a_ = (double)(actual), lp_e_ = (double)(expected), lp_t_ = (double)(tol);     \
-        if (!(lp_a_ - lp_e_ <= lp_t_ && lp_e_ - lp_a_ <= lp_t_))                                \
-            fail_msg("%s = %.6g, expected %.6g +- %.3g", #actual, lp_a_, lp_e_, lp_t_);        \
+#define lp_assert_near(actual, expected, tol)                                                      \
+    do {                                                                                           \
+        double lp_a_ = (double)(actual), lp_e_ = (double)(expected), lp_t_ = (double)(tol);        \
+        if (!(lp_a_ - lp_e_ <= lp_t_ && lp_e_ - lp_a_ <= lp_t_))                                   \
+            fail_msg("%s = %.6g, expected %.6g +- %.3g", #actual, lp_a_, lp_e_, lp_t_);            \
     } while (0)
 
 #endif

@@ -1,0 +1,79 @@
+/*
+ * main.c - the llmplan command-line tool: dispatches to one file per command.
+ * No estimation logic lives here or in any src/cli file; they parse flags, call the library
+ * and hand results to src/render.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define LP_VERSION_STRING "0.1.0"
+
+int lp_cli_exit_code(lp_status st) {
+    switch (st) {
+    case LP_OK:
+        return LP_EXIT_OK;
+    case LP_ERR_IO:
+    case LP_ERR_NOMEM:
+        return LP_EXIT_FAILURE;
+    case LP_ERR_INFEASIBLE:
+        return LP_EXIT_INFEASIBLE;
+    default:
+        return LP_EXIT_USAGE;
+    }
+}
+
+int lp_cli_fail(const lp_error *err) {
+    fprintf(stderr, "llmplan: %s\n", err->message[0] ? err->message : lp_strerror(err->code));
+    return lp_cli_exit_code(err->code);
+}
+
+static void usage(FILE *f) {
+    fprintf(
+        f,
+        "llmplan %s - plan vLLM deployments before renting GPUs\n"
+        "\n"
+        "Usage: llmplan <command> [options]\n"
+        "\n"
+        "Commands:\n"
+        "  plan       does a model fit on these GPUs under vLLM? memory, KV cache, concurrency\n"
+        "  models     list the embedded model catalog\n"
+        "  gpus       list the embedded GPU database\n"
+        "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
+        "  version    print the version\n"
+        "\n"
+        "Run `llmplan <command> --help` for the options of a command. Examples:\n"
+        "  llmplan plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len 16000\n"
+        "  llmplan plan --model ./my-model-dir --gpu \"NVIDIA A100-SXM4-80GB\" -tp 2 --json\n"
+        "\n"
+        "Exit codes: 0 ok (fits), 1 I/O failure, 2 bad usage or input, 3 does not fit.\n",
+        LP_VERSION_STRING);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return LP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "plan") == 0)
+        return lp_cmd_plan(argc, argv);
+    if (strcmp(cmd, "models") == 0)
+        return lp_cmd_models(argc, argv);
+    if (strcmp(cmd, "gpus") == 0)
+        return lp_cmd_gpus(argc, argv);
+    if (strcmp(cmd, "accuracy") == 0)
+        return lp_cmd_accuracy(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("llmplan %s\n", LP_VERSION_STRING);
+        return LP_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return LP_EXIT_OK;
+    }
+    fprintf(stderr, "llmplan: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return LP_EXIT_USAGE;
+}

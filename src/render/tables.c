@@ -1,0 +1,87 @@
+/*
+ * tables.c - `llmplan models` and `llmplan gpus`: the embedded catalog and the GPU database as
+ * terminal tables or JSON arrays. Formatting only; parameter counts come from the model module.
+ */
+#include <jansson.h>
+
+#include "llmplan/render.h"
+
+lp_status lp_render_catalog(FILE *out, bool json) {
+    json_t *arr = json ? json_array() : NULL;
+    if (!json)
+        fprintf(out, "%-52s %10s %10s %6s %-12s %s\n", "MODEL", "PARAMS", "ACTIVE", "LAYERS",
+                "TYPE", "QUANT");
+    for (size_t i = 0; i < lp_catalog_count(); i++) {
+        const lp_catalog_entry *e = lp_catalog_at(i);
+        lp_model m;
+        if (lp_catalog_load(e->id, &m, NULL) != LP_OK) {
+            if (!json)
+                fprintf(out, "%-52s (config does not parse)\n", e->id);
+            continue;
+        }
+        const char *q =
+            m.quant.method == LP_QUANT_NONE ? lp_dtype_name(m.dtype) : m.quant.vllm_name;
+        if (json) {
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I}", "id",
+                                                 e->id, "model_type", m.model_type, "params_total",
+                                                 (json_int_t)m.params_total, "params_active",
+                                                 (json_int_t)m.params_active, "num_layers",
+                                                 (json_int_t)m.num_layers, "quantization", q,
+                                                 "source", e->source, "max_model_len",
+                                                 (json_int_t)m.derived_max_model_len));
+        } else {
+            char a[32], b[32];
+            fprintf(out, "%-52s %10s %10s %6lld %-12s %s\n", e->id,
+                    lp_render_params(a, sizeof a, (long long)m.params_total),
+                    lp_render_params(b, sizeof b, (long long)m.params_active),
+                    (long long)m.num_layers, m.model_type, q);
+        }
+    }
+    if (json) {
+        int rc = json_dumpf(arr, out, JSON_INDENT(2));
+        fputc('\n', out);
+        json_decref(arr);
+        if (rc != 0)
+            return LP_ERR_IO;
+    }
+    return ferror(out) ? LP_ERR_IO : LP_OK;
+}
+
+lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json) {
+    json_t *arr = json ? json_array() : NULL;
+    if (!json)
+        fprintf(out, "%-24s %-8s %8s %9s %9s %9s %9s %-7s %s\n", "GPU", "VENDOR", "MEM GiB",
+                "BW GB/s", "BF16 TF", "FP8 TF", "FP4 TF", "LINK", "CC");
+    for (size_t i = 0; i < lp_gpu_db_count(db); i++) {
+        const lp_gpu *g = lp_gpu_db_at(db, i);
+        char cc[16];
+        if (g->cc_major >= 0)
+            snprintf(cc, sizeof cc, "%d.%d", g->cc_major, g->cc_minor);
+        else
+            snprintf(cc, sizeof cc, "%s", g->arch_tag);
+        if (json) {
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f, s:f, s:s, "
+                               "s:f, s:s}",
+                               "name", g->name, "aliases", g->aliases, "vendor", g->vendor,
+                               "compute_capability", cc, "memory_gib", g->memory_gib, "usable_gib",
+                               g->usable_gib, "usable_measured", g->usable_measured,
+                               "bandwidth_gbs", g->bandwidth_gbs, "bf16_tflops", g->bf16_tflops,
+                               "fp8_tflops", g->fp8_tflops, "int8_tops", g->int8_tops, "fp4_tflops",
+                               g->fp4_tflops, "link", lp_link_name(g->link), "link_gbs",
+                               g->link_gbs, "source", g->source));
+        } else {
+            fprintf(out, "%-24s %-8.8s %8.2f %9.0f %9.1f %9.1f %9.1f %-7s %s\n", g->name, g->vendor,
+                    g->usable_gib, g->bandwidth_gbs, g->bf16_tflops, g->fp8_tflops, g->fp4_tflops,
+                    lp_link_name(g->link), cc);
+        }
+    }
+    if (json) {
+        int rc = json_dumpf(arr, out, JSON_INDENT(2));
+        fputc('\n', out);
+        json_decref(arr);
+        if (rc != 0)
+            return LP_ERR_IO;
+    }
+    return ferror(out) ? LP_ERR_IO : LP_OK;
+}

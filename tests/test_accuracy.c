@@ -1,0 +1,87 @@
+/*
+ * test_accuracy.c - llmplan against real vLLM start-up logs (../shared/validation/
+ * kv_capacity.tsv), with the targets of the memory-planning issue:
+ *   weights within 2 % on every row that states them; KV cache GiB and KV tokens within 5 %
+ *   median and 15 % worst; every failed start-up predicted as not fitting.
+ * Successful start-ups must not be predicted as failing either. The same comparison is printed
+ * row by row by `make accuracy`.
+ */
+#include "support/lp_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmplan/validate.h"
+
+static void test_kv_capacity(void **state) {
+    (void)state;
+    char path[4096];
+    lp_test_shared_path("validation/kv_capacity.tsv", path, sizeof path);
+    lp_kv_report *r = malloc(sizeof *r);
+    assert_non_null(r);
+    lp_error err;
+    assert_int_equal(lp_validate_kv_capacity(path, r, &err), LP_OK);
+    assert_true(r->n_rows >= 20);
+    for (int i = 0; i < r->n_rows; i++) {
+        const lp_kv_row_result *row = &r->rows[i];
+        if (row->status != LP_OK)
+            fail_msg("line %d (%s): not planned: %s", row->line, row->model, row->error);
+        if (!isnan(row->weights_gib.error_pct) && fabs(row->weights_gib.error_pct) > 2.0)
+            fail_msg("line %d (%s): weights %.2f GiB vs logged %.2f (%+.2f%%, limit 2%%)",
+                     row->line, row->model, row->weights_gib.predicted, row->weights_gib.actual,
+                     row->weights_gib.error_pct);
+        if (row->expect_failure && row->predicted_fits)
+            fail_msg("line %d (%s): vLLM failed to start but llmplan predicts a fit", row->line,
+                     row->model);
+        if (!row->expect_failure && !row->predicted_fits)
+            fail_msg("line %d (%s): vLLM started but llmplan predicts no fit", row->line,
+                     row->model);
+    }
+    printf("weights: median %.2f%% max %.2f%% (%d rows); KV GiB: median %.2f%% max %.2f%% (%d); "
+           "KV tokens: median %.2f%% max %.2f%% (%d); failed rows predicted %d/%d\n",
+           r->weights_median, r->weights_max, r->weights_n, r->kv_gib_median, r->kv_gib_max,
+           r->kv_gib_n, r->kv_tokens_median, r->kv_tokens_max, r->kv_tokens_n, r->failed_predicted,
+           r->failed_rows);
+    assert_true(r->weights_n >= 10);
+    assert_true(r->kv_gib_n >= 10);
+    assert_true(r->kv_tokens_n >= 4);
+    assert_true(r->kv_gib_median <= 5.0);
+    assert_true(r->kv_gib_max <= 15.0);
+    assert_true(r->kv_tokens_median <= 5.0);
+    assert_true(r->kv_tokens_max <= 15.0);
+    /* vLLM's "Maximum concurrency" is KV tokens / max-model-len: same targets */
+    assert_true(r->concurrency_n >= 1);
+    assert_true(r->concurrency_median <= 5.0);
+    assert_true(r->concurrency_max <= 15.0);
+    assert_true(r->failed_rows >= 1);
+    assert_int_equal(r->failed_predicted, r->failed_rows);
+    free(r);
+}
+
+/* A table missing a required column is a parse error naming the column. */
+static void test_bad_table(void **state) {
+    (void)state;
+    char path[] = "/tmp/lp_acc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("model\tgpu\nfoo\tH100\n", f);
+    fclose(f);
+    lp_kv_report *r = malloc(sizeof *r);
+    lp_error err;
+    assert_int_equal(lp_validate_kv_capacity(path, r, &err), LP_ERR_PARSE);
+    assert_non_null(strstr(err.message, "missing column"));
+    assert_int_equal(lp_validate_kv_capacity("/nonexistent/kv.tsv", r, &err), LP_ERR_IO);
+    free(r);
+    remove(path);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kv_capacity),
+        cmocka_unit_test(test_bad_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,185 @@
+/*
+ * test_cli.c - the llmplan binary as a user runs it: exit codes, JSON contract, help, and bad
+ * input giving one clear message. Expected numbers come from published facts named in the
+ * comments (model_configs.md), not from the code under test.
+ */
+#include "support/lp_test.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static json_t *run_json(const char *args, int expect_rc) {
+    char *out = NULL;
+    int rc = lp_test_run_cli(args, &out);
+    if (rc != expect_rc)
+        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (!j)
+        fail_msg("llmplan %s: output is not JSON (%s at %d:%d):\n%s", args, jerr.text, jerr.line,
+                 jerr.column, out);
+    free(out);
+    return j;
+}
+
+static double num(json_t *root, const char *path) {
+    /* path like "memory.weights_gib" */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *cur = root;
+    for (char *tok = strtok(buf, "."); tok; tok = strtok(NULL, "."))
+        cur = json_object_get(cur, tok);
+    if (!json_is_number(cur))
+        fail_msg("JSON key %s missing or not a number", path);
+    return json_number_value(cur);
+}
+
+/* The README's example: Llama-3.1-8B-Instruct on one H100 at 16,000 tokens fits.
+ * params 8,030,261,248 and 131,072 KV bytes/token (model_configs.md §3, §5); weights
+ * 16,060,522,496 B = 14.957 GiB (index total_size). */
+static void test_plan_json_contract(void **state) {
+    (void)state;
+    json_t *j = run_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                         "--max-model-len 16000 --json",
+                         0);
+    lp_assert_near(num(j, "model.params_total"), 8030261248.0, 0.0);
+    lp_assert_near(num(j, "model.params_active"), 8030261248.0, 0.0);
+    lp_assert_near(num(j, "model.kv_bytes_per_token"), 131072.0, 0.0);
+    lp_assert_near(num(j, "memory.weights_gib"), 14.957, 0.001);
+    lp_assert_near(num(j, "memory.total_gib"), 79.18, 0.01);
+    lp_assert_near(num(j, "memory.budget_gib"), 0.9 * 79.18, 0.01);
+    const char *keys[] = {"memory.activation_gib",
+                          "memory.non_torch_gib",
+                          "memory.cuda_graph_gib",
+                          "memory.kv_cache_gib",
+                          "memory.kv_blocks",
+                          "memory.kv_tokens",
+                          "kv_blocks",
+                          "kv_tokens",
+                          "max_concurrency",
+                          "max_model_len",
+                          "max_model_len_fit"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        (void)num(j, keys[i]);
+    lp_assert_near(num(j, "max_model_len"), 16000, 0);
+    assert_true(json_is_true(json_object_get(j, "fits")));
+    assert_true(json_is_true(json_object_get(json_object_get(j, "memory"), "fits")));
+    assert_true(json_array_size(json_object_get(j, "assumptions")) >= 2);
+    json_decref(j);
+}
+
+/* Llama-3.1-70B in bf16 (~131 GiB of weights) cannot fit one 80 GB GPU: exit 3, and the text
+ * says by how much, prints vLLM's error and what to change. */
+static void test_does_not_fit_exit_3(void **state) {
+    (void)state;
+    char *out = NULL;
+    int rc = lp_test_run_cli("plan --model meta-llama/Llama-3.1-70B-Instruct --gpu H100", &out);
+    assert_int_equal(rc, 3);
+    assert_non_null(strstr(out, "DOES NOT FIT"));
+    assert_non_null(strstr(out, "No available memory for the cache blocks"));
+    assert_non_null(strstr(out, "--tensor-parallel-size 2"));
+    free(out);
+    json_t *j = run_json("plan --model meta-llama/Llama-3.1-70B-Instruct --gpu H100 --json", 3);
+    assert_true(json_is_false(json_object_get(j, "fits")));
+    assert_true(num(j, "shortfall_gib") > 50);
+    assert_true(json_is_string(json_object_get(j, "vllm_error")));
+    json_decref(j);
+}
+
+static void expect_usage_error(const char *args, const char *needle) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s 2>&1", args);
+    char *out = NULL;
+    int rc = lp_test_run_cli(cmd, &out);
+    if (rc != 2 || !strstr(out, needle))
+        fail_msg("llmplan %s: exit %d (want 2), output lacks \"%s\":\n%s", args, rc, needle, out);
+    free(out);
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H1000", "did you mean");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instrukt --gpu H100",
+                       "meta-llama/Llama-3.1-8B-Instruct");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 -tp 3",
+                       "must be divisible by tensor parallel size (3)");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                       "--gpu-memory-utilization 1.5",
+                       "--gpu-memory-utilization");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                       "--gpu-memory-utilization -0.2",
+                       "--gpu-memory-utilization");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len x",
+                       "--max-model-len");
+    expect_usage_error("plan --gpu H100", "--model is required");
+    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --bogus",
+                       "unknown option");
+    expect_usage_error("frobnicate", "unknown command");
+}
+
+/* A malformed config.json (truncated) is an error naming the file position; a config whose
+ * model_type is unknown is rejected too. */
+static void test_bad_config_file(void **state) {
+    (void)state;
+    char dir[] = "/tmp/lp_cli_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], args[512];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"model_type\": \"llama\", \"hidden_size\": 4096,\n \"num_hidden_layers\": ", f);
+    fclose(f);
+    snprintf(args, sizeof args, "plan --model %s --gpu H100", path);
+    expect_usage_error(args, "config.json");
+    f = fopen(path, "w");
+    fputs("{\"model_type\": \"frobnicator\", \"hidden_size\": 64, \"num_hidden_layers\": 2, "
+          "\"num_attention_heads\": 2, \"vocab_size\": 100, \"intermediate_size\": 128}",
+          f);
+    fclose(f);
+    snprintf(args, sizeof args, "plan --model %s --gpu H100", dir);
+    expect_usage_error(args, "frobnicator");
+    remove(path);
+    rmdir(dir);
+}
+
+static void test_help_and_lists(void **state) {
+    (void)state;
+    const char *cmds[] = {"plan --help", "models --help", "gpus --help", "accuracy --help",
+                          "--help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char *out = NULL;
+        assert_int_equal(lp_test_run_cli(cmds[i], &out), 0);
+        if (!strstr(out, "xample"))
+            fail_msg("llmplan %s: no examples in the help", cmds[i]);
+        free(out);
+    }
+    json_t *models = run_json("models --json", 0);
+    assert_true(json_array_size(models) >= 40);
+    json_decref(models);
+    json_t *gpus = run_json("gpus --json", 0);
+    assert_true(json_array_size(gpus) >= 34);
+    json_decref(gpus);
+}
+
+/* --max-model-len auto on a small GPU picks the largest length that fits, and exits 0. */
+static void test_auto_len(void **state) {
+    (void)state;
+    json_t *j = run_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu L4 "
+                         "--max-model-len auto --json",
+                         0);
+    assert_true(json_is_true(json_object_get(j, "fits")));
+    assert_true(num(j, "max_model_len") < 131072);
+    lp_assert_near(num(j, "max_model_len"), num(j, "max_model_len_fit"), 0);
+    json_decref(j);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_json_contract), cmocka_unit_test(test_does_not_fit_exit_3),
+        cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_bad_config_file),
+        cmocka_unit_test(test_help_and_lists),     cmocka_unit_test(test_auto_len),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
