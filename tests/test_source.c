@@ -229,6 +229,8 @@ static void test_model_dir_exact(void **state) {
     assert_int_equal(m.params_active, TINY_PARAMS);
     assert_int_equal(m.checkpoint_bytes, TINY_BYTES);
     assert_true(has_note(&m, "parameters counted from safetensors headers (1 shard)"));
+    /* The architecture formula (config.c) agrees with the headers for this exact Llama. */
+    assert_false(has_note(&m, "differs"));
 
     /* no_safetensors: architecture count only. */
     lp_model_load_opts opts = {0};
@@ -265,6 +267,23 @@ static void test_model_dir_mtp(void **state) {
     assert_int_equal(m.params_total, TINY_PARAMS);
     assert_int_equal(m.params_mtp, 496);
     assert_int_equal(m.checkpoint_bytes, TINY_BYTES + 2 * 496);
+}
+
+/* Headers without lm_head.weight (1128 = 1256 - 128): the header count wins, noted. */
+static void test_model_dir_differs(void **state) {
+    (void)state;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/nohead", g_dir);
+    tensor_spec t[64];
+    size_t n = tiny_tensors(t, 2);
+    write_config(dir, 2);
+    write_st(dir, "model.safetensors", t, n - 1);
+    lp_model m;
+    lp_error e;
+    assert_int_equal(load(dir, NULL, &m, &e), LP_OK);
+    assert_true(m.params_exact);
+    assert_int_equal(m.params_total, TINY_PARAMS - 128);
+    assert_true(has_note(&m, "by -128"));
 }
 
 /* Two shards through an index: same totals, "(2 shards)". */
@@ -499,6 +518,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_model_dir_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_dir_mtp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_dir_differs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_dir_sharded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_dir_no_weights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_dir_corrupt, setup, teardown),
