@@ -394,6 +394,33 @@ static void test_variant_name_only(void **state) {
     free(m);
 }
 
+/* The quantized checkpoints carry their real quantization_config (HF config.json of each
+ * repo): FP8 everywhere, per-channel for fbgemm/compressed-tensors, 128x128 blocks for
+ * Qwen3-FP8, MXFP4 on the experts only for gpt-oss. */
+static void test_quantized_entries(void **state) {
+    (void)state;
+    lp_model *m = load_or_fail("meta-llama/Llama-3.1-405B-Instruct-FP8");
+    assert_int_equal(m->quant.method, LP_QUANT_FP8);
+    assert_true(m->quant.activations);
+    free(m);
+    m = load_or_fail("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic");
+    assert_int_equal(m->quant.method, LP_QUANT_FP8);
+    assert_int_equal(m->quant.group_size, -1);
+    assert_true(m->quant.activations);
+    free(m);
+    m = load_or_fail("Qwen/Qwen3-235B-A22B-FP8");
+    assert_int_equal(m->quant.method, LP_QUANT_FP8);
+    assert_true(m->quant.weight_block);
+    free(m);
+    m = load_or_fail("openai/gpt-oss-120b");
+    assert_int_equal(m->quant.method, LP_QUANT_MXFP4);
+    assert_true(m->quant.experts_only);
+    free(m);
+    m = load_or_fail("meta-llama/Llama-3.1-405B");
+    assert_int_equal(m->quant.method, LP_QUANT_NONE);
+    free(m);
+}
+
 static void test_suggestions(void **state) {
     (void)state;
     const char *near[3];
@@ -443,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_computed_totals_exact),
         cmocka_unit_test(test_active_params),
         cmocka_unit_test(test_loaded_entry_identity),
+        cmocka_unit_test(test_quantized_entries),
         cmocka_unit_test(test_fp8_variant),
         cmocka_unit_test(test_instruct_variant),
         cmocka_unit_test(test_variant_name_only),
