@@ -1,11 +1,12 @@
 /*
  * catalog.c - the embedded model catalog: Hugging Face ids mapped to their config.json.
  *
- * data/models.json (compiled in by CMake as lp_data_models_json) is parsed once, on first
- * use, under pthread_once; afterwards the entry table is immutable and shared by all threads
- * for the life of the process (it is never freed, which is why it is reachable from a
- * static and not a leak). Each entry keeps its config re-serialised by jansson, so loading a
- * catalog model goes through exactly the same lp_model_from_config_json path as a file.
+ * data/models/ holds one Hugging Face config.json per model (ORG--NAME.json) and index.tsv
+ * (id, published parameter count, source); CMake compiles them in. The index is read once, on
+ * first use, under pthread_once; afterwards the entry table is immutable and shared by all
+ * threads for the life of the process (never freed: reachable from a static, not a leak).
+ * Configs stay as embedded text and are parsed only when a model is loaded, through exactly
+ * the same lp_model_from_config_json path as a file.
  *
  * Lookup is forgiving in the ways users are sloppy: case-insensitive ids, the "org/" part
  * optional when the name is unique, and variant suffixes (-Instruct, -it, -FP8, -AWQ, ...)
@@ -14,17 +15,15 @@
  */
 #include "llmplan/model.h"
 
+#include "model/catalog_data.h"
+
 #include <ctype.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-extern const unsigned char lp_data_models_json[];
-extern const size_t lp_data_models_json_len;
 
 /* Ids longer than this are not ids; lookups and edit distances stop here. */
 #define CATALOG_MAX_ID 256
@@ -41,71 +40,108 @@ static size_t g_count;
 static char g_init_error[256];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-static char *dup_string(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
+static char *dup_range(const char *s, size_t n) {
+    char *p = malloc(n + 1);
+    if (p) {
         memcpy(p, s, n);
+        p[n] = '\0';
+    }
     return p;
 }
 
-static bool fill_entry(const json_t *item, size_t index, lp_catalog_entry *e) {
-    const json_t *id = json_object_get(item, "id");
-    const json_t *source = json_object_get(item, "source");
-    const json_t *published = json_object_get(item, "published_params");
-    const json_t *config = json_object_get(item, "config");
-    if (!json_is_string(id) || !json_is_string(source) || !json_is_integer(published) ||
-        !json_is_object(config)) {
+/* The embedded config.json of an id: the file ORG--NAME.json of data/models/. */
+static const lp_catalog_file *find_file(const char *id, size_t id_len) {
+    char stem[CATALOG_MAX_ID + 8];
+    size_t j = 0;
+    for (size_t i = 0; i < id_len && j + 2 < sizeof stem; i++) {
+        if (id[i] == '/') {
+            stem[j++] = '-';
+            stem[j++] = '-';
+        } else {
+            stem[j++] = id[i];
+        }
+    }
+    stem[j] = '\0';
+    for (size_t k = 0; k < lp_data_catalog_files_count; k++)
+        if (strcmp(lp_data_catalog_files[k].stem, stem) == 0)
+            return &lp_data_catalog_files[k];
+    return NULL;
+}
+
+/* One row of data/models/index.tsv: id TAB published_params TAB source. */
+static bool fill_entry(const char *line, size_t len, size_t lineno, lp_catalog_entry *e) {
+    const char *tab1 = memchr(line, '\t', len);
+    const char *tab2 = tab1 ? memchr(tab1 + 1, '\t', len - (size_t)(tab1 + 1 - line)) : NULL;
+    if (!tab1 || !tab2 || tab1 == line || (size_t)(tab1 - line) > CATALOG_MAX_ID) {
         snprintf(g_init_error, sizeof g_init_error,
-                 "data/models.json: entry %zu: expected id, source (strings), published_params "
-                 "(integer) and config (object)",
-                 index);
+                 "data/models/index.tsv:%zu: expected id, published_params and source", lineno);
         return false;
     }
-    char *id_copy = dup_string(json_string_value(id));
-    char *source_copy = dup_string(json_string_value(source));
-    char *config_text = json_dumps(config, JSON_COMPACT);
-    if (!id_copy || !source_copy || !config_text) {
+    char *end;
+    long long published = strtoll(tab1 + 1, &end, 10);
+    if (end != tab2 || published < 0) {
+        snprintf(g_init_error, sizeof g_init_error,
+                 "data/models/index.tsv:%zu: published_params: expected a count", lineno);
+        return false;
+    }
+    const lp_catalog_file *file = find_file(line, (size_t)(tab1 - line));
+    if (!file) {
+        snprintf(g_init_error, sizeof g_init_error,
+                 "data/models/index.tsv:%zu: no config file for %.*s in data/models/", lineno,
+                 (int)(tab1 - line), line);
+        return false;
+    }
+    char *id_copy = dup_range(line, (size_t)(tab1 - line));
+    char *source_copy = dup_range(tab2 + 1, len - (size_t)(tab2 + 1 - line));
+    if (!id_copy || !source_copy) {
         free(id_copy);
         free(source_copy);
-        free(config_text);
         snprintf(g_init_error, sizeof g_init_error, "out of memory reading the model catalog");
         return false;
     }
     e->id = id_copy;
     e->source = source_copy;
-    e->config_json = config_text;
-    e->published_params = (int64_t)json_integer_value(published);
+    e->config_json = (const char *)file->data;
+    e->published_params = (int64_t)published;
     return true;
 }
 
+/* Reads only the index: configs stay as embedded bytes until one is loaded, so start-up does
+ * not pay for parsing every model's JSON. */
 static void catalog_init(void) {
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)lp_data_models_json, lp_data_models_json_len, 0, &jerr);
-    if (!root) {
-        snprintf(g_init_error, sizeof g_init_error, "data/models.json:%d:%d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        return;
-    }
-    if (!json_is_array(root)) {
-        snprintf(g_init_error, sizeof g_init_error, "data/models.json: expected a JSON array");
-        json_decref(root);
-        return;
-    }
-    size_t n = json_array_size(root);
-    lp_catalog_entry *entries = calloc(n ? n : 1, sizeof *entries);
+    const char *text = (const char *)lp_data_catalog_index;
+    const char *stop = text + lp_data_catalog_index_len;
+    lp_catalog_entry *entries = calloc(lp_data_catalog_files_count + 1, sizeof *entries);
     if (!entries) {
         snprintf(g_init_error, sizeof g_init_error, "out of memory reading the model catalog");
-        json_decref(root);
         return;
     }
-    size_t filled = 0;
-    for (; filled < n; filled++) {
-        if (!fill_entry(json_array_get(root, filled), filled, &entries[filled]))
-            break;
+    size_t filled = 0, lineno = 0;
+    bool header = true;
+    for (const char *line = text; line < stop;) {
+        const char *nl = memchr(line, '\n', (size_t)(stop - line));
+        size_t len = nl ? (size_t)(nl - line) : (size_t)(stop - line);
+        lineno++;
+        if (len > 0 && line[0] != '#') {
+            if (header) {
+                header = false; /* the column names */
+            } else if (filled >= lp_data_catalog_files_count) {
+                snprintf(g_init_error, sizeof g_init_error,
+                         "data/models/index.tsv:%zu: more rows than config files", lineno);
+                break;
+            } else if (!fill_entry(line, len, lineno, &entries[filled])) {
+                break;
+            } else {
+                filled++;
+            }
+        }
+        line += len + 1;
     }
-    json_decref(root);
-    /* A malformed entry is a defect in our own data: keep the good prefix usable, but say so
+    if (!g_init_error[0] && filled != lp_data_catalog_files_count)
+        snprintf(g_init_error, sizeof g_init_error,
+                 "data/models/: %zu config files but %zu index rows", lp_data_catalog_files_count,
+                 filled);
+    /* A malformed row is a defect in our own data: keep the good prefix usable, but say so
      * (lp_catalog_load reports g_init_error when an id is not found). */
     g_entries = entries;
     g_count = filled;

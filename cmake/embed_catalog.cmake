@@ -1,0 +1,32 @@
+# Compile the model catalog folder into C: every DIR/*.json (one Hugging Face config.json per
+# model, named ORG--NAME.json) becomes a NUL-terminated byte array, listed in
+# lp_data_catalog_files[] with its file stem; DIR/index.tsv is embedded as lp_data_catalog_index.
+# Run as: cmake -DDIR=... -DOUTPUT=... -P embed_catalog.cmake
+file(GLOB files "${DIR}/*.json")
+list(SORT files)
+set(out "/* generated from ${DIR} by cmake/embed_catalog.cmake; do not edit */\n")
+string(APPEND out "#include <stddef.h>\n#include \"model/catalog_data.h\"\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  get_filename_component(stem "${f}" NAME_WE)
+  # NAME_WE stops at the first dot ("Qwen2.5-7B"): take everything before ".json" instead
+  get_filename_component(name "${f}" NAME)
+  string(REGEX REPLACE "\\.json$" "" stem "${name}")
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" hex_len)
+  math(EXPR n "${hex_len} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," body "${hex}")
+  string(APPEND out "static const unsigned char cfg_${i}[] = {${body}0x00};\n")
+  string(APPEND table "    {\"${stem}\", cfg_${i}, ${n}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+file(READ "${DIR}/index.tsv" hex HEX)
+string(LENGTH "${hex}" hex_len)
+math(EXPR n "${hex_len} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," body "${hex}")
+string(APPEND out "const unsigned char lp_data_catalog_index[] = {${body}0x00};\n")
+string(APPEND out "const size_t lp_data_catalog_index_len = ${n};\n")
+string(APPEND out "const lp_catalog_file lp_data_catalog_files[] = {\n${table}};\n")
+string(APPEND out "const size_t lp_data_catalog_files_count = ${i};\n")
+file(WRITE "${OUTPUT}" "${out}")
