@@ -1,0 +1,223 @@
+/*
+ * params.c - parameter counts and KV-cache bytes per token, from an lp_model's architecture.
+ *
+ * The formulas are those of model_configs.md §4, which reproduce the published totals of
+ * every model in its §5 exactly; each layer's parameters are split into the lp_layer_params
+ * categories that decide how vLLM shards and quantizes them. This file only does arithmetic
+ * on an lp_model: it does not read configs or safetensors, and it does not apply tensor
+ * parallelism, quantization or KV-cache block rounding (the mem module does).
+ *
+ * Inputs are trusted to be in the ranges the config reader enforces (config_internal.h);
+ * with those bounds no product here can overflow int64_t.
+ */
+#include "llmplan/model.h"
+
+#include <string.h>
+
+/* Parameters of one norm: weight, plus bias for LayerNorm (Falcon). */
+static int64_t norm_params(const lp_model *m) {
+    return m->norm_has_bias ? 2 * m->hidden_size : m->hidden_size;
+}
+
+static void attention_params(const lp_model *m, lp_layer_params *p) {
+    int64_t H = m->hidden_size, nh = m->num_heads, nkv = m->num_kv_heads, d = m->head_dim;
+    int64_t dv = m->head_dim_v > 0 ? m->head_dim_v : d;
+    if (m->use_mla) {
+        /* vLLM deepseek_v2.py DeepseekV2MLAAttention: q_a/kv_a (fused_qkv_a_proj) are
+         * ReplicatedLinear; q_b (or q), kv_b and o are TP-sharded. */
+        int64_t qk = m->qk_nope_head_dim + m->qk_rope_head_dim;
+        if (m->q_lora_rank > 0) {
+            p->attn_replicated += H * m->q_lora_rank;
+            p->attn_sharded += m->q_lora_rank * nh * qk;
+            p->small += m->q_lora_rank; /* q_a_layernorm */
+        } else {
+            p->attn_sharded += H * nh * qk;
+        }
+        p->attn_replicated += H * (m->kv_lora_rank + m->qk_rope_head_dim);
+        p->small += m->kv_lora_rank; /* kv_a_layernorm */
+        p->attn_sharded += m->kv_lora_rank * nh * (m->qk_nope_head_dim + m->v_head_dim);
+        p->attn_sharded += nh * m->v_head_dim * H;
+        return;
+    }
+    p->attn_sharded += H * nh * d + nh * dv * H; /* q, o */
+    p->attn_kv += H * nkv * d + H * nkv * dv;    /* k, v (Falcon-7B: inside fused qkv) */
+    if (m->qkv_bias)
+        p->small += nh * d + nkv * d + nkv * dv;
+    if (m->o_bias)
+        p->small += H;
+    if (m->qk_norm)
+        p->small += 2 * d; /* q_norm and k_norm over head_dim */
+    if (m->attn_sinks)
+        p->small += nh;
+}
+
+/* One (dense or expert) MLP of width I: matrices and biases. */
+static int64_t mlp_matrices(const lp_model *m, int64_t I) {
+    return (m->gated_mlp ? 3 : 2) * m->hidden_size * I;
+}
+
+static int64_t mlp_biases(const lp_model *m, int64_t I) {
+    return (m->gated_mlp ? 2 * I : I) + m->hidden_size;
+}
+
+/* Parameters of one decoder layer with the given MLP kind (used for MTP layers too). */
+static void layer_params(const lp_model *m, bool moe, lp_layer_params *p) {
+    memset(p, 0, sizeof *p);
+    int64_t H = m->hidden_size;
+    attention_params(m, p);
+    p->small += m->norms_per_layer * norm_params(m);
+    if (!moe) {
+        p->mlp_dense += mlp_matrices(m, m->intermediate_size);
+        if (m->mlp_bias)
+            p->small += mlp_biases(m, m->intermediate_size);
+        return;
+    }
+    int64_t E = m->num_experts, Im = m->moe_intermediate_size;
+    p->small += H * E; /* router */
+    if (m->router_bias)
+        p->small += E;
+    if (m->expert_score_bias)
+        p->small += E; /* DeepSeek-V3 e_score_correction_bias */
+    p->mlp_experts += E * mlp_matrices(m, Im);
+    p->expert_one = mlp_matrices(m, Im);
+    if (m->expert_bias) {
+        /* gpt-oss: gate_up_proj_bias (2I) and down_proj_bias (H) per expert */
+        p->small += E * mlp_biases(m, Im);
+        p->expert_one += mlp_biases(m, Im);
+    }
+    p->mlp_dense += m->num_shared_experts * mlp_matrices(m, m->shared_expert_intermediate_size);
+    if (m->shared_expert_gate)
+        p->small += H; /* Qwen2-MoE shared_expert_gate: Linear(H, 1) */
+}
+
+static int64_t layer_total(const lp_layer_params *p) {
+    return p->attn_sharded + p->attn_kv + p->attn_replicated + p->mlp_dense + p->mlp_experts +
+           p->small;
+}
+
+void lp_model_layer_params(const lp_model *m, int64_t layer, lp_layer_params *out) {
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
+        return;
+    layer_params(m, m->layer_moe[layer] != 0, out);
+}
+
+void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return;
+    out->embed = m->vocab_size * m->hidden_size;
+    out->lm_head = m->tie_word_embeddings ? 0 : m->vocab_size * m->hidden_size;
+    out->final_norm = norm_params(m);
+    out->vision = m->params_vision;
+    int64_t unused_experts = 0;
+    int64_t L = m->num_layers < LP_MAX_LAYERS ? m->num_layers : LP_MAX_LAYERS;
+    for (int64_t i = 0; i < L; i++) {
+        lp_layer_params p;
+        layer_params(m, m->layer_moe[i] != 0, &p);
+        out->layers.attn_sharded += p.attn_sharded;
+        out->layers.attn_kv += p.attn_kv;
+        out->layers.attn_replicated += p.attn_replicated;
+        out->layers.mlp_dense += p.mlp_dense;
+        out->layers.mlp_experts += p.mlp_experts;
+        out->layers.expert_one += p.expert_one;
+        out->layers.small += p.small;
+        if (m->layer_moe[i] && m->num_experts > m->experts_per_tok)
+            unused_experts += (m->num_experts - m->experts_per_tok) * p.expert_one;
+    }
+    out->total = out->embed + out->lm_head + out->final_norm + out->vision +
+                 out->layers.attn_sharded + out->layers.attn_kv + out->layers.attn_replicated +
+                 out->layers.mlp_dense + out->layers.mlp_experts + out->layers.small;
+    out->active = out->total - unused_experts;
+}
+
+void lp_model_count_params(lp_model *m) {
+    if (!m)
+        return;
+    lp_param_breakdown b;
+    lp_model_param_breakdown(m, &b);
+    m->params_total = b.total;
+    m->params_active = b.active;
+    m->params_mtp = 0;
+    if (m->num_mtp_layers > 0) {
+        /* DeepSeek MTP module (model_configs.md §4): one decoder layer (MoE when the model
+         * has experts) + enorm + hnorm + eh_proj [2H -> H] + shared_head.norm + its own
+         * embedding and head copies. */
+        lp_layer_params p;
+        int64_t H = m->hidden_size;
+        layer_params(m, m->num_experts > 0, &p);
+        int64_t one = layer_total(&p) + 3 * H + 2 * H * H + 2 * m->vocab_size * H;
+        m->params_mtp = m->num_mtp_layers * one;
+    }
+}
+
+/* Bytes per KV element for kv_dtype, resolving AUTO the way vLLM does. */
+static double kv_element_bytes(const lp_model *m, lp_dtype kv_dtype) {
+    if (kv_dtype != LP_DTYPE_AUTO)
+        return lp_dtype_bytes(kv_dtype);
+    /* vLLM resolve_kv_cache_dtype_string(): "auto" follows a ModelOpt checkpoint's
+     * kv_cache_quant_algo; other methods' KV hints need an explicit --kv-cache-dtype. */
+    if (m->quant.kv_cache_dtype != LP_DTYPE_AUTO && strncmp(m->quant.vllm_name, "modelopt", 8) == 0)
+        return lp_dtype_bytes(m->quant.kv_cache_dtype);
+    /* "auto" means the model dtype. An fp32 (or unstated) checkpoint runs in bf16/fp16
+     * under --dtype auto (vLLM _resolve_auto_dtype downcasts fp32), so its KV cache is
+     * 2 bytes per element, not 4. */
+    if (m->dtype == LP_DTYPE_AUTO || m->dtype == LP_DTYPE_FP32)
+        return 2.0;
+    return lp_dtype_bytes(m->dtype);
+}
+
+double lp_model_kv_bytes_per_token_layer(const lp_model *m, int64_t layer, lp_dtype kv_dtype) {
+    if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
+        return 0.0;
+    double b = kv_element_bytes(m, kv_dtype);
+    switch ((lp_attn_kind)m->layer_attn[layer]) {
+    case LP_ATTN_MLA:
+        /* MLAAttentionSpec: one latent (kv_lora_rank + qk_rope_head_dim) per token. */
+        return (double)(m->kv_lora_rank + m->qk_rope_head_dim) * b;
+    case LP_ATTN_MAMBA:
+    case LP_ATTN_NONE:
+        return 0.0;
+    case LP_ATTN_FULL:
+    case LP_ATTN_SLIDING:
+    case LP_ATTN_CHUNKED:
+        break;
+    }
+    int64_t dv = m->head_dim_v > 0 ? m->head_dim_v : m->head_dim;
+    /* FullAttentionSpec: num_kv_heads * (head_size + head_size_v) * dtype_size */
+    return (double)(m->num_kv_heads * (m->head_dim + dv)) * b;
+}
+
+double lp_model_kv_bytes_per_token(const lp_model *m, lp_dtype kv_dtype) {
+    double sum = 0.0;
+    if (!m)
+        return 0.0;
+    for (int64_t i = 0; i < m->num_layers && i < LP_MAX_LAYERS; i++)
+        sum += lp_model_kv_bytes_per_token_layer(m, i, kv_dtype);
+    return sum;
+}
+
+void lp_model_layer_kind_counts(const lp_model *m, int64_t counts[6]) {
+    if (!counts)
+        return;
+    for (int k = 0; k < 6; k++)
+        counts[k] = 0;
+    if (!m)
+        return;
+    for (int64_t i = 0; i < m->num_layers && i < LP_MAX_LAYERS; i++)
+        if (m->layer_attn[i] < 6)
+            counts[m->layer_attn[i]]++;
+}
+
+int64_t lp_model_num_moe_layers(const lp_model *m) {
+    int64_t n = 0;
+    if (!m)
+        return 0;
+    for (int64_t i = 0; i < m->num_layers && i < LP_MAX_LAYERS; i++)
+        n += m->layer_moe[i] != 0;
+    return n;
+}
