@@ -56,6 +56,8 @@ static void check_model(const char *json, int64_t total, int64_t active, double 
     free(m);
 }
 
+static bool has_note(const lp_model *m, const char *needle);
+
 static void assert_contains(const char *haystack, const char *needle) {
     if (!strstr(haystack, needle))
         fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
@@ -372,6 +374,19 @@ static const char *mistral_small_31 =
     "'model_type':'pixtral','num_attention_heads':16,'num_channels':3,'num_hidden_layers':24,"
     "'patch_size':14,'rope_theta':10000.0},'vision_feature_layer':-1}";
 
+/* llava-hf/llava-1.5-7b-hf: text_config relies on LlamaConfig class defaults. */
+static const char *llava_15_7b =
+    "{'architectures':['LlavaForConditionalGeneration'],'ignore_index':-100,"
+    "'image_token_index':32000,'model_type':'llava','pad_token_id':32001,"
+    "'projector_hidden_act':'gelu','text_config':{'_name_or_path':'lmsys/vicuna-7b-v1.5',"
+    "'architectures':['LlamaForCausalLM'],'max_position_embeddings':4096,'model_type':'llama',"
+    "'rms_norm_eps':1e-05,'torch_dtype':'float16','vocab_size':32064},"
+    "'tie_word_embeddings':false,'torch_dtype':'float16','transformers_version':'4.36.0.dev0',"
+    "'vision_config':{'hidden_size':1024,'image_size':336,'intermediate_size':4096,"
+    "'model_type':'clip_vision_model','num_attention_heads':16,'num_hidden_layers':24,"
+    "'patch_size':14,'projection_dim':768,'vocab_size':32000},'vision_feature_layer':-2,"
+    "'vision_feature_select_strategy':'default','vocab_size':32064}";
+
 /* ---- published totals (model_configs.md §5) and KV bytes/token (§3) -------------------- */
 
 #define MODEL_TEST(name, json, total, active, kv)                                                  \
@@ -466,6 +481,25 @@ static void multimodal_splits(void **state) {
     assert_int_equal(m->params_total - m->params_vision, 23572403200);
     assert_string_equal(m->model_type, "mistral");
     free(m);
+}
+
+/* Llava-1.5-7B: the Hub page shows "7.06B params" (rounded); CLIP ViT-L/14-336 tower. */
+static void llava_defaults(void **state) {
+    (void)state;
+    lp_model *m = load(llava_15_7b);
+    assert_string_equal(m->model_type, "llama");
+    assert_int_equal(m->hidden_size, 4096);
+    assert_int_equal(m->num_layers, 32);
+    assert_int_equal(m->vocab_size, 32064);
+    assert_true(has_note(m, "LlamaConfig"));
+    lp_assert_near((double)m->params_total, 7.06e9, 0.005e9);
+    assert_true(m->params_vision > 300000000 && m->params_vision < 330000000);
+    free(m);
+    /* outside a llava wrapper the same omission is an error */
+    lp_error err;
+    lp_model m2;
+    assert_int_equal(parse("{'model_type':'llama','vocab_size':32064}", &m2, &err),
+                     LP_ERR_MISSING_FIELD);
 }
 
 /* DeepSeek-V3: MTP layer 61 is stored but not loaded (13,463,426,304, model_configs.md §6.4);
@@ -1027,6 +1061,7 @@ int main(void) {
         cmocka_unit_test(qwen25_vl_7b_total),
         cmocka_unit_test(mistral_small_31_total),
         cmocka_unit_test(multimodal_splits),
+        cmocka_unit_test(llava_defaults),
         cmocka_unit_test(deepseek_v3_details),
         cmocka_unit_test(gpt_oss_details),
         cmocka_unit_test(breakdown_sums),

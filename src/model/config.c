@@ -110,7 +110,8 @@ static lp_status parse_dtype(const lp_cfg *t, lp_model *m) {
 }
 
 /* Heads, KV heads and head size, with Falcon's multi_query / new_decoder_architecture rules. */
-static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *type, lp_model *m) {
+static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *type,
+                                 bool llama_defaults, lp_model *m) {
     static const char *const k_heads[] = {"num_attention_heads", "n_head", NULL};
     /* vLLM get_total_num_kv_heads() order. */
     static const char *const k_kv[] = {"n_head_kv", "num_kv_heads", "num_key_value_heads",
@@ -123,6 +124,8 @@ static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *typ
         def_heads = 8, def_kv = 4, def_head_dim = 256, cls = "Gemma2Config";
     } else if (fam == LP_FAM_GPT_OSS) {
         def_heads = 64, def_kv = 8, def_head_dim = 64, cls = "GptOssConfig";
+    } else if (llama_defaults) {
+        def_heads = 32, cls = "LlamaConfig";
     }
     lp_status st = need_int(t, k_heads, LP_CFG_MAX_HEADS, def_heads, cls, &m->num_heads, m);
     if (st != LP_OK)
@@ -296,17 +299,25 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
     return st;
 }
 
-/* Everything about the language model except layout, max length and quantization. */
+/*
+ * Everything about the language model except layout, max length and quantization.
+ * llama_defaults: take LlamaConfig class defaults for absent sizes, as Llava's text_config
+ * relies on (llava-hf/llava-1.5-7b-hf lists only vocab_size and max_position_embeddings).
+ * A plain llama config without them is an error, not a 7B guess.
+ */
 static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bool tie_default,
-                            lp_model *m) {
+                            bool llama_defaults, lp_model *m) {
     static const char *const k_hidden[] = {"hidden_size", "n_embd", "d_model", NULL};
     static const char *const k_layers[] = {"num_hidden_layers", "n_layer", "num_layers", NULL};
     static const char *const k_vocab[] = {"vocab_size", NULL};
-    lp_status st = need_int(t, k_hidden, LP_CFG_MAX_WIDTH, 0, "", &m->hidden_size, m);
+    /* LlamaConfig class defaults (hidden 4096, 32 layers/heads, MLP 11008, vocab 32000). */
+    lp_status st = need_int(t, k_hidden, LP_CFG_MAX_WIDTH, llama_defaults ? 4096 : 0, "LlamaConfig",
+                            &m->hidden_size, m);
     if (st != LP_OK)
         return st;
     /* Layers: read unbounded first so that a too-deep model gets its own message. */
-    st = need_int(t, k_layers, INT64_MAX, 0, "", &m->num_layers, m);
+    st =
+        need_int(t, k_layers, INT64_MAX, llama_defaults ? 32 : 0, "LlamaConfig", &m->num_layers, m);
     if (st != LP_OK)
         return st;
     if (m->num_layers > LP_MAX_LAYERS)
@@ -314,8 +325,11 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
                             "%s: %snum_hidden_layers: expected at most %d layers (LP_MAX_LAYERS), "
                             "got %lld",
                             t->origin, t->prefix, LP_MAX_LAYERS, (long long)m->num_layers);
-    st = need_int(t, k_vocab, LP_CFG_MAX_VOCAB, fam == LP_FAM_GEMMA3 ? 262208 : 0,
-                  "Gemma3TextConfig", &m->vocab_size, m);
+    st = need_int(t, k_vocab, LP_CFG_MAX_VOCAB,
+                  fam == LP_FAM_GEMMA3 ? 262208
+                  : llama_defaults     ? 32000
+                                       : 0,
+                  fam == LP_FAM_GEMMA3 ? "Gemma3TextConfig" : "LlamaConfig", &m->vocab_size, m);
     if (st != LP_OK)
         return st;
 
@@ -337,7 +351,7 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
             st = parse_mla(t, m);
         m->num_kv_heads = m->num_heads; /* irrelevant for MLA's latent KV cache */
     } else {
-        st = parse_attention(t, fam, type, m);
+        st = parse_attention(t, fam, type, llama_defaults, m);
     }
     if (st != LP_OK)
         return st;
@@ -407,8 +421,12 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     m->mlp_bias = mlp_bias;
 
     /* Dense MLP width: Llama 4 dense layers use intermediate_size_mlp. */
-    st = lp_cfg_int(t, fam == LP_FAM_LLAMA4 ? "intermediate_size_mlp" : "intermediate_size", 1,
-                    LP_CFG_MAX_FFN, &m->intermediate_size, NULL);
+    if (llama_defaults)
+        st = opt_int(t, "intermediate_size", 1, LP_CFG_MAX_FFN, 11008, "LlamaConfig",
+                     &m->intermediate_size, m);
+    else
+        st = lp_cfg_int(t, fam == LP_FAM_LLAMA4 ? "intermediate_size_mlp" : "intermediate_size", 1,
+                        LP_CFG_MAX_FFN, &m->intermediate_size, NULL);
     if (st != LP_OK)
         return st;
     if (fam == LP_FAM_DEEPSEEK || fam == LP_FAM_QWEN2_MOE || fam == LP_FAM_QWEN3_MOE ||
@@ -532,7 +550,8 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
         snprintf(m->architecture, sizeof m->architecture, "%s",
                  json_string_value(json_array_get(archs, 0)));
 
-    st = parse_text(&tc, fam, text_type, text_types[ti].tie_default, m);
+    bool llama_defaults = wrapper && strcmp(wrapper, "llava") == 0 && fam == LP_FAM_LLAMA;
+    st = parse_text(&tc, fam, text_type, text_types[ti].tie_default, llama_defaults, m);
     if (st == LP_OK)
         st = parse_dtype(&tc, m);
     if (st == LP_OK)
