@@ -31,8 +31,8 @@
 typedef struct {
     const json_t *obj;   /**< object searched first (never NULL in a valid view) */
     const json_t *alt;   /**< fallback object searched when obj lacks a key, or NULL */
-    char prefix[64];     /**< path of obj in messages, "" or "text_config." */
-    char alt_prefix[64]; /**< path of alt in messages */
+    char prefix[160];    /**< path of obj in messages, "" or "text_config." */
+    char alt_prefix[160]; /**< path of alt in messages */
     const char *origin;  /**< input name for messages ("config.json", "catalog:x") */
     lp_error *err;
 } lp_cfg;
