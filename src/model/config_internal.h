@@ -29,11 +29,11 @@
 #define LP_CFG_MAX_POSITIONS (INT64_C(1) << 40) /**< context lengths and windows */
 
 typedef struct {
-    const json_t *obj;   /**< object searched first (never NULL in a valid view) */
-    const json_t *alt;   /**< fallback object searched when obj lacks a key, or NULL */
-    char prefix[160];    /**< path of obj in messages, "" or "text_config." */
+    const json_t *obj;    /**< object searched first (never NULL in a valid view) */
+    const json_t *alt;    /**< fallback object searched when obj lacks a key, or NULL */
+    char prefix[160];     /**< path of obj in messages, "" or "text_config." */
     char alt_prefix[160]; /**< path of alt in messages */
-    const char *origin;  /**< input name for messages ("config.json", "catalog:x") */
+    const char *origin;   /**< input name for messages ("config.json", "catalog:x") */
     lp_error *err;
 } lp_cfg;
 
