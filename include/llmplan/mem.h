@@ -46,6 +46,7 @@ typedef struct {
     int max_num_batched_tokens;    /**< 0: vLLM default for the GPU */
     int block_size;                /**< 0: vLLM default (16; MLA 64 on Hopper, 128 on Blackwell) */
     bool enforce_eager;            /**< no CUDA graphs */
+    int num_scheduler_steps;       /**< --num-scheduler-steps (vLLM 0.5-0.7 multi-step; 0: 1) */
     bool enable_chunked_prefill_off; /**< --no-enable-chunked-prefill */
     bool disable_hybrid_kv_cache_manager;
     double cpu_offload_gib;       /**< --cpu-offload-gb (GiB of weights kept in host memory) */
@@ -90,6 +91,9 @@ typedef struct {
     /* settings as resolved (defaults filled in) */
     int tp, pp, dp;
     int num_gpus;            /**< tp x pp x dp */
+    bool expert_parallel;    /**< routed experts distributed whole over TP x DP */
+    bool chunked_prefill;    /**< prefills chunked into decode steps (V1; V0 beyond 32K) */
+    int num_scheduler_steps; /**< multi-step scheduling (V0 era); 1 otherwise */
     lp_dtype dtype;          /**< compute/weight dtype of unquantized tensors */
     lp_dtype kv_cache_dtype; /**< resolved KV dtype */
     lp_quant quant;          /**< resolved weight quantization */
@@ -148,6 +152,12 @@ lp_status lp_mem_plan_compute(const lp_model *m, const lp_gpu *gpu, const lp_ser
  */
 lp_status lp_mem_plan_with_suggestions(const lp_model *m, const lp_gpu *gpu, const lp_serving *s,
                                        const lp_gpu_db *db, lp_mem_plan *plan, lp_error *err);
+
+/**
+ * Bytes per parameter of a quantizable linear weight under quantization q (scales included),
+ * or lp_dtype_bytes(dtype) when q is NULL or LP_QUANT_NONE. hidden sizes per-channel scales.
+ */
+double lp_mem_bytes_per_weight(const lp_quant *q, lp_dtype dtype, int64_t hidden);
 
 /** vLLM's scheduler defaults for a GPU: (max_num_batched_tokens, max_num_seqs) for `vllm serve`. */
 void lp_mem_default_batch(const lp_gpu *gpu, lp_vllm_version version, int *max_num_batched_tokens,

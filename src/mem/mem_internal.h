@@ -26,7 +26,9 @@ typedef struct {
     double utilization;
     double cpu_offload_bytes;
     bool enforce_eager;
-    bool hybrid_kv; /* hybrid KV-cache manager in use (sliding/chunked sized by window) */
+    bool hybrid_kv;       /* hybrid KV-cache manager in use (sliding/chunked sized by window) */
+    bool chunked_prefill; /* prefill chunks share steps with decodes */
+    int scheduler_steps;  /* --num-scheduler-steps (V0 multi-step), >= 1 */
     lp_vllm_version version;
     lp_mem_plan *plan; /* where notes go (NULL: no notes, the fast path of searches) */
 } lp_mem_ctx;

@@ -102,6 +102,9 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
     p->pp = c->pp;
     p->dp = c->dp;
     p->num_gpus = c->tp * c->pp * c->dp;
+    p->expert_parallel = c->ep;
+    p->chunked_prefill = c->chunked_prefill;
+    p->num_scheduler_steps = c->scheduler_steps;
     p->dtype = c->dtype;
     p->kv_cache_dtype = c->kv_dtype;
     p->quant = c->quant;

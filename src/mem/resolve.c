@@ -22,6 +22,11 @@
 #define LP_CC_BNB 70
 #define LP_CC_GPTQ 60
 #define LP_CC_BF16 80 /* check_if_supports_dtype */
+/* The V1 engine became the default in v0.8; V0 scheduler defaults before that. */
+#define LP_VLLM_V1_DEFAULT LP_VLLM_VERSION(0, 8, 0)
+#define LP_V0_CHUNKED_ABOVE 32768
+#define LP_V0_CHUNKED_TOKENS 512
+#define LP_V0_MAX_NUM_SEQS 256
 
 typedef struct {
     const char *name;
@@ -236,6 +241,21 @@ static lp_status resolve_lengths(lp_mem_ctx *c, const lp_serving *s, lp_error *e
 
     int def_tokens, def_seqs;
     lp_mem_default_batch(c->gpu, c->version, &def_tokens, &def_seqs);
+    /* V1 (the default engine from v0.8) always chunks prefills; the V0 engine chunked them
+     * only when max_model_len > 32K, with 512 batched tokens, and otherwise used
+     * max(max_model_len, 2048) tokens and 256 sequences (reference (d), V0 defaults). */
+    c->chunked_prefill = !s->enable_chunked_prefill_off;
+    if (c->version < LP_VLLM_V1_DEFAULT) {
+        c->chunked_prefill = c->chunked_prefill && c->max_model_len > LP_V0_CHUNKED_ABOVE;
+        def_seqs = LP_V0_MAX_NUM_SEQS;
+        def_tokens = c->chunked_prefill ? LP_V0_CHUNKED_TOKENS
+                                        : (int)(c->max_model_len > 2048 ? c->max_model_len : 2048);
+    }
+    c->scheduler_steps = s->num_scheduler_steps > 1 ? s->num_scheduler_steps : 1;
+    if (c->scheduler_steps > 1 && c->version >= LP_VLLM_V1_DEFAULT)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--num-scheduler-steps exists only in vLLM 0.5-0.7 (the V0 engine); "
+                            "pass --vllm-version 0.6 to model it");
     if (s->max_num_seqs < 0 || s->max_num_batched_tokens < 0)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "--max-num-seqs and --max-num-batched-tokens must be positive");
@@ -243,14 +263,14 @@ static lp_status resolve_lengths(lp_mem_ctx *c, const lp_serving *s, lp_error *e
     int64_t tokens = s->max_num_batched_tokens > 0 ? s->max_num_batched_tokens : def_tokens;
     if (s->max_num_batched_tokens == 0) {
         /* _set_default_max_num_seqs_and_batched_tokens_args */
-        if (s->enable_chunked_prefill_off && c->max_model_len > tokens)
+        if (!c->chunked_prefill && c->max_model_len > tokens)
             tokens = c->max_model_len;
         if ((int64_t)seqs * c->max_model_len < tokens)
             tokens = (int64_t)seqs * c->max_model_len;
     }
     if (s->max_num_seqs == 0 && tokens < seqs)
         seqs = (int)tokens;
-    if (s->enable_chunked_prefill_off && tokens < c->max_model_len)
+    if (!c->chunked_prefill && tokens < c->max_model_len)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "max_num_batched_tokens (%lld) is smaller than max_model_len (%lld). "
                             "This effectively limits the maximum sequence length to "

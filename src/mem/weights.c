@@ -88,6 +88,12 @@ double lp_mem_quant_bytes_per_weight(const lp_quant *q, int64_t hidden) {
     return 0.0;
 }
 
+double lp_mem_bytes_per_weight(const lp_quant *q, lp_dtype dtype, int64_t hidden) {
+    if (!q || q->method == LP_QUANT_NONE)
+        return lp_dtype_bytes(dtype);
+    return lp_mem_quant_bytes_per_weight(q, hidden);
+}
+
 double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
     const lp_model *m = c->m;
     const double dtype_b = lp_dtype_bytes(c->dtype);

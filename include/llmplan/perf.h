@@ -1,0 +1,247 @@
+/*
+ * llmplan/perf.h - performance estimates: TTFT, ITL/TPOT, E2E latency, throughput.
+ *
+ * Three methods (DESIGN §3):
+ *  - heuristic: per-GPU-family baselines for a 7B model scaled by size, TP, context and
+ *    quantization; needs only params_b and a GPU;
+ *  - roofline:  an operator-level step model (FLOPs vs bytes per step, all-reduce, host
+ *    overhead) solved analytically for the steady state of the workload;
+ *  - simulate:  a discrete-event simulation of vLLM's continuous-batching scheduler driven by
+ *    the same step model, producing the statistics of `vllm bench serve`.
+ * Every estimate lists the assumptions it used; an invalid request yields valid=false and a
+ * reason, never an abort (batches go on with the other items).
+ */
+#ifndef LLMPLAN_PERF_H
+#define LLMPLAN_PERF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llmplan/hw.h"
+#include "llmplan/mem.h"
+#include "llmplan/model.h"
+#include "llmplan/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Estimation method. */
+typedef enum { LP_HEURISTIC = 0, LP_ROOFLINE, LP_SIMULATE } lp_method;
+
+/** Name of a method ("heuristic", "roofline", "simulate"). */
+const char *lp_method_name(lp_method method);
+/** Parse a method name. */
+lp_status lp_method_parse(const char *name, lp_method *out, lp_error *err);
+
+/** Kind of a length distribution. */
+typedef enum {
+    LP_LEN_FIXED = 0, /**< always `mean` */
+    LP_LEN_NORMAL,    /**< normal(mean, stddev), clamped to [lo, hi] (lo >= 1) */
+    LP_LEN_UNIFORM,   /**< uniform integers in [lo, hi] */
+    LP_LEN_HISTOGRAM, /**< values[i] with probability weights[i] (caller-owned arrays) */
+    LP_LEN_SHAREGPT   /**< a ShareGPT-like long-tailed distribution with the given mean */
+} lp_len_kind;
+
+/** A distribution of prompt or output lengths in tokens. */
+typedef struct {
+    lp_len_kind kind;
+    double mean;
+    double stddev;
+    double lo, hi;
+    const double *values;  /**< histogram values (tokens) */
+    const double *weights; /**< histogram weights (any positive scale) */
+    int n;                 /**< histogram size */
+} lp_len_dist;
+
+/** A fixed length distribution. */
+lp_len_dist lp_len_fixed(double tokens);
+
+/** Mean of a distribution (histograms: weighted mean). */
+double lp_len_mean(const lp_len_dist *d);
+
+/** One configuration to estimate. Zero/NULL fields take the documented defaults. */
+typedef struct {
+    /* model: a loaded model, or an id/path to load, or only params_b (heuristic method) */
+    const lp_model *model;
+    const char *model_id;
+    double params_b;
+
+    /* hardware: a GPU row, or a name to look up */
+    const lp_gpu *gpu;
+    const char *gpu_name;
+    int num_gpus;             /**< total GPUs (default tp x pp) */
+    const char *interconnect; /**< "nvlink", "pcie", "unknown" or NULL (the GPU's own) */
+
+    /* serving (vLLM flags); serving.max_model_len is the context length */
+    lp_serving serving;
+
+    /* workload, as `vllm bench serve` describes it */
+    lp_len_dist input;   /**< --random-input-len (default fixed 1024) */
+    lp_len_dist output;  /**< --random-output-len (default fixed 128) */
+    int num_prompts;     /**< --num-prompts (default 1000) */
+    int max_concurrency; /**< --max-concurrency (0: unlimited) */
+    double request_rate; /**< --request-rate in req/s (0: inf, all at once) */
+    uint64_t seed;       /**< --seed for the simulation (default 0) */
+
+    lp_method method;
+} lp_perf_request;
+
+/** Fill r with defaults: roofline, fixed 1024 in / 128 out, 1000 prompts, rate inf. */
+void lp_perf_request_init(lp_perf_request *r);
+
+/** What limits a phase. */
+typedef enum {
+    LP_BOUND_COMPUTE = 0,
+    LP_BOUND_MEMORY,      /**< memory bandwidth */
+    LP_BOUND_COMM,        /**< tensor/pipeline-parallel communication */
+    LP_BOUND_HOST,        /**< per-step host overhead (scheduling, sampling, launches) */
+    LP_BOUND_KV_CAPACITY, /**< the KV cache limits the batch */
+    LP_BOUND_QUEUEING     /**< requests wait for a free slot */
+} lp_bottleneck;
+
+/** Name of a bottleneck ("compute", "memory bandwidth", ...). */
+const char *lp_bottleneck_name(lp_bottleneck b);
+
+typedef struct {
+    double lo, hi;
+} lp_range;
+
+/** Summary statistics of a latency, in ms (p90/p99 are NaN when not simulated). */
+typedef struct {
+    double mean, median, p90, p99;
+} lp_stat;
+
+#define LP_MAX_ASSUMPTIONS 24
+#define LP_ASSUMPTION_SIZE 200
+
+/** The result of one estimate. */
+typedef struct {
+    bool valid;
+    char error[LP_ERROR_MESSAGE_SIZE]; /**< why not valid */
+    lp_method method;
+
+    lp_stat ttft_ms, tpot_ms, itl_ms, e2el_ms;
+    double output_tok_s;            /**< output tokens per second, whole deployment */
+    double total_tok_s;             /**< input + output tokens per second */
+    double request_s;               /**< completed requests per second */
+    double prefill_tok_s;           /**< prefill throughput of one replica at full load */
+    double decode_tok_s;            /**< decode throughput of one replica at the workload's batch */
+    double max_concurrent_requests; /**< requests one replica can hold (KV and max-num-seqs) */
+    double mean_batch;              /**< mean running requests per replica */
+    int replicas;                   /**< data-parallel replicas */
+    lp_bottleneck prefill_bound, decode_bound;
+
+    lp_range ttft_ms_range, itl_ms_range, tpot_ms_range, e2el_ms_range;
+    lp_range decode_tok_s_range, prefill_tok_s_range, output_tok_s_range;
+
+    int completed;     /**< requests finished (simulation) */
+    int preemptions;   /**< recompute preemptions (simulation) */
+    double duration_s; /**< benchmark duration (simulation) */
+
+    char assumptions[LP_MAX_ASSUMPTIONS][LP_ASSUMPTION_SIZE];
+    int n_assumptions;
+} lp_perf_estimate;
+
+/**
+ * Estimate one configuration. Returns LP_OK when out->valid; otherwise the status of the
+ * failure, with out->valid false and out->error set (bad model/GPU name, impossible
+ * parallelism, does not fit: LP_ERR_INFEASIBLE).
+ */
+lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out);
+
+/**
+ * Estimate n configurations; out[i] is valid or says why not. Returns the number of valid
+ * estimates. Items are independent: one bad item never stops the others.
+ */
+size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out);
+
+/* ---- The step model (shared by roofline, simulation and search) ------------------------- */
+
+/** Efficiencies and overheads of one GPU family, with where they come from. */
+typedef struct {
+    const char *family;         /**< "hopper", "ampere", ... */
+    double compute_eff;         /**< achieved / peak dense tensor FLOPS for large GEMMs */
+    double memory_eff;          /**< achieved / peak HBM bandwidth when streaming weights */
+    double step_overhead_s;     /**< host time per engine step (scheduling, sampling, launches) */
+    double per_seq_overhead_s;  /**< extra host time per running request per step */
+    double allreduce_latency_s; /**< latency of one small all-reduce in the TP group */
+    const char *source;
+} lp_efficiency;
+
+/** The efficiencies llmplan assumes for a GPU (by architecture family). */
+const lp_efficiency *lp_efficiency_for(const lp_gpu *gpu);
+
+/** Constants of one replica's engine step, prepared once per (model, GPU, settings). */
+typedef struct {
+    /* per GPU of the replica (the slowest pipeline stage) */
+    double weight_bytes;              /**< weights read every step except routed experts */
+    double expert_bytes;              /**< bytes of one routed expert on this GPU (0: dense) */
+    double moe_layers;                /**< MoE layers on the stage */
+    double experts;                   /**< routed experts per layer held by this GPU */
+    double experts_total;             /**< routed experts per layer in the model */
+    double topk;                      /**< experts per token */
+    double linear_flops_per_token;    /**< 2 x active linear parameters on this GPU */
+    double lm_head_flops_per_token;   /**< 2 x vocab x hidden / tp per sampled token */
+    double attn_flops_per_ctx;        /**< FLOPs per (query token x attended token), this GPU */
+    double kv_bytes_per_token;        /**< KV bytes read per cached token per step, this GPU */
+    double window;                    /**< sliding window (0: none) and ... */
+    double window_fraction;           /**< ... fraction of attention layers that use it */
+    double allreduce_bytes_per_token; /**< activation bytes all-reduced per token per step */
+    double allreduces_per_step;       /**< all-reduce calls per step (2 per layer with TP > 1) */
+    double pp_stages;
+    double pp_bytes_per_token; /**< activation bytes handed between stages per token */
+    /* hardware */
+    double peak_flops;           /**< dense FLOPS for the compute dtype */
+    double bandwidth;            /**< bytes/s */
+    double link_bandwidth;       /**< bytes/s between TP ranks */
+    double inter_node_bandwidth; /**< bytes/s between pipeline stages on other nodes */
+    lp_efficiency eff;
+    int tp;
+    bool chunked_prefill; /**< prefill chunks share steps with decodes (vLLM V1) */
+    int scheduler_steps;  /**< V0 multi-step scheduling: new requests join every N steps */
+    int max_num_seqs;
+    int max_num_batched_tokens;
+    double kv_capacity_tokens; /**< KV tokens one replica holds */
+    int64_t max_model_len;
+} lp_step_model;
+
+/** A batch of one engine step. */
+typedef struct {
+    double decode_seqs;    /**< requests generating one token */
+    double decode_ctx;     /**< sum of their context lengths */
+    double prefill_tokens; /**< prompt tokens processed this step (chunked prefill) */
+    double prefill_ctx;    /**< sum over those tokens of the positions they attend to */
+    double prefill_seqs;   /**< requests whose prefill completes this step (sampled) */
+} lp_step_batch;
+
+/** Time of one step and what limits it. */
+typedef struct {
+    double total_s, compute_s, memory_s, comm_s, host_s;
+    lp_bottleneck bound;
+} lp_step_time;
+
+/**
+ * Prepare the step model of one replica from a resolved memory plan (settings and KV
+ * capacity come from it). Records assumptions into est when est is non-NULL.
+ */
+lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_plan *plan,
+                             const char *interconnect, lp_step_model *out, lp_perf_estimate *est,
+                             lp_error *err);
+
+/** Time of one engine step for a batch. Pure, allocation-free. */
+void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out);
+
+/** Add an assumption to an estimate (no-op when full). */
+void lp_perf_assume(lp_perf_estimate *est, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * estimate.c - lp_estimate_performance: validate the request, resolve model and GPU, plan the
+ * memory (an estimate for a configuration that does not fit is invalid, with the reason),
+ * prepare the step model and hand over to the chosen method. Also the batch form, where one
+ * bad item never stops the others, and small helpers (names, assumptions).
+ * It does not print; rendering is src/render's job.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "perf/perf_internal.h"
+
+void lp_perf_request_init(lp_perf_request *r) {
+    memset(r, 0, sizeof *r);
+    lp_serving_init(&r->serving);
+    r->input = lp_len_fixed(1024);
+    r->output = lp_len_fixed(128);
+    r->num_prompts = 1000;
+    r->method = LP_ROOFLINE;
+}
+
+const char *lp_method_name(lp_method method) {
+    switch (method) {
+    case LP_HEURISTIC:
+        return "heuristic";
+    case LP_ROOFLINE:
+        return "roofline";
+    case LP_SIMULATE:
+        return "simulate";
+    }
+    return "unknown";
+}
+
+lp_status lp_method_parse(const char *name, lp_method *out, lp_error *err) {
+    static const lp_method all[] = {LP_HEURISTIC, LP_ROOFLINE, LP_SIMULATE};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
+        if (strcasecmp(name, lp_method_name(all[i])) == 0) {
+            *out = all[i];
+            return LP_OK;
+        }
+    return lp_error_set(err, LP_ERR_INVALID_ARG,
+                        "--method: expected heuristic, roofline or simulate, got \"%s\"",
+                        name ? name : "");
+}
+
+const char *lp_bottleneck_name(lp_bottleneck b) {
+    switch (b) {
+    case LP_BOUND_COMPUTE:
+        return "compute";
+    case LP_BOUND_MEMORY:
+        return "memory bandwidth";
+    case LP_BOUND_COMM:
+        return "communication";
+    case LP_BOUND_HOST:
+        return "host overhead";
+    case LP_BOUND_KV_CAPACITY:
+        return "KV capacity";
+    case LP_BOUND_QUEUEING:
+        return "queueing";
+    }
+    return "unknown";
+}
+
+void lp_perf_assume(lp_perf_estimate *est, const char *fmt, ...) {
+    if (!est || est->n_assumptions >= LP_MAX_ASSUMPTIONS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(est->assumptions[est->n_assumptions], LP_ASSUMPTION_SIZE, fmt, ap);
+    va_end(ap);
+    est->n_assumptions++;
+}
+
+static lp_status invalid(lp_perf_estimate *out, const lp_error *err) {
+    out->valid = false;
+    snprintf(out->error, sizeof out->error, "%s", err->message);
+    return err->code;
+}
+
+static lp_status check_workload(const lp_perf_request *r, lp_error *err) {
+    lp_status st;
+    if ((st = lp_len_validate(&r->input, "input length", err)) != LP_OK)
+        return st;
+    if ((st = lp_len_validate(&r->output, "output length", err)) != LP_OK)
+        return st;
+    if (r->num_prompts <= 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "--num-prompts must be positive, got %d",
+                            r->num_prompts);
+    if (r->max_concurrency < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "--max-concurrency must not be negative");
+    if (!(r->request_rate >= 0.0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--request-rate must be a positive number of requests per second or "
+                            "inf");
+    return LP_OK;
+}
+
+static lp_status resolve_gpu(const lp_perf_request *r, const lp_gpu **gpu, lp_error *err) {
+    *gpu = r->gpu;
+    if (*gpu)
+        return LP_OK;
+    if (!r->gpu_name)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "no GPU given (gpu_name)");
+    return lp_gpu_find(lp_gpu_db_builtin(), r->gpu_name, gpu, err);
+}
+
+/* num_gpus beyond one replica's TP x PP become data-parallel replicas. */
+static lp_status resolve_parallel(const lp_perf_request *r, lp_serving *s, lp_error *err) {
+    int per = (s->tensor_parallel_size > 0 ? s->tensor_parallel_size : 1) *
+              (s->pipeline_parallel_size > 0 ? s->pipeline_parallel_size : 1);
+    if (r->num_gpus > 0) {
+        if (r->num_gpus % per != 0)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "num_gpus %d is not a multiple of tp x pp = %d", r->num_gpus, per);
+        s->data_parallel_size = r->num_gpus / per;
+    }
+    return LP_OK;
+}
+
+lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out) {
+    lp_error err;
+    lp_error_clear(&err);
+    memset(out, 0, sizeof *out);
+    out->method = req->method;
+    lp_status st;
+    if ((st = check_workload(req, &err)) != LP_OK)
+        return invalid(out, &err);
+
+    const lp_gpu *gpu = NULL;
+    if (req->method == LP_HEURISTIC && !req->gpu && !req->gpu_name) {
+        gpu = NULL; /* the heuristic's default baseline, said in its assumptions */
+    } else if ((st = resolve_gpu(req, &gpu, &err)) != LP_OK) {
+        return invalid(out, &err);
+    }
+
+    static _Thread_local lp_model loaded;
+    const lp_model *m = req->model;
+    if (!m && req->model_id) {
+        if ((st = lp_model_load(req->model_id, NULL, &loaded, &err)) != LP_OK)
+            return invalid(out, &err);
+        m = &loaded;
+    }
+    if (req->method == LP_HEURISTIC) {
+        if (!m && !(req->params_b > 0)) {
+            lp_error_set(&err, LP_ERR_INVALID_ARG,
+                         "no model: give a model id, a config.json or params_b");
+            return invalid(out, &err);
+        }
+        st = lp_perf_heuristic(req, m, gpu, out, &err);
+        if (st != LP_OK)
+            return invalid(out, &err);
+        out->valid = true;
+        return LP_OK;
+    }
+    if (!m) {
+        lp_error_set(&err, LP_ERR_INVALID_ARG,
+                     "the %s method needs a model (catalog id, config.json or model directory); "
+                     "with only a parameter count use the heuristic method",
+                     lp_method_name(req->method));
+        return invalid(out, &err);
+    }
+
+    lp_serving s = req->serving;
+    if ((st = resolve_parallel(req, &s, &err)) != LP_OK)
+        return invalid(out, &err);
+    static _Thread_local lp_mem_plan plan;
+    if ((st = lp_mem_plan_compute(m, gpu, &s, &plan, &err)) != LP_OK)
+        return invalid(out, &err);
+    if (!plan.fits) {
+        lp_error_set(&err, LP_ERR_INFEASIBLE,
+                     "does not fit: %.2f GiB of KV cache per GPU short of one request of %lld "
+                     "tokens (largest max-model-len that fits: %lld); see `llmplan plan`",
+                     plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
+                     (long long)plan.max_model_len_fit);
+        return invalid(out, &err);
+    }
+    lp_step_model sm;
+    if ((st = lp_step_model_init(m, gpu, &plan, req->interconnect, &sm, out, &err)) != LP_OK)
+        return invalid(out, &err);
+    if (req->method == LP_ROOFLINE) {
+        lp_perf_roofline(&sm, req, plan.dp, out);
+    } else if ((st = lp_perf_simulate(&sm, req, plan.dp, out, &err)) != LP_OK) {
+        return invalid(out, &err);
+    }
+    out->method = req->method;
+    out->valid = true;
+    return LP_OK;
+}
+
+size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out) {
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += lp_estimate_performance(&reqs[i], &out[i]) == LP_OK;
+    return ok;
+}

@@ -1,0 +1,52 @@
+/*
+ * perf_internal.h - the pieces of src/perf/ behind lp_estimate_performance: one function per
+ * method, the length distributions and the random generator they share. Not public API.
+ */
+#ifndef LP_PERF_INTERNAL_H
+#define LP_PERF_INTERNAL_H
+
+#include <stdint.h>
+
+#include "llmplan/perf.h"
+
+/** splitmix64-seeded xoshiro256** generator: deterministic for a seed on every platform. */
+typedef struct {
+    uint64_t s[4];
+} lp_rng;
+
+void lp_rng_seed(lp_rng *r, uint64_t seed);
+/** Uniform double in [0, 1). */
+double lp_rng_uniform(lp_rng *r);
+/** Standard normal deviate. */
+double lp_rng_normal(lp_rng *r);
+/** Exponential deviate with the given rate (mean 1/rate). */
+double lp_rng_exponential(lp_rng *r, double rate);
+
+/** Draw one length (>= 1 token) from a distribution. */
+int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
+
+/** Check a distribution: positive mean, lo <= hi, histogram arrays present. */
+lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err);
+
+/**
+ * Roofline method: the steady state of the workload solved analytically on the step model.
+ * Fills out (valid, latencies as means = medians, throughputs, bottlenecks, ranges).
+ */
+void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out);
+
+/**
+ * Simulation method: discrete-event simulation of vLLM's scheduler on the step model, with
+ * the statistics of `vllm bench serve`. Returns LP_OK or an error for impossible workloads.
+ */
+lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                           lp_perf_estimate *out, lp_error *err);
+
+/**
+ * Heuristic method (the quick one of the original design): needs only params_b and a GPU.
+ * model may be NULL (then params_b is used).
+ */
+lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, const lp_gpu *gpu,
+                            lp_perf_estimate *out, lp_error *err);
+
+#endif

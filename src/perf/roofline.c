@@ -1,0 +1,286 @@
+/*
+ * roofline.c - the roofline method: the workload's steady state solved analytically on the
+ * step model (no simulation), fast enough for searches over many configurations.
+ *
+ * One replica with C running requests (mean prompt I, mean output O). Over one "cycle" of
+ * O decode steps, C requests finish and C new ones are prefilled:
+ * - with chunked prefill (vLLM V1), a prompt's chunks ride in decode steps: those steps are
+ *   heavier (they carry up to max_num_batched_tokens - C prompt tokens) and the other steps
+ *   are plain decode steps; when prompts outweigh the cycle, every step carries
+ *   C x I / O prompt tokens;
+ * - without it (vLLM V0 below 32K context), prefill steps run alone and stall every decode;
+ *   V0 multi-step scheduling lets new requests in only every N steps;
+ * TPOT (mean) = cycle time / O; the median ITL is the plain decode step when most steps are
+ * plain; TTFT = half a step of waiting + the request's own prefill steps + queueing.
+ * C is the client's --max-concurrency, or Little's law (rate x E2E) for Poisson arrivals, or
+ * everything at once, capped by max-num-seqs and the KV cache (capacity / (I + O/2)).
+ * A single wave (all requests at once, no more than fit) lasts until its longest request
+ * ends: the expected maximum of the output lengths, not the mean.
+ * p90/p99 come from the simulation method; here they are NaN.
+ */
+#include <math.h>
+
+#include "perf/perf_internal.h"
+
+/* Ranges of the roofline: its latency is more often optimistic than pessimistic. */
+#define LP_RANGE_LAT_LO 0.8
+#define LP_RANGE_LAT_HI 1.35
+#define LP_RANGE_TPUT_LO 0.75
+#define LP_RANGE_TPUT_HI 1.2
+#define LP_LITTLE_ITERATIONS 60
+#define LP_SHAREGPT_SIGMA 1.0 /* must match dist.c */
+#define LP_PI 3.141592653589793
+
+typedef struct {
+    double t_decode;         /* plain decode step (C requests) */
+    double t_prefill;        /* a step carrying one prefill chunk (or a V0 prefill-only step) */
+    double steps_per_prompt; /* prefill steps one prompt needs */
+    double tpot;             /* mean time between a request's tokens */
+    double itl_median;
+    double ttft;        /* own prefill + waiting for the step in progress */
+    double heavy_share; /* fraction of steps carrying prefill */
+    lp_bottleneck decode_bound, prefill_bound;
+} steady;
+
+static double eval(const lp_step_model *sm, double dec, double ctx, double pre, double pre_ctx,
+                   double sampled, lp_bottleneck *bound) {
+    lp_step_batch b = {dec, dec * ctx, pre, pre_ctx, sampled};
+    lp_step_time t;
+    lp_step_eval(sm, &b, &t);
+    if (bound)
+        *bound = t.bound;
+    return t.total_s;
+}
+
+/* prompts_per_step: prompts prefilled together when several wait (saturated runs). */
+static steady steady_state(const lp_step_model *sm, double c, double in, double out,
+                           double prompts_per_step) {
+    steady s;
+    const double ctx = in + out / 2.0;
+    const double budget_total = (double)sm->max_num_batched_tokens;
+    s.t_decode = eval(sm, c, ctx, 0, 0, 0, &s.decode_bound);
+    double others = c > 1 ? c - 1 : 0;
+    if (sm->chunked_prefill) {
+        double budget = fmax(budget_total - c, 1.0);
+        s.steps_per_prompt = ceil(in / budget);
+        double chunk = in / s.steps_per_prompt;
+        double m = fmax(1.0, fmin(prompts_per_step, floor(budget / fmax(chunk, 1.0))));
+        double heavy = c * s.steps_per_prompt / m; /* heavy steps per cycle of O steps */
+        if (heavy <= out) {
+            s.t_prefill =
+                eval(sm, others, ctx, m * chunk, m * chunk * in / 2.0, m, &s.prefill_bound);
+            s.heavy_share = out > 0 ? heavy / out : 1;
+            s.tpot = s.heavy_share * s.t_prefill + (1 - s.heavy_share) * s.t_decode;
+        } else {
+            /* prompts outweigh the cycle: every step carries C x I / O prompt tokens */
+            double per_step = fmin(c * in / fmax(out, 1.0), budget);
+            s.t_prefill =
+                eval(sm, c, ctx, per_step, per_step * in / 2.0, per_step / in, &s.prefill_bound);
+            s.heavy_share = 1;
+            s.tpot = s.t_prefill;
+            s.steps_per_prompt = ceil(in / per_step);
+        }
+    } else {
+        /* V0: prefill-only steps of up to max_num_batched_tokens, decodes wait */
+        s.steps_per_prompt = 1;
+        double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / in)));
+        s.t_prefill = eval(sm, 0, 0, m * in, m * in * in / 2.0, m, &s.prefill_bound);
+        double stalls = c / m * s.t_prefill; /* per cycle of O decode steps */
+        s.heavy_share = (c / m) / (out + c / m);
+        s.tpot = s.t_decode + (out > 0 ? stalls / out : stalls);
+    }
+    s.itl_median = s.heavy_share < 0.5 ? s.t_decode : s.t_prefill;
+    /* a new request waits for the step in progress (half a step), or with V0 multi-step for
+     * the rest of the N-step run */
+    double wait = 0.5 * s.tpot;
+    if (sm->scheduler_steps > 1)
+        wait = 0.5 * sm->scheduler_steps * s.t_decode;
+    s.ttft = wait + s.steps_per_prompt * s.t_prefill;
+    return s;
+}
+
+/* Expected largest of n draws (extreme-value approximations). */
+static double expected_max(const lp_len_dist *d, double n) {
+    if (n <= 1)
+        return lp_len_mean(d);
+    double z = sqrt(2 * log(n));
+    z -= (log(log(n)) + log(4 * LP_PI)) / (2 * z);
+    switch (d->kind) {
+    case LP_LEN_UNIFORM:
+        return d->lo + (d->hi - d->lo) * n / (n + 1);
+    case LP_LEN_NORMAL: {
+        double v = d->mean + d->stddev * z;
+        return d->hi > d->lo && v > d->hi ? d->hi : v;
+    }
+    case LP_LEN_SHAREGPT:
+        return exp(log(d->mean) - 0.5 * LP_SHAREGPT_SIGMA * LP_SHAREGPT_SIGMA +
+                   LP_SHAREGPT_SIGMA * z);
+    case LP_LEN_HISTOGRAM: {
+        /* the largest value whose upper tail still holds 1/n of the weight */
+        double sw = 0;
+        for (int i = 0; i < d->n; i++)
+            sw += d->weights[i];
+        double best = 0;
+        for (int i = 0; i < d->n; i++) {
+            double tail = 0;
+            for (int j = 0; j < d->n; j++)
+                if (d->values[j] >= d->values[i])
+                    tail += d->weights[j];
+            if (tail / sw >= 1.0 / n && d->values[i] > best)
+                best = d->values[i];
+        }
+        return best;
+    }
+    default:
+        return d->mean;
+    }
+}
+
+static void set_stat(lp_stat *st, double mean_ms, double median_ms) {
+    st->mean = mean_ms;
+    st->median = median_ms;
+    st->p90 = st->p99 = NAN;
+}
+
+static lp_range range(double v, double lo, double hi) {
+    lp_range r = {v * lo, v * hi};
+    return r;
+}
+
+void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out) {
+    if (replicas < 1)
+        replicas = 1;
+    const double in = lp_len_mean(&req->input), outl = lp_len_mean(&req->output);
+    const double n = (double)req->num_prompts / replicas;
+
+    double kv_cap = sm->kv_capacity_tokens / (in + outl / 2.0);
+    double cap = fmax(1.0, fmin((double)sm->max_num_seqs, kv_cap));
+    out->max_concurrent_requests = cap;
+    const bool all_at_once = req->max_concurrency <= 0 && req->request_rate <= 0;
+    const char *how;
+    double c, wait_s = 0;
+    bool queueing = false;
+    steady s;
+
+    if (req->max_concurrency > 0) {
+        how = "client concurrency";
+        double clients = (double)req->max_concurrency / replicas;
+        c = fmin(fmin(clients, cap), n);
+        s = steady_state(sm, c, in, outl, 1);
+        if (clients > cap) {
+            queueing = true;
+            wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
+        }
+    } else if (req->request_rate > 0) {
+        how = "Little's law at the request rate";
+        double lambda = req->request_rate / replicas;
+        c = 1;
+        for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
+            s = steady_state(sm, c, in, outl, 1);
+            double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap);
+            if (fabs(next - c) < 1e-6 * c)
+                break;
+            c = 0.5 * (c + next);
+        }
+        s = steady_state(sm, c, in, outl, 1);
+        double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
+        if (c >= cap * 0.999 && lambda > capacity_rps) {
+            /* overloaded: a backlog builds over the run; the mean request waits for half */
+            queueing = true;
+            wait_s = 0.5 * n * (1.0 / capacity_rps - 1.0 / lambda);
+        }
+    } else {
+        how = "all requests at once";
+        c = fmin(cap, n);
+        s = steady_state(sm, c, in, outl, c);
+    }
+
+    double e2e_service = s.ttft + (outl - 1) * s.tpot;
+    double ttft_s = s.ttft + wait_s, tpot_s = s.tpot, itl_med = s.itl_median, req_s_replica;
+    if (all_at_once && n <= cap) {
+        /* one wave: all prompts prefill first (in chunks of the token budget), then the batch
+         * decodes until its longest request ends */
+        double budget = (double)sm->max_num_batched_tokens;
+        double prefill_steps = ceil(n * in / budget);
+        double t_pf = 0;
+        {
+            lp_step_batch b = {0, 0, fmin(n * in, budget), fmin(n * in, budget) * in / 2.0,
+                               fmin(n, budget / in)};
+            lp_step_time t;
+            lp_step_eval(sm, &b, &t);
+            t_pf = t.total_s;
+        }
+        double longest = expected_max(&req->output, n);
+        double mean_batch = n * outl / fmax(longest, 1.0);
+        lp_step_batch db = {mean_batch, mean_batch * (in + outl / 2.0), 0, 0, 0};
+        lp_step_time dt;
+        lp_step_eval(sm, &db, &dt);
+        ttft_s = 0.5 * (prefill_steps + 1) * t_pf;
+        tpot_s = itl_med = dt.total_s;
+        double duration = prefill_steps * t_pf + (longest - 1) * dt.total_s;
+        req_s_replica = n / duration;
+        c = mean_batch;
+        e2e_service = ttft_s + (outl - 1) * tpot_s;
+        wait_s = 0;
+    } else if (all_at_once) {
+        /* waves of C: the mean request waits (n/C - 1)/2 service times */
+        wait_s = 0.5 * (n / c - 1.0) * e2e_service;
+        queueing = true;
+        ttft_s = s.ttft + wait_s;
+        req_s_replica = c / e2e_service;
+    } else if (req->request_rate > 0 && !queueing) {
+        req_s_replica = req->request_rate / replicas;
+    } else {
+        req_s_replica = c / e2e_service;
+    }
+    double e2e_s = ttft_s + (outl - 1) * tpot_s;
+
+    set_stat(&out->ttft_ms, 1e3 * ttft_s, 1e3 * ttft_s);
+    set_stat(&out->tpot_ms, 1e3 * tpot_s, 1e3 * tpot_s);
+    set_stat(&out->itl_ms, 1e3 * tpot_s, 1e3 * itl_med);
+    set_stat(&out->e2el_ms, 1e3 * e2e_s, 1e3 * e2e_s);
+    out->request_s = req_s_replica * replicas;
+    out->output_tok_s = out->request_s * outl;
+    out->total_tok_s = out->request_s * (in + outl);
+    out->decode_tok_s = c / s.t_decode;
+    out->mean_batch = c;
+    out->replicas = replicas;
+
+    /* full-load prefill throughput of one replica */
+    double budget = (double)sm->max_num_batched_tokens;
+    lp_step_batch pb = {0, 0, budget, budget * fmin(in, budget) / 2.0, budget / in};
+    lp_step_time pt;
+    lp_step_eval(sm, &pb, &pt);
+    out->prefill_tok_s = budget / pt.total_s;
+    out->prefill_bound = queueing ? LP_BOUND_QUEUEING : pt.bound;
+    out->decode_bound =
+        kv_cap < sm->max_num_seqs && c >= cap * 0.999 ? LP_BOUND_KV_CAPACITY : s.decode_bound;
+
+    out->ttft_ms_range = range(out->ttft_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
+    out->tpot_ms_range = range(out->tpot_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
+    out->itl_ms_range = out->tpot_ms_range;
+    out->e2el_ms_range = range(out->e2el_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
+    out->decode_tok_s_range = range(out->decode_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
+    out->prefill_tok_s_range = range(out->prefill_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
+    out->output_tok_s_range = range(out->output_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
+    out->completed = req->num_prompts;
+    out->duration_s = out->request_s > 0 ? req->num_prompts / out->request_s : 0;
+
+    lp_perf_assume(out,
+                   "steady state: %.1f running requests per replica (%s), mean context %.0f "
+                   "tokens; %.1f %% of steps carry prefill (%s)",
+                   c, how, in + outl / 2.0, 100 * s.heavy_share,
+                   sm->chunked_prefill ? "chunked prefill" : "prefill steps stall decodes (V0)");
+    lp_perf_assume(out,
+                   "KV cache holds %.0f tokens per replica: at most %.1f requests of %.0f "
+                   "tokens; max-num-seqs %d",
+                   sm->kv_capacity_tokens, kv_cap, in + outl / 2.0, sm->max_num_seqs);
+    if (sm->scheduler_steps > 1)
+        lp_perf_assume(out, "multi-step scheduling (%d steps): new requests join between runs",
+                       sm->scheduler_steps);
+    if (replicas > 1)
+        lp_perf_assume(out, "%d data-parallel replicas share the load evenly", replicas);
+    lp_perf_assume(out, "p90/p99 need --method simulate; ranges are the roofline's model "
+                        "uncertainty");
+}

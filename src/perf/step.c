@@ -1,0 +1,289 @@
+/*
+ * step.c - the roofline step model: how long one vLLM engine step takes for a batch.
+ *
+ * Every step streams the weights of one GPU once (routed experts only for the experts the
+ * batch touches), reads the KV cache of every decoding request, and does
+ * 2 x (active linear parameters) FLOPs per token plus attention FLOPs per (query, key) pair.
+ * Each operator costs max(FLOPs / (peak x compute_eff), bytes / (bandwidth x memory_eff))
+ * (linear layers with the weights; decode attention with the KV cache; prefill attention);
+ * the step is their sum + tensor-parallel all-reduces (latency + ring traffic / link
+ * bandwidth) + pipeline hand-offs + host overhead per step.
+ * Routed experts: with N tokens and top-k of E experts, the expected number of distinct
+ * experts a layer touches is E x (1 - (1 - k/E)^N) (uniform routing).
+ * Pipeline parallelism is modelled from one request's point of view: a step crosses all
+ * stages in turn (latency = stages x the slowest stage); vLLM keeps several micro-batches in
+ * flight, which this does not credit (an assumption the estimate states).
+ * It does not model speculative decoding, prefix-cache hits or CPU offload.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "llmplan/perf.h"
+
+#define TERA 1e12
+#define GIGA 1e9
+/* Bandwidths in the GPU table are as sold (both directions); one direction is half. */
+#define LP_DIRECTION_SHARE 0.5
+/* Fallbacks when the GPU row lacks a link figure: PCIe Gen4 x16 (64 GB/s both ways) and a
+ * 400 Gb/s network between nodes (50 GB/s). */
+#define LP_DEFAULT_PCIE_GBS 64.0
+#define LP_DEFAULT_NVLINK_GBS 600.0
+#define LP_INTER_NODE_GBS 50.0
+#define LP_GPUS_PER_NODE 8
+/* Latency of one pipeline hand-off (send/recv of activations). */
+#define LP_PP_HANDOFF_S 30e-6
+/* A PCIe all-reduce costs at least this much more latency than the family's NVLink figure. */
+#define LP_PCIE_ALLREDUCE_LATENCY_S 50e-6
+
+static double link_bandwidth(const lp_gpu *gpu, const char *interconnect, double *latency,
+                             lp_perf_estimate *est) {
+    lp_link_kind kind = gpu->link;
+    if (interconnect && *interconnect) {
+        if (strcmp(interconnect, "nvlink") == 0)
+            kind = LP_LINK_NVLINK;
+        else if (strcmp(interconnect, "pcie") == 0)
+            kind = LP_LINK_PCIE;
+        else
+            kind = LP_LINK_UNKNOWN;
+    }
+    double gbs;
+    if (kind == LP_LINK_NVLINK || kind == LP_LINK_INFINITY_FABRIC) {
+        gbs =
+            gpu->link != LP_LINK_PCIE && gpu->link_gbs > 0 ? gpu->link_gbs : LP_DEFAULT_NVLINK_GBS;
+    } else {
+        gbs = gpu->pcie_gbs > 0 ? gpu->pcie_gbs : LP_DEFAULT_PCIE_GBS;
+        if (*latency < LP_PCIE_ALLREDUCE_LATENCY_S)
+            *latency = LP_PCIE_ALLREDUCE_LATENCY_S;
+        if (kind == LP_LINK_UNKNOWN)
+            lp_perf_assume(est, "interconnect unknown: tensor-parallel traffic over PCIe assumed");
+    }
+    return gbs * LP_DIRECTION_SHARE * GIGA;
+}
+
+static double peak_flops(const lp_gpu *gpu, const lp_mem_plan *plan, lp_perf_estimate *est) {
+    double bf16 = gpu->bf16_tflops > 0 ? gpu->bf16_tflops : gpu->fp16_tflops;
+    const lp_quant *q = &plan->quant;
+    bool fp8_compute = (q->method == LP_QUANT_FP8 || q->method == LP_QUANT_MXFP8) &&
+                       gpu->fp8_tflops > 0 && lp_gpu_supports_fp8(gpu);
+    if (fp8_compute) {
+        lp_perf_assume(est, "FP8 weights and activations: FP8 tensor-core peak %.0f TFLOPS",
+                       gpu->fp8_tflops);
+        return gpu->fp8_tflops * TERA;
+    }
+    if (q->method == LP_QUANT_INT8 && gpu->int8_tops > 0) {
+        lp_perf_assume(est, "INT8 weights and activations: INT8 peak %.0f TOPS", gpu->int8_tops);
+        return gpu->int8_tops * TERA;
+    }
+    if (q->method != LP_QUANT_NONE)
+        lp_perf_assume(est, "%s weights on %s: weight-only, GEMMs at the 16-bit peak", q->vllm_name,
+                       gpu->name);
+    return bf16 * TERA;
+}
+
+lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_plan *plan,
+                             const char *interconnect, lp_step_model *sm, lp_perf_estimate *est,
+                             lp_error *err) {
+    memset(sm, 0, sizeof *sm);
+    if (!(gpu->bandwidth_gbs > 0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "%s has no memory bandwidth figure; describe it with "
+                            "--gpu-bandwidth-gbs",
+                            gpu->name);
+    sm->eff = *lp_efficiency_for(gpu);
+    sm->peak_flops = peak_flops(gpu, plan, est);
+    if (!(sm->peak_flops > 0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "%s has no tensor FLOPS figure for this precision; describe it with "
+                            "--gpu-tflops",
+                            gpu->name);
+    sm->bandwidth = gpu->bandwidth_gbs * GIGA;
+    const int tp = plan->tp, pp = plan->pp;
+    sm->tp = tp;
+    sm->pp_stages = pp;
+
+    /* the slowest stage: the one holding the most weights */
+    int r = 0;
+    for (int i = 1; i < plan->n_ranks; i++)
+        if (plan->ranks[i].weights_bytes > plan->ranks[r].weights_bytes)
+            r = i;
+    int64_t start = 0;
+    for (int i = 0; i < r; i++)
+        start += plan->ranks[i].layers;
+    int64_t end = start + plan->ranks[r].layers;
+    bool last = r == plan->n_ranks - 1;
+
+    const double dtype_b = lp_dtype_bytes(plan->dtype);
+    const bool quantized = plan->quant.method != LP_QUANT_NONE;
+    const double q_b = lp_mem_bytes_per_weight(&plan->quant, plan->dtype, m->hidden_size);
+    const double linear_b = quantized && !plan->quant.experts_only ? q_b : dtype_b;
+    const double kv_b = lp_dtype_bytes(plan->kv_cache_dtype);
+    const double kv_share =
+        m->num_kv_heads > 0 ? (double)plan->kv_heads_per_rank / (double)m->num_kv_heads : 1.0;
+    const double heads_rank = (double)m->num_heads / tp;
+
+    double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
+    double window_coef = 0, moe_layers = 0;
+    lp_layer_params lp;
+    for (int64_t i = start; i < end; i++) {
+        lp_model_layer_params(m, i, &lp);
+        double dense = (double)lp.attn_sharded / tp + (double)lp.attn_kv * kv_share +
+                       (double)lp.attn_replicated + (double)lp.mlp_dense / tp;
+        weight_bytes += dense * linear_b + (double)lp.small * dtype_b;
+        linear_params += dense;
+        if (m->layer_moe[i]) {
+            moe_layers += 1;
+            linear_params += (double)m->experts_per_tok * (double)lp.expert_one / tp;
+        }
+        int kind = m->layer_attn[i];
+        double coef, kvl;
+        if (kind == LP_ATTN_MLA) {
+            /* absorbed MLA decode: scores over (latent + rope), values over the latent */
+            coef = 2.0 * heads_rank * (double)(m->kv_lora_rank + m->qk_rope_head_dim) +
+                   2.0 * heads_rank * (double)m->kv_lora_rank;
+            kvl = (double)(m->kv_lora_rank + m->qk_rope_head_dim) * kv_b;
+        } else if (kind == LP_ATTN_MAMBA || kind == LP_ATTN_NONE) {
+            continue;
+        } else {
+            double dv = (double)(m->head_dim_v > 0 ? m->head_dim_v : m->head_dim);
+            coef = 2.0 * heads_rank * ((double)m->head_dim + dv);
+            kvl = (double)plan->kv_heads_per_rank * ((double)m->head_dim + dv) * kv_b;
+        }
+        attn_coef += coef;
+        kv_per_tok += kvl;
+        if (kind == LP_ATTN_SLIDING || kind == LP_ATTN_CHUNKED)
+            window_coef += coef;
+    }
+    if (last) {
+        /* lm_head streamed every step; logits only for sampled tokens (see lp_step_eval) */
+        weight_bytes += (double)m->vocab_size * (double)m->hidden_size / tp * dtype_b;
+        sm->lm_head_flops_per_token = 2.0 * (double)m->vocab_size * (double)m->hidden_size / tp;
+    }
+    sm->weight_bytes = weight_bytes;
+    sm->linear_flops_per_token = 2.0 * linear_params;
+    sm->attn_flops_per_ctx = attn_coef;
+    sm->kv_bytes_per_token = kv_per_tok;
+    sm->window_fraction = attn_coef > 0 ? window_coef / attn_coef : 0.0;
+    sm->window =
+        m->sliding_window > 0 ? (double)m->sliding_window : (double)m->attention_chunk_size;
+    if (m->num_experts > 0 && moe_layers > 0) {
+        lp_layer_params one;
+        for (int64_t i = start; i < end; i++)
+            if (m->layer_moe[i]) {
+                lp_model_layer_params(m, i, &one);
+                break;
+            }
+        double expert_b = quantized ? q_b : dtype_b;
+        sm->moe_layers = moe_layers;
+        sm->experts_total = (double)m->num_experts;
+        sm->topk = (double)m->experts_per_tok;
+        if (plan->expert_parallel) {
+            /* EP: whole experts spread over the TP x DP ranks */
+            double ranks = (double)tp * plan->dp;
+            sm->experts = ceil((double)m->num_experts / ranks);
+            sm->expert_bytes = (double)one.expert_one * expert_b;
+        } else {
+            /* TP slices every expert */
+            sm->experts = (double)m->num_experts;
+            sm->expert_bytes = (double)one.expert_one * expert_b / tp;
+        }
+    }
+
+    double latency = sm->eff.allreduce_latency_s;
+    sm->link_bandwidth = link_bandwidth(gpu, interconnect, &latency, est);
+    sm->eff.allreduce_latency_s = latency;
+    if (tp > 1) {
+        sm->allreduces_per_step = 2.0 * (double)(end - start);
+        sm->allreduce_bytes_per_token = (double)m->hidden_size * dtype_b;
+    }
+    sm->inter_node_bandwidth = LP_INTER_NODE_GBS * GIGA;
+    sm->pp_bytes_per_token = pp > 1 ? (double)m->hidden_size * dtype_b : 0.0;
+    if (tp > LP_GPUS_PER_NODE)
+        lp_perf_assume(est,
+                       "tensor parallel size %d spans nodes: all-reduces over the network "
+                       "(%.0f GB/s) assumed",
+                       tp, LP_INTER_NODE_GBS);
+    if (tp > LP_GPUS_PER_NODE)
+        sm->link_bandwidth = sm->inter_node_bandwidth;
+
+    sm->chunked_prefill = plan->chunked_prefill;
+    sm->scheduler_steps = plan->num_scheduler_steps > 1 ? plan->num_scheduler_steps : 1;
+    sm->max_num_seqs = plan->max_num_seqs;
+    sm->max_num_batched_tokens = plan->max_num_batched_tokens;
+    sm->kv_capacity_tokens = (double)plan->kv_tokens;
+    sm->max_model_len = plan->max_model_len;
+
+    lp_perf_assume(est,
+                   "roofline efficiencies (%s): %.0f %% of peak FLOPS, %.0f %% of peak "
+                   "bandwidth, %.1f ms host overhead per step",
+                   sm->eff.family, 100 * sm->eff.compute_eff, 100 * sm->eff.memory_eff,
+                   1e3 * sm->eff.step_overhead_s);
+    if (pp > 1)
+        lp_perf_assume(est,
+                       "pipeline parallel %d: one micro-batch in flight modelled (vLLM "
+                       "overlaps several; throughput may be higher)",
+                       pp);
+    if (m->num_experts > 0)
+        lp_perf_assume(est, "MoE: uniform routing; a step reads the distinct experts its tokens "
+                            "touch");
+    return LP_OK;
+}
+
+/* One operator on the roofline: the slower of its compute and its memory traffic. */
+static void op(double flops, double bytes, const lp_step_model *sm, lp_step_time *t) {
+    double c = flops / (sm->peak_flops * sm->eff.compute_eff);
+    double m = bytes / (sm->bandwidth * sm->eff.memory_eff);
+    if (c >= m)
+        t->compute_s += c;
+    else
+        t->memory_s += m;
+}
+
+void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
+    const double tokens = b->decode_seqs + b->prefill_tokens;
+    /* sliding-window / chunked layers attend to at most `window` keys */
+    double ctx_dec = b->decode_ctx, ctx_pre = b->prefill_ctx;
+    if (sm->window_fraction > 0 && sm->window > 0) {
+        double wf = sm->window_fraction;
+        ctx_dec = (1 - wf) * b->decode_ctx + wf * fmin(b->decode_ctx, b->decode_seqs * sm->window);
+        ctx_pre =
+            (1 - wf) * b->prefill_ctx + wf * fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
+    }
+    out->compute_s = out->memory_s = 0;
+    /* linear layers (GEMMs): every token's FLOPs against one read of the weights and of the
+     * routed experts the batch touches */
+    double weight_bytes = sm->weight_bytes;
+    if (sm->moe_layers > 0 && tokens > 0) {
+        double p_untouched = pow(1.0 - sm->topk / sm->experts_total, tokens);
+        weight_bytes += sm->moe_layers * sm->experts * (1.0 - p_untouched) * sm->expert_bytes;
+    }
+    double sampled = b->decode_seqs + b->prefill_seqs;
+    op(tokens * sm->linear_flops_per_token + sampled * sm->lm_head_flops_per_token, weight_bytes,
+       sm, out);
+    /* decode attention reads the whole KV cache of every decoding request */
+    op(sm->attn_flops_per_ctx * ctx_dec, sm->kv_bytes_per_token * ctx_dec, sm, out);
+    /* prefill attention: causal FLOPs over the chunk; writes the chunk's KV */
+    op(sm->attn_flops_per_ctx * ctx_pre, sm->kv_bytes_per_token * b->prefill_tokens, sm, out);
+
+    out->comm_s = 0;
+    if (sm->tp > 1) {
+        double ring = 2.0 * (sm->tp - 1) / sm->tp;
+        out->comm_s += sm->allreduces_per_step *
+                       (sm->eff.allreduce_latency_s +
+                        tokens * sm->allreduce_bytes_per_token * ring / sm->link_bandwidth);
+    }
+    if (sm->pp_stages > 1)
+        out->comm_s += (sm->pp_stages - 1) * (LP_PP_HANDOFF_S + tokens * sm->pp_bytes_per_token /
+                                                                    sm->inter_node_bandwidth);
+    out->host_s = sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled);
+    double stage = out->compute_s + out->memory_s;
+    double pp = sm->pp_stages > 1 ? sm->pp_stages : 1;
+    out->total_s = pp * stage + out->comm_s + out->host_s;
+    double best = out->compute_s >= out->memory_s ? out->compute_s : out->memory_s;
+    out->bound = out->compute_s >= out->memory_s ? LP_BOUND_COMPUTE : LP_BOUND_MEMORY;
+    if (out->comm_s > best) {
+        best = out->comm_s;
+        out->bound = LP_BOUND_COMM;
+    }
+    if (out->host_s > best)
+        out->bound = LP_BOUND_HOST;
+}
