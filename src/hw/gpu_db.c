@@ -395,7 +395,7 @@ lp_status lp_gpu_db_parse_tsv(const char *text, size_t len, const char *origin, 
     lp_gpu_db *db = db_new(err);
     if (!db)
         return LP_ERR_NOMEM;
-    header_map map;
+    header_map map = {0};
     bool have_header = false;
     lp_status st = LP_OK;
     const char *p = text, *end = text + len;

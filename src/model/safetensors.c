@@ -469,7 +469,7 @@ lp_status lp_safetensors_parse_header(const unsigned char *buf, size_t len, int6
                             "not a safetensors file: %zu bytes, need at least 8 (the header "
                             "length)",
                             len);
-    uint64_t n;
+    uint64_t n = 0;
     lp_status st = header_length(buf, (uint64_t)len, NULL, &n, err);
     if (st != LP_OK)
         return st;
@@ -516,7 +516,7 @@ lp_status lp_safetensors_read_file(const char *path, int64_t num_layers, lp_st_s
         fclose(f);
         return lp_error_set(err, LP_ERR_IO, "cannot read %s: short read", path);
     }
-    uint64_t n;
+    uint64_t n = 0;
     lp_status st = header_length(prefix, size, path, &n, err);
     if (st != LP_OK) {
         fclose(f);

@@ -35,6 +35,10 @@ lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err)
 void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                       lp_perf_estimate *out);
 
+/** The roofline without its assumption texts: the fast path of searches and benchmarks. */
+void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                            lp_perf_estimate *out);
+
 /**
  * Simulation method: discrete-event simulation of vLLM's scheduler on the step model, with
  * the statistics of `vllm bench serve`. Returns LP_OK or an error for impossible workloads.

@@ -147,8 +147,13 @@ static lp_range range(double v, double lo, double hi) {
     return r;
 }
 
-void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
-                      lp_perf_estimate *out) {
+typedef struct {
+    double c, in, out, kv_cap, heavy_share;
+    const char *how;
+} roofline_facts;
+
+static void solve(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                  lp_perf_estimate *out, roofline_facts *facts) {
     if (replicas < 1)
         replicas = 1;
     const double in = lp_len_mean(&req->input), outl = lp_len_mean(&req->output);
@@ -179,9 +184,11 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
             s = steady_state(sm, c, in, outl, 1);
             double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap);
-            if (fabs(next - c) < 1e-6 * c)
+            if (fabs(next - c) < 1e-4 * c)
                 break;
-            c = 0.5 * (c + next);
+            /* plain iteration converges in a few steps (E2E depends weakly on C); damp it
+             * after that in case it oscillates */
+            c = i < 8 ? next : 0.5 * (c + next);
         }
         s = steady_state(sm, c, in, outl, 1);
         double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
@@ -266,11 +273,32 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
     out->output_tok_s_range = range(out->output_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
     out->completed = req->num_prompts;
     out->duration_s = out->request_s > 0 ? req->num_prompts / out->request_s : 0;
+    facts->c = c;
+    facts->in = in;
+    facts->out = outl;
+    facts->kv_cap = kv_cap;
+    facts->heavy_share = s.heavy_share;
+    facts->how = how;
+}
 
+void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                            lp_perf_estimate *out) {
+    roofline_facts f;
+    solve(sm, req, replicas, out, &f);
+}
+
+void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out) {
+    roofline_facts f;
+    solve(sm, req, replicas, out, &f);
+    double c = f.c, in = f.in, outl = f.out, kv_cap = f.kv_cap;
+    const char *how = f.how;
+    if (replicas < 1)
+        replicas = 1;
     lp_perf_assume(out,
                    "steady state: %.1f running requests per replica (%s), mean context %.0f "
                    "tokens; %.1f %% of steps carry prefill (%s)",
-                   c, how, in + outl / 2.0, 100 * s.heavy_share,
+                   c, how, in + outl / 2.0, 100 * f.heavy_share,
                    sm->chunked_prefill ? "chunked prefill" : "prefill steps stall decodes (V0)");
     lp_perf_assume(out,
                    "KV cache holds %.0f tokens per replica: at most %.1f requests of %.0f "
