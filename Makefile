@@ -39,6 +39,7 @@ bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
+	./$(BENCH_BUILD)/bench_sim
 
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation

@@ -1,0 +1,570 @@
+/*
+ * simulate.c - the `simulate` method: a discrete-event simulation of vLLM V1's
+ * continuous-batching scheduler (vllm/v1/core/sched/scheduler.py, Scheduler.schedule) driven
+ * by the roofline step model, reporting what `vllm bench serve` would print.
+ *
+ * One engine step at a time: the token budget is max_num_batched_tokens; running requests
+ * are served first in admission order (a decode takes 1 token, a partial prefill the rest of
+ * its prompt up to the remaining budget), then, unless a request was preempted this step,
+ * waiting requests are admitted first-come first-served while fewer than max_num_seqs run
+ * and budget is left (chunked prefill: a prompt may be split over steps). The KV cache is
+ * paged in blocks of LP_SIM_BLOCK_TOKENS; a request holds ceil(computed tokens / block) blocks.
+ * When a running request needs a block and none is free, the most recently admitted running
+ * request is preempted (V1 recompute: its blocks are freed, it goes to the front of the
+ * waiting queue and later prefills its prompt plus the tokens it had generated). The step's
+ * duration is lp_step_eval of its batch; tokens appear at the end of the step.
+ * When the step model says chunked prefill is off (vLLM V0 defaults), steps follow V0's
+ * default scheduler instead: a step prefills whole prompts of newly admitted requests or
+ * decodes every running request, never both; with --num-scheduler-steps N, admissions happen
+ * only every N decode steps.
+ *
+ * Arrivals follow `vllm bench serve`: request rate inf sends every request at t = 0, a finite
+ * rate sends them with exponential gaps, and --max-concurrency makes a request wait for a free
+ * slot (its latencies are measured from the moment it is sent). Data-parallel replicas each
+ * get 1/replicas of the requests, the rate and the concurrency; one replica is simulated and
+ * throughputs are multiplied by the number of replicas.
+ *
+ * It deliberately does not model prefix-cache hits (random prompts share nothing), async
+ * scheduling overlap, speculative decoding, priorities or network/detokenizer time.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "perf/perf_internal.h"
+#include "perf/sim_stats.h"
+
+/* KV block size: vLLM's CUDA default (vllm/platforms/cuda.py check_and_update_config). */
+#define LP_SIM_BLOCK_TOKENS 16
+/* Guards on the size of a simulation. */
+#define LP_SIM_MAX_PROMPTS 1000000
+#define LP_SIM_MAX_STEPS 50000000L
+/* Reported ranges: +-15 % around the simulated value (uncertainty of the step model). */
+#define LP_SIM_RANGE 0.15
+#define LP_N_BOUNDS (LP_BOUND_QUEUEING + 1)
+
+typedef struct {
+    double arrival_s;     /* when the benchmark client sent it */
+    double admitted_s;    /* first time the scheduler admitted it */
+    double first_token_s; /* end of the step that completed its prefill */
+    double last_token_s;
+    int32_t prompt, output; /* lengths in tokens */
+    int32_t generated;      /* output tokens produced so far */
+    int32_t computed;       /* tokens whose KV is in the cache */
+    int32_t blocks;         /* KV blocks held */
+    bool admitted;
+} sim_req;
+
+typedef struct {
+    const lp_step_model *sm;
+    sim_req *reqs;
+    int n;
+    /* running requests in admission order, and the tokens scheduled for each this step */
+    int *running, *chunk;
+    int n_running, max_running;
+    int sched_first; /* running[sched_first ..] are this step's batch */
+    int decode_lock; /* V0 multi-step: decode steps left before the next admission */
+    /* waiting queue: a ring of request indices (preempted requests go to its front) */
+    int *waiting;
+    int wait_head, wait_len;
+    int64_t free_blocks;
+    /* the benchmark client */
+    lp_rng rng;
+    double rate; /* req/s for this replica, 0: all at once */
+    double next_sched_s;
+    int next_issue, in_flight, concurrency;
+    /* results */
+    lp_sim_stat ttft, tpot, itl, e2e;
+    lp_status mem_status;
+    int completed, preemptions;
+    long kv_blocked_steps;
+    double last_finish_s;
+    double total_input, total_output;
+    double wait_sum_s, service_sum_s;
+    double running_time_sum; /* sum over steps of running requests x step time */
+    double prefill_tokens, prefill_time_s;
+    double decode_only_tokens, decode_only_time_s, decode_tokens, decode_time_s;
+    long bound_prefill[LP_N_BOUNDS], bound_decode[LP_N_BOUNDS];
+} sim_state;
+
+static int64_t blocks_for(int64_t tokens) {
+    return (tokens + LP_SIM_BLOCK_TOKENS - 1) / LP_SIM_BLOCK_TOKENS;
+}
+
+static void stat_add(sim_state *S, lp_sim_stat *st, double v, uint64_t count) {
+    if (lp_sim_stat_add(st, v, count) != LP_OK)
+        S->mem_status = LP_ERR_NOMEM;
+}
+
+/* Send the requests the client has due by `now` while a concurrency slot is free. `blocked`:
+ * the slot was freed at `now`, so a request due earlier waited for it (bench's semaphore). */
+static void issue(sim_state *S, double now, bool blocked) {
+    while (S->next_issue < S->n && S->in_flight < S->concurrency && S->next_sched_s <= now) {
+        int r = S->next_issue++;
+        S->reqs[r].arrival_s = blocked ? now : S->next_sched_s;
+        S->waiting[(S->wait_head + S->wait_len) % S->n] = r;
+        S->wait_len++;
+        S->in_flight++;
+        if (S->rate > 0)
+            S->next_sched_s += lp_rng_exponential(&S->rng, S->rate);
+    }
+}
+
+/* V1 recompute preemption: free the KV, forget the progress, back to the queue's front. */
+static void preempt(sim_state *S, int r) {
+    sim_req *q = &S->reqs[r];
+    S->free_blocks += q->blocks;
+    q->blocks = 0;
+    q->computed = 0;
+    S->wait_head = (S->wait_head + S->n - 1) % S->n;
+    S->waiting[S->wait_head] = r;
+    S->wait_len++;
+    S->preemptions++;
+}
+
+/* Admit waiting requests FCFS while a slot, budget and KV blocks are left. V1 splits the last
+ * prompt to fit the budget (chunked prefill); without chunking (V0) a prompt is taken whole,
+ * and only one longer than the whole budget may exceed it (alone), so nothing can starve. */
+static int admit(sim_state *S, double now, int budget) {
+    const bool chunked = S->sm->chunked_prefill;
+    int admitted = 0;
+    while (S->wait_len > 0 && budget > 0 && S->n_running < S->max_running) {
+        int r = S->waiting[S->wait_head];
+        sim_req *q = &S->reqs[r];
+        int32_t want = q->prompt + q->generated - q->computed;
+        int32_t c = want;
+        if (chunked && c > budget)
+            c = budget;
+        if (!chunked && c > budget && admitted > 0)
+            break;
+        int64_t need = blocks_for((int64_t)q->computed + c) - q->blocks;
+        if (need > S->free_blocks) {
+            S->kv_blocked_steps++;
+            break;
+        }
+        S->wait_head = (S->wait_head + 1) % S->n;
+        S->wait_len--;
+        S->free_blocks -= need;
+        q->blocks += (int32_t)need;
+        if (!q->admitted) {
+            q->admitted = true;
+            q->admitted_s = now;
+        }
+        S->running[S->n_running] = r;
+        S->chunk[S->n_running] = c;
+        S->n_running++;
+        budget -= c;
+        admitted++;
+    }
+    return admitted;
+}
+
+/* Scheduler.schedule: the requests running[sched_first .. return) run this step with
+ * chunk[] tokens each.
+ * V1 (vllm/v1/core/sched/scheduler.py): running requests first, in admission order, then
+ * admissions unless this step preempted someone.
+ * V0 without chunked prefill (vllm/core/scheduler.py _schedule_default): a step is either
+ * the prefills of newly admitted requests or a decode of every running request; with
+ * multi-step scheduling new requests join only every scheduler_steps decode steps. */
+static int schedule(sim_state *S, double now) {
+    const bool v0 = !S->sm->chunked_prefill;
+    int budget = S->sm->max_num_batched_tokens;
+    S->sched_first = 0;
+    if (S->n_running == 0)
+        S->decode_lock = 0;
+    if (v0 && S->decode_lock == 0) {
+        int first = S->n_running;
+        if (admit(S, now, budget) > 0) {
+            S->sched_first = first;
+            return S->n_running;
+        }
+    }
+    bool preempted = false;
+    int i = 0;
+    while (i < S->n_running && budget > 0) {
+        sim_req *q = &S->reqs[S->running[i]];
+        int32_t want = q->prompt + q->generated - q->computed;
+        int32_t c = want < budget ? want : budget;
+        int64_t need = blocks_for((int64_t)q->computed + c) - q->blocks;
+        bool self = false;
+        while (need > S->free_blocks) {
+            int victim = S->running[--S->n_running];
+            preempt(S, victim);
+            preempted = true;
+            if (S->n_running == i) { /* it was the request itself */
+                self = true;
+                break;
+            }
+        }
+        if (self)
+            break;
+        S->free_blocks -= need;
+        q->blocks += (int32_t)need;
+        S->chunk[i] = c;
+        budget -= c;
+        i++;
+    }
+    if (v0) {
+        if (S->decode_lock > 0)
+            S->decode_lock--;
+        else if (S->sm->scheduler_steps > 1)
+            S->decode_lock = S->sm->scheduler_steps - 1;
+        return i;
+    }
+    if (preempted || budget == 0)
+        return i;
+    admit(S, now, budget);
+    return S->n_running;
+}
+
+static void finish(sim_state *S, sim_req *q, double t) {
+    S->free_blocks += q->blocks;
+    q->blocks = 0;
+    S->in_flight--;
+    S->completed++;
+    S->last_finish_s = t;
+    double ttft = q->first_token_s - q->arrival_s, e2e = t - q->arrival_s;
+    stat_add(S, &S->ttft, ttft, 1);
+    stat_add(S, &S->e2e, e2e, 1);
+    if (q->output > 1)
+        stat_add(S, &S->tpot, (e2e - ttft) / (q->output - 1), 1);
+    S->total_input += q->prompt;
+    S->total_output += q->output;
+    S->wait_sum_s += q->admitted_s - q->arrival_s;
+    S->service_sum_s += t - q->admitted_s;
+}
+
+/* One engine step starting at *t; advances *t to its end. */
+static lp_status step(sim_state *S, double *t, lp_error *err) {
+    const double now = *t;
+    int n_sched = schedule(S, now);
+    if (n_sched <= S->sched_first)
+        return LP_OK; /* everything was preempted; the next step admits again */
+
+    lp_step_batch b = {0};
+    for (int k = S->sched_first; k < n_sched; k++) {
+        const sim_req *q = &S->reqs[S->running[k]];
+        double a = q->computed, c = S->chunk[k];
+        if (q->generated > 0 && S->chunk[k] == 1 && q->computed == q->prompt + q->generated - 1) {
+            b.decode_seqs += 1;
+            b.decode_ctx += a + 1;
+        } else {
+            /* positions [a, a + c) attend to p + 1 tokens each */
+            b.prefill_tokens += c;
+            b.prefill_ctx += 0.5 * ((a + c) * (a + c + 1) - a * (a + 1));
+            if (q->computed + S->chunk[k] == q->prompt + q->generated)
+                b.prefill_seqs += 1; /* its prefill completes: a token is sampled */
+        }
+    }
+    lp_step_time st;
+    lp_step_eval(S->sm, &b, &st);
+    const double dt = st.total_s;
+    if (!(dt >= 0 && isfinite(dt)))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "simulate: the step model gave a step time of %g s for a batch of "
+                            "%g decodes and %g prompt tokens; check its bandwidth and FLOPS",
+                            dt, b.decode_seqs, b.prefill_tokens);
+    const double end = now + dt;
+
+    S->running_time_sum += S->n_running * dt;
+    int bound = st.bound >= 0 && st.bound < LP_N_BOUNDS ? (int)st.bound : 0;
+    if (b.prefill_tokens > 0) {
+        S->prefill_tokens += b.prefill_tokens;
+        S->prefill_time_s += dt;
+        S->bound_prefill[bound]++;
+    } else {
+        S->decode_only_tokens += b.decode_seqs;
+        S->decode_only_time_s += dt;
+        S->bound_decode[bound]++;
+    }
+    if (b.decode_seqs > 0) {
+        S->decode_tokens += b.decode_seqs;
+        S->decode_time_s += dt;
+    }
+
+    /* requests the client sent during the step, while slots were free */
+    issue(S, end, false);
+
+    uint64_t one_step_gaps = 0;
+    for (int k = S->sched_first; k < n_sched; k++) {
+        sim_req *q = &S->reqs[S->running[k]];
+        q->computed += S->chunk[k];
+        if (q->computed < q->prompt + q->generated)
+            continue; /* partial prefill: no token yet */
+        q->generated++;
+        if (q->generated == 1)
+            q->first_token_s = end;
+        else if (q->last_token_s == now)
+            one_step_gaps++; /* the common case, added once below */
+        else
+            stat_add(S, &S->itl, end - q->last_token_s, 1);
+        q->last_token_s = end;
+        if (q->generated == q->output)
+            finish(S, q, end);
+    }
+    stat_add(S, &S->itl, end - now, one_step_gaps);
+
+    int kept = 0;
+    for (int k = 0; k < S->n_running; k++) {
+        int r = S->running[k];
+        if (S->reqs[r].generated < S->reqs[r].output)
+            S->running[kept++] = r;
+    }
+    S->n_running = kept;
+    /* slots freed at the end of the step go to requests that were waiting for one */
+    issue(S, end, true);
+    *t = end;
+    return S->mem_status;
+}
+
+static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_error *err) {
+    const lp_step_model *sm = S->sm;
+    const double capacity_tokens =
+        floor(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS) * LP_SIM_BLOCK_TOKENS;
+    for (int i = 0; i < S->n; i++) {
+        int64_t in = lp_len_sample(&req->input, &S->rng);
+        int64_t out = lp_len_sample(&req->output, &S->rng);
+        if (sm->max_model_len > 0 && in + out > sm->max_model_len)
+            return lp_error_set(err, LP_ERR_INFEASIBLE,
+                                "simulate: request %d has %lld prompt + %lld output tokens, more "
+                                "than max-model-len %lld; shorten the lengths or raise "
+                                "--max-model-len",
+                                i + 1, (long long)in, (long long)out, (long long)sm->max_model_len);
+        /* the last sampled token is never written to the cache */
+        if ((double)(blocks_for(in + out - 1) * LP_SIM_BLOCK_TOKENS) > capacity_tokens)
+            return lp_error_set(err, LP_ERR_INFEASIBLE,
+                                "simulate: request %d needs %lld tokens of KV cache but one "
+                                "replica holds only %.0f; shorten the lengths or give the KV "
+                                "cache more memory",
+                                i + 1, (long long)(in + out - 1), capacity_tokens);
+        S->reqs[i].prompt = (int32_t)in;
+        S->reqs[i].output = (int32_t)out;
+    }
+    return LP_OK;
+}
+
+static void describe_len(const lp_len_dist *d, char *buf, size_t size) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        snprintf(buf, size, "fixed %.0f", d->mean);
+        break;
+    case LP_LEN_NORMAL:
+        snprintf(buf, size, "normal(%.0f, sd %.0f)", d->mean, d->stddev);
+        break;
+    case LP_LEN_UNIFORM:
+        snprintf(buf, size, "uniform [%.0f, %.0f]", d->lo, d->hi);
+        break;
+    case LP_LEN_HISTOGRAM:
+        snprintf(buf, size, "histogram of %d lengths, mean %.0f", d->n, lp_len_mean(d));
+        break;
+    case LP_LEN_SHAREGPT:
+        snprintf(buf, size, "ShareGPT-like log-normal, mean %.0f", d->mean);
+        break;
+    }
+}
+
+static lp_stat summary_ms(lp_sim_stat *s) {
+    lp_stat r;
+    r.mean = 1e3 * lp_sim_stat_mean(s);
+    r.median = 1e3 * lp_sim_stat_quantile(s, 0.5);
+    r.p90 = 1e3 * lp_sim_stat_quantile(s, 0.9);
+    r.p99 = 1e3 * lp_sim_stat_quantile(s, 0.99);
+    return r;
+}
+
+static lp_range around(double v) {
+    lp_range r = {(1 - LP_SIM_RANGE) * v, (1 + LP_SIM_RANGE) * v};
+    return r;
+}
+
+static lp_bottleneck most_seen(const long *counts, lp_bottleneck fallback) {
+    int best = -1;
+    for (int i = 0; i < LP_N_BOUNDS; i++)
+        if (counts[i] > 0 && (best < 0 || counts[i] > counts[best]))
+            best = i;
+    return best < 0 ? fallback : (lp_bottleneck)best;
+}
+
+static double per_s(double amount, double seconds) {
+    return seconds > 0 ? amount / seconds : 0.0;
+}
+
+static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas,
+                          lp_perf_estimate *out) {
+    const lp_step_model *sm = S->sm;
+    const double duration = S->last_finish_s; /* the first request is sent at t = 0 */
+    out->replicas = replicas;
+    out->ttft_ms = summary_ms(&S->ttft);
+    out->tpot_ms = summary_ms(&S->tpot);
+    out->itl_ms = summary_ms(&S->itl);
+    out->e2el_ms = summary_ms(&S->e2e);
+    out->request_s = replicas * per_s(S->completed, duration);
+    out->output_tok_s = replicas * per_s(S->total_output, duration);
+    out->total_tok_s = replicas * per_s(S->total_input + S->total_output, duration);
+    out->prefill_tok_s = per_s(S->prefill_tokens, S->prefill_time_s);
+    out->decode_tok_s = S->decode_only_time_s > 0
+                            ? per_s(S->decode_only_tokens, S->decode_only_time_s)
+                            : per_s(S->decode_tokens, S->decode_time_s);
+    out->mean_batch = per_s(S->running_time_sum, duration);
+    double mean_len = lp_len_mean(&req->input) + lp_len_mean(&req->output);
+    double by_kv = mean_len > 0 ? sm->kv_capacity_tokens / mean_len : 0.0;
+    out->max_concurrent_requests = by_kv < sm->max_num_seqs ? by_kv : sm->max_num_seqs;
+
+    out->prefill_bound = most_seen(S->bound_prefill, LP_BOUND_COMPUTE);
+    out->decode_bound = most_seen(S->bound_decode, most_seen(S->bound_prefill, LP_BOUND_MEMORY));
+    /* requests spend longer waiting for a slot than being served: TTFT is queueing */
+    if (S->completed > 0 && S->wait_sum_s > S->service_sum_s)
+        out->prefill_bound = LP_BOUND_QUEUEING;
+    /* the KV cache, not max_num_seqs or the step, limits the batch */
+    if (S->preemptions > 0 || S->kv_blocked_steps > 0)
+        out->decode_bound = LP_BOUND_KV_CAPACITY;
+
+    out->ttft_ms_range = around(out->ttft_ms.mean);
+    out->itl_ms_range = around(out->itl_ms.mean);
+    out->tpot_ms_range = around(out->tpot_ms.mean);
+    out->e2el_ms_range = around(out->e2el_ms.mean);
+    out->decode_tok_s_range = around(out->decode_tok_s);
+    out->prefill_tok_s_range = around(out->prefill_tok_s);
+    out->output_tok_s_range = around(out->output_tok_s);
+
+    long long all = (long long)S->completed * replicas;
+    out->completed = all < req->num_prompts ? (int)all : req->num_prompts;
+    out->preemptions = S->preemptions;
+    out->duration_s = duration;
+}
+
+static void add_assumptions(const sim_state *S, const lp_perf_request *req, int replicas,
+                            lp_perf_estimate *out) {
+    const lp_step_model *sm = S->sm;
+    char in[64], outl[64];
+    describe_len(&req->input, in, sizeof in);
+    describe_len(&req->output, outl, sizeof outl);
+    if (req->request_rate > 0)
+        lp_perf_assume(out,
+                       "simulate: %d requests sent as a Poisson process at %g req/s, seed %llu",
+                       req->num_prompts, req->request_rate, (unsigned long long)req->seed);
+    else
+        lp_perf_assume(out, "simulate: %d requests all sent at t = 0 (request rate inf), seed %llu",
+                       req->num_prompts, (unsigned long long)req->seed);
+    if (req->max_concurrency > 0)
+        lp_perf_assume(out,
+                       "simulate: at most %d requests in flight; a request waits for a free "
+                       "slot and its latencies count from when it is sent (vllm bench serve)",
+                       req->max_concurrency);
+    lp_perf_assume(out, "simulate: input lengths %s, output lengths %s tokens (no early EOS)", in,
+                   outl);
+    if (sm->chunked_prefill)
+        lp_perf_assume(out,
+                       "simulate: vLLM V1 scheduler, chunked prefill, %d tokens and %d requests "
+                       "per step, FCFS, no prefix-cache hits",
+                       sm->max_num_batched_tokens, sm->max_num_seqs);
+    else
+        lp_perf_assume(out,
+                       "simulate: vLLM V0 scheduler, whole-prompt prefill steps that pause "
+                       "decodes, %d tokens and %d requests per step, %d decode steps per "
+                       "schedule, FCFS",
+                       sm->max_num_batched_tokens, sm->max_num_seqs,
+                       sm->scheduler_steps > 1 ? sm->scheduler_steps : 1);
+    lp_perf_assume(out,
+                   "simulate: KV cache of %.0f tokens in blocks of %d; when full the newest "
+                   "running request is preempted and recomputed (%d preemptions)",
+                   sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS, S->preemptions);
+    if (replicas > 1)
+        lp_perf_assume(out,
+                       "simulate: one of %d data-parallel replicas simulated with 1/%d of the "
+                       "requests, rate and concurrency; throughputs multiplied by %d",
+                       replicas, replicas, replicas);
+    lp_perf_assume(out, "simulate: ranges are +-15 %% around the simulated values for step-model "
+                        "uncertainty, not run-to-run noise; percentiles within 0.25 %%");
+}
+
+static void sim_free(sim_state *S) {
+    free(S->reqs);
+    free(S->running);
+    free(S->chunk);
+    free(S->waiting);
+    lp_sim_stat_free(&S->ttft);
+    lp_sim_stat_free(&S->tpot);
+    lp_sim_stat_free(&S->itl);
+    lp_sim_stat_free(&S->e2e);
+}
+
+static lp_status run(sim_state *S, lp_error *err) {
+    double t = 0;
+    issue(S, t, false);
+    long steps = 0;
+    while (S->completed < S->n) {
+        if (++steps > LP_SIM_MAX_STEPS)
+            return lp_error_set(err, LP_ERR_INFEASIBLE,
+                                "simulate: stopped after %ld engine steps with %d of %d requests "
+                                "done; simulate fewer prompts or shorter outputs",
+                                LP_SIM_MAX_STEPS, S->completed, S->n);
+        if (S->n_running == 0 && S->wait_len == 0) {
+            /* idle engine: jump to the next request the client sends */
+            if (S->next_sched_s > t)
+                t = S->next_sched_s;
+            issue(S, t, false);
+            continue;
+        }
+        lp_status st = step(S, &t, err);
+        if (st == LP_ERR_NOMEM)
+            return lp_error_set(err, st, "simulate: out of memory for the latency statistics");
+        if (st != LP_OK)
+            return st;
+    }
+    return LP_OK;
+}
+
+lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                           lp_perf_estimate *out, lp_error *err) {
+    if (replicas < 1)
+        replicas = 1;
+    if (req->num_prompts < 1 || req->num_prompts > LP_SIM_MAX_PROMPTS)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "simulate: --num-prompts must be between 1 and %d, got %d",
+                            LP_SIM_MAX_PROMPTS, req->num_prompts);
+    if (sm->max_num_seqs < 1 || sm->max_num_batched_tokens < 1)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "simulate: max-num-seqs (%d) and max-num-batched-tokens (%d) must be "
+                            "positive",
+                            sm->max_num_seqs, sm->max_num_batched_tokens);
+    if (!(sm->kv_capacity_tokens >= LP_SIM_BLOCK_TOKENS))
+        return lp_error_set(err, LP_ERR_INFEASIBLE,
+                            "simulate: the KV cache holds %.0f tokens, less than one block of %d",
+                            sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS);
+
+    sim_state S = {0};
+    S.sm = sm;
+    S.n = (req->num_prompts + replicas - 1) / replicas;
+    S.max_running = sm->max_num_seqs < S.n ? sm->max_num_seqs : S.n;
+    S.free_blocks = (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
+    S.rate =
+        req->request_rate > 0 && isfinite(req->request_rate) ? req->request_rate / replicas : 0.0;
+    S.concurrency =
+        req->max_concurrency > 0 ? (req->max_concurrency + replicas - 1) / replicas : INT_MAX;
+    lp_sim_stat_init(&S.ttft);
+    lp_sim_stat_init(&S.tpot);
+    lp_sim_stat_init(&S.itl);
+    lp_sim_stat_init(&S.e2e);
+    S.reqs = calloc((size_t)S.n, sizeof *S.reqs);
+    S.running = malloc((size_t)S.max_running * sizeof *S.running);
+    S.chunk = malloc((size_t)S.max_running * sizeof *S.chunk);
+    S.waiting = malloc((size_t)S.n * sizeof *S.waiting);
+    lp_status st = LP_OK;
+    if (!S.reqs || !S.running || !S.chunk || !S.waiting)
+        st = lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S.n);
+    if (st == LP_OK) {
+        lp_rng_seed(&S.rng, req->seed);
+        st = draw_requests(&S, req, err);
+    }
+    if (st == LP_OK)
+        st = run(&S, err);
+    if (st == LP_OK) {
+        fill_estimate(&S, req, replicas, out);
+        add_assumptions(&S, req, replicas, out);
+    }
+    sim_free(&S);
+    return st;
+}

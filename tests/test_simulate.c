@@ -1,0 +1,376 @@
+/*
+ * test_simulate.c - the `simulate` method (src/perf/simulate.c) and its statistics
+ * (src/perf/sim_stats.c).
+ *
+ * The step model is built by hand so that step times are known exactly and independent of
+ * llmplan's calibration: weights 16e9 B over 2e12 B/s at 100 % efficiency give an 8 ms floor
+ * per step (memory), and 16e9 FLOPs per token at 1e15 FLOPS give 16 us per token (compute);
+ * no attention cost, no KV reads, no host overhead, one GPU. So a decode step of B <= 500
+ * requests takes 8 ms and a step with T tokens takes max(T x 16 us, 8 ms). Expected values
+ * below are worked out by hand from that.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "support/lp_test.h"
+
+#include "perf/perf_internal.h"
+#include "perf/sim_stats.h"
+
+#define DECODE_S 0.008
+#define TOKEN_S 16e-6
+
+static lp_step_model hand_model(void) {
+    lp_step_model sm;
+    memset(&sm, 0, sizeof sm);
+    sm.weight_bytes = 16e9;
+    sm.bandwidth = 2e12;
+    sm.peak_flops = 1e15;
+    sm.linear_flops_per_token = 16e9;
+    sm.link_bandwidth = 1e11;
+    sm.inter_node_bandwidth = 5e10;
+    sm.eff.family = "test";
+    sm.eff.compute_eff = 1.0;
+    sm.eff.memory_eff = 1.0;
+    sm.eff.source = "hand-built for tests";
+    sm.tp = 1;
+    sm.pp_stages = 1;
+    sm.chunked_prefill = true;
+    sm.scheduler_steps = 1;
+    sm.max_num_seqs = 256;
+    sm.max_num_batched_tokens = 8192;
+    sm.kv_capacity_tokens = 1e6;
+    sm.max_model_len = 131072;
+    return sm;
+}
+
+static lp_perf_request fixed_request(int in, int out, int n) {
+    lp_perf_request r;
+    lp_perf_request_init(&r);
+    r.method = LP_SIMULATE;
+    r.input = lp_len_fixed(in);
+    r.output = lp_len_fixed(out);
+    r.num_prompts = n;
+    return r;
+}
+
+static lp_status simulate(const lp_step_model *sm, const lp_perf_request *r, int replicas,
+                          lp_perf_estimate *est) {
+    lp_error err;
+    lp_error_clear(&err);
+    memset(est, 0, sizeof *est);
+    lp_status st = lp_perf_simulate(sm, r, replicas, est, &err);
+    if (st != LP_OK)
+        print_message("simulate: %s\n", err.message);
+    return st;
+}
+
+/* One request: TTFT = one prefill step (1000 x 16 us = 16 ms), then 99 decode steps of 8 ms. */
+static void test_single_request(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1000, 100, 1);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, 16.0, 1e-9);
+    lp_assert_near(e.ttft_ms.p99, 16.0, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, 16.0 + 99 * 8.0, 1e-9);
+    lp_assert_near(e.tpot_ms.mean, 8.0, 1e-9);
+    lp_assert_near(e.itl_ms.mean, 8.0, 1e-9);
+    lp_assert_near(e.itl_ms.median, 8.0, 1e-9);
+    lp_assert_near(e.itl_ms.p99, 8.0, 1e-9);
+    lp_assert_near(e.duration_s, 0.808, 1e-12);
+    lp_assert_near(e.request_s, 1 / 0.808, 1e-9);
+    lp_assert_near(e.output_tok_s, 100 / 0.808, 1e-9);
+    lp_assert_near(e.total_tok_s, 1100 / 0.808, 1e-9);
+    lp_assert_near(e.prefill_tok_s, 1000 / 0.016, 1e-6);
+    lp_assert_near(e.decode_tok_s, 1 / 0.008, 1e-6);
+    lp_assert_near(e.mean_batch, 1.0, 1e-9);
+    lp_assert_near(e.ttft_ms_range.lo, 0.85 * 16.0, 1e-9);
+    lp_assert_near(e.ttft_ms_range.hi, 1.15 * 16.0, 1e-9);
+    assert_int_equal(e.completed, 1);
+    assert_int_equal(e.preemptions, 0);
+    assert_int_equal(e.prefill_bound, LP_BOUND_COMPUTE);
+    assert_int_equal(e.decode_bound, LP_BOUND_MEMORY);
+    assert_true(e.n_assumptions >= 4);
+    /* KV 1e6 tokens / 1100 per request = 909 > max_num_seqs 256 */
+    lp_assert_near(e.max_concurrent_requests, 256, 1e-9);
+
+    /* one output token: done at the end of the prefill; no TPOT or ITL samples (0, as in
+     * vllm bench serve's np.mean(x or 0)) */
+    r = fixed_request(1000, 1, 1);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.e2el_ms.mean, 16.0, 1e-9);
+    lp_assert_near(e.tpot_ms.mean, 0.0, 0);
+    lp_assert_near(e.itl_ms.p99, 0.0, 0);
+}
+
+/* All at once, 4 requests fit in one step: every request sees the same timeline. */
+static void test_batch_at_once(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1000, 10, 4);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    /* prefill of 4000 tokens in one step: 64 ms; then 9 decode steps of 8 ms */
+    lp_assert_near(e.ttft_ms.median, 64.0, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, 64.0 + 9 * 8.0, 1e-9);
+    lp_assert_near(e.request_s, 4 / 0.136, 1e-9);
+    lp_assert_near(e.mean_batch, 4.0, 1e-9);
+}
+
+static lp_perf_request random_request(uint64_t seed) {
+    lp_perf_request r = fixed_request(0, 0, 300);
+    r.input.kind = LP_LEN_NORMAL;
+    r.input.mean = 500;
+    r.input.stddev = 200;
+    r.input.lo = 1;
+    r.input.hi = 2000;
+    r.output.kind = LP_LEN_UNIFORM;
+    r.output.lo = 10;
+    r.output.hi = 200;
+    r.request_rate = 20;
+    r.seed = seed;
+    return r;
+}
+
+static void test_determinism(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r1 = random_request(7), r2 = random_request(7), r3 = random_request(8);
+    lp_perf_estimate a, b, c;
+    assert_int_equal(simulate(&sm, &r1, 1, &a), LP_OK);
+    assert_int_equal(simulate(&sm, &r2, 1, &b), LP_OK);
+    assert_int_equal(simulate(&sm, &r3, 1, &c), LP_OK);
+    assert_memory_equal(&a.ttft_ms, &b.ttft_ms, sizeof a.ttft_ms);
+    assert_memory_equal(&a.itl_ms, &b.itl_ms, sizeof a.itl_ms);
+    assert_memory_equal(&a.e2el_ms, &b.e2el_ms, sizeof a.e2el_ms);
+    assert_true(a.output_tok_s == b.output_tok_s && a.duration_s == b.duration_s);
+    assert_true(a.e2el_ms.mean != c.e2el_ms.mean);
+    assert_true(a.output_tok_s != c.output_tok_s);
+    assert_int_equal(a.completed, 300);
+}
+
+/* max_concurrency 1: one request at a time, each sent when the previous one finishes. */
+static void test_concurrency_one_serialises(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1000, 100, 5);
+    r.max_concurrency = 1;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.p99, 16.0, 1e-9);
+    lp_assert_near(e.e2el_ms.p99, 808.0, 1e-9);
+    lp_assert_near(e.request_s, 1 / 0.808, 1e-9);
+    lp_assert_near(e.duration_s, 5 * 0.808, 1e-9);
+    lp_assert_near(e.mean_batch, 1.0, 1e-9);
+    assert_int_equal(e.completed, 5);
+}
+
+/* Budget 2048: a 4396-token prompt takes 2048 + 2048 + 300 tokens over 3 steps,
+ * 32.768 + 32.768 + 8 (floor) ms; unchunked it would be 70.336 ms. */
+static void test_chunked_prefill(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.max_num_batched_tokens = 2048;
+    lp_perf_request r = fixed_request(4396, 2, 1);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, 2 * 2048 * TOKEN_S * 1e3 + 8.0, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, 2 * 2048 * TOKEN_S * 1e3 + 16.0, 1e-9);
+
+    /* exactly the budget: one step */
+    r = fixed_request(2048, 2, 1);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, 2048 * TOKEN_S * 1e3, 1e-9);
+
+    /* two prompts of 1500 with budget 2048: the first whole, the second split 548 + 952;
+     * step 1: 2048 tokens (32.768 ms); step 2: one decode + 952 prefill (15.248 ms) */
+    r = fixed_request(1500, 2, 2);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    double s1 = 2048 * TOKEN_S * 1e3, s2 = 953 * TOKEN_S * 1e3;
+    lp_assert_near(e.ttft_ms.mean, (s1 + (s1 + s2)) / 2, 1e-9);
+    lp_assert_near(e.duration_s * 1e3, s1 + s2 + 8.0, 1e-9);
+}
+
+/* V0 without chunked prefill: prefill steps hold whole prompts and pause decodes. Budget
+ * 2048, two prompts of 1500: step 1 prefills A (24 ms), step 2 prefills B alone (24 ms),
+ * step 3 decodes both (8 ms). */
+static void test_v0_prefill_steps(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.max_num_batched_tokens = 2048;
+    sm.chunked_prefill = false;
+    lp_perf_request r = fixed_request(1500, 2, 2);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, (24.0 + 48.0) / 2, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, 56.0, 1e-9);
+    lp_assert_near(e.duration_s, 0.056, 1e-12);
+
+    /* multi-step scheduling: new requests wait for the decode steps under way */
+    r = fixed_request(1000, 100, 40);
+    r.request_rate = 5;
+    r.seed = 11;
+    lp_perf_estimate one, eight;
+    assert_int_equal(simulate(&sm, &r, 1, &one), LP_OK);
+    sm.scheduler_steps = 8;
+    assert_int_equal(simulate(&sm, &r, 1, &eight), LP_OK);
+    assert_int_equal(eight.completed, 40);
+    assert_true(eight.ttft_ms.mean > one.ttft_ms.mean);
+}
+
+/* 256 KV blocks (4096 tokens) for 8 requests that each grow to 1399 tokens (88 blocks). */
+static void test_kv_pressure_preempts(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.kv_capacity_tokens = 4096;
+    lp_perf_request r = fixed_request(1000, 400, 8);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.completed, 8);
+    assert_true(e.preemptions > 0);
+    assert_int_equal(e.decode_bound, LP_BOUND_KV_CAPACITY);
+    /* at most 4 run at once: 4096 / 1000 tokens */
+    assert_true(e.mean_batch <= 4.0 + 1e-9);
+    lp_assert_near(e.max_concurrent_requests, 4096.0 / 1400.0, 1e-9);
+    /* every token still arrives: ITL samples are gaps, E2E >= one request alone */
+    assert_true(e.e2el_ms.median >= 16.0 + 399 * 8.0 - 1e-9);
+    assert_true(e.itl_ms.p99 >= 8.0 - 1e-9);
+}
+
+static void test_infeasible(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.kv_capacity_tokens = 1024;
+    lp_perf_request r = fixed_request(1000, 100, 3);
+    lp_perf_estimate e;
+    lp_error err;
+    lp_error_clear(&err);
+    assert_int_equal(lp_perf_simulate(&sm, &r, 1, &e, &err), LP_ERR_INFEASIBLE);
+    assert_non_null(strstr(err.message, "KV cache"));
+
+    sm = hand_model();
+    sm.max_model_len = 1024;
+    assert_int_equal(lp_perf_simulate(&sm, &r, 1, &e, &err), LP_ERR_INFEASIBLE);
+    assert_non_null(strstr(err.message, "max-model-len"));
+
+    sm = hand_model();
+    r.num_prompts = 1000001;
+    assert_int_equal(lp_perf_simulate(&sm, &r, 1, &e, &err), LP_ERR_INVALID_ARG);
+}
+
+/* Poisson at 0.05 req/s, each request busy 0.8 s: almost never queued. */
+static void test_poisson_low_rate(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1000, 100, 40);
+    r.request_rate = 0.05;
+    r.seed = 3;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.completed, 40);
+    /* prefill 16 ms, plus at most one 8 ms decode step in progress when it arrives */
+    lp_assert_near(e.ttft_ms.median, 16.0, 8.1);
+    assert_true(e.ttft_ms.mean < 24.1);
+    assert_true(e.prefill_bound != LP_BOUND_QUEUEING);
+    /* duration ~ 40 / 0.05 = 800 s; throughput ~ the rate */
+    lp_assert_near(e.request_s, 0.05, 0.025);
+    assert_true(e.mean_batch < 0.2);
+}
+
+/* Many requests at once against few slots: waiting dominates. */
+static void test_queueing_bound(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.max_num_seqs = 2;
+    lp_perf_request r = fixed_request(100, 50, 40);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.prefill_bound, LP_BOUND_QUEUEING);
+    assert_true(e.ttft_ms.p99 > 1000.0);
+}
+
+/* Two replicas: each gets half the requests; throughput doubles, latency stays. */
+static void test_replicas(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r1 = fixed_request(1000, 100, 4), r2 = fixed_request(1000, 100, 8);
+    lp_perf_estimate a, b;
+    assert_int_equal(simulate(&sm, &r1, 1, &a), LP_OK);
+    assert_int_equal(simulate(&sm, &r2, 2, &b), LP_OK);
+    lp_assert_near(b.e2el_ms.mean, a.e2el_ms.mean, 1e-9);
+    lp_assert_near(b.output_tok_s, 2 * a.output_tok_s, 1e-6);
+    assert_int_equal(b.completed, 8);
+    assert_int_equal(b.replicas, 2);
+}
+
+/* numpy: np.median(1..10) = 5.5, np.percentile(1..10, 90) = 9.1, 99 -> 9.91. */
+static void test_stats_small_sample(void **state) {
+    (void)state;
+    lp_sim_stat s;
+    lp_sim_stat_init(&s);
+    static const double v[] = {7, 3, 10, 1, 5, 9, 2, 8, 4, 6};
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(lp_sim_stat_add(&s, v[i], 1), LP_OK);
+    lp_assert_near(lp_sim_stat_mean(&s), 5.5, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.5), 5.5, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.9), 9.1, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.99), 9.91, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.0), 1, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 1.0), 10, 1e-12);
+    lp_sim_stat_free(&s);
+
+    /* weighted: {1, 2, 2, 2} -> median 2, mean 1.75; np.percentile(.., 10) = 1.3 */
+    lp_sim_stat_init(&s);
+    assert_int_equal(lp_sim_stat_add(&s, 2.0, 3), LP_OK);
+    assert_int_equal(lp_sim_stat_add(&s, 1.0, 1), LP_OK);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.5), 2.0, 1e-12);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.1), 1.3, 1e-12);
+    lp_assert_near(lp_sim_stat_mean(&s), 1.75, 1e-12);
+    lp_sim_stat_free(&s);
+
+    /* empty: 0 like np.mean(x or 0) */
+    lp_sim_stat_init(&s);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.5), 0, 0);
+    lp_assert_near(lp_sim_stat_mean(&s), 0, 0);
+    lp_sim_stat_free(&s);
+}
+
+/* Past LP_SIM_STAT_EXACT_MAX distinct samples the histogram takes over: quantiles within
+ * 0.25 %, mean exact. Samples 1..N ms: median (N + 1) / 2, p99 1 + 0.99 (N - 1). */
+static void test_stats_histogram_precision(void **state) {
+    (void)state;
+    const uint64_t n = LP_SIM_STAT_EXACT_MAX + 40000;
+    lp_sim_stat s;
+    lp_sim_stat_init(&s);
+    for (uint64_t i = n; i >= 1; i--) /* descending: no merging of neighbours */
+        assert_int_equal(lp_sim_stat_add(&s, (double)i * 1e-3, 1), LP_OK);
+    assert_non_null(s.bins);
+    double nd = (double)n;
+    lp_assert_near(lp_sim_stat_mean(&s), (nd + 1) / 2 * 1e-3, 1e-9);
+    double med = (nd + 1) / 2 * 1e-3, p99 = (1 + 0.99 * (nd - 1)) * 1e-3;
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.5), med, 0.0025 * med);
+    lp_assert_near(lp_sim_stat_quantile(&s, 0.99), p99, 0.0025 * p99);
+    lp_assert_near(lp_sim_stat_quantile(&s, 1.0), nd * 1e-3, 1e-12);
+    lp_sim_stat_free(&s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_single_request),
+        cmocka_unit_test(test_batch_at_once),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_concurrency_one_serialises),
+        cmocka_unit_test(test_chunked_prefill),
+        cmocka_unit_test(test_v0_prefill_steps),
+        cmocka_unit_test(test_kv_pressure_preempts),
+        cmocka_unit_test(test_infeasible),
+        cmocka_unit_test(test_poisson_low_rate),
+        cmocka_unit_test(test_queueing_bound),
+        cmocka_unit_test(test_replicas),
+        cmocka_unit_test(test_stats_small_sample),
+        cmocka_unit_test(test_stats_histogram_precision),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
