@@ -5,6 +5,9 @@
  * kv_capacity.tsv: one row per run with its settings and the logged memory lines), plans each
  * row with the same settings, and reports the error per row and the medians. Used by
  * `llmplan accuracy` and by the accuracy test, so both always agree.
+ * lp_validate_serving does the same for serving performance (../shared/validation/
+ * serving_perf.tsv: published throughput and latency measurements) with every estimation
+ * method of llmplan/perf.h.
  */
 #ifndef LLMPLAN_VALIDATE_H
 #define LLMPLAN_VALIDATE_H
@@ -68,6 +71,149 @@ typedef struct {
  * Errors: LP_ERR_IO (cannot read), LP_ERR_PARSE (missing columns).
  */
 lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_error *err);
+
+/* ---- Serving performance: every estimation method against published measurements -------- */
+
+/**
+ * A metric a row of serving_perf.tsv can state, named after its column. Latencies are in ms;
+ * each statistic (mean, median, p99) is compared with the same statistic of the estimate.
+ */
+typedef enum {
+    LP_SM_OUTPUT_TOK_S = 0,
+    LP_SM_TOTAL_TOK_S,
+    LP_SM_REQUEST_S,
+    LP_SM_TTFT_MEAN,
+    LP_SM_TTFT_P50,
+    LP_SM_TTFT_P99,
+    LP_SM_TPOT_MEAN,
+    LP_SM_TPOT_P50,
+    LP_SM_TPOT_P99,
+    LP_SM_ITL_MEAN,
+    LP_SM_ITL_P50,
+    LP_SM_ITL_P99,
+    LP_SM_E2E_MEAN,
+    LP_SM_E2E_P50,
+    LP_SM_E2E_P99,
+    LP_SM_COUNT
+} lp_serving_metric;
+
+/** The column name of a metric ("output_tok_s", "ttft_p50_ms", ...). */
+const char *lp_serving_metric_name(lp_serving_metric metric);
+
+/**
+ * Metric families for the summary: one comparison per row and family, so that a row stating
+ * three statistics of one latency does not count three times. The row's statistic is taken in
+ * the order median, mean, p99; throughput is output tok/s, else requests/s, else total tok/s
+ * (at a given workload these differ by a constant factor).
+ */
+typedef enum {
+    LP_SF_THROUGHPUT = 0,
+    LP_SF_TTFT,
+    LP_SF_TPOT,
+    LP_SF_ITL,
+    LP_SF_E2E,
+    LP_SF_COUNT
+} lp_serving_family;
+
+/** Name of a family ("throughput", "ttft", "tpot", "itl", "e2e"). */
+const char *lp_serving_family_name(lp_serving_family family);
+
+/** Engine that produced a row. */
+typedef enum {
+    LP_ENGINE_OTHER = 0,
+    LP_ENGINE_VLLM, /**< what llmplan models */
+    LP_ENGINE_TRT   /**< TensorRT-LLM: a different, faster engine; an upper bound */
+} lp_serving_engine;
+
+/** Number of estimation methods compared (LP_HEURISTIC, LP_ROOFLINE, LP_SIMULATE). */
+#define LP_SERVING_METHODS 3
+/** Rows a report holds (serving_perf.tsv has 340). */
+#define LP_SERVING_MAX_ROWS 512
+/** Notes one row keeps about how it was read (defaults taken, metrics left out). */
+#define LP_SERVING_MAX_NOTES 8
+#define LP_SERVING_NOTE_SIZE 128
+
+/** Options of lp_validate_serving. */
+typedef struct {
+    bool methods[LP_SERVING_METHODS]; /**< which methods to run, indexed by lp_method */
+    int sim_max_prompts;              /**< simulate at most this many prompts per row */
+    double sim_max_output_tokens;     /**< skip the simulation above prompts x mean output */
+    uint64_t seed;                    /**< simulation seed */
+} lp_validate_serving_opts;
+
+/** Defaults: all three methods, at most 2000 simulated prompts and 5e6 output tokens, seed 0. */
+void lp_validate_serving_opts_init(lp_validate_serving_opts *opts);
+
+/** Result for one row of serving_perf.tsv. */
+typedef struct {
+    int line;          /**< line number in the TSV */
+    char model[96];    /**< the row's model text */
+    char model_id[96]; /**< catalog id it was mapped to ("" when not mapped) */
+    char gpu[64];      /**< the GPU row it was mapped to, or the row's text when not mapped */
+    int num_gpus, tp, pp;
+    lp_serving_engine engine;
+    bool offline;      /**< request rate inf / offline: throughput at full load */
+    char workload[64]; /**< short text: "128/128 inf n=1000", "ShareGPT r=4 n=1200" */
+    bool usable;       /**< false: skipped, with reason */
+    char reason[LP_SERVING_NOTE_SIZE];
+    char notes[LP_SERVING_MAX_NOTES][LP_SERVING_NOTE_SIZE]; /**< how the row was read */
+    int n_notes;
+    int sim_prompts; /**< prompts simulated (0: simulation not run) */
+    /** per method: comparison of every metric (actual NaN when the row does not state it) */
+    lp_metric_cmp metrics[LP_SERVING_METHODS][LP_SM_COUNT];
+    bool estimated[LP_SERVING_METHODS]; /**< the method ran and gave a valid estimate */
+    char method_error[LP_SERVING_METHODS][LP_SERVING_NOTE_SIZE]; /**< why not, when it did not */
+    /**
+     * TensorRT-LLM offline rows: B x (num_gpus x peak bandwidth) / (weights + B x (ISL + OSL/2)
+     * x KV bytes per token) at B = the requests the KV cache holds at ISL + OSL/2 tokens each
+     * (their mean occupancy), same memory plan as the estimate; output tok/s; NaN elsewhere.
+     */
+    double physical_limit_tok_s;
+    bool above_limit[LP_SERVING_METHODS]; /**< prediction above physical_limit_tok_s */
+    /**
+     * The measurement is above physical_limit_tok_s: the limit uses vLLM's memory accounting,
+     * and TensorRT-LLM's KV pool (a fraction of the memory left after the weights) can hold
+     * more; on other rows it points at the data or at settings read wrongly.
+     */
+    bool actual_above_limit;
+} lp_serving_row_result;
+
+/** Median and maximum of |error %| over n comparisons (NaN when n == 0). */
+typedef struct {
+    double median, max;
+    int n;
+} lp_error_summary;
+
+/** Every row's comparison and the summaries. Large: allocate it on the heap. */
+typedef struct {
+    lp_serving_row_result rows[LP_SERVING_MAX_ROWS];
+    int n_rows;
+    int n_usable, n_skipped;
+    int n_vllm_rows, n_trt_rows; /**< usable rows of each engine */
+    int n_trt_offline;           /**< usable TensorRT-LLM rows at infinite rate */
+    bool truncated;              /**< the table had more than LP_SERVING_MAX_ROWS rows */
+    /** vLLM rows, per method and metric / family */
+    lp_error_summary vllm[LP_SERVING_METHODS][LP_SM_COUNT];
+    lp_error_summary vllm_family[LP_SERVING_METHODS][LP_SF_COUNT];
+    int vllm_family_stated[LP_SF_COUNT]; /**< usable vLLM rows stating each family */
+    /** TensorRT-LLM rows, per method and metric (informative: another engine) */
+    lp_error_summary trt[LP_SERVING_METHODS][LP_SM_COUNT];
+    /** TensorRT-LLM offline rows: output tok/s error, predictions above the physical limit */
+    lp_error_summary trt_offline_output[LP_SERVING_METHODS];
+    int trt_above_limit[LP_SERVING_METHODS];
+    int trt_actual_above_limit; /**< rows with actual_above_limit */
+} lp_serving_report;
+
+/**
+ * Map every row of a serving_perf-style TSV at path (columns found by header name) to a
+ * performance request, run each method of opts (NULL: defaults) and compare every metric the
+ * row states; fill report (caller-allocated; large). Rows that cannot be mapped (unsupported
+ * model, TP or GPU not stated, nothing comparable) are kept with usable=false and a reason;
+ * a method that fails on a row records why. Errors: LP_ERR_IO (cannot read), LP_ERR_PARSE (no
+ * header or a required column missing).
+ */
+lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_opts *opts,
+                              lp_serving_report *report, lp_error *err);
 
 #ifdef __cplusplus
 }
