@@ -184,6 +184,7 @@ typedef struct {
     double topk;                      /**< experts per token */
     double linear_flops_per_token;    /**< 2 x active linear parameters on this GPU */
     double lm_head_flops_per_token;   /**< 2 x vocab x hidden / tp per sampled token */
+    double expert_flops_per_token;    /**< the part of linear_flops_per_token in routed experts */
     double attn_flops_per_ctx;        /**< FLOPs per (query token x attended token), this GPU */
     double kv_bytes_per_token;        /**< KV bytes read per cached token per step, this GPU */
     double window;                    /**< sliding window (0: none) and ... */

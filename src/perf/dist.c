@@ -17,6 +17,8 @@
 /* Lengths are clamped here: vLLM's context lengths stay far below. */
 #define LP_MAX_SAMPLED_LEN 10000000.0
 #define LP_TWO_PI 6.283185307179586
+/* Redraws allowed for a truncated ShareGPT-like length before clamping. */
+#define LP_SHAREGPT_MAX_TRIES 64
 
 lp_len_dist lp_len_fixed(double tokens) {
     lp_len_dist d = {0};
@@ -159,9 +161,18 @@ int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r) {
         return clamp_len(d->values[d->n - 1], 1.0, LP_MAX_SAMPLED_LEN);
     }
     case LP_LEN_SHAREGPT: {
-        /* log-normal with E[X] = mean: mu = ln(mean) - sigma^2 / 2 */
+        /* log-normal with E[X] = mean: mu = ln(mean) - sigma^2 / 2; when [lo, hi] is set (vLLM's
+         * ShareGPT sampler keeps 4..1024 tokens per side) draws outside are redrawn */
         double mu = log(d->mean) - 0.5 * LP_SHAREGPT_SIGMA * LP_SHAREGPT_SIGMA;
-        return clamp_len(exp(mu + LP_SHAREGPT_SIGMA * lp_rng_normal(r)), 1.0, LP_MAX_SAMPLED_LEN);
+        double lo = d->lo >= 1.0 ? d->lo : 1.0;
+        double hi = d->hi >= lo ? d->hi : LP_MAX_SAMPLED_LEN;
+        double v = 0;
+        for (int tries = 0; tries < LP_SHAREGPT_MAX_TRIES; tries++) {
+            v = exp(mu + LP_SHAREGPT_SIGMA * lp_rng_normal(r));
+            if (v >= lo && v <= hi)
+                break;
+        }
+        return clamp_len(v, lo, hi);
     }
     }
     return 1;

@@ -112,9 +112,11 @@ static double expected_max(const lp_len_dist *d, double n) {
         double v = d->mean + d->stddev * z;
         return d->hi > d->lo && v > d->hi ? d->hi : v;
     }
-    case LP_LEN_SHAREGPT:
-        return exp(log(d->mean) - 0.5 * LP_SHAREGPT_SIGMA * LP_SHAREGPT_SIGMA +
-                   LP_SHAREGPT_SIGMA * z);
+    case LP_LEN_SHAREGPT: {
+        double v =
+            exp(log(d->mean) - 0.5 * LP_SHAREGPT_SIGMA * LP_SHAREGPT_SIGMA + LP_SHAREGPT_SIGMA * z);
+        return d->hi > d->lo && v > d->hi ? d->hi : v;
+    }
     case LP_LEN_HISTOGRAM: {
         /* the largest value whose upper tail still holds 1/n of the weight */
         double sw = 0;

@@ -122,7 +122,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
     const double heads_rank = (double)m->num_heads / tp;
 
     double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
-    double window_coef = 0, moe_layers = 0;
+    double window_coef = 0, moe_layers = 0, expert_params = 0;
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         lp_model_layer_params(m, i, &lp);
@@ -133,6 +133,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
         if (m->layer_moe[i]) {
             moe_layers += 1;
             linear_params += (double)m->experts_per_tok * (double)lp.expert_one / tp;
+            expert_params += (double)m->experts_per_tok * (double)lp.expert_one / tp;
         }
         int kind = m->layer_attn[i];
         double coef, kvl;
@@ -160,6 +161,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
     }
     sm->weight_bytes = weight_bytes;
     sm->linear_flops_per_token = 2.0 * linear_params;
+    sm->expert_flops_per_token = 2.0 * expert_params;
     sm->attn_flops_per_ctx = attn_coef;
     sm->kv_bytes_per_token = kv_per_tok;
     sm->window_fraction = attn_coef > 0 ? window_coef / attn_coef : 0.0;
@@ -228,7 +230,26 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
     return LP_OK;
 }
 
-/* One operator on the roofline: the slower of its compute and its memory traffic. */
+/* Fused-MoE grouped GEMMs split a batch into one small GEMM per expert (tokens x top-k / E
+ * rows each), which reach a smaller share of peak than one dense GEMM; we take half the dense
+ * efficiency (vLLM's fused_moe Triton kernels, and gpt-oss prefill in published H100 runs,
+ * are well below dense GEMM throughput). */
+#define LP_MOE_GEMM_EFFICIENCY_SHARE 0.5
+
+/* One operator on the roofline: the slower of its compute and its memory traffic.
+ * flops_slow are FLOPs that run at a reduced share of the family's efficiency. */
+static void op2(double flops, double flops_slow, double slow_share, double bytes,
+                const lp_step_model *sm, lp_step_time *t) {
+    double c =
+        flops / (sm->peak_flops * sm->eff.compute_eff) +
+        (flops_slow > 0 ? flops_slow / (sm->peak_flops * sm->eff.compute_eff * slow_share) : 0);
+    double m = bytes / (sm->bandwidth * sm->eff.memory_eff);
+    if (c >= m)
+        t->compute_s += c;
+    else
+        t->memory_s += m;
+}
+
 static void op(double flops, double bytes, const lp_step_model *sm, lp_step_time *t) {
     double c = flops / (sm->peak_flops * sm->eff.compute_eff);
     double m = bytes / (sm->bandwidth * sm->eff.memory_eff);
@@ -257,8 +278,9 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
         weight_bytes += sm->moe_layers * sm->experts * (1.0 - p_untouched) * sm->expert_bytes;
     }
     double sampled = b->decode_seqs + b->prefill_seqs;
-    op(tokens * sm->linear_flops_per_token + sampled * sm->lm_head_flops_per_token, weight_bytes,
-       sm, out);
+    double expert_flops = tokens * sm->expert_flops_per_token;
+    op2(tokens * sm->linear_flops_per_token - expert_flops + sampled * sm->lm_head_flops_per_token,
+        expert_flops, LP_MOE_GEMM_EFFICIENCY_SHARE, weight_bytes, sm, out);
     /* decode attention reads the whole KV cache of every decoding request */
     op(sm->attn_flops_per_ctx * ctx_dec, sm->kv_bytes_per_token * ctx_dec, sm, out);
     /* prefill attention: causal FLOPs over the chunk; writes the chunk's KV */

@@ -42,6 +42,10 @@
  */
 #define LP_SHAREGPT_MEAN_INPUT 202.0
 #define LP_SHAREGPT_MEAN_OUTPUT 179.0
+/* vllm benchmarks' sample_sharegpt_requests drops prompts or outputs under 4 tokens, prompts
+ * over 1024 and pairs over 2048 tokens: [4, 1024] for each side. */
+#define LP_SHAREGPT_MIN_LEN 4.0
+#define LP_SHAREGPT_MAX_LEN 1024.0
 /* `vllm bench serve` --num-prompts default, used for offline rows that do not state it. */
 #define LP_DEFAULT_NUM_PROMPTS 1000
 /* Defaults of lp_validate_serving_opts: keep one simulation per row within a second or so. */
@@ -397,7 +401,10 @@ static bool map_length(const char *text, const char *dataset, double sharegpt_me
         memset(out, 0, sizeof *out);
         out->kind = LP_LEN_SHAREGPT;
         out->mean = sharegpt_mean;
-        *max = sharegpt_mean;
+        /* vLLM's ShareGPT sampler keeps prompts of 4-1024 tokens and prompt + output <= 2048 */
+        out->lo = LP_SHAREGPT_MIN_LEN;
+        out->hi = LP_SHAREGPT_MAX_LEN;
+        *max = out->hi;
         return true;
     }
     bool approx = *text == '~';
@@ -501,6 +508,9 @@ static void map_serving(char **c, lp_serving_row_result *row, row_map *rm) {
             note(row, "vLLM version not stated: the latest behaviour");
         }
     }
+    double steps = number_after(notes, "num-scheduler-steps");
+    if (steps > 1)
+        s->num_scheduler_steps = (int)steps;
     double mml = number_after(notes, "max_model_len");
     if (isnan(mml))
         mml = number_after(notes, "max-model-len");
