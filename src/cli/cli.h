@@ -10,6 +10,7 @@
 enum { LP_EXIT_OK = 0, LP_EXIT_FAILURE = 1, LP_EXIT_USAGE = 2, LP_EXIT_INFEASIBLE = 3 };
 
 int lp_cmd_plan(int argc, char **argv);
+int lp_cmd_estimate(int argc, char **argv);
 int lp_cmd_models(int argc, char **argv);
 int lp_cmd_gpus(int argc, char **argv);
 int lp_cmd_accuracy(int argc, char **argv);

@@ -38,6 +38,7 @@ static void usage(FILE *f) {
         "\n"
         "Commands:\n"
         "  plan       does a model fit on these GPUs under vLLM? memory, KV cache, concurrency\n"
+        "  estimate   how fast? TTFT, TPOT, ITL, E2E latency and throughput for a workload\n"
         "  models     list the embedded model catalog\n"
         "  gpus       list the embedded GPU database\n"
         "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
@@ -59,6 +60,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "plan") == 0)
         return lp_cmd_plan(argc, argv);
+    if (strcmp(cmd, "estimate") == 0)
+        return lp_cmd_estimate(argc, argv);
     if (strcmp(cmd, "models") == 0)
         return lp_cmd_models(argc, argv);
     if (strcmp(cmd, "gpus") == 0)

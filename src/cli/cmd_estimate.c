@@ -1,0 +1,683 @@
+/*
+ * cmd_estimate.c - `llmplan estimate`: how fast would this deployment serve this workload?
+ * Flags are spelled as `vllm serve` (engine settings) and `vllm bench serve` (workload) spell
+ * them; the result is the report `vllm bench serve` would print, or with --json the keys of
+ * its --save-result file. --batch FILE.jsonl estimates one request per line (fields as
+ * lp_perf_request_from_json accepts them) and goes on past bad lines.
+ * Only flag parsing, file reading and dispatch live here; the estimate is the library's.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "llmplan/hw.h"
+#include "llmplan/mem.h"
+#include "llmplan/model.h"
+#include "llmplan/perf.h"
+#include "llmplan/perf_io.h"
+#include "llmplan/render.h"
+
+/* ShareGPT-like preset: the mean lengths quoted for vLLM's ShareGPT benchmark runs
+ * (../shared/validation/README.md: about 202 input / 179 output tokens). */
+#define SHAREGPT_MEAN_INPUT 202.0
+#define SHAREGPT_MEAN_OUTPUT 179.0
+/* Histogram files are small tables; more rows than this is surely the wrong file. */
+#define MAX_HIST_ROWS 100000
+
+typedef struct {
+    const char *model, *gpu, *gpu_file, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
+    const char *max_model_len, *interconnect, *method, *input_dist, *output_dist, *dataset;
+    const char *request_rate, *batch;
+    int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
+    int64_t input_len, output_len, num_prompts, max_concurrency, seed;
+    double params_b, gpu_memory_utilization;
+    bool ep, enforce_eager, json, help;
+    bool seen_tp, seen_gmu, seen_method, seen_input_len, seen_output_len;
+} est_args;
+
+/* Arrays a histogram distribution points to (freed at the end of the command). */
+typedef struct {
+    double *values, *weights;
+} hist_store;
+
+static void print_help(const lp_opt *opts) {
+    printf("Usage: llmplan estimate (--model MODEL | --params-b B) [--gpu GPU] [options]\n"
+           "       llmplan estimate --batch FILE.jsonl [--json]\n"
+           "\n"
+           "Estimates TTFT, TPOT, ITL and end-to-end latency, request and token throughput,\n"
+           "and the bottleneck of each phase, as `vllm bench serve` would measure them.\n"
+           "Methods: roofline (default; operator-level step model), simulate (vLLM's\n"
+           "scheduler simulated request by request: medians and p90/p99) and heuristic\n"
+           "(7B baselines scaled by size; the default when only --params-b is given).\n"
+           "\n"
+           "Options (engine settings as `vllm serve` spells them, workload as `vllm bench\n"
+           "serve` does):\n");
+    lp_opts_print(opts);
+    printf(
+        "\nLength distributions (--input-len-dist / --output-len-dist):\n"
+        "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
+        "\n--batch FILE.jsonl: one JSON object per line, e.g.\n"
+        "  {\"model\": \"Qwen/Qwen2.5-7B-Instruct\", \"gpu\": \"L40S\", \"input_len\": 512,\n"
+        "   \"output_len\": 128, \"concurrency\": 16}\n"
+        "  {\"params_b\": 70, \"gpu_type\": \"H100\", \"tp_size\": 4, \"method\": \"heuristic\"}\n"
+        "Each line carries its own settings (other planners' field names are accepted:\n"
+        "gpu_name|gpu_type|gpu, tp_size|tp_degree, input_length|prompt_tokens, ...); an\n"
+        "unknown field is an error for that line. Only --json and --gpu-file apply.\n"
+        "\nExamples:\n"
+        "  llmplan estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 \\\n"
+        "      --random-input-len 1024 --random-output-len 256 --max-concurrency 32\n"
+        "  llmplan estimate --model Qwen/Qwen2.5-72B-Instruct --gpu A100-80GB -tp 4 \\\n"
+        "      --request-rate 4 --num-prompts 500 --method simulate --json\n"
+        "  llmplan estimate --params-b 13 --gpu \"RTX 4090\" --method heuristic\n"
+        "  llmplan estimate --batch configs.jsonl --json\n"
+        "\nExit codes: 0 estimated, 2 bad input, 3 does not fit (infeasible), 1 I/O failure;\n"
+        "with --batch: 0 all lines valid, 3 some invalid.\n");
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "llmplan estimate: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see llmplan estimate --help)\n");
+    return LP_EXIT_USAGE;
+}
+
+static int parse_dtype_flag(const char *flag, const char *value, lp_dtype *out) {
+    lp_error err;
+    if (!value)
+        return 0;
+    if (lp_dtype_parse(value, out, &err) != LP_OK) {
+        fprintf(stderr, "llmplan estimate: %s: %s\n", flag, err.message);
+        return LP_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Engine settings and parallelism, as `llmplan plan` reads them. */
+static int build_serving(const est_args *a, lp_perf_request *r) {
+    lp_serving *s = &r->serving;
+    lp_serving_init(s);
+    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > 1024 || a->pp > 1024 || a->dp > 1024) {
+        fprintf(stderr, "llmplan estimate: parallel sizes must be between 1 and 1024\n");
+        return LP_EXIT_USAGE;
+    }
+    s->tensor_parallel_size = (int)a->tp;
+    s->pipeline_parallel_size = (int)a->pp;
+    s->data_parallel_size = (int)a->dp;
+    if (a->num_gpus != 0) {
+        if (a->num_gpus < 0 || a->num_gpus > 65536) {
+            fprintf(stderr, "llmplan estimate: --num-gpus must be between 1 and 65536\n");
+            return LP_EXIT_USAGE;
+        }
+        if (!a->seen_tp && a->dp == 1) {
+            /* --num-gpus alone: tensor parallelism over all of them, as `plan` reads it */
+            if (a->num_gpus % a->pp != 0) {
+                fprintf(stderr, "llmplan estimate: --num-gpus %lld is not a multiple of -pp %lld\n",
+                        (long long)a->num_gpus, (long long)a->pp);
+                return LP_EXIT_USAGE;
+            }
+            s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
+        } else if (a->num_gpus % (a->tp * a->pp) != 0) {
+            fprintf(stderr,
+                    "llmplan estimate: --num-gpus %lld is not a multiple of tp x pp = %lld; the "
+                    "rest would be data-parallel replicas\n",
+                    (long long)a->num_gpus, (long long)(a->tp * a->pp));
+            return LP_EXIT_USAGE;
+        }
+        r->num_gpus = (int)a->num_gpus;
+    }
+    s->enable_expert_parallel = a->ep;
+    s->quantization = a->quantization;
+    if (a->seen_gmu) {
+        if (!(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1)) {
+            fprintf(stderr, "llmplan estimate: --gpu-memory-utilization must be in (0, 1]\n");
+            return LP_EXIT_USAGE;
+        }
+        s->gpu_memory_utilization = a->gpu_memory_utilization;
+    }
+    if (a->max_num_seqs < 0 || a->max_num_batched_tokens < 0 || a->block_size < 0 ||
+        a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens > 1 << 24 || a->block_size > 4096) {
+        fprintf(stderr, "llmplan estimate: --max-num-seqs / --max-num-batched-tokens / "
+                        "--block-size out of range\n");
+        return LP_EXIT_USAGE;
+    }
+    s->max_num_seqs = (int)a->max_num_seqs;
+    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
+    s->block_size = (int)a->block_size;
+    s->enforce_eager = a->enforce_eager;
+    int rc;
+    if ((rc = parse_dtype_flag("--dtype", a->dtype, &s->dtype)) != 0)
+        return rc;
+    if ((rc = parse_dtype_flag("--kv-cache-dtype", a->kv_cache_dtype, &s->kv_cache_dtype)) != 0)
+        return rc;
+    if (a->max_model_len) {
+        int64_t v;
+        if (strcasecmp(a->max_model_len, "auto") == 0) {
+            s->max_model_len = -1;
+        } else if (lp_opts_parse_int(a->max_model_len, &v) &&
+                   (v == -1 || (v > 0 && v < (1LL << 40)))) {
+            s->max_model_len = v;
+        } else {
+            return usage_error("--max-model-len: expected a positive integer (16000, 32k), -1 or "
+                               "auto, got \"%s\"",
+                               a->max_model_len);
+        }
+    }
+    if (a->vllm_version) {
+        lp_error err;
+        if (lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
+            return lp_cli_fail(&err);
+    }
+    return 0;
+}
+
+/* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
+static int read_histogram(const char *flag, const char *path, lp_len_dist *d, hist_store *hs) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "llmplan estimate: %s: cannot open %s: %s\n", flag, path, strerror(errno));
+        return LP_EXIT_FAILURE;
+    }
+    size_t cap = 64, n = 0;
+    hs->values = malloc(cap * sizeof *hs->values);
+    hs->weights = malloc(cap * sizeof *hs->weights);
+    char line[512];
+    long lineno = 0;
+    int rc = 0;
+    while (rc == 0 && hs->values && hs->weights && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+            continue;
+        double v, w;
+        char extra;
+        if (sscanf(p, "%lf %lf %c", &v, &w, &extra) != 2 || !(v >= 1) || !(w >= 0) ||
+            !isfinite(v) || !isfinite(w)) {
+            fprintf(stderr,
+                    "llmplan estimate: %s: %s line %ld: expected \"tokens weight\" (tokens >= 1, "
+                    "weight >= 0)\n",
+                    flag, path, lineno);
+            rc = LP_EXIT_USAGE;
+            break;
+        }
+        if (n == MAX_HIST_ROWS) {
+            fprintf(stderr, "llmplan estimate: %s: %s has more than %d rows\n", flag, path,
+                    MAX_HIST_ROWS);
+            rc = LP_EXIT_USAGE;
+            break;
+        }
+        if (n == cap) {
+            cap *= 2;
+            double *nv = realloc(hs->values, cap * sizeof *nv);
+            if (nv)
+                hs->values = nv;
+            double *nw = realloc(hs->weights, cap * sizeof *nw);
+            if (nw)
+                hs->weights = nw;
+            if (!nv || !nw) {
+                rc = LP_EXIT_FAILURE;
+                break;
+            }
+        }
+        hs->values[n] = v;
+        hs->weights[n] = w;
+        n++;
+    }
+    if (rc == 0 && (!hs->values || !hs->weights)) {
+        fprintf(stderr, "llmplan estimate: out of memory\n");
+        rc = LP_EXIT_FAILURE;
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "llmplan estimate: %s: reading %s failed\n", flag, path);
+        rc = LP_EXIT_FAILURE;
+    }
+    fclose(f);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, "llmplan estimate: %s: %s has no \"tokens weight\" rows\n", flag, path);
+        rc = LP_EXIT_USAGE;
+    }
+    if (rc != 0)
+        return rc;
+    memset(d, 0, sizeof *d);
+    d->kind = LP_LEN_HISTOGRAM;
+    d->values = hs->values;
+    d->weights = hs->weights;
+    d->n = (int)n;
+    d->mean = lp_len_mean(d);
+    return 0;
+}
+
+/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt */
+static int parse_dist(const char *flag, const char *spec, double sharegpt_mean, lp_len_dist *d,
+                      hist_store *hs) {
+    double x, y;
+    char extra;
+    memset(d, 0, sizeof *d);
+    if (strcasecmp(spec, "sharegpt") == 0) {
+        d->kind = LP_LEN_SHAREGPT;
+        d->mean = sharegpt_mean;
+        return 0;
+    }
+    if (strncasecmp(spec, "normal:", 7) == 0) {
+        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= 0))
+            return usage_error("--input/output-len-dist: expected normal:MEAN,SD with MEAN >= 1 "
+                               "and SD >= 0, got \"%s\"",
+                               spec);
+        d->kind = LP_LEN_NORMAL;
+        d->mean = x;
+        d->stddev = y;
+        d->lo = 1;
+        return 0;
+    }
+    if (strncasecmp(spec, "uniform:", 8) == 0) {
+        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x))
+            return usage_error("--input/output-len-dist: expected uniform:LO,HI with 1 <= LO <= "
+                               "HI, got \"%s\"",
+                               spec);
+        d->kind = LP_LEN_UNIFORM;
+        d->lo = x;
+        d->hi = y;
+        d->mean = 0.5 * (x + y);
+        return 0;
+    }
+    if (strncasecmp(spec, "hist:", 5) == 0 && spec[5])
+        return read_histogram(flag, spec + 5, d, hs);
+    return usage_error("--input/output-len-dist: expected normal:MEAN,SD, uniform:LO,HI, "
+                       "hist:FILE or sharegpt, got \"%s\"",
+                       spec);
+}
+
+static int build_workload(const est_args *a, lp_perf_request *r, hist_store hs[2], bool *sharegpt) {
+    *sharegpt = false;
+    if (a->dataset) {
+        if (strcasecmp(a->dataset, "sharegpt") == 0)
+            *sharegpt = true;
+        else if (strcasecmp(a->dataset, "random") != 0)
+            return usage_error("--dataset-name: expected random or sharegpt, got \"%s\"",
+                               a->dataset);
+    }
+    if (a->seen_input_len && (a->input_len < 1 || a->input_len > 10000000))
+        return usage_error("%s: expected between 1 and 10,000,000 tokens", "--random-input-len");
+    if (a->seen_output_len && (a->output_len < 1 || a->output_len > 10000000))
+        return usage_error("%s: expected between 1 and 10,000,000 tokens", "--random-output-len");
+    if (a->seen_input_len)
+        r->input = lp_len_fixed((double)a->input_len);
+    if (a->seen_output_len)
+        r->output = lp_len_fixed((double)a->output_len);
+    if (*sharegpt) {
+        r->input.kind = r->output.kind = LP_LEN_SHAREGPT;
+        r->input.mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
+        r->output.mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
+    }
+    int rc;
+    double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
+    double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
+    if (a->input_dist &&
+        (rc = parse_dist("--input-len-dist", a->input_dist, in_mean, &r->input, &hs[0])) != 0)
+        return rc;
+    if (a->output_dist &&
+        (rc = parse_dist("--output-len-dist", a->output_dist, out_mean, &r->output, &hs[1])) != 0)
+        return rc;
+    if (a->num_prompts < 1 || a->num_prompts > 10000000)
+        return usage_error("%s: expected between 1 and 10,000,000", "--num-prompts");
+    r->num_prompts = (int)a->num_prompts;
+    if (a->max_concurrency < 0 || a->max_concurrency > 10000000)
+        return usage_error("%s: expected between 1 and 10,000,000", "--max-concurrency");
+    r->max_concurrency = (int)a->max_concurrency;
+    if (a->request_rate) {
+        if (strcasecmp(a->request_rate, "inf") == 0) {
+            r->request_rate = 0.0;
+        } else {
+            char *end;
+            errno = 0;
+            double v = strtod(a->request_rate, &end);
+            if (errno || end == a->request_rate || *end || !(v > 0) || !isfinite(v))
+                return usage_error("--request-rate: expected a positive number of requests per "
+                                   "second or inf, got \"%s\"",
+                                   a->request_rate);
+            r->request_rate = v;
+        }
+    }
+    if (a->seed < 0)
+        return usage_error("%s: expected a non-negative integer", "--seed");
+    r->seed = (uint64_t)a->seed;
+    return 0;
+}
+
+static int open_gpu_db(const char *gpu_file, lp_gpu_db **user_db, const lp_gpu_db **db) {
+    lp_error err;
+    *db = lp_gpu_db_builtin();
+    if (!*db) {
+        fprintf(stderr, "llmplan: the embedded GPU database is corrupt (build defect)\n");
+        return LP_EXIT_FAILURE;
+    }
+    if (gpu_file) {
+        if (lp_gpu_db_load_file(gpu_file, user_db, &err) != LP_OK)
+            return lp_cli_fail(&err);
+        *db = *user_db;
+    }
+    return 0;
+}
+
+/* ---- --batch ---------------------------------------------------------------------------- */
+
+typedef struct {
+    lp_perf_request *reqs;
+    lp_perf_estimate *ests;
+    lp_perf_io_strings *strings;
+    long *lines;
+    size_t n, cap;
+} batch;
+
+/* Strings are parsed into b->strings[i], which moves when the arrays grow: re-point them. */
+static void repoint(lp_perf_request *r, lp_perf_io_strings *s) {
+    if (r->model_id)
+        r->model_id = s->model_id;
+    if (r->gpu_name)
+        r->gpu_name = s->gpu_name;
+    if (r->serving.quantization)
+        r->serving.quantization = s->quantization;
+    if (r->interconnect)
+        r->interconnect = s->interconnect;
+}
+
+static bool batch_grow(batch *b) {
+    if (b->n < b->cap)
+        return true;
+    size_t cap = b->cap ? 2 * b->cap : 16;
+    lp_perf_request *r = realloc(b->reqs, cap * sizeof *r);
+    if (r)
+        b->reqs = r;
+    lp_perf_estimate *e = realloc(b->ests, cap * sizeof *e);
+    if (e)
+        b->ests = e;
+    lp_perf_io_strings *s = realloc(b->strings, cap * sizeof *s);
+    if (s)
+        b->strings = s;
+    long *l = realloc(b->lines, cap * sizeof *l);
+    if (l)
+        b->lines = l;
+    if (!r || !e || !s || !l)
+        return false;
+    b->cap = cap;
+    for (size_t k = 0; k < b->n; k++)
+        repoint(&b->reqs[k], &b->strings[k]);
+    return true;
+}
+
+static void batch_free(batch *b) {
+    free(b->reqs);
+    free(b->ests);
+    free(b->strings);
+    free(b->lines);
+}
+
+static void mark_invalid(lp_perf_estimate *e, long line, const char *msg) {
+    memset(e, 0, sizeof *e);
+    e->valid = false;
+    snprintf(e->error, sizeof e->error, "line %ld: %s", line, msg);
+}
+
+static int run_batch(const est_args *a) {
+    FILE *f = strcmp(a->batch, "-") == 0 ? stdin : fopen(a->batch, "r");
+    if (!f) {
+        fprintf(stderr, "llmplan estimate: --batch: cannot open %s: %s\n", a->batch,
+                strerror(errno));
+        return LP_EXIT_FAILURE;
+    }
+    lp_gpu_db *user_db = NULL;
+    const lp_gpu_db *db;
+    int rc = open_gpu_db(a->gpu_file, &user_db, &db);
+    if (rc != 0) {
+        if (f != stdin)
+            fclose(f);
+        return rc;
+    }
+    batch b = {0};
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    long lineno = 0;
+    while ((len = getline(&line, &linecap, f)) >= 0) {
+        lineno++;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p == '\0')
+            continue; /* blank lines separate nothing in JSONL; skip them */
+        if (!batch_grow(&b)) {
+            rc = LP_EXIT_FAILURE;
+            fprintf(stderr, "llmplan estimate: out of memory\n");
+            break;
+        }
+        size_t i = b.n++;
+        b.lines[i] = lineno;
+        lp_error err;
+        lp_error_clear(&err);
+        lp_perf_request *r = &b.reqs[i];
+        if (lp_perf_request_from_json(line, (size_t)len, r, &b.strings[i], &err) != LP_OK) {
+            mark_invalid(&b.ests[i], lineno, err.message);
+            continue;
+        }
+        if (!r->model_id && r->params_b > 0 && r->method == LP_ROOFLINE)
+            r->method = LP_HEURISTIC; /* only a parameter count: the heuristic is all there is */
+        if (r->gpu_name) {
+            const lp_gpu *g;
+            if (lp_gpu_find(db, r->gpu_name, &g, &err) != LP_OK) {
+                mark_invalid(&b.ests[i], lineno, err.message);
+                continue;
+            }
+            r->gpu = g;
+        }
+        if (lp_estimate_performance(r, &b.ests[i]) != LP_OK) {
+            char msg[LP_ERROR_MESSAGE_SIZE];
+            snprintf(msg, sizeof msg, "%s", b.ests[i].error);
+            mark_invalid(&b.ests[i], lineno, msg);
+        }
+    }
+    bool read_failed = ferror(f);
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (rc == 0 && read_failed) {
+        fprintf(stderr, "llmplan estimate: --batch: reading %s failed\n", a->batch);
+        rc = LP_EXIT_FAILURE;
+    }
+    if (rc == 0 && b.n == 0) {
+        fprintf(stderr,
+                "llmplan estimate: --batch: %s has no requests (one JSON object per "
+                "line)\n",
+                a->batch);
+        rc = LP_EXIT_USAGE;
+    }
+    if (rc == 0) {
+        size_t invalid = 0;
+        lp_status st = LP_OK;
+        for (size_t i = 0; i < b.n; i++)
+            invalid += !b.ests[i].valid;
+        if (a->json) {
+            for (size_t i = 0; i < b.n && st == LP_OK; i++)
+                st = lp_render_estimate_json(stdout, &b.reqs[i], &b.ests[i], b.lines[i], false);
+        } else {
+            st = lp_render_estimate_batch_text(stdout, b.reqs, b.ests, b.lines, b.n);
+        }
+        if (st != LP_OK) {
+            fprintf(stderr, "llmplan estimate: writing the results failed\n");
+            rc = LP_EXIT_FAILURE;
+        } else {
+            if (invalid > 0)
+                fprintf(stderr, "llmplan estimate: %zu of %zu requests invalid\n", invalid, b.n);
+            rc = invalid > 0 ? LP_EXIT_INFEASIBLE : LP_EXIT_OK;
+        }
+    }
+    batch_free(&b);
+    lp_gpu_db_free(user_db);
+    return rc;
+}
+
+/* ---- one request -------------------------------------------------------------------------- */
+
+static int run_one(const est_args *a) {
+    static lp_perf_request req; /* static: large, one per process */
+    lp_perf_request_init(&req);
+    hist_store hs[2] = {{0}};
+    lp_gpu_db *user_db = NULL;
+    int rc = build_serving(a, &req);
+    bool sharegpt = false;
+    if (rc == 0)
+        rc = build_workload(a, &req, hs, &sharegpt);
+    if (rc == 0 && a->interconnect && strcasecmp(a->interconnect, "nvlink") != 0 &&
+        strcasecmp(a->interconnect, "pcie") != 0 && strcasecmp(a->interconnect, "unknown") != 0)
+        rc = usage_error("--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
+                         a->interconnect);
+    req.interconnect = a->interconnect;
+    req.model_id = a->model;
+    req.params_b = a->params_b;
+    if (rc == 0 && a->seen_method) {
+        lp_error err;
+        if (lp_method_parse(a->method, &req.method, &err) != LP_OK)
+            rc = lp_cli_fail(&err);
+    } else if (rc == 0) {
+        req.method = a->model ? LP_ROOFLINE : LP_HEURISTIC;
+    }
+    if (rc == 0 && !a->model && !(a->params_b > 0))
+        rc = usage_error("%s", "--model (HF id, config.json or model directory) or --params-b "
+                               "(billions of parameters, heuristic method) is required");
+    if (rc == 0 && a->params_b < 0)
+        rc = usage_error("%s", "--params-b must be a positive number of billions");
+    if (rc == 0 && !a->gpu && req.method != LP_HEURISTIC)
+        rc = usage_error("--gpu is required for the %s method (see `llmplan gpus`)",
+                         lp_method_name(req.method));
+    const lp_gpu_db *db = NULL;
+    if (rc == 0)
+        rc = open_gpu_db(a->gpu_file, &user_db, &db);
+    if (rc == 0 && a->gpu) {
+        lp_error err;
+        if (strcasecmp(a->gpu, "detect") == 0) {
+            fprintf(stderr, "llmplan estimate: --gpu detect: GPU detection is not available in "
+                            "this build yet; name the GPU (see `llmplan gpus`)\n");
+            rc = LP_EXIT_FAILURE;
+        } else if (lp_gpu_find(db, a->gpu, &req.gpu, &err) != LP_OK) {
+            rc = lp_cli_fail(&err);
+        }
+    }
+    if (rc == 0) {
+        static lp_perf_estimate est;
+        lp_status st = lp_estimate_performance(&req, &est);
+        if (st == LP_OK) {
+            if (sharegpt)
+                lp_perf_assume(&est,
+                               "--dataset-name sharegpt: ShareGPT-like long-tailed lengths with "
+                               "means %.0f in / %.0f out (the averages quoted for vLLM's "
+                               "ShareGPT runs), not the data set itself",
+                               lp_len_mean(&req.input), lp_len_mean(&req.output));
+            if (req.method == LP_HEURISTIC && !a->seen_method)
+                lp_perf_assume(&est, "method heuristic: only a parameter count was given");
+        }
+        lp_status wst = a->json ? lp_render_estimate_json(stdout, &req, &est, 0, true)
+                                : lp_render_estimate_text(stdout, &req, &est);
+        if (st != LP_OK) {
+            fprintf(stderr, "llmplan estimate: %s\n", est.error);
+            rc = lp_cli_exit_code(st);
+        } else if (wst != LP_OK) {
+            fprintf(stderr, "llmplan estimate: writing the report failed\n");
+            rc = LP_EXIT_FAILURE;
+        }
+    }
+    free(hs[0].values);
+    free(hs[0].weights);
+    free(hs[1].values);
+    free(hs[1].weights);
+    lp_gpu_db_free(user_db);
+    return rc;
+}
+
+int lp_cmd_estimate(int argc, char **argv) {
+    est_args a;
+    memset(&a, 0, sizeof a);
+    a.tp = a.pp = a.dp = 1;
+    a.num_prompts = 1000;
+    a.input_len = 1024;
+    a.output_len = 128;
+    const lp_opt opts[] = {
+        {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
+         NULL},
+        {"--params-b", NULL, LP_OPT_DOUBLE, &a.params_b, "B",
+         "only a parameter count, in billions (heuristic)", NULL},
+        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU name (see `llmplan gpus`)", NULL},
+        {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
+         "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
+        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N",
+         "GPUs in all (alone: tensor parallel over all)", NULL},
+        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N",
+         "tensor parallel size (default 1)", &a.seen_tp},
+        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N",
+         "pipeline parallel size (default 1)", NULL},
+        {"--data-parallel-size", "-dp", LP_OPT_INT, &a.dp, "N",
+         "data parallel replicas (default 1)", NULL},
+        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL,
+         "shard routed experts over TPxDP", NULL},
+        {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
+         "nvlink, pcie or unknown (default: the GPU's)", NULL},
+        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N",
+         "context length (16000, 32k, auto; default: model's)", NULL},
+        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
+         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
+        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T",
+         "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2", NULL},
+        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, half, float16, bfloat16, float32",
+         NULL},
+        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M",
+         "fp8, awq, gptq, bitsandbytes, mxfp4, modelopt_fp4 ...", NULL},
+        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N",
+         "scheduler limit (default: vLLM's for the GPU)", NULL},
+        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
+         "token budget per step (default: vLLM's)", NULL},
+        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N",
+         "KV block size (default 16; MLA 64/128)", NULL},
+        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
+        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
+         "vLLM release to reproduce (default: latest)", NULL},
+        {"--method", NULL, LP_OPT_STRING, &a.method, "M",
+         "roofline (default), simulate or heuristic", &a.seen_method},
+        {"--random-input-len", "--input-len", LP_OPT_INT, &a.input_len, "N",
+         "prompt tokens per request (default 1024)", &a.seen_input_len},
+        {"--random-output-len", "--output-len", LP_OPT_INT, &a.output_len, "N",
+         "output tokens per request (default 128)", &a.seen_output_len},
+        {"--input-len-dist", NULL, LP_OPT_STRING, &a.input_dist, "D",
+         "prompt length distribution (see below)", NULL},
+        {"--output-len-dist", NULL, LP_OPT_STRING, &a.output_dist, "D",
+         "output length distribution (see below)", NULL},
+        {"--dataset-name", NULL, LP_OPT_STRING, &a.dataset, "NAME",
+         "random (default) or sharegpt (means 202 in / 179 out)", NULL},
+        {"--num-prompts", NULL, LP_OPT_INT, &a.num_prompts, "N",
+         "requests in the benchmark (default 1000)", NULL},
+        {"--max-concurrency", NULL, LP_OPT_INT, &a.max_concurrency, "N",
+         "client-side limit on requests in flight", NULL},
+        {"--request-rate", NULL, LP_OPT_STRING, &a.request_rate, "R",
+         "Poisson arrivals per second, or inf (default: inf)", NULL},
+        {"--seed", NULL, LP_OPT_INT, &a.seed, "N", "random seed of the simulation (default 0)",
+         NULL},
+        {"--batch", NULL, LP_OPT_STRING, &a.batch, "FILE",
+         "estimate one JSON request per line (JSONL; - for stdin)", NULL},
+        {"--json", NULL, LP_OPT_FLAG, &a.json, NULL,
+         "print JSON (`vllm bench serve --save-result` keys)", NULL},
+        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
+        {0},
+    };
+    if (!lp_opts_parse("estimate", opts, argc, argv, 2))
+        return LP_EXIT_USAGE;
+    if (a.help) {
+        print_help(opts);
+        return LP_EXIT_OK;
+    }
+    if (a.batch)
+        return run_batch(&a);
+    return run_one(&a);
+}

@@ -1,0 +1,623 @@
+/*
+ * heuristic.c - the quick estimator of the original design (DESIGN §3 "heuristic"): a 7B
+ * reference model's decode and prefill tokens/s on the GPU, scaled by model size, tensor and
+ * pipeline parallelism, context length and quantization. Needs only a parameter count and
+ * (optionally) a GPU; every factor it applies is written into the assumptions.
+ *
+ * Where the 7B baselines come from (nothing is a per-GPU magic number; only the two
+ * efficiencies per GPU family are chosen):
+ *  - single-stream decode: every generated token streams all weights once, so
+ *      r1 = memory_eff x bandwidth / (7e9 params x 2 bytes of bf16);
+ *  - decode baseline (the original design's "decode tokens/s" is an aggregate at a moderate
+ *    batch, not a single stream): the aggregate of HEUR_REF_BATCH concurrent streams, whose
+ *    step costs HEUR_REF_BATCH_STEP_GROWTH single-stream steps (the batch's KV reads at ~1k
+ *    context, attention, sampling and scheduling grow with it), i.e.
+ *      decode_7b = 32 x r1 / 1.5;
+ *  - prefill baseline: prompt tokens are compute bound, 2 FLOPs per parameter per token:
+ *      prefill_7b = compute_eff x dense bf16 FLOPS / (2 x 7e9).
+ * Between a single stream and larger batches the step time grows linearly with the batch
+ * (through the two points above), which gives the per-stream rate (ITL/TPOT) and the
+ * aggregate at the workload's concurrency.
+ * Two physical ceilings keep the scaling laws honest at the extremes: input + output tokens/s
+ * never exceed the prefill (compute) rate, since every token costs 2 x params FLOPs; and with
+ * a model and GPU known, a decode step never beats reading the weights and the batch's KV at
+ * peak bandwidth. Each says so in the assumptions when it binds.
+ *
+ * What it deliberately does not do: model operators, chunked prefill interference, queueing
+ * delay in TTFT or percentiles (roofline and simulate do). TTFT = prompt tokens / prefill
+ * tokens/s, as the original design defines it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "perf/perf_internal.h"
+
+/* The reference model of the baselines: 7B parameters in bf16 (2 bytes each). */
+#define HEUR_REF_PARAMS_B 7.0
+#define HEUR_REF_BYTES_PER_PARAM 2.0
+/* Throughput ~ (7 / params_b)^0.85: the original design's size exponent (sub-linear because
+ * fixed per-step costs do not shrink with the model). */
+#define HEUR_SIZE_EXPONENT 0.85
+/* The moderate batch the decode baseline refers to, and how much longer one decode step of
+ * that batch takes than a single stream's. For a GQA 7-8B model (128 KiB of KV per token) 32
+ * requests at ~1k tokens read ~4 GB of KV next to 14-16 GB of weights (+25 %), plus
+ * attention, sampling and scheduling work that grows with the batch: 1.5x in all. */
+#define HEUR_REF_BATCH 32.0
+#define HEUR_REF_BATCH_STEP_GROWTH 1.5
+/* Decode slows with the square root of the context beyond this many tokens (KV reads). */
+#define HEUR_REF_CONTEXT_TOKENS 4096.0
+/* Tensor-parallel efficiency per doubling of TP: speed-up = tp x eff^log2(tp). All-reduces
+ * over NVLink (or xGMI) cost little; over PCIe they take a visible share of each step. */
+#define HEUR_TP_EFF_NVLINK 0.90
+#define HEUR_TP_EFF_PCIE 0.75
+#define HEUR_TP_EFF_UNKNOWN 0.70
+/* Pipeline parallelism: micro-batches of C/pp per stage; hand-offs and bubbles cost this per
+ * doubling of stages. */
+#define HEUR_PP_EFF 0.90
+/* Uncertainty of the original design. */
+#define HEUR_DECODE_RANGE 0.30
+#define HEUR_PREFILL_RANGE 0.40
+/* Quantization speed-ups (weights are read in fewer bytes; decode is bandwidth bound).
+ * 8-bit halves the bytes but pays for scales and dequantisation: ~1.4x (fp8), ~1.3x (int8
+ * W8A8). 4-bit Marlin-style kernels (GPTQ, AWQ, int4, MXFP4, NVFP4) reach ~1.8x of bf16 at
+ * moderate batch. bitsandbytes dequantises in slower kernels (vLLM's docs call it a memory
+ * saver, not a speed-up): 1.2x for 4-bit, none for 8-bit. Prefill gains only with FP8 tensor
+ * cores doing the math (fp8 W8A8 on an FP8-capable GPU): 1.5x, below the 2x peak ratio
+ * because attention and norms stay in bf16. */
+#define HEUR_Q_FP8_DECODE 1.4
+#define HEUR_Q_INT8_DECODE 1.3
+#define HEUR_Q_4BIT_DECODE 1.8
+#define HEUR_Q_BNB4_DECODE 1.2
+#define HEUR_Q_BNB8_DECODE 1.0
+#define HEUR_Q_FP8_PREFILL 1.5
+/* The GPU assumed when none is given (or the row lacks a number): a mid-range data-centre
+ * part between an L40S (864 GB/s, 362 TFLOPS) and an A10 (600 GB/s, 125 TFLOPS). */
+#define HEUR_DEFAULT_BANDWIDTH_GBS 1000.0
+#define HEUR_DEFAULT_BF16_TFLOPS 150.0
+/* vLLM's max_num_seqs default on devices under 70 GiB (used when no GPU is known). */
+#define HEUR_DEFAULT_MAX_NUM_SEQS 256
+
+/* Efficiencies per GPU family: the only chosen constants of the baselines. memory_eff is the
+ * share of datasheet bandwidth that decode reaches (STREAM-like copies reach 85-90 % of HBM
+ * peak; decode mixes GEMV, attention and launches; GDDR parts and younger software stacks
+ * reach less). compute_eff is the share of dense bf16 peak a whole prefill reaches (large
+ * GEMMs 60-75 % in cuBLAS on H100; attention, norms and launches pull the average down). */
+typedef struct {
+    const char *name;
+    double memory_eff;
+    double compute_eff;
+} heur_family;
+
+enum { FAM_DATACENTER, FAM_PRO, FAM_CONSUMER, FAM_AMD, FAM_INTEL, FAM_OTHER };
+
+static const heur_family FAMILIES[] = {
+    [FAM_DATACENTER] = {"NVIDIA data-centre HBM (Volta/Ampere/Hopper/Blackwell)", 0.80, 0.55},
+    [FAM_PRO] = {"NVIDIA Ada/Ampere/Blackwell professional GDDR (L4, L40S, A10, RTX A6000)", 0.75,
+                 0.50},
+    [FAM_CONSUMER] = {"NVIDIA GeForce consumer (RTX 3090/4090/5090)", 0.70, 0.45},
+    [FAM_AMD] = {"AMD Instinct (ROCm)", 0.65, 0.40},
+    [FAM_INTEL] = {"Intel Gaudi", 0.60, 0.40},
+    [FAM_OTHER] = {"older or undescribed GPU (defaults)", 0.65, 0.40},
+};
+
+static bool starts_with(const char *s, const char *prefix) {
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int gpu_family(const lp_gpu *g) {
+    static const char *const datacenter[] = {"A100",  "A800", "A30",  "H100",  "H800",  "H200",
+                                             "GH200", "B200", "B300", "GB200", "GB300", "V100"};
+    if (!g)
+        return FAM_OTHER;
+    if (starts_with(g->vendor, "AMD"))
+        return FAM_AMD;
+    if (starts_with(g->vendor, "Intel"))
+        return FAM_INTEL;
+    if (!starts_with(g->vendor, "NVIDIA"))
+        return FAM_OTHER;
+    for (size_t i = 0; i < sizeof datacenter / sizeof datacenter[0]; i++)
+        if (starts_with(g->name, datacenter[i]))
+            return FAM_DATACENTER;
+    /* GeForce names are "RTX <digits>"; the professional ones "RTX A6000", "RTX 6000 Ada",
+     * "RTX PRO 6000 Blackwell". */
+    if (starts_with(g->name, "RTX ") && g->name[4] >= '0' && g->name[4] <= '9' &&
+        !strstr(g->name, "Ada") && !strstr(g->name, "PRO"))
+        return FAM_CONSUMER;
+    if (strstr(g->name, "GeForce"))
+        return FAM_CONSUMER;
+    return g->cc_major >= 8 ? FAM_PRO : FAM_OTHER;
+}
+
+/* How weights are stored, for the speed-up factors. */
+typedef enum { Q_NONE, Q_FP8, Q_INT8, Q_4BIT, Q_BNB4, Q_BNB8 } heur_quant;
+
+static heur_quant quant_of_method(lp_quant_method m) {
+    switch (m) {
+    case LP_QUANT_NONE:
+        return Q_NONE;
+    case LP_QUANT_FP8:
+    case LP_QUANT_MXFP8:
+        return Q_FP8;
+    case LP_QUANT_INT8:
+        return Q_INT8;
+    case LP_QUANT_BNB4:
+        return Q_BNB4;
+    case LP_QUANT_BNB8:
+        return Q_BNB8;
+    case LP_QUANT_GPTQ:
+    case LP_QUANT_AWQ:
+    case LP_QUANT_MXFP4:
+    case LP_QUANT_NVFP4:
+    case LP_QUANT_INT4_W4A16:
+        return Q_4BIT;
+    }
+    return Q_NONE;
+}
+
+/* --quantization names as vLLM spells them (plus the plain dtype words a batch file may use
+ * for "not quantized"). */
+static lp_status quant_of_name(const char *name, heur_quant *out, lp_error *err) {
+    static const struct {
+        const char *name;
+        heur_quant q;
+    } names[] = {
+        {"none", Q_NONE},         {"bf16", Q_NONE},        {"bfloat16", Q_NONE},
+        {"fp16", Q_NONE},         {"float16", Q_NONE},     {"auto", Q_NONE},
+        {"fp8", Q_FP8},           {"fbgemm_fp8", Q_FP8},   {"ptpc_fp8", Q_FP8},
+        {"modelopt", Q_FP8},      {"mxfp8", Q_FP8},        {"fp8_e4m3", Q_FP8},
+        {"int8", Q_INT8},         {"w8a8", Q_INT8},        {"experts_int8", Q_INT8},
+        {"gptq", Q_4BIT},         {"gptq_marlin", Q_4BIT}, {"awq", Q_4BIT},
+        {"awq_marlin", Q_4BIT},   {"marlin", Q_4BIT},      {"int4", Q_4BIT},
+        {"w4a16", Q_4BIT},        {"mxfp4", Q_4BIT},       {"nvfp4", Q_4BIT},
+        {"modelopt_fp4", Q_4BIT}, {"gguf", Q_4BIT},        {"bitsandbytes", Q_BNB4},
+        {"bnb4", Q_BNB4},         {"bnb8", Q_BNB8},        {"compressed-tensors", Q_INT8},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].name) == 0) {
+            *out = names[i].q;
+            return LP_OK;
+        }
+    return lp_error_set(err, LP_ERR_INVALID_ARG,
+                        "quantization: unknown method \"%s\" (expected none, fp8, int8, gptq, awq, "
+                        "int4, mxfp4, nvfp4, bitsandbytes, ...)",
+                        name);
+}
+
+static const char *quant_label(heur_quant q) {
+    static const char *const labels[] = {"none (bf16/fp16)",   "fp8",
+                                         "int8 W8A8",          "4-bit",
+                                         "bitsandbytes 4-bit", "bitsandbytes 8-bit"};
+    return labels[q];
+}
+
+static double quant_decode_factor(heur_quant q) {
+    switch (q) {
+    case Q_FP8:
+        return HEUR_Q_FP8_DECODE;
+    case Q_INT8:
+        return HEUR_Q_INT8_DECODE;
+    case Q_4BIT:
+        return HEUR_Q_4BIT_DECODE;
+    case Q_BNB4:
+        return HEUR_Q_BNB4_DECODE;
+    case Q_BNB8:
+        return HEUR_Q_BNB8_DECODE;
+    case Q_NONE:
+        break;
+    }
+    return 1.0;
+}
+
+/* Interconnect between the TP ranks: the request's word, else the GPU's own link. */
+static lp_status link_of(const char *text, const lp_gpu *gpu, double *eff, const char **label,
+                         lp_error *err) {
+    if (text && *text) {
+        if (strcasecmp(text, "nvlink") == 0 || strcasecmp(text, "nvswitch") == 0 ||
+            strcasecmp(text, "xgmi") == 0) {
+            *eff = HEUR_TP_EFF_NVLINK;
+            *label = "NVLink (given)";
+        } else if (strcasecmp(text, "pcie") == 0) {
+            *eff = HEUR_TP_EFF_PCIE;
+            *label = "PCIe (given)";
+        } else if (strcasecmp(text, "unknown") == 0) {
+            *eff = HEUR_TP_EFF_UNKNOWN;
+            *label = "unknown (given)";
+        } else {
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "interconnect: expected nvlink, pcie or unknown, got \"%s\"", text);
+        }
+        return LP_OK;
+    }
+    lp_link_kind k = gpu ? gpu->link : LP_LINK_UNKNOWN;
+    switch (k) {
+    case LP_LINK_NVLINK:
+    case LP_LINK_INFINITY_FABRIC:
+    case LP_LINK_ETHERNET: /* Gaudi's on-die RoCE links form the scale-up fabric */
+        *eff = HEUR_TP_EFF_NVLINK;
+        *label = "the GPU's fast scale-up link (from the GPU table)";
+        return LP_OK;
+    case LP_LINK_PCIE:
+        *eff = HEUR_TP_EFF_PCIE;
+        *label = "PCIe (from the GPU table)";
+        return LP_OK;
+    case LP_LINK_UNKNOWN:
+        break;
+    }
+    *eff = HEUR_TP_EFF_UNKNOWN;
+    *label = "unknown";
+    return LP_OK;
+}
+
+/* Everything the per-concurrency formulas need, per replica. */
+typedef struct {
+    double r1;        /* single-stream decode tokens/s, all factors applied */
+    double growth;    /* relative step-time growth per extra stream in a micro-batch */
+    double pp;        /* pipeline stages */
+    double prefill;   /* prefill tokens/s */
+    double in_tokens; /* mean prompt tokens */
+    double out_tokens;
+    /* the memory-bandwidth ceiling (model and GPU known; 0 otherwise): one decode step
+     * cannot be shorter than reading the weights and the batch's KV at peak bandwidth */
+    double ceiling_weight_s;     /* weights of the replica / its peak bandwidth */
+    double ceiling_kv_s_per_req; /* one request's mean KV read / that bandwidth */
+} heur_model;
+
+static double per_stream_tok_s(const heur_model *h, double c) {
+    double b = c / h->pp > 1.0 ? c / h->pp : 1.0;
+    double rate = h->r1 / (1.0 + h->growth * (b - 1.0));
+    double floor_s = h->ceiling_weight_s + (c > 1.0 ? c : 1.0) * h->ceiling_kv_s_per_req;
+    if (floor_s > 0 && rate * floor_s > 1.0)
+        rate = 1.0 / floor_s;
+    return rate;
+}
+
+static double e2el_s(const heur_model *h, double c) {
+    double out_after_first = h->out_tokens > 1.0 ? h->out_tokens - 1.0 : 0.0;
+    return h->in_tokens / h->prefill + out_after_first / per_stream_tok_s(h, c);
+}
+
+/* Mean running requests per replica under Poisson arrivals at rate (Little's law,
+ * c = rate x e2el(c)). e2el grows with c, so c - rate x e2el(c) has one root: bisect for it.
+ * Returns false when the rate exceeds what cap concurrent requests can serve (*c = cap). */
+static bool concurrency_for_rate(const heur_model *h, double rate, double cap, double *c) {
+    if (cap - rate * e2el_s(h, cap) < 0) {
+        *c = cap;
+        return false;
+    }
+    double lo = 0.0, hi = cap;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * (1.0 + hi); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid - rate * e2el_s(h, mid) < 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *c = 0.5 * (lo + hi);
+    return true;
+}
+
+static lp_range range_of(double v, double rel) {
+    lp_range r = {v * (1.0 - rel), v * (1.0 + rel)};
+    return r;
+}
+
+/* A latency that is 1/throughput: throughput +-rel gives latency / (1 +- rel). */
+static lp_range inverse_range(double v, double rel) {
+    lp_range r = {v / (1.0 + rel), v / (1.0 - rel)};
+    return r;
+}
+
+static void set_stat(lp_stat *s, double mean_ms) {
+    s->mean = s->median = mean_ms;
+    s->p90 = s->p99 = NAN;
+}
+
+/* KV capacity of one replica for the workload, from vLLM's start-up arithmetic. */
+static lp_status kv_limit(const lp_model *model, const lp_gpu *gpu, const lp_serving *s,
+                          double tokens_per_request, double *max_requests, int *max_num_seqs,
+                          lp_quant_method *quant, double *weight_bytes, double *kv_bytes_per_token,
+                          lp_perf_estimate *out, lp_error *err) {
+    static _Thread_local lp_mem_plan plan;
+    lp_status st = lp_mem_plan_compute(model, gpu, s, &plan, err);
+    if (st != LP_OK)
+        return st;
+    if (!plan.fits)
+        return lp_error_set(err, LP_ERR_INFEASIBLE,
+                            "does not fit: %.2f GiB of KV cache per GPU short of one request of "
+                            "%lld tokens (largest max-model-len that fits: %lld); see `llmplan "
+                            "plan`",
+                            plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
+                            (long long)plan.max_model_len_fit);
+    *max_num_seqs = plan.max_num_seqs;
+    *quant = plan.quant.method;
+    *weight_bytes = 0.0;
+    for (int i = 0; i < plan.n_ranks; i++)
+        *weight_bytes += plan.ranks[i].weights_bytes * plan.tp;
+    *kv_bytes_per_token = plan.kv_bytes_per_token;
+    double by_kv = (double)plan.kv_tokens / tokens_per_request;
+    *max_requests = by_kv < plan.max_num_seqs ? by_kv : plan.max_num_seqs;
+    lp_perf_assume(out,
+                   "max concurrent requests: %lld KV tokens per replica / %.0f tokens per request "
+                   "(vLLM start-up arithmetic), max-num-seqs %d",
+                   (long long)plan.kv_tokens, tokens_per_request, plan.max_num_seqs);
+    return LP_OK;
+}
+
+lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, const lp_gpu *gpu,
+                            lp_perf_estimate *out, lp_error *err) {
+    lp_status st;
+    out->method = LP_HEURISTIC;
+
+    /* ---- size ---- */
+    double params_b = req->params_b;
+    if (model && model->params_active > 0) {
+        params_b = (double)model->params_active / 1e9;
+        if (model->params_active < model->params_total)
+            lp_perf_assume(out,
+                           "MoE: size scaling uses the %.2f B parameters active per token (of "
+                           "%.2f B in all)",
+                           params_b, (double)model->params_total / 1e9);
+    }
+    if (!(params_b > 0.0) || params_b > 1e5)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "params_b: expected a positive number of billions of parameters");
+
+    /* ---- parallelism ---- */
+    const lp_serving *sv = &req->serving;
+    int tp = sv->tensor_parallel_size > 0 ? sv->tensor_parallel_size : 1;
+    int pp = sv->pipeline_parallel_size > 0 ? sv->pipeline_parallel_size : 1;
+    int dp = sv->data_parallel_size > 0 ? sv->data_parallel_size : 1;
+    if (tp > 1024 || pp > 1024 || dp > 1024 || sv->tensor_parallel_size < 0 ||
+        sv->pipeline_parallel_size < 0 || sv->data_parallel_size < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "parallel sizes must be between 1 and 1024 (tp %d, pp %d, dp %d)",
+                            sv->tensor_parallel_size, sv->pipeline_parallel_size,
+                            sv->data_parallel_size);
+    if (req->num_gpus < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "num_gpus must be positive, got %d",
+                            req->num_gpus);
+    if (req->num_gpus > 0) {
+        if (req->num_gpus % (tp * pp) != 0)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "num_gpus %d is not a multiple of tp x pp = %d", req->num_gpus,
+                                tp * pp);
+        dp = req->num_gpus / (tp * pp);
+    }
+    out->replicas = dp;
+
+    /* ---- GPU baselines ---- */
+    int fam = gpu_family(gpu);
+    double bw_gbs = gpu ? gpu->bandwidth_gbs : 0.0;
+    double tflops = gpu ? (gpu->bf16_tflops > 0 ? gpu->bf16_tflops : gpu->fp16_tflops) : 0.0;
+    if (!gpu) {
+        lp_perf_assume(out,
+                       "no GPU given: default baseline of a %.0f GB/s, %.0f TFLOPS bf16 GPU with "
+                       "efficiencies %.2f (memory) / %.2f (compute)",
+                       HEUR_DEFAULT_BANDWIDTH_GBS, HEUR_DEFAULT_BF16_TFLOPS,
+                       FAMILIES[fam].memory_eff, FAMILIES[fam].compute_eff);
+    } else {
+        if (!(bw_gbs > 0)) {
+            bw_gbs = HEUR_DEFAULT_BANDWIDTH_GBS;
+            lp_perf_assume(out, "%s: bandwidth unknown in the GPU table, default %.0f GB/s used",
+                           gpu->name, bw_gbs);
+        }
+        if (!(tflops > 0)) {
+            lp_perf_assume(out, "%s: bf16 TFLOPS unknown in the GPU table, default %.0f used",
+                           gpu->name, HEUR_DEFAULT_BF16_TFLOPS);
+        }
+    }
+    if (!(bw_gbs > 0))
+        bw_gbs = HEUR_DEFAULT_BANDWIDTH_GBS;
+    if (!(tflops > 0))
+        tflops = HEUR_DEFAULT_BF16_TFLOPS;
+    const heur_family *f = &FAMILIES[fam];
+    double ref_bytes = HEUR_REF_PARAMS_B * 1e9 * HEUR_REF_BYTES_PER_PARAM;
+    double single_7b = f->memory_eff * bw_gbs * 1e9 / ref_bytes;
+    double decode_7b = HEUR_REF_BATCH * single_7b / HEUR_REF_BATCH_STEP_GROWTH;
+    double prefill_7b = f->compute_eff * tflops * 1e12 / (2.0 * HEUR_REF_PARAMS_B * 1e9);
+    lp_perf_assume(out,
+                   "7B baseline (%s): decode %.0f tok/s at batch %.0f (= %.0f x %.2f x %.0f GB/s "
+                   "/ 14 GB / %.1f), prefill %.0f tok/s (= %.2f x %.0f TFLOPS / 14 GFLOP)",
+                   f->name, decode_7b, HEUR_REF_BATCH, HEUR_REF_BATCH, f->memory_eff, bw_gbs,
+                   HEUR_REF_BATCH_STEP_GROWTH, prefill_7b, f->compute_eff, tflops);
+
+    /* ---- scaling factors ---- */
+    double size_f = pow(HEUR_REF_PARAMS_B / params_b, HEUR_SIZE_EXPONENT);
+    lp_perf_assume(out, "model size: x%.3f = (7 / %.2f B)^%.2f", size_f, params_b,
+                   HEUR_SIZE_EXPONENT);
+
+    double link_eff = HEUR_TP_EFF_UNKNOWN;
+    const char *link_label = "unknown";
+    if ((st = link_of(req->interconnect, gpu, &link_eff, &link_label, err)) != LP_OK)
+        return st;
+    double tp_f = tp * pow(link_eff, log2((double)tp));
+    if (tp > 1)
+        lp_perf_assume(out, "tensor parallel %d over %s: x%.2f = %d x %.2f^log2(%d)", tp,
+                       link_label, tp_f, tp, link_eff, tp);
+    double pp_f = pow(HEUR_PP_EFF, log2((double)pp));
+    if (pp > 1)
+        lp_perf_assume(out,
+                       "pipeline parallel %d: micro-batches of 1/%d of the requests per stage, "
+                       "per-stream decode x%.2f (hand-offs, bubbles)",
+                       pp, pp, pp_f);
+
+    double in_tokens = lp_len_mean(&req->input);
+    double out_tokens = lp_len_mean(&req->output);
+    double ctx = in_tokens + 0.5 * out_tokens;
+    double ctx_f = ctx > HEUR_REF_CONTEXT_TOKENS ? sqrt(HEUR_REF_CONTEXT_TOKENS / ctx) : 1.0;
+    if (ctx_f < 1.0)
+        lp_perf_assume(out,
+                       "context: decode x%.2f = sqrt(%.0f / %.0f mean tokens in context while "
+                       "decoding)",
+                       ctx_f, HEUR_REF_CONTEXT_TOKENS, ctx);
+
+    /* ---- KV capacity and the scheduler's limit (model and GPU known) ---- */
+    lp_serving s = *sv;
+    s.data_parallel_size = dp;
+    double max_requests = NAN;
+    int max_num_seqs = sv->max_num_seqs;
+    lp_quant_method plan_quant = LP_QUANT_NONE;
+    double weight_bytes = 0.0, kv_bytes_per_token = 0.0;
+    if (model && gpu) {
+        if ((st = kv_limit(model, gpu, &s, in_tokens + out_tokens, &max_requests, &max_num_seqs,
+                           &plan_quant, &weight_bytes, &kv_bytes_per_token, out, err)) != LP_OK)
+            return st;
+    } else {
+        lp_perf_assume(out, "max concurrent requests unknown: %s",
+                       model ? "no GPU given (KV capacity needs its memory)"
+                             : "only a parameter count given (KV capacity needs the model)");
+        if (max_num_seqs <= 0) {
+            int tokens;
+            if (gpu)
+                lp_mem_default_batch(gpu, sv->vllm_version, &tokens, &max_num_seqs);
+            else
+                max_num_seqs = HEUR_DEFAULT_MAX_NUM_SEQS;
+        }
+    }
+    out->max_concurrent_requests = max_requests;
+
+    /* ---- quantization ---- */
+    heur_quant q = Q_NONE;
+    if (model && gpu) {
+        q = quant_of_method(plan_quant); /* as vLLM resolves it: checkpoint or --quantization */
+    } else if (sv->quantization && *sv->quantization) {
+        if ((st = quant_of_name(sv->quantization, &q, err)) != LP_OK)
+            return st;
+    } else if (model) {
+        q = quant_of_method(model->quant.method);
+    }
+    double q_decode = quant_decode_factor(q);
+    bool fp8_compute = q == Q_FP8 && lp_gpu_supports_fp8(gpu);
+    double q_prefill = fp8_compute ? HEUR_Q_FP8_PREFILL : 1.0;
+    if (q != Q_NONE)
+        lp_perf_assume(out, "quantization %s: decode x%.2f, prefill x%.2f%s", quant_label(q),
+                       q_decode, q_prefill,
+                       q == Q_FP8 && !fp8_compute ? " (no FP8 tensor cores: weight-only gain)"
+                                                  : "");
+
+    /* ---- the replica's rates ---- */
+    heur_model h;
+    h.r1 = single_7b * size_f * tp_f * ctx_f * q_decode * pp_f;
+    h.growth = (HEUR_REF_BATCH_STEP_GROWTH - 1.0) / (HEUR_REF_BATCH - 1.0);
+    h.pp = pp;
+    h.prefill = prefill_7b * size_f * tp_f * q_prefill * pp_f;
+    h.in_tokens = in_tokens;
+    h.out_tokens = out_tokens;
+    h.ceiling_weight_s = h.ceiling_kv_s_per_req = 0.0;
+    if (weight_bytes > 0 && gpu && gpu->bandwidth_gbs > 0) {
+        /* peak bandwidth of the replica's GPUs, no efficiency: a bound, not an estimate */
+        double replica_bw = tp * pp * gpu->bandwidth_gbs * 1e9;
+        h.ceiling_weight_s = weight_bytes / replica_bw;
+        h.ceiling_kv_s_per_req = ctx * kv_bytes_per_token / replica_bw;
+    }
+    lp_perf_assume(out,
+                   "decode step grows linearly with the batch: x%.1f at %.0f requests vs one "
+                   "(per-stream rate %.1f tok/s alone)",
+                   HEUR_REF_BATCH_STEP_GROWTH, HEUR_REF_BATCH, h.r1);
+
+    /* ---- concurrency per replica ---- */
+    double cap = max_num_seqs > 0 ? max_num_seqs : HEUR_DEFAULT_MAX_NUM_SEQS;
+    lp_bottleneck decode_bound = LP_BOUND_MEMORY;
+    bool kv_bound = !isnan(max_requests) && max_requests < cap;
+    if (kv_bound)
+        cap = max_requests < 1.0 ? 1.0 : max_requests;
+    double clients = (double)req->num_prompts;
+    if (req->max_concurrency > 0 && req->max_concurrency < clients)
+        clients = req->max_concurrency;
+    double per_replica_clients = clients / dp;
+    double c;
+    double request_s;
+    bool overloaded = false;
+    if (req->request_rate > 0 && isfinite(req->request_rate)) {
+        double rate = req->request_rate / dp;
+        double limit = per_replica_clients < cap ? per_replica_clients : cap;
+        if (per_replica_clients < cap)
+            kv_bound = false; /* the clients' own limit binds first */
+        overloaded = !concurrency_for_rate(&h, rate, limit, &c);
+        request_s = overloaded ? c / e2el_s(&h, c) : rate;
+        if (overloaded)
+            lp_perf_assume(out,
+                           "request rate %.3g/s exceeds what %.0f concurrent requests per "
+                           "replica serve (%.3g/s): requests queue",
+                           req->request_rate, c, dp * c / e2el_s(&h, c));
+    } else {
+        c = per_replica_clients;
+        if (c > cap) {
+            c = cap;
+            overloaded = true;
+            lp_perf_assume(out,
+                           "%.0f requests at once per replica, %.0f run at a time: the rest "
+                           "queue (TTFT here excludes the wait)",
+                           per_replica_clients, cap);
+        }
+        request_s = c / e2el_s(&h, c);
+    }
+    if (overloaded) /* the running batch sits at its limit: say which limit */
+        decode_bound = kv_bound ? LP_BOUND_KV_CAPACITY : LP_BOUND_QUEUEING;
+    /* Compute ceiling: every prompt and every generated token costs 2 x params FLOPs, so the
+     * replica cannot process more input + output tokens per second than its prefill rate. */
+    double compute_cap_s = h.prefill / (in_tokens + out_tokens);
+    bool compute_bound = request_s > compute_cap_s;
+    if (compute_bound) {
+        request_s = compute_cap_s;
+        decode_bound = LP_BOUND_COMPUTE; /* decode steps share the GPU with waiting prompts */
+        lp_perf_assume(out,
+                       "compute ceiling: at most %.3g requests/s per replica (%.0f tokens each "
+                       "at %.0f tok/s); prompts wait for compute, added to TTFT",
+                       compute_cap_s, in_tokens + out_tokens, h.prefill);
+    }
+    double request_s_replica = request_s;
+    request_s *= dp;
+
+    /* ---- results ---- */
+    double stream = per_stream_tok_s(&h, c);
+    heur_model unbounded = h;
+    unbounded.ceiling_weight_s = unbounded.ceiling_kv_s_per_req = 0.0;
+    if (per_stream_tok_s(&unbounded, c) > stream * (1.0 + 1e-9))
+        lp_perf_assume(out,
+                       "decode capped at the bandwidth ceiling: each step reads %.1f GB of "
+                       "weights and %.0f requests x %.0f tokens of KV at peak bandwidth",
+                       weight_bytes / 1e9, c, ctx);
+    double tpot_ms = 1000.0 / stream;
+    double ttft_ms = 1000.0 * in_tokens / h.prefill;
+    double out_after_first = out_tokens > 1.0 ? out_tokens - 1.0 : 0.0;
+    if (compute_bound) {
+        /* Little's law: c requests in flight completing at request_s each last c / request_s */
+        double wait_ms = 1000.0 * c / request_s_replica - (ttft_ms + out_after_first * tpot_ms);
+        if (wait_ms > 0)
+            ttft_ms += wait_ms;
+    }
+    double e2el_ms = ttft_ms + out_after_first * tpot_ms;
+    out->mean_batch = c;
+    out->decode_tok_s = (c > 1.0 ? c : 1.0) * stream;
+    out->prefill_tok_s = h.prefill;
+    out->request_s = request_s;
+    out->output_tok_s = request_s * out_tokens;
+    out->total_tok_s = request_s * (in_tokens + out_tokens);
+    set_stat(&out->ttft_ms, ttft_ms);
+    set_stat(&out->tpot_ms, tpot_ms);
+    set_stat(&out->itl_ms, tpot_ms);
+    set_stat(&out->e2el_ms, e2el_ms);
+    out->prefill_bound = LP_BOUND_COMPUTE;
+    out->decode_bound = decode_bound;
+
+    out->decode_tok_s_range = range_of(out->decode_tok_s, HEUR_DECODE_RANGE);
+    out->output_tok_s_range = range_of(out->output_tok_s, HEUR_DECODE_RANGE);
+    out->prefill_tok_s_range = range_of(out->prefill_tok_s, HEUR_PREFILL_RANGE);
+    out->ttft_ms_range = inverse_range(ttft_ms, HEUR_PREFILL_RANGE);
+    out->tpot_ms_range = inverse_range(tpot_ms, HEUR_DECODE_RANGE);
+    out->itl_ms_range = out->tpot_ms_range;
+    out->e2el_ms_range.lo = out->ttft_ms_range.lo + out_after_first * out->tpot_ms_range.lo;
+    out->e2el_ms_range.hi = out->ttft_ms_range.hi + out_after_first * out->tpot_ms_range.hi;
+
+    out->completed = req->num_prompts;
+    out->duration_s = request_s > 0 ? req->num_prompts / request_s : NAN;
+    lp_perf_assume(out,
+                   "%.1f requests running per replica (of %d replica%s); TTFT = %.0f prompt "
+                   "tokens / prefill tok/s; ranges: decode +-%.0f %%, prefill +-%.0f %%",
+                   c, dp, dp == 1 ? "" : "s", in_tokens, HEUR_DECODE_RANGE * 100,
+                   HEUR_PREFILL_RANGE * 100);
+    return LP_OK;
+}

@@ -1,0 +1,344 @@
+/*
+ * request_json.c - one line of a `--batch` JSONL file into an lp_perf_request.
+ *
+ * The field table maps every accepted spelling (ours, vLLM's, and the ones other planners
+ * write) to one request field. Unknown fields are errors rather than silently ignored, so a
+ * typo ("tp_szie") never turns into a default. Strings are copied into the caller's
+ * lp_perf_io_strings because jansson's are freed with the document.
+ * It does not check fields against each other (tp vs num_gpus, ...): the estimate does.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "llmplan/perf_io.h"
+
+typedef enum {
+    F_GPU,
+    F_NUM_GPUS,
+    F_TP,
+    F_PP,
+    F_DP,
+    F_INPUT,
+    F_OUTPUT,
+    F_CONTEXT,
+    F_MODEL,
+    F_PARAMS_B,
+    F_QUANT,
+    F_INTERCONNECT,
+    F_CONCURRENCY,
+    F_RATE,
+    F_NUM_PROMPTS,
+    F_METHOD,
+    F_KV_DTYPE,
+    F_DTYPE,
+    F_MAX_NUM_SEQS,
+    F_MAX_BATCHED,
+    F_BLOCK_SIZE,
+    F_GMU,
+    F_EP,
+    F_EAGER,
+    F_SEED,
+    F_COUNT
+} field_id;
+
+static const struct {
+    const char *name;
+    field_id id;
+} FIELDS[] = {
+    {"gpu_name", F_GPU},
+    {"gpu_type", F_GPU},
+    {"gpu", F_GPU},
+    {"num_gpus", F_NUM_GPUS},
+    {"num_gpu", F_NUM_GPUS},
+    {"tp_size", F_TP},
+    {"tp_degree", F_TP},
+    {"tensor_parallel_size", F_TP},
+    {"pp_size", F_PP},
+    {"pipeline_parallel_size", F_PP},
+    {"dp_size", F_DP},
+    {"data_parallel_size", F_DP},
+    {"input_length", F_INPUT},
+    {"input_len", F_INPUT},
+    {"prompt_tokens", F_INPUT},
+    {"random_input_len", F_INPUT},
+    {"output_length", F_OUTPUT},
+    {"output_len", F_OUTPUT},
+    {"random_output_len", F_OUTPUT},
+    {"context_len", F_CONTEXT},
+    {"max_model_len", F_CONTEXT},
+    {"model_id", F_MODEL},
+    {"model", F_MODEL},
+    {"params_b", F_PARAMS_B},
+    {"quantization", F_QUANT},
+    {"interconnect", F_INTERCONNECT},
+    {"concurrency", F_CONCURRENCY},
+    {"max_concurrency", F_CONCURRENCY},
+    {"request_rate", F_RATE},
+    {"num_prompts", F_NUM_PROMPTS},
+    {"method", F_METHOD},
+    {"kv_cache_dtype", F_KV_DTYPE},
+    {"dtype", F_DTYPE},
+    {"max_num_seqs", F_MAX_NUM_SEQS},
+    {"max_num_batched_tokens", F_MAX_BATCHED},
+    {"block_size", F_BLOCK_SIZE},
+    {"gpu_memory_utilization", F_GMU},
+    {"enable_expert_parallel", F_EP},
+    {"enforce_eager", F_EAGER},
+    {"seed", F_SEED},
+};
+
+/* Largest integer accepted for counts and lengths (fits an int with room to multiply). */
+#define MAX_INT_FIELD 1000000000LL
+
+static lp_status want_int(const char *key, const json_t *v, long long lo, long long hi,
+                          long long *out, lp_error *err) {
+    double d;
+    if (json_is_integer(v)) {
+        d = (double)json_integer_value(v);
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+        if (d != floor(d))
+            return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected an integer, got %g", key, d);
+    } else {
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected an integer, got %s", key,
+                            json_is_string(v) ? "a string" : "another JSON type");
+    }
+    if (!(d >= (double)lo && d <= (double)hi))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "%s: expected an integer in [%lld, %lld], "
+                            "got %.0f",
+                            key, lo, hi, d);
+    *out = (long long)d;
+    return LP_OK;
+}
+
+static lp_status want_number(const char *key, const json_t *v, double *out, lp_error *err) {
+    if (!json_is_number(v))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a number, got %s", key,
+                            json_is_string(v) ? "a string" : "another JSON type");
+    *out = json_number_value(v);
+    if (!isfinite(*out))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a finite number", key);
+    return LP_OK;
+}
+
+static lp_status want_string(const char *key, const json_t *v, char *buf, size_t size,
+                             lp_error *err) {
+    if (!json_is_string(v))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a string", key);
+    size_t n = json_string_length(v);
+    if (n >= size)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: longer than %zu characters", key,
+                            size - 1);
+    const char *s = json_string_value(v);
+    if (strlen(s) != n)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: contains a NUL character", key);
+    memcpy(buf, s, n + 1);
+    return LP_OK;
+}
+
+static lp_status want_bool(const char *key, const json_t *v, bool *out, lp_error *err) {
+    if (!json_is_boolean(v))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected true or false", key);
+    *out = json_is_true(v);
+    return LP_OK;
+}
+
+static lp_status want_dtype(const char *key, const json_t *v, lp_dtype *out, lp_error *err) {
+    char buf[64];
+    lp_status st = want_string(key, v, buf, sizeof buf, err);
+    if (st != LP_OK)
+        return st;
+    lp_error inner;
+    if (lp_dtype_parse(buf, out, &inner) != LP_OK)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: %s", key, inner.message);
+    return LP_OK;
+}
+
+static lp_status set_field(field_id id, const char *key, const json_t *v, lp_perf_request *r,
+                           lp_perf_io_strings *st, lp_error *err) {
+    long long n = 0;
+    lp_status s = LP_OK;
+    switch (id) {
+    case F_GPU:
+        if ((s = want_string(key, v, st->gpu_name, sizeof st->gpu_name, err)) == LP_OK)
+            r->gpu_name = st->gpu_name;
+        return s;
+    case F_MODEL:
+        if ((s = want_string(key, v, st->model_id, sizeof st->model_id, err)) == LP_OK)
+            r->model_id = st->model_id;
+        return s;
+    case F_QUANT:
+        if (json_is_null(v)) {
+            r->serving.quantization = NULL;
+            return LP_OK;
+        }
+        if ((s = want_string(key, v, st->quantization, sizeof st->quantization, err)) == LP_OK)
+            r->serving.quantization = st->quantization;
+        return s;
+    case F_INTERCONNECT:
+        if ((s = want_string(key, v, st->interconnect, sizeof st->interconnect, err)) != LP_OK)
+            return s;
+        if (strcasecmp(st->interconnect, "nvlink") != 0 &&
+            strcasecmp(st->interconnect, "pcie") != 0 &&
+            strcasecmp(st->interconnect, "unknown") != 0)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected \"nvlink\", \"pcie\" or \"unknown\", got \"%s\"", key,
+                                st->interconnect);
+        r->interconnect = st->interconnect;
+        return LP_OK;
+    case F_PARAMS_B:
+        if ((s = want_number(key, v, &r->params_b, err)) != LP_OK)
+            return s;
+        if (!(r->params_b > 0))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected a positive number of billions", key);
+        return LP_OK;
+    case F_RATE:
+        if (json_is_string(v) && strcasecmp(json_string_value(v), "inf") == 0) {
+            r->request_rate = 0.0; /* 0 means inf: all requests at once */
+            return LP_OK;
+        }
+        if ((s = want_number(key, v, &r->request_rate, err)) != LP_OK)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected a number of requests per second or \"inf\"", key);
+        if (!(r->request_rate > 0))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected a positive number of requests per second", key);
+        return LP_OK;
+    case F_METHOD: {
+        char buf[32];
+        if ((s = want_string(key, v, buf, sizeof buf, err)) != LP_OK)
+            return s;
+        lp_error inner;
+        if (lp_method_parse(buf, &r->method, &inner) != LP_OK)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected \"heuristic\", \"roofline\" or \"simulate\", got "
+                                "\"%s\"",
+                                key, buf);
+        return LP_OK;
+    }
+    case F_KV_DTYPE:
+        return want_dtype(key, v, &r->serving.kv_cache_dtype, err);
+    case F_DTYPE:
+        return want_dtype(key, v, &r->serving.dtype, err);
+    case F_GMU:
+        if ((s = want_number(key, v, &r->serving.gpu_memory_utilization, err)) != LP_OK)
+            return s;
+        if (!(r->serving.gpu_memory_utilization > 0 && r->serving.gpu_memory_utilization <= 1))
+            return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a number in (0, 1]", key);
+        return LP_OK;
+    case F_EP:
+        return want_bool(key, v, &r->serving.enable_expert_parallel, err);
+    case F_EAGER:
+        return want_bool(key, v, &r->serving.enforce_eager, err);
+    case F_SEED:
+        if ((s = want_int(key, v, 0, 9007199254740991LL, &n, err)) == LP_OK)
+            r->seed = (uint64_t)n;
+        return s;
+    case F_CONTEXT:
+        if ((s = want_int(key, v, 1, 1LL << 40, &n, err)) == LP_OK)
+            r->serving.max_model_len = n;
+        return s;
+    case F_INPUT:
+    case F_OUTPUT:
+        if ((s = want_int(key, v, 1, 10000000, &n, err)) != LP_OK)
+            return s;
+        if (id == F_INPUT)
+            r->input = lp_len_fixed((double)n);
+        else
+            r->output = lp_len_fixed((double)n);
+        return LP_OK;
+    default:
+        break;
+    }
+    /* the remaining fields are plain integers */
+    long long lo =
+        id == F_CONCURRENCY || id == F_MAX_NUM_SEQS || id == F_MAX_BATCHED || id == F_BLOCK_SIZE
+            ? 0
+            : 1;
+    if ((s = want_int(key, v, lo, MAX_INT_FIELD, &n, err)) != LP_OK)
+        return s;
+    int i = (int)n;
+    switch (id) {
+    case F_NUM_GPUS:
+        r->num_gpus = i;
+        break;
+    case F_TP:
+        r->serving.tensor_parallel_size = i;
+        break;
+    case F_PP:
+        r->serving.pipeline_parallel_size = i;
+        break;
+    case F_DP:
+        r->serving.data_parallel_size = i;
+        break;
+    case F_CONCURRENCY:
+        r->max_concurrency = i;
+        break;
+    case F_NUM_PROMPTS:
+        r->num_prompts = i;
+        break;
+    case F_MAX_NUM_SEQS:
+        r->serving.max_num_seqs = i;
+        break;
+    case F_MAX_BATCHED:
+        r->serving.max_num_batched_tokens = i;
+        break;
+    case F_BLOCK_SIZE:
+        r->serving.block_size = i;
+        break;
+    default:
+        break;
+    }
+    return LP_OK;
+}
+
+lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_request *out,
+                                    lp_perf_io_strings *storage, lp_error *err) {
+    lp_perf_request_init(out);
+    memset(storage, 0, sizeof *storage);
+    json_error_t jerr;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return lp_error_set(err, LP_ERR_PARSE, "invalid JSON at character %d: %s",
+                            jerr.position > 0 ? jerr.position : 1, jerr.text);
+    if (!json_is_object(root)) {
+        const char *what = json_is_array(root) ? "an array" : "a scalar";
+        json_decref(root);
+        return lp_error_set(err, LP_ERR_PARSE, "expected a JSON object {...}, got %s", what);
+    }
+    const char *seen[F_COUNT] = {0};
+    lp_status st = LP_OK;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        size_t k = 0;
+        while (k < sizeof FIELDS / sizeof FIELDS[0] && strcmp(FIELDS[k].name, key) != 0)
+            k++;
+        if (k == sizeof FIELDS / sizeof FIELDS[0]) {
+            st = lp_error_set(err, LP_ERR_INVALID_ARG,
+                              "unknown field \"%s\" (accepted: model|model_id, params_b, "
+                              "gpu|gpu_name|gpu_type, num_gpus, tp_size, pp_size, input_len, "
+                              "output_len, context_len, concurrency, request_rate, num_prompts, "
+                              "quantization, interconnect, method, kv_cache_dtype, seed, ...)",
+                              key);
+            break;
+        }
+        field_id id = FIELDS[k].id;
+        if (seen[id]) {
+            st = lp_error_set(err, LP_ERR_INVALID_ARG,
+                              "fields \"%s\" and \"%s\" say the same thing; give one", seen[id],
+                              key);
+            break;
+        }
+        seen[id] = key;
+        if ((st = set_field(id, key, v, out, storage, err)) != LP_OK)
+            break;
+    }
+    json_decref(root);
+    return st;
+}

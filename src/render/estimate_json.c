@@ -1,0 +1,129 @@
+/*
+ * estimate_json.c - `llmplan estimate --json`: one JSON object per estimate (one line each
+ * with --batch), built with jansson. Performance keys are spelled exactly as in a
+ * `vllm bench serve --save-result` file so that an estimate and a real benchmark can be
+ * compared key by key; llmplan's own additions (ranges, bottlenecks, assumptions) sit beside
+ * them. Not-estimated values (NaN, e.g. percentiles without simulation) are null.
+ * Formatting only: no number here is computed beyond unit conversion.
+ */
+#include <jansson.h>
+#include <math.h>
+
+#include "llmplan/render.h"
+
+static json_t *num(double v) {
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void put(json_t *o, const char *key, json_t *v) {
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+static void put_stat(json_t *o, const char *name, const lp_stat *s) {
+    static const char *const which[] = {"mean", "median", "p90", "p99"};
+    const double vals[] = {s->mean, s->median, s->p90, s->p99};
+    for (int i = 0; i < 4; i++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_%s_ms", which[i], name);
+        put(o, key, num(vals[i]));
+    }
+}
+
+static json_t *range_json(lp_range r) {
+    if (r.lo == 0 && r.hi == 0)
+        return json_null(); /* the method gives no range for this quantity */
+    json_t *o = json_object();
+    put(o, "lo", num(r.lo));
+    put(o, "hi", num(r.hi));
+    return o;
+}
+
+static json_t *request_rate_json(const lp_perf_request *req) {
+    /* vllm bench writes "inf" for an infinite rate */
+    if (!(req->request_rate > 0) || isinf(req->request_rate))
+        return json_string("inf");
+    return json_real(req->request_rate);
+}
+
+static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimate *e, long line) {
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (line > 0)
+        put(o, "line", json_integer(line));
+    put(o, "valid", json_boolean(e->valid));
+    if (!e->valid) {
+        put(o, "error", json_string(e->error));
+        return o;
+    }
+    put(o, "error", json_null());
+    put(o, "method", json_string(lp_method_name(e->method)));
+    if (req) {
+        if (req->model)
+            put(o, "model_id", json_string(req->model->id));
+        else if (req->model_id)
+            put(o, "model_id", json_string(req->model_id));
+        else
+            put(o, "model_id", json_null());
+        if (req->params_b > 0)
+            put(o, "params_b", json_real(req->params_b));
+        if (req->gpu)
+            put(o, "gpu", json_string(req->gpu->name));
+        else
+            put(o, "gpu", req->gpu_name ? json_string(req->gpu_name) : json_null());
+        put(o, "num_prompts", json_integer(req->num_prompts));
+        put(o, "request_rate", request_rate_json(req));
+        put(o, "max_concurrency",
+            req->max_concurrency > 0 ? json_integer(req->max_concurrency) : json_null());
+    }
+
+    /* the keys of `vllm bench serve --save-result` */
+    put(o, "completed", json_integer(e->completed));
+    put(o, "duration", e->duration_s > 0 ? num(e->duration_s) : json_null());
+    put(o, "request_throughput", num(e->request_s));
+    put(o, "output_throughput", num(e->output_tok_s));
+    put(o, "total_token_throughput", num(e->total_tok_s));
+    put_stat(o, "ttft", &e->ttft_ms);
+    put_stat(o, "tpot", &e->tpot_ms);
+    put_stat(o, "itl", &e->itl_ms);
+    put_stat(o, "e2el", &e->e2el_ms);
+
+    /* llmplan's additions */
+    put(o, "max_concurrent_requests", num(e->max_concurrent_requests));
+    put(o, "prefill_tok_s", num(e->prefill_tok_s));
+    put(o, "decode_tok_s", num(e->decode_tok_s));
+    put(o, "mean_batch", num(e->mean_batch));
+    put(o, "replicas", json_integer(e->replicas));
+    if (e->method == LP_SIMULATE)
+        put(o, "preemptions", json_integer(e->preemptions));
+    json_t *ranges = json_object();
+    put(ranges, "ttft_ms", range_json(e->ttft_ms_range));
+    put(ranges, "tpot_ms", range_json(e->tpot_ms_range));
+    put(ranges, "itl_ms", range_json(e->itl_ms_range));
+    put(ranges, "e2el_ms", range_json(e->e2el_ms_range));
+    put(ranges, "output_throughput", range_json(e->output_tok_s_range));
+    put(ranges, "prefill_tok_s", range_json(e->prefill_tok_s_range));
+    put(ranges, "decode_tok_s", range_json(e->decode_tok_s_range));
+    put(o, "ranges", ranges);
+    json_t *bounds = json_object();
+    put(bounds, "prefill", json_string(lp_bottleneck_name(e->prefill_bound)));
+    put(bounds, "decode", json_string(lp_bottleneck_name(e->decode_bound)));
+    put(o, "bottlenecks", bounds);
+    json_t *assumptions = json_array();
+    for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
+        json_array_append_new(assumptions, json_string(e->assumptions[i]));
+    put(o, "assumptions", assumptions);
+    return o;
+}
+
+lp_status lp_render_estimate_json(FILE *out, const lp_perf_request *req,
+                                  const lp_perf_estimate *est, long line, bool indent) {
+    json_t *o = estimate_object(req, est, line);
+    if (!o)
+        return LP_ERR_NOMEM;
+    size_t flags = JSON_REAL_PRECISION(6) | (indent ? JSON_INDENT(2) : JSON_COMPACT);
+    int rc = json_dumpf(o, out, flags);
+    fputc('\n', out);
+    json_decref(o);
+    return rc == 0 && !ferror(out) ? LP_OK : LP_ERR_IO;
+}

@@ -1,0 +1,169 @@
+/*
+ * estimate_text.c - the terminal report of `llmplan estimate`: what was estimated (model,
+ * GPU, workload, method), the latencies `vllm bench serve` prints (TTFT, TPOT, ITL, E2E; mean
+ * and median, p90/p99 when simulated) with their ranges, throughputs, per-replica prefill and
+ * decode rates, concurrency, the bottleneck of each phase and the assumptions. Also the
+ * one-row-per-item table of a --batch run. Formatting only.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "llmplan/render.h"
+
+/* "12.3" or "-" when not estimated */
+static const char *fmt_num(char *buf, size_t size, double v, int decimals) {
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f", decimals, v);
+    return buf;
+}
+
+static const char *fmt_range(char *buf, size_t size, lp_range r, int decimals) {
+    if ((r.lo == 0 && r.hi == 0) || !isfinite(r.lo) || !isfinite(r.hi))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f - %.*f", decimals, r.lo, decimals, r.hi);
+    return buf;
+}
+
+static int decimals_for(double v) {
+    return isfinite(v) && fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0);
+}
+
+static void latency_row(FILE *o, const char *name, const lp_stat *s, lp_range r) {
+    char a[32], b[32], c[32], d[32], e[48];
+    int k = decimals_for(s->mean);
+    fprintf(o, "  %-12s %10s %10s %10s %10s   %s\n", name, fmt_num(a, sizeof a, s->mean, k),
+            fmt_num(b, sizeof b, s->median, k), fmt_num(c, sizeof c, s->p90, k),
+            fmt_num(d, sizeof d, s->p99, k), fmt_range(e, sizeof e, r, k));
+}
+
+static void rate_row(FILE *o, const char *name, double v, const char *unit, lp_range r) {
+    char a[32], e[48];
+    int k = decimals_for(v);
+    fprintf(o, "  %-34s %12s %-8s %s%s\n", name, fmt_num(a, sizeof a, v, k), unit,
+            r.lo == 0 && r.hi == 0 ? "" : "range ", fmt_range(e, sizeof e, r, k));
+}
+
+static void describe_length(FILE *o, const char *what, const lp_len_dist *d) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        fprintf(o, "%s %.0f", what, d->mean);
+        break;
+    case LP_LEN_NORMAL:
+        fprintf(o, "%s normal(%.0f, %.0f)", what, d->mean, d->stddev);
+        break;
+    case LP_LEN_UNIFORM:
+        fprintf(o, "%s uniform[%.0f, %.0f]", what, d->lo, d->hi);
+        break;
+    case LP_LEN_HISTOGRAM:
+        fprintf(o, "%s histogram (mean %.0f)", what, lp_len_mean(d));
+        break;
+    case LP_LEN_SHAREGPT:
+        fprintf(o, "%s ShareGPT-like (mean %.0f)", what, d->mean);
+        break;
+    }
+}
+
+static void request_section(FILE *o, const lp_perf_request *r) {
+    if (r->model)
+        fprintf(o, "Model      %s\n", r->model->id);
+    else if (r->model_id)
+        fprintf(o, "Model      %s\n", r->model_id);
+    else
+        fprintf(o, "Model      %.2f B parameters (no architecture: heuristic only)\n", r->params_b);
+    const char *gpu = r->gpu ? r->gpu->name : r->gpu_name;
+    fprintf(o, "GPU        %s", gpu ? gpu : "(none given: default baseline)");
+    int tp = r->serving.tensor_parallel_size > 0 ? r->serving.tensor_parallel_size : 1;
+    int pp = r->serving.pipeline_parallel_size > 0 ? r->serving.pipeline_parallel_size : 1;
+    fprintf(o, "  TP %d  PP %d", tp, pp);
+    if (r->num_gpus > 0)
+        fprintf(o, "  (%d GPUs in all)", r->num_gpus);
+    if (r->interconnect)
+        fprintf(o, "  interconnect %s", r->interconnect);
+    fprintf(o, "\nWorkload   ");
+    describe_length(o, "input", &r->input);
+    fprintf(o, ", ");
+    describe_length(o, "output", &r->output);
+    fprintf(o, " tokens; %d prompts; ", r->num_prompts);
+    if (r->request_rate > 0 && isfinite(r->request_rate))
+        fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
+    else
+        fprintf(o, "request rate inf (all at once)");
+    if (r->max_concurrency > 0)
+        fprintf(o, ", max concurrency %d", r->max_concurrency);
+    fprintf(o, "\n");
+}
+
+lp_status lp_render_estimate_text(FILE *o, const lp_perf_request *req, const lp_perf_estimate *e) {
+    if (req)
+        request_section(o, req);
+    if (!e->valid) {
+        fprintf(o, "\nNo estimate: %s\n", e->error);
+        return ferror(o) ? LP_ERR_IO : LP_OK;
+    }
+    fprintf(o, "Method     %s\n\n", lp_method_name(e->method));
+
+    fprintf(o, "%-14s %10s %10s %10s %10s   %s\n", "Latency (ms)", "mean", "median", "p90", "p99",
+            "range");
+    latency_row(o, "TTFT", &e->ttft_ms, e->ttft_ms_range);
+    latency_row(o, "TPOT", &e->tpot_ms, e->tpot_ms_range);
+    latency_row(o, "ITL", &e->itl_ms, e->itl_ms_range);
+    latency_row(o, "E2E", &e->e2el_ms, e->e2el_ms_range);
+
+    lp_range none = {0, 0};
+    fprintf(o, "\nThroughput (whole deployment)\n");
+    rate_row(o, "requests", e->request_s, "req/s", none);
+    rate_row(o, "output tokens", e->output_tok_s, "tok/s", e->output_tok_s_range);
+    rate_row(o, "total tokens (input + output)", e->total_tok_s, "tok/s", none);
+    fprintf(o, "\nPer replica (%d replica%s)\n", e->replicas, e->replicas == 1 ? "" : "s");
+    rate_row(o, "prefill at full load", e->prefill_tok_s, "tok/s", e->prefill_tok_s_range);
+    rate_row(o, "decode at the workload's batch", e->decode_tok_s, "tok/s", e->decode_tok_s_range);
+    rate_row(o, "mean running requests", e->mean_batch, "", none);
+    if (isfinite(e->max_concurrent_requests))
+        rate_row(o, "max concurrent requests", e->max_concurrent_requests, "", none);
+    else
+        fprintf(o, "  %-34s %12s (needs a model and a GPU)\n", "max concurrent requests", "-");
+    if (e->method == LP_SIMULATE || e->completed > 0) {
+        char a[32];
+        fprintf(o, "  %-34s %12d in %s s", "completed requests", e->completed,
+                fmt_num(a, sizeof a, e->duration_s, 1));
+        if (e->method == LP_SIMULATE)
+            fprintf(o, ", %d preemptions", e->preemptions);
+        fprintf(o, "\n");
+    }
+    fprintf(o, "\nBottleneck  prefill: %s; decode: %s\n", lp_bottleneck_name(e->prefill_bound),
+            lp_bottleneck_name(e->decode_bound));
+    if (e->n_assumptions > 0) {
+        fprintf(o, "\nAssumptions\n");
+        for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
+            fprintf(o, "  - %s\n", e->assumptions[i]);
+    }
+    return ferror(o) ? LP_ERR_IO : LP_OK;
+}
+
+lp_status lp_render_estimate_batch_text(FILE *o, const lp_perf_request *reqs,
+                                        const lp_perf_estimate *ests, const long *lines, size_t n) {
+    fprintf(o, "%5s  %-9s  %-36s  %-14s  %9s  %9s  %11s  %8s\n", "line", "method", "model", "GPU",
+            "TTFT ms", "TPOT ms", "output t/s", "max conc");
+    for (size_t i = 0; i < n; i++) {
+        const lp_perf_request *r = &reqs[i];
+        const lp_perf_estimate *e = &ests[i];
+        if (!e->valid) {
+            fprintf(o, "%5ld  invalid: %s\n", lines[i], e->error);
+            continue;
+        }
+        char model[40], a[32], b[32], c[32], d[32];
+        if (r->model_id)
+            snprintf(model, sizeof model, "%s", r->model_id);
+        else
+            snprintf(model, sizeof model, "%.2f B params", r->params_b);
+        const char *gpu = r->gpu ? r->gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
+        fprintf(o, "%5ld  %-9s  %-36.36s  %-14.14s  %9s  %9s  %11s  %8s\n", lines[i],
+                lp_method_name(e->method), model, gpu, fmt_num(a, sizeof a, e->ttft_ms.mean, 1),
+                fmt_num(b, sizeof b, e->tpot_ms.mean, 2), fmt_num(c, sizeof c, e->output_tok_s, 0),
+                fmt_num(d, sizeof d, e->max_concurrent_requests, 1));
+    }
+    return ferror(o) ? LP_ERR_IO : LP_OK;
+}

@@ -1,0 +1,303 @@
+/*
+ * test_cli_estimate.c - `llmplan estimate` as a user runs it: the four examples of its help
+ * exit 0, --json carries every key of a `vllm bench serve --save-result` file (names from
+ * vLLM's benchmarks/serve.py result dict), --batch goes on past bad lines and says which line
+ * was bad, and bad flags exit 2 with one clear message.
+ */
+#include "support/lp_test.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *run(const char *args, int expect_rc) {
+    char *out = NULL;
+    int rc = lp_test_run_cli(args, &out);
+    if (rc != expect_rc)
+        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
+    return out;
+}
+
+static json_t *run_json(const char *args, int expect_rc) {
+    char *out = run(args, expect_rc);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (!j)
+        fail_msg("llmplan %s: output is not one JSON object (%s at %d:%d):\n%s", args, jerr.text,
+                 jerr.line, jerr.column, out);
+    free(out);
+    return j;
+}
+
+/* A file in the temporary directory with the given text; path written to buf. */
+static const char *temp_file(char *buf, size_t size, const char *text) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/lp_test_estimate_XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(buf);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return buf;
+}
+
+/* The keys of `vllm bench serve --save-result` that an estimate must carry. */
+static const char *const VLLM_KEYS[] = {
+    "request_throughput", "output_throughput", "total_token_throughput",
+    "mean_ttft_ms",       "median_ttft_ms",    "p90_ttft_ms",
+    "p99_ttft_ms",        "mean_tpot_ms",      "median_tpot_ms",
+    "p90_tpot_ms",        "p99_tpot_ms",       "mean_itl_ms",
+    "median_itl_ms",      "p90_itl_ms",        "p99_itl_ms",
+    "mean_e2el_ms",       "median_e2el_ms",    "p90_e2el_ms",
+    "p99_e2el_ms",        "completed",         "duration",
+};
+static const char *const OUR_KEYS[] = {"max_concurrent_requests",
+                                       "prefill_tok_s",
+                                       "decode_tok_s",
+                                       "ranges",
+                                       "bottlenecks",
+                                       "method",
+                                       "assumptions",
+                                       "valid",
+                                       "error"};
+
+static void check_keys(json_t *j, bool simulated) {
+    for (size_t i = 0; i < sizeof VLLM_KEYS / sizeof VLLM_KEYS[0]; i++)
+        if (!json_object_get(j, VLLM_KEYS[i]))
+            fail_msg("JSON lacks \"%s\"", VLLM_KEYS[i]);
+    for (size_t i = 0; i < sizeof OUR_KEYS / sizeof OUR_KEYS[0]; i++)
+        if (!json_object_get(j, OUR_KEYS[i]))
+            fail_msg("JSON lacks \"%s\"", OUR_KEYS[i]);
+    assert_true(json_is_true(json_object_get(j, "valid")));
+    assert_true(json_is_number(json_object_get(j, "mean_ttft_ms")));
+    assert_true(json_is_number(json_object_get(j, "output_throughput")));
+    /* percentiles exist only when simulated; otherwise null, never a made-up number */
+    json_t *p99 = json_object_get(j, "p99_ttft_ms");
+    assert_true(simulated ? json_is_number(p99) : json_is_null(p99));
+    assert_true(json_is_array(json_object_get(j, "assumptions")));
+    assert_true(json_array_size(json_object_get(j, "assumptions")) > 0);
+    json_t *r = json_object_get(json_object_get(j, "ranges"), "ttft_ms");
+    assert_true(json_is_object(r));
+    double lo = json_number_value(json_object_get(r, "lo"));
+    double hi = json_number_value(json_object_get(r, "hi"));
+    double mean = json_number_value(json_object_get(j, "mean_ttft_ms"));
+    assert_true(lo <= mean && mean <= hi);
+    assert_true(json_is_string(json_object_get(json_object_get(j, "bottlenecks"), "decode")));
+}
+
+/* Example 1 (roofline, the default with a model) and its --json. */
+static void test_example_roofline(void **state) {
+    (void)state;
+    const char *args = "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                       "--random-input-len 1024 --random-output-len 256 --max-concurrency 32";
+    char *out = run(args, 0);
+    assert_non_null(strstr(out, "TTFT"));
+    assert_non_null(strstr(out, "TPOT"));
+    assert_non_null(strstr(out, "Bottleneck"));
+    assert_non_null(strstr(out, "roofline"));
+    free(out);
+    char json_args[512];
+    snprintf(json_args, sizeof json_args, "%s --json", args);
+    json_t *j = run_json(json_args, 0);
+    check_keys(j, false);
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "roofline");
+    /* Llama-3.1-8B on one H100 fits with KV room for far more than 32 requests */
+    assert_true(json_number_value(json_object_get(j, "max_concurrent_requests")) > 32);
+    json_decref(j);
+}
+
+/* Example 2: simulation with percentiles. */
+static void test_example_simulate(void **state) {
+    (void)state;
+    json_t *j = run_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu A100-80GB -tp 4 "
+                         "--request-rate 4 --num-prompts 500 --method simulate --json",
+                         0);
+    check_keys(j, true);
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "simulate");
+    assert_int_equal(json_integer_value(json_object_get(j, "completed")), 500);
+    json_decref(j);
+}
+
+/* Example 3: the heuristic with a parameter count only (also the default without --model). */
+static void test_example_heuristic(void **state) {
+    (void)state;
+    char *out = run("estimate --params-b 13 --gpu \"RTX 4090\" --method heuristic", 0);
+    assert_non_null(strstr(out, "heuristic"));
+    assert_non_null(strstr(out, "Assumptions"));
+    free(out);
+    json_t *j = run_json("estimate --params-b 13 --gpu \"RTX 4090\" --json", 0);
+    check_keys(j, false);
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "heuristic");
+    assert_true(json_is_null(json_object_get(j, "max_concurrent_requests")));
+    json_decref(j);
+    /* no GPU at all: the default baseline, said so */
+    j = run_json("estimate --params-b 7 --json", 0);
+    json_t *a = json_object_get(j, "assumptions");
+    bool said = false;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        said |= strstr(json_string_value(json_array_get(a, i)), "default baseline") != NULL;
+    assert_true(said);
+    json_decref(j);
+}
+
+/* Example 4 and the batch contract: one JSON object per line, bad lines named, others valid. */
+static void test_batch(void **state) {
+    (void)state;
+    char path[256], args[512];
+    temp_file(path, sizeof path,
+              "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+              "\"input_len\": 512, \"output_len\": 128, \"concurrency\": 8}\n"
+              "{\"params_b\": 70, \"gpu_type\": \"H100\", \"tp_size\": 4}\n"
+              "\n"
+              "{\"params_b\": 7, \"gpu_name\": \"L40S\", \"tp_szie\": 2}\n"
+              "{\"params_b\": 7, \"gpu\": \"A100 80GB\", \"num_gpu\": 2, \"method\": "
+              "\"heuristic\", \"prompt_tokens\": 2048, \"interconnect\": \"pcie\"}\n");
+    snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
+    char *out = run(args, 3); /* one invalid line */
+    int n = 0, valid = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_error_t jerr;
+        json_t *j = json_loads(line, 0, &jerr);
+        if (!j)
+            fail_msg("batch output line %d is not JSON: %s", n + 1, line);
+        long input_line = (long)json_integer_value(json_object_get(j, "line"));
+        if (json_is_true(json_object_get(j, "valid"))) {
+            valid++;
+            check_keys(j, false);
+        } else {
+            assert_int_equal(input_line, 4);
+            const char *msg = json_string_value(json_object_get(j, "error"));
+            assert_non_null(msg);
+            assert_non_null(strstr(msg, "line 4"));
+            assert_non_null(strstr(msg, "tp_szie"));
+        }
+        assert_true(input_line == 1 || input_line == 2 || input_line == 4 || input_line == 5);
+        json_decref(j);
+        n++;
+    }
+    assert_int_equal(n, 4);
+    assert_int_equal(valid, 3);
+    free(out);
+    /* the text table */
+    snprintf(args, sizeof args, "estimate --batch '%s'", path);
+    out = run(args, 3);
+    assert_non_null(strstr(out, "invalid"));
+    free(out);
+    unlink(path);
+
+    /* all valid: exit 0 */
+    temp_file(path, sizeof path,
+              "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 32, \"gpu\": \"L40S\", "
+              "\"tp_degree\": 2, \"method\": \"heuristic\"}\n");
+    snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
+    out = run(args, 0);
+    free(out);
+    unlink(path);
+    /* malformed JSON: the line and the position */
+    temp_file(path, sizeof path, "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 8,\n");
+    snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
+    out = run(args, 3);
+    assert_non_null(strstr(out, "line 2: invalid JSON at character"));
+    free(out);
+    unlink(path);
+    /* a missing file is an I/O failure */
+    free(run("estimate --batch does-not-exist.jsonl 2>/dev/null", 1));
+}
+
+/* Workload flags: distributions, ShareGPT preset, request rate. */
+static void test_workload_flags(void **state) {
+    (void)state;
+    char path[256], args[512];
+    temp_file(path, sizeof path, "# tokens weight\n100 1\n300 1\n");
+    snprintf(args, sizeof args,
+             "estimate --params-b 8 --gpu H100 --input-len-dist 'hist:%s' --output-len-dist "
+             "uniform:50,150 --request-rate 2 --json",
+             path);
+    json_t *j = run_json(args, 0);
+    /* heuristic TTFT = mean prompt (200 tokens) / prefill tok/s */
+    double prefill = json_number_value(json_object_get(j, "prefill_tok_s"));
+    lp_assert_near(json_number_value(json_object_get(j, "mean_ttft_ms")), 1000.0 * 200 / prefill,
+                   1e-3);
+    lp_assert_near(json_number_value(json_object_get(j, "request_throughput")), 2.0, 1e-6);
+    json_decref(j);
+    unlink(path);
+    j = run_json("estimate --params-b 8 --gpu H100 --dataset-name sharegpt --json", 0);
+    json_t *a = json_object_get(j, "assumptions");
+    bool said = false;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        said |= strstr(json_string_value(json_array_get(a, i)), "202") != NULL;
+    assert_true(said);
+    json_decref(j);
+    j = run_json("estimate --params-b 8 --gpu H100 --input-len-dist normal:800,100 "
+                 "--request-rate inf --num-prompts 10 --json",
+                 0);
+    assert_string_equal(json_string_value(json_object_get(j, "request_rate")), "inf");
+    json_decref(j);
+}
+
+static void expect_usage(const char *args, const char *needle) {
+    char full[512];
+    snprintf(full, sizeof full, "%s 2>&1", args);
+    char *out = run(full, 2);
+    if (!strstr(out, needle))
+        fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, needle, out);
+    free(out);
+}
+
+static void test_bad_flags(void **state) {
+    (void)state;
+    expect_usage("estimate --params-b 7 --gpu H100 --bogus", "unknown option \"--bogus\"");
+    expect_usage("estimate --gpu H100", "--params-b");
+    expect_usage("estimate --params-b 7 --gpu H100 --method guess", "--method");
+    expect_usage("estimate --params-b 7 --gpu H100 --request-rate fast", "--request-rate");
+    expect_usage("estimate --params-b 7 --gpu H100 --input-len-dist zipf:1", "--input/output-len");
+    expect_usage("estimate --params-b 7 --gpu H100 --interconnect smoke", "--interconnect");
+    expect_usage("estimate --params-b 7 --gpu H100 --num-prompts 0", "--num-prompts");
+    expect_usage("estimate --params-b 7 --gpu H100 --dataset-name sonnet", "--dataset-name");
+    expect_usage("estimate --params-b 7 --gpu H100 --random-input-len 12x", "expected an integer");
+    expect_usage("estimate --params-b 7 --gpu H100 -tp 0", "parallel sizes");
+    expect_usage("estimate --params-b 7 --gpu NoSuchGPU", "NoSuchGPU");
+    expect_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
+    expect_usage("estimate --params-b 7 --gpu H100 --method roofline", "needs a model");
+    expect_usage("estimate --params-b 7 --gpu H100 -q squeezed", "squeezed");
+}
+
+static void test_infeasible_and_help(void **state) {
+    (void)state;
+    /* Qwen2.5-72B in bf16 (~145 GB of weights) cannot fit one 24 GB card */
+    char *out = run("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
+                    "--method heuristic 2>&1",
+                    3);
+    assert_non_null(strstr(out, "does not fit"));
+    free(out);
+    json_t *j = run_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
+                         "--method heuristic --json 2>/dev/null",
+                         3);
+    assert_true(json_is_false(json_object_get(j, "valid")));
+    assert_true(json_is_string(json_object_get(j, "error")));
+    json_decref(j);
+    out = run("estimate --help", 0);
+    assert_non_null(strstr(out, "--batch configs.jsonl --json"));
+    assert_non_null(strstr(out, "--params-b 13 --gpu \"RTX 4090\" --method heuristic"));
+    assert_non_null(strstr(out, "--max-concurrency"));
+    free(out);
+    out = run("help", 0);
+    assert_non_null(strstr(out, "estimate"));
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_roofline),    cmocka_unit_test(test_example_simulate),
+        cmocka_unit_test(test_example_heuristic),   cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_workload_flags),      cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_infeasible_and_help),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
