@@ -16,6 +16,13 @@
  *   roughly 1-2 ms per step at small batch, growing with the number of running requests.
  * - allreduce_latency_s: one small all-reduce: ~10-30 us with vLLM's custom all-reduce over
  *   NVLink, tens of microseconds with NCCL over PCIe.
+ * Kernel ceilings measured on an H100 SXM (tools/gpu_microbench.py, results in
+ * tools/measurements/h100-sxm-2026-11-24.json): weight streaming (bf16 GEMM with 1-64 rows)
+ * 3.01-3.03 TB/s = 90 % of the 3.35 TB/s peak; bf16 GEMM 708-809 TFLOPS = 72-82 % of 989.5;
+ * FP8 GEMM up to 1,442 TFLOPS = 73 % of 1,979; causal prefill attention 407-615 TFLOPS =
+ * 41-62 %; decode attention 2.4-3.0 TB/s; a device copy 3.02 TB/s. A whole engine step also
+ * runs norms, rotary embeddings, activations, sampling and many small launches, so the
+ * engine-level fractions below sit under those kernel ceilings.
  * The values were checked against the vLLM rows of ../shared/validation/serving_perf.tsv
  * (`make accuracy` prints the comparison); they were not fitted per row.
  */
