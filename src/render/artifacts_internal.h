@@ -1,0 +1,85 @@
+/*
+ * artifacts_internal.h - what the artifact renderers share: the resolved deployment, the
+ * vLLM argument list (each argument marked literal or "raw", a target-specific expansion such
+ * as "$MASTER_ADDR" or "$(LWS_LEADER_ADDRESS)" that must not be quoted or escaped), and a small
+ * growable string buffer. Private to src/render/artifacts*.c.
+ */
+#ifndef LP_ARTIFACTS_INTERNAL_H
+#define LP_ARTIFACTS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "llmplan/artifacts.h"
+
+typedef enum { ART_VENDOR_NVIDIA, ART_VENDOR_AMD, ART_VENDOR_OTHER } art_vendor;
+
+/** A deployment with defaults filled in and its consistency checked. */
+typedef struct {
+    const lp_deploy *d;
+    int tp, pp, dp;
+    int gpus_per_node;
+    int nodes;        /**< 1 when everything fits on one node */
+    int gpus_on_node; /**< GPUs used on each node */
+    int dp_local;     /**< data-parallel replicas per node (multi-node DP), else dp */
+    int port;
+    art_vendor vendor;
+    bool use_entrypoint; /**< the image's entrypoint is the vLLM server (vllm/vllm-openai) */
+    char name[64];
+    char image[192];
+} art_plan;
+
+/** One command-line argument. */
+typedef struct {
+    char *text;
+    bool raw; /**< an expansion written verbatim by the renderer (never quoted/escaped) */
+} art_arg;
+
+typedef struct {
+    art_arg *v;
+    int n, cap;
+} art_args;
+
+/** Which command to build, and how node-dependent values are spelled. */
+typedef struct {
+    bool serve_prefix;         /**< start with "vllm serve MODEL" (else "--model MODEL") */
+    bool host_all;             /**< add --host 0.0.0.0 (inside a container) */
+    int node_rank;             /**< 0 = head; any other value selects a worker's command */
+    const char *node_rank_raw; /**< expansion for the node rank (NULL: the number) */
+    const char *master_addr;   /**< node 0's address */
+    bool master_addr_raw;      /**< master_addr is an expansion */
+    const char *dp_start_raw;  /**< expansion for --data-parallel-start-rank (NULL: number) */
+} art_target;
+
+lp_status art_resolve(const lp_deploy *d, art_plan *p, lp_error *err);
+/** Build the vLLM arguments for target t (Ray worker nodes have none: error). */
+lp_status art_build_args(const art_plan *p, const art_target *t, art_args *out, lp_error *err);
+void art_args_free(art_args *a);
+/** The `ray start --head ...; wait for N nodes` prefix of a Ray head's shell command. */
+const char *art_ray_wait_program(void);
+
+/** Growable NUL-terminated string; oom records a failed allocation (later appends no-op). */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} art_buf;
+
+void art_buf_add(art_buf *b, const char *text);
+void art_buf_addf(art_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/** Append text quoted for POSIX sh (bare when it only has safe characters, else '...'). */
+void art_buf_sh_quote(art_buf *b, const char *text);
+/** Append text with every '$' doubled (Compose interpolation, Kubernetes $(VAR) expansion). */
+void art_buf_dollar_escape(art_buf *b, const char *text);
+/**
+ * Append args as one sh command line: literal args sh-quoted (and '$'-doubled when
+ * escape_dollar), raw args verbatim; sep goes before each flag, a space before other args.
+ */
+void art_buf_sh_join(art_buf *b, const art_args *args, const char *sep, bool escape_dollar);
+void art_buf_free(art_buf *b);
+
+#endif
