@@ -40,6 +40,7 @@ bench: deps
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
 	./$(BENCH_BUILD)/bench_sim
+	./$(BENCH_BUILD)/bench_search
 
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation

@@ -1,0 +1,186 @@
+/*
+ * llmplan/search.h - recommendation: search the deployment space under latency targets.
+ *
+ * The search enumerates GPU type x GPU count (several nodes included) x tensor / pipeline /
+ * data parallel sizes x expert parallelism x weight quantization x KV-cache dtype x scheduler
+ * limits; drops what vLLM would reject or what does not fit (memory first: the cheapest test);
+ * estimates the survivors with the roofline; keeps those that meet every target; ranks them by
+ * the objective; and computes the Pareto front of cost against latency. Deterministic: the
+ * same spec gives the same ranking whatever the number of threads.
+ */
+#ifndef LLMPLAN_SEARCH_H
+#define LLMPLAN_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llmplan/hw.h"
+#include "llmplan/mem.h"
+#include "llmplan/model.h"
+#include "llmplan/perf.h"
+#include "llmplan/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Prices ------------------------------------------------------------------------------ */
+
+/** One price: $ per GPU-hour for a GPU name, with where and when it was listed. */
+typedef struct {
+    char gpu[64]; /**< GPU name as in the GPU database (matched with lp_gpu_find) */
+    double usd_per_gpu_hour;
+    char provider[64];
+    char date[16]; /**< YYYY-MM-DD the price was listed */
+    char source[256];
+} lp_price;
+
+/** A price table (the shipped default data/prices.tsv, or a user --price-file). */
+typedef struct lp_price_table lp_price_table;
+
+/** The embedded default table (never freed). NULL only if the embedded data is corrupt. */
+const lp_price_table *lp_price_table_builtin(void);
+/** Read a TSV file with columns gpu, usd_per_gpu_hour, provider, date, source. */
+lp_status lp_price_table_load(const char *path, lp_price_table **out, lp_error *err);
+void lp_price_table_free(lp_price_table *t);
+/** Where the table came from ("data/prices.tsv (embedded)" or the file path). */
+const char *lp_price_table_origin(const lp_price_table *t);
+/** The cheapest price for a GPU, or NULL when the table has none. */
+const lp_price *lp_price_for(const lp_price_table *t, const lp_gpu *gpu);
+
+/* ---- The search -------------------------------------------------------------------------- */
+
+typedef enum {
+    LP_OBJ_THROUGHPUT_PER_GPU = 0, /**< most output tokens/s per GPU */
+    LP_OBJ_COST,                   /**< lowest $ per million output tokens */
+    LP_OBJ_LATENCY,                /**< lowest E2E latency (then TTFT) at the percentile */
+    LP_OBJ_GPUS                    /**< fewest GPUs, then throughput */
+} lp_objective;
+
+const char *lp_objective_name(lp_objective o);
+lp_status lp_objective_parse(const char *name, lp_objective *out, lp_error *err);
+
+/** Latency and throughput targets; 0 means "no target". */
+typedef struct {
+    double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms;
+    int percentile;          /**< 50, 90 or 99 (default 50: the median) */
+    double min_output_tok_s; /**< whole deployment */
+} lp_targets;
+
+/** Why a candidate was dropped (counted in lp_search_result.rejected). */
+typedef enum {
+    LP_REJECT_INVALID = 0, /**< vLLM would refuse the parallel layout or quantization */
+    LP_REJECT_NO_FIT,      /**< does not fit the GPUs' memory */
+    LP_REJECT_TTFT,
+    LP_REJECT_TPOT,
+    LP_REJECT_ITL,
+    LP_REJECT_E2E,
+    LP_REJECT_THROUGHPUT,
+    LP_REJECT_COUNT
+} lp_reject_reason;
+
+const char *lp_reject_reason_name(lp_reject_reason r);
+
+/** What to search. Zero/NULL fields take the documented defaults. */
+typedef struct {
+    const lp_model *model;
+    const lp_gpu *const *gpus; /**< GPU types to consider (NULL: every GPU in the database) */
+    size_t n_gpus;
+    int max_gpus;             /**< most GPUs in one deployment (default 8) */
+    int gpus_per_node;        /**< default 8 */
+    bool allow_multi_node_tp; /**< tensor parallelism across nodes (default: only in a node) */
+    bool allow_quantization;  /**< also try fp8 and 4-bit weights when the checkpoint is 16-bit */
+    bool no_fp8_kv;           /**< do not try --kv-cache-dtype fp8 */
+    bool no_expert_parallel;  /**< do not try --enable-expert-parallel on MoE models */
+    int64_t max_model_len;    /**< context to serve (default: longest input + output) */
+    double gpu_memory_utilization; /**< default 0.9 */
+    lp_vllm_version vllm_version;
+
+    /* workload: one of rate, concurrency or daily volume (daily tokens -> mean rate) */
+    lp_len_dist input, output;
+    double request_rate;        /**< req/s (0: use max_concurrency or daily_output_tokens) */
+    int max_concurrency;        /**< clients */
+    double daily_output_tokens; /**< output tokens per day (converted to a mean rate) */
+
+    lp_targets targets;
+    lp_objective objective;
+    const lp_price_table *prices; /**< NULL: the embedded table */
+
+    int threads; /**< 0: every core */
+    /** Called from one thread with the candidates done so far (may be NULL). */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
+} lp_search_spec;
+
+/** Fill spec with defaults (objective throughput per GPU, 8 GPUs, percentile 50). */
+void lp_search_spec_init(lp_search_spec *spec);
+
+/** One evaluated configuration. */
+typedef struct {
+    const lp_gpu *gpu; /**< points into the GPU database given */
+    int num_gpus, nodes;
+    int tp, pp, dp;
+    bool expert_parallel;
+    char quantization[32];   /**< vLLM --quantization value, "" for the checkpoint's own */
+    lp_dtype kv_cache_dtype; /**< the --kv-cache-dtype flag: AUTO or FP8 */
+    int max_num_seqs, max_num_batched_tokens; /**< as vLLM resolves them (defaults filled in) */
+    int64_t max_model_len;
+    double gpu_memory_utilization;
+    lp_vllm_version vllm_version; /**< the release whose behaviour was reproduced */
+
+    /* estimate (roofline; latencies at the spec's percentile) */
+    double ttft_ms, tpot_ms, itl_ms, e2e_ms;
+    double output_tok_s, request_s, total_tok_s;
+    double output_tok_s_per_gpu;
+    double max_concurrent_requests;
+    int64_t kv_tokens;
+    lp_bottleneck decode_bound, prefill_bound;
+
+    /* cost (NaN when the price table has no price for the GPU) */
+    double usd_per_hour;
+    double usd_per_million_output_tokens;
+
+    bool meets_targets;
+    lp_reject_reason reject; /**< when !meets_targets */
+    bool pareto;             /**< on the cost / latency Pareto front */
+    double score;            /**< the objective's key (lower is better) */
+    bool simulated;          /**< p90/p99 latencies from the simulation (else roofline x tail) */
+    char why[200];           /**< why it ranks where it does (or why it was rejected) */
+} lp_candidate;
+
+/** The outcome of a search. Arrays are owned by the result (lp_search_result_free). */
+typedef struct {
+    lp_candidate *ranked; /**< candidates meeting every target, best first */
+    size_t n_ranked;
+    lp_candidate *pareto; /**< cost/latency Pareto front of the feasible candidates */
+    size_t n_pareto;
+    size_t enumerated; /**< configurations considered */
+    size_t estimated;  /**< configurations that fitted and were estimated */
+    size_t rejected[LP_REJECT_COUNT];
+    size_t feasible;          /**< candidates meeting every target (n_ranked is capped) */
+    size_t simulated;         /**< candidates re-checked with the simulation (p90/p99) */
+    const char *price_origin; /**< which price table the costs come from */
+    double search_s;          /**< wall time of the search */
+} lp_search_result;
+
+/**
+ * Run the search. Returns LP_OK (even when nothing meets the targets: n_ranked == 0 and the
+ * rejection counts say why), or an error for an invalid spec.
+ */
+lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_error *err);
+
+/** Free the arrays of a result. */
+void lp_search_result_free(lp_search_result *r);
+
+/**
+ * The serving settings of a candidate, ready for lp_mem_plan_compute / artifacts (the
+ * quantization string points into the candidate).
+ */
+void lp_candidate_serving(const lp_candidate *c, lp_serving *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
