@@ -14,6 +14,7 @@
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
+#include "llmplan/search.h"
 #include "llmplan/status.h"
 
 #ifdef __cplusplus
@@ -72,6 +73,77 @@ lp_status lp_render_estimate_json(FILE *out, const lp_perf_request *req,
  */
 lp_status lp_render_estimate_batch_text(FILE *out, const lp_perf_request *reqs,
                                         const lp_perf_estimate *ests, const long *lines, size_t n);
+
+/* ---- Recommendation (`llmplan recommend`) and explanation (`llmplan explain`) ----------- */
+
+/** What a recommendation report shows. Everything is computed by the caller; the renderers
+ *  only format it. */
+typedef struct {
+    const char *model_id;              /**< the model searched */
+    const lp_search_spec *spec;        /**< what was searched (workload, targets, objective) */
+    const lp_search_result *result;    /**< the outcome */
+    size_t top;                        /**< ranked configurations to show (clamped to n_ranked) */
+    const lp_perf_estimate *estimates; /**< full roofline statistics of ranked[i], indexed as
+                                            vllm_serve, or NULL */
+    /** `vllm serve` command of ranked[i] for every shown i and for `chosen` (NULL, or an
+     *  entry NULL, when unknown). */
+    const char *const *vllm_serve;
+    size_t chosen;              /**< ranked index whose command the text report prints */
+    const lp_candidate *misses; /**< closest misses when nothing meets the targets */
+    size_t n_misses;
+} lp_recommend_view;
+
+/**
+ * Print a recommendation as terminal tables: the top configurations (rank, GPU x count and
+ * nodes, tp/pp/dp/ep, quantization, KV dtype, max-num-seqs, TTFT/TPOT/E2E at the percentile,
+ * output tok/s, tok/s per GPU, $/M tokens, why), the cost / latency Pareto front, the summary
+ * of the rejected space, the price source and the chosen configuration's `vllm serve` command.
+ * When nothing meets the targets it prints why: the rejection summary and the closest misses.
+ */
+lp_status lp_render_recommend_text(FILE *out, const lp_recommend_view *v);
+
+/**
+ * Print a recommendation as one JSON object: "configs" (best first; GPU, parallel sizes,
+ * vLLM settings, the estimate under `vllm bench serve` key names with NaN as null, cost with
+ * its price source, "vllm_serve"), "pareto", "rejected" (counts by reason), "enumerated",
+ * "estimated", "search_s", "price_source", the objective, targets and "closest_misses".
+ */
+lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v);
+
+/** Print the ranked configurations as CSV: a header row, then one row per configuration with
+ *  the columns of the JSON "configs" entries (fields quoted as RFC 4180 requires). */
+lp_status lp_render_recommend_csv(FILE *out, const lp_recommend_view *v);
+
+/** The summary of a searched space in one line ("12,345 configurations enumerated: 8,000 do
+ *  not fit, 2,000 miss TTFT <= 1500 ms, ..., 40 meet every target") into buf; returns buf. */
+const char *lp_render_rejections(char *buf, size_t size, const lp_search_result *r,
+                                 const lp_targets *t);
+
+/** What an explanation of one configuration shows (computed by the caller). */
+typedef struct {
+    const lp_model *model;
+    const lp_gpu *gpu;
+    const lp_mem_plan *plan;          /**< vLLM's start-up memory arithmetic */
+    const lp_perf_request *request;   /**< the workload and settings estimated */
+    const lp_perf_estimate *estimate; /**< roofline estimate (NULL when it does not fit) */
+    const lp_step_time *prefill_step; /**< one engine step of prefill_step_tokens (or NULL) */
+    double prefill_step_tokens;
+    const lp_step_time *decode_step; /**< one decode step of decode_step_seqs (or NULL) */
+    double decode_step_seqs;
+    const lp_targets *targets;     /**< targets to compare with (NULL: none) */
+    const lp_candidate *candidate; /**< the ranked configuration explained (NULL: flags) */
+    size_t rank;                   /**< its rank, 1-based (0: not from a search) */
+    lp_objective objective;        /**< the objective it was ranked by */
+    const char *vllm_serve;        /**< its `vllm serve` command (NULL: unknown) */
+} lp_explain_view;
+
+/**
+ * Print why a configuration performs as it does: its rank and the objective (when from a
+ * search), the memory breakdown (as `llmplan plan` prints it), the roofline estimate with the
+ * bottleneck of each phase and the composition of a prefill and a decode step, the targets
+ * with their margins, and the assumptions.
+ */
+lp_status lp_render_explain_text(FILE *out, const lp_explain_view *v);
 
 #ifdef __cplusplus
 }

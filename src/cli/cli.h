@@ -11,6 +11,8 @@ enum { LP_EXIT_OK = 0, LP_EXIT_FAILURE = 1, LP_EXIT_USAGE = 2, LP_EXIT_INFEASIBL
 
 int lp_cmd_plan(int argc, char **argv);
 int lp_cmd_estimate(int argc, char **argv);
+int lp_cmd_recommend(int argc, char **argv);
+int lp_cmd_explain(int argc, char **argv);
 int lp_cmd_models(int argc, char **argv);
 int lp_cmd_gpus(int argc, char **argv);
 int lp_cmd_accuracy(int argc, char **argv);

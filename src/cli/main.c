@@ -39,6 +39,8 @@ static void usage(FILE *f) {
         "Commands:\n"
         "  plan       does a model fit on these GPUs under vLLM? memory, KV cache, concurrency\n"
         "  estimate   how fast? TTFT, TPOT, ITL, E2E latency and throughput for a workload\n"
+        "  recommend  the best deployments for a workload under latency targets, ranked\n"
+        "  explain    why one configuration performs as it does: memory, bottlenecks\n"
         "  models     list the embedded model catalog\n"
         "  gpus       list the embedded GPU database\n"
         "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
@@ -62,6 +64,10 @@ int main(int argc, char **argv) {
         return lp_cmd_plan(argc, argv);
     if (strcmp(cmd, "estimate") == 0)
         return lp_cmd_estimate(argc, argv);
+    if (strcmp(cmd, "recommend") == 0)
+        return lp_cmd_recommend(argc, argv);
+    if (strcmp(cmd, "explain") == 0)
+        return lp_cmd_explain(argc, argv);
     if (strcmp(cmd, "models") == 0)
         return lp_cmd_models(argc, argv);
     if (strcmp(cmd, "gpus") == 0)

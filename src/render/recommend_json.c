@@ -1,0 +1,287 @@
+/*
+ * recommend_json.c - `llmplan recommend --json` and `--csv`.
+ *
+ * JSON: one object whose "configs" array lists the ranked configurations best first. Each
+ * entry is flat: the vLLM settings spelled as `vllm serve` spells them, the estimate under the
+ * key names of a `vllm bench serve --save-result` file ({mean,median,p90,p99}_{ttft,tpot,itl,
+ * e2el}_ms, output_throughput, request_throughput, total_token_throughput; null where not
+ * estimated), the cost with its price source, and the `vllm serve` command. Beside it: the
+ * Pareto front, rejection counts by reason, the size and duration of the search.
+ * CSV: the same flat entries, one row each under a header row, so that a spreadsheet and a
+ * program read the same columns. Formatting only.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmplan/render.h"
+
+static json_t *num(double v) {
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *positive(double v) {
+    return v > 0 && isfinite(v) ? json_real(v) : json_null();
+}
+
+static void put(json_t *o, const char *key, json_t *v) {
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+/* Keys of the "rejected" object: stable identifiers for programs (the text report uses
+ * lp_reject_reason_name's words). */
+static const char *reject_key(lp_reject_reason r) {
+    switch (r) {
+    case LP_REJECT_INVALID:
+        return "invalid";
+    case LP_REJECT_NO_FIT:
+        return "no_fit";
+    case LP_REJECT_TTFT:
+        return "ttft";
+    case LP_REJECT_TPOT:
+        return "tpot";
+    case LP_REJECT_ITL:
+        return "itl";
+    case LP_REJECT_E2E:
+        return "e2e";
+    case LP_REJECT_THROUGHPUT:
+        return "throughput";
+    case LP_REJECT_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+static int percentile_of(const lp_search_spec *spec) {
+    return spec && spec->targets.percentile > 0 ? spec->targets.percentile : 50;
+}
+
+/*
+ * The four statistics of one latency. The full-statistics estimate (roofline: mean and
+ * median) fills what it has; the search's value at the spec's percentile, which the ranking
+ * used, fills that percentile's key.
+ */
+static void put_latency(json_t *o, const char *name, const lp_stat *s, double at_pct, int pct) {
+    static const char *const which[] = {"mean", "median", "p90", "p99"};
+    double vals[4] = {NAN, NAN, NAN, NAN};
+    if (s) {
+        vals[0] = s->mean;
+        vals[1] = s->median;
+        vals[2] = s->p90;
+        vals[3] = s->p99;
+    }
+    int slot = pct >= 99 ? 3 : (pct >= 90 ? 2 : 1);
+    if (isfinite(at_pct))
+        vals[slot] = at_pct;
+    for (int i = 0; i < 4; i++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_%s_ms", which[i], name);
+        put(o, key, num(vals[i]));
+    }
+}
+
+/* One configuration as a flat object (rank 0: not ranked, e.g. a Pareto point or a miss). */
+static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
+                             const lp_perf_estimate *e, const char *serve, size_t rank) {
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int pct = percentile_of(v->spec);
+    if (e && !e->valid)
+        e = NULL;
+    put(o, "rank", rank > 0 ? json_integer((json_int_t)rank) : json_null());
+    put(o, "gpu", json_string(c->gpu ? c->gpu->name : "?"));
+    put(o, "num_gpus", json_integer(c->num_gpus));
+    put(o, "nodes", json_integer(c->nodes));
+    put(o, "tensor_parallel_size", json_integer(c->tp));
+    put(o, "pipeline_parallel_size", json_integer(c->pp));
+    put(o, "data_parallel_size", json_integer(c->dp));
+    put(o, "enable_expert_parallel", json_boolean(c->expert_parallel));
+    put(o, "quantization", c->quantization[0] ? json_string(c->quantization) : json_null());
+    put(o, "kv_cache_dtype", json_string(lp_dtype_name(c->kv_cache_dtype)));
+    put(o, "max_num_seqs", json_integer(c->max_num_seqs));
+    put(o, "max_num_batched_tokens", json_integer(c->max_num_batched_tokens));
+    put(o, "max_model_len", json_integer((json_int_t)c->max_model_len));
+    put(o, "gpu_memory_utilization", num(c->gpu_memory_utilization));
+    put(o, "latency_percentile", json_integer(pct));
+    put_latency(o, "ttft", e ? &e->ttft_ms : NULL, c->ttft_ms, pct);
+    put_latency(o, "tpot", e ? &e->tpot_ms : NULL, c->tpot_ms, pct);
+    put_latency(o, "itl", e ? &e->itl_ms : NULL, c->itl_ms, pct);
+    put_latency(o, "e2el", e ? &e->e2el_ms : NULL, c->e2e_ms, pct);
+    put(o, "output_throughput", num(c->output_tok_s));
+    put(o, "request_throughput", num(c->request_s));
+    put(o, "total_token_throughput", num(c->total_tok_s));
+    put(o, "output_throughput_per_gpu", num(c->output_tok_s_per_gpu));
+    put(o, "max_concurrent_requests", num(c->max_concurrent_requests));
+    put(o, "kv_tokens", json_integer((json_int_t)c->kv_tokens));
+    put(o, "prefill_bottleneck", json_string(lp_bottleneck_name(c->prefill_bound)));
+    put(o, "decode_bottleneck", json_string(lp_bottleneck_name(c->decode_bound)));
+    bool priced = isfinite(c->usd_per_million_output_tokens);
+    put(o, "usd_per_hour", num(c->usd_per_hour));
+    put(o, "cost_per_million_tokens", num(c->usd_per_million_output_tokens));
+    put(o, "price_source",
+        priced && v->result->price_origin ? json_string(v->result->price_origin) : json_null());
+    put(o, "pareto", json_boolean(c->pareto));
+    put(o, "meets_targets", json_boolean(c->meets_targets));
+    if (!c->meets_targets)
+        put(o, "reject_reason", json_string(reject_key(c->reject)));
+    put(o, "score", num(c->score));
+    put(o, "why", json_string(c->why));
+    put(o, "vllm_serve", serve ? json_string(serve) : json_null());
+    return o;
+}
+
+static json_t *targets_object(const lp_search_spec *s) {
+    json_t *o = json_object();
+    put(o, "max_ttft_ms", positive(s->targets.max_ttft_ms));
+    put(o, "max_tpot_ms", positive(s->targets.max_tpot_ms));
+    put(o, "max_itl_ms", positive(s->targets.max_itl_ms));
+    put(o, "max_e2e_ms", positive(s->targets.max_e2e_ms));
+    put(o, "min_output_throughput", positive(s->targets.min_output_tok_s));
+    put(o, "percentile", json_integer(percentile_of(s)));
+    return o;
+}
+
+static size_t shown(const lp_recommend_view *v) {
+    return v->top < v->result->n_ranked ? v->top : v->result->n_ranked;
+}
+
+static const char *serve_of(const lp_recommend_view *v, size_t i) {
+    return v->vllm_serve ? v->vllm_serve[i] : NULL;
+}
+
+lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
+    const lp_search_result *r = v->result;
+    json_t *root = json_object();
+    if (!root)
+        return LP_ERR_NOMEM;
+    const char *model = v->model_id ? v->model_id : (v->spec->model ? v->spec->model->id : NULL);
+    put(root, "model", model ? json_string(model) : json_null());
+    put(root, "objective", json_string(lp_objective_name(v->spec->objective)));
+    put(root, "targets", targets_object(v->spec));
+    json_t *configs = json_array();
+    for (size_t i = 0; i < shown(v); i++)
+        json_array_append_new(configs, config_object(v, &r->ranked[i],
+                                                     v->estimates ? &v->estimates[i] : NULL,
+                                                     serve_of(v, i), i + 1));
+    put(root, "configs", configs);
+    put(root, "meeting_targets", json_integer((json_int_t)r->n_ranked));
+    json_t *pareto = json_array();
+    for (size_t i = 0; i < r->n_pareto; i++)
+        json_array_append_new(pareto, config_object(v, &r->pareto[i], NULL, NULL, 0));
+    put(root, "pareto", pareto);
+    json_t *rejected = json_object();
+    for (int k = 0; k < LP_REJECT_COUNT; k++)
+        put(rejected, reject_key((lp_reject_reason)k), json_integer((json_int_t)r->rejected[k]));
+    put(root, "rejected", rejected);
+    char summary[1024];
+    put(root, "rejected_summary",
+        json_string(lp_render_rejections(summary, sizeof summary, r, &v->spec->targets)));
+    put(root, "enumerated", json_integer((json_int_t)r->enumerated));
+    put(root, "estimated", json_integer((json_int_t)r->estimated));
+    put(root, "search_s", num(r->search_s));
+    put(root, "price_source", r->price_origin ? json_string(r->price_origin) : json_null());
+    json_t *misses = json_array();
+    for (size_t i = 0; i < v->n_misses; i++)
+        json_array_append_new(misses, config_object(v, &v->misses[i], NULL, NULL, 0));
+    put(root, "closest_misses", misses);
+    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    fputc('\n', out);
+    json_decref(root);
+    if (rc != 0)
+        return LP_ERR_IO;
+    return ferror(out) ? LP_ERR_IO : LP_OK;
+}
+
+/* ---- CSV ---------------------------------------------------------------------------------- */
+
+/* A string field, quoted when it holds a separator, a quote or a line break (RFC 4180). */
+static void csv_string(FILE *out, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void csv_value(FILE *out, const json_t *j) {
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        csv_string(out, json_string_value(j));
+        break;
+    case JSON_INTEGER:
+        fprintf(out, "%lld", (long long)json_integer_value(j));
+        break;
+    case JSON_REAL:
+        fprintf(out, "%.10g", json_real_value(j));
+        break;
+    case JSON_TRUE:
+        fputs("true", out);
+        break;
+    case JSON_FALSE:
+        fputs("false", out);
+        break;
+    default: /* null: an empty field */
+        break;
+    }
+}
+
+lp_status lp_render_recommend_csv(FILE *out, const lp_recommend_view *v) {
+    const lp_search_result *r = v->result;
+    size_t n = shown(v);
+    json_t **rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows)
+        return LP_ERR_NOMEM;
+    lp_status st = LP_OK;
+    for (size_t i = 0; i < n && st == LP_OK; i++) {
+        rows[i] = config_object(v, &r->ranked[i], v->estimates ? &v->estimates[i] : NULL,
+                                serve_of(v, i), i + 1);
+        if (!rows[i])
+            st = LP_ERR_NOMEM;
+    }
+    /* the columns are the keys of a ranked entry, in their order (a dummy when none) */
+    json_t *cols = n > 0 ? json_incref(rows[0]) : NULL;
+    if (st == LP_OK && !cols) {
+        lp_candidate dummy;
+        memset(&dummy, 0, sizeof dummy);
+        dummy.meets_targets = true;
+        cols = config_object(v, &dummy, NULL, NULL, 1);
+        if (!cols)
+            st = LP_ERR_NOMEM;
+    }
+    if (st == LP_OK) {
+        const char *key;
+        json_t *val;
+        bool first = true;
+        json_object_foreach(cols, key, val) {
+            (void)val;
+            fputs(first ? "" : ",", out);
+            csv_string(out, key);
+            first = false;
+        }
+        fputc('\n', out);
+        for (size_t i = 0; i < n; i++) {
+            first = true;
+            json_object_foreach(cols, key, val) {
+                fputs(first ? "" : ",", out);
+                csv_value(out, json_object_get(rows[i], key));
+                first = false;
+            }
+            fputc('\n', out);
+        }
+    }
+    json_decref(cols);
+    for (size_t i = 0; i < n; i++)
+        json_decref(rows[i]);
+    free(rows);
+    if (st != LP_OK)
+        return st;
+    return ferror(out) ? LP_ERR_IO : LP_OK;
+}

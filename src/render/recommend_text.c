@@ -1,0 +1,492 @@
+/*
+ * recommend_text.c - the terminal reports of `llmplan recommend` and `llmplan explain`.
+ *
+ * recommend: the ranked configurations as one table, the cost / latency Pareto front as a
+ * short one, a one-line summary of the rejected space, where the prices come from and the
+ * `vllm serve` command of the chosen configuration; when nothing meets the targets, why
+ * (the rejection summary and the closest misses).
+ * explain: one configuration's memory breakdown (the `llmplan plan` report), its roofline
+ * estimate, what bounds each phase and how a prefill and a decode step split into compute,
+ * memory, communication and host time, and the targets with their margins.
+ * Formatting only: every number comes from the search, the memory plan or the estimate.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "llmplan/render.h"
+
+/* "12.3" or "-" when not known (NaN) */
+static const char *fmt_num(char *buf, size_t size, double v, int decimals) {
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f", decimals, v);
+    return buf;
+}
+
+/* Latencies: more decimals for small numbers, none for large ones. */
+static const char *fmt_ms(char *buf, size_t size, double v) {
+    int k = !isfinite(v) ? 0 : (fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0));
+    return fmt_num(buf, size, v, k);
+}
+
+static const char *fmt_usd(char *buf, size_t size, double v) {
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f", v < 10 ? 3 : 2, v);
+    return buf;
+}
+
+/* A target as the user wrote it ("1500", "0.001"). */
+static const char *fmt_target(char *buf, size_t size, double v) {
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.6g", v);
+    return buf;
+}
+
+static const char *quant_label(const lp_candidate *c) {
+    return c->quantization[0] ? c->quantization : "ckpt";
+}
+
+static void gpu_label(char *buf, size_t size, const lp_candidate *c) {
+    snprintf(buf, size, "%s x %d", c->gpu ? c->gpu->name : "?", c->num_gpus);
+}
+
+static void layout_label(char *buf, size_t size, const lp_candidate *c) {
+    snprintf(buf, size, "%d/%d/%d/%s", c->tp, c->pp, c->dp, c->expert_parallel ? "ep" : "-");
+}
+
+static int percentile_of(const lp_search_spec *spec) {
+    return spec && spec->targets.percentile > 0 ? spec->targets.percentile : 50;
+}
+
+/* ---- the rejected space --------------------------------------------------------------- */
+
+static size_t appendf(char *buf, size_t size, size_t used, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static size_t appendf(char *buf, size_t size, size_t used, const char *fmt, ...) {
+    if (used >= size)
+        return used;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+    return n < 0 ? used : used + (size_t)n;
+}
+
+static void reason_text(char *buf, size_t size, lp_reject_reason r, const lp_targets *t) {
+    char v[32];
+    switch (r) {
+    case LP_REJECT_INVALID:
+        snprintf(buf, size, "are layouts vLLM would refuse");
+        break;
+    case LP_REJECT_NO_FIT:
+        snprintf(buf, size, "do not fit");
+        break;
+    case LP_REJECT_TTFT:
+        snprintf(buf, size, "miss TTFT <= %s ms",
+                 fmt_target(v, sizeof v, t ? t->max_ttft_ms : NAN));
+        break;
+    case LP_REJECT_TPOT:
+        snprintf(buf, size, "miss TPOT <= %s ms",
+                 fmt_target(v, sizeof v, t ? t->max_tpot_ms : NAN));
+        break;
+    case LP_REJECT_ITL:
+        snprintf(buf, size, "miss ITL <= %s ms", fmt_target(v, sizeof v, t ? t->max_itl_ms : NAN));
+        break;
+    case LP_REJECT_E2E:
+        snprintf(buf, size, "miss E2E <= %s ms", fmt_target(v, sizeof v, t ? t->max_e2e_ms : NAN));
+        break;
+    case LP_REJECT_THROUGHPUT:
+        if (t && t->min_output_tok_s > 0)
+            snprintf(buf, size, "give less than %s output tok/s",
+                     fmt_target(v, sizeof v, t->min_output_tok_s));
+        else
+            snprintf(buf, size, "cannot keep up with the offered load");
+        break;
+    default:
+        snprintf(buf, size, "%s", lp_reject_reason_name(r));
+        break;
+    }
+}
+
+const char *lp_render_rejections(char *buf, size_t size, const lp_search_result *r,
+                                 const lp_targets *t) {
+    char n[32], what[96];
+    size_t used = 0;
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    used = appendf(buf, size, used, "%s configurations enumerated",
+                   lp_render_int(n, sizeof n, (long long)r->enumerated));
+    const char *sep = ": ";
+    for (int k = 0; k < LP_REJECT_COUNT; k++) {
+        if (r->rejected[k] == 0)
+            continue;
+        reason_text(what, sizeof what, (lp_reject_reason)k, t);
+        used = appendf(buf, size, used, "%s%s %s", sep,
+                       lp_render_int(n, sizeof n, (long long)r->rejected[k]), what);
+        sep = ", ";
+    }
+    appendf(buf, size, used, "%s%s %s", sep, lp_render_int(n, sizeof n, (long long)r->n_ranked),
+            r->n_ranked == 1 ? "meets every target" : "meet every target");
+    return buf;
+}
+
+/* ---- recommend -------------------------------------------------------------------------- */
+
+static void describe_length(FILE *o, const char *what, const lp_len_dist *d) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        fprintf(o, "%s %.0f", what, d->mean);
+        break;
+    case LP_LEN_NORMAL:
+        fprintf(o, "%s normal(%.0f, %.0f)", what, d->mean, d->stddev);
+        break;
+    case LP_LEN_UNIFORM:
+        fprintf(o, "%s uniform[%.0f, %.0f]", what, d->lo, d->hi);
+        break;
+    case LP_LEN_HISTOGRAM:
+        fprintf(o, "%s histogram (mean %.0f)", what, lp_len_mean(d));
+        break;
+    case LP_LEN_SHAREGPT:
+        fprintf(o, "%s ShareGPT-like (mean %.0f)", what, d->mean);
+        break;
+    }
+}
+
+static void describe_targets(FILE *o, const lp_targets *t, int pct) {
+    char v[32];
+    const char *sep = "";
+    fprintf(o, "Targets    ");
+    if (t->max_ttft_ms > 0) {
+        fprintf(o, "%sTTFT <= %s ms", sep, fmt_target(v, sizeof v, t->max_ttft_ms));
+        sep = ", ";
+    }
+    if (t->max_tpot_ms > 0) {
+        fprintf(o, "%sTPOT <= %s ms", sep, fmt_target(v, sizeof v, t->max_tpot_ms));
+        sep = ", ";
+    }
+    if (t->max_itl_ms > 0) {
+        fprintf(o, "%sITL <= %s ms", sep, fmt_target(v, sizeof v, t->max_itl_ms));
+        sep = ", ";
+    }
+    if (t->max_e2e_ms > 0) {
+        fprintf(o, "%sE2E <= %s ms", sep, fmt_target(v, sizeof v, t->max_e2e_ms));
+        sep = ", ";
+    }
+    if (*sep)
+        fprintf(o, " at p%d", pct);
+    if (t->min_output_tok_s > 0) {
+        fprintf(o, "%s>= %s output tok/s", sep, fmt_target(v, sizeof v, t->min_output_tok_s));
+        sep = ", ";
+    }
+    if (!*sep)
+        fprintf(o, "none (every configuration that fits qualifies)");
+    fprintf(o, "\n");
+}
+
+static void header_section(FILE *o, const lp_recommend_view *v) {
+    const lp_search_spec *s = v->spec;
+    fprintf(o, "Model      %s\n", v->model_id ? v->model_id : (s->model ? s->model->id : "?"));
+    fprintf(o, "GPUs       ");
+    if (s->gpus && s->n_gpus > 0)
+        for (size_t i = 0; i < s->n_gpus; i++)
+            fprintf(o, "%s%s", i ? ", " : "", s->gpus[i]->name);
+    else
+        fprintf(o, "every GPU in the database");
+    fprintf(o, "; at most %d per deployment, %d per node\n", s->max_gpus > 0 ? s->max_gpus : 8,
+            s->gpus_per_node > 0 ? s->gpus_per_node : 8);
+    fprintf(o, "Workload   ");
+    describe_length(o, "input", &s->input);
+    fprintf(o, ", ");
+    describe_length(o, "output", &s->output);
+    fprintf(o, " tokens; ");
+    if (s->request_rate > 0)
+        fprintf(o, "%.3g req/s (Poisson)", s->request_rate);
+    else if (s->daily_output_tokens > 0)
+        fprintf(o, "%.4g output tokens per day", s->daily_output_tokens);
+    else if (s->max_concurrency > 0)
+        fprintf(o, "%d concurrent clients", s->max_concurrency);
+    else
+        fprintf(o, "request rate inf (all at once)");
+    if (s->request_rate > 0 && s->max_concurrency > 0)
+        fprintf(o, ", max concurrency %d", s->max_concurrency);
+    fprintf(o, "\n");
+    describe_targets(o, &s->targets, percentile_of(s));
+    fprintf(o, "Objective  %s\n", lp_objective_name(s->objective));
+}
+
+static void table_header(FILE *o) {
+    fprintf(o, "%4s  %-22s %5s  %-11s %-12s %-9s %-11s %8s %8s %9s %10s %9s %8s  %s\n", "#",
+            "GPU x count", "nodes", "tp/pp/dp/ep", "quant", "kv dtype", "seqs/tokens", "TTFT ms",
+            "TPOT ms", "E2E ms", "out tok/s", "tok/s/GPU", "$/M tok", "why");
+}
+
+static void table_row(FILE *o, const char *rank, const lp_candidate *c) {
+    char g[64], l[32], a[32], b[32], d[32], e[32], f[32], h[32], st[32];
+    gpu_label(g, sizeof g, c);
+    layout_label(l, sizeof l, c);
+    snprintf(st, sizeof st, "%d/%d", c->max_num_seqs, c->max_num_batched_tokens);
+    fprintf(o, "%4s  %-22.22s %5d  %-11s %-12.12s %-9s %-11s %8s %8s %9s %10s %9s %8s  %s\n", rank,
+            g, c->nodes, l, quant_label(c), lp_dtype_name(c->kv_cache_dtype), st,
+            fmt_ms(a, sizeof a, c->ttft_ms), fmt_ms(b, sizeof b, c->tpot_ms),
+            fmt_ms(d, sizeof d, c->e2e_ms), fmt_num(e, sizeof e, c->output_tok_s, 0),
+            fmt_num(f, sizeof f, c->output_tok_s_per_gpu, 0),
+            fmt_usd(h, sizeof h, c->usd_per_million_output_tokens), c->why);
+}
+
+static void pareto_section(FILE *o, const lp_search_result *r) {
+    /* a short table: the front of a large search can hold dozens of points */
+    enum { MAX_PARETO_ROWS = 12 };
+    if (r->n_pareto == 0)
+        return;
+    fprintf(o, "\nPareto front (cost vs latency): %zu configuration%s\n", r->n_pareto,
+            r->n_pareto == 1 ? "" : "s");
+    fprintf(o, "  %-22s %-11s %-12s %-9s %8s %9s %9s %10s\n", "GPU x count", "tp/pp/dp/ep", "quant",
+            "kv dtype", "$/M tok", "E2E ms", "TTFT ms", "out tok/s");
+    size_t n = r->n_pareto < MAX_PARETO_ROWS ? r->n_pareto : MAX_PARETO_ROWS;
+    for (size_t i = 0; i < n; i++) {
+        const lp_candidate *c = &r->pareto[i];
+        char g[64], l[32], a[32], b[32], d[32], e[32];
+        gpu_label(g, sizeof g, c);
+        layout_label(l, sizeof l, c);
+        fprintf(o, "  %-22.22s %-11s %-12.12s %-9s %8s %9s %9s %10s\n", g, l, quant_label(c),
+                lp_dtype_name(c->kv_cache_dtype),
+                fmt_usd(a, sizeof a, c->usd_per_million_output_tokens),
+                fmt_ms(b, sizeof b, c->e2e_ms), fmt_ms(d, sizeof d, c->ttft_ms),
+                fmt_num(e, sizeof e, c->output_tok_s, 0));
+    }
+    if (n < r->n_pareto)
+        fprintf(o, "  ... and %zu more (--json lists them all)\n", r->n_pareto - n);
+}
+
+static void price_section(FILE *o, const lp_recommend_view *v, size_t shown) {
+    const lp_search_result *r = v->result;
+    fprintf(o, "Prices     %s", r->price_origin ? r->price_origin : "(none)");
+    /* GPUs shown without a price: costs are unknown for them, say so once */
+    const char *missing[8];
+    size_t n_missing = 0;
+    for (size_t i = 0; i < shown && n_missing < 8; i++) {
+        const lp_candidate *c = &r->ranked[i];
+        if (isfinite(c->usd_per_million_output_tokens) || !c->gpu)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < n_missing; k++)
+            seen = seen || strcmp(missing[k], c->gpu->name) == 0;
+        if (!seen)
+            missing[n_missing++] = c->gpu->name;
+    }
+    if (n_missing > 0) {
+        fprintf(o, "; no price for ");
+        for (size_t k = 0; k < n_missing; k++)
+            fprintf(o, "%s%s", k ? ", " : "", missing[k]);
+        fprintf(o, " (--price-file adds one)");
+    }
+    fprintf(o, "\n");
+}
+
+lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
+    const lp_search_result *r = v->result;
+    int pct = percentile_of(v->spec);
+    char line[1024];
+    header_section(o, v);
+    size_t shown = v->top < r->n_ranked ? v->top : r->n_ranked;
+    if (shown > 0) {
+        fprintf(o,
+                "\nTop %zu of %zu configurations meeting the targets (best first; latencies at "
+                "p%d)\n",
+                shown, r->n_ranked, pct);
+        table_header(o);
+        for (size_t i = 0; i < shown; i++) {
+            char rank[16];
+            snprintf(rank, sizeof rank, "%zu%s", i + 1, r->ranked[i].pareto ? "*" : "");
+            table_row(o, rank, &r->ranked[i]);
+        }
+        fprintf(o, "  (* on the cost / latency Pareto front)\n");
+        pareto_section(o, r);
+    } else {
+        fprintf(o, "\nNo configuration meets the targets.\n");
+    }
+    fprintf(o, "\nSearched   %s (%.2f s)\n",
+            lp_render_rejections(line, sizeof line, r, &v->spec->targets), r->search_s);
+    price_section(o, v, shown);
+    if (shown == 0 && v->n_misses > 0) {
+        fprintf(o, "\nClosest misses (searched again without the targets; latencies at p%d)\n",
+                pct);
+        table_header(o);
+        for (size_t i = 0; i < v->n_misses; i++) {
+            char rank[16];
+            snprintf(rank, sizeof rank, "-");
+            table_row(o, rank, &v->misses[i]);
+        }
+    }
+    if (shown > 0 && v->chosen < r->n_ranked && v->vllm_serve && v->vllm_serve[v->chosen]) {
+        fprintf(o, "\nvllm serve command of #%zu:\n  %s\n", v->chosen + 1,
+                v->vllm_serve[v->chosen]);
+    }
+    return ferror(o) ? LP_ERR_IO : LP_OK;
+}
+
+/* ---- explain ---------------------------------------------------------------------------- */
+
+static void step_line(FILE *o, const char *what, const lp_step_time *t) {
+    char a[32], b[32], c[32], d[32], e[32];
+    fprintf(o, "  %-34s %8s ms  = compute %s | memory %s | comm %s | host %s ms  -> %s-bound\n",
+            what, fmt_ms(a, sizeof a, 1e3 * t->total_s), fmt_ms(b, sizeof b, 1e3 * t->compute_s),
+            fmt_ms(c, sizeof c, 1e3 * t->memory_s), fmt_ms(d, sizeof d, 1e3 * t->comm_s),
+            fmt_ms(e, sizeof e, 1e3 * t->host_s), lp_bottleneck_name(t->bound));
+}
+
+static void latency_row(FILE *o, const char *name, const lp_stat *s) {
+    char a[32], b[32], c[32], d[32];
+    fprintf(o, "  %-12s %10s %10s %10s %10s\n", name, fmt_ms(a, sizeof a, s->mean),
+            fmt_ms(b, sizeof b, s->median), fmt_ms(c, sizeof c, s->p90),
+            fmt_ms(d, sizeof d, s->p99));
+}
+
+/* The value at percentile pct of a statistic (median for 50; NaN when not estimated). */
+static double at_percentile(const lp_stat *s, int pct) {
+    return pct >= 99 ? s->p99 : (pct >= 90 ? s->p90 : s->median);
+}
+
+static void target_row(FILE *o, const char *name, double value, double target, bool at_most) {
+    char a[32], b[32];
+    if (!(target > 0))
+        return;
+    bool ok = isfinite(value) && (at_most ? value <= target : value >= target);
+    double margin =
+        isfinite(value) ? 100.0 * (at_most ? (target - value) : (value - target)) / target : NAN;
+    fprintf(o, "  %-22s %10s  %s %10s   %s", name,
+            at_most ? fmt_ms(a, sizeof a, value) : fmt_num(a, sizeof a, value, 0),
+            at_most ? "<=" : ">=",
+            at_most ? fmt_ms(b, sizeof b, target) : fmt_num(b, sizeof b, target, 0),
+            !isfinite(value) ? "not estimated" : (ok ? "met" : "MISSED"));
+    if (isfinite(margin))
+        fprintf(o, " (%+.0f %% margin)", margin);
+    fprintf(o, "\n");
+}
+
+static void targets_section(FILE *o, const lp_explain_view *v) {
+    const lp_targets *t = v->targets;
+    if (!t)
+        return;
+    bool any = t->max_ttft_ms > 0 || t->max_tpot_ms > 0 || t->max_itl_ms > 0 || t->max_e2e_ms > 0 ||
+               t->min_output_tok_s > 0;
+    if (!any)
+        return;
+    int pct = t->percentile > 0 ? t->percentile : 50;
+    const lp_candidate *c = v->candidate;
+    const lp_perf_estimate *e = v->estimate;
+    fprintf(o, "\nTargets (p%d)\n", pct);
+    /* a ranked configuration is judged on the search's numbers, which the ranking used */
+    double ttft = c ? c->ttft_ms : (e ? at_percentile(&e->ttft_ms, pct) : NAN);
+    double tpot = c ? c->tpot_ms : (e ? at_percentile(&e->tpot_ms, pct) : NAN);
+    double itl = c ? c->itl_ms : (e ? at_percentile(&e->itl_ms, pct) : NAN);
+    double e2e = c ? c->e2e_ms : (e ? at_percentile(&e->e2el_ms, pct) : NAN);
+    double tok = c ? c->output_tok_s : (e ? e->output_tok_s : NAN);
+    target_row(o, "TTFT (ms)", ttft, t->max_ttft_ms, true);
+    target_row(o, "TPOT (ms)", tpot, t->max_tpot_ms, true);
+    target_row(o, "ITL (ms)", itl, t->max_itl_ms, true);
+    target_row(o, "E2E (ms)", e2e, t->max_e2e_ms, true);
+    target_row(o, "output tok/s", tok, t->min_output_tok_s, false);
+}
+
+static void ranking_section(FILE *o, const lp_explain_view *v) {
+    const lp_candidate *c = v->candidate;
+    char g[64], l[32], a[32], b[32];
+    gpu_label(g, sizeof g, c);
+    layout_label(l, sizeof l, c);
+    fprintf(o,
+            "Configuration #%zu by %s: %s on %d node%s, tp/pp/dp/ep %s, quantization %s, "
+            "kv %s, max-num-seqs %d\n",
+            v->rank, lp_objective_name(v->objective), g, c->nodes, c->nodes == 1 ? "" : "s", l,
+            c->quantization[0] ? c->quantization : "as in the checkpoint",
+            lp_dtype_name(c->kv_cache_dtype), c->max_num_seqs);
+    fprintf(o, "  why: %s\n", c->why);
+    fprintf(o,
+            "  %s tok/s per GPU, $%s per million output tokens%s, objective key %.4g (lower "
+            "ranks higher)\n",
+            fmt_num(a, sizeof a, c->output_tok_s_per_gpu, 0),
+            fmt_usd(b, sizeof b, c->usd_per_million_output_tokens),
+            c->pareto ? ", on the cost / latency Pareto front" : "", c->score);
+    fprintf(o, "\n");
+}
+
+lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
+    if (v->candidate)
+        ranking_section(o, v);
+    fprintf(o, "== Memory: vLLM's start-up arithmetic, per GPU ==\n\n");
+    lp_status st = lp_render_plan_text(o, v->model, v->gpu, v->plan);
+    if (st != LP_OK)
+        return st;
+    const lp_perf_estimate *e = v->estimate;
+    fprintf(o, "\n== Performance: roofline step model ==\n\n");
+    if (!e || !e->valid) {
+        fprintf(o, "No estimate: %s\n",
+                e ? e->error : "the configuration does not fit, so it cannot serve");
+        return ferror(o) ? LP_ERR_IO : LP_OK;
+    }
+    if (v->request) {
+        const lp_perf_request *r = v->request;
+        fprintf(o, "Workload   ");
+        describe_length(o, "input", &r->input);
+        fprintf(o, ", ");
+        describe_length(o, "output", &r->output);
+        fprintf(o, " tokens; ");
+        if (r->request_rate > 0 && isfinite(r->request_rate))
+            fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
+        else
+            fprintf(o, "request rate inf (all at once)");
+        if (r->max_concurrency > 0)
+            fprintf(o, ", max concurrency %d", r->max_concurrency);
+        fprintf(o, "\n\n");
+    }
+    fprintf(o, "%-14s %10s %10s %10s %10s\n", "Latency (ms)", "mean", "median", "p90", "p99");
+    latency_row(o, "TTFT", &e->ttft_ms);
+    latency_row(o, "TPOT", &e->tpot_ms);
+    latency_row(o, "ITL", &e->itl_ms);
+    latency_row(o, "E2E", &e->e2el_ms);
+    char a[32], b[32], c[32], d[32];
+    fprintf(o,
+            "\nThroughput %s output tok/s, %s total tok/s, %s req/s (%d replica%s, %s running "
+            "requests each)\n",
+            fmt_num(a, sizeof a, e->output_tok_s, 0), fmt_num(b, sizeof b, e->total_tok_s, 0),
+            fmt_num(c, sizeof c, e->request_s, 2), e->replicas, e->replicas == 1 ? "" : "s",
+            fmt_num(d, sizeof d, e->mean_batch, 1));
+    fprintf(o, "\nBottleneck  prefill: %s (%s tok/s per replica at full load)\n",
+            lp_bottleneck_name(e->prefill_bound), fmt_num(a, sizeof a, e->prefill_tok_s, 0));
+    fprintf(o, "            decode: %s (%s tok/s per replica at the workload's batch)\n",
+            lp_bottleneck_name(e->decode_bound), fmt_num(a, sizeof a, e->decode_tok_s, 0));
+    if (v->prefill_step || v->decode_step) {
+        fprintf(o, "\nStep time composition (one engine step; the slower of compute and memory "
+                   "per operator)\n");
+        char what[64];
+        if (v->prefill_step) {
+            snprintf(what, sizeof what, "prefill of %.0f tokens", v->prefill_step_tokens);
+            step_line(o, what, v->prefill_step);
+        }
+        if (v->decode_step) {
+            snprintf(what, sizeof what, "decode of %.1f sequences", v->decode_step_seqs);
+            step_line(o, what, v->decode_step);
+        }
+    }
+    targets_section(o, v);
+    if (v->vllm_serve)
+        fprintf(o, "\nvllm serve command:\n  %s\n", v->vllm_serve);
+    if (e->n_assumptions > 0) {
+        fprintf(o, "\nAssumptions of the estimate\n");
+        for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
+            fprintf(o, "  - %s\n", e->assumptions[i]);
+    }
+    return ferror(o) ? LP_ERR_IO : LP_OK;
+}

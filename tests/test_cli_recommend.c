@@ -1,0 +1,357 @@
+/*
+ * test_cli_recommend.c - `llmplan recommend` and `llmplan explain` as a user runs them: the
+ * first example of the help exits 0 or 3 and says the matching thing; --json carries every
+ * key a configuration needs (vLLM settings, `vllm bench serve` key names, the `vllm serve`
+ * command) with ranks ordered by the objective; --csv has a header and one row per
+ * configuration; --emit writes the four deployment files; an impossible target exits 3 with
+ * the rejection summary; bad flags exit 2 with one clear message; explain shows the memory
+ * breakdown and the bottleneck of each phase.
+ */
+#include "support/lp_test.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A small search that stays quick under the sanitizers: an 8B model on two GPU types. */
+#define SMALL                                                                                      \
+    "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,L40S --max-gpus 4 "            \
+    "--random-input-len 1000 --random-output-len 200 --request-rate 4 "
+
+static char *run(const char *args, int expect_rc) {
+    char *out = NULL;
+    int rc = lp_test_run_cli(args, &out);
+    if (rc != expect_rc)
+        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
+    return out;
+}
+
+static json_t *run_json(const char *args, int expect_rc) {
+    char *out = run(args, expect_rc);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (!j)
+        fail_msg("llmplan %s: output is not one JSON object (%s at %d:%d):\n%s", args, jerr.text,
+                 jerr.line, jerr.column, out);
+    free(out);
+    return j;
+}
+
+/* Keys every entry of "configs" carries (the brief of the command; performance keys as in
+ * vLLM's benchmarks/serve.py result dict). */
+static const char *const CONFIG_KEYS[] = {
+    "gpu",
+    "num_gpus",
+    "tensor_parallel_size",
+    "pipeline_parallel_size",
+    "data_parallel_size",
+    "enable_expert_parallel",
+    "quantization",
+    "kv_cache_dtype",
+    "max_num_seqs",
+    "max_num_batched_tokens",
+    "mean_ttft_ms",
+    "median_ttft_ms",
+    "p90_ttft_ms",
+    "p99_ttft_ms",
+    "mean_tpot_ms",
+    "median_tpot_ms",
+    "mean_itl_ms",
+    "median_itl_ms",
+    "mean_e2el_ms",
+    "median_e2el_ms",
+    "output_throughput",
+    "request_throughput",
+    "total_token_throughput",
+    "cost_per_million_tokens",
+    "price_source",
+    "vllm_serve",
+};
+static const char *const TOP_KEYS[] = {"configs",  "pareto",    "rejected",    "enumerated",
+                                       "search_s", "objective", "price_source"};
+
+static void check_config(json_t *c) {
+    for (size_t i = 0; i < sizeof CONFIG_KEYS / sizeof CONFIG_KEYS[0]; i++)
+        if (!json_object_get(c, CONFIG_KEYS[i]))
+            fail_msg("a configs entry lacks \"%s\"", CONFIG_KEYS[i]);
+    assert_true(json_is_string(json_object_get(c, "gpu")));
+    int64_t tp = json_integer_value(json_object_get(c, "tensor_parallel_size"));
+    int64_t pp = json_integer_value(json_object_get(c, "pipeline_parallel_size"));
+    int64_t dp = json_integer_value(json_object_get(c, "data_parallel_size"));
+    assert_int_equal(tp * pp * dp, json_integer_value(json_object_get(c, "num_gpus")));
+    assert_true(json_is_boolean(json_object_get(c, "enable_expert_parallel")));
+    /* p50 is the default percentile: the median is the search's own number */
+    assert_true(json_is_number(json_object_get(c, "median_ttft_ms")));
+    assert_true(json_is_number(json_object_get(c, "mean_ttft_ms")));
+    assert_true(json_is_number(json_object_get(c, "output_throughput")));
+    json_t *cost = json_object_get(c, "cost_per_million_tokens");
+    json_t *src = json_object_get(c, "price_source");
+    /* a cost always names where its price comes from */
+    assert_true(json_is_null(cost) == json_is_null(src));
+    const char *serve = json_string_value(json_object_get(c, "vllm_serve"));
+    if (!serve)
+        fail_msg("vllm_serve is not a string");
+    if (strncmp(serve, "vllm serve ", 11) != 0)
+        fail_msg("vllm_serve does not start with \"vllm serve \": %s", serve);
+}
+
+static void check_top(json_t *j) {
+    for (size_t i = 0; i < sizeof TOP_KEYS / sizeof TOP_KEYS[0]; i++)
+        if (!json_object_get(j, TOP_KEYS[i]))
+            fail_msg("JSON lacks \"%s\"", TOP_KEYS[i]);
+    assert_true(json_is_array(json_object_get(j, "configs")));
+    assert_true(json_is_array(json_object_get(j, "pareto")));
+    assert_true(json_is_object(json_object_get(j, "rejected")));
+    assert_true(json_integer_value(json_object_get(j, "enumerated")) > 0);
+}
+
+static double num(json_t *c, const char *key) {
+    json_t *v = json_object_get(c, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The first example of `llmplan recommend --help`: 0 with a table and a command, or 3 with
+ * the reasons; never anything else. */
+static void test_first_example(void **state) {
+    (void)state;
+    char *out = NULL;
+    int rc = lp_test_run_cli(
+        "recommend --model meta-llama/Llama-3.3-70B-Instruct --random-input-len 2000 "
+        "--random-output-len 300 --request-rate 10 --max-ttft-ms 1500 --max-tpot-ms 50 "
+        "--gpus H100,A100-80GB,L40S,H200 --max-gpus 8 2>&1",
+        &out);
+    assert_non_null(out);
+    if (rc != 0 && rc != 3)
+        fail_msg("exit %d, expected 0 or 3:\n%s", rc, out);
+    assert_non_null(strstr(out, "configurations enumerated"));
+    assert_non_null(strstr(out, "Prices"));
+    if (rc == 0) {
+        assert_non_null(strstr(out, "Top "));
+        assert_non_null(strstr(out, "vllm serve "));
+        assert_non_null(strstr(out, "Pareto front"));
+        assert_null(strstr(out, "No configuration meets"));
+    } else {
+        assert_non_null(strstr(out, "No configuration meets the targets"));
+        /* why: the rejection summary (on stderr too) and the closest misses, if any fit */
+        assert_non_null(strstr(out, "llmplan recommend: no configuration meets the targets: "));
+        assert_non_null(strstr(out, "0 meet every target"));
+    }
+    free(out);
+}
+
+static void test_json_keys_and_order(void **state) {
+    (void)state;
+    json_t *j = run_json(SMALL "--max-tpot-ms 200 --json --top 8", 0);
+    check_top(j);
+    json_t *configs = json_object_get(j, "configs");
+    size_t n = json_array_size(configs);
+    assert_true(n >= 1 && n <= 8);
+    assert_true(json_integer_value(json_object_get(j, "meeting_targets")) >= (json_int_t)n);
+    double prev = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = json_array_get(configs, i);
+        check_config(c);
+        assert_int_equal(json_integer_value(json_object_get(c, "rank")), (json_int_t)i + 1);
+        /* default objective: most output tokens/s per GPU first */
+        double v = num(c, "output_throughput_per_gpu");
+        assert_true(v <= prev * (1 + 1e-9));
+        prev = v;
+        assert_true(num(c, "median_tpot_ms") <= 200);
+    }
+    json_decref(j);
+}
+
+static void test_objectives_order(void **state) {
+    (void)state;
+    /* fewest GPUs first */
+    json_t *j = run_json(SMALL "--objective gpus --json --top 10", 0);
+    json_t *configs = json_object_get(j, "configs");
+    double prev = 0;
+    for (size_t i = 0; i < json_array_size(configs); i++) {
+        double v = num(json_array_get(configs, i), "num_gpus");
+        assert_true(v >= prev);
+        prev = v;
+    }
+    json_decref(j);
+    /* lowest latency first */
+    j = run_json(SMALL "--objective latency --json --top 10", 0);
+    configs = json_object_get(j, "configs");
+    prev = 0;
+    for (size_t i = 0; i < json_array_size(configs); i++) {
+        double v = num(json_array_get(configs, i), "median_e2el_ms");
+        assert_true(v >= prev * (1 - 1e-9));
+        prev = v;
+    }
+    json_decref(j);
+    /* cheapest first: every priced configuration before any without a price */
+    j = run_json(SMALL "--objective cost --json --top 10", 0);
+    assert_string_equal(json_string_value(json_object_get(j, "objective")), "cost");
+    configs = json_object_get(j, "configs");
+    prev = 0;
+    bool unpriced = false;
+    for (size_t i = 0; i < json_array_size(configs); i++) {
+        double v = num(json_array_get(configs, i), "cost_per_million_tokens");
+        if (isnan(v)) {
+            unpriced = true;
+            continue;
+        }
+        assert_false(unpriced);
+        assert_true(v >= prev * (1 - 1e-9));
+        prev = v;
+    }
+    json_decref(j);
+}
+
+static void test_csv(void **state) {
+    (void)state;
+    json_t *j = run_json(SMALL "--json --top 3", 0);
+    size_t expect = json_array_size(json_object_get(j, "configs"));
+    json_decref(j);
+    char *out = run(SMALL "--csv --top 3", 0);
+    size_t lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, expect + 1);
+    assert_true(strncmp(out, "rank,gpu,num_gpus,", 18) == 0);
+    assert_non_null(strstr(out, ",vllm_serve\n"));
+    assert_non_null(strstr(out, "\n1,"));
+    free(out);
+}
+
+static void test_emit(void **state) {
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/lp_test_recommend_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char args[1024];
+    snprintf(args, sizeof args, SMALL "--emit vllm,docker,compose,k8s --out '%s/deploy'", dir);
+    char *out = run(args, 0);
+    free(out);
+    static const char *const files[] = {"serve.sh", "docker-run.sh", "docker-compose.yaml",
+                                        "k8s.yaml"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[640];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/deploy/%s", dir, files[i]);
+        if (stat(path, &st) != 0)
+            fail_msg("--emit did not write %s", path);
+        assert_true(st.st_size > 0);
+        size_t len;
+        char *text = lp_test_read_file(path, &len);
+        if (strstr(files[i], ".sh"))
+            assert_non_null(strstr(text, "vllm"));
+        free(text);
+        unlink(path);
+    }
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/deploy", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+static void test_impossible_target(void **state) {
+    (void)state;
+    char *out = run(SMALL "--max-ttft-ms 0.001 2>&1", 3);
+    assert_non_null(strstr(out, "No configuration meets the targets"));
+    assert_non_null(strstr(out, "configurations enumerated"));
+    assert_non_null(strstr(out, "miss TTFT <= 0.001 ms"));
+    free(out);
+    json_t *j = run_json(SMALL "--max-ttft-ms 0.001 --json", 3);
+    check_top(j);
+    assert_int_equal(json_array_size(json_object_get(j, "configs")), 0);
+    json_t *rej = json_object_get(j, "rejected");
+    assert_true(json_integer_value(json_object_get(rej, "ttft")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(rej, "ttft")) +
+                         json_integer_value(json_object_get(rej, "no_fit")) +
+                         json_integer_value(json_object_get(rej, "invalid")),
+                     json_integer_value(json_object_get(j, "enumerated")));
+    json_decref(j);
+}
+
+static void expect_usage(const char *args, const char *message) {
+    char full[1024];
+    snprintf(full, sizeof full, "%s 2>&1", args);
+    char *out = run(full, 2);
+    if (!strstr(out, message))
+        fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, message, out);
+    free(out);
+}
+
+static void test_bad_flags(void **state) {
+    (void)state;
+    expect_usage("recommend --gpu H100", "--model is required");
+    expect_usage(SMALL "--percentile 75", "--percentile: expected 50, 90 or 99");
+    expect_usage(SMALL "--objective fastest", "--objective");
+    expect_usage(SMALL "--top 0", "--top");
+    expect_usage(SMALL "--no-such-flag", "unknown option \"--no-such-flag\"");
+    expect_usage(SMALL "--emit vllm", "--emit needs --out");
+    expect_usage(SMALL "--json --csv", "either --json or --csv");
+    expect_usage(SMALL "--max-ttft-ms -5", "--max-ttft-ms");
+    expect_usage(SMALL "--rank 0", "--rank");
+    expect_usage("recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,NoSuchGPU9000",
+                 "--gpus");
+    expect_usage(SMALL "--input-len-dist normal:x", "normal:MEAN,SD");
+    expect_usage("explain --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
+    /* a rank past the list is bad input, not a failure */
+    expect_usage(SMALL "--top 1 --explain 100000", "--explain 100000");
+}
+
+static void test_explain(void **state) {
+    (void)state;
+    char *out = run("explain --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                    "--max-model-len 4096 --random-input-len 1000 --random-output-len 200 "
+                    "--request-rate 4",
+                    0);
+    assert_non_null(strstr(out, "Memory per GPU"));
+    assert_non_null(strstr(out, "- weights"));
+    assert_non_null(strstr(out, "Bottleneck  prefill:"));
+    assert_non_null(strstr(out, "decode:"));
+    assert_non_null(strstr(out, "Step time composition"));
+    assert_non_null(strstr(out, "Assumptions"));
+    free(out);
+    /* a configuration that does not fit: the breakdown says so, exit 3 */
+    out =
+        run("explain --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S --max-model-len 4096", 3);
+    assert_non_null(strstr(out, "DOES NOT FIT"));
+    free(out);
+    /* rank N of a search */
+    out = run(SMALL "--explain 1", 0);
+    assert_non_null(strstr(out, "Configuration #1"));
+    assert_non_null(strstr(out, "Memory per GPU"));
+    assert_non_null(strstr(out, "Bottleneck  prefill:"));
+    assert_non_null(strstr(out, "vllm serve "));
+    free(out);
+}
+
+static void test_help(void **state) {
+    (void)state;
+    char *out = run("recommend --help", 0);
+    assert_non_null(strstr(out, "--model meta-llama/Llama-3.3-70B-Instruct"));
+    assert_non_null(strstr(out, "--model Qwen/Qwen3-235B-A22B --gpu H200"));
+    assert_non_null(strstr(out, "--emit vllm,docker,compose,k8s --out deploy/"));
+    free(out);
+    out = run("explain --help", 0);
+    assert_non_null(strstr(out, "--explain N"));
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_first_example),
+        cmocka_unit_test(test_json_keys_and_order),
+        cmocka_unit_test(test_objectives_order),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_emit),
+        cmocka_unit_test(test_impossible_target),
+        cmocka_unit_test(test_explain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
