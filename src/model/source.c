@@ -7,14 +7,18 @@
  *   2. an existing directory with config.json: the config, plus exact counts from the
  *      safetensors headers beside it;
  *   3. "org/name" present in the local Hugging Face cache: as 2, from the snapshot;
- *   4. the embedded catalog, whose error suggests the closest ids.
+ *   4. the embedded catalog, whose error suggests the closest ids;
+ *   5. an "org/name" id in neither: fetched from the Hugging Face Hub (hub.c: config.json
+ *      and safetensors headers, stored in the cache), unless HF_HUB_OFFLINE is set.
  * The HF cache layout and environment variables mirror huggingface_hub (constants.py:
  * HF_HOME, HF_HUB_CACHE; file_download.py: models--ORG--NAME/{refs,snapshots}).
  *
- * Deliberately not done here: network access (Hub downloads) and parsing config.json
- * (config.c) or safetensors (safetensors.c).
+ * Deliberately not done here: network access (hub.c) and parsing config.json (config.c) or
+ * safetensors (safetensors.c).
  */
 #include "llmplan/model.h"
+
+#include "llmplan/hub.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -76,8 +80,7 @@ static const char *nonempty_env(const char *name) {
  * name HUGGINGFACE_HUB_CACHE), else HF_HOME/hub, HF_HOME defaulting to
  * $XDG_CACHE_HOME/huggingface or ~/.cache/huggingface. The options override the variables.
  */
-static lp_status hub_cache_dir(const lp_model_load_opts *opts, char *out, size_t size,
-                               lp_error *err) {
+lp_status lp_hub_cache_dir(const lp_model_load_opts *opts, char *out, size_t size, lp_error *err) {
     const char *cache = opts && opts->hf_hub_cache ? opts->hf_hub_cache : NULL;
     if (!cache)
         cache = nonempty_env("HF_HUB_CACHE");
@@ -282,7 +285,7 @@ static bool dir_has_safetensors(const char *dir) {
 }
 
 /* Replace the architecture's parameter counts with those of the safetensors headers. */
-static void apply_safetensors(lp_model *m, const lp_st_summary *s) {
+void lp_model_apply_safetensors(lp_model *m, const lp_st_summary *s) {
     int64_t arch_total = m->params_total;
     int64_t arch_active = m->params_active;
     int64_t exact = s->logical_params - s->mtp_elements;
@@ -339,11 +342,57 @@ static lp_status load_model_dir(const char *dir, const char *id, const char *sou
     }
     lp_st_summary sum = {0};
     st = lp_safetensors_read_dir(dir, out->num_layers, &sum, err);
+    if (st == LP_ERR_NOT_FOUND) {
+        /* A snapshot lp_hub_load wrote holds the index but not the weights; the header
+         * counts it read are kept beside the snapshot. Anything else stays an error. */
+        lp_st_summary fetched = {0};
+        if (lp_hub_cache_read_summary(dir, &fetched, NULL) == LP_OK && fetched.tensors > 0) {
+            lp_model_apply_safetensors(out, &fetched);
+            lp_model_note(out, "safetensors counts are those read from the Hub's headers when "
+                               "this snapshot was fetched (weights not downloaded)");
+            lp_error_clear(err);
+            return LP_OK;
+        }
+    }
     if (st != LP_OK)
         return st;
     if (sum.tensors > 0)
-        apply_safetensors(out, &sum);
+        lp_model_apply_safetensors(out, &sum);
     return LP_OK;
+}
+
+/*
+ * Step 5: an "org/name" id neither cached nor in the catalog is fetched from the Hub
+ * (config.json and safetensors headers only), unless HF_HUB_OFFLINE is set. err holds the
+ * catalog's NOT_FOUND on entry. A Hub that cannot be reached at all (no network, DNS) leaves
+ * the answer NOT_FOUND, with both reasons; an answer from the Hub is reported as it is.
+ */
+static lp_status load_from_hub(const char *spec, const lp_model_load_opts *opts, lp_model *out,
+                               lp_error *err) {
+    char local[LP_ERROR_MESSAGE_SIZE];
+    snprintf(local, sizeof local, "%s", err ? err->message : "");
+    if (lp_hub_offline())
+        return lp_error_set(err, LP_ERR_NOT_FOUND,
+                            "%s; HF_HUB_OFFLINE is set, so the Hugging Face Hub was not asked "
+                            "(unset it to fetch the config.json of %s)",
+                            local, spec);
+    if (!lp_hub_available())
+        return lp_error_set(err, LP_ERR_NOT_FOUND,
+                            "%s; llmplan was built without libcurl, so the Hugging Face Hub was "
+                            "not asked",
+                            local);
+    lp_hub_fetch_info info;
+    lp_error hub_err;
+    lp_error_clear(&hub_err);
+    lp_status st = lp_hub_load(spec, opts, &info, out, &hub_err);
+    if (st == LP_OK) {
+        lp_error_clear(err);
+        return LP_OK;
+    }
+    if (st == LP_ERR_IO && !info.reached)
+        return lp_error_set(err, LP_ERR_NOT_FOUND, "%.400s; and the Hub could not be asked: %s",
+                            local, hub_err.message);
+    return lp_error_set(err, st, "%s", hub_err.message);
 }
 
 lp_status lp_model_load(const char *spec, const lp_model_load_opts *opts, lp_model *out,
@@ -384,7 +433,7 @@ lp_status lp_model_load(const char *spec, const lp_model_load_opts *opts, lp_mod
     if (looks_like_hf_id(spec)) {
         char cache[SRC_PATH_MAX], snapshot[SRC_PATH_MAX];
         bool found = false;
-        st = hub_cache_dir(opts, cache, sizeof cache, err);
+        st = lp_hub_cache_dir(opts, cache, sizeof cache, err);
         if (st != LP_OK)
             return st;
         st = find_snapshot(cache, spec, opts ? opts->revision : NULL, snapshot, sizeof snapshot,
@@ -413,5 +462,7 @@ lp_status lp_model_load(const char *spec, const lp_model_load_opts *opts, lp_mod
                       "the Hugging Face cache holds %s without config.json: used the "
                       "embedded catalog",
                       spec);
+    if (st == LP_ERR_NOT_FOUND && looks_like_hf_id(spec))
+        return load_from_hub(spec, opts, out, err);
     return st;
 }
