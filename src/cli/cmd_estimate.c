@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "llmplan/detect.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
@@ -521,12 +522,68 @@ static int run_batch(const est_args *a) {
     return rc;
 }
 
+/* ---- --gpu detect ------------------------------------------------------------------------- */
+
+/* --gpu detect: this machine's GPUs. Their one type must be in the database (an estimate needs
+ * its bandwidth and FLOPS); their count is the tensor-parallel size unless -tp/--num-gpus say
+ * otherwise; their links set --interconnect unless it is given; the memory other processes
+ * hold must pass vLLM's start-up check. notes[0] says what was found, notes[1] the memory in
+ * use. Prints the error and returns the exit code on failure. */
+static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_request *req,
+                               char notes[2][192]) {
+    static lp_detect_result det; /* about 40 KB; one per process */
+    static lp_gpu gpu;
+    lp_error err;
+    lp_error_clear(&err);
+    lp_detect_opts opts;
+    if (lp_detect_opts_from_source(getenv("LLMPLAN_DETECT_SOURCE"), &opts, &err) != LP_OK) {
+        fprintf(stderr, "llmplan estimate: LLMPLAN_DETECT_SOURCE: %s\n", err.message);
+        return LP_EXIT_USAGE;
+    }
+    bool described = false;
+    lp_status st = lp_detect_run(&opts, db, &det, &err);
+    if (st == LP_OK)
+        st = lp_detect_gpu_type(&det, &gpu, &described, &err);
+    if (st != LP_OK) {
+        fprintf(stderr, "llmplan estimate: --gpu detect: %s\n", err.message);
+        return st == LP_ERR_INVALID_ARG ? LP_EXIT_USAGE : LP_EXIT_FAILURE;
+    }
+    if (described) {
+        fprintf(stderr,
+                "llmplan estimate: --gpu detect: %s is not in the GPU database (%s); an estimate "
+                "needs its bandwidth and FLOPS: add a row with --gpu-file\n",
+                det.gpus[0].name, det.gpus[0].match_error);
+        return LP_EXIT_USAGE;
+    }
+    req->gpu = &gpu;
+    lp_serving *s = &req->serving;
+    int units = s->pipeline_parallel_size * s->data_parallel_size;
+    if (!a->seen_tp && a->num_gpus == 0 && det.n_gpus % units == 0) {
+        s->tensor_parallel_size = det.n_gpus / units;
+        req->num_gpus = det.n_gpus;
+    }
+    int n_used = req->num_gpus > 0 ? req->num_gpus : s->tensor_parallel_size * units;
+    bool known;
+    bool nvlink = lp_detect_all_nvlink(&det, n_used, &known);
+    if (!a->interconnect && known)
+        req->interconnect = nvlink ? "nvlink" : "pcie";
+    double util = s->gpu_memory_utilization > 0 ? s->gpu_memory_utilization : 0.9;
+    if (lp_detect_check_free(&det, n_used, util, notes[1], sizeof notes[1], &err) != LP_OK)
+        return lp_cli_fail(&err);
+    snprintf(notes[0], sizeof notes[0], "--gpu detect: %d x %s (%s) found by %s; -tp %d%s%s",
+             det.n_gpus, det.gpus[0].name, gpu.name, lp_detect_source_name(det.source),
+             s->tensor_parallel_size, known ? ", linked by " : "",
+             known ? (nvlink ? "NVLink" : "PCIe") : "");
+    return 0;
+}
+
 /* ---- one request -------------------------------------------------------------------------- */
 
 static int run_one(const est_args *a) {
     static lp_perf_request req; /* static: large, one per process */
     lp_perf_request_init(&req);
     hist_store hs[2] = {{0}};
+    char detect_notes[2][192] = {"", ""};
     lp_gpu_db *user_db = NULL;
     int rc = build_serving(a, &req);
     bool sharegpt = false;
@@ -560,9 +617,7 @@ static int run_one(const est_args *a) {
     if (rc == 0 && a->gpu) {
         lp_error err;
         if (strcasecmp(a->gpu, "detect") == 0) {
-            fprintf(stderr, "llmplan estimate: --gpu detect: GPU detection is not available in "
-                            "this build yet; name the GPU (see `llmplan gpus`)\n");
-            rc = LP_EXIT_FAILURE;
+            rc = detect_for_estimate(a, db, &req, detect_notes);
         } else if (lp_gpu_find(db, a->gpu, &req.gpu, &err) != LP_OK) {
             rc = lp_cli_fail(&err);
         }
@@ -577,6 +632,9 @@ static int run_one(const est_args *a) {
                                "means %.0f in / %.0f out (the averages quoted for vLLM's "
                                "ShareGPT runs), not the data set itself",
                                lp_len_mean(&req.input), lp_len_mean(&req.output));
+            for (int k = 0; k < 2; k++)
+                if (detect_notes[k][0])
+                    lp_perf_assume(&est, "%s", detect_notes[k]);
             if (req.method == LP_HEURISTIC && !a->seen_method)
                 lp_perf_assume(&est, "method heuristic: only a parameter count was given");
         }
@@ -610,7 +668,8 @@ int lp_cmd_estimate(int argc, char **argv) {
          NULL},
         {"--params-b", NULL, LP_OPT_DOUBLE, &a.params_b, "B",
          "only a parameter count, in billions (heuristic)", NULL},
-        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU name (see `llmplan gpus`)", NULL},
+        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU",
+         "GPU name (see `llmplan gpus`), or detect (this machine's)", NULL},
         {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
          "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
         {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N",

@@ -43,6 +43,7 @@ static void usage(FILE *f) {
         "  explain    why one configuration performs as it does: memory, bottlenecks\n"
         "  models     list the embedded model catalog\n"
         "  gpus       list the embedded GPU database\n"
+        "  detect     list this machine's GPUs, their memory in use and links (NVML, nvidia-smi)\n"
         "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
         "  version    print the version\n"
         "\n"
@@ -72,6 +73,8 @@ int main(int argc, char **argv) {
         return lp_cmd_models(argc, argv);
     if (strcmp(cmd, "gpus") == 0)
         return lp_cmd_gpus(argc, argv);
+    if (strcmp(cmd, "detect") == 0)
+        return lp_cmd_detect(argc, argv);
     if (strcmp(cmd, "accuracy") == 0)
         return lp_cmd_accuracy(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
