@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "llmplan/model.h"
+#include "llmplan/perf.h"
 #include "llmplan/status.h"
 
 #ifdef __cplusplus
@@ -214,6 +216,37 @@ typedef struct {
  */
 lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_opts *opts,
                               lp_serving_report *report, lp_error *err);
+
+/**
+ * One usable row of a serving_perf-style table as lp_validate_serving maps it: the request it
+ * estimates (its model held here, its GPU from the built-in database) and what the row
+ * measured. Used to calibrate on the table. req.model points at this point's model: move
+ * points only with lp_serving_points_read's array, never copy one out and use it.
+ */
+typedef struct {
+    int line; /**< line number in the TSV */
+    lp_serving_engine engine;
+    bool offline;      /**< request rate inf / offline */
+    bool latency_test; /**< a fixed batch issued at once: E2E is the batch's */
+    char model_id[96];
+    char gpu[64];
+    char workload[64];
+    lp_model model;
+    lp_perf_request req;        /**< req.model = &model, req.gpu set, method roofline */
+    double actual[LP_SM_COUNT]; /**< what the row states (NaN: not stated) */
+} lp_serving_point;
+
+/**
+ * Map every row of a serving_perf-style TSV exactly as lp_validate_serving does, without
+ * estimating, and return the usable rows in *points (malloc'd; free with
+ * lp_serving_points_free) and their number in *n. Errors as lp_validate_serving, plus
+ * LP_ERR_NOMEM.
+ */
+lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points, int *n,
+                                 lp_error *err);
+
+/** Free what lp_serving_points_read returned (NULL is fine). */
+void lp_serving_points_free(lp_serving_point *points);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,8 @@ int lp_cmd_explain(int argc, char **argv);
 int lp_cmd_models(int argc, char **argv);
 int lp_cmd_gpus(int argc, char **argv);
 int lp_cmd_accuracy(int argc, char **argv);
+int lp_cmd_compare(int argc, char **argv);
+int lp_cmd_calibrate(int argc, char **argv);
 int lp_cmd_detect(int argc, char **argv);
 
 /** Exit code for a library status (LP_ERR_IO -> 1, LP_ERR_INFEASIBLE -> 3, others -> 2). */

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "llmplan/detect.h"
+#include "llmplan/calibrate.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
@@ -33,7 +34,7 @@
 typedef struct {
     const char *model, *gpu, *gpu_file, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
     const char *max_model_len, *interconnect, *method, *input_dist, *output_dist, *dataset;
-    const char *request_rate, *batch;
+    const char *request_rate, *batch, *calibration;
     int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
     int64_t input_len, output_len, num_prompts, max_concurrency, seed;
     double params_b, gpu_memory_utilization;
@@ -622,9 +623,15 @@ static int run_one(const est_args *a) {
             rc = lp_cli_fail(&err);
         }
     }
+    static lp_calibration cal;
+    if (rc == 0 && a->calibration) {
+        lp_error err;
+        if (lp_calibration_load(a->calibration, &cal, &err) != LP_OK)
+            rc = lp_cli_fail(&err);
+    }
     if (rc == 0) {
         static lp_perf_estimate est;
-        lp_status st = lp_estimate_performance(&req, &est);
+        lp_status st = lp_estimate_performance_calibrated(&req, a->calibration ? &cal : NULL, &est);
         if (st == LP_OK) {
             if (sharegpt)
                 lp_perf_assume(&est,
@@ -723,6 +730,8 @@ int lp_cmd_estimate(int argc, char **argv) {
          "Poisson arrivals per second, or inf (default: inf)", NULL},
         {"--seed", NULL, LP_OPT_INT, &a.seed, "N", "random seed of the simulation (default 0)",
          NULL},
+        {"--calibration", NULL, LP_OPT_STRING, &a.calibration, "FILE",
+         "efficiencies fitted by `llmplan calibrate` (this GPU family)", NULL},
         {"--batch", NULL, LP_OPT_STRING, &a.batch, "FILE",
          "estimate one JSON request per line (JSONL; - for stdin)", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL,

@@ -45,6 +45,8 @@ static void usage(FILE *f) {
         "  gpus       list the embedded GPU database\n"
         "  detect     list this machine's GPUs, their memory in use and links (NVML, nvidia-smi)\n"
         "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
+        "  compare    compare a `vllm bench serve` result file / start-up log with llmplan\n"
+        "  calibrate  fit a GPU family's roofline efficiencies to your benchmark results\n"
         "  version    print the version\n"
         "\n"
         "Run `llmplan <command> --help` for the options of a command. Examples:\n"
@@ -77,6 +79,10 @@ int main(int argc, char **argv) {
         return lp_cmd_detect(argc, argv);
     if (strcmp(cmd, "accuracy") == 0)
         return lp_cmd_accuracy(argc, argv);
+    if (strcmp(cmd, "compare") == 0)
+        return lp_cmd_compare(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return lp_cmd_calibrate(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("llmplan %s\n", LP_VERSION_STRING);
         return LP_EXIT_OK;

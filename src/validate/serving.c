@@ -16,7 +16,8 @@
  * memory plan, so that predictions above physics are flagged.
  *
  * It does not read measured values as inputs (only settings), does not print and does not
- * decide pass/fail: the accuracy test and `llmplan accuracy` do.
+ * decide pass/fail: the accuracy test and `llmplan accuracy` do. lp_serving_points_read hands
+ * the same mapping, without estimating, to calibration.
  */
 #include <ctype.h>
 #include <math.h>
@@ -928,4 +929,94 @@ out:
     free(line);
     fclose(f);
     return st;
+}
+
+/* ---- the mapped rows, for calibration ------------------------------------------------------ */
+
+lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points, int *n,
+                                 lp_error *err) {
+    *points = NULL;
+    *n = 0;
+    FILE *f = fopen(tsv_path, "r");
+    if (!f)
+        return lp_error_set(err, LP_ERR_IO, "%s: cannot open", tsv_path);
+    row_map *rm = malloc(sizeof *rm);
+    lp_serving_row_result *row = malloc(sizeof *row);
+    lp_serving_point *pts = NULL;
+    int count = 0, cap = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    int lineno = 0;
+    int colmap[C_COUNT];
+    bool have_header = false;
+    lp_status st = LP_OK;
+    if (!rm || !row) {
+        st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
+        goto out;
+    }
+    while (getline(&line, &linecap, f) > 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!*line || line[0] == '#')
+            continue;
+        char *cols[MAX_COLS];
+        int nc = split_tabs(line, cols, MAX_COLS);
+        if (!have_header) {
+            if ((st = read_header(cols, nc, tsv_path, lineno, colmap, err)) != LP_OK)
+                goto out;
+            have_header = true;
+            continue;
+        }
+        char *c[C_COUNT];
+        for (int k = 0; k < C_COUNT; k++)
+            c[k] = colmap[k] >= 0 && colmap[k] < nc ? cols[colmap[k]] : (char *)"";
+        memset(rm, 0, sizeof *rm);
+        memset(row, 0, sizeof *row);
+        row->line = lineno;
+        if (!map_row(c, row, rm))
+            continue;
+        if (count == cap) {
+            int ncap = cap ? 2 * cap : 64;
+            lp_serving_point *np = realloc(pts, (size_t)ncap * sizeof *np);
+            if (!np) {
+                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
+                goto out;
+            }
+            pts = np;
+            cap = ncap;
+        }
+        lp_serving_point *p = &pts[count++];
+        memset(p, 0, sizeof *p);
+        p->line = lineno;
+        p->engine = row->engine;
+        p->offline = row->offline;
+        p->latency_test = rm->latency_test;
+        snprintf(p->model_id, sizeof p->model_id, "%s", row->model_id);
+        snprintf(p->gpu, sizeof p->gpu, "%s", row->gpu);
+        snprintf(p->workload, sizeof p->workload, "%s", row->workload);
+        p->model = rm->model;
+        p->req = rm->req;
+        p->req.method = LP_ROOFLINE;
+        memcpy(p->actual, rm->actual, sizeof p->actual);
+    }
+    if (!have_header)
+        st = lp_error_set(err, LP_ERR_PARSE, "%s: no header row", tsv_path);
+out:
+    if (st == LP_OK) {
+        for (int i = 0; i < count; i++)
+            pts[i].req.model = &pts[i].model; /* the array is final: point into it */
+        *points = pts;
+        *n = count;
+    } else {
+        free(pts);
+    }
+    free(rm);
+    free(row);
+    free(line);
+    fclose(f);
+    return st;
+}
+
+void lp_serving_points_free(lp_serving_point *points) {
+    free(points);
 }
