@@ -61,6 +61,17 @@ lp_len_dist lp_len_fixed(double tokens);
 /** Mean of a distribution (histograms: weighted mean). */
 double lp_len_mean(const lp_len_dist *d);
 
+/** Efficiencies and overheads of one GPU family, with where they come from. */
+typedef struct {
+    const char *family;         /**< "hopper", "ampere", ... */
+    double compute_eff;         /**< achieved / peak dense tensor FLOPS for large GEMMs */
+    double memory_eff;          /**< achieved / peak HBM bandwidth when streaming weights */
+    double step_overhead_s;     /**< host time per engine step (scheduling, sampling, launches) */
+    double per_seq_overhead_s;  /**< extra host time per running request per step */
+    double allreduce_latency_s; /**< latency of one small all-reduce in the TP group */
+    const char *source;
+} lp_efficiency;
+
 /** One configuration to estimate. Zero/NULL fields take the documented defaults. */
 typedef struct {
     /* model: a loaded model, or an id/path to load, or only params_b (heuristic method) */
@@ -86,6 +97,11 @@ typedef struct {
     uint64_t seed;       /**< --seed for the simulation (default 0) */
 
     lp_method method;
+
+    /** Efficiencies to use instead of the GPU family's (e.g. from `llmplan calibrate`): its
+     * compute_eff, memory_eff, step_overhead_s and per_seq_overhead_s replace the family's;
+     * NULL: the family's. Not used by the heuristic. */
+    const lp_efficiency *efficiency;
 } lp_perf_request;
 
 /** Fill r with defaults: roofline, fixed 1024 in / 128 out, 1000 prompts, rate inf. */
@@ -158,17 +174,6 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
 size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out);
 
 /* ---- The step model (shared by roofline, simulation and search) ------------------------- */
-
-/** Efficiencies and overheads of one GPU family, with where they come from. */
-typedef struct {
-    const char *family;         /**< "hopper", "ampere", ... */
-    double compute_eff;         /**< achieved / peak dense tensor FLOPS for large GEMMs */
-    double memory_eff;          /**< achieved / peak HBM bandwidth when streaming weights */
-    double step_overhead_s;     /**< host time per engine step (scheduling, sampling, launches) */
-    double per_seq_overhead_s;  /**< extra host time per running request per step */
-    double allreduce_latency_s; /**< latency of one small all-reduce in the TP group */
-    const char *source;
-} lp_efficiency;
 
 /** The efficiencies llmplan assumes for a GPU (by architecture family). */
 const lp_efficiency *lp_efficiency_for(const lp_gpu *gpu);

@@ -118,56 +118,6 @@ static void choose_metrics(const double *measured, bool use[LP_CAL_METRIC_COUNT]
         use[k] = stated(measured[k]);
 }
 
-/* Everything up to the step model, as lp_estimate_performance does it. model_buf is scratch
- * for a model loaded by id. est (may be NULL) receives the assumptions. */
-static lp_status prepare_step(const lp_perf_request *req, lp_model *model_buf, lp_step_model *sm,
-                              int *replicas, const lp_gpu **gpu_out, lp_perf_estimate *est,
-                              lp_error *err) {
-    const lp_gpu *gpu = req->gpu;
-    lp_status st;
-    if (!gpu) {
-        if (!req->gpu_name)
-            return lp_error_set(err, LP_ERR_INVALID_ARG, "no GPU given (gpu_name)");
-        if ((st = lp_gpu_find(NULL, req->gpu_name, &gpu, err)) != LP_OK)
-            return st;
-    }
-    *gpu_out = gpu;
-    const lp_model *m = req->model;
-    if (!m) {
-        if (!req->model_id)
-            return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "the roofline needs a model (catalog id, config.json or model "
-                                "directory)");
-        if ((st = lp_model_load(req->model_id, NULL, model_buf, err)) != LP_OK)
-            return st;
-        m = model_buf;
-    }
-    lp_serving s = req->serving;
-    int per = (s.tensor_parallel_size > 0 ? s.tensor_parallel_size : 1) *
-              (s.pipeline_parallel_size > 0 ? s.pipeline_parallel_size : 1);
-    if (req->num_gpus > 0) {
-        if (req->num_gpus % per != 0)
-            return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "num_gpus %d is not a multiple of tp x pp = %d", req->num_gpus,
-                                per);
-        s.data_parallel_size = req->num_gpus / per;
-    }
-    lp_mem_plan *plan = malloc(sizeof *plan);
-    if (!plan)
-        return lp_error_set(err, LP_ERR_NOMEM, "out of memory planning a calibration point");
-    st = lp_mem_plan_compute(m, gpu, &s, plan, err);
-    if (st == LP_OK && !plan->fits)
-        st = lp_error_set(err, LP_ERR_INFEASIBLE,
-                          "does not fit: %.2f GiB of KV cache per GPU short of one request of "
-                          "%lld tokens; see `llmplan plan`",
-                          plan->shortfall_bytes / 1073741824.0, (long long)plan->max_model_len);
-    if (st == LP_OK)
-        st = lp_step_model_init(m, gpu, plan, req->interconnect, sm, est, err);
-    *replicas = plan->dp > 0 ? plan->dp : 1;
-    free(plan);
-    return st;
-}
-
 static void predict(const prepared *p, const lp_efficiency *eff, lp_perf_estimate *est,
                     double out[LP_CAL_METRIC_COUNT]) {
     lp_step_model sm = p->sm;
@@ -448,7 +398,7 @@ lp_status lp_calibrate(const lp_calib_point *points, size_t n, const lp_calib_op
         bool any = false;
         for (int j = 0; j < LP_CAL_METRIC_COUNT; j++)
             any |= p->use[j];
-        lp_status st = any ? prepare_step(&p->req, model, &p->sm, &p->replicas, &gpu, NULL, &e)
+        lp_status st = any ? lp_perf_prepare(&p->req, model, &p->sm, &p->replicas, &gpu, NULL, &e)
                            : lp_error_set(&e, LP_ERR_INVALID_ARG, "no measured metric");
         if (st == LP_OK) {
             const lp_efficiency *fam = lp_efficiency_for(gpu);
@@ -737,60 +687,37 @@ lp_status lp_estimate_performance_calibrated(const lp_perf_request *req, const l
                                              lp_perf_estimate *out) {
     if (!cal)
         return lp_estimate_performance(req, out);
-    /* the plain estimate checks the request and gives the method's own errors first */
-    lp_status st = lp_estimate_performance(req, out);
-    if (st != LP_OK)
+    if (req->method == LP_HEURISTIC) {
+        lp_status st = lp_estimate_performance(req, out);
+        if (st == LP_OK)
+            lp_perf_assume(out,
+                           "calibration %s not applied: the heuristic method has no efficiency "
+                           "constants",
+                           cal->source[0] ? cal->source : cal->family);
         return st;
+    }
     lp_error err;
     lp_error_clear(&err);
-    if (req->method == LP_HEURISTIC) {
-        lp_perf_assume(out,
-                       "calibration %s not applied: the heuristic method has no "
-                       "efficiency constants",
-                       cal->source[0] ? cal->source : cal->family);
-        return LP_OK;
-    }
-    lp_model *model = malloc(sizeof *model);
-    if (!model) {
-        lp_error_set(&err, LP_ERR_NOMEM, "out of memory");
+    const lp_gpu *gpu = req->gpu;
+    if (!gpu && (!req->gpu_name || lp_gpu_find(NULL, req->gpu_name, &gpu, &err) != LP_OK))
+        return lp_estimate_performance(req, out); /* reports the GPU error itself */
+    const lp_efficiency *family = lp_efficiency_for(gpu);
+    if (strcmp(family->family, cal->family) != 0) {
+        memset(out, 0, sizeof *out);
+        out->method = req->method;
+        lp_error_set(&err, LP_ERR_INVALID_ARG,
+                     "calibration %s is for the %s family; %s is %s: calibrate on this GPU or "
+                     "leave out --calibration",
+                     cal->source[0] ? cal->source : "given", cal->family, gpu->name,
+                     family->family);
         return invalid(out, &err);
     }
-    lp_perf_estimate *fresh = out;
-    memset(fresh, 0, sizeof *fresh);
-    fresh->method = req->method;
-    lp_step_model sm;
-    int replicas = 1;
-    const lp_gpu *gpu = NULL;
-    st = prepare_step(req, model, &sm, &replicas, &gpu, fresh, &err);
-    if (st == LP_OK && strcmp(sm.eff.family, cal->family) != 0)
-        st = lp_error_set(&err, LP_ERR_INVALID_ARG,
-                          "calibration %s is for the %s family; %s is %s: calibrate on this GPU "
-                          "or leave out --calibration",
-                          cal->source[0] ? cal->source : "given", cal->family, gpu->name,
-                          sm.eff.family);
-    if (st != LP_OK) {
-        free(model);
-        return invalid(out, &err);
-    }
-    sm.eff = lp_calibration_apply(cal, &sm.eff);
-    /* replace the family's efficiency assumption with the calibrated one */
-    for (int i = 0; i < fresh->n_assumptions; i++)
-        if (strncmp(fresh->assumptions[i], "roofline efficiencies", 21) == 0)
-            snprintf(fresh->assumptions[i], LP_ASSUMPTION_SIZE,
-                     "roofline efficiencies (%s) calibrated by %s (%s, %d points): %.0f %% of "
-                     "peak FLOPS, %.0f %% of peak bandwidth, %.2f ms per step + %.1f us per "
-                     "request",
-                     cal->family, cal->source[0] ? cal->source : "a fit", cal->date, cal->n_points,
-                     100 * sm.eff.compute_eff, 100 * sm.eff.memory_eff,
-                     1e3 * sm.eff.step_overhead_s, 1e6 * sm.eff.per_seq_overhead_s);
-    if (req->method == LP_ROOFLINE)
-        lp_perf_roofline(&sm, req, replicas, fresh);
-    else
-        st = lp_perf_simulate(&sm, req, replicas, fresh, &err);
-    free(model);
-    if (st != LP_OK)
-        return invalid(out, &err);
-    out->method = req->method;
-    out->valid = true;
-    return LP_OK;
+    char source[256];
+    snprintf(source, sizeof source, "calibrated by %s, %s, %d points",
+             cal->source[0] ? cal->source : "a fit", cal->date, cal->n_points);
+    lp_efficiency eff = lp_calibration_apply(cal, family);
+    eff.source = source;
+    lp_perf_request r = *req;
+    r.efficiency = &eff;
+    return lp_estimate_performance(&r, out);
 }

@@ -119,6 +119,65 @@ static lp_status resolve_parallel(const lp_perf_request *r, lp_serving *s, lp_er
     return LP_OK;
 }
 
+/* Replace the family's efficiencies with req->efficiency (calibrated constants). */
+static void apply_efficiency(const lp_perf_request *req, lp_step_model *sm, lp_perf_estimate *est) {
+    if (!req->efficiency)
+        return;
+    sm->eff.compute_eff = req->efficiency->compute_eff;
+    sm->eff.memory_eff = req->efficiency->memory_eff;
+    sm->eff.step_overhead_s = req->efficiency->step_overhead_s;
+    sm->eff.per_seq_overhead_s = req->efficiency->per_seq_overhead_s;
+    if (!est)
+        return;
+    for (int i = 0; i < est->n_assumptions; i++)
+        if (strncmp(est->assumptions[i], "roofline efficiencies", 21) == 0)
+            snprintf(est->assumptions[i], LP_ASSUMPTION_SIZE,
+                     "roofline efficiencies (%s) given by the caller (%s): %.0f %% of peak FLOPS, "
+                     "%.0f %% of peak bandwidth, %.2f ms per step + %.1f us per request",
+                     sm->eff.family, req->efficiency->source ? req->efficiency->source : "",
+                     100 * sm->eff.compute_eff, 100 * sm->eff.memory_eff,
+                     1e3 * sm->eff.step_overhead_s, 1e6 * sm->eff.per_seq_overhead_s);
+}
+
+lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_step_model *sm,
+                          int *replicas, const lp_gpu **gpu_out, lp_perf_estimate *est,
+                          lp_error *err) {
+    const lp_gpu *gpu = NULL;
+    lp_status st;
+    if ((st = resolve_gpu(req, &gpu, err)) != LP_OK)
+        return st;
+    *gpu_out = gpu;
+    const lp_model *m = req->model;
+    if (!m && req->model_id) {
+        if ((st = lp_model_load(req->model_id, NULL, model_buf, err)) != LP_OK)
+            return st;
+        m = model_buf;
+    }
+    if (!m)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "the %s method needs a model (catalog id, config.json or model "
+                            "directory); with only a parameter count use the heuristic method",
+                            lp_method_name(req->method));
+    lp_serving s = req->serving;
+    if ((st = resolve_parallel(req, &s, err)) != LP_OK)
+        return st;
+    static _Thread_local lp_mem_plan plan;
+    if ((st = lp_mem_plan_compute(m, gpu, &s, &plan, err)) != LP_OK)
+        return st;
+    if (!plan.fits)
+        return lp_error_set(err, LP_ERR_INFEASIBLE,
+                            "does not fit: %.2f GiB of KV cache per GPU short of one request of "
+                            "%lld tokens (largest max-model-len that fits: %lld); see `llmplan "
+                            "plan`",
+                            plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
+                            (long long)plan.max_model_len_fit);
+    if ((st = lp_step_model_init(m, gpu, &plan, req->interconnect, sm, est, err)) != LP_OK)
+        return st;
+    apply_efficiency(req, sm, est);
+    *replicas = plan.dp > 0 ? plan.dp : 1;
+    return LP_OK;
+}
+
 lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out) {
     lp_error err;
     lp_error_clear(&err);
@@ -128,60 +187,36 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
     if ((st = check_workload(req, &err)) != LP_OK)
         return invalid(out, &err);
 
-    const lp_gpu *gpu = NULL;
-    if (req->method == LP_HEURISTIC && !req->gpu && !req->gpu_name) {
-        gpu = NULL; /* the heuristic's default baseline, said in its assumptions */
-    } else if ((st = resolve_gpu(req, &gpu, &err)) != LP_OK) {
-        return invalid(out, &err);
-    }
-
     static _Thread_local lp_model loaded;
-    const lp_model *m = req->model;
-    if (!m && req->model_id) {
-        if ((st = lp_model_load(req->model_id, NULL, &loaded, &err)) != LP_OK)
-            return invalid(out, &err);
-        m = &loaded;
-    }
     if (req->method == LP_HEURISTIC) {
+        const lp_gpu *gpu = NULL; /* none given: the heuristic's default baseline, said */
+        if ((req->gpu || req->gpu_name) && (st = resolve_gpu(req, &gpu, &err)) != LP_OK)
+            return invalid(out, &err);
+        const lp_model *m = req->model;
+        if (!m && req->model_id) {
+            if ((st = lp_model_load(req->model_id, NULL, &loaded, &err)) != LP_OK)
+                return invalid(out, &err);
+            m = &loaded;
+        }
         if (!m && !(req->params_b > 0)) {
             lp_error_set(&err, LP_ERR_INVALID_ARG,
                          "no model: give a model id, a config.json or params_b");
             return invalid(out, &err);
         }
-        st = lp_perf_heuristic(req, m, gpu, out, &err);
-        if (st != LP_OK)
+        if ((st = lp_perf_heuristic(req, m, gpu, out, &err)) != LP_OK)
             return invalid(out, &err);
         out->valid = true;
         return LP_OK;
     }
-    if (!m) {
-        lp_error_set(&err, LP_ERR_INVALID_ARG,
-                     "the %s method needs a model (catalog id, config.json or model directory); "
-                     "with only a parameter count use the heuristic method",
-                     lp_method_name(req->method));
-        return invalid(out, &err);
-    }
 
-    lp_serving s = req->serving;
-    if ((st = resolve_parallel(req, &s, &err)) != LP_OK)
-        return invalid(out, &err);
-    static _Thread_local lp_mem_plan plan;
-    if ((st = lp_mem_plan_compute(m, gpu, &s, &plan, &err)) != LP_OK)
-        return invalid(out, &err);
-    if (!plan.fits) {
-        lp_error_set(&err, LP_ERR_INFEASIBLE,
-                     "does not fit: %.2f GiB of KV cache per GPU short of one request of %lld "
-                     "tokens (largest max-model-len that fits: %lld); see `llmplan plan`",
-                     plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
-                     (long long)plan.max_model_len_fit);
-        return invalid(out, &err);
-    }
     lp_step_model sm;
-    if ((st = lp_step_model_init(m, gpu, &plan, req->interconnect, &sm, out, &err)) != LP_OK)
+    int replicas = 1;
+    const lp_gpu *gpu;
+    if ((st = lp_perf_prepare(req, &loaded, &sm, &replicas, &gpu, out, &err)) != LP_OK)
         return invalid(out, &err);
     if (req->method == LP_ROOFLINE) {
-        lp_perf_roofline(&sm, req, plan.dp, out);
-    } else if ((st = lp_perf_simulate(&sm, req, plan.dp, out, &err)) != LP_OK) {
+        lp_perf_roofline(&sm, req, replicas, out);
+    } else if ((st = lp_perf_simulate(&sm, req, replicas, out, &err)) != LP_OK) {
         return invalid(out, &err);
     }
     out->method = req->method;

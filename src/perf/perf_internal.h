@@ -29,6 +29,17 @@ int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
 lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err);
 
 /**
+ * Everything lp_estimate_performance does before a method runs: resolve the GPU and the model
+ * (model_buf is scratch for one loaded by id), turn num_gpus into replicas, plan the memory
+ * (LP_ERR_INFEASIBLE when it does not fit), prepare the step model and apply
+ * req->efficiency. est (may be NULL) receives the assumptions. Shared with calibration, which
+ * prepares each point once and evaluates many efficiencies.
+ */
+lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_step_model *sm,
+                          int *replicas, const lp_gpu **gpu_out, lp_perf_estimate *est,
+                          lp_error *err);
+
+/**
  * Roofline method: the steady state of the workload solved analytically on the step model.
  * Fills out (valid, latencies as means = medians, throughputs, bottlenecks, ranges).
  */
