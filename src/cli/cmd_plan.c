@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report_data.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
@@ -21,7 +22,7 @@
 
 typedef struct {
     const char *model, *gpu, *gpu_file, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
-    const char *max_model_len, *revision;
+    const char *max_model_len, *revision, *report;
     int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
     double gpu_memory_utilization, cpu_offload_gb, gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
     bool enforce_eager, json, help, ep, no_chunked_prefill, no_hybrid, no_safetensors;
@@ -326,6 +327,8 @@ int lp_cmd_plan(int argc, char **argv) {
         {"--no-safetensors", NULL, LP_OPT_FLAG, &a.no_safetensors, NULL,
          "do not read safetensors headers", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
+        {"--report", NULL, LP_OPT_STRING, &a.report, "FILE",
+         "also write a report with charts: FILE.html or FILE.md", NULL},
         {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
         {0},
     };
@@ -335,6 +338,8 @@ int lp_cmd_plan(int argc, char **argv) {
         print_help(opts);
         return LP_EXIT_OK;
     }
+    if (lp_cli_report_check("plan", a.report) != 0)
+        return LP_EXIT_USAGE;
     if (!a.model) {
         fprintf(stderr, "llmplan plan: --model is required (a HF id such as "
                         "meta-llama/Llama-3.1-8B-Instruct, a config.json or a model directory)\n");
@@ -435,5 +440,8 @@ int lp_cmd_plan(int argc, char **argv) {
         fprintf(stderr, "llmplan plan: writing the report failed\n");
         return LP_EXIT_FAILURE;
     }
+    if (a.report &&
+        lp_cli_report_plan(a.report, argc - 1, argv + 1, a.model, &model, &gpu, &s, &plan) != 0)
+        return LP_EXIT_FAILURE;
     return plan.fits ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;
 }

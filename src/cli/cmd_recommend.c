@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/report_data.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
@@ -552,7 +553,7 @@ static int run_explain(const explain_input *in) {
 
 typedef struct {
     const char *model, *gpus, *gpu, *gpu_file, *vllm_version, *objective, *price_file;
-    const char *emit, *out;
+    const char *emit, *out, *report;
     int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads, percentile;
     double gpu_memory_utilization, max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms;
     double min_throughput;
@@ -881,7 +882,7 @@ static int recommend_explain(const rec_args *a, const lp_search_spec *spec,
 }
 
 static int report(const rec_args *a, const lp_search_spec *spec, const lp_search_result *r,
-                  const workload *w) {
+                  const workload *w, int argc, char **argv) {
     size_t top = (size_t)a->top < r->n_ranked ? (size_t)a->top : r->n_ranked;
     size_t chosen = (size_t)a->rank - 1;
     if (r->n_ranked > 0 && chosen >= r->n_ranked) {
@@ -940,6 +941,9 @@ static int report(const rec_args *a, const lp_search_spec *spec, const lp_search
     lp_status st = a->json  ? lp_render_recommend_json(stdout, &v)
                    : a->csv ? lp_render_recommend_csv(stdout, &v)
                             : lp_render_recommend_text(stdout, &v);
+    int report_rc = st == LP_OK && a->report
+                        ? lp_cli_report_recommend(a->report, argc - 1, argv + 1, &v, w->num_prompts)
+                        : 0;
     for (size_t i = 0; i < n; i++)
         free(serve[i]);
     free(serve);
@@ -948,6 +952,8 @@ static int report(const rec_args *a, const lp_search_spec *spec, const lp_search
         fprintf(stderr, "llmplan recommend: writing the report failed\n");
         return LP_EXIT_FAILURE;
     }
+    if (report_rc != 0)
+        return report_rc;
     if (r->n_ranked == 0) {
         char line[1024];
         fprintf(stderr, "llmplan recommend: no configuration meets the targets: %s\n",
@@ -1029,6 +1035,8 @@ int lp_cmd_recommend(int argc, char **argv) {
         {"--top", NULL, LP_OPT_INT, &a.top, "N", "configurations to show (default 10)", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--csv", NULL, LP_OPT_FLAG, &a.csv, NULL, "print CSV (a header row, one row each)", NULL},
+        {"--report", NULL, LP_OPT_STRING, &a.report, "FILE",
+         "also write a report with charts: FILE.html or FILE.md", NULL},
         {"--emit", NULL, LP_OPT_STRING, &a.emit, "KINDS",
          "write vllm,docker,compose,k8s (or all) files ...", NULL},
         {"--out", NULL, LP_OPT_STRING, &a.out, "DIR", "  ... into DIR", NULL},
@@ -1056,6 +1064,8 @@ int lp_cmd_recommend(int argc, char **argv) {
     int rc = check_args(&a);
     if (rc != 0)
         return rc;
+    if (lp_cli_report_check("recommend", a.report) != 0)
+        return LP_EXIT_USAGE;
 
     static lp_search_spec spec;
     lp_search_spec_init(&spec);
@@ -1148,7 +1158,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     if (rc == 0 && a.seen_explain) {
         rc = recommend_explain(&a, &spec, &result, db, &w);
     } else if (rc == 0) {
-        rc = report(&a, &spec, &result, &w);
+        rc = report(&a, &spec, &result, &w, argc, argv);
         if (rc == LP_EXIT_OK && a.emit)
             rc = emit_artifacts(&a, &spec, &result);
     }
