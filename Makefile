@@ -45,6 +45,14 @@ bench: deps
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
 
+# The web planner (`llmplan serve`): the browser test in headless Debian Chromium (playwright-core,
+# screenshots in $(BUILD)/web-screenshots/) and a bounded load test on 127.0.0.1 (req/s, p99).
+.PHONY: test-web
+test-web: build
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	LLMPLAN_BUILD=$(BUILD) node tests/web/e2e.mjs
+	LLMPLAN_BUILD=$(BUILD) node tests/web/load.mjs
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -19,6 +19,7 @@ int lp_cmd_accuracy(int argc, char **argv);
 int lp_cmd_compare(int argc, char **argv);
 int lp_cmd_calibrate(int argc, char **argv);
 int lp_cmd_detect(int argc, char **argv);
+int lp_cmd_serve(int argc, char **argv);
 
 /** Exit code for a library status (LP_ERR_IO -> 1, LP_ERR_INFEASIBLE -> 3, others -> 2). */
 int lp_cli_exit_code(lp_status st);

@@ -47,6 +47,7 @@ static void usage(FILE *f) {
         "  accuracy   compare llmplan with real vLLM start-up logs (../shared/validation)\n"
         "  compare    compare a `vllm bench serve` result file / start-up log with llmplan\n"
         "  calibrate  fit a GPU family's roofline efficiencies to your benchmark results\n"
+        "  serve      a local web planner and JSON API (http://127.0.0.1:8080/)\n"
         "  version    print the version\n"
         "\n"
         "Run `llmplan <command> --help` for the options of a command. Examples:\n"
@@ -83,6 +84,8 @@ int main(int argc, char **argv) {
         return lp_cmd_compare(argc, argv);
     if (strcmp(cmd, "calibrate") == 0)
         return lp_cmd_calibrate(argc, argv);
+    if (strcmp(cmd, "serve") == 0)
+        return lp_cmd_serve(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("llmplan %s\n", LP_VERSION_STRING);
         return LP_EXIT_OK;

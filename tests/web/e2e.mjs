@@ -1,0 +1,219 @@
+// e2e.mjs - the page of `llmplan serve` in headless Debian Chromium, driven by playwright-core.
+//
+// Starts `build/llmplan serve --port 0`, opens the page, types a model id into the search box
+// and picks it from the suggestions, picks the H100, and checks that the page shows what
+// `llmplan plan --json` prints for the same input: #kv-tokens[data-value] equals kv_tokens,
+// #verdict says whether it fits and #memory-chart has one segment per non-zero memory part.
+// Then tensor parallelism, a configuration that does not fit and a pasted config.json. Also
+// opens the HTML report of `llmplan plan --report` when the CLI has that option. Screenshots go
+// to build/web-screenshots/ (CI artifacts). The page must log no errors.
+//
+// Chromium: /usr/bin/chromium (Debian's package; CHROMIUM_PATH overrides). Missing, the test
+// is skipped, except under CI=true, where it fails.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build, bin, cliEnv, cliJson, requireBinary, startServer } from "./server.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+// As the machine notes say Chromium starts reliably here: no sandbox (root), no GPU, and no
+// background connections (this machine's network refuses them).
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const TIMEOUT_MS = 15000;
+const shots = join(build, "web-screenshots");
+
+if (!existsSync(CHROMIUM)) {
+  const msg = `e2e: ${CHROMIUM} not found (apt-get install chromium)`;
+  if (process.env.CI === "true") {
+    console.error(msg);
+    process.exit(1);
+  }
+  console.log(msg + ": browser test skipped");
+  process.exit(0);
+}
+requireBinary();
+const { chromium } = await import("playwright-core");
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+}
+
+// Segments the page draws: every memory part above zero, plus the memory vLLM is not given.
+function expectedSegments(plan) {
+  const m = plan.memory;
+  const parts = [m.weights_gib, m.activation_gib, m.non_torch_gib, m.cuda_graph_gib,
+                 Math.max(0, m.kv_cache_gib), m.total_gib - m.budget_gib];
+  return parts.filter((v) => v > 0).length;
+}
+
+async function waitKv(page, expected, what) {
+  try {
+    await page.waitForFunction(
+      (v) => document.querySelector("#kv-tokens").dataset.value === v,
+      String(expected), { timeout: TIMEOUT_MS });
+    check(true, `${what}: #kv-tokens data-value = ${expected}`);
+  } catch {
+    const got = await page.$eval("#kv-tokens", (e) => e.dataset.value);
+    const err = await page.$eval("#error", (e) => e.textContent);
+    check(false, `${what}: #kv-tokens data-value = ${got}, expected ${expected} ${err}`);
+  }
+}
+
+async function checkPlan(page, plan, what) {
+  await waitKv(page, plan.kv_tokens, what);
+  const verdict = (await page.textContent("#verdict")).trim();
+  check(verdict === (plan.fits ? "Fits" : "Does not fit"), `${what}: #verdict "${verdict}"`);
+  const segs = await page.$$eval("#memory-chart rect.seg", (r) => r.length);
+  check(segs === expectedSegments(plan),
+        `${what}: #memory-chart has ${segs} segments, expected ${expectedSegments(plan)}`);
+  const shown = (await page.textContent("#kv-tokens")).replace(/,/g, "");
+  check(shown === String(plan.kv_tokens), `${what}: #kv-tokens shows ${shown}`);
+}
+
+mkdirSync(shots, { recursive: true });
+const server = await startServer();
+console.log(`e2e: ${server.url}`);
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  // 4xx answers to inputs being typed (an unknown or partial model id) are the API working;
+  // Chromium logs each as a console error, so only other console errors count.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+  page.on("request", (r) => {
+    if (!r.url().startsWith(server.url) && !r.url().startsWith("data:"))
+      errors.push(`request outside the server: ${r.url()}`);
+  });
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.querySelectorAll("#gpu option").length > 10);
+
+  // 1. search as you type, pick from the suggestions, pick H100
+  const id = "meta-llama/Llama-3.1-8B-Instruct";
+  await page.fill("#model", "");
+  await page.click("#model");
+  await page.type("#model", "llama-3.1-8b", { delay: 40 });
+  await page.waitForSelector(`#model-suggestions li[data-id="${id}"]`, { timeout: TIMEOUT_MS });
+  const n = await page.$$eval("#model-suggestions li", (l) => l.length);
+  check(n >= 1, `typing "llama-3.1-8b" suggests ${n} model(s), ${id} among them`);
+  await page.screenshot({ path: join(shots, "01-search-as-you-type.png") });
+  await page.click(`#model-suggestions li[data-id="${id}"]`);
+  check((await page.inputValue("#model")) === id, "clicking a suggestion fills #model");
+  await page.selectOption("#gpu", "H100 SXM");
+  await page.fill("#num-gpus", "1");
+  await page.fill("#tp", "1");
+  const plan1 = cliJson(["plan", "--model", id, "--gpu", "H100", "--json"]);
+  await checkPlan(page, plan1, "Llama-3.1-8B on 1 x H100");
+  await page.waitForFunction(() => document.querySelector("#ttft").textContent.includes("ms"),
+                             null, { timeout: TIMEOUT_MS });
+  await page.waitForSelector("#perf-chart path.tok", { timeout: TIMEOUT_MS });
+  const est = cliJson(["estimate", "--model", id, "--gpu", "H100", "--random-input-len", "1024",
+                       "--random-output-len", "128", "--max-concurrency", "16", "--json"]);
+  const tput = (await page.textContent("#throughput")).replace(/,/g, "");
+  check(tput === String(Math.round(est.output_throughput)),
+        `#throughput ${tput} = llmplan estimate's output_throughput ${est.output_throughput}`);
+  await page.screenshot({ path: join(shots, "02-plan-llama-8b-h100.png"), fullPage: true });
+
+  // 2. tensor parallelism: a 70B model over 2 H100s
+  const id70 = "meta-llama/Llama-3.3-70B-Instruct";
+  await page.fill("#model", id70);
+  await page.fill("#num-gpus", "2");
+  await page.fill("#tp", "2");
+  await checkPlan(page, cliJson(["plan", "--model", id70, "--gpu", "H100", "-tp", "2", "--json"]),
+                  "Llama-3.3-70B on 2 x H100, tp 2");
+  await page.screenshot({ path: join(shots, "03-plan-llama-70b-2xh100.png"), fullPage: true });
+
+  // 3. does not fit: the same on one L4
+  await page.fill("#num-gpus", "1");
+  await page.fill("#tp", "1");
+  await page.selectOption("#gpu", "L4");
+  await checkPlan(page, cliJson(["plan", "--model", id70, "--gpu", "L4", "--json"]),
+                  "Llama-3.3-70B on 1 x L4 (does not fit)");
+  const vllmErr = await page.textContent("#vllm-error");
+  check(vllmErr.includes("vLLM would say"), "the page shows vLLM's error text");
+  await page.screenshot({ path: join(shots, "04-does-not-fit.png"), fullPage: true });
+
+  // 4. a pasted config.json (a small Llama-architecture model written here)
+  const cfg = {
+    architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 2048,
+    intermediate_size: 5632, num_attention_heads: 32, num_key_value_heads: 4,
+    num_hidden_layers: 22, vocab_size: 32000, max_position_embeddings: 2048,
+    rms_norm_eps: 1e-5, torch_dtype: "bfloat16", tie_word_embeddings: false,
+  };
+  const dir = mkdtempSync(join(tmpdir(), "llmplan-e2e-"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
+  const planCfg = cliJson(["plan", "--model", join(dir, "config.json"), "--gpu", "A10G", "--json"]);
+  rmSync(dir, { recursive: true, force: true });
+  await page.selectOption("#gpu", "A10G");
+  await page.click("#config-box summary");
+  await page.fill("#config", JSON.stringify(cfg, null, 2));
+  await checkPlan(page, planCfg, "pasted config.json on 1 x A10G");
+  await page.screenshot({ path: join(shots, "05-pasted-config.png"), fullPage: true });
+
+  // 5. a bad input shows the server's message, and the page recovers
+  await page.fill("#config", "");
+  await page.fill("#model", "nobody/no-such-model");
+  await page.waitForFunction(() => document.querySelector("#error").textContent.includes("unknown model"),
+                             null, { timeout: TIMEOUT_MS });
+  check(true, "an unknown model shows the server's error");
+  await page.screenshot({ path: join(shots, "06-unknown-model.png"), fullPage: true });
+
+  // 6. narrow screen
+  await page.setViewportSize({ width: 420, height: 900 });
+  await page.fill("#model", id);
+  await page.selectOption("#gpu", "H100 SXM");
+  await waitKv(page, plan1.kv_tokens, "narrow viewport");
+  await page.screenshot({ path: join(shots, "07-narrow.png"), fullPage: true });
+
+  // 7. the HTML report of `llmplan plan --report`, when this CLI has it
+  const help = execFileSync(bin, ["plan", "--help"], { env: cliEnv, encoding: "utf8" });
+  if (help.includes("--report")) {
+    const report = join(shots, "report.html");
+    try {
+      execFileSync(bin, ["plan", "--model", id, "--gpu", "H100", "--report", report],
+                   { env: cliEnv, stdio: "ignore" });
+    } catch (e) {
+      if (e.status !== 3) throw e;
+    }
+    check(existsSync(report), "llmplan plan --report wrote report.html");
+    const rp = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const rerr = [];
+    rp.on("pageerror", (e) => rerr.push(e.message));
+    rp.on("request", (r) => { if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) rerr.push(r.url()); });
+    await rp.goto(pathToFileURL(report).href);
+    const txt = await rp.textContent("body");
+    check(txt.includes(String(plan1.kv_tokens)) || txt.includes(plan1.kv_tokens.toLocaleString("en-US")),
+          "the report shows the same KV tokens");
+    check(rerr.length === 0, `the report loads nothing from elsewhere and has no errors ${rerr.join("; ")}`);
+    await rp.screenshot({ path: join(shots, "08-report.png"), fullPage: true });
+    await rp.close();
+  } else {
+    console.log("skip llmplan plan has no --report");
+  }
+} finally {
+  await browser.close();
+  const code = await server.stop();
+  check(code === 0, `llmplan serve stopped cleanly on SIGTERM (exit ${code})`);
+}
+check(errors.length === 0, `no page errors${errors.length ? ": " + errors.join("; ") : ""}`);
+console.log(`e2e: screenshots in ${shots}`);
+if (failures) {
+  console.error(`e2e: ${failures} check(s) failed`);
+  process.exit(1);
+}
+console.log("e2e: all checks passed");
