@@ -8,6 +8,7 @@
  * settings come from the flags and are the same for every file.
  * Only flag parsing, reading and printing live here; the fit is lp_calibrate's.
  */
+#include "render/json_out.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +238,7 @@ static int run(const cal_args *a, char **files, int n_files) {
         json_object_set_new(j, "files", pts);
         if (a->out)
             json_object_set_new(j, "out", json_string(a->out));
-        int wr = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+        int wr = lp_json_write(stdout, j, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
         json_decref(j);
         putchar('\n');
         if (wr != 0)

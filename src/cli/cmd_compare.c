@@ -7,6 +7,7 @@
  * measured, estimated and the error, then the median |error|.
  * Only flag parsing, reading and printing live here; estimates and plans are the library's.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -352,7 +353,7 @@ static int run(const cmp_args *a) {
             json_object_set_new(o, "memory", rows_json(mem, n_mem));
             json_object_set_new(o, "log_notes", notes_json(slog.notes, slog.n_notes));
         }
-        int wr = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+        int wr = lp_json_write(stdout, o, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
         json_decref(o);
         putchar('\n');
         if (wr != 0) {

@@ -4,6 +4,7 @@
  * the flags and prints the result as a table or one JSON object. Without a GPU or driver it
  * says what it tried and exits 1.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,7 @@ static int print_json(const lp_detect_result *r) {
     for (int i = 0; i < r->n_notes; i++)
         json_array_append_new(notes, json_string(r->notes[i]));
     json_object_set_new(root, "notes", notes);
-    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = lp_json_write(stdout, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (rc != 0 || printf("\n") < 0)
         return LP_EXIT_FAILURE;

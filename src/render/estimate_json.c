@@ -6,6 +6,7 @@
  * them. Not-estimated values (NaN, e.g. percentiles without simulation) are null.
  * Formatting only: no number here is computed beyond unit conversion.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 #include <math.h>
 
@@ -122,7 +123,7 @@ lp_status lp_render_estimate_json(FILE *out, const lp_perf_request *req,
     if (!o)
         return LP_ERR_NOMEM;
     size_t flags = JSON_REAL_PRECISION(6) | (indent ? JSON_INDENT(2) : JSON_COMPACT);
-    int rc = json_dumpf(o, out, flags);
+    int rc = lp_json_write(out, o, flags);
     fputc('\n', out);
     json_decref(o);
     return rc == 0 && !ferror(out) ? LP_OK : LP_ERR_IO;

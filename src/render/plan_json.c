@@ -3,6 +3,7 @@
  * no hand-written JSON). Memory values are per GPU in GiB (2^30 bytes) for the binding stage;
  * `memory.per_stage` lists every pipeline stage. Formatting only.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 
 #include "llmplan/render.h"
@@ -108,7 +109,7 @@ lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
     if (!root)
         return LP_ERR_NOMEM;
     json_object_set_new(root, "vllm_error", p->fits ? json_null() : json_string(p->vllm_error));
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     fputc('\n', out);
     json_decref(root);
     return rc == 0 && !ferror(out) ? LP_OK : LP_ERR_IO;

@@ -10,6 +10,7 @@
  * CSV: the same flat entries, one row each under a header row, so that a spreadsheet and a
  * program read the same columns. Formatting only.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -186,7 +187,7 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     for (size_t i = 0; i < v->n_misses; i++)
         json_array_append_new(misses, config_object(v, &v->misses[i], NULL, NULL, 0));
     put(root, "closest_misses", misses);
-    int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     fputc('\n', out);
     json_decref(root);
     if (rc != 0)

@@ -2,6 +2,7 @@
  * tables.c - `llmplan models` and `llmplan gpus`: the embedded catalog and the GPU database as
  * terminal tables or JSON arrays. Formatting only; parameter counts come from the model module.
  */
+#include "render/json_out.h"
 #include <jansson.h>
 
 #include "llmplan/render.h"
@@ -38,7 +39,7 @@ lp_status lp_render_catalog(FILE *out, bool json) {
         }
     }
     if (json) {
-        int rc = json_dumpf(arr, out, JSON_INDENT(2));
+        int rc = lp_json_write(out, arr, JSON_INDENT(2));
         fputc('\n', out);
         json_decref(arr);
         if (rc != 0)
@@ -77,7 +78,7 @@ lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json) {
         }
     }
     if (json) {
-        int rc = json_dumpf(arr, out, JSON_INDENT(2));
+        int rc = lp_json_write(out, arr, JSON_INDENT(2));
         fputc('\n', out);
         json_decref(arr);
         if (rc != 0)

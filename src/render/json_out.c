@@ -1,0 +1,18 @@
+/*
+ * json_out.c - lp_json_write: one allocation and one fwrite per JSON document (see
+ * json_out.h for why).
+ */
+#include "render/json_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int lp_json_write(FILE *out, const json_t *j, size_t flags) {
+    char *text = json_dumps(j, flags);
+    if (!text)
+        return -1;
+    size_t n = strlen(text);
+    int rc = fwrite(text, 1, n, out) == n ? 0 : -1;
+    free(text);
+    return rc;
+}
