@@ -4,13 +4,18 @@
 #   make test     build and run every test, then again under AddressSanitizer + UBSan
 #   make bench    build optimised and run the benchmarks in bench/
 #   make accuracy print llmplan against the real vLLM measurements in ../shared/validation
+#   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 30)
+#   make fuzz-ci  the same for 20 s each (what CI runs); see fuzz/README.md
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-plain test-asan bench accuracy format clean
+.PHONY: all deps build run test test-plain test-asan bench accuracy fuzz fuzz-build fuzz-ci format clean
 
 all: build
 
@@ -45,6 +50,36 @@ bench: deps
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
 
+# Each target runs on a copy of its seed corpus under $(FUZZ_BUILD)/fuzz-work (the repo's corpus
+# stays as committed), with the saved crash inputs of fuzz/regressions as extra seeds. A crash,
+# leak, sanitizer report, slow input (-timeout) or memory blow-up stops the run and fails make;
+# the input is left in $(FUZZ_BUILD)/fuzz-work/<target>/artifacts/. Warnings are not errors in this
+# clang build: the gcc builds of `make test` hold that line, this one is for finding bugs.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DLP_FUZZ=ON -DLP_SANITIZE=ON -DLP_WERROR=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+
+fuzz: fuzz-build
+	@set -e; for src in fuzz/fuzz_*.c; do \
+		t=$$(basename $$src .c); w=$(FUZZ_BUILD)/fuzz-work/$$t; \
+		rm -rf $$w; mkdir -p $$w/corpus $$w/artifacts; \
+		if [ -d fuzz/corpus/$$t ]; then cp fuzz/corpus/$$t/* $$w/corpus/; fi; \
+		seeds=""; if [ -d fuzz/regressions/$$t ]; then seeds=fuzz/regressions/$$t; fi; \
+		dict=""; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		if ! ./$(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+			$$dict -artifact_prefix=$$w/artifacts/ -print_final_stats=1 $$w/corpus $$seeds \
+			>$$w/log.txt 2>&1; then \
+			tail -n 60 $$w/log.txt; echo "fuzz: $$t FAILED; input kept in $$w/artifacts/" >&2; exit 1; \
+		fi; \
+		grep -h -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' $$w/log.txt \
+			| sed "s/^/fuzz: $$t /"; \
+	done
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
 # The web planner (`llmplan serve`): the browser test in headless Debian Chromium (playwright-core,
 # screenshots in $(BUILD)/web-screenshots/) and a bounded load test on 127.0.0.1 (req/s, p99).
 .PHONY: test-web
@@ -57,4 +92,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -37,6 +37,13 @@ extern const size_t lp_data_gpus_tsv_len;
 #define LP_MARKETED_TO_TORCH_RATIO (LP_H100_TORCH_TOTAL_GIB / LP_H100_MARKETED_GB)
 
 #define LP_ORIGIN_BUILTIN "data/gpus.tsv"
+/*
+ * Largest number any numeric column may hold. The largest real values are ~3e5 (nvidia-smi MiB
+ * of a 288 GB part); 1e7 leaves room for decades yet keeps memory in bytes, KV blocks and token
+ * counts derived from a row far inside int64 (a 1e38 GiB row made the memory plan's double ->
+ * int64 conversions undefined; found by fuzz/fuzz_gpu_tsv.c).
+ */
+#define LP_GPU_MAX_NUMBER 1e7
 
 struct lp_gpu_db {
     lp_gpu *rows;
@@ -134,7 +141,7 @@ static lp_status copy_text(const parse_ctx *ctx, column_id col, field f, char *d
     return LP_OK;
 }
 
-/* Parse a non-negative finite number; empty stays 0 (unknown). */
+/* Parse a finite number in [0, LP_GPU_MAX_NUMBER]; empty stays 0 (unknown). */
 static lp_status parse_number(const parse_ctx *ctx, column_id col, field f, double *out) {
     char buf[64];
     *out = 0.0;
@@ -152,6 +159,10 @@ static lp_status parse_number(const parse_ctx *ctx, column_id col, field f, doub
                 return lp_error_set(ctx->err, LP_ERR_PARSE,
                                     "%s:%zu: %s: expected a non-negative number, got \"%s\"",
                                     ctx->origin, ctx->line, column_names[col], buf);
+            if (v > LP_GPU_MAX_NUMBER)
+                return lp_error_set(ctx->err, LP_ERR_PARSE,
+                                    "%s:%zu: %s: %s is implausibly large (at most %g)", ctx->origin,
+                                    ctx->line, column_names[col], buf, LP_GPU_MAX_NUMBER);
             *out = v;
             return LP_OK;
         }

@@ -27,6 +27,13 @@
 #define LP_V0_CHUNKED_ABOVE 32768
 #define LP_V0_CHUNKED_TOKENS 512
 #define LP_V0_MAX_NUM_SEQS 256
+/*
+ * Largest device memory planned for, GiB. Real parts hold at most a few hundred GiB; the bound
+ * only keeps bytes, KV blocks and token counts inside int64 whatever a GPU row or a detected GPU
+ * says (fuzz/fuzz_detect.c found a 3.7e110 MiB nvidia-smi line reaching an undefined double ->
+ * int64 conversion in plan.c). NaN is rejected by the same test.
+ */
+#define LP_MAX_DEVICE_GIB 1e7
 
 typedef struct {
     const char *name;
@@ -323,6 +330,10 @@ lp_status lp_mem_resolve(lp_mem_ctx *c, const lp_model *m, const lp_gpu *gpu, co
     c->enforce_eager = s->enforce_eager;
     if (gpu->usable_gib <= 0.0)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "GPU %s has no memory size", gpu->name);
+    if (!(gpu->usable_gib <= LP_MAX_DEVICE_GIB))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "GPU %s memory size %g GiB is not plausible (at most %g GiB)",
+                            gpu->name, gpu->usable_gib, LP_MAX_DEVICE_GIB);
     if (m->num_layers <= 0 || m->num_layers > LP_MAX_LAYERS || m->hidden_size <= 0)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "model %s has no usable architecture", m->id);
     if ((st = resolve_parallel(c, s, err)) != LP_OK)

@@ -31,6 +31,12 @@
 #define GIB_PER_MIB (1.0 / 1024.0)
 /* Characters skipped between a log message's words and its number ("took 1.2", "(79.18"). */
 #define LOG_MAX_GAP 48
+/*
+ * Largest token or block count read from a log line. Real logs show up to ~10^8; a number
+ * beyond this is not a count (and would not fit int64: fuzz/fuzz_bench_import.c found
+ * "# GPU blocks: 2.6e32" converting out of range), so the line is not used.
+ */
+#define LOG_MAX_COUNT 1e15
 
 static void add_note(char notes[][LP_BENCH_NOTE_SIZE], int *n, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -628,6 +634,9 @@ static void scan_line(const char *line, int lineno, lp_startup_log *o) {
             p = t + 4;
         }
         if (!number_at(p, &v, &unit, &after))
+            continue;
+        if ((f == L_KV_TOKENS || f == L_BLOCKS || f == L_CONCURRENCY) &&
+            !(v >= 0 && v <= LOG_MAX_COUNT))
             continue;
         done[f] = true;
         matched = true;
