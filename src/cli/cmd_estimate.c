@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/serving_flags.h"
 #include "llmplan/detect.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/hw.h"
@@ -32,14 +33,13 @@
 #define MAX_HIST_ROWS 100000
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
-    const char *max_model_len, *interconnect, *method, *input_dist, *output_dist, *dataset;
-    const char *request_rate, *batch, *calibration;
-    int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
+    const char *model, *gpu, *gpu_file, *interconnect, *method, *input_dist, *output_dist;
+    const char *dataset, *request_rate, *batch, *calibration;
+    lp_cli_serving sv; /* the vLLM engine flags */
     int64_t input_len, output_len, num_prompts, max_concurrency, seed;
-    double params_b, gpu_memory_utilization;
-    bool ep, enforce_eager, json, help;
-    bool seen_tp, seen_gmu, seen_method, seen_input_len, seen_output_len;
+    double params_b;
+    bool json, help;
+    bool seen_method, seen_input_len, seen_output_len;
 } est_args;
 
 /* Arrays a histogram distribution points to (freed at the end of the command). */
@@ -86,95 +86,6 @@ static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see llmplan estimate --help)\n");
     return LP_EXIT_USAGE;
-}
-
-static int parse_dtype_flag(const char *flag, const char *value, lp_dtype *out) {
-    lp_error err;
-    if (!value)
-        return 0;
-    if (lp_dtype_parse(value, out, &err) != LP_OK) {
-        fprintf(stderr, "llmplan estimate: %s: %s\n", flag, err.message);
-        return LP_EXIT_USAGE;
-    }
-    return 0;
-}
-
-/* Engine settings and parallelism, as `llmplan plan` reads them. */
-static int build_serving(const est_args *a, lp_perf_request *r) {
-    lp_serving *s = &r->serving;
-    lp_serving_init(s);
-    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > 1024 || a->pp > 1024 || a->dp > 1024) {
-        fprintf(stderr, "llmplan estimate: parallel sizes must be between 1 and 1024\n");
-        return LP_EXIT_USAGE;
-    }
-    s->tensor_parallel_size = (int)a->tp;
-    s->pipeline_parallel_size = (int)a->pp;
-    s->data_parallel_size = (int)a->dp;
-    if (a->num_gpus != 0) {
-        if (a->num_gpus < 0 || a->num_gpus > 65536) {
-            fprintf(stderr, "llmplan estimate: --num-gpus must be between 1 and 65536\n");
-            return LP_EXIT_USAGE;
-        }
-        if (!a->seen_tp && a->dp == 1) {
-            /* --num-gpus alone: tensor parallelism over all of them, as `plan` reads it */
-            if (a->num_gpus % a->pp != 0) {
-                fprintf(stderr, "llmplan estimate: --num-gpus %lld is not a multiple of -pp %lld\n",
-                        (long long)a->num_gpus, (long long)a->pp);
-                return LP_EXIT_USAGE;
-            }
-            s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
-        } else if (a->num_gpus % (a->tp * a->pp) != 0) {
-            fprintf(stderr,
-                    "llmplan estimate: --num-gpus %lld is not a multiple of tp x pp = %lld; the "
-                    "rest would be data-parallel replicas\n",
-                    (long long)a->num_gpus, (long long)(a->tp * a->pp));
-            return LP_EXIT_USAGE;
-        }
-        r->num_gpus = (int)a->num_gpus;
-    }
-    s->enable_expert_parallel = a->ep;
-    s->quantization = a->quantization;
-    if (a->seen_gmu) {
-        if (!(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1)) {
-            fprintf(stderr, "llmplan estimate: --gpu-memory-utilization must be in (0, 1]\n");
-            return LP_EXIT_USAGE;
-        }
-        s->gpu_memory_utilization = a->gpu_memory_utilization;
-    }
-    if (a->max_num_seqs < 0 || a->max_num_batched_tokens < 0 || a->block_size < 0 ||
-        a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens > 1 << 24 || a->block_size > 4096) {
-        fprintf(stderr, "llmplan estimate: --max-num-seqs / --max-num-batched-tokens / "
-                        "--block-size out of range\n");
-        return LP_EXIT_USAGE;
-    }
-    s->max_num_seqs = (int)a->max_num_seqs;
-    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
-    s->block_size = (int)a->block_size;
-    s->enforce_eager = a->enforce_eager;
-    int rc;
-    if ((rc = parse_dtype_flag("--dtype", a->dtype, &s->dtype)) != 0)
-        return rc;
-    if ((rc = parse_dtype_flag("--kv-cache-dtype", a->kv_cache_dtype, &s->kv_cache_dtype)) != 0)
-        return rc;
-    if (a->max_model_len) {
-        int64_t v;
-        if (strcasecmp(a->max_model_len, "auto") == 0) {
-            s->max_model_len = -1;
-        } else if (lp_opts_parse_int(a->max_model_len, &v) &&
-                   (v == -1 || (v > 0 && v < (1LL << 40)))) {
-            s->max_model_len = v;
-        } else {
-            return usage_error("--max-model-len: expected a positive integer (16000, 32k), -1 or "
-                               "auto, got \"%s\"",
-                               a->max_model_len);
-        }
-    }
-    if (a->vllm_version) {
-        lp_error err;
-        if (lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
-            return lp_cli_fail(&err);
-    }
-    return 0;
 }
 
 /* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
@@ -559,7 +470,7 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
     req->gpu = &gpu;
     lp_serving *s = &req->serving;
     int units = s->pipeline_parallel_size * s->data_parallel_size;
-    if (!a->seen_tp && a->num_gpus == 0 && det.n_gpus % units == 0) {
+    if (!a->sv.seen_tp && a->sv.num_gpus == 0 && det.n_gpus % units == 0) {
         s->tensor_parallel_size = det.n_gpus / units;
         req->num_gpus = det.n_gpus;
     }
@@ -586,7 +497,7 @@ static int run_one(const est_args *a) {
     hist_store hs[2] = {{0}};
     char detect_notes[2][192] = {"", ""};
     lp_gpu_db *user_db = NULL;
-    int rc = build_serving(a, &req);
+    int rc = lp_cli_build_serving("estimate", &a->sv, &req.serving);
     bool sharegpt = false;
     if (rc == 0)
         rc = build_workload(a, &req, hs, &sharegpt);
@@ -666,7 +577,7 @@ static int run_one(const est_args *a) {
 int lp_cmd_estimate(int argc, char **argv) {
     est_args a;
     memset(&a, 0, sizeof a);
-    a.tp = a.pp = a.dp = 1;
+    lp_cli_serving_init(&a.sv);
     a.num_prompts = 1000;
     a.input_len = 1024;
     a.output_len = 128;
@@ -679,37 +590,9 @@ int lp_cmd_estimate(int argc, char **argv) {
          "GPU name (see `llmplan gpus`), or detect (this machine's)", NULL},
         {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
          "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
-        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N",
-         "GPUs in all (alone: tensor parallel over all)", NULL},
-        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N",
-         "tensor parallel size (default 1)", &a.seen_tp},
-        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N",
-         "pipeline parallel size (default 1)", NULL},
-        {"--data-parallel-size", "-dp", LP_OPT_INT, &a.dp, "N",
-         "data parallel replicas (default 1)", NULL},
-        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL,
-         "shard routed experts over TPxDP", NULL},
+        LP_CLI_SERVING_OPTS(a.sv),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
          "nvlink, pcie or unknown (default: the GPU's)", NULL},
-        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N",
-         "context length (16000, 32k, auto; default: model's)", NULL},
-        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
-         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
-        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T",
-         "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2", NULL},
-        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, half, float16, bfloat16, float32",
-         NULL},
-        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M",
-         "fp8, awq, gptq, bitsandbytes, mxfp4, modelopt_fp4 ...", NULL},
-        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N",
-         "scheduler limit (default: vLLM's for the GPU)", NULL},
-        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
-         "token budget per step (default: vLLM's)", NULL},
-        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N",
-         "KV block size (default 16; MLA 64/128)", NULL},
-        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
-        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
-         "vLLM release to reproduce (default: latest)", NULL},
         {"--method", NULL, LP_OPT_STRING, &a.method, "M",
          "roofline (default), simulate or heuristic", &a.seen_method},
         {"--random-input-len", "--input-len", LP_OPT_INT, &a.input_len, "N",

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/serving_flags.h"
 #include "cli/report_data.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
@@ -21,12 +22,10 @@
 #include "llmplan/render.h"
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
-    const char *max_model_len, *revision, *report;
-    int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
-    double gpu_memory_utilization, cpu_offload_gb, gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
-    bool enforce_eager, json, help, ep, no_chunked_prefill, no_hybrid, no_safetensors;
-    bool seen_gmu, seen_tp;
+    const char *model, *gpu, *gpu_file, *revision, *report;
+    lp_cli_serving sv; /* the vLLM engine flags */
+    double gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
+    bool json, help, no_safetensors;
 } plan_args;
 
 static void print_help(const lp_opt *opts) {
@@ -52,90 +51,6 @@ static void print_help(const lp_opt *opts) {
            "  llmplan plan --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S -tp 4 "
            "--max-model-len auto\n"
            "\nExit codes: 0 fits, 2 bad input, 3 does not fit, 1 I/O failure.\n");
-}
-
-static int parse_dtype_flag(const char *flag, const char *value, lp_dtype *out) {
-    lp_error err;
-    if (!value)
-        return 0;
-    if (lp_dtype_parse(value, out, &err) != LP_OK) {
-        fprintf(stderr, "llmplan plan: %s: %s\n", flag, err.message);
-        return LP_EXIT_USAGE;
-    }
-    return 0;
-}
-
-static int build_serving(const plan_args *a, lp_serving *s) {
-    lp_error err;
-    lp_serving_init(s);
-    s->tensor_parallel_size = (int)a->tp;
-    s->pipeline_parallel_size = (int)a->pp;
-    s->data_parallel_size = (int)a->dp;
-    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > 1024 || a->pp > 1024 || a->dp > 1024) {
-        fprintf(stderr, "llmplan plan: parallel sizes must be between 1 and 1024\n");
-        return LP_EXIT_USAGE;
-    }
-    if (a->num_gpus != 0) {
-        if (a->num_gpus < 0 || a->num_gpus > 65536) {
-            fprintf(stderr, "llmplan plan: --num-gpus must be between 1 and 65536\n");
-            return LP_EXIT_USAGE;
-        }
-        if (!a->seen_tp && a->dp == 1) {
-            /* --num-gpus alone: tensor parallelism over all of them, as users usually mean */
-            if (a->num_gpus % a->pp != 0) {
-                fprintf(stderr, "llmplan plan: --num-gpus %lld is not a multiple of -pp %lld\n",
-                        (long long)a->num_gpus, (long long)a->pp);
-                return LP_EXIT_USAGE;
-            }
-            s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
-        } else if (a->num_gpus % (a->tp * a->pp) != 0) {
-            fprintf(stderr,
-                    "llmplan plan: --num-gpus %lld is not a multiple of tp x pp = %lld; the rest "
-                    "would be data-parallel replicas\n",
-                    (long long)a->num_gpus, (long long)(a->tp * a->pp));
-            return LP_EXIT_USAGE;
-        } else {
-            s->data_parallel_size = (int)(a->num_gpus / (a->tp * a->pp));
-        }
-    }
-    s->enable_expert_parallel = a->ep;
-    s->quantization = a->quantization;
-    s->gpu_memory_utilization = a->gpu_memory_utilization;
-    s->max_num_seqs = (int)a->max_num_seqs;
-    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
-    s->block_size = (int)a->block_size;
-    if (a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens > 1 << 24 || a->block_size > 4096) {
-        fprintf(stderr, "llmplan plan: --max-num-seqs / --max-num-batched-tokens / --block-size "
-                        "out of range\n");
-        return LP_EXIT_USAGE;
-    }
-    s->enforce_eager = a->enforce_eager;
-    s->enable_chunked_prefill_off = a->no_chunked_prefill;
-    s->disable_hybrid_kv_cache_manager = a->no_hybrid;
-    s->cpu_offload_gib = a->cpu_offload_gb;
-    int rc;
-    if ((rc = parse_dtype_flag("--dtype", a->dtype, &s->dtype)) != 0)
-        return rc;
-    if ((rc = parse_dtype_flag("--kv-cache-dtype", a->kv_cache_dtype, &s->kv_cache_dtype)) != 0)
-        return rc;
-    if (a->max_model_len) {
-        int64_t v;
-        if (strcasecmp(a->max_model_len, "auto") == 0) {
-            s->max_model_len = -1;
-        } else if (lp_opts_parse_int(a->max_model_len, &v) &&
-                   (v == -1 || (v > 0 && v < (1LL << 40)))) {
-            s->max_model_len = v;
-        } else {
-            fprintf(stderr,
-                    "llmplan plan: --max-model-len: expected a positive integer (16000, 32k), -1 "
-                    "or auto, got \"%s\"\n",
-                    a->max_model_len);
-            return LP_EXIT_USAGE;
-        }
-    }
-    if (a->vllm_version && lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
-        return lp_cli_fail(&err);
-    return 0;
 }
 
 /* Note added to the plan (notes beyond LP_MAX_MEM_NOTES are dropped). */
@@ -273,8 +188,7 @@ static int describe_gpu(const plan_args *a, lp_gpu *g) {
 int lp_cmd_plan(int argc, char **argv) {
     plan_args a;
     memset(&a, 0, sizeof a);
-    a.tp = a.pp = a.dp = 1;
-    a.gpu_memory_utilization = 0.9;
+    lp_cli_serving_init(&a.sv);
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},
@@ -287,41 +201,7 @@ int lp_cmd_plan(int argc, char **argv) {
          "  ... and its memory bandwidth", NULL},
         {"--gpu-tflops", NULL, LP_OPT_DOUBLE, &a.gpu_tflops, "TF",
          "  ... and its dense bf16 TFLOPS", NULL},
-        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N",
-         "GPUs in all (alone: tensor parallel over all)", NULL},
-        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N",
-         "tensor parallel size (default 1)", &a.seen_tp},
-        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N",
-         "pipeline parallel size (default 1)", NULL},
-        {"--data-parallel-size", "-dp", LP_OPT_INT, &a.dp, "N",
-         "data parallel replicas (default 1)", NULL},
-        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL,
-         "shard routed experts over TPxDP", NULL},
-        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N",
-         "context length (16000, 32k, auto; default: model's)", NULL},
-        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
-         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
-        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T",
-         "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2", NULL},
-        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, half, float16, bfloat16, float32",
-         NULL},
-        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M",
-         "fp8, awq, gptq, bitsandbytes, mxfp4, modelopt_fp4 ...", NULL},
-        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N",
-         "scheduler limit (default: vLLM's for the GPU)", NULL},
-        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
-         "token budget per step (default: vLLM's)", NULL},
-        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N",
-         "KV block size (default 16; MLA 64/128)", NULL},
-        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
-        {"--no-enable-chunked-prefill", NULL, LP_OPT_FLAG, &a.no_chunked_prefill, NULL,
-         "disable chunked prefill", NULL},
-        {"--disable-hybrid-kv-cache-manager", NULL, LP_OPT_FLAG, &a.no_hybrid, NULL,
-         "size sliding-window layers as full attention", NULL},
-        {"--cpu-offload-gb", NULL, LP_OPT_DOUBLE, &a.cpu_offload_gb, "GIB",
-         "weights kept in host memory", NULL},
-        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
-         "vLLM release to reproduce (default: latest)", NULL},
+        LP_CLI_SERVING_OPTS(a.sv),
         {"--revision", NULL, LP_OPT_STRING, &a.revision, "REV", "snapshot of the local HF cache",
          NULL},
         {"--no-safetensors", NULL, LP_OPT_FLAG, &a.no_safetensors, NULL,
@@ -351,7 +231,7 @@ int lp_cmd_plan(int argc, char **argv) {
     }
 
     lp_serving s;
-    int rc = build_serving(&a, &s);
+    int rc = lp_cli_build_serving("plan", &a.sv, &s);
     if (rc != 0)
         return rc;
 
@@ -408,7 +288,7 @@ int lp_cmd_plan(int argc, char **argv) {
     static lp_mem_plan plan;
     char used_note[192] = "";
     if (detect) {
-        if (!a.seen_tp && a.num_gpus == 0 &&
+        if (!a.sv.seen_tp && a.sv.num_gpus == 0 &&
             (rc = choose_parallelism(&det, &model, &gpu, &s, &plan)) != 0) {
             lp_gpu_db_free(user_db);
             return rc;

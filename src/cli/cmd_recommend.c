@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/serving_flags.h"
 #include "cli/report_data.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/hw.h"
@@ -1175,13 +1176,12 @@ int lp_cmd_recommend(int argc, char **argv) {
 /* ---- explain ------------------------------------------------------------------------------ */
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *quantization, *kv_cache_dtype, *dtype, *vllm_version;
-    const char *max_model_len;
-    int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size, gpus_per_node;
-    int64_t percentile;
-    double gpu_memory_utilization, gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
+    const char *model, *gpu, *gpu_file;
+    lp_cli_serving sv; /* the vLLM engine flags */
+    int64_t gpus_per_node, percentile;
+    double gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
     double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms, min_throughput;
-    bool ep, enforce_eager, help, seen_tp, seen_gmu;
+    bool help;
     workload_args w;
 } explain_args;
 
@@ -1208,72 +1208,6 @@ static void print_explain_help(const lp_opt *opts) {
            "target,\n2 bad input, 1 I/O failure.\n");
 }
 
-static int explain_serving(const explain_args *a, lp_serving *s, int *num_gpus) {
-    const char *cmd = "explain";
-    lp_error err;
-    lp_serving_init(s);
-    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > 1024 || a->pp > 1024 || a->dp > 1024)
-        return usage_error(cmd, "%s", "parallel sizes must be between 1 and 1024");
-    s->tensor_parallel_size = (int)a->tp;
-    s->pipeline_parallel_size = (int)a->pp;
-    s->data_parallel_size = (int)a->dp;
-    if (a->num_gpus != 0) {
-        if (a->num_gpus < 0 || a->num_gpus > 65536)
-            return usage_error(cmd, "%s", "--num-gpus must be between 1 and 65536");
-        if (!a->seen_tp && a->dp == 1) {
-            /* --num-gpus alone: tensor parallelism over all of them, as `plan` reads it */
-            if (a->num_gpus % a->pp != 0)
-                return usage_error(cmd, "%s", "--num-gpus is not a multiple of -pp");
-            s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
-        } else if (a->num_gpus % (a->tp * a->pp) != 0) {
-            return usage_error(cmd, "%s",
-                               "--num-gpus is not a multiple of tp x pp; the rest would be "
-                               "data-parallel replicas");
-        } else {
-            s->data_parallel_size = (int)(a->num_gpus / (a->tp * a->pp));
-        }
-    }
-    *num_gpus = s->tensor_parallel_size * s->pipeline_parallel_size * s->data_parallel_size;
-    s->enable_expert_parallel = a->ep;
-    s->quantization = a->quantization;
-    if (a->seen_gmu) {
-        if (!(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1))
-            return usage_error(cmd, "%s", "--gpu-memory-utilization must be in (0, 1]");
-        s->gpu_memory_utilization = a->gpu_memory_utilization;
-    }
-    if (a->max_num_seqs < 0 || a->max_num_batched_tokens < 0 || a->block_size < 0 ||
-        a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens > 1 << 24 || a->block_size > 4096)
-        return usage_error(cmd, "%s",
-                           "--max-num-seqs / --max-num-batched-tokens / --block-size out of range");
-    s->max_num_seqs = (int)a->max_num_seqs;
-    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
-    s->block_size = (int)a->block_size;
-    s->enforce_eager = a->enforce_eager;
-    if (a->dtype && lp_dtype_parse(a->dtype, &s->dtype, &err) != LP_OK) {
-        fprintf(stderr, "llmplan explain: --dtype: %s\n", err.message);
-        return LP_EXIT_USAGE;
-    }
-    if (a->kv_cache_dtype && lp_dtype_parse(a->kv_cache_dtype, &s->kv_cache_dtype, &err) != LP_OK) {
-        fprintf(stderr, "llmplan explain: --kv-cache-dtype: %s\n", err.message);
-        return LP_EXIT_USAGE;
-    }
-    if (a->max_model_len) {
-        int64_t v;
-        if (strcasecmp(a->max_model_len, "auto") == 0)
-            s->max_model_len = -1;
-        else if (lp_opts_parse_int(a->max_model_len, &v) && (v == -1 || (v > 0 && v < (1LL << 40))))
-            s->max_model_len = v;
-        else
-            return usage_error(cmd,
-                               "--max-model-len: expected a positive integer (16000, 32k), -1 or "
-                               "auto, got \"%s\"",
-                               a->max_model_len);
-    }
-    if (a->vllm_version && lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
-        return lp_cli_fail(&err);
-    return 0;
-}
-
 /* A GPU the database lacks, described by flags (DESIGN §5), as `plan` takes it. */
 static int explain_describe_gpu(const explain_args *a, lp_gpu *g) {
     memset(g, 0, sizeof *g);
@@ -1293,7 +1227,7 @@ static int explain_describe_gpu(const explain_args *a, lp_gpu *g) {
 int lp_cmd_explain(int argc, char **argv) {
     explain_args a;
     memset(&a, 0, sizeof a);
-    a.tp = a.pp = a.dp = 1;
+    lp_cli_serving_init(&a.sv);
     a.gpus_per_node = 8;
     a.percentile = 50;
     a.w.input_len = 1024;
@@ -1311,37 +1245,9 @@ int lp_cmd_explain(int argc, char **argv) {
          "  ... and its memory bandwidth", NULL},
         {"--gpu-tflops", NULL, LP_OPT_DOUBLE, &a.gpu_tflops, "TF",
          "  ... and its dense bf16 TFLOPS", NULL},
-        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N",
-         "GPUs in all (alone: tensor parallel over all)", NULL},
         {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N", "GPUs in a node (default 8)",
          NULL},
-        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N",
-         "tensor parallel size (default 1)", &a.seen_tp},
-        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N",
-         "pipeline parallel size (default 1)", NULL},
-        {"--data-parallel-size", "-dp", LP_OPT_INT, &a.dp, "N",
-         "data parallel replicas (default 1)", NULL},
-        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL,
-         "shard routed experts over TPxDP", NULL},
-        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N",
-         "context length (16000, 32k, auto; default: model's)", NULL},
-        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
-         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
-        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T",
-         "auto, bfloat16, float16, fp8, fp8_e4m3, fp8_e5m2", NULL},
-        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, half, float16, bfloat16, float32",
-         NULL},
-        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M",
-         "fp8, awq, gptq, bitsandbytes, mxfp4, modelopt_fp4 ...", NULL},
-        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N",
-         "scheduler limit (default: vLLM's for the GPU)", NULL},
-        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
-         "token budget per step (default: vLLM's)", NULL},
-        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N",
-         "KV block size (default 16; MLA 64/128)", NULL},
-        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
-        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
-         "vLLM release to reproduce (default: latest)", NULL},
+        LP_CLI_SERVING_OPTS(a.sv),
         {"--random-input-len", "--input-len", LP_OPT_INT, &a.w.input_len, "N",
          "prompt tokens per request (default 1024)", &a.w.seen_input_len},
         {"--random-output-len", "--output-len", LP_OPT_INT, &a.w.output_len, "N",
@@ -1397,7 +1303,8 @@ int lp_cmd_explain(int argc, char **argv) {
             return usage_error("explain", "%s", "targets must be positive numbers (0: no target)");
     lp_serving s;
     int num_gpus = 1;
-    int rc = explain_serving(&a, &s, &num_gpus);
+    int rc = lp_cli_build_serving("explain", &a.sv, &s);
+    num_gpus = s.tensor_parallel_size * s.pipeline_parallel_size * s.data_parallel_size;
     if (rc != 0)
         return rc;
     static workload w;

@@ -1,0 +1,119 @@
+/*
+ * serving_flags.c - lp_cli_build_serving: the vLLM engine flags of plan, estimate and explain
+ * turned into lp_serving, with the same checks and messages everywhere. Range checks here are
+ * the CLI's (sizes that cannot be meant); vLLM's own rules are the library's (lp_mem_plan).
+ */
+#include "cli/serving_flags.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+
+#define LP_MAX_PARALLEL 1024
+#define LP_MAX_GPUS 65536
+#define LP_MAX_SEQS (1 << 20)
+#define LP_MAX_BATCHED_TOKENS (1 << 24)
+#define LP_MAX_BLOCK 4096
+
+void lp_cli_serving_init(lp_cli_serving *sv) {
+    *sv = (lp_cli_serving){0};
+    sv->tp = sv->pp = sv->dp = 1;
+    sv->gpu_memory_utilization = 0.9;
+}
+
+static int dtype_flag(const char *cmd, const char *flag, const char *value, lp_dtype *out) {
+    lp_error err;
+    if (!value)
+        return 0;
+    if (lp_dtype_parse(value, out, &err) != LP_OK) {
+        fprintf(stderr, "llmplan %s: %s: %s\n", cmd, flag, err.message);
+        return LP_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int parallel(const char *cmd, const lp_cli_serving *a, lp_serving *s) {
+    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > LP_MAX_PARALLEL ||
+        a->pp > LP_MAX_PARALLEL || a->dp > LP_MAX_PARALLEL) {
+        fprintf(stderr, "llmplan %s: parallel sizes must be between 1 and %d\n", cmd,
+                LP_MAX_PARALLEL);
+        return LP_EXIT_USAGE;
+    }
+    s->tensor_parallel_size = (int)a->tp;
+    s->pipeline_parallel_size = (int)a->pp;
+    s->data_parallel_size = (int)a->dp;
+    if (a->num_gpus == 0)
+        return 0;
+    if (a->num_gpus < 0 || a->num_gpus > LP_MAX_GPUS) {
+        fprintf(stderr, "llmplan %s: --num-gpus must be between 1 and %d\n", cmd, LP_MAX_GPUS);
+        return LP_EXIT_USAGE;
+    }
+    if (!a->seen_tp && a->dp == 1) {
+        /* --num-gpus alone: tensor parallelism over all of them, as users usually mean */
+        if (a->num_gpus % a->pp != 0) {
+            fprintf(stderr, "llmplan %s: --num-gpus %lld is not a multiple of -pp %lld\n", cmd,
+                    (long long)a->num_gpus, (long long)a->pp);
+            return LP_EXIT_USAGE;
+        }
+        s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
+    } else if (a->num_gpus % (a->tp * a->pp) != 0) {
+        fprintf(stderr,
+                "llmplan %s: --num-gpus %lld is not a multiple of tp x pp = %lld; the rest "
+                "would be data-parallel replicas\n",
+                cmd, (long long)a->num_gpus, (long long)(a->tp * a->pp));
+        return LP_EXIT_USAGE;
+    } else {
+        s->data_parallel_size = (int)(a->num_gpus / (a->tp * a->pp));
+    }
+    return 0;
+}
+
+int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s) {
+    lp_serving_init(s);
+    int rc;
+    if ((rc = parallel(cmd, a, s)) != 0)
+        return rc;
+    s->enable_expert_parallel = a->ep;
+    s->quantization = a->quantization;
+    s->gpu_memory_utilization = a->gpu_memory_utilization;
+    if (a->max_num_seqs < 0 || a->max_num_batched_tokens < 0 || a->block_size < 0 ||
+        a->max_num_seqs > LP_MAX_SEQS || a->max_num_batched_tokens > LP_MAX_BATCHED_TOKENS ||
+        a->block_size > LP_MAX_BLOCK) {
+        fprintf(stderr,
+                "llmplan %s: --max-num-seqs / --max-num-batched-tokens / --block-size out of "
+                "range\n",
+                cmd);
+        return LP_EXIT_USAGE;
+    }
+    s->max_num_seqs = (int)a->max_num_seqs;
+    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
+    s->block_size = (int)a->block_size;
+    s->enforce_eager = a->enforce_eager;
+    s->enable_chunked_prefill_off = a->no_chunked_prefill;
+    s->disable_hybrid_kv_cache_manager = a->no_hybrid;
+    s->cpu_offload_gib = a->cpu_offload_gb;
+    if ((rc = dtype_flag(cmd, "--dtype", a->dtype, &s->dtype)) != 0)
+        return rc;
+    if ((rc = dtype_flag(cmd, "--kv-cache-dtype", a->kv_cache_dtype, &s->kv_cache_dtype)) != 0)
+        return rc;
+    if (a->max_model_len) {
+        int64_t v;
+        if (strcasecmp(a->max_model_len, "auto") == 0) {
+            s->max_model_len = -1;
+        } else if (lp_opts_parse_int(a->max_model_len, &v) &&
+                   (v == -1 || (v > 0 && v < (1LL << 40)))) {
+            s->max_model_len = v;
+        } else {
+            fprintf(stderr,
+                    "llmplan %s: --max-model-len: expected a positive integer (16000, 32k), -1 "
+                    "or auto, got \"%s\"\n",
+                    cmd, a->max_model_len);
+            return LP_EXIT_USAGE;
+        }
+    }
+    lp_error err;
+    if (a->vllm_version && lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    return 0;
+}
