@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/serving_flags.h"
+#include "cli/workload_flags.h"
 #include "llmplan/detect.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/hw.h"
@@ -29,8 +30,6 @@
  * (../shared/validation/README.md: about 202 input / 179 output tokens). */
 #define SHAREGPT_MEAN_INPUT 202.0
 #define SHAREGPT_MEAN_OUTPUT 179.0
-/* Histogram files are small tables; more rows than this is surely the wrong file. */
-#define MAX_HIST_ROWS 100000
 
 typedef struct {
     const char *model, *gpu, *gpu_file, *interconnect, *method, *input_dist, *output_dist;
@@ -41,11 +40,6 @@ typedef struct {
     bool json, help;
     bool seen_method, seen_input_len, seen_output_len;
 } est_args;
-
-/* Arrays a histogram distribution points to (freed at the end of the command). */
-typedef struct {
-    double *values, *weights;
-} hist_store;
 
 static void print_help(const lp_opt *opts) {
     printf("Usage: llmplan estimate (--model MODEL | --params-b B) [--gpu GPU] [options]\n"
@@ -89,124 +83,8 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 /* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
-static int read_histogram(const char *flag, const char *path, lp_len_dist *d, hist_store *hs) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "llmplan estimate: %s: cannot open %s: %s\n", flag, path, strerror(errno));
-        return LP_EXIT_FAILURE;
-    }
-    size_t cap = 64, n = 0;
-    hs->values = malloc(cap * sizeof *hs->values);
-    hs->weights = malloc(cap * sizeof *hs->weights);
-    char line[512];
-    long lineno = 0;
-    int rc = 0;
-    while (rc == 0 && hs->values && hs->weights && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
-            continue;
-        double v, w;
-        char extra;
-        if (sscanf(p, "%lf %lf %c", &v, &w, &extra) != 2 || !(v >= 1) || !(w >= 0) ||
-            !isfinite(v) || !isfinite(w)) {
-            fprintf(stderr,
-                    "llmplan estimate: %s: %s line %ld: expected \"tokens weight\" (tokens >= 1, "
-                    "weight >= 0)\n",
-                    flag, path, lineno);
-            rc = LP_EXIT_USAGE;
-            break;
-        }
-        if (n == MAX_HIST_ROWS) {
-            fprintf(stderr, "llmplan estimate: %s: %s has more than %d rows\n", flag, path,
-                    MAX_HIST_ROWS);
-            rc = LP_EXIT_USAGE;
-            break;
-        }
-        if (n == cap) {
-            cap *= 2;
-            double *nv = realloc(hs->values, cap * sizeof *nv);
-            if (nv)
-                hs->values = nv;
-            double *nw = realloc(hs->weights, cap * sizeof *nw);
-            if (nw)
-                hs->weights = nw;
-            if (!nv || !nw) {
-                rc = LP_EXIT_FAILURE;
-                break;
-            }
-        }
-        hs->values[n] = v;
-        hs->weights[n] = w;
-        n++;
-    }
-    if (rc == 0 && (!hs->values || !hs->weights)) {
-        fprintf(stderr, "llmplan estimate: out of memory\n");
-        rc = LP_EXIT_FAILURE;
-    }
-    if (rc == 0 && ferror(f)) {
-        fprintf(stderr, "llmplan estimate: %s: reading %s failed\n", flag, path);
-        rc = LP_EXIT_FAILURE;
-    }
-    fclose(f);
-    if (rc == 0 && n == 0) {
-        fprintf(stderr, "llmplan estimate: %s: %s has no \"tokens weight\" rows\n", flag, path);
-        rc = LP_EXIT_USAGE;
-    }
-    if (rc != 0)
-        return rc;
-    memset(d, 0, sizeof *d);
-    d->kind = LP_LEN_HISTOGRAM;
-    d->values = hs->values;
-    d->weights = hs->weights;
-    d->n = (int)n;
-    d->mean = lp_len_mean(d);
-    return 0;
-}
-
-/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt */
-static int parse_dist(const char *flag, const char *spec, double sharegpt_mean, lp_len_dist *d,
-                      hist_store *hs) {
-    double x, y;
-    char extra;
-    memset(d, 0, sizeof *d);
-    if (strcasecmp(spec, "sharegpt") == 0) {
-        d->kind = LP_LEN_SHAREGPT;
-        d->mean = sharegpt_mean;
-        return 0;
-    }
-    if (strncasecmp(spec, "normal:", 7) == 0) {
-        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= 0))
-            return usage_error("--input/output-len-dist: expected normal:MEAN,SD with MEAN >= 1 "
-                               "and SD >= 0, got \"%s\"",
-                               spec);
-        d->kind = LP_LEN_NORMAL;
-        d->mean = x;
-        d->stddev = y;
-        d->lo = 1;
-        return 0;
-    }
-    if (strncasecmp(spec, "uniform:", 8) == 0) {
-        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x))
-            return usage_error("--input/output-len-dist: expected uniform:LO,HI with 1 <= LO <= "
-                               "HI, got \"%s\"",
-                               spec);
-        d->kind = LP_LEN_UNIFORM;
-        d->lo = x;
-        d->hi = y;
-        d->mean = 0.5 * (x + y);
-        return 0;
-    }
-    if (strncasecmp(spec, "hist:", 5) == 0 && spec[5])
-        return read_histogram(flag, spec + 5, d, hs);
-    return usage_error("--input/output-len-dist: expected normal:MEAN,SD, uniform:LO,HI, "
-                       "hist:FILE or sharegpt, got \"%s\"",
-                       spec);
-}
-
-static int build_workload(const est_args *a, lp_perf_request *r, hist_store hs[2], bool *sharegpt) {
+static int build_workload(const est_args *a, lp_perf_request *r, lp_cli_hist_store hs[2],
+                          bool *sharegpt) {
     *sharegpt = false;
     if (a->dataset) {
         if (strcasecmp(a->dataset, "sharegpt") == 0)
@@ -231,11 +109,12 @@ static int build_workload(const est_args *a, lp_perf_request *r, hist_store hs[2
     int rc;
     double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
     double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    if (a->input_dist &&
-        (rc = parse_dist("--input-len-dist", a->input_dist, in_mean, &r->input, &hs[0])) != 0)
+    if (a->input_dist && (rc = lp_cli_parse_len_dist("estimate", "--input-len-dist", a->input_dist,
+                                                     in_mean, &r->input, &hs[0])) != 0)
         return rc;
     if (a->output_dist &&
-        (rc = parse_dist("--output-len-dist", a->output_dist, out_mean, &r->output, &hs[1])) != 0)
+        (rc = lp_cli_parse_len_dist("estimate", "--output-len-dist", a->output_dist, out_mean,
+                                    &r->output, &hs[1])) != 0)
         return rc;
     if (a->num_prompts < 1 || a->num_prompts > 10000000)
         return usage_error("%s: expected between 1 and 10,000,000", "--num-prompts");
@@ -494,7 +373,7 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
 static int run_one(const est_args *a) {
     static lp_perf_request req; /* static: large, one per process */
     lp_perf_request_init(&req);
-    hist_store hs[2] = {{0}};
+    lp_cli_hist_store hs[2] = {{0}};
     char detect_notes[2][192] = {"", ""};
     lp_gpu_db *user_db = NULL;
     int rc = lp_cli_build_serving("estimate", &a->sv, &req.serving);

@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/serving_flags.h"
+#include "cli/workload_flags.h"
 #include "cli/report_data.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/hw.h"
@@ -37,8 +38,6 @@
  * (../shared/validation/README.md: about 202 input / 179 output tokens), as `estimate`. */
 #define SHAREGPT_MEAN_INPUT 202.0
 #define SHAREGPT_MEAN_OUTPUT 179.0
-/* Histogram files are small tables; more rows than this is surely the wrong file. */
-#define MAX_HIST_ROWS 100000
 /* Most GPU types one --gpus list may name. */
 #define MAX_GPU_TYPES 64
 /* Closest misses shown when nothing meets the targets. */
@@ -55,11 +54,6 @@ typedef struct {
     bool seen_input_len, seen_output_len;
 } workload_args;
 
-/* Arrays a histogram distribution points to (freed at the end of the command). */
-typedef struct {
-    double *values, *weights;
-} hist_store;
-
 /* The parsed workload: lengths, arrival and the bench size. */
 typedef struct {
     lp_len_dist input, output;
@@ -68,7 +62,7 @@ typedef struct {
     int num_prompts;
     double daily_output_tokens;
     bool sharegpt;
-    hist_store hist[2];
+    lp_cli_hist_store hist[2];
 } workload;
 
 static void workload_free(workload *w) {
@@ -78,150 +72,21 @@ static void workload_free(workload *w) {
     }
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg) {
-    fprintf(stderr, "llmplan %s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see llmplan %s --help)\n", cmd);
-    return LP_EXIT_USAGE;
-}
-
-/* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
-static int read_histogram(const char *cmd, const char *flag, const char *path, lp_len_dist *d,
-                          hist_store *hs) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "llmplan %s: %s: cannot open %s: %s\n", cmd, flag, path, strerror(errno));
-        return LP_EXIT_FAILURE;
-    }
-    size_t cap = 64, n = 0;
-    hs->values = malloc(cap * sizeof *hs->values);
-    hs->weights = malloc(cap * sizeof *hs->weights);
-    char line[512];
-    long lineno = 0;
-    int rc = 0;
-    while (rc == 0 && hs->values && hs->weights && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
-            continue;
-        double v, wt;
-        char extra;
-        if (sscanf(p, "%lf %lf %c", &v, &wt, &extra) != 2 || !(v >= 1) || !(wt >= 0) ||
-            !isfinite(v) || !isfinite(wt)) {
-            fprintf(stderr,
-                    "llmplan %s: %s: %s line %ld: expected \"tokens weight\" (tokens >= 1, "
-                    "weight >= 0)\n",
-                    cmd, flag, path, lineno);
-            rc = LP_EXIT_USAGE;
-            break;
-        }
-        if (n == MAX_HIST_ROWS) {
-            fprintf(stderr, "llmplan %s: %s: %s has more than %d rows\n", cmd, flag, path,
-                    MAX_HIST_ROWS);
-            rc = LP_EXIT_USAGE;
-            break;
-        }
-        if (n == cap) {
-            cap *= 2;
-            double *nv = realloc(hs->values, cap * sizeof *nv);
-            if (nv)
-                hs->values = nv;
-            double *nw = realloc(hs->weights, cap * sizeof *nw);
-            if (nw)
-                hs->weights = nw;
-            if (!nv || !nw) {
-                rc = LP_EXIT_FAILURE;
-                break;
-            }
-        }
-        hs->values[n] = v;
-        hs->weights[n] = wt;
-        n++;
-    }
-    if (rc == 0 && (!hs->values || !hs->weights)) {
-        fprintf(stderr, "llmplan %s: out of memory\n", cmd);
-        rc = LP_EXIT_FAILURE;
-    }
-    if (rc == 0 && ferror(f)) {
-        fprintf(stderr, "llmplan %s: %s: reading %s failed\n", cmd, flag, path);
-        rc = LP_EXIT_FAILURE;
-    }
-    fclose(f);
-    if (rc == 0 && n == 0) {
-        fprintf(stderr, "llmplan %s: %s: %s has no \"tokens weight\" rows\n", cmd, flag, path);
-        rc = LP_EXIT_USAGE;
-    }
-    if (rc != 0)
-        return rc;
-    memset(d, 0, sizeof *d);
-    d->kind = LP_LEN_HISTOGRAM;
-    d->values = hs->values;
-    d->weights = hs->weights;
-    d->n = (int)n;
-    d->mean = lp_len_mean(d);
-    return 0;
-}
-
-/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt (as `llmplan estimate` reads them) */
-static int parse_dist(const char *cmd, const char *flag, const char *spec, double sharegpt_mean,
-                      lp_len_dist *d, hist_store *hs) {
-    double x, y;
-    char extra;
-    memset(d, 0, sizeof *d);
-    if (strcasecmp(spec, "sharegpt") == 0) {
-        d->kind = LP_LEN_SHAREGPT;
-        d->mean = sharegpt_mean;
-        return 0;
-    }
-    if (strncasecmp(spec, "normal:", 7) == 0) {
-        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= 0))
-            return usage_error(cmd,
-                               "--input/output-len-dist: expected normal:MEAN,SD with MEAN >= 1 "
-                               "and SD >= 0, got \"%s\"",
-                               spec);
-        d->kind = LP_LEN_NORMAL;
-        d->mean = x;
-        d->stddev = y;
-        d->lo = 1;
-        return 0;
-    }
-    if (strncasecmp(spec, "uniform:", 8) == 0) {
-        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x))
-            return usage_error(cmd,
-                               "--input/output-len-dist: expected uniform:LO,HI with 1 <= LO <= "
-                               "HI, got \"%s\"",
-                               spec);
-        d->kind = LP_LEN_UNIFORM;
-        d->lo = x;
-        d->hi = y;
-        d->mean = 0.5 * (x + y);
-        return 0;
-    }
-    if (strncasecmp(spec, "hist:", 5) == 0 && spec[5])
-        return read_histogram(cmd, flag, spec + 5, d, hs);
-    return usage_error(cmd,
-                       "--input/output-len-dist: expected normal:MEAN,SD, uniform:LO,HI, "
-                       "hist:FILE or sharegpt, got \"%s\"",
-                       spec);
-}
-
 static int build_workload(const char *cmd, const workload_args *a, workload *w) {
     memset(w, 0, sizeof *w);
     if (a->dataset) {
         if (strcasecmp(a->dataset, "sharegpt") == 0)
             w->sharegpt = true;
         else if (strcasecmp(a->dataset, "random") != 0)
-            return usage_error(cmd, "--dataset-name: expected random or sharegpt, got \"%s\"",
-                               a->dataset);
+            return lp_cli_usage_error(
+                cmd, "--dataset-name: expected random or sharegpt, got \"%s\"", a->dataset);
     }
     if (a->input_len < 1 || a->input_len > 10000000)
-        return usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
-                           "--random-input-len");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
+                                  "--random-input-len");
     if (a->output_len < 1 || a->output_len > 10000000)
-        return usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
-                           "--random-output-len");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
+                                  "--random-output-len");
     w->input = lp_len_fixed((double)a->input_len);
     w->output = lp_len_fixed((double)a->output_len);
     if (w->sharegpt) {
@@ -232,36 +97,37 @@ static int build_workload(const char *cmd, const workload_args *a, workload *w) 
     int rc;
     double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
     double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    if (a->input_dist && (rc = parse_dist(cmd, "--input-len-dist", a->input_dist, in_mean,
-                                          &w->input, &w->hist[0])) != 0)
+    if (a->input_dist && (rc = lp_cli_parse_len_dist(cmd, "--input-len-dist", a->input_dist,
+                                                     in_mean, &w->input, &w->hist[0])) != 0)
         return rc;
-    if (a->output_dist && (rc = parse_dist(cmd, "--output-len-dist", a->output_dist, out_mean,
-                                           &w->output, &w->hist[1])) != 0)
+    if (a->output_dist && (rc = lp_cli_parse_len_dist(cmd, "--output-len-dist", a->output_dist,
+                                                      out_mean, &w->output, &w->hist[1])) != 0)
         return rc;
     if (a->max_concurrency < 0 || a->max_concurrency > 10000000)
-        return usage_error(cmd, "%s: expected between 1 and 10,000,000", "--max-concurrency");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000",
+                                  "--max-concurrency");
     w->max_concurrency = (int)a->max_concurrency;
     if (a->num_prompts < 1 || a->num_prompts > 10000000)
-        return usage_error(cmd, "%s: expected between 1 and 10,000,000", "--num-prompts");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000", "--num-prompts");
     w->num_prompts = (int)a->num_prompts;
     if (a->request_rate && strcasecmp(a->request_rate, "inf") != 0) {
         char *end;
         errno = 0;
         double v = strtod(a->request_rate, &end);
         if (errno || end == a->request_rate || *end || !(v > 0) || !isfinite(v))
-            return usage_error(cmd,
-                               "--request-rate: expected a positive number of requests per "
-                               "second or inf, got \"%s\"",
-                               a->request_rate);
+            return lp_cli_usage_error(cmd,
+                                      "--request-rate: expected a positive number of requests per "
+                                      "second or inf, got \"%s\"",
+                                      a->request_rate);
         w->request_rate = v;
     }
     if (a->daily_output_tokens < 0 || !isfinite(a->daily_output_tokens))
-        return usage_error(cmd, "%s: expected a positive number of output tokens per day",
-                           "--daily-output-tokens");
+        return lp_cli_usage_error(cmd, "%s: expected a positive number of output tokens per day",
+                                  "--daily-output-tokens");
     w->daily_output_tokens = a->daily_output_tokens;
     if (w->daily_output_tokens > 0 && w->request_rate > 0)
-        return usage_error(cmd, "%s: give either --request-rate or --daily-output-tokens",
-                           "--daily-output-tokens");
+        return lp_cli_usage_error(cmd, "%s: give either --request-rate or --daily-output-tokens",
+                                  "--daily-output-tokens");
     return 0;
 }
 
@@ -602,7 +468,7 @@ static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **l
     lp_error err;
     *n = 0;
     if (a->gpu && a->gpus)
-        return usage_error("recommend", "%s", "give either --gpu or --gpus, not both");
+        return lp_cli_usage_error("recommend", "%s", "give either --gpu or --gpus, not both");
     const char *text = a->gpu ? a->gpu : a->gpus;
     if (!text)
         return 0;
@@ -646,33 +512,35 @@ static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **l
     }
     free(copy);
     if (rc == 0 && *n == 0)
-        rc = usage_error("recommend",
-                         "--gpus: expected a comma-separated list of GPU names, "
-                         "got \"%s\"",
-                         text);
+        rc = lp_cli_usage_error("recommend",
+                                "--gpus: expected a comma-separated list of GPU names, "
+                                "got \"%s\"",
+                                text);
     return rc;
 }
 
 static int check_args(const rec_args *a) {
     const char *cmd = "recommend";
     if (a->max_gpus < 1 || a->max_gpus > 65536)
-        return usage_error(cmd, "%s: expected between 1 and 65536", "--max-gpus");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 65536", "--max-gpus");
     if (a->gpus_per_node < 1 || a->gpus_per_node > 1024)
-        return usage_error(cmd, "%s: expected between 1 and 1024", "--gpus-per-node");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 1024", "--gpus-per-node");
     if (a->max_model_len < 0 || a->max_model_len > (1LL << 40))
-        return usage_error(cmd, "%s: expected a positive number of tokens", "--max-model-len");
+        return lp_cli_usage_error(cmd, "%s: expected a positive number of tokens",
+                                  "--max-model-len");
     if (a->seen_gmu && !(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1))
-        return usage_error(cmd, "%s: expected a fraction in (0, 1]", "--gpu-memory-utilization");
+        return lp_cli_usage_error(cmd, "%s: expected a fraction in (0, 1]",
+                                  "--gpu-memory-utilization");
     if (a->top < 1 || a->top > 100000)
-        return usage_error(cmd, "%s: expected between 1 and 100,000", "--top");
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 100,000", "--top");
     if (a->rank < 1)
-        return usage_error(cmd, "%s: expected a rank of 1 or more", "--rank");
+        return lp_cli_usage_error(cmd, "%s: expected a rank of 1 or more", "--rank");
     if (a->seen_explain && a->explain < 1)
-        return usage_error(cmd, "%s: expected a rank of 1 or more", "--explain");
+        return lp_cli_usage_error(cmd, "%s: expected a rank of 1 or more", "--explain");
     if (a->threads < 0 || a->threads > 4096)
-        return usage_error(cmd, "%s: expected between 0 (every core) and 4096", "--threads");
+        return lp_cli_usage_error(cmd, "%s: expected between 0 (every core) and 4096", "--threads");
     if (a->percentile != 50 && a->percentile != 90 && a->percentile != 99)
-        return usage_error(cmd, "%s: expected 50, 90 or 99", "--percentile");
+        return lp_cli_usage_error(cmd, "%s: expected 50, 90 or 99", "--percentile");
     const struct {
         const char *flag;
         double v;
@@ -683,17 +551,19 @@ static int check_args(const rec_args *a) {
                 {"--min-throughput", a->min_throughput}};
     for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
         if (lims[i].v < 0 || !isfinite(lims[i].v))
-            return usage_error(cmd, "%s: expected a positive number (0: no target)", lims[i].flag);
+            return lp_cli_usage_error(cmd, "%s: expected a positive number (0: no target)",
+                                      lims[i].flag);
     if (a->json && a->csv)
-        return usage_error(cmd, "%s", "give either --json or --csv");
+        return lp_cli_usage_error(cmd, "%s", "give either --json or --csv");
     if (a->emit && !a->out)
-        return usage_error(cmd, "%s", "--emit needs --out DIR (where to write the files)");
+        return lp_cli_usage_error(cmd, "%s", "--emit needs --out DIR (where to write the files)");
     if (a->out && !a->emit)
-        return usage_error(cmd, "%s", "--out needs --emit KINDS (vllm,docker,compose,k8s or all)");
+        return lp_cli_usage_error(cmd, "%s",
+                                  "--out needs --emit KINDS (vllm,docker,compose,k8s or all)");
     if (a->seen_explain && (a->json || a->csv))
-        return usage_error(cmd, "%s",
-                           "--explain prints a report; it does not combine with "
-                           "--json or --csv");
+        return lp_cli_usage_error(cmd, "%s",
+                                  "--explain prints a report; it does not combine with "
+                                  "--json or --csv");
     return 0;
 }
 
@@ -1214,7 +1084,8 @@ static int explain_describe_gpu(const explain_args *a, lp_gpu *g) {
     snprintf(g->name, sizeof g->name, "%s", a->gpu ? a->gpu : "custom GPU");
     snprintf(g->vendor, sizeof g->vendor, "user");
     if (a->gpu_memory_gib <= 0 || a->gpu_memory_gib > 100000)
-        return usage_error("explain", "%s", "--gpu-memory-gib must be a positive number of GiB");
+        return lp_cli_usage_error("explain", "%s",
+                                  "--gpu-memory-gib must be a positive number of GiB");
     g->usable_gib = g->memory_gib = a->gpu_memory_gib;
     g->usable_measured = true;
     g->bandwidth_gbs = a->gpu_bandwidth_gbs;
@@ -1288,19 +1159,20 @@ int lp_cmd_explain(int argc, char **argv) {
         return LP_EXIT_OK;
     }
     if (!a.model)
-        return usage_error("explain", "%s",
-                           "--model is required (a HF id, a config.json or a model directory)");
+        return lp_cli_usage_error(
+            "explain", "%s", "--model is required (a HF id, a config.json or a model directory)");
     if (!a.gpu && a.gpu_memory_gib <= 0)
-        return usage_error("explain", "%s", "--gpu is required (see `llmplan gpus`)");
+        return lp_cli_usage_error("explain", "%s", "--gpu is required (see `llmplan gpus`)");
     if (a.gpus_per_node < 1 || a.gpus_per_node > 1024)
-        return usage_error("explain", "%s: expected between 1 and 1024", "--gpus-per-node");
+        return lp_cli_usage_error("explain", "%s: expected between 1 and 1024", "--gpus-per-node");
     if (a.percentile != 50 && a.percentile != 90 && a.percentile != 99)
-        return usage_error("explain", "%s: expected 50, 90 or 99", "--percentile");
+        return lp_cli_usage_error("explain", "%s: expected 50, 90 or 99", "--percentile");
     const double lims[] = {a.max_ttft_ms, a.max_tpot_ms, a.max_itl_ms, a.max_e2e_ms,
                            a.min_throughput};
     for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
         if (lims[i] < 0 || !isfinite(lims[i]))
-            return usage_error("explain", "%s", "targets must be positive numbers (0: no target)");
+            return lp_cli_usage_error("explain", "%s",
+                                      "targets must be positive numbers (0: no target)");
     lp_serving s;
     int num_gpus = 1;
     int rc = lp_cli_build_serving("explain", &a.sv, &s);

@@ -1,0 +1,154 @@
+/*
+ * workload_flags.c - length-distribution flags and the usage-error line shared by the
+ * commands that take a workload (see workload_flags.h).
+ */
+#include "cli/workload_flags.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+
+/* Histogram files are small tables; more rows than this is surely the wrong file. */
+#define MAX_HIST_ROWS 100000
+
+void lp_cli_hist_free(lp_cli_hist_store *hs) {
+    free(hs->values);
+    free(hs->weights);
+    hs->values = hs->weights = NULL;
+}
+
+int lp_cli_usage_error(const char *cmd, const char *fmt, const char *arg) {
+    fprintf(stderr, "llmplan %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see llmplan %s --help)\n", cmd);
+    return LP_EXIT_USAGE;
+}
+
+/* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
+static int read_histogram(const char *cmd, const char *flag, const char *path, lp_len_dist *d,
+                          lp_cli_hist_store *hs) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "llmplan %s: %s: cannot open %s: %s\n", cmd, flag, path, strerror(errno));
+        return LP_EXIT_FAILURE;
+    }
+    size_t cap = 64, n = 0;
+    hs->values = malloc(cap * sizeof *hs->values);
+    hs->weights = malloc(cap * sizeof *hs->weights);
+    char line[512];
+    long lineno = 0;
+    int rc = 0;
+    while (rc == 0 && hs->values && hs->weights && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+            continue;
+        double v, wt;
+        char extra;
+        if (sscanf(p, "%lf %lf %c", &v, &wt, &extra) != 2 || !(v >= 1) || !(wt >= 0) ||
+            !isfinite(v) || !isfinite(wt)) {
+            fprintf(stderr,
+                    "llmplan %s: %s: %s line %ld: expected \"tokens weight\" (tokens >= 1, "
+                    "weight >= 0)\n",
+                    cmd, flag, path, lineno);
+            rc = LP_EXIT_USAGE;
+            break;
+        }
+        if (n == MAX_HIST_ROWS) {
+            fprintf(stderr, "llmplan %s: %s: %s has more than %d rows\n", cmd, flag, path,
+                    MAX_HIST_ROWS);
+            rc = LP_EXIT_USAGE;
+            break;
+        }
+        if (n == cap) {
+            cap *= 2;
+            double *nv = realloc(hs->values, cap * sizeof *nv);
+            if (nv)
+                hs->values = nv;
+            double *nw = realloc(hs->weights, cap * sizeof *nw);
+            if (nw)
+                hs->weights = nw;
+            if (!nv || !nw) {
+                rc = LP_EXIT_FAILURE;
+                break;
+            }
+        }
+        hs->values[n] = v;
+        hs->weights[n] = wt;
+        n++;
+    }
+    if (rc == 0 && (!hs->values || !hs->weights)) {
+        fprintf(stderr, "llmplan %s: out of memory\n", cmd);
+        rc = LP_EXIT_FAILURE;
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "llmplan %s: %s: reading %s failed\n", cmd, flag, path);
+        rc = LP_EXIT_FAILURE;
+    }
+    fclose(f);
+    if (rc == 0 && n == 0) {
+        fprintf(stderr, "llmplan %s: %s: %s has no \"tokens weight\" rows\n", cmd, flag, path);
+        rc = LP_EXIT_USAGE;
+    }
+    if (rc != 0)
+        return rc;
+    memset(d, 0, sizeof *d);
+    d->kind = LP_LEN_HISTOGRAM;
+    d->values = hs->values;
+    d->weights = hs->weights;
+    d->n = (int)n;
+    d->mean = lp_len_mean(d);
+    return 0;
+}
+
+/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt (as `llmplan estimate` reads them) */
+int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, double sharegpt_mean,
+                          lp_len_dist *d, lp_cli_hist_store *hs) {
+    double x, y;
+    char extra;
+    memset(d, 0, sizeof *d);
+    if (strcasecmp(spec, "sharegpt") == 0) {
+        d->kind = LP_LEN_SHAREGPT;
+        d->mean = sharegpt_mean;
+        return 0;
+    }
+    if (strncasecmp(spec, "normal:", 7) == 0) {
+        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= 0))
+            return lp_cli_usage_error(
+                cmd,
+                "--input/output-len-dist: expected normal:MEAN,SD with MEAN >= 1 "
+                "and SD >= 0, got \"%s\"",
+                spec);
+        d->kind = LP_LEN_NORMAL;
+        d->mean = x;
+        d->stddev = y;
+        d->lo = 1;
+        return 0;
+    }
+    if (strncasecmp(spec, "uniform:", 8) == 0) {
+        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x))
+            return lp_cli_usage_error(
+                cmd,
+                "--input/output-len-dist: expected uniform:LO,HI with 1 <= LO <= "
+                "HI, got \"%s\"",
+                spec);
+        d->kind = LP_LEN_UNIFORM;
+        d->lo = x;
+        d->hi = y;
+        d->mean = 0.5 * (x + y);
+        return 0;
+    }
+    if (strncasecmp(spec, "hist:", 5) == 0 && spec[5])
+        return read_histogram(cmd, flag, spec + 5, d, hs);
+    return lp_cli_usage_error(cmd,
+                              "--input/output-len-dist: expected normal:MEAN,SD, uniform:LO,HI, "
+                              "hist:FILE or sharegpt, got \"%s\"",
+                              spec);
+}
