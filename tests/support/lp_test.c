@@ -3,6 +3,7 @@
  */
 #include "support/lp_test.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,15 @@ const char *lp_test_shared_path(const char *rel, char *buf, size_t size) {
     }
     snprintf(buf, size, "%s/%s", dir, rel);
     if (stat(buf, &st) != 0) {
-        if (ci && strcmp(ci, "true") == 0)
+        /* fixtures/ folders are listed in shared/fixtures/README.md as planned: one that has not
+         * arrived yet is a loud skip even in CI; anything else missing from a present shared
+         * folder (validation data, reference tables) is a failure there */
+        bool planned_fixture = strncmp(rel, "fixtures/", 9) == 0;
+        if (ci && strcmp(ci, "true") == 0 && !planned_fixture)
             fail_msg("CI=true but %s is missing", buf);
-        fprintf(stderr, "\n*** SKIPPED: %s is missing ***\n\n", buf);
+        fprintf(stderr, "\n*** SKIPPED: %s is missing%s ***\n\n", buf,
+                planned_fixture ? " (a planned fixture folder, see shared/fixtures/README.md)"
+                                : "");
         skip();
     }
     return buf;

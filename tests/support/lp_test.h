@@ -18,6 +18,8 @@
 /**
  * Path of a file under ../shared (e.g. "validation/kv_capacity.tsv") in buf; returns buf.
  * Skips the calling test (prints why) when ../shared is missing, or fails it when CI=true.
+ * A missing fixtures/... path (folders shared/fixtures/README.md lists as planned) is a loud
+ * skip even in CI; any other missing file in a present shared folder fails in CI.
  */
 const char *lp_test_shared_path(const char *rel, char *buf, size_t size);
 
