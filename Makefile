@@ -82,6 +82,12 @@ fuzz-ci:
 
 # The web planner (`llmplan serve`): the browser test in headless Debian Chromium (playwright-core,
 # screenshots in $(BUILD)/web-screenshots/) and a bounded load test on 127.0.0.1 (req/s, p99).
+.PHONY: bench-web
+bench-web: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target llmplan_cli
+	sh bench/web_load.sh $(BENCH_BUILD)
+
 .PHONY: test-web
 test-web: build
 	cd tests/web && npm ci --no-audit --no-fund --loglevel=error

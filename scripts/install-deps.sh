@@ -2,7 +2,7 @@
 # Install the Debian packages llmplan needs to build and test, when they are missing.
 # As root it runs apt-get; otherwise it prints the command to run.
 set -eu
-PKGS="build-essential cmake pkg-config libjansson-dev libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libxml2-dev"
+PKGS="build-essential cmake pkg-config libjansson-dev libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libxml2-dev wrk"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -75,7 +75,9 @@ try {
   console.log(`load: ${bad.length} failed; ${(REQUESTS / s).toFixed(0)} requests/s over ${s.toFixed(2)} s`);
   console.log(`load: latency ms p50 ${f(pct(lat, 50))}  p90 ${f(pct(lat, 90))}  p99 ${f(pct(lat, 99))}  max ${f(lat[lat.length - 1])}`);
   const p99 = pct(lat, 99);
-  console.log(`load: p99 target ${P99_TARGET_MS} ms: ${p99 <= P99_TARGET_MS ? "met" : "NOT met"}`);
+  console.log(`load: p99 ${p99 <= P99_TARGET_MS ? "within" : "above"} ${P99_TARGET_MS} ms as seen by this ` +
+    `Node client, which shares the cores with the server; the server's own latency figure is ` +
+    `\`make bench-web\` (wrk)`);
   if (bad.length) {
     console.error(`load: failures: ${[...new Set(bad)].join(", ")}`);
     code = 1;
