@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/serving_flags.h"
 #include "llmplan/bench_import.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/hw.h"
@@ -29,12 +30,11 @@
 #define MAX_RESULTS 4096
 
 typedef struct {
-    const char *model, *gpu, *out, *dtype, *quantization, *kv_cache_dtype, *vllm_version;
-    const char *max_model_len, *interconnect;
-    int64_t num_gpus, tp, pp, max_num_seqs, max_num_batched_tokens, block_size;
+    const char *model, *gpu, *out, *interconnect;
+    lp_cli_serving sv; /* the vLLM engine flags */
     int64_t holdout_every, seed, max_evaluations;
-    double gpu_memory_utilization, holdout;
-    bool ep, enforce_eager, json, help, seen_gmu;
+    double holdout;
+    bool json, help;
 } cal_args;
 
 static int fail(const char *fmt, const char *arg) {
@@ -44,44 +44,11 @@ static int fail(const char *fmt, const char *arg) {
     return LP_EXIT_USAGE;
 }
 
+/* Engine settings from the flags (shared with plan and estimate), then the interconnect. */
 static int build_serving(const cal_args *a, lp_perf_request *r) {
-    lp_serving *s = &r->serving;
-    lp_serving_init(s);
-    if (a->tp < 1 || a->pp < 1 || a->tp > 1024 || a->pp > 1024)
-        return fail("%s", "parallel sizes must be between 1 and 1024");
-    s->tensor_parallel_size = (int)a->tp;
-    s->pipeline_parallel_size = (int)a->pp;
-    if (a->num_gpus < 0 || a->num_gpus > 65536 || (a->num_gpus && a->num_gpus % (a->tp * a->pp)))
-        return fail("%s", "--num-gpus must be a multiple of tp x pp");
-    r->num_gpus = (int)a->num_gpus;
-    s->enable_expert_parallel = a->ep;
-    s->enforce_eager = a->enforce_eager;
-    s->quantization = a->quantization;
-    if (a->seen_gmu) {
-        if (!(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1))
-            return fail("%s", "--gpu-memory-utilization must be in (0, 1]");
-        s->gpu_memory_utilization = a->gpu_memory_utilization;
-    }
-    if (a->max_num_seqs < 0 || a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens < 0 ||
-        a->max_num_batched_tokens > 1 << 24 || a->block_size < 0 || a->block_size > 4096)
-        return fail("%s", "--max-num-seqs / --max-num-batched-tokens / --block-size out of range");
-    s->max_num_seqs = (int)a->max_num_seqs;
-    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
-    s->block_size = (int)a->block_size;
-    lp_error err;
-    if (a->dtype && lp_dtype_parse(a->dtype, &s->dtype, &err) != LP_OK)
-        return fail("--dtype: %s", err.message);
-    if (a->kv_cache_dtype && lp_dtype_parse(a->kv_cache_dtype, &s->kv_cache_dtype, &err) != LP_OK)
-        return fail("--kv-cache-dtype: %s", err.message);
-    if (a->max_model_len) {
-        int64_t v;
-        if (!lp_opts_parse_int(a->max_model_len, &v) || v < 1 || v >= (1LL << 40))
-            return fail("--max-model-len: expected a positive integer, got \"%s\"",
-                        a->max_model_len);
-        s->max_model_len = v;
-    }
-    if (a->vllm_version && lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
-        return lp_cli_fail(&err);
+    int rc = lp_cli_build_serving("calibrate", &a->sv, &r->serving);
+    if (rc != 0)
+        return rc;
     if (a->interconnect && strcasecmp(a->interconnect, "nvlink") != 0 &&
         strcasecmp(a->interconnect, "pcie") != 0 && strcasecmp(a->interconnect, "unknown") != 0)
         return fail("--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
@@ -282,7 +249,7 @@ out:
 int lp_cmd_calibrate(int argc, char **argv) {
     cal_args a;
     memset(&a, 0, sizeof a);
-    a.tp = a.pp = 1;
+    lp_cli_serving_init(&a.sv);
     a.seed = 1;
     /* --results FILE...: collect the files, pass everything else to the option table */
     char **rest = malloc((size_t)(argc + 1) * sizeof *rest);
@@ -318,24 +285,9 @@ int lp_cmd_calibrate(int argc, char **argv) {
         {"--seed", NULL, LP_OPT_INT, &a.seed, "N", "seed of the held-back draw (default 1)", NULL},
         {"--max-evaluations", NULL, LP_OPT_INT, &a.max_evaluations, "N",
          "search budget (default 600)", NULL},
-        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N", "GPUs in all (rest: DP replicas)", NULL},
-        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N", "tensor parallel size", NULL},
-        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N", "pipeline parallel size", NULL},
-        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL, "expert parallel", NULL},
+        LP_CLI_SERVING_OPTS(a.sv),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L", "nvlink, pcie or unknown",
          NULL},
-        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N", "context length", NULL},
-        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
-         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
-        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T", "auto, fp8, ...", NULL},
-        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, bfloat16, float16, ...", NULL},
-        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M", "fp8, awq, gptq, ...", NULL},
-        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N", "scheduler limit", NULL},
-        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
-         "token budget per step", NULL},
-        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N", "KV block size", NULL},
-        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
-        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V", "vLLM release", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
         {0},

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/serving_flags.h"
 #include "llmplan/bench_import.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/hw.h"
@@ -27,14 +28,12 @@
 #define GIB 1073741824.0
 
 typedef struct {
-    const char *result, *log, *model, *gpu, *dtype, *quantization, *kv_cache_dtype;
-    const char *vllm_version, *max_model_len, *interconnect, *method, *request_rate;
+    const char *result, *log, *model, *gpu, *interconnect, *method, *request_rate;
     const char *calibration;
-    int64_t num_gpus, tp, pp, max_num_seqs, max_num_batched_tokens, block_size;
+    lp_cli_serving sv; /* the vLLM engine flags */
     int64_t input_len, output_len, num_prompts, max_concurrency;
-    double gpu_memory_utilization;
-    bool ep, enforce_eager, json, help;
-    bool seen_gmu, seen_input_len, seen_output_len, seen_num_prompts, seen_max_concurrency;
+    bool json, help;
+    bool seen_input_len, seen_output_len, seen_num_prompts, seen_max_concurrency;
 } cmp_args;
 
 static int fail(const char *fmt, const char *arg) {
@@ -44,44 +43,11 @@ static int fail(const char *fmt, const char *arg) {
     return LP_EXIT_USAGE;
 }
 
-/* Engine settings from the flags. */
-static int build_serving(const cmp_args *a, lp_serving *s, lp_perf_request *r) {
-    lp_serving_init(s);
-    if (a->tp < 1 || a->pp < 1 || a->tp > 1024 || a->pp > 1024)
-        return fail("%s", "parallel sizes must be between 1 and 1024");
-    s->tensor_parallel_size = (int)a->tp;
-    s->pipeline_parallel_size = (int)a->pp;
-    if (a->num_gpus < 0 || a->num_gpus > 65536 || (a->num_gpus && a->num_gpus % (a->tp * a->pp)))
-        return fail("%s", "--num-gpus must be a multiple of tp x pp");
-    r->num_gpus = (int)a->num_gpus;
-    s->enable_expert_parallel = a->ep;
-    s->enforce_eager = a->enforce_eager;
-    s->quantization = a->quantization;
-    if (a->seen_gmu) {
-        if (!(a->gpu_memory_utilization > 0 && a->gpu_memory_utilization <= 1))
-            return fail("%s", "--gpu-memory-utilization must be in (0, 1]");
-        s->gpu_memory_utilization = a->gpu_memory_utilization;
-    }
-    if (a->max_num_seqs < 0 || a->max_num_seqs > 1 << 20 || a->max_num_batched_tokens < 0 ||
-        a->max_num_batched_tokens > 1 << 24 || a->block_size < 0 || a->block_size > 4096)
-        return fail("%s", "--max-num-seqs / --max-num-batched-tokens / --block-size out of range");
-    s->max_num_seqs = (int)a->max_num_seqs;
-    s->max_num_batched_tokens = (int)a->max_num_batched_tokens;
-    s->block_size = (int)a->block_size;
-    lp_error err;
-    if (a->dtype && lp_dtype_parse(a->dtype, &s->dtype, &err) != LP_OK)
-        return fail("--dtype: %s", err.message);
-    if (a->kv_cache_dtype && lp_dtype_parse(a->kv_cache_dtype, &s->kv_cache_dtype, &err) != LP_OK)
-        return fail("--kv-cache-dtype: %s", err.message);
-    if (a->max_model_len) {
-        int64_t v;
-        if (!lp_opts_parse_int(a->max_model_len, &v) || v < 1 || v >= (1LL << 40))
-            return fail("--max-model-len: expected a positive integer, got \"%s\"",
-                        a->max_model_len);
-        s->max_model_len = v;
-    }
-    if (a->vllm_version && lp_vllm_version_parse(a->vllm_version, &s->vllm_version, &err) != LP_OK)
-        return lp_cli_fail(&err);
+/* Engine settings from the flags (shared with plan and estimate), then the interconnect. */
+static int build_serving(const cmp_args *a, lp_perf_request *r) {
+    int rc = lp_cli_build_serving("compare", &a->sv, &r->serving);
+    if (rc != 0)
+        return rc;
     if (a->interconnect && strcasecmp(a->interconnect, "nvlink") != 0 &&
         strcasecmp(a->interconnect, "pcie") != 0 && strcasecmp(a->interconnect, "unknown") != 0)
         return fail("--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
@@ -281,7 +247,7 @@ static int run(const cmp_args *a) {
         return lp_cli_fail(&err);
     static lp_perf_request req;
     lp_perf_request_init(&req);
-    int rc = build_serving(a, &req.serving, &req);
+    int rc = build_serving(a, &req);
     if (rc)
         return rc;
     req.model_id = a->model ? a->model : a->result && bench.model_id[0] ? bench.model_id : NULL;
@@ -388,7 +354,7 @@ static int run(const cmp_args *a) {
 int lp_cmd_compare(int argc, char **argv) {
     cmp_args a;
     memset(&a, 0, sizeof a);
-    a.tp = a.pp = 1;
+    lp_cli_serving_init(&a.sv);
     a.num_prompts = 1000;
     const lp_opt opts[] = {
         {"--result", NULL, LP_OPT_STRING, &a.result, "FILE",
@@ -397,24 +363,9 @@ int lp_cmd_compare(int argc, char **argv) {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "model (default: the file's model_id)",
          NULL},
         {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU name (see `llmplan gpus`)", NULL},
-        {"--num-gpus", NULL, LP_OPT_INT, &a.num_gpus, "N", "GPUs in all (rest: DP replicas)", NULL},
-        {"--tensor-parallel-size", "-tp", LP_OPT_INT, &a.tp, "N", "tensor parallel size", NULL},
-        {"--pipeline-parallel-size", "-pp", LP_OPT_INT, &a.pp, "N", "pipeline parallel size", NULL},
-        {"--enable-expert-parallel", "-ep", LP_OPT_FLAG, &a.ep, NULL, "expert parallel", NULL},
+        LP_CLI_SERVING_OPTS(a.sv),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L", "nvlink, pcie or unknown",
          NULL},
-        {"--max-model-len", NULL, LP_OPT_STRING, &a.max_model_len, "N", "context length", NULL},
-        {"--gpu-memory-utilization", NULL, LP_OPT_DOUBLE, &a.gpu_memory_utilization, "F",
-         "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
-        {"--kv-cache-dtype", NULL, LP_OPT_STRING, &a.kv_cache_dtype, "T", "auto, fp8, ...", NULL},
-        {"--dtype", NULL, LP_OPT_STRING, &a.dtype, "T", "auto, bfloat16, float16, ...", NULL},
-        {"--quantization", "-q", LP_OPT_STRING, &a.quantization, "M", "fp8, awq, gptq, ...", NULL},
-        {"--max-num-seqs", NULL, LP_OPT_INT, &a.max_num_seqs, "N", "scheduler limit", NULL},
-        {"--max-num-batched-tokens", NULL, LP_OPT_INT, &a.max_num_batched_tokens, "N",
-         "token budget per step", NULL},
-        {"--block-size", NULL, LP_OPT_INT, &a.block_size, "N", "KV block size", NULL},
-        {"--enforce-eager", NULL, LP_OPT_FLAG, &a.enforce_eager, NULL, "no CUDA graphs", NULL},
-        {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V", "vLLM release", NULL},
         {"--method", NULL, LP_OPT_STRING, &a.method, "M", "roofline (default), simulate, heuristic",
          NULL},
         {"--calibration", NULL, LP_OPT_STRING, &a.calibration, "FILE",
