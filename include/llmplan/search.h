@@ -174,6 +174,15 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
 void lp_search_result_free(lp_search_result *r);
 
 /**
+ * Whether a candidate needs a different checkpoint than the model's own: its --quantization
+ * (e.g. awq, a 4-bit method) cannot be applied by vLLM at load time to the model's 16-bit
+ * checkpoint (only fp8 can). When true, what[] (if non-NULL) says which checkpoint, e.g.
+ * "an AWQ 4-bit checkpoint of meta-llama/Llama-3.3-70B-Instruct".
+ */
+bool lp_candidate_needs_checkpoint(const lp_candidate *c, const lp_model *m, char *what,
+                                   size_t size);
+
+/**
  * The serving settings of a candidate, ready for lp_mem_plan_compute / artifacts (the
  * quantization string points into the candidate).
  */

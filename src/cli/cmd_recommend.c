@@ -711,6 +711,12 @@ static int emit_artifacts(const rec_args *a, const lp_search_spec *spec,
         return lp_cli_fail(&err);
     fprintf(stderr, "llmplan recommend: wrote the deployment files (%s) of #%zu to %s\n", a->emit,
             idx + 1, a->out);
+    char ckpt[128];
+    if (lp_candidate_needs_checkpoint(&r->ranked[idx], spec->model, ckpt, sizeof ckpt))
+        fprintf(stderr,
+                "llmplan recommend: note: the files serve %s with --quantization %s, which vLLM "
+                "only accepts for %s: replace the model id in them\n",
+                a->model, r->ranked[idx].quantization, ckpt);
     return 0;
 }
 

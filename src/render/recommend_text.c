@@ -333,6 +333,12 @@ lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
     if (shown > 0 && v->chosen < r->n_ranked && v->vllm_serve && v->vllm_serve[v->chosen]) {
         fprintf(o, "\nvllm serve command of #%zu:\n  %s\n", v->chosen + 1,
                 v->vllm_serve[v->chosen]);
+        char ckpt[128];
+        if (lp_candidate_needs_checkpoint(&r->ranked[v->chosen], v->spec->model, ckpt, sizeof ckpt))
+            fprintf(o,
+                    "  note: vLLM cannot quantize a 16-bit checkpoint to %s at load time: replace "
+                    "the model with %s\n",
+                    r->ranked[v->chosen].quantization, ckpt);
     }
     return ferror(o) ? LP_ERR_IO : LP_OK;
 }

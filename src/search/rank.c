@@ -4,6 +4,7 @@
  * depends on how work was split over threads), the latency targets, the cost / latency Pareto
  * front, and the one-line `why` of each ranked candidate. It does not estimate anything.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,10 +197,32 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
     if (ctx->percentile != 50)
         snprintf(pct, sizeof pct, "; p%d %s", ctx->percentile,
                  e->simulated ? "simulated" : "roofline x tail factor");
+    char needs[160] = "";
+    char ckpt[128];
+    if (lp_candidate_needs_checkpoint(c, ctx->model, ckpt, sizeof ckpt))
+        snprintf(needs, sizeof needs, "; needs %s", ckpt);
     snprintf(c->why, sizeof c->why,
-             "fits %d x %s with %.1f GiB KV/GPU; %s; %.0f tok/s/GPU; %s; %s-bound decode%s",
+             "fits %d x %s with %.1f GiB KV/GPU; %s; %.0f tok/s/GPU; %s; %s-bound decode%s%s",
              e->num_gpus, G->gpu->name, e->kv_gib_per_gpu, target, e->output_tok_s / e->num_gpus,
-             cost, lp_bottleneck_name(c->decode_bound), pct);
+             cost, lp_bottleneck_name(c->decode_bound), pct, needs);
+}
+
+bool lp_candidate_needs_checkpoint(const lp_candidate *c, const lp_model *m, char *what,
+                                   size_t size) {
+    /* vLLM quantizes a 16-bit checkpoint at load time only to fp8 (and bitsandbytes); every
+     * other method reads pre-quantized weights from the checkpoint */
+    if (!c->quantization[0] || strcmp(c->quantization, "fp8") == 0 ||
+        strcmp(c->quantization, "bitsandbytes") == 0 || !m || m->quant.method != LP_QUANT_NONE)
+        return false;
+    if (what) {
+        char upper[32];
+        size_t i = 0;
+        for (; c->quantization[i] && i + 1 < sizeof upper; i++)
+            upper[i] = (char)toupper((unsigned char)c->quantization[i]);
+        upper[i] = '\0';
+        snprintf(what, size, "an %s 4-bit checkpoint of %s", upper, m->id);
+    }
+    return true;
 }
 
 typedef struct {
