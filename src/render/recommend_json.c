@@ -129,13 +129,13 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
         put(o, "reject_reason", json_string(reject_key(c->reject)));
     put(o, "score", num(c->score));
     put(o, "why", json_string(c->why));
-    put(o, "vllm_serve", serve ? json_string(serve) : json_null());
     /* a 4-bit method vLLM cannot apply at load time: the command needs another checkpoint */
     char ckpt[128];
     put(o, "requires_checkpoint",
         lp_candidate_needs_checkpoint(c, v->spec ? v->spec->model : NULL, ckpt, sizeof ckpt)
             ? json_string(ckpt)
             : json_null());
+    put(o, "vllm_serve", serve ? json_string(serve) : json_null());
     return o;
 }
 
