@@ -629,6 +629,26 @@ static void test_validation_kv_capacity(void **state) {
     assert_true(successes >= 5);
 }
 
+/* vLLM quantizes a 16-bit checkpoint at load time only to fp8: a 4-bit AWQ candidate of a bf16
+ * model needs an AWQ checkpoint, fp8 does not, and a checkpoint that is already AWQ does not. */
+static void test_needs_checkpoint(void **state) {
+    (void)state;
+    lp_candidate c;
+    memset(&c, 0, sizeof c);
+    char what[128];
+    load("meta-llama/Llama-3.1-8B-Instruct");
+    snprintf(c.quantization, sizeof c.quantization, "awq");
+    assert_true(lp_candidate_needs_checkpoint(&c, &model, what, sizeof what));
+    assert_string_equal(what, "an AWQ 4-bit checkpoint of meta-llama/Llama-3.1-8B-Instruct");
+    snprintf(c.quantization, sizeof c.quantization, "fp8");
+    assert_false(lp_candidate_needs_checkpoint(&c, &model, NULL, 0));
+    c.quantization[0] = '\0';
+    assert_false(lp_candidate_needs_checkpoint(&c, &model, NULL, 0));
+    load("meta-llama/Llama-3.1-8B-Instruct-AWQ"); /* catalog variant: AWQ checkpoint */
+    snprintf(c.quantization, sizeof c.quantization, "awq");
+    assert_false(lp_candidate_needs_checkpoint(&c, &model, NULL, 0));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_determinism_threads),  cmocka_unit_test(test_ranked_valid_for_vllm),
@@ -637,6 +657,7 @@ int main(void) {
         cmocka_unit_test(test_prices_builtin),       cmocka_unit_test(test_cost_formula),
         cmocka_unit_test(test_price_file_malformed), cmocka_unit_test(test_progress),
         cmocka_unit_test(test_spec_errors),          cmocka_unit_test(test_validation_kv_capacity),
+        cmocka_unit_test(test_needs_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
