@@ -21,6 +21,7 @@
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/validate.h"
+#include "validate/tsv.h"
 
 #define GIB 1073741824.0
 #define MAX_COLS 64
@@ -73,28 +74,6 @@ static const char *const COLUMN_NAMES[C_COUNT] = {
     "max_concurrency",
     "outcome",
 };
-
-static int split_tabs(char *line, char **cols, int max) {
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        cols[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
-}
-
-static double leading_number(const char *s) {
-    if (!s || !*s)
-        return NAN;
-    char *end;
-    double v = strtod(s, &end);
-    return end == s ? NAN : v;
-}
 
 static lp_metric_cmp cmp(double actual, double predicted) {
     lp_metric_cmp c = {actual, predicted, NAN};
@@ -155,18 +134,18 @@ static void plan_row(char **c, lp_kv_row_result *row) {
     if (strcmp(c[C_KV_DTYPE], "auto") != 0 &&
         (row->status = lp_dtype_parse(c[C_KV_DTYPE], &s.kv_cache_dtype, &err)) != LP_OK)
         goto fail;
-    s.tensor_parallel_size = (int)leading_number(c[C_TP]);
-    s.pipeline_parallel_size = (int)leading_number(c[C_PP]);
-    s.gpu_memory_utilization = leading_number(c[C_GMU]);
-    s.max_model_len = (int64_t)leading_number(c[C_MML]);
-    double block = leading_number(c[C_BLOCK]);
+    s.tensor_parallel_size = (int)lp_tsv_number(c[C_TP]);
+    s.pipeline_parallel_size = (int)lp_tsv_number(c[C_PP]);
+    s.gpu_memory_utilization = lp_tsv_number(c[C_GMU]);
+    s.max_model_len = (int64_t)lp_tsv_number(c[C_MML]);
+    double block = lp_tsv_number(c[C_BLOCK]);
     s.block_size = isnan(block) ? 0 : (int)block;
     s.enforce_eager = strncmp(c[C_EAGER], "yes", 3) == 0;
 
-    double w = leading_number(c[C_WEIGHTS]), a = leading_number(c[C_ACT]);
-    double nt = leading_number(c[C_NON_TORCH]), kv = leading_number(c[C_KV_GIB]);
-    double total = leading_number(c[C_GPU_TOTAL]);
-    double graph = leading_number(c[C_GRAPH]);
+    double w = lp_tsv_number(c[C_WEIGHTS]), a = lp_tsv_number(c[C_ACT]);
+    double nt = lp_tsv_number(c[C_NON_TORCH]), kv = lp_tsv_number(c[C_KV_GIB]);
+    double total = lp_tsv_number(c[C_GPU_TOTAL]);
+    double graph = lp_tsv_number(c[C_GRAPH]);
     row->expect_failure = strncmp(c[C_OUTCOME], "failed", 6) == 0;
     if (!isnan(w) && !isnan(a) && !isnan(nt) && !isnan(kv) && total > 0) {
         double used = w + a + nt + kv;
@@ -199,8 +178,8 @@ static void plan_row(char **c, lp_kv_row_result *row) {
     row->activation_gib = cmp(a, first->activation_bytes / GIB);
     row->non_torch_gib = cmp(nt, first->non_torch_bytes / GIB);
     row->kv_cache_gib = cmp(row->expect_failure ? NAN : kv, bind->kv_cache_bytes / GIB);
-    row->kv_tokens = cmp(leading_number(c[C_KV_TOKENS]), (double)p.kv_tokens);
-    row->max_concurrency = cmp(leading_number(c[C_CONCURRENCY]), p.max_concurrency);
+    row->kv_tokens = cmp(lp_tsv_number(c[C_KV_TOKENS]), (double)p.kv_tokens);
+    row->max_concurrency = cmp(lp_tsv_number(c[C_CONCURRENCY]), p.max_concurrency);
     return;
 fail:
     snprintf(row->error, sizeof row->error, "%s", err.message);
@@ -225,7 +204,7 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
         if (!*line || line[0] == '#')
             continue;
         char *cols[MAX_COLS];
-        int n = split_tabs(line, cols, MAX_COLS);
+        int n = lp_tsv_split(line, cols, MAX_COLS);
         if (!have_header) {
             for (int k = 0; k < C_COUNT; k++) {
                 colmap[k] = -1;

@@ -33,6 +33,7 @@
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
 #include "llmplan/validate.h"
+#include "validate/tsv.h"
 
 #define MAX_COLS 64
 
@@ -164,33 +165,6 @@ void lp_validate_serving_opts_init(lp_validate_serving_opts *opts) {
 
 /* ---- small text helpers ------------------------------------------------------------------ */
 
-static int split_tabs(char *line, char **cols, int max) {
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        cols[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
-}
-
-/* The number a cell starts with (after blanks), or NaN. */
-static double leading_number(const char *s) {
-    if (!s)
-        return NAN;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s)
-        return NAN;
-    char *end;
-    double v = strtod(s, &end);
-    return end == s ? NAN : v;
-}
-
 static bool blank(const char *s) {
     while (*s && isspace((unsigned char)*s))
         s++;
@@ -240,7 +214,7 @@ static double number_after(const char *text, const char *key) {
     p += strlen(key);
     for (int skip = 0; *p && skip < 16 && !isdigit((unsigned char)*p); skip++)
         p++;
-    return isdigit((unsigned char)*p) ? leading_number(p) : NAN;
+    return isdigit((unsigned char)*p) ? lp_tsv_number(p) : NAN;
 }
 
 static void note(lp_serving_row_result *row, const char *fmt, ...)
@@ -409,7 +383,7 @@ static bool map_length(const char *text, const char *dataset, double sharegpt_me
         return true;
     }
     bool approx = *text == '~';
-    double v = leading_number(approx ? text + 1 : text);
+    double v = lp_tsv_number(approx ? text + 1 : text);
     if (!(v >= 1.0))
         return false;
     *out = lp_len_fixed(v);
@@ -449,14 +423,14 @@ static bool map_workload(char **c, lp_serving_row_result *row, row_map *rm) {
 
     char rate[64];
     lower_copy(c[C_REQUEST_RATE], rate, sizeof rate);
-    double concurrency = leading_number(c[C_CONCURRENCY]);
-    double batch = leading_number(c[C_MAX_BATCH]);
-    double prompts = leading_number(c[C_NUM_PROMPTS]);
+    double concurrency = lp_tsv_number(c[C_CONCURRENCY]);
+    double batch = lp_tsv_number(c[C_MAX_BATCH]);
+    double prompts = lp_tsv_number(c[C_NUM_PROMPTS]);
     if (strncmp(rate, "inf", 3) == 0 || strncmp(rate, "offline", 7) == 0) {
         r->request_rate = 0.0;
         row->offline = true;
-    } else if (leading_number(rate) > 0) {
-        r->request_rate = leading_number(rate);
+    } else if (lp_tsv_number(rate) > 0) {
+        r->request_rate = lp_tsv_number(rate);
     } else if (!(concurrency > 0) && !(batch > 0)) {
         skip(row, "neither request rate, concurrency nor batch stated");
         return false;
@@ -539,7 +513,7 @@ static void map_serving(char **c, lp_serving_row_result *row, row_map *rm) {
 static bool map_metrics(char **c, lp_serving_row_result *row, row_map *rm) {
     int stated = 0;
     for (int k = 0; k < LP_SM_COUNT; k++) {
-        rm->actual[k] = leading_number(c[C_FIRST_METRIC + k]);
+        rm->actual[k] = lp_tsv_number(c[C_FIRST_METRIC + k]);
         if (!(rm->actual[k] > 0))
             rm->actual[k] = NAN;
     }
@@ -556,12 +530,12 @@ static bool map_metrics(char **c, lp_serving_row_result *row, row_map *rm) {
     }
     for (int k = 0; k < LP_SM_COUNT; k++)
         stated += !isnan(rm->actual[k]);
-    if (leading_number(c[C_INPUT_TOK_S]) > 0)
+    if (lp_tsv_number(c[C_INPUT_TOK_S]) > 0)
         note(row, "input_tok_s not compared");
     if (stated == 0) {
-        bool unstated = leading_number(c[C_TTFT_UNSTATED]) > 0 ||
-                        leading_number(c[C_ITL_UNSTATED]) > 0 ||
-                        leading_number(c[C_THROUGHPUT_UNSPECIFIED]) > 0;
+        bool unstated = lp_tsv_number(c[C_TTFT_UNSTATED]) > 0 ||
+                        lp_tsv_number(c[C_ITL_UNSTATED]) > 0 ||
+                        lp_tsv_number(c[C_THROUGHPUT_UNSPECIFIED]) > 0;
         skip(row, "%s",
              unstated ? "metric not comparable (statistic or kind not stated)"
                       : "no comparable metric stated");
@@ -586,8 +560,8 @@ static bool map_row(char **c, lp_serving_row_result *row, row_map *rm) {
         skip(row, "GPU not stated");
         return false;
     }
-    double tp = leading_number(c[C_TP]), pp = leading_number(c[C_PP]);
-    double count = leading_number(c[C_GPU_COUNT]);
+    double tp = lp_tsv_number(c[C_TP]), pp = lp_tsv_number(c[C_PP]);
+    double count = lp_tsv_number(c[C_GPU_COUNT]);
     if (!(tp >= 1)) {
         skip(row, "TP/GPU count not stated");
         return false;
@@ -894,7 +868,7 @@ lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_op
         if (!*line || line[0] == '#')
             continue;
         char *cols[MAX_COLS];
-        int n = split_tabs(line, cols, MAX_COLS);
+        int n = lp_tsv_split(line, cols, MAX_COLS);
         if (!have_header) {
             if ((st = read_header(cols, n, tsv_path, lineno, colmap, err)) != LP_OK)
                 goto out;
@@ -960,7 +934,7 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         if (!*line || line[0] == '#')
             continue;
         char *cols[MAX_COLS];
-        int nc = split_tabs(line, cols, MAX_COLS);
+        int nc = lp_tsv_split(line, cols, MAX_COLS);
         if (!have_header) {
             if ((st = read_header(cols, nc, tsv_path, lineno, colmap, err)) != LP_OK)
                 goto out;
