@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/gpu_flags.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
 #include "llmplan/detect.h"
@@ -142,21 +143,6 @@ static int build_workload(const est_args *a, lp_perf_request *r, lp_cli_hist_sto
     return 0;
 }
 
-static int open_gpu_db(const char *gpu_file, lp_gpu_db **user_db, const lp_gpu_db **db) {
-    lp_error err;
-    *db = lp_gpu_db_builtin();
-    if (!*db) {
-        fprintf(stderr, "llmplan: the embedded GPU database is corrupt (build defect)\n");
-        return LP_EXIT_FAILURE;
-    }
-    if (gpu_file) {
-        if (lp_gpu_db_load_file(gpu_file, user_db, &err) != LP_OK)
-            return lp_cli_fail(&err);
-        *db = *user_db;
-    }
-    return 0;
-}
-
 /* ---- --batch ---------------------------------------------------------------------------- */
 
 typedef struct {
@@ -225,7 +211,7 @@ static int run_batch(const est_args *a) {
     }
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
-    int rc = open_gpu_db(a->gpu_file, &user_db, &db);
+    int rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
     if (rc != 0) {
         if (f != stdin)
             fclose(f);
@@ -404,7 +390,7 @@ static int run_one(const est_args *a) {
                          lp_method_name(req.method));
     const lp_gpu_db *db = NULL;
     if (rc == 0)
-        rc = open_gpu_db(a->gpu_file, &user_db, &db);
+        rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
     if (rc == 0 && a->gpu) {
         lp_error err;
         if (strcasecmp(a->gpu, "detect") == 0) {

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/gpu_flags.h"
 #include "cli/serving_flags.h"
 #include "cli/report_data.h"
 #include "llmplan/detect.h"
@@ -165,26 +166,6 @@ static void drop_refused_utilization(const lp_detect_result *det, lp_mem_plan *p
     plan->n_suggestions = kept;
 }
 
-/* A GPU the database lacks, described by flags (DESIGN §5). */
-static int describe_gpu(const plan_args *a, lp_gpu *g) {
-    memset(g, 0, sizeof *g);
-    snprintf(g->name, sizeof g->name, "%s", a->gpu ? a->gpu : "custom GPU");
-    snprintf(g->vendor, sizeof g->vendor, "user");
-    if (a->gpu_memory_gib <= 0 || a->gpu_memory_gib > 100000) {
-        fprintf(stderr, "llmplan plan: --gpu-memory-gib must be a positive number of GiB\n");
-        return LP_EXIT_USAGE;
-    }
-    g->usable_gib = a->gpu_memory_gib;
-    g->memory_gib = a->gpu_memory_gib;
-    g->usable_measured = true; /* the user's number is taken as the driver-reported total */
-    g->bandwidth_gbs = a->gpu_bandwidth_gbs;
-    g->bf16_tflops = g->fp16_tflops = a->gpu_tflops;
-    g->cc_major = 8; /* assume bf16-capable (Ampere or newer); said in the report */
-    g->cc_minor = 0;
-    snprintf(g->source, sizeof g->source, "described on the command line (--gpu-memory-gib)");
-    return 0;
-}
-
 int lp_cmd_plan(int argc, char **argv) {
     plan_args a;
     memset(&a, 0, sizeof a);
@@ -238,16 +219,9 @@ int lp_cmd_plan(int argc, char **argv) {
     lp_error err;
     lp_error_clear(&err);
     lp_gpu_db *user_db = NULL;
-    const lp_gpu_db *db = lp_gpu_db_builtin();
-    if (!db) {
-        fprintf(stderr, "llmplan: the embedded GPU database is corrupt (build defect)\n");
-        return LP_EXIT_FAILURE;
-    }
-    if (a.gpu_file) {
-        if (lp_gpu_db_load_file(a.gpu_file, &user_db, &err) != LP_OK)
-            return lp_cli_fail(&err);
-        db = user_db;
-    }
+    const lp_gpu_db *db;
+    if ((rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db)) != 0)
+        return rc;
     lp_gpu gpu;
     static lp_detect_result det; /* about 40 KB; one per process */
     bool detect = a.gpu && strcasecmp(a.gpu, "detect") == 0, described = false;
@@ -262,7 +236,8 @@ int lp_cmd_plan(int argc, char **argv) {
             return rc;
         }
     } else if (a.gpu_memory_gib > 0) {
-        if ((rc = describe_gpu(&a, &gpu)) != 0) {
+        if ((rc = lp_cli_describe_gpu("plan", a.gpu, a.gpu_memory_gib, a.gpu_bandwidth_gbs,
+                                      a.gpu_tflops, &gpu)) != 0) {
             lp_gpu_db_free(user_db);
             return rc;
         }

@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/gpu_flags.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
 #include "cli/report_data.h"
@@ -161,23 +162,6 @@ static double offered_output_tok_s(const workload *w) {
     if (w->max_concurrency > 0)
         return 0;
     return w->daily_output_tokens / SECONDS_PER_DAY;
-}
-
-/* ---- shared helpers ----------------------------------------------------------------------- */
-
-static int open_gpu_db(const char *gpu_file, lp_gpu_db **user_db, const lp_gpu_db **db) {
-    lp_error err;
-    *db = lp_gpu_db_builtin();
-    if (!*db) {
-        fprintf(stderr, "llmplan: the embedded GPU database is corrupt (build defect)\n");
-        return LP_EXIT_FAILURE;
-    }
-    if (gpu_file) {
-        if (lp_gpu_db_load_file(gpu_file, user_db, &err) != LP_OK)
-            return lp_cli_fail(&err);
-        *db = *user_db;
-    }
-    return 0;
 }
 
 static int load_model(const char *cmd, const char *spec, lp_model *m) {
@@ -968,7 +952,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     static const lp_gpu **all_gpus;
     size_t n_gpus = 0;
     static lp_model model;
-    rc = open_gpu_db(a.gpu_file, &user_db, &db);
+    rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db);
     if (rc == 0)
         rc = resolve_gpus(&a, db, gpu_list, &n_gpus);
     if (rc == 0 && n_gpus == 0 && user_db) {
@@ -1084,23 +1068,6 @@ static void print_explain_help(const lp_opt *opts) {
            "target,\n2 bad input, 1 I/O failure.\n");
 }
 
-/* A GPU the database lacks, described by flags (DESIGN §5), as `plan` takes it. */
-static int explain_describe_gpu(const explain_args *a, lp_gpu *g) {
-    memset(g, 0, sizeof *g);
-    snprintf(g->name, sizeof g->name, "%s", a->gpu ? a->gpu : "custom GPU");
-    snprintf(g->vendor, sizeof g->vendor, "user");
-    if (a->gpu_memory_gib <= 0 || a->gpu_memory_gib > 100000)
-        return lp_cli_usage_error("explain", "%s",
-                                  "--gpu-memory-gib must be a positive number of GiB");
-    g->usable_gib = g->memory_gib = a->gpu_memory_gib;
-    g->usable_measured = true;
-    g->bandwidth_gbs = a->gpu_bandwidth_gbs;
-    g->bf16_tflops = g->fp16_tflops = a->gpu_tflops;
-    g->cc_major = 8; /* assume bf16-capable (Ampere or newer); said in the report */
-    snprintf(g->source, sizeof g->source, "described on the command line (--gpu-memory-gib)");
-    return 0;
-}
-
 int lp_cmd_explain(int argc, char **argv) {
     explain_args a;
     memset(&a, 0, sizeof a);
@@ -1192,9 +1159,10 @@ int lp_cmd_explain(int argc, char **argv) {
     static lp_gpu gpu;
     static lp_model model;
     if (rc == 0)
-        rc = open_gpu_db(a.gpu_file, &user_db, &db);
+        rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db);
     if (rc == 0 && a.gpu_memory_gib > 0) {
-        rc = explain_describe_gpu(&a, &gpu);
+        rc = lp_cli_describe_gpu("explain", a.gpu, a.gpu_memory_gib, a.gpu_bandwidth_gbs,
+                                 a.gpu_tflops, &gpu);
     } else if (rc == 0) {
         const lp_gpu *found;
         lp_error err;
