@@ -44,6 +44,7 @@ bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
+	./$(BENCH_BUILD)/bench_perf
 	./$(BENCH_BUILD)/bench_sim
 	./$(BENCH_BUILD)/bench_search
 

@@ -34,7 +34,7 @@
 #include <time.h>
 
 #ifdef LP_HAVE_CURL
-#include <curl/curl.h>
+#include "model/curl_dl.h"
 #include <jansson.h>
 #include <pthread.h>
 #endif
@@ -661,6 +661,9 @@ static lp_status session_open(hub_session *s, const char *id, const char *endpoi
     s->id = id;
     s->endpoint = endpoint;
     s->info = info;
+    lp_status loaded = lp_curl_load(err);
+    if (loaded != LP_OK)
+        return loaded;
     pthread_once(&g_curl_once, curl_init_once);
     if (g_curl_init_rc != CURLE_OK)
         return lp_error_set(err, LP_ERR_IO, "libcurl failed to initialise: %s",
@@ -705,7 +708,8 @@ static lp_status session_open(hub_session *s, const char *id, const char *endpoi
 static void session_close(hub_session *s) {
     if (s->curl)
         curl_easy_cleanup(s->curl);
-    curl_slist_free_all(s->headers);
+    if (s->headers) /* NULL also when libcurl could not be loaded */
+        curl_slist_free_all(s->headers);
     s->curl = NULL;
     s->headers = NULL;
 }

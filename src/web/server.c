@@ -37,7 +37,7 @@ void lp_web_opts_init(lp_web_opts *opts) {
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include "web/mhd_dl.h"
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -200,6 +200,9 @@ static lp_status make_address(const char *host, int port, struct sockaddr_storag
 
 lp_status lp_web_server_start(const lp_web_opts *opts, lp_web_server **out, lp_error *err) {
     *out = NULL;
+    lp_status loaded = lp_mhd_load(err);
+    if (loaded != LP_OK)
+        return loaded;
     lp_web_opts o;
     lp_web_opts_init(&o);
     if (opts)
