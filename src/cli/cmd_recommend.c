@@ -48,13 +48,6 @@
 
 /* ---- workload flags, spelled as `vllm bench serve` and `llmplan estimate` spell them ------ */
 
-typedef struct {
-    int64_t input_len, output_len, max_concurrency, num_prompts;
-    const char *input_dist, *output_dist, *dataset, *request_rate;
-    double daily_output_tokens;
-    bool seen_input_len, seen_output_len;
-} workload_args;
-
 /* The parsed workload: lengths, arrival and the bench size. */
 typedef struct {
     lp_len_dist input, output;
@@ -73,7 +66,7 @@ static void workload_free(workload *w) {
     }
 }
 
-static int build_workload(const char *cmd, const workload_args *a, workload *w) {
+static int build_workload(const char *cmd, const lp_cli_workload *a, workload *w) {
     memset(w, 0, sizeof *w);
     if (a->dataset) {
         if (strcasecmp(a->dataset, "sharegpt") == 0)
@@ -405,12 +398,12 @@ static int run_explain(const explain_input *in) {
 typedef struct {
     const char *model, *gpus, *gpu, *gpu_file, *vllm_version, *objective, *price_file;
     const char *emit, *out, *report;
-    int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads, percentile;
-    double gpu_memory_utilization, max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms;
-    double min_throughput;
+    int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads;
+    double gpu_memory_utilization;
+    lp_cli_targets t;
     bool allow_multi_node_tp, allow_quantization, no_fp8_kv, no_expert_parallel;
     bool json, csv, help, seen_gmu, seen_explain;
-    workload_args w;
+    lp_cli_workload w;
 } rec_args;
 
 static void print_recommend_help(const lp_opt *opts) {
@@ -523,20 +516,10 @@ static int check_args(const rec_args *a) {
         return lp_cli_usage_error(cmd, "%s: expected a rank of 1 or more", "--explain");
     if (a->threads < 0 || a->threads > 4096)
         return lp_cli_usage_error(cmd, "%s: expected between 0 (every core) and 4096", "--threads");
-    if (a->percentile != 50 && a->percentile != 90 && a->percentile != 99)
-        return lp_cli_usage_error(cmd, "%s: expected 50, 90 or 99", "--percentile");
-    const struct {
-        const char *flag;
-        double v;
-    } lims[] = {{"--max-ttft-ms", a->max_ttft_ms},
-                {"--max-tpot-ms", a->max_tpot_ms},
-                {"--max-itl-ms", a->max_itl_ms},
-                {"--max-e2e-ms", a->max_e2e_ms},
-                {"--min-throughput", a->min_throughput}};
-    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
-        if (lims[i].v < 0 || !isfinite(lims[i].v))
-            return lp_cli_usage_error(cmd, "%s: expected a positive number (0: no target)",
-                                      lims[i].flag);
+    lp_targets targets;
+    int trc = lp_cli_targets_build(cmd, &a->t, &targets);
+    if (trc != 0)
+        return trc;
     if (a->json && a->csv)
         return lp_cli_usage_error(cmd, "%s", "give either --json or --csv");
     if (a->emit && !a->out)
@@ -831,7 +814,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     a.gpus_per_node = 8;
     a.top = 10;
     a.rank = 1;
-    a.percentile = 50;
+    lp_cli_targets_init(&a.t);
     a.w.input_len = 1024;
     a.w.output_len = 128;
     a.w.num_prompts = 1000;
@@ -861,34 +844,8 @@ int lp_cmd_recommend(int argc, char **argv) {
          "fraction of GPU memory for vLLM (default 0.9)", &a.seen_gmu},
         {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
          "vLLM release to reproduce (default: latest)", NULL},
-        {"--random-input-len", "--input-len", LP_OPT_INT, &a.w.input_len, "N",
-         "prompt tokens per request (default 1024)", &a.w.seen_input_len},
-        {"--random-output-len", "--output-len", LP_OPT_INT, &a.w.output_len, "N",
-         "output tokens per request (default 128)", &a.w.seen_output_len},
-        {"--input-len-dist", NULL, LP_OPT_STRING, &a.w.input_dist, "D",
-         "prompt length distribution (see below)", NULL},
-        {"--output-len-dist", NULL, LP_OPT_STRING, &a.w.output_dist, "D",
-         "output length distribution (see below)", NULL},
-        {"--dataset-name", NULL, LP_OPT_STRING, &a.w.dataset, "NAME",
-         "random (default) or sharegpt (means 202 in / 179 out)", NULL},
-        {"--request-rate", NULL, LP_OPT_STRING, &a.w.request_rate, "R",
-         "Poisson arrivals per second, or inf", NULL},
-        {"--max-concurrency", NULL, LP_OPT_INT, &a.w.max_concurrency, "N",
-         "client-side limit on requests in flight", NULL},
-        {"--daily-output-tokens", NULL, LP_OPT_DOUBLE, &a.w.daily_output_tokens, "T",
-         "output tokens per day (a mean request rate)", NULL},
-        {"--max-ttft-ms", NULL, LP_OPT_DOUBLE, &a.max_ttft_ms, "MS", "target: time to first token",
-         NULL},
-        {"--max-tpot-ms", NULL, LP_OPT_DOUBLE, &a.max_tpot_ms, "MS",
-         "target: time per output token", NULL},
-        {"--max-itl-ms", NULL, LP_OPT_DOUBLE, &a.max_itl_ms, "MS", "target: inter-token latency",
-         NULL},
-        {"--max-e2e-ms", NULL, LP_OPT_DOUBLE, &a.max_e2e_ms, "MS", "target: end-to-end latency",
-         NULL},
-        {"--percentile", NULL, LP_OPT_INT, &a.percentile, "P",
-         "latency targets at p50 (default), p90 or p99", NULL},
-        {"--min-throughput", NULL, LP_OPT_DOUBLE, &a.min_throughput, "TOK_S",
-         "target: output tokens/s of the whole deployment", NULL},
+        LP_CLI_WORKLOAD_OPTS(a.w),
+        LP_CLI_TARGET_OPTS(a.t),
         {"--objective", NULL, LP_OPT_STRING, &a.objective, "O",
          "throughput-per-gpu (default), cost, latency, gpus", NULL},
         {"--price-file", NULL, LP_OPT_STRING, &a.price_file, "TSV",
@@ -996,12 +953,7 @@ int lp_cmd_recommend(int argc, char **argv) {
         spec.request_rate = w.request_rate;
         spec.max_concurrency = w.max_concurrency;
         spec.daily_output_tokens = w.daily_output_tokens;
-        spec.targets.max_ttft_ms = a.max_ttft_ms;
-        spec.targets.max_tpot_ms = a.max_tpot_ms;
-        spec.targets.max_itl_ms = a.max_itl_ms;
-        spec.targets.max_e2e_ms = a.max_e2e_ms;
-        spec.targets.percentile = (int)a.percentile;
-        spec.targets.min_output_tok_s = a.min_throughput;
+        lp_cli_targets_build("recommend", &a.t, &spec.targets); /* checked in check_args */
         spec.prices = prices;
         spec.threads = (int)a.threads;
         static progress_state progress = {-1, false};
@@ -1038,11 +990,11 @@ int lp_cmd_recommend(int argc, char **argv) {
 typedef struct {
     const char *model, *gpu, *gpu_file;
     lp_cli_serving sv; /* the vLLM engine flags */
-    int64_t gpus_per_node, percentile;
+    int64_t gpus_per_node;
     double gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
-    double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms, min_throughput;
+    lp_cli_targets t;
     bool help;
-    workload_args w;
+    lp_cli_workload w;
 } explain_args;
 
 static void print_explain_help(const lp_opt *opts) {
@@ -1073,7 +1025,7 @@ int lp_cmd_explain(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     lp_cli_serving_init(&a.sv);
     a.gpus_per_node = 8;
-    a.percentile = 50;
+    lp_cli_targets_init(&a.t);
     a.w.input_len = 1024;
     a.w.output_len = 128;
     a.w.num_prompts = 1000;
@@ -1092,36 +1044,10 @@ int lp_cmd_explain(int argc, char **argv) {
         {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N", "GPUs in a node (default 8)",
          NULL},
         LP_CLI_SERVING_OPTS(a.sv),
-        {"--random-input-len", "--input-len", LP_OPT_INT, &a.w.input_len, "N",
-         "prompt tokens per request (default 1024)", &a.w.seen_input_len},
-        {"--random-output-len", "--output-len", LP_OPT_INT, &a.w.output_len, "N",
-         "output tokens per request (default 128)", &a.w.seen_output_len},
-        {"--input-len-dist", NULL, LP_OPT_STRING, &a.w.input_dist, "D",
-         "prompt length distribution (as `llmplan estimate`)", NULL},
-        {"--output-len-dist", NULL, LP_OPT_STRING, &a.w.output_dist, "D",
-         "output length distribution", NULL},
-        {"--dataset-name", NULL, LP_OPT_STRING, &a.w.dataset, "NAME",
-         "random (default) or sharegpt (means 202 in / 179 out)", NULL},
-        {"--request-rate", NULL, LP_OPT_STRING, &a.w.request_rate, "R",
-         "Poisson arrivals per second, or inf (default: inf)", NULL},
-        {"--max-concurrency", NULL, LP_OPT_INT, &a.w.max_concurrency, "N",
-         "client-side limit on requests in flight", NULL},
-        {"--daily-output-tokens", NULL, LP_OPT_DOUBLE, &a.w.daily_output_tokens, "T",
-         "output tokens per day (a mean request rate)", NULL},
+        LP_CLI_WORKLOAD_OPTS(a.w),
         {"--num-prompts", NULL, LP_OPT_INT, &a.w.num_prompts, "N",
          "requests in the benchmark (default 1000)", NULL},
-        {"--max-ttft-ms", NULL, LP_OPT_DOUBLE, &a.max_ttft_ms, "MS", "target: time to first token",
-         NULL},
-        {"--max-tpot-ms", NULL, LP_OPT_DOUBLE, &a.max_tpot_ms, "MS",
-         "target: time per output token", NULL},
-        {"--max-itl-ms", NULL, LP_OPT_DOUBLE, &a.max_itl_ms, "MS", "target: inter-token latency",
-         NULL},
-        {"--max-e2e-ms", NULL, LP_OPT_DOUBLE, &a.max_e2e_ms, "MS", "target: end-to-end latency",
-         NULL},
-        {"--percentile", NULL, LP_OPT_INT, &a.percentile, "P",
-         "latency targets at p50 (default), p90 or p99", NULL},
-        {"--min-throughput", NULL, LP_OPT_DOUBLE, &a.min_throughput, "TOK_S",
-         "target: output tokens/s of the whole deployment", NULL},
+        LP_CLI_TARGET_OPTS(a.t),
         {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
         {0},
     };
@@ -1138,14 +1064,10 @@ int lp_cmd_explain(int argc, char **argv) {
         return lp_cli_usage_error("explain", "%s", "--gpu is required (see `llmplan gpus`)");
     if (a.gpus_per_node < 1 || a.gpus_per_node > 1024)
         return lp_cli_usage_error("explain", "%s: expected between 1 and 1024", "--gpus-per-node");
-    if (a.percentile != 50 && a.percentile != 90 && a.percentile != 99)
-        return lp_cli_usage_error("explain", "%s: expected 50, 90 or 99", "--percentile");
-    const double lims[] = {a.max_ttft_ms, a.max_tpot_ms, a.max_itl_ms, a.max_e2e_ms,
-                           a.min_throughput};
-    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
-        if (lims[i] < 0 || !isfinite(lims[i]))
-            return lp_cli_usage_error("explain", "%s",
-                                      "targets must be positive numbers (0: no target)");
+    lp_targets targets;
+    int trc = lp_cli_targets_build("explain", &a.t, &targets);
+    if (trc != 0)
+        return trc;
     lp_serving s;
     int num_gpus = 1;
     int rc = lp_cli_build_serving("explain", &a.sv, &s);
@@ -1174,14 +1096,7 @@ int lp_cmd_explain(int argc, char **argv) {
     if (rc == 0)
         rc = load_model("explain", a.model, &model);
     if (rc == 0) {
-        lp_targets t;
-        memset(&t, 0, sizeof t);
-        t.max_ttft_ms = a.max_ttft_ms;
-        t.max_tpot_ms = a.max_tpot_ms;
-        t.max_itl_ms = a.max_itl_ms;
-        t.max_e2e_ms = a.max_e2e_ms;
-        t.min_output_tok_s = a.min_throughput;
-        t.percentile = (int)a.percentile;
+        lp_targets t = targets;
         explain_input in;
         memset(&in, 0, sizeof in);
         in.model = &model;

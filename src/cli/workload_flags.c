@@ -152,3 +152,33 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
                               "hist:FILE or sharegpt, got \"%s\"",
                               spec);
 }
+
+void lp_cli_targets_init(lp_cli_targets *t) {
+    *t = (lp_cli_targets){0};
+    t->percentile = 50;
+}
+
+int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *out) {
+    if (t->percentile != 50 && t->percentile != 90 && t->percentile != 99)
+        return lp_cli_usage_error(cmd, "%s: expected 50, 90 or 99", "--percentile");
+    const struct {
+        const char *flag;
+        double v;
+    } lims[] = {{"--max-ttft-ms", t->max_ttft_ms},
+                {"--max-tpot-ms", t->max_tpot_ms},
+                {"--max-itl-ms", t->max_itl_ms},
+                {"--max-e2e-ms", t->max_e2e_ms},
+                {"--min-throughput", t->min_throughput}};
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++)
+        if (lims[i].v < 0 || !isfinite(lims[i].v))
+            return lp_cli_usage_error(cmd, "%s: expected a positive number (0: no target)",
+                                      lims[i].flag);
+    *out = (lp_targets){0};
+    out->max_ttft_ms = t->max_ttft_ms;
+    out->max_tpot_ms = t->max_tpot_ms;
+    out->max_itl_ms = t->max_itl_ms;
+    out->max_e2e_ms = t->max_e2e_ms;
+    out->min_output_tok_s = t->min_throughput;
+    out->percentile = (int)t->percentile;
+    return 0;
+}

@@ -6,7 +6,125 @@
 #ifndef LP_CLI_WORKLOAD_FLAGS_H
 #define LP_CLI_WORKLOAD_FLAGS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli/opts.h"
 #include "llmplan/perf.h"
+#include "llmplan/search.h"
+
+/** Workload flags spelled as `vllm bench serve` and `llmplan estimate` spell them. */
+typedef struct {
+    int64_t input_len, output_len, max_concurrency, num_prompts;
+    const char *input_dist, *output_dist, *dataset, *request_rate;
+    double daily_output_tokens;
+    bool seen_input_len, seen_output_len;
+} lp_cli_workload;
+
+/** Option rows for an lp_opt table initializer (--num-prompts is the command's own). */
+#define LP_CLI_WORKLOAD_OPTS(w)                                                                    \
+    {"--random-input-len", "--input-len", LP_OPT_INT,                                              \
+     &(w).input_len,       "N",           "prompt tokens per request (default 1024)",              \
+     &(w).seen_input_len},                                                                         \
+        {"--random-output-len",                                                                    \
+         "--output-len",                                                                           \
+         LP_OPT_INT,                                                                               \
+         &(w).output_len,                                                                          \
+         "N",                                                                                      \
+         "output tokens per request (default 128)",                                                \
+         &(w).seen_output_len},                                                                    \
+        {"--input-len-dist",                                                                       \
+         NULL,                                                                                     \
+         LP_OPT_STRING,                                                                            \
+         &(w).input_dist,                                                                          \
+         "D",                                                                                      \
+         "prompt length distribution (see below)",                                                 \
+         NULL},                                                                                    \
+        {"--output-len-dist",                                                                      \
+         NULL,                                                                                     \
+         LP_OPT_STRING,                                                                            \
+         &(w).output_dist,                                                                         \
+         "D",                                                                                      \
+         "output length distribution (see below)",                                                 \
+         NULL},                                                                                    \
+        {"--dataset-name",                                                                         \
+         NULL,                                                                                     \
+         LP_OPT_STRING,                                                                            \
+         &(w).dataset,                                                                             \
+         "NAME",                                                                                   \
+         "random (default) or sharegpt (means 202 in / 179 out)",                                  \
+         NULL},                                                                                    \
+        {"--request-rate",                                                                         \
+         NULL,                                                                                     \
+         LP_OPT_STRING,                                                                            \
+         &(w).request_rate,                                                                        \
+         "R",                                                                                      \
+         "Poisson arrivals per second, or inf",                                                    \
+         NULL},                                                                                    \
+        {"--max-concurrency",                                                                      \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).max_concurrency,                                                                     \
+         "N",                                                                                      \
+         "client-side limit on requests in flight",                                                \
+         NULL},                                                                                    \
+    {                                                                                              \
+        "--daily-output-tokens", NULL, LP_OPT_DOUBLE, &(w).daily_output_tokens, "T",               \
+            "output tokens per day (a mean request rate)", NULL                                    \
+    }
+
+/** Latency and throughput targets as flags (0: no target). */
+typedef struct {
+    double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms, min_throughput;
+    int64_t percentile;
+} lp_cli_targets;
+
+/** No targets, latencies at p50. */
+void lp_cli_targets_init(lp_cli_targets *t);
+
+#define LP_CLI_TARGET_OPTS(t)                                                                      \
+    {"--max-ttft-ms",                                                                              \
+     NULL,                                                                                         \
+     LP_OPT_DOUBLE,                                                                                \
+     &(t).max_ttft_ms,                                                                             \
+     "MS",                                                                                         \
+     "target: time to first token",                                                                \
+     NULL},                                                                                        \
+        {"--max-tpot-ms",                                                                          \
+         NULL,                                                                                     \
+         LP_OPT_DOUBLE,                                                                            \
+         &(t).max_tpot_ms,                                                                         \
+         "MS",                                                                                     \
+         "target: time per output token",                                                          \
+         NULL},                                                                                    \
+        {"--max-itl-ms",                                                                           \
+         NULL,                                                                                     \
+         LP_OPT_DOUBLE,                                                                            \
+         &(t).max_itl_ms,                                                                          \
+         "MS",                                                                                     \
+         "target: inter-token latency",                                                            \
+         NULL},                                                                                    \
+        {"--max-e2e-ms",                                                                           \
+         NULL,                                                                                     \
+         LP_OPT_DOUBLE,                                                                            \
+         &(t).max_e2e_ms,                                                                          \
+         "MS",                                                                                     \
+         "target: end-to-end latency",                                                             \
+         NULL},                                                                                    \
+        {"--percentile",                                                                           \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(t).percentile,                                                                          \
+         "P",                                                                                      \
+         "latency targets at p50 (default), p90 or p99",                                           \
+         NULL},                                                                                    \
+    {                                                                                              \
+        "--min-throughput", NULL, LP_OPT_DOUBLE, &(t).min_throughput, "TOK_S",                     \
+            "target: output tokens/s of the whole deployment", NULL                                \
+    }
+
+/** Check the target flags (percentile 50/90/99, limits >= 0) and fill out; 0 or exit code. */
+int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *out);
 
 /** Arrays a histogram distribution points to (the caller frees them at the end). */
 typedef struct {
