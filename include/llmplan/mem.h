@@ -159,6 +159,12 @@ lp_status lp_mem_plan_with_suggestions(const lp_model *m, const lp_gpu *gpu, con
  */
 double lp_mem_bytes_per_weight(const lp_quant *q, lp_dtype dtype, int64_t hidden);
 
+/**
+ * For a plan that does not fit: LP_ERR_INFEASIBLE with one sentence saying by how much and the
+ * largest max-model-len that fits (for callers that need the plan to fit, like estimates).
+ */
+lp_status lp_mem_plan_infeasible(const lp_mem_plan *plan, lp_error *err);
+
 /** vLLM's scheduler defaults for a GPU: (max_num_batched_tokens, max_num_seqs) for `vllm serve`. */
 void lp_mem_default_batch(const lp_gpu *gpu, lp_vllm_version version, int *max_num_batched_tokens,
                           int *max_num_seqs);

@@ -214,3 +214,11 @@ lp_status lp_mem_plan_compute(const lp_model *m, const lp_gpu *gpu, const lp_ser
     describe(&c);
     return LP_OK;
 }
+
+lp_status lp_mem_plan_infeasible(const lp_mem_plan *p, lp_error *err) {
+    return lp_error_set(err, LP_ERR_INFEASIBLE,
+                        "does not fit: %.2f GiB of KV cache per GPU short of one request of %lld "
+                        "tokens (largest max-model-len that fits: %lld); see `llmplan plan`",
+                        p->shortfall_bytes / LP_GIB, (long long)p->max_model_len,
+                        (long long)p->max_model_len_fit);
+}

@@ -165,12 +165,7 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
     if ((st = lp_mem_plan_compute(m, gpu, &s, &plan, err)) != LP_OK)
         return st;
     if (!plan.fits)
-        return lp_error_set(err, LP_ERR_INFEASIBLE,
-                            "does not fit: %.2f GiB of KV cache per GPU short of one request of "
-                            "%lld tokens (largest max-model-len that fits: %lld); see `llmplan "
-                            "plan`",
-                            plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
-                            (long long)plan.max_model_len_fit);
+        return lp_mem_plan_infeasible(&plan, err);
     if ((st = lp_step_model_init(m, gpu, &plan, req->interconnect, sm, est, err)) != LP_OK)
         return st;
     apply_efficiency(req, sm, est);

@@ -324,12 +324,7 @@ static lp_status kv_limit(const lp_model *model, const lp_gpu *gpu, const lp_ser
     if (st != LP_OK)
         return st;
     if (!plan.fits)
-        return lp_error_set(err, LP_ERR_INFEASIBLE,
-                            "does not fit: %.2f GiB of KV cache per GPU short of one request of "
-                            "%lld tokens (largest max-model-len that fits: %lld); see `llmplan "
-                            "plan`",
-                            plan.shortfall_bytes / 1073741824.0, (long long)plan.max_model_len,
-                            (long long)plan.max_model_len_fit);
+        return lp_mem_plan_infeasible(&plan, err);
     *max_num_seqs = plan.max_num_seqs;
     *quant = plan.quant.method;
     *weight_bytes = 0.0;
