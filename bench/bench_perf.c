@@ -2,7 +2,8 @@
  * bench_perf.c - roofline estimates per second on one core.
  * The step model is prepared once per configuration (as a search does); each estimate then
  * solves one workload's steady state. Workloads vary lengths and concurrency; a second run
- * uses Poisson rates (Little's-law iterations, the slower path).
+ * uses Poisson rates (Little's-law iterations, the slower path). Last, the batch API end to
+ * end (name resolution, memory plan, step model, roofline) per item.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ int main(void) {
         return 1;
     }
     static const double ins[] = {128, 512, 1024, 2048, 4096, 8000};
-    static const double outs[] = {64, 128, 256, 512, 1024};
+    static const double outs_len[] = {64, 128, 256, 512, 1024};
     static const int concs[] = {0, 1, 8, 32, 128};
     for (int pass = 0; pass < 2; pass++) {
         lp_perf_request r;
@@ -51,7 +52,7 @@ int main(void) {
                 for (int o = 0; o < 5; o++)
                     for (int c = 0; c < 5; c++) {
                         r.input = lp_len_fixed(ins[i]);
-                        r.output = lp_len_fixed(outs[o]);
+                        r.output = lp_len_fixed(outs_len[o]);
                         r.max_concurrency = pass == 0 ? concs[c] : 0;
                         r.request_rate = pass == 0 ? 0 : 0.5 + c * 4.0;
                         e.n_assumptions = LP_MAX_ASSUMPTIONS; /* full: skip the texts */
@@ -64,6 +65,33 @@ int main(void) {
         printf("roofline %-32s %10.0f estimates/s  %7.3f us/estimate  (%ld, checksum %.3g)\n",
                pass == 0 ? "(concurrency / all at once)" : "(Poisson rate, Little's law)",
                count / t, 1e6 * t / count, count, sink);
+    }
+    /* the batch API end to end, as `llmplan estimate --batch` uses it: every item resolves its
+     * model and GPU by name, plans the memory and runs the roofline (assumption texts included) */
+    {
+        enum { N = 2000 };
+        static lp_perf_request reqs[N];
+        static lp_perf_estimate outs[N];
+        static const char *const models[] = {"meta-llama/Llama-3.1-8B-Instruct",
+                                             "Qwen/Qwen2.5-72B-Instruct", "openai/gpt-oss-20b",
+                                             "mistralai/Mixtral-8x7B-v0.1"};
+        static const char *const gpus[] = {"H100", "H200", "A100 80GB", "L40S"};
+        static const int tps[] = {1, 4, 1, 2};
+        for (int i = 0; i < N; i++) {
+            lp_perf_request_init(&reqs[i]);
+            reqs[i].model_id = models[i % 4];
+            reqs[i].gpu_name = gpus[(i / 4) % 4];
+            reqs[i].serving.tensor_parallel_size = tps[i % 4];
+            reqs[i].serving.max_model_len = 8192;
+            reqs[i].input = lp_len_fixed(ins[i % 6]);
+            reqs[i].output = lp_len_fixed(outs_len[i % 5]);
+            reqs[i].max_concurrency = concs[i % 5];
+        }
+        double t0 = now_s();
+        size_t valid = lp_estimate_performance_batch(reqs, N, outs);
+        double t = now_s() - t0;
+        printf("batch    %-32s %10.0f items/s      %7.1f us/item      (%d items, %zu valid)\n",
+               "(lp_estimate_performance_batch)", N / t, 1e6 * t / N, N, valid);
     }
     return 0;
 }
