@@ -75,6 +75,12 @@ static void test_compare_bad_input(void **state) {
     free(run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu NoSuchGPU",
              2));
     free(run("compare --result " DATA "no-such.json --gpu H100", 1));
+    /* an interconnect outside nvlink/pcie/unknown: a usage error that names the flag */
+    char *out = run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
+                    "--model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --interconnect bogus 2>&1",
+                    2);
+    assert_non_null(strstr(out, "--interconnect: expected nvlink, pcie or unknown"));
+    free(out);
 }
 
 static void test_calibrate_and_apply(void **state) {
@@ -117,6 +123,11 @@ static void test_calibrate_and_apply(void **state) {
     free(run("calibrate --results " DATA
              "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 --holdout 1.5",
              2));
+    out = run("calibrate --results " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 "
+              "--interconnect bogus 2>&1",
+              2);
+    assert_non_null(strstr(out, "llmplan calibrate: --interconnect"));
+    free(out);
 }
 
 int main(void) {

@@ -49,10 +49,8 @@ static int build_serving(const cal_args *a, lp_perf_request *r) {
     int rc = lp_cli_build_serving("calibrate", &a->sv, &r->serving);
     if (rc != 0)
         return rc;
-    if (a->interconnect && strcasecmp(a->interconnect, "nvlink") != 0 &&
-        strcasecmp(a->interconnect, "pcie") != 0 && strcasecmp(a->interconnect, "unknown") != 0)
-        return fail("--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
-                    a->interconnect);
+    if ((rc = lp_cli_check_interconnect("calibrate", a->interconnect)) != 0)
+        return rc;
     r->interconnect = a->interconnect;
     return 0;
 }

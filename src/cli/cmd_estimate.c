@@ -366,10 +366,8 @@ static int run_one(const est_args *a) {
     bool sharegpt = false;
     if (rc == 0)
         rc = build_workload(a, &req, hs, &sharegpt);
-    if (rc == 0 && a->interconnect && strcasecmp(a->interconnect, "nvlink") != 0 &&
-        strcasecmp(a->interconnect, "pcie") != 0 && strcasecmp(a->interconnect, "unknown") != 0)
-        rc = usage_error("--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
-                         a->interconnect);
+    if (rc == 0)
+        rc = lp_cli_check_interconnect("estimate", a->interconnect);
     req.interconnect = a->interconnect;
     req.model_id = a->model;
     req.params_b = a->params_b;

@@ -117,3 +117,14 @@ int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s
         return lp_cli_fail(&err);
     return 0;
 }
+
+int lp_cli_check_interconnect(const char *cmd, const char *value) {
+    if (!value || strcasecmp(value, "nvlink") == 0 || strcasecmp(value, "pcie") == 0 ||
+        strcasecmp(value, "unknown") == 0)
+        return 0;
+    fprintf(stderr,
+            "llmplan %s: --interconnect: expected nvlink, pcie or unknown, got \"%s\" (see "
+            "llmplan %s --help)\n",
+            cmd, value, cmd);
+    return LP_EXIT_USAGE;
+}

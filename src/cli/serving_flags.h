@@ -127,4 +127,10 @@ void lp_cli_serving_init(lp_cli_serving *sv);
  */
 int lp_cli_build_serving(const char *cmd, const lp_cli_serving *sv, lp_serving *s);
 
+/**
+ * Check an --interconnect value (nvlink, pcie or unknown, any case; NULL means the GPU's own).
+ * Prints one message naming `llmplan <cmd>` and returns an exit code when it is none of them.
+ */
+int lp_cli_check_interconnect(const char *cmd, const char *value);
+
 #endif
