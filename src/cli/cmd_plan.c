@@ -23,9 +23,9 @@
 #include "llmplan/render.h"
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *revision, *report;
-    lp_cli_serving sv; /* the vLLM engine flags */
-    double gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
+    const char *model, *revision, *report;
+    lp_cli_gpu_flags g; /* --gpu, --gpu-file and a described GPU */
+    lp_cli_serving sv;  /* the vLLM engine flags */
     bool json, help, no_safetensors;
 } plan_args;
 
@@ -173,15 +173,7 @@ int lp_cmd_plan(int argc, char **argv) {
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},
-        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU name (see `llmplan gpus`)", NULL},
-        {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
-         "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
-        {"--gpu-memory-gib", NULL, LP_OPT_DOUBLE, &a.gpu_memory_gib, "GIB",
-         "describe a GPU the database lacks: total memory", NULL},
-        {"--gpu-bandwidth-gbs", NULL, LP_OPT_DOUBLE, &a.gpu_bandwidth_gbs, "GBS",
-         "  ... and its memory bandwidth", NULL},
-        {"--gpu-tflops", NULL, LP_OPT_DOUBLE, &a.gpu_tflops, "TF",
-         "  ... and its dense bf16 TFLOPS", NULL},
+        LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
         {"--revision", NULL, LP_OPT_STRING, &a.revision, "REV", "snapshot of the local HF cache",
          NULL},
@@ -206,7 +198,7 @@ int lp_cmd_plan(int argc, char **argv) {
                         "meta-llama/Llama-3.1-8B-Instruct, a config.json or a model directory)\n");
         return LP_EXIT_USAGE;
     }
-    if (!a.gpu && a.gpu_memory_gib <= 0) {
+    if (!a.g.gpu && a.g.memory_gib <= 0) {
         fprintf(stderr, "llmplan plan: --gpu is required (see `llmplan gpus`)\n");
         return LP_EXIT_USAGE;
     }
@@ -220,13 +212,13 @@ int lp_cmd_plan(int argc, char **argv) {
     lp_error_clear(&err);
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
-    if ((rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db)) != 0)
+    if ((rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db)) != 0)
         return rc;
     lp_gpu gpu;
     static lp_detect_result det; /* about 40 KB; one per process */
-    bool detect = a.gpu && strcasecmp(a.gpu, "detect") == 0, described = false;
+    bool detect = a.g.gpu && strcasecmp(a.g.gpu, "detect") == 0, described = false;
     if (detect) {
-        if (a.gpu_memory_gib > 0) {
+        if (a.g.memory_gib > 0) {
             fprintf(stderr, "llmplan plan: --gpu detect and --gpu-memory-gib exclude each other\n");
             lp_gpu_db_free(user_db);
             return LP_EXIT_USAGE;
@@ -235,19 +227,9 @@ int lp_cmd_plan(int argc, char **argv) {
             lp_gpu_db_free(user_db);
             return rc;
         }
-    } else if (a.gpu_memory_gib > 0) {
-        if ((rc = lp_cli_describe_gpu("plan", a.gpu, a.gpu_memory_gib, a.gpu_bandwidth_gbs,
-                                      a.gpu_tflops, &gpu)) != 0) {
-            lp_gpu_db_free(user_db);
-            return rc;
-        }
-    } else {
-        const lp_gpu *found;
-        if (lp_gpu_find(db, a.gpu, &found, &err) != LP_OK) {
-            lp_gpu_db_free(user_db);
-            return lp_cli_fail(&err);
-        }
-        gpu = *found;
+    } else if ((rc = lp_cli_select_gpu("plan", &a.g, db, &gpu)) != 0) {
+        lp_gpu_db_free(user_db);
+        return rc;
     }
 
     static lp_model model; /* large; one per process */
@@ -280,10 +262,10 @@ int lp_cmd_plan(int argc, char **argv) {
         lp_gpu_db_free(user_db);
         return lp_cli_fail(&err);
     }
-    if (a.gpu_memory_gib > 0 && plan.n_notes < LP_MAX_MEM_NOTES)
+    if (a.g.memory_gib > 0 && plan.n_notes < LP_MAX_MEM_NOTES)
         snprintf(plan.notes[plan.n_notes++], sizeof plan.notes[0],
                  "GPU described on the command line: %.2f GiB total, bf16-capable assumed",
-                 a.gpu_memory_gib);
+                 a.g.memory_gib);
     if (detect) {
         detect_notes(&det, &gpu, described, plan.num_gpus, used_note, &plan);
         drop_refused_utilization(&det, &plan);

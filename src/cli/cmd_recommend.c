@@ -988,10 +988,10 @@ int lp_cmd_recommend(int argc, char **argv) {
 /* ---- explain ------------------------------------------------------------------------------ */
 
 typedef struct {
-    const char *model, *gpu, *gpu_file;
-    lp_cli_serving sv; /* the vLLM engine flags */
+    const char *model;
+    lp_cli_gpu_flags g; /* --gpu, --gpu-file and a described GPU */
+    lp_cli_serving sv;  /* the vLLM engine flags */
     int64_t gpus_per_node;
-    double gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops;
     lp_cli_targets t;
     bool help;
     lp_cli_workload w;
@@ -1032,15 +1032,7 @@ int lp_cmd_explain(int argc, char **argv) {
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},
-        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU name (see `llmplan gpus`)", NULL},
-        {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
-         "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
-        {"--gpu-memory-gib", NULL, LP_OPT_DOUBLE, &a.gpu_memory_gib, "GIB",
-         "describe a GPU the database lacks: total memory", NULL},
-        {"--gpu-bandwidth-gbs", NULL, LP_OPT_DOUBLE, &a.gpu_bandwidth_gbs, "GBS",
-         "  ... and its memory bandwidth", NULL},
-        {"--gpu-tflops", NULL, LP_OPT_DOUBLE, &a.gpu_tflops, "TF",
-         "  ... and its dense bf16 TFLOPS", NULL},
+        LP_CLI_GPU_OPTS(a.g),
         {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N", "GPUs in a node (default 8)",
          NULL},
         LP_CLI_SERVING_OPTS(a.sv),
@@ -1060,7 +1052,7 @@ int lp_cmd_explain(int argc, char **argv) {
     if (!a.model)
         return lp_cli_usage_error(
             "explain", "%s", "--model is required (a HF id, a config.json or a model directory)");
-    if (!a.gpu && a.gpu_memory_gib <= 0)
+    if (!a.g.gpu && a.g.memory_gib <= 0)
         return lp_cli_usage_error("explain", "%s", "--gpu is required (see `llmplan gpus`)");
     if (a.gpus_per_node < 1 || a.gpus_per_node > 1024)
         return lp_cli_usage_error("explain", "%s: expected between 1 and 1024", "--gpus-per-node");
@@ -1081,18 +1073,9 @@ int lp_cmd_explain(int argc, char **argv) {
     static lp_gpu gpu;
     static lp_model model;
     if (rc == 0)
-        rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db);
-    if (rc == 0 && a.gpu_memory_gib > 0) {
-        rc = lp_cli_describe_gpu("explain", a.gpu, a.gpu_memory_gib, a.gpu_bandwidth_gbs,
-                                 a.gpu_tflops, &gpu);
-    } else if (rc == 0) {
-        const lp_gpu *found;
-        lp_error err;
-        if (lp_gpu_find(db, a.gpu, &found, &err) != LP_OK)
-            rc = lp_cli_fail(&err);
-        else
-            gpu = *found;
-    }
+        rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db);
+    if (rc == 0)
+        rc = lp_cli_select_gpu("explain", &a.g, db, &gpu);
     if (rc == 0)
         rc = load_model("explain", a.model, &model);
     if (rc == 0) {
@@ -1109,7 +1092,7 @@ int lp_cmd_explain(int argc, char **argv) {
         in.load = &w;
         in.targets = &t;
         in.objective = LP_OBJ_THROUGHPUT_PER_GPU;
-        in.gpu_described = a.gpu_memory_gib > 0;
+        in.gpu_described = a.g.memory_gib > 0;
         rc = run_explain(&in);
     }
     lp_gpu_db_free(user_db);

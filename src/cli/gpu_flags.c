@@ -44,3 +44,15 @@ int lp_cli_describe_gpu(const char *cmd, const char *name, double memory_gib, do
     snprintf(g->source, sizeof g->source, "described on the command line (--gpu-memory-gib)");
     return 0;
 }
+
+int lp_cli_select_gpu(const char *cmd, const lp_cli_gpu_flags *f, const lp_gpu_db *db,
+                      lp_gpu *out) {
+    if (f->memory_gib > 0)
+        return lp_cli_describe_gpu(cmd, f->gpu, f->memory_gib, f->bandwidth_gbs, f->tflops, out);
+    const lp_gpu *found;
+    lp_error err;
+    if (lp_gpu_find(db, f->gpu, &found, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    *out = *found;
+    return 0;
+}
