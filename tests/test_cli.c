@@ -11,20 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static json_t *run_json(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
-    if (!j)
-        fail_msg("llmplan %s: output is not JSON (%s at %d:%d):\n%s", args, jerr.text, jerr.line,
-                 jerr.column, out);
-    free(out);
-    return j;
-}
-
 static double num(json_t *root, const char *path) {
     /* path like "memory.weights_gib" */
     char buf[128];
@@ -42,9 +28,9 @@ static double num(json_t *root, const char *path) {
  * 16,060,522,496 B = 14.957 GiB (index total_size). */
 static void test_plan_json_contract(void **state) {
     (void)state;
-    json_t *j = run_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
-                         "--max-model-len 16000 --json",
-                         0);
+    json_t *j = lp_test_cli_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                                 "--max-model-len 16000 --json",
+                                 0);
     lp_assert_near(num(j, "model.params_total"), 8030261248.0, 0.0);
     lp_assert_near(num(j, "model.params_active"), 8030261248.0, 0.0);
     lp_assert_near(num(j, "model.kv_bytes_per_token"), 131072.0, 0.0);
@@ -82,7 +68,8 @@ static void test_does_not_fit_exit_3(void **state) {
     assert_non_null(strstr(out, "No available memory for the cache blocks"));
     assert_non_null(strstr(out, "--tensor-parallel-size 2"));
     free(out);
-    json_t *j = run_json("plan --model meta-llama/Llama-3.1-70B-Instruct --gpu H100 --json", 3);
+    json_t *j =
+        lp_test_cli_json("plan --model meta-llama/Llama-3.1-70B-Instruct --gpu H100 --json", 3);
     assert_true(json_is_false(json_object_get(j, "fits")));
     assert_true(num(j, "shortfall_gib") > 50);
     assert_true(json_is_string(json_object_get(j, "vllm_error")));
@@ -155,10 +142,10 @@ static void test_help_and_lists(void **state) {
             fail_msg("llmplan %s: no examples in the help", cmds[i]);
         free(out);
     }
-    json_t *models = run_json("models --json", 0);
+    json_t *models = lp_test_cli_json("models --json", 0);
     assert_true(json_array_size(models) >= 40);
     json_decref(models);
-    json_t *gpus = run_json("gpus --json", 0);
+    json_t *gpus = lp_test_cli_json("gpus --json", 0);
     assert_true(json_array_size(gpus) >= 34);
     json_decref(gpus);
 }
@@ -166,9 +153,9 @@ static void test_help_and_lists(void **state) {
 /* --max-model-len auto on a small GPU picks the largest length that fits, and exits 0. */
 static void test_auto_len(void **state) {
     (void)state;
-    json_t *j = run_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu L4 "
-                         "--max-model-len auto --json",
-                         0);
+    json_t *j = lp_test_cli_json("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu L4 "
+                                 "--max-model-len auto --json",
+                                 0);
     assert_true(json_is_true(json_object_get(j, "fits")));
     assert_true(num(j, "max_model_len") < 131072);
     lp_assert_near(num(j, "max_model_len"), num(j, "max_model_len_fit"), 0);

@@ -15,19 +15,11 @@
 
 #define DATA LP_SOURCE_DIR "/tests/data/vllm-bench/"
 
-static char *run(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    return out;
-}
-
 static void test_compare_text(void **state) {
     (void)state;
-    char *out = run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
-                    "--model meta-llama/Llama-3.1-8B-Instruct --gpu H100",
-                    0);
+    char *out = lp_test_cli("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
+                            "--model meta-llama/Llama-3.1-8B-Instruct --gpu H100",
+                            0);
     assert_non_null(strstr(out, "150 prompts, rate inf, max concurrency 8, mean 20000 in / 2000"));
     assert_non_null(strstr(out, "output_throughput"));
     assert_non_null(strstr(out, "median |error| over"));
@@ -37,12 +29,12 @@ static void test_compare_text(void **state) {
 
 static void test_compare_json_with_log(void **state) {
     (void)state;
-    char *out =
-        run("compare --json --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --log " DATA
-            "startup_v0.19_llama-3.1-8b_h100.log --model meta-llama/Llama-3.1-8B-Instruct "
-            "--gpu H100 --gpu-memory-utilization 0.95 --max-model-len 8192 "
-            "--vllm-version 0.19.0",
-            0);
+    char *out = lp_test_cli(
+        "compare --json --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --log " DATA
+        "startup_v0.19_llama-3.1-8b_h100.log --model meta-llama/Llama-3.1-8B-Instruct "
+        "--gpu H100 --gpu-memory-utilization 0.95 --max-model-len 8192 "
+        "--vllm-version 0.19.0",
+        0);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
     if (!j)
@@ -69,14 +61,15 @@ static void test_compare_json_with_log(void **state) {
 
 static void test_compare_bad_input(void **state) {
     (void)state;
-    free(run("compare --result " DATA "malformed_truncated.json --gpu H100", 2));
-    free(run("compare --gpu H100", 2));
-    free(run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json", 2));
-    free(run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu NoSuchGPU",
-             2));
-    free(run("compare --result " DATA "no-such.json --gpu H100", 1));
+    free(lp_test_cli("compare --result " DATA "malformed_truncated.json --gpu H100", 2));
+    free(lp_test_cli("compare --gpu H100", 2));
+    free(lp_test_cli("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json", 2));
+    free(lp_test_cli(
+        "compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu NoSuchGPU", 2));
+    free(lp_test_cli("compare --result " DATA "no-such.json --gpu H100", 1));
     /* an interconnect outside nvlink/pcie/unknown: a usage error that names the flag */
-    char *out = run("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
+    char *out =
+        lp_test_cli("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
                     "--model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --interconnect bogus 2>&1",
                     2);
     assert_non_null(strstr(out, "--interconnect: expected nvlink, pcie or unknown"));
@@ -95,7 +88,7 @@ static void test_calibrate_and_apply(void **state) {
              "benchmark_serving_v0.6_llama-3.1-8b_a100_sharegpt_r4.json " DATA
              "benchmark_serving_v0.4_llama-3.1-8b_a100_inf.json --gpu A100-80GB --out %s",
              calib);
-    char *out = run(args, 0);
+    char *out = lp_test_cli(args, 0);
     assert_non_null(strstr(out, "ampere-datacenter"));
     assert_non_null(strstr(out, "RMS log error on fitted points"));
     free(out);
@@ -108,24 +101,25 @@ static void test_calibrate_and_apply(void **state) {
     snprintf(args, sizeof args,
              "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu A100-80GB --calibration %s",
              calib);
-    out = run(args, 0);
+    out = lp_test_cli(args, 0);
     assert_non_null(strstr(out, "calibrated by"));
     free(out);
     /* a Hopper GPU with an Ampere calibration: refused */
     snprintf(args, sizeof args,
              "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --calibration %s",
              calib);
-    free(run(args, 2));
+    free(lp_test_cli(args, 2));
     remove(calib);
     /* held-back split needs enough files; bad flags exit 2 */
-    free(run("calibrate --gpu H100", 2));
-    free(run("calibrate --results " DATA "malformed_truncated.json --gpu H100", 2));
-    free(run("calibrate --results " DATA
-             "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 --holdout 1.5",
-             2));
-    out = run("calibrate --results " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 "
-              "--interconnect bogus 2>&1",
-              2);
+    free(lp_test_cli("calibrate --gpu H100", 2));
+    free(lp_test_cli("calibrate --results " DATA "malformed_truncated.json --gpu H100", 2));
+    free(lp_test_cli("calibrate --results " DATA
+                     "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 --holdout 1.5",
+                     2));
+    out = lp_test_cli("calibrate --results " DATA
+                      "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu H100 "
+                      "--interconnect bogus 2>&1",
+                      2);
     assert_non_null(strstr(out, "llmplan calibrate: --interconnect"));
     free(out);
 }

@@ -68,14 +68,6 @@ static void fake_h100(void) {
     fake_smi("cat '" DATA "h100-x1/query-gpu-header.csv'", DATA "h100-x1/topo-m.txt");
 }
 
-static char *run(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    return out;
-}
-
 static void expect_in(const char *out, const char *needle) {
     if (!strstr(out, needle))
         fail_msg("output lacks \"%s\":\n%s", needle, out);
@@ -84,7 +76,7 @@ static void expect_in(const char *out, const char *needle) {
 /* No tool on PATH: exit 1 and the message that says what was tried. */
 static void test_no_gpu(void **state) {
     (void)state;
-    char *out = run("detect 2>&1", 1);
+    char *out = lp_test_cli("detect 2>&1", 1);
     expect_in(out, "no NVIDIA or AMD GPU found");
     expect_in(out, "nvidia-smi not on PATH");
     free(out);
@@ -112,7 +104,7 @@ static void test_no_gpu(void **state) {
 static void test_detect_json_h100(void **state) {
     (void)state;
     fake_h100();
-    char *out = run("detect --json", 0);
+    char *out = lp_test_cli("detect --json", 0);
     json_error_t jerr;
     json_t *j = json_loads(out, 0, &jerr);
     if (!j)
@@ -130,7 +122,7 @@ static void test_detect_json_h100(void **state) {
     json_decref(j);
     free(out);
 
-    out = run("detect", 0);
+    out = lp_test_cli("detect", 0);
     expect_in(out, "NVIDIA H100 80GB HBM3");
     expect_in(out, "H100 SXM");
     expect_in(out, "81559");
@@ -140,13 +132,13 @@ static void test_detect_json_h100(void **state) {
 static void test_plan_on_detected_h100(void **state) {
     (void)state;
     fake_h100();
-    char *out = run("plan --model " LLAMA_8B " --gpu detect", 0);
+    char *out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect", 0);
     expect_in(out, "1 x H100 SXM");
     expect_in(out, "--gpu detect: 1 x NVIDIA H100 80GB HBM3 (H100 SXM) found by nvidia-smi");
     free(out);
     /* the same plan as naming the GPU */
-    char *named = run("plan --model " LLAMA_8B " --gpu H100 --json", 0);
-    out = run("plan --model " LLAMA_8B " --gpu detect --json", 0);
+    char *named = lp_test_cli("plan --model " LLAMA_8B " --gpu H100 --json", 0);
+    out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect --json", 0);
     json_t *a = json_loads(named, 0, NULL), *b = json_loads(out, 0, NULL);
     assert_non_null(a);
     assert_non_null(b);
@@ -164,23 +156,23 @@ static void test_plan_on_detected_h100(void **state) {
 static void test_plan_memory_in_use(void **state) {
     (void)state;
     fake_smi("echo '0, NVIDIA H100 80GB HBM3, 81559, 60000, 9.0'", DATA "h100-x1/topo-m.txt");
-    char *out = run("plan --model " LLAMA_8B " --gpu detect 2>&1", 3);
+    char *out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect 2>&1", 3);
     expect_in(out, "Free memory on device (20.59/79.18 GiB) on startup is less than desired GPU "
                    "memory utilization (0.9, 71.26 GiB). Decrease GPU memory utilization or "
                    "reduce GPU memory used by other processes.");
     expect_in(out, "60000 MiB in use");
     free(out);
     /* a lower utilization starts, and the plan says what is in use */
-    out = run("plan --model " LLAMA_8B
-              " --gpu detect --gpu-memory-utilization 0.25 --max-model-len 8192",
-              0);
+    out = lp_test_cli("plan --model " LLAMA_8B
+                      " --gpu detect --gpu-memory-utilization 0.25 --max-model-len 8192",
+                      0);
     expect_in(out, "60000 MiB in use by other processes");
     free(out);
     /* suggestions to raise the utilization past what is free are not made */
-    out = run("plan --model " LLAMA_8B " --gpu detect --gpu-memory-utilization 0.25", 3);
+    out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect --gpu-memory-utilization 0.25", 3);
     expect_in(out, "not suggested: --gpu-memory-utilization");
     free(out);
-    out = run("estimate --model " LLAMA_8B " --gpu detect 2>&1", 3);
+    out = lp_test_cli("estimate --model " LLAMA_8B " --gpu detect 2>&1", 3);
     expect_in(out, "Free memory on device (20.59/79.18 GiB)");
     free(out);
 }
@@ -188,18 +180,18 @@ static void test_plan_memory_in_use(void **state) {
 static void test_eight_gpus(void **state) {
     (void)state;
     fake_smi("cat '" DATA "h100-x8/query-gpu.csv'", DATA "h100-x8/topo-m.txt");
-    char *out = run("plan --model " LLAMA_8B " --gpu detect", 0);
+    char *out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect", 0);
     expect_in(out, "-tp 8");
     expect_in(out, "linked pairwise by NVLink");
     free(out);
-    out = run("plan --model " LLAMA_8B " --gpu detect -tp 2", 0);
+    out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect -tp 2", 0);
     expect_in(out, "-tp 2");
     free(out);
-    out = run("detect", 0);
+    out = lp_test_cli("detect", 0);
     expect_in(out, "8 GPUs found by nvidia-smi");
     expect_in(out, "every pair of GPUs is linked by NVLink");
     free(out);
-    out = run("estimate --model " LLAMA_8B " --gpu detect", 0);
+    out = lp_test_cli("estimate --model " LLAMA_8B " --gpu detect", 0);
     expect_in(out, "--gpu detect: 8 x NVIDIA H100 80GB HBM3 (H100 SXM) found by nvidia-smi; -tp 8");
     free(out);
 }
@@ -209,11 +201,11 @@ static void test_mixed_and_malformed(void **state) {
     fake_smi("printf '0, NVIDIA H100 80GB HBM3, 81559, 0, 9.0\\n1, NVIDIA A100 80GB PCIe, 81920, "
              "0, 8.0\\n'",
              DATA "a100-pcie-x4/topo-m.txt");
-    char *out = run("plan --model " LLAMA_8B " --gpu detect 2>&1", 2);
+    char *out = lp_test_cli("plan --model " LLAMA_8B " --gpu detect 2>&1", 2);
     expect_in(out, "GPU 0: NVIDIA H100 80GB HBM3, GPU 1: NVIDIA A100 80GB PCIe");
     free(out);
     fake_smi("echo '0, NVIDIA H100 80GB HBM3, 81559'", DATA "h100-x1/topo-m.txt");
-    out = run("detect 2>&1", 1);
+    out = lp_test_cli("detect 2>&1", 1);
     expect_in(out, "line 1");
     free(out);
 }

@@ -14,25 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *run(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    return out;
-}
-
-static json_t *run_json(const char *args, int expect_rc) {
-    char *out = run(args, expect_rc);
-    json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
-    if (!j)
-        fail_msg("llmplan %s: output is not one JSON object (%s at %d:%d):\n%s", args, jerr.text,
-                 jerr.line, jerr.column, out);
-    free(out);
-    return j;
-}
-
 /* A file in the temporary directory with the given text; path written to buf. */
 static const char *temp_file(char *buf, size_t size, const char *text) {
     const char *dir = getenv("TMPDIR");
@@ -95,7 +76,7 @@ static void test_example_roofline(void **state) {
     (void)state;
     const char *args = "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
                        "--random-input-len 1024 --random-output-len 256 --max-concurrency 32";
-    char *out = run(args, 0);
+    char *out = lp_test_cli(args, 0);
     assert_non_null(strstr(out, "TTFT"));
     assert_non_null(strstr(out, "TPOT"));
     assert_non_null(strstr(out, "Bottleneck"));
@@ -103,7 +84,7 @@ static void test_example_roofline(void **state) {
     free(out);
     char json_args[512];
     snprintf(json_args, sizeof json_args, "%s --json", args);
-    json_t *j = run_json(json_args, 0);
+    json_t *j = lp_test_cli_json(json_args, 0);
     check_keys(j, false);
     assert_string_equal(json_string_value(json_object_get(j, "method")), "roofline");
     /* Llama-3.1-8B on one H100 fits with KV room for far more than 32 requests */
@@ -114,9 +95,9 @@ static void test_example_roofline(void **state) {
 /* Example 2: simulation with percentiles. */
 static void test_example_simulate(void **state) {
     (void)state;
-    json_t *j = run_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu A100-80GB -tp 4 "
-                         "--request-rate 4 --num-prompts 500 --method simulate --json",
-                         0);
+    json_t *j = lp_test_cli_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu A100-80GB -tp 4 "
+                                 "--request-rate 4 --num-prompts 500 --method simulate --json",
+                                 0);
     check_keys(j, true);
     assert_string_equal(json_string_value(json_object_get(j, "method")), "simulate");
     assert_int_equal(json_integer_value(json_object_get(j, "completed")), 500);
@@ -126,17 +107,17 @@ static void test_example_simulate(void **state) {
 /* Example 3: the heuristic with a parameter count only (also the default without --model). */
 static void test_example_heuristic(void **state) {
     (void)state;
-    char *out = run("estimate --params-b 13 --gpu \"RTX 4090\" --method heuristic", 0);
+    char *out = lp_test_cli("estimate --params-b 13 --gpu \"RTX 4090\" --method heuristic", 0);
     assert_non_null(strstr(out, "heuristic"));
     assert_non_null(strstr(out, "Assumptions"));
     free(out);
-    json_t *j = run_json("estimate --params-b 13 --gpu \"RTX 4090\" --json", 0);
+    json_t *j = lp_test_cli_json("estimate --params-b 13 --gpu \"RTX 4090\" --json", 0);
     check_keys(j, false);
     assert_string_equal(json_string_value(json_object_get(j, "method")), "heuristic");
     assert_true(json_is_null(json_object_get(j, "max_concurrent_requests")));
     json_decref(j);
     /* no GPU at all: the default baseline, said so */
-    j = run_json("estimate --params-b 7 --json", 0);
+    j = lp_test_cli_json("estimate --params-b 7 --json", 0);
     json_t *a = json_object_get(j, "assumptions");
     bool said = false;
     for (size_t i = 0; i < json_array_size(a); i++)
@@ -158,7 +139,7 @@ static void test_batch(void **state) {
               "{\"params_b\": 7, \"gpu\": \"A100 80GB\", \"num_gpu\": 2, \"method\": "
               "\"heuristic\", \"prompt_tokens\": 2048, \"interconnect\": \"pcie\"}\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
-    char *out = run(args, 3); /* one invalid line */
+    char *out = lp_test_cli(args, 3); /* one invalid line */
     int n = 0, valid = 0;
     char *save = NULL;
     for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -186,7 +167,7 @@ static void test_batch(void **state) {
     free(out);
     /* the text table */
     snprintf(args, sizeof args, "estimate --batch '%s'", path);
-    out = run(args, 3);
+    out = lp_test_cli(args, 3);
     assert_non_null(strstr(out, "invalid"));
     free(out);
     unlink(path);
@@ -196,18 +177,18 @@ static void test_batch(void **state) {
               "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 32, \"gpu\": \"L40S\", "
               "\"tp_degree\": 2, \"method\": \"heuristic\"}\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
-    out = run(args, 0);
+    out = lp_test_cli(args, 0);
     free(out);
     unlink(path);
     /* malformed JSON: the line and the position */
     temp_file(path, sizeof path, "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 8,\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
-    out = run(args, 3);
+    out = lp_test_cli(args, 3);
     assert_non_null(strstr(out, "line 2: invalid JSON at character"));
     free(out);
     unlink(path);
     /* a missing file is an I/O failure */
-    free(run("estimate --batch does-not-exist.jsonl 2>/dev/null", 1));
+    free(lp_test_cli("estimate --batch does-not-exist.jsonl 2>/dev/null", 1));
 }
 
 /* Workload flags: distributions, ShareGPT preset, request rate. */
@@ -219,7 +200,7 @@ static void test_workload_flags(void **state) {
              "estimate --params-b 8 --gpu H100 --input-len-dist 'hist:%s' --output-len-dist "
              "uniform:50,150 --request-rate 2 --json",
              path);
-    json_t *j = run_json(args, 0);
+    json_t *j = lp_test_cli_json(args, 0);
     /* heuristic TTFT = mean prompt (200 tokens) / prefill tok/s */
     double prefill = json_number_value(json_object_get(j, "prefill_tok_s"));
     lp_assert_near(json_number_value(json_object_get(j, "mean_ttft_ms")), 1000.0 * 200 / prefill,
@@ -227,16 +208,16 @@ static void test_workload_flags(void **state) {
     lp_assert_near(json_number_value(json_object_get(j, "request_throughput")), 2.0, 1e-6);
     json_decref(j);
     unlink(path);
-    j = run_json("estimate --params-b 8 --gpu H100 --dataset-name sharegpt --json", 0);
+    j = lp_test_cli_json("estimate --params-b 8 --gpu H100 --dataset-name sharegpt --json", 0);
     json_t *a = json_object_get(j, "assumptions");
     bool said = false;
     for (size_t i = 0; i < json_array_size(a); i++)
         said |= strstr(json_string_value(json_array_get(a, i)), "202") != NULL;
     assert_true(said);
     json_decref(j);
-    j = run_json("estimate --params-b 8 --gpu H100 --input-len-dist normal:800,100 "
-                 "--request-rate inf --num-prompts 10 --json",
-                 0);
+    j = lp_test_cli_json("estimate --params-b 8 --gpu H100 --input-len-dist normal:800,100 "
+                         "--request-rate inf --num-prompts 10 --json",
+                         0);
     assert_string_equal(json_string_value(json_object_get(j, "request_rate")), "inf");
     json_decref(j);
 }
@@ -244,7 +225,7 @@ static void test_workload_flags(void **state) {
 static void expect_usage(const char *args, const char *needle) {
     char full[512];
     snprintf(full, sizeof full, "%s 2>&1", args);
-    char *out = run(full, 2);
+    char *out = lp_test_cli(full, 2);
     if (!strstr(out, needle))
         fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, needle, out);
     free(out);
@@ -271,23 +252,23 @@ static void test_bad_flags(void **state) {
 static void test_infeasible_and_help(void **state) {
     (void)state;
     /* Qwen2.5-72B in bf16 (~145 GB of weights) cannot fit one 24 GB card */
-    char *out = run("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
-                    "--method heuristic 2>&1",
-                    3);
+    char *out = lp_test_cli("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
+                            "--method heuristic 2>&1",
+                            3);
     assert_non_null(strstr(out, "does not fit"));
     free(out);
-    json_t *j = run_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
-                         "--method heuristic --json 2>/dev/null",
-                         3);
+    json_t *j = lp_test_cli_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
+                                 "--method heuristic --json 2>/dev/null",
+                                 3);
     assert_true(json_is_false(json_object_get(j, "valid")));
     assert_true(json_is_string(json_object_get(j, "error")));
     json_decref(j);
-    out = run("estimate --help", 0);
+    out = lp_test_cli("estimate --help", 0);
     assert_non_null(strstr(out, "--batch configs.jsonl --json"));
     assert_non_null(strstr(out, "--params-b 13 --gpu \"RTX 4090\" --method heuristic"));
     assert_non_null(strstr(out, "--max-concurrency"));
     free(out);
-    out = run("help", 0);
+    out = lp_test_cli("help", 0);
     assert_non_null(strstr(out, "estimate"));
     free(out);
 }

@@ -23,25 +23,6 @@
     "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,L40S --max-gpus 4 "            \
     "--random-input-len 1000 --random-output-len 200 --request-rate 4 "
 
-static char *run(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    return out;
-}
-
-static json_t *run_json(const char *args, int expect_rc) {
-    char *out = run(args, expect_rc);
-    json_error_t jerr;
-    json_t *j = json_loads(out, 0, &jerr);
-    if (!j)
-        fail_msg("llmplan %s: output is not one JSON object (%s at %d:%d):\n%s", args, jerr.text,
-                 jerr.line, jerr.column, out);
-    free(out);
-    return j;
-}
-
 /* Keys every entry of "configs" carries (the brief of the command; performance keys as in
  * vLLM's benchmarks/serve.py result dict). */
 static const char *const CONFIG_KEYS[] = {
@@ -146,7 +127,7 @@ static void test_first_example(void **state) {
 
 static void test_json_keys_and_order(void **state) {
     (void)state;
-    json_t *j = run_json(SMALL "--max-tpot-ms 200 --json --top 8", 0);
+    json_t *j = lp_test_cli_json(SMALL "--max-tpot-ms 200 --json --top 8", 0);
     check_top(j);
     json_t *configs = json_object_get(j, "configs");
     size_t n = json_array_size(configs);
@@ -169,7 +150,7 @@ static void test_json_keys_and_order(void **state) {
 static void test_objectives_order(void **state) {
     (void)state;
     /* fewest GPUs first */
-    json_t *j = run_json(SMALL "--objective gpus --json --top 10", 0);
+    json_t *j = lp_test_cli_json(SMALL "--objective gpus --json --top 10", 0);
     json_t *configs = json_object_get(j, "configs");
     double prev = 0;
     for (size_t i = 0; i < json_array_size(configs); i++) {
@@ -179,7 +160,7 @@ static void test_objectives_order(void **state) {
     }
     json_decref(j);
     /* lowest latency first */
-    j = run_json(SMALL "--objective latency --json --top 10", 0);
+    j = lp_test_cli_json(SMALL "--objective latency --json --top 10", 0);
     configs = json_object_get(j, "configs");
     prev = 0;
     for (size_t i = 0; i < json_array_size(configs); i++) {
@@ -189,7 +170,7 @@ static void test_objectives_order(void **state) {
     }
     json_decref(j);
     /* cheapest first: every priced configuration before any without a price */
-    j = run_json(SMALL "--objective cost --json --top 10", 0);
+    j = lp_test_cli_json(SMALL "--objective cost --json --top 10", 0);
     assert_string_equal(json_string_value(json_object_get(j, "objective")), "cost");
     configs = json_object_get(j, "configs");
     prev = 0;
@@ -209,10 +190,10 @@ static void test_objectives_order(void **state) {
 
 static void test_csv(void **state) {
     (void)state;
-    json_t *j = run_json(SMALL "--json --top 3", 0);
+    json_t *j = lp_test_cli_json(SMALL "--json --top 3", 0);
     size_t expect = json_array_size(json_object_get(j, "configs"));
     json_decref(j);
-    char *out = run(SMALL "--csv --top 3", 0);
+    char *out = lp_test_cli(SMALL "--csv --top 3", 0);
     size_t lines = 0;
     for (const char *p = out; *p; p++)
         lines += *p == '\n';
@@ -231,7 +212,7 @@ static void test_emit(void **state) {
     assert_non_null(mkdtemp(dir));
     char args[1024];
     snprintf(args, sizeof args, SMALL "--emit vllm,docker,compose,k8s --out '%s/deploy'", dir);
-    char *out = run(args, 0);
+    char *out = lp_test_cli(args, 0);
     free(out);
     static const char *const files[] = {"serve.sh", "docker-run.sh", "docker-compose.yaml",
                                         "k8s.yaml"};
@@ -257,12 +238,12 @@ static void test_emit(void **state) {
 
 static void test_impossible_target(void **state) {
     (void)state;
-    char *out = run(SMALL "--max-ttft-ms 0.001 2>&1", 3);
+    char *out = lp_test_cli(SMALL "--max-ttft-ms 0.001 2>&1", 3);
     assert_non_null(strstr(out, "No configuration meets the targets"));
     assert_non_null(strstr(out, "configurations enumerated"));
     assert_non_null(strstr(out, "miss TTFT <= 0.001 ms"));
     free(out);
-    json_t *j = run_json(SMALL "--max-ttft-ms 0.001 --json", 3);
+    json_t *j = lp_test_cli_json(SMALL "--max-ttft-ms 0.001 --json", 3);
     check_top(j);
     assert_int_equal(json_array_size(json_object_get(j, "configs")), 0);
     json_t *rej = json_object_get(j, "rejected");
@@ -277,7 +258,7 @@ static void test_impossible_target(void **state) {
 static void expect_usage(const char *args, const char *message) {
     char full[1024];
     snprintf(full, sizeof full, "%s 2>&1", args);
-    char *out = run(full, 2);
+    char *out = lp_test_cli(full, 2);
     if (!strstr(out, message))
         fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, message, out);
     free(out);
@@ -304,10 +285,10 @@ static void test_bad_flags(void **state) {
 
 static void test_explain(void **state) {
     (void)state;
-    char *out = run("explain --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
-                    "--max-model-len 4096 --random-input-len 1000 --random-output-len 200 "
-                    "--request-rate 4",
-                    0);
+    char *out = lp_test_cli("explain --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                            "--max-model-len 4096 --random-input-len 1000 --random-output-len 200 "
+                            "--request-rate 4",
+                            0);
     assert_non_null(strstr(out, "Memory per GPU"));
     assert_non_null(strstr(out, "- weights"));
     assert_non_null(strstr(out, "Bottleneck  prefill:"));
@@ -316,12 +297,12 @@ static void test_explain(void **state) {
     assert_non_null(strstr(out, "Assumptions"));
     free(out);
     /* a configuration that does not fit: the breakdown says so, exit 3 */
-    out =
-        run("explain --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S --max-model-len 4096", 3);
+    out = lp_test_cli(
+        "explain --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S --max-model-len 4096", 3);
     assert_non_null(strstr(out, "DOES NOT FIT"));
     free(out);
     /* rank N of a search */
-    out = run(SMALL "--explain 1", 0);
+    out = lp_test_cli(SMALL "--explain 1", 0);
     assert_non_null(strstr(out, "Configuration #1"));
     assert_non_null(strstr(out, "Memory per GPU"));
     assert_non_null(strstr(out, "Bottleneck  prefill:"));
@@ -331,12 +312,12 @@ static void test_explain(void **state) {
 
 static void test_help(void **state) {
     (void)state;
-    char *out = run("recommend --help", 0);
+    char *out = lp_test_cli("recommend --help", 0);
     assert_non_null(strstr(out, "--model meta-llama/Llama-3.3-70B-Instruct"));
     assert_non_null(strstr(out, "--model Qwen/Qwen3-235B-A22B --gpu H200"));
     assert_non_null(strstr(out, "--emit vllm,docker,compose,k8s --out deploy/"));
     free(out);
-    out = run("explain --help", 0);
+    out = lp_test_cli("explain --help", 0);
     assert_non_null(strstr(out, "--explain N"));
     free(out);
 }

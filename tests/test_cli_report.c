@@ -35,14 +35,6 @@ static void path_in(char *buf, size_t size, const char *name) {
     snprintf(buf, size, "%s/%s", dir, name);
 }
 
-static void run(const char *args, int expect_rc) {
-    char *out = NULL;
-    int rc = lp_test_run_cli(args, &out);
-    if (rc != expect_rc)
-        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
-    free(out);
-}
-
 static size_t occurrences(const char *text, const char *needle) {
     size_t n = 0;
     for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
@@ -67,7 +59,7 @@ static void test_plan_html(void **state) {
              "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len 16000 "
              "--report '%s'",
              path);
-    run(args, 0);
+    free(lp_test_cli(args, 0));
     char *html = lp_test_read_file(path, NULL);
     assert_non_null(strstr(html, "<!DOCTYPE html>"));
     assert_int_equal(occurrences(html, "<svg "), 6);
@@ -85,7 +77,7 @@ static void test_plan_does_not_fit(void **state) {
     path_in(path, sizeof path, "nofit.html");
     snprintf(args, sizeof args,
              "plan --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S --report '%s'", path);
-    run(args, 3);
+    free(lp_test_cli(args, 3));
     char *html = lp_test_read_file(path, NULL);
     assert_non_null(strstr(html, "Does not fit"));
     /* the memory and KV charts only: nothing to estimate */
@@ -99,7 +91,7 @@ static void test_plan_markdown(void **state) {
     path_in(path, sizeof path, "plan.md");
     snprintf(args, sizeof args,
              "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 -tp 2 --report '%s'", path);
-    run(args, 0);
+    free(lp_test_cli(args, 0));
     char *md = lp_test_read_file(path, NULL);
     assert_non_null(strstr(md, "![Memory per GPU](plan-1.svg)"));
     assert_non_null(strstr(md, "```sh\nvllm serve"));
@@ -125,14 +117,14 @@ static void test_bad_extension(void **state) {
     snprintf(args, sizeof args,
              "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --report '%s' 2>/dev/null",
              path);
-    run(args, 2);
+    free(lp_test_cli(args, 2));
     struct stat st;
     assert_int_not_equal(stat(path, &st), 0);
     snprintf(args, sizeof args,
              "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --report '%s' "
              "2>/dev/null",
              path);
-    run(args, 2);
+    free(lp_test_cli(args, 2));
 }
 
 static void test_unwritable(void **state) {
@@ -142,7 +134,7 @@ static void test_unwritable(void **state) {
              "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --report "
              "'%s/no/such/dir/r.html' 2>/dev/null",
              dir);
-    run(args, 1);
+    free(lp_test_cli(args, 1));
 }
 
 static void test_recommend_top50(void **state) {
@@ -154,7 +146,7 @@ static void test_recommend_top50(void **state) {
              "--allow-quantization --random-input-len 1000 --random-output-len 200 "
              "--request-rate 4 --top 50 --report '%s'",
              path);
-    run(args, 0);
+    free(lp_test_cli(args, 0));
     size_t len = 0;
     char *html = lp_test_read_file(path, &len);
     if (len >= MAX_REPORT_BYTES)
@@ -179,7 +171,7 @@ static void test_recommend_nothing_meets(void **state) {
              "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpu L40S --max-gpus 2 "
              "--max-ttft-ms 0.001 --report '%s' 2>/dev/null",
              path);
-    run(args, 3);
+    free(lp_test_cli(args, 3));
     char *md = lp_test_read_file(path, NULL);
     assert_non_null(strstr(md, "No configuration meets the targets"));
     assert_non_null(strstr(md, "## What was rejected and why"));

@@ -85,3 +85,22 @@ int lp_test_run_cli(const char *args, char **out) {
         free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+char *lp_test_cli(const char *args, int expect_rc) {
+    char *out = NULL;
+    int rc = lp_test_run_cli(args, &out);
+    if (rc != expect_rc)
+        fail_msg("llmplan %s: exit %d, expected %d; output:\n%s", args, rc, expect_rc, out);
+    return out;
+}
+
+json_t *lp_test_cli_json(const char *args, int expect_rc) {
+    char *out = lp_test_cli(args, expect_rc);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    if (!j)
+        fail_msg("llmplan %s: output is not one JSON object (%s at %d:%d):\n%s", args, jerr.text,
+                 jerr.line, jerr.column, out);
+    free(out);
+    return j;
+}

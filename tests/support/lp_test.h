@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 /**
  * Path of a file under ../shared (e.g. "validation/kv_capacity.tsv") in buf; returns buf.
@@ -31,6 +32,15 @@ char *lp_test_read_file(const char *path, size_t *len);
  * buffer (*out, may be NULL to discard) and return the exit code (-1 if it did not exit).
  */
 int lp_test_run_cli(const char *args, char **out);
+
+/**
+ * Run llmplan with args and fail the test (showing its output) unless it exits with
+ * expect_rc; returns its stdout (malloc'd; the caller frees it).
+ */
+char *lp_test_cli(const char *args, int expect_rc);
+
+/** lp_test_cli, then its stdout parsed as one JSON object (fails the test if it is not). */
+json_t *lp_test_cli_json(const char *args, int expect_rc);
 
 /** Assert |actual - expected| <= tol, printing both on failure. */
 #define lp_assert_near(actual, expected, tol)                                                      \
