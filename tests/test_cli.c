@@ -76,35 +76,25 @@ static void test_does_not_fit_exit_3(void **state) {
     json_decref(j);
 }
 
-static void expect_usage_error(const char *args, const char *needle) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s 2>&1", args);
-    char *out = NULL;
-    int rc = lp_test_run_cli(cmd, &out);
-    if (rc != 2 || !strstr(out, needle))
-        fail_msg("llmplan %s: exit %d (want 2), output lacks \"%s\":\n%s", args, rc, needle, out);
-    free(out);
-}
-
 static void test_bad_input(void **state) {
     (void)state;
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H1000", "did you mean");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instrukt --gpu H100",
-                       "meta-llama/Llama-3.1-8B-Instruct");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 -tp 3",
-                       "must be divisible by tensor parallel size (3)");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
-                       "--gpu-memory-utilization 1.5",
-                       "--gpu-memory-utilization");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
-                       "--gpu-memory-utilization -0.2",
-                       "--gpu-memory-utilization");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len x",
-                       "--max-model-len");
-    expect_usage_error("plan --gpu H100", "--model is required");
-    expect_usage_error("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --bogus",
-                       "unknown option");
-    expect_usage_error("frobnicate", "unknown command");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H1000", "did you mean");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instrukt --gpu H100",
+                      "meta-llama/Llama-3.1-8B-Instruct");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 -tp 3",
+                      "must be divisible by tensor parallel size (3)");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                      "--gpu-memory-utilization 1.5",
+                      "--gpu-memory-utilization");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                      "--gpu-memory-utilization -0.2",
+                      "--gpu-memory-utilization");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len x",
+                      "--max-model-len");
+    lp_test_cli_usage("plan --gpu H100", "--model is required");
+    lp_test_cli_usage("plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --bogus",
+                      "unknown option");
+    lp_test_cli_usage("frobnicate", "unknown command");
 }
 
 /* A malformed config.json (truncated) is an error naming the file position; a config whose
@@ -119,14 +109,14 @@ static void test_bad_config_file(void **state) {
     fputs("{\"model_type\": \"llama\", \"hidden_size\": 4096,\n \"num_hidden_layers\": ", f);
     fclose(f);
     snprintf(args, sizeof args, "plan --model %s --gpu H100", path);
-    expect_usage_error(args, "config.json");
+    lp_test_cli_usage(args, "config.json");
     f = fopen(path, "w");
     fputs("{\"model_type\": \"frobnicator\", \"hidden_size\": 64, \"num_hidden_layers\": 2, "
           "\"num_attention_heads\": 2, \"vocab_size\": 100, \"intermediate_size\": 128}",
           f);
     fclose(f);
     snprintf(args, sizeof args, "plan --model %s --gpu H100", dir);
-    expect_usage_error(args, "frobnicator");
+    lp_test_cli_usage(args, "frobnicator");
     remove(path);
     rmdir(dir);
 }

@@ -14,19 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A file in the temporary directory with the given text; path written to buf. */
-static const char *temp_file(char *buf, size_t size, const char *text) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(buf, size, "%s/lp_test_estimate_XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(buf);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return buf;
-}
-
 /* The keys of `vllm bench serve --save-result` that an estimate must carry. */
 static const char *const VLLM_KEYS[] = {
     "request_throughput", "output_throughput", "total_token_throughput",
@@ -130,14 +117,14 @@ static void test_example_heuristic(void **state) {
 static void test_batch(void **state) {
     (void)state;
     char path[256], args[512];
-    temp_file(path, sizeof path,
-              "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
-              "\"input_len\": 512, \"output_len\": 128, \"concurrency\": 8}\n"
-              "{\"params_b\": 70, \"gpu_type\": \"H100\", \"tp_size\": 4}\n"
-              "\n"
-              "{\"params_b\": 7, \"gpu_name\": \"L40S\", \"tp_szie\": 2}\n"
-              "{\"params_b\": 7, \"gpu\": \"A100 80GB\", \"num_gpu\": 2, \"method\": "
-              "\"heuristic\", \"prompt_tokens\": 2048, \"interconnect\": \"pcie\"}\n");
+    lp_test_write_temp(path, sizeof path,
+                       "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+                       "\"input_len\": 512, \"output_len\": 128, \"concurrency\": 8}\n"
+                       "{\"params_b\": 70, \"gpu_type\": \"H100\", \"tp_size\": 4}\n"
+                       "\n"
+                       "{\"params_b\": 7, \"gpu_name\": \"L40S\", \"tp_szie\": 2}\n"
+                       "{\"params_b\": 7, \"gpu\": \"A100 80GB\", \"num_gpu\": 2, \"method\": "
+                       "\"heuristic\", \"prompt_tokens\": 2048, \"interconnect\": \"pcie\"}\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
     char *out = lp_test_cli(args, 3); /* one invalid line */
     int n = 0, valid = 0;
@@ -173,15 +160,17 @@ static void test_batch(void **state) {
     unlink(path);
 
     /* all valid: exit 0 */
-    temp_file(path, sizeof path,
-              "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 32, \"gpu\": \"L40S\", "
-              "\"tp_degree\": 2, \"method\": \"heuristic\"}\n");
+    lp_test_write_temp(
+        path, sizeof path,
+        "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 32, \"gpu\": \"L40S\", "
+        "\"tp_degree\": 2, \"method\": \"heuristic\"}\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
     out = lp_test_cli(args, 0);
     free(out);
     unlink(path);
     /* malformed JSON: the line and the position */
-    temp_file(path, sizeof path, "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 8,\n");
+    lp_test_write_temp(path, sizeof path,
+                       "{\"params_b\": 8, \"gpu\": \"H100\"}\n{\"params_b\": 8,\n");
     snprintf(args, sizeof args, "estimate --batch '%s' --json", path);
     out = lp_test_cli(args, 3);
     assert_non_null(strstr(out, "line 2: invalid JSON at character"));
@@ -195,7 +184,7 @@ static void test_batch(void **state) {
 static void test_workload_flags(void **state) {
     (void)state;
     char path[256], args[512];
-    temp_file(path, sizeof path, "# tokens weight\n100 1\n300 1\n");
+    lp_test_write_temp(path, sizeof path, "# tokens weight\n100 1\n300 1\n");
     snprintf(args, sizeof args,
              "estimate --params-b 8 --gpu H100 --input-len-dist 'hist:%s' --output-len-dist "
              "uniform:50,150 --request-rate 2 --json",
@@ -222,31 +211,24 @@ static void test_workload_flags(void **state) {
     json_decref(j);
 }
 
-static void expect_usage(const char *args, const char *needle) {
-    char full[512];
-    snprintf(full, sizeof full, "%s 2>&1", args);
-    char *out = lp_test_cli(full, 2);
-    if (!strstr(out, needle))
-        fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, needle, out);
-    free(out);
-}
-
 static void test_bad_flags(void **state) {
     (void)state;
-    expect_usage("estimate --params-b 7 --gpu H100 --bogus", "unknown option \"--bogus\"");
-    expect_usage("estimate --gpu H100", "--params-b");
-    expect_usage("estimate --params-b 7 --gpu H100 --method guess", "--method");
-    expect_usage("estimate --params-b 7 --gpu H100 --request-rate fast", "--request-rate");
-    expect_usage("estimate --params-b 7 --gpu H100 --input-len-dist zipf:1", "--input/output-len");
-    expect_usage("estimate --params-b 7 --gpu H100 --interconnect smoke", "--interconnect");
-    expect_usage("estimate --params-b 7 --gpu H100 --num-prompts 0", "--num-prompts");
-    expect_usage("estimate --params-b 7 --gpu H100 --dataset-name sonnet", "--dataset-name");
-    expect_usage("estimate --params-b 7 --gpu H100 --random-input-len 12x", "expected an integer");
-    expect_usage("estimate --params-b 7 --gpu H100 -tp 0", "parallel sizes");
-    expect_usage("estimate --params-b 7 --gpu NoSuchGPU", "NoSuchGPU");
-    expect_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
-    expect_usage("estimate --params-b 7 --gpu H100 --method roofline", "needs a model");
-    expect_usage("estimate --params-b 7 --gpu H100 -q squeezed", "squeezed");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --bogus", "unknown option \"--bogus\"");
+    lp_test_cli_usage("estimate --gpu H100", "--params-b");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --method guess", "--method");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --request-rate fast", "--request-rate");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --input-len-dist zipf:1",
+                      "--input/output-len");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --interconnect smoke", "--interconnect");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --num-prompts 0", "--num-prompts");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --dataset-name sonnet", "--dataset-name");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --random-input-len 12x",
+                      "expected an integer");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 -tp 0", "parallel sizes");
+    lp_test_cli_usage("estimate --params-b 7 --gpu NoSuchGPU", "NoSuchGPU");
+    lp_test_cli_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --method roofline", "needs a model");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 -q squeezed", "squeezed");
 }
 
 static void test_infeasible_and_help(void **state) {

@@ -255,32 +255,23 @@ static void test_impossible_target(void **state) {
     json_decref(j);
 }
 
-static void expect_usage(const char *args, const char *message) {
-    char full[1024];
-    snprintf(full, sizeof full, "%s 2>&1", args);
-    char *out = lp_test_cli(full, 2);
-    if (!strstr(out, message))
-        fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, message, out);
-    free(out);
-}
-
 static void test_bad_flags(void **state) {
     (void)state;
-    expect_usage("recommend --gpu H100", "--model is required");
-    expect_usage(SMALL "--percentile 75", "--percentile: expected 50, 90 or 99");
-    expect_usage(SMALL "--objective fastest", "--objective");
-    expect_usage(SMALL "--top 0", "--top");
-    expect_usage(SMALL "--no-such-flag", "unknown option \"--no-such-flag\"");
-    expect_usage(SMALL "--emit vllm", "--emit needs --out");
-    expect_usage(SMALL "--json --csv", "either --json or --csv");
-    expect_usage(SMALL "--max-ttft-ms -5", "--max-ttft-ms");
-    expect_usage(SMALL "--rank 0", "--rank");
-    expect_usage("recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,NoSuchGPU9000",
-                 "--gpus");
-    expect_usage(SMALL "--input-len-dist normal:x", "normal:MEAN,SD");
-    expect_usage("explain --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
+    lp_test_cli_usage("recommend --gpu H100", "--model is required");
+    lp_test_cli_usage(SMALL "--percentile 75", "--percentile: expected 50, 90 or 99");
+    lp_test_cli_usage(SMALL "--objective fastest", "--objective");
+    lp_test_cli_usage(SMALL "--top 0", "--top");
+    lp_test_cli_usage(SMALL "--no-such-flag", "unknown option \"--no-such-flag\"");
+    lp_test_cli_usage(SMALL "--emit vllm", "--emit needs --out");
+    lp_test_cli_usage(SMALL "--json --csv", "either --json or --csv");
+    lp_test_cli_usage(SMALL "--max-ttft-ms -5", "--max-ttft-ms");
+    lp_test_cli_usage(SMALL "--rank 0", "--rank");
+    lp_test_cli_usage(
+        "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,NoSuchGPU9000", "--gpus");
+    lp_test_cli_usage(SMALL "--input-len-dist normal:x", "normal:MEAN,SD");
+    lp_test_cli_usage("explain --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
     /* a rank past the list is bad input, not a failure */
-    expect_usage(SMALL "--top 1 --explain 100000", "--explain 100000");
+    lp_test_cli_usage(SMALL "--top 1 --explain 100000", "--explain 100000");
 }
 
 static void test_explain(void **state) {

@@ -373,27 +373,16 @@ static void test_reference_table(void **state) {
 
 /* ---- user files ---- */
 
-static char *write_temp(const char *content) {
-    char tmpl[] = "/tmp/llmplan_test_hw_XXXXXX";
-    int fd = mkstemp(tmpl);
-    assert_true(fd >= 0);
-    size_t n = strlen(content);
-    assert_int_equal(write(fd, content, n), (ssize_t)n);
-    close(fd);
-    char *path = malloc(sizeof tmpl);
-    assert_non_null(path);
-    memcpy(path, tmpl, sizeof tmpl);
-    return path;
-}
-
 static void test_user_file(void **state) {
     (void)state;
     /* columns in another order, a subset, an unknown column, comments and a CRLF line */
-    char *path = write_temp("# my GPUs\n"
-                            "memory_bandwidth_gbs\tname\tcolour\tmemory_gib\tusable_gib\tlink\n"
-                            "3350\tH100 SXM\tgreen\t80\t79.5\tnvlink\r\n"
-                            "\n"
-                            "1000\tMy Accel 2000\tblue\t64\t\tethernet\n");
+    char path[512];
+    lp_test_write_temp(path, sizeof path,
+                       "# my GPUs\n"
+                       "memory_bandwidth_gbs\tname\tcolour\tmemory_gib\tusable_gib\tlink\n"
+                       "3350\tH100 SXM\tgreen\t80\t79.5\tnvlink\r\n"
+                       "\n"
+                       "1000\tMy Accel 2000\tblue\t64\t\tethernet\n");
     lp_gpu_db *db = NULL;
     lp_error err;
     if (lp_gpu_db_load_file(path, &db, &err) != LP_OK)
@@ -424,7 +413,6 @@ static void test_user_file(void **state) {
 
     lp_gpu_db_free(db);
     unlink(path);
-    free(path);
 
     /* usable_gib from nvidia-smi when only that is known: 81559 MiB -> 79.18 GiB */
     const char *smi = "name\tnvidia_smi_total_mib\tmemory_gib\nX\t81559\t80\n";
@@ -441,7 +429,8 @@ static void test_user_file(void **state) {
 }
 
 static void expect_error(const char *content, lp_status code, const char *message) {
-    char *path = write_temp(content);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, content);
     lp_gpu_db *db = (lp_gpu_db *)1;
     lp_error err;
     lp_status st = lp_gpu_db_load_file(path, &db, &err);
@@ -455,7 +444,6 @@ static void expect_error(const char *content, lp_status code, const char *messag
     if (strstr(err.message, expected) == NULL)
         fail_msg("message \"%s\" lacks \"%s\"", err.message, expected);
     unlink(path);
-    free(path);
 }
 
 static void test_user_file_errors(void **state) {

@@ -341,17 +341,6 @@ static void test_objective_ordering(void **state) {
 }
 
 /* Write text to a fresh temporary file; returns its path (static buffer per slot). */
-static const char *temp_file(const char *text, int slot) {
-    static char paths[4][64];
-    snprintf(paths[slot], sizeof paths[slot], "/tmp/lp_test_prices_XXXXXX");
-    int fd = mkstemp(paths[slot]);
-    assert_true(fd >= 0);
-    size_t len = strlen(text);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
-    return paths[slot];
-}
-
 static void test_prices_builtin(void **state) {
     (void)state;
     const lp_price_table *t = lp_price_table_builtin();
@@ -396,9 +385,10 @@ static void test_prices_builtin(void **state) {
  */
 static void test_cost_formula(void **state) {
     (void)state;
-    const char *path = temp_file("# one row\ngpu\tusd_per_gpu_hour\tprovider\tdate\tsource\n"
-                                 "L4\t1.00\ttest\t2025-01-01\thttps://example.org/prices\n",
-                                 0);
+    char path[512];
+    lp_test_write_temp(path, sizeof path,
+                       "# one row\ngpu\tusd_per_gpu_hour\tprovider\tdate\tsource\n"
+                       "L4\t1.00\ttest\t2025-01-01\thttps://example.org/prices\n");
     lp_price_table *t = NULL;
     lp_error err;
     assert_int_equal(lp_price_table_load(path, &t, &err), LP_OK);
@@ -445,7 +435,8 @@ static void test_cost_formula(void **state) {
 }
 
 static void expect_price_error(const char *text, lp_status code, const char *needle) {
-    const char *path = temp_file(text, 1);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, text);
     lp_price_table *t = NULL;
     lp_error err;
     lp_error_clear(&err);

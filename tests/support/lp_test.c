@@ -104,3 +104,24 @@ json_t *lp_test_cli_json(const char *args, int expect_rc) {
     free(out);
     return j;
 }
+
+void lp_test_cli_usage(const char *args, const char *needle) {
+    char full[2048];
+    snprintf(full, sizeof full, "%s 2>&1", args);
+    char *out = lp_test_cli(full, 2);
+    if (!strstr(out, needle))
+        fail_msg("llmplan %s: message lacks \"%s\":\n%s", args, needle, out);
+    free(out);
+}
+
+const char *lp_test_write_temp(char *buf, size_t size, const char *text) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/lp_test_XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(buf);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}

@@ -42,6 +42,18 @@ char *lp_test_cli(const char *args, int expect_rc);
 /** lp_test_cli, then its stdout parsed as one JSON object (fails the test if it is not). */
 json_t *lp_test_cli_json(const char *args, int expect_rc);
 
+/**
+ * Run llmplan with args (stderr folded into stdout) and fail the test unless it exits with 2
+ * (a usage error) and its output contains needle.
+ */
+void lp_test_cli_usage(const char *args, const char *needle);
+
+/**
+ * Write text to a new file in $TMPDIR (or /tmp); its path goes to buf, which is returned.
+ * The caller removes the file.
+ */
+const char *lp_test_write_temp(char *buf, size_t size, const char *text);
+
 /** Assert |actual - expected| <= tol, printing both on failure. */
 #define lp_assert_near(actual, expected, tol)                                                      \
     do {                                                                                           \
