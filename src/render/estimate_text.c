@@ -9,15 +9,7 @@
 #include <stdio.h>
 
 #include "llmplan/render.h"
-
-/* "12.3" or "-" when not estimated */
-static const char *fmt_num(char *buf, size_t size, double v, int decimals) {
-    if (!isfinite(v))
-        snprintf(buf, size, "-");
-    else
-        snprintf(buf, size, "%.*f", decimals, v);
-    return buf;
-}
+#include "render/format.h"
 
 static const char *fmt_range(char *buf, size_t size, lp_range r, int decimals) {
     if ((r.lo == 0 && r.hi == 0) || !isfinite(r.lo) || !isfinite(r.hi))
@@ -27,43 +19,20 @@ static const char *fmt_range(char *buf, size_t size, lp_range r, int decimals) {
     return buf;
 }
 
-static int decimals_for(double v) {
-    return isfinite(v) && fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0);
-}
-
 static void latency_row(FILE *o, const char *name, const lp_stat *s, lp_range r) {
     char a[32], b[32], c[32], d[32], e[48];
-    int k = decimals_for(s->mean);
-    fprintf(o, "  %-12s %10s %10s %10s %10s   %s\n", name, fmt_num(a, sizeof a, s->mean, k),
-            fmt_num(b, sizeof b, s->median, k), fmt_num(c, sizeof c, s->p90, k),
-            fmt_num(d, sizeof d, s->p99, k), fmt_range(e, sizeof e, r, k));
+    int k = lp_render_decimals(s->mean);
+    fprintf(o, "  %-12s %10s %10s %10s %10s   %s\n", name,
+            lp_render_fmt_num(a, sizeof a, s->mean, k),
+            lp_render_fmt_num(b, sizeof b, s->median, k), lp_render_fmt_num(c, sizeof c, s->p90, k),
+            lp_render_fmt_num(d, sizeof d, s->p99, k), fmt_range(e, sizeof e, r, k));
 }
 
 static void rate_row(FILE *o, const char *name, double v, const char *unit, lp_range r) {
     char a[32], e[48];
-    int k = decimals_for(v);
-    fprintf(o, "  %-34s %12s %-8s %s%s\n", name, fmt_num(a, sizeof a, v, k), unit,
+    int k = lp_render_decimals(v);
+    fprintf(o, "  %-34s %12s %-8s %s%s\n", name, lp_render_fmt_num(a, sizeof a, v, k), unit,
             r.lo == 0 && r.hi == 0 ? "" : "range ", fmt_range(e, sizeof e, r, k));
-}
-
-static void describe_length(FILE *o, const char *what, const lp_len_dist *d) {
-    switch (d->kind) {
-    case LP_LEN_FIXED:
-        fprintf(o, "%s %.0f", what, d->mean);
-        break;
-    case LP_LEN_NORMAL:
-        fprintf(o, "%s normal(%.0f, %.0f)", what, d->mean, d->stddev);
-        break;
-    case LP_LEN_UNIFORM:
-        fprintf(o, "%s uniform[%.0f, %.0f]", what, d->lo, d->hi);
-        break;
-    case LP_LEN_HISTOGRAM:
-        fprintf(o, "%s histogram (mean %.0f)", what, lp_len_mean(d));
-        break;
-    case LP_LEN_SHAREGPT:
-        fprintf(o, "%s ShareGPT-like (mean %.0f)", what, d->mean);
-        break;
-    }
 }
 
 static void request_section(FILE *o, const lp_perf_request *r) {
@@ -83,9 +52,9 @@ static void request_section(FILE *o, const lp_perf_request *r) {
     if (r->interconnect)
         fprintf(o, "  interconnect %s", r->interconnect);
     fprintf(o, "\nWorkload   ");
-    describe_length(o, "input", &r->input);
+    lp_render_describe_length(o, "input", &r->input);
     fprintf(o, ", ");
-    describe_length(o, "output", &r->output);
+    lp_render_describe_length(o, "output", &r->output);
     fprintf(o, " tokens; %d prompts; ", r->num_prompts);
     if (r->request_rate > 0 && isfinite(r->request_rate))
         fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
@@ -128,7 +97,7 @@ lp_status lp_render_estimate_text(FILE *o, const lp_perf_request *req, const lp_
     if (e->method == LP_SIMULATE || e->completed > 0) {
         char a[32];
         fprintf(o, "  %-34s %12d in %s s", "completed requests", e->completed,
-                fmt_num(a, sizeof a, e->duration_s, 1));
+                lp_render_fmt_num(a, sizeof a, e->duration_s, 1));
         if (e->method == LP_SIMULATE)
             fprintf(o, ", %d preemptions", e->preemptions);
         fprintf(o, "\n");
@@ -161,9 +130,11 @@ lp_status lp_render_estimate_batch_text(FILE *o, const lp_perf_request *reqs,
             snprintf(model, sizeof model, "%.2f B params", r->params_b);
         const char *gpu = r->gpu ? r->gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
         fprintf(o, "%5ld  %-9s  %-36.36s  %-14.14s  %9s  %9s  %11s  %8s\n", lines[i],
-                lp_method_name(e->method), model, gpu, fmt_num(a, sizeof a, e->ttft_ms.mean, 1),
-                fmt_num(b, sizeof b, e->tpot_ms.mean, 2), fmt_num(c, sizeof c, e->output_tok_s, 0),
-                fmt_num(d, sizeof d, e->max_concurrent_requests, 1));
+                lp_method_name(e->method), model, gpu,
+                lp_render_fmt_num(a, sizeof a, e->ttft_ms.mean, 1),
+                lp_render_fmt_num(b, sizeof b, e->tpot_ms.mean, 2),
+                lp_render_fmt_num(c, sizeof c, e->output_tok_s, 0),
+                lp_render_fmt_num(d, sizeof d, e->max_concurrent_requests, 1));
     }
     return ferror(o) ? LP_ERR_IO : LP_OK;
 }

@@ -1,7 +1,11 @@
 /*
  * format.c - number formatting shared by the renderers (thousands separators, parameter
- * counts in B/M). No locale dependence: output is the same everywhere.
+ * counts in B/M, latencies, "-" for unknown values, length distributions). No locale
+ * dependence: output is the same everywhere.
  */
+#include "render/format.h"
+
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,4 +38,40 @@ const char *lp_render_params(char *buf, size_t size, long long n) {
     else
         snprintf(buf, size, "%lld", n);
     return buf;
+}
+
+const char *lp_render_fmt_num(char *buf, size_t size, double v, int decimals) {
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.*f", decimals, v);
+    return buf;
+}
+
+int lp_render_decimals(double v) {
+    return isfinite(v) && fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0);
+}
+
+const char *lp_render_fmt_ms(char *buf, size_t size, double v) {
+    return lp_render_fmt_num(buf, size, v, lp_render_decimals(v));
+}
+
+void lp_render_describe_length(FILE *o, const char *what, const lp_len_dist *d) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        fprintf(o, "%s %.0f", what, d->mean);
+        break;
+    case LP_LEN_NORMAL:
+        fprintf(o, "%s normal(%.0f, %.0f)", what, d->mean, d->stddev);
+        break;
+    case LP_LEN_UNIFORM:
+        fprintf(o, "%s uniform[%.0f, %.0f]", what, d->lo, d->hi);
+        break;
+    case LP_LEN_HISTOGRAM:
+        fprintf(o, "%s histogram (mean %.0f)", what, lp_len_mean(d));
+        break;
+    case LP_LEN_SHAREGPT:
+        fprintf(o, "%s ShareGPT-like (mean %.0f)", what, d->mean);
+        break;
+    }
 }

@@ -16,21 +16,7 @@
 #include <string.h>
 
 #include "llmplan/render.h"
-
-/* "12.3" or "-" when not known (NaN) */
-static const char *fmt_num(char *buf, size_t size, double v, int decimals) {
-    if (!isfinite(v))
-        snprintf(buf, size, "-");
-    else
-        snprintf(buf, size, "%.*f", decimals, v);
-    return buf;
-}
-
-/* Latencies: more decimals for small numbers, none for large ones. */
-static const char *fmt_ms(char *buf, size_t size, double v) {
-    int k = !isfinite(v) ? 0 : (fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0));
-    return fmt_num(buf, size, v, k);
-}
+#include "render/format.h"
 
 static const char *fmt_usd(char *buf, size_t size, double v) {
     if (!isfinite(v))
@@ -144,26 +130,6 @@ const char *lp_render_rejections(char *buf, size_t size, const lp_search_result 
 
 /* ---- recommend -------------------------------------------------------------------------- */
 
-static void describe_length(FILE *o, const char *what, const lp_len_dist *d) {
-    switch (d->kind) {
-    case LP_LEN_FIXED:
-        fprintf(o, "%s %.0f", what, d->mean);
-        break;
-    case LP_LEN_NORMAL:
-        fprintf(o, "%s normal(%.0f, %.0f)", what, d->mean, d->stddev);
-        break;
-    case LP_LEN_UNIFORM:
-        fprintf(o, "%s uniform[%.0f, %.0f]", what, d->lo, d->hi);
-        break;
-    case LP_LEN_HISTOGRAM:
-        fprintf(o, "%s histogram (mean %.0f)", what, lp_len_mean(d));
-        break;
-    case LP_LEN_SHAREGPT:
-        fprintf(o, "%s ShareGPT-like (mean %.0f)", what, d->mean);
-        break;
-    }
-}
-
 static void describe_targets(FILE *o, const lp_targets *t, int pct) {
     char v[32];
     const char *sep = "";
@@ -207,9 +173,9 @@ static void header_section(FILE *o, const lp_recommend_view *v) {
     fprintf(o, "; at most %d per deployment, %d per node\n", s->max_gpus > 0 ? s->max_gpus : 8,
             s->gpus_per_node > 0 ? s->gpus_per_node : 8);
     fprintf(o, "Workload   ");
-    describe_length(o, "input", &s->input);
+    lp_render_describe_length(o, "input", &s->input);
     fprintf(o, ", ");
-    describe_length(o, "output", &s->output);
+    lp_render_describe_length(o, "output", &s->output);
     fprintf(o, " tokens; ");
     if (s->request_rate > 0)
         fprintf(o, "%.3g req/s (Poisson)", s->request_rate);
@@ -239,9 +205,10 @@ static void table_row(FILE *o, const char *rank, const lp_candidate *c) {
     snprintf(st, sizeof st, "%d/%d", c->max_num_seqs, c->max_num_batched_tokens);
     fprintf(o, "%4s  %-22.22s %5d  %-11s %-12.12s %-9s %-11s %8s %8s %9s %10s %9s %8s  %s\n", rank,
             g, c->nodes, l, quant_label(c), lp_dtype_name(c->kv_cache_dtype), st,
-            fmt_ms(a, sizeof a, c->ttft_ms), fmt_ms(b, sizeof b, c->tpot_ms),
-            fmt_ms(d, sizeof d, c->e2e_ms), fmt_num(e, sizeof e, c->output_tok_s, 0),
-            fmt_num(f, sizeof f, c->output_tok_s_per_gpu, 0),
+            lp_render_fmt_ms(a, sizeof a, c->ttft_ms), lp_render_fmt_ms(b, sizeof b, c->tpot_ms),
+            lp_render_fmt_ms(d, sizeof d, c->e2e_ms),
+            lp_render_fmt_num(e, sizeof e, c->output_tok_s, 0),
+            lp_render_fmt_num(f, sizeof f, c->output_tok_s_per_gpu, 0),
             fmt_usd(h, sizeof h, c->usd_per_million_output_tokens), c->why);
 }
 
@@ -263,8 +230,8 @@ static void pareto_section(FILE *o, const lp_search_result *r) {
         fprintf(o, "  %-22.22s %-11s %-12.12s %-9s %8s %9s %9s %10s\n", g, l, quant_label(c),
                 lp_dtype_name(c->kv_cache_dtype),
                 fmt_usd(a, sizeof a, c->usd_per_million_output_tokens),
-                fmt_ms(b, sizeof b, c->e2e_ms), fmt_ms(d, sizeof d, c->ttft_ms),
-                fmt_num(e, sizeof e, c->output_tok_s, 0));
+                lp_render_fmt_ms(b, sizeof b, c->e2e_ms), lp_render_fmt_ms(d, sizeof d, c->ttft_ms),
+                lp_render_fmt_num(e, sizeof e, c->output_tok_s, 0));
     }
     if (n < r->n_pareto)
         fprintf(o, "  ... and %zu more (--json lists them all)\n", r->n_pareto - n);
@@ -348,16 +315,18 @@ lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
 static void step_line(FILE *o, const char *what, const lp_step_time *t) {
     char a[32], b[32], c[32], d[32], e[32];
     fprintf(o, "  %-34s %8s ms  = compute %s | memory %s | comm %s | host %s ms  -> %s-bound\n",
-            what, fmt_ms(a, sizeof a, 1e3 * t->total_s), fmt_ms(b, sizeof b, 1e3 * t->compute_s),
-            fmt_ms(c, sizeof c, 1e3 * t->memory_s), fmt_ms(d, sizeof d, 1e3 * t->comm_s),
-            fmt_ms(e, sizeof e, 1e3 * t->host_s), lp_bottleneck_name(t->bound));
+            what, lp_render_fmt_ms(a, sizeof a, 1e3 * t->total_s),
+            lp_render_fmt_ms(b, sizeof b, 1e3 * t->compute_s),
+            lp_render_fmt_ms(c, sizeof c, 1e3 * t->memory_s),
+            lp_render_fmt_ms(d, sizeof d, 1e3 * t->comm_s),
+            lp_render_fmt_ms(e, sizeof e, 1e3 * t->host_s), lp_bottleneck_name(t->bound));
 }
 
 static void latency_row(FILE *o, const char *name, const lp_stat *s) {
     char a[32], b[32], c[32], d[32];
-    fprintf(o, "  %-12s %10s %10s %10s %10s\n", name, fmt_ms(a, sizeof a, s->mean),
-            fmt_ms(b, sizeof b, s->median), fmt_ms(c, sizeof c, s->p90),
-            fmt_ms(d, sizeof d, s->p99));
+    fprintf(o, "  %-12s %10s %10s %10s %10s\n", name, lp_render_fmt_ms(a, sizeof a, s->mean),
+            lp_render_fmt_ms(b, sizeof b, s->median), lp_render_fmt_ms(c, sizeof c, s->p90),
+            lp_render_fmt_ms(d, sizeof d, s->p99));
 }
 
 /* The value at percentile pct of a statistic (median for 50; NaN when not estimated). */
@@ -372,11 +341,12 @@ static void target_row(FILE *o, const char *name, double value, double target, b
     bool ok = isfinite(value) && (at_most ? value <= target : value >= target);
     double margin =
         isfinite(value) ? 100.0 * (at_most ? (target - value) : (value - target)) / target : NAN;
-    fprintf(o, "  %-22s %10s  %s %10s   %s", name,
-            at_most ? fmt_ms(a, sizeof a, value) : fmt_num(a, sizeof a, value, 0),
-            at_most ? "<=" : ">=",
-            at_most ? fmt_ms(b, sizeof b, target) : fmt_num(b, sizeof b, target, 0),
-            !isfinite(value) ? "not estimated" : (ok ? "met" : "MISSED"));
+    fprintf(
+        o, "  %-22s %10s  %s %10s   %s", name,
+        at_most ? lp_render_fmt_ms(a, sizeof a, value) : lp_render_fmt_num(a, sizeof a, value, 0),
+        at_most ? "<=" : ">=",
+        at_most ? lp_render_fmt_ms(b, sizeof b, target) : lp_render_fmt_num(b, sizeof b, target, 0),
+        !isfinite(value) ? "not estimated" : (ok ? "met" : "MISSED"));
     if (isfinite(margin))
         fprintf(o, " (%+.0f %% margin)", margin);
     fprintf(o, "\n");
@@ -422,7 +392,7 @@ static void ranking_section(FILE *o, const lp_explain_view *v) {
     fprintf(o,
             "  %s tok/s per GPU, $%s per million output tokens%s, objective key %.4g (lower "
             "ranks higher)\n",
-            fmt_num(a, sizeof a, c->output_tok_s_per_gpu, 0),
+            lp_render_fmt_num(a, sizeof a, c->output_tok_s_per_gpu, 0),
             fmt_usd(b, sizeof b, c->usd_per_million_output_tokens),
             c->pareto ? ", on the cost / latency Pareto front" : "", c->score);
     fprintf(o, "\n");
@@ -445,9 +415,9 @@ lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
     if (v->request) {
         const lp_perf_request *r = v->request;
         fprintf(o, "Workload   ");
-        describe_length(o, "input", &r->input);
+        lp_render_describe_length(o, "input", &r->input);
         fprintf(o, ", ");
-        describe_length(o, "output", &r->output);
+        lp_render_describe_length(o, "output", &r->output);
         fprintf(o, " tokens; ");
         if (r->request_rate > 0 && isfinite(r->request_rate))
             fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
@@ -466,13 +436,16 @@ lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
     fprintf(o,
             "\nThroughput %s output tok/s, %s total tok/s, %s req/s (%d replica%s, %s running "
             "requests each)\n",
-            fmt_num(a, sizeof a, e->output_tok_s, 0), fmt_num(b, sizeof b, e->total_tok_s, 0),
-            fmt_num(c, sizeof c, e->request_s, 2), e->replicas, e->replicas == 1 ? "" : "s",
-            fmt_num(d, sizeof d, e->mean_batch, 1));
+            lp_render_fmt_num(a, sizeof a, e->output_tok_s, 0),
+            lp_render_fmt_num(b, sizeof b, e->total_tok_s, 0),
+            lp_render_fmt_num(c, sizeof c, e->request_s, 2), e->replicas,
+            e->replicas == 1 ? "" : "s", lp_render_fmt_num(d, sizeof d, e->mean_batch, 1));
     fprintf(o, "\nBottleneck  prefill: %s (%s tok/s per replica at full load)\n",
-            lp_bottleneck_name(e->prefill_bound), fmt_num(a, sizeof a, e->prefill_tok_s, 0));
+            lp_bottleneck_name(e->prefill_bound),
+            lp_render_fmt_num(a, sizeof a, e->prefill_tok_s, 0));
     fprintf(o, "            decode: %s (%s tok/s per replica at the workload's batch)\n",
-            lp_bottleneck_name(e->decode_bound), fmt_num(a, sizeof a, e->decode_tok_s, 0));
+            lp_bottleneck_name(e->decode_bound),
+            lp_render_fmt_num(a, sizeof a, e->decode_tok_s, 0));
     if (v->prefill_step || v->decode_step) {
         fprintf(o, "\nStep time composition (one engine step; the slower of compute and memory "
                    "per operator)\n");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "render/format.h"
 #include "render/report_internal.h"
 
 #define GIB 1073741824.0
@@ -33,22 +34,6 @@ static void para(lp_report_doc *d, const char *cls, const char *fmt, ...) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     d->ops->para(d, cls, buf);
-}
-
-static const char *fmt_ms(char *buf, size_t size, double v) {
-    if (!isfinite(v))
-        snprintf(buf, size, "-");
-    else
-        snprintf(buf, size, "%.*f", fabs(v) < 10 ? 2 : (fabs(v) < 1000 ? 1 : 0), v);
-    return buf;
-}
-
-static const char *fmt_num(char *buf, size_t size, double v, int decimals) {
-    if (!isfinite(v))
-        snprintf(buf, size, "-");
-    else
-        snprintf(buf, size, "%.*f", decimals, v);
-    return buf;
 }
 
 static const char *fmt_int(char *buf, size_t size, double v) {
@@ -141,7 +126,8 @@ static void summary_section(lp_report_doc *d, const lp_report *r) {
                  "%s ms.",
                  res->feasible, res->feasible == 1 ? "" : "s", res->feasible == 1 ? "s" : "",
                  r->recommend->chosen + 1, c->gpu ? c->gpu->name : "?", c->num_gpus, c->tp, c->pp,
-                 c->dp, fmt_int(a, sizeof a, c->output_tok_s), fmt_ms(b, sizeof b, c->e2e_ms));
+                 c->dp, fmt_int(a, sizeof a, c->output_tok_s),
+                 lp_render_fmt_ms(b, sizeof b, c->e2e_ms));
         } else {
             para(d, "verdict fail", "No configuration meets the targets.");
         }
@@ -166,8 +152,8 @@ static void summary_section(lp_report_doc *d, const lp_report *r) {
         para(d, NULL,
              "At the workload (roofline): median TTFT %s ms, median TPOT %s ms, %s output "
              "tokens/s.",
-             fmt_ms(a, sizeof a, r->estimate->ttft_ms.median),
-             fmt_ms(b, sizeof b, r->estimate->tpot_ms.median),
+             lp_render_fmt_ms(a, sizeof a, r->estimate->ttft_ms.median),
+             lp_render_fmt_ms(b, sizeof b, r->estimate->tpot_ms.median),
              fmt_int((char[48]){0}, 48, r->estimate->output_tok_s));
     d->ops->section_end(d);
 }
@@ -226,7 +212,7 @@ static void inputs_section(lp_report_doc *d, const lp_report *r) {
         const lp_gpu *g = r->gpu;
         kv_row(d, r->recommend ? "Chosen GPUs" : "GPUs", "%d x %s (%.2f GiB each%s%s%s)",
                p->num_gpus, g->name, g->usable_gib, g->bandwidth_gbs > 0 ? ", " : "",
-               g->bandwidth_gbs > 0 ? fmt_num(a, sizeof a, g->bandwidth_gbs, 0) : "",
+               g->bandwidth_gbs > 0 ? lp_render_fmt_num(a, sizeof a, g->bandwidth_gbs, 0) : "",
                g->bandwidth_gbs > 0 ? " GB/s" : "");
         kv_row(d, "Parallelism", "tensor %d, pipeline %d, data %d%s", p->tp, p->pp, p->dp,
                p->expert_parallel ? ", expert parallel" : "");
@@ -381,11 +367,11 @@ static lp_status load_section(lp_report_doc *d, const lp_report *r) {
         char c[7][48];
         snprintf(c[0], sizeof c[0], "%d", pt->concurrency);
         fmt_int(c[1], sizeof c[1], pt->valid ? pt->output_tok_s : NAN);
-        fmt_num(c[2], sizeof c[2], pt->valid ? pt->request_s : NAN, 2);
-        fmt_ms(c[3], sizeof c[3], pt->valid ? pt->ttft_ms : NAN);
-        fmt_ms(c[4], sizeof c[4], pt->valid ? pt->tpot_ms : NAN);
-        fmt_ms(c[5], sizeof c[5], pt->valid ? pt->itl_ms : NAN);
-        fmt_ms(c[6], sizeof c[6], pt->valid ? pt->e2el_ms : NAN);
+        lp_render_fmt_num(c[2], sizeof c[2], pt->valid ? pt->request_s : NAN, 2);
+        lp_render_fmt_ms(c[3], sizeof c[3], pt->valid ? pt->ttft_ms : NAN);
+        lp_render_fmt_ms(c[4], sizeof c[4], pt->valid ? pt->tpot_ms : NAN);
+        lp_render_fmt_ms(c[5], sizeof c[5], pt->valid ? pt->itl_ms : NAN);
+        lp_render_fmt_ms(c[6], sizeof c[6], pt->valid ? pt->e2el_ms : NAN);
         const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6]};
         d->ops->table_row(d, (int)i == r->knee ? "knee" : NULL, cells, 7);
     }
@@ -409,10 +395,10 @@ static lp_status simulation_section(lp_report_doc *d, const lp_report *r) {
         {"TTFT", &e->ttft_ms}, {"TPOT", &e->tpot_ms}, {"ITL", &e->itl_ms}, {"E2E", &e->e2el_ms}};
     for (size_t i = 0; i < 4; i++) {
         char c[4][48];
-        fmt_ms(c[0], sizeof c[0], rows[i].s->mean);
-        fmt_ms(c[1], sizeof c[1], rows[i].s->median);
-        fmt_ms(c[2], sizeof c[2], rows[i].s->p90);
-        fmt_ms(c[3], sizeof c[3], rows[i].s->p99);
+        lp_render_fmt_ms(c[0], sizeof c[0], rows[i].s->mean);
+        lp_render_fmt_ms(c[1], sizeof c[1], rows[i].s->median);
+        lp_render_fmt_ms(c[2], sizeof c[2], rows[i].s->p90);
+        lp_render_fmt_ms(c[3], sizeof c[3], rows[i].s->p99);
         const char *cells[] = {rows[i].name, c[0], c[1], c[2], c[3]};
         d->ops->table_row(d, NULL, cells, 5);
     }
@@ -439,9 +425,9 @@ static void candidate_cells(const lp_candidate *c, size_t rank, char cells[][CEL
     snprintf(cells[4], CELL, "%s", c->quantization[0] ? c->quantization : "ckpt");
     snprintf(cells[5], CELL, "%s", lp_dtype_name(c->kv_cache_dtype));
     snprintf(cells[6], CELL, "%d/%d", c->max_num_seqs, c->max_num_batched_tokens);
-    fmt_ms(cells[7], CELL, c->ttft_ms);
-    fmt_ms(cells[8], CELL, c->tpot_ms);
-    fmt_ms(cells[9], CELL, c->e2e_ms);
+    lp_render_fmt_ms(cells[7], CELL, c->ttft_ms);
+    lp_render_fmt_ms(cells[8], CELL, c->tpot_ms);
+    lp_render_fmt_ms(cells[9], CELL, c->e2e_ms);
     fmt_int(cells[10], CELL, c->output_tok_s);
     fmt_int(cells[11], CELL, c->output_tok_s_per_gpu);
     if (isfinite(c->usd_per_million_output_tokens))
