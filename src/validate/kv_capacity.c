@@ -198,19 +198,12 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
     int colmap[C_COUNT];
     bool have_header = false;
     lp_status st = LP_OK;
-    while (getline(&line, &cap, f) > 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!*line || line[0] == '#')
-            continue;
-        char *cols[MAX_COLS];
-        int n = lp_tsv_split(line, cols, MAX_COLS);
+    char *cols[MAX_COLS];
+    int n;
+    while ((n = lp_tsv_next(f, &line, &cap, &lineno, cols, MAX_COLS)) > 0) {
         if (!have_header) {
+            lp_tsv_map_header(cols, n, COLUMN_NAMES, C_COUNT, colmap);
             for (int k = 0; k < C_COUNT; k++) {
-                colmap[k] = -1;
-                for (int j = 0; j < n; j++)
-                    if (strcmp(cols[j], COLUMN_NAMES[k]) == 0)
-                        colmap[k] = j;
                 if (colmap[k] < 0) {
                     st = lp_error_set(err, LP_ERR_PARSE, "%s:%d: missing column \"%s\"", path,
                                       lineno, COLUMN_NAMES[k]);
@@ -223,8 +216,7 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
         if (report->n_rows >= LP_VALIDATE_MAX_ROWS)
             break;
         char *c[C_COUNT];
-        for (int k = 0; k < C_COUNT; k++)
-            c[k] = colmap[k] < n ? cols[colmap[k]] : (char *)"";
+        lp_tsv_pick(cols, n, colmap, C_COUNT, c);
         lp_kv_row_result *row = &report->rows[report->n_rows++];
         row->line = lineno;
         plan_row(c, row);

@@ -820,18 +820,13 @@ static void summarize_report(lp_serving_report *r) {
 
 static lp_status read_header(char **cols, int n, const char *path, int lineno, int colmap[C_COUNT],
                              lp_error *err) {
-    for (int k = 0; k < C_COUNT; k++) {
-        const char *name =
-            k < C_FIRST_METRIC ? SETTING_COLUMNS[k] : METRIC_NAMES[k - C_FIRST_METRIC];
-        colmap[k] = -1;
-        for (int j = 0; j < n; j++)
-            if (strcmp(cols[j], name) == 0)
-                colmap[k] = j;
-        if (colmap[k] < 0 && k < C_FIRST_METRIC && REQUIRED[k])
+    lp_tsv_map_header(cols, n, SETTING_COLUMNS, C_FIRST_METRIC, colmap);
+    lp_tsv_map_header(cols, n, METRIC_NAMES, LP_SM_COUNT, colmap + C_FIRST_METRIC);
+    for (int k = 0; k < C_FIRST_METRIC; k++)
+        if (colmap[k] < 0 && REQUIRED[k])
             return lp_error_set(err, LP_ERR_PARSE,
                                 "%s:%d: missing column \"%s\"; expected a serving_perf.tsv header",
-                                path, lineno, name);
-    }
+                                path, lineno, SETTING_COLUMNS[k]);
     for (int k = C_FIRST_METRIC; k < C_COUNT; k++)
         if (colmap[k] >= 0)
             return LP_OK;
@@ -862,13 +857,9 @@ lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_op
     int colmap[C_COUNT];
     bool have_header = false;
     lp_status st = LP_OK;
-    while (getline(&line, &cap, f) > 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!*line || line[0] == '#')
-            continue;
-        char *cols[MAX_COLS];
-        int n = lp_tsv_split(line, cols, MAX_COLS);
+    char *cols[MAX_COLS];
+    int n;
+    while ((n = lp_tsv_next(f, &line, &cap, &lineno, cols, MAX_COLS)) > 0) {
         if (!have_header) {
             if ((st = read_header(cols, n, tsv_path, lineno, colmap, err)) != LP_OK)
                 goto out;
@@ -880,8 +871,7 @@ lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_op
             break;
         }
         char *c[C_COUNT];
-        for (int k = 0; k < C_COUNT; k++)
-            c[k] = colmap[k] >= 0 && colmap[k] < n ? cols[colmap[k]] : (char *)"";
+        lp_tsv_pick(cols, n, colmap, C_COUNT, c);
         lp_serving_row_result *row = &report->rows[report->n_rows++];
         row->line = lineno;
         row->physical_limit_tok_s = NAN;
@@ -928,13 +918,9 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
         goto out;
     }
-    while (getline(&line, &linecap, f) > 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (!*line || line[0] == '#')
-            continue;
-        char *cols[MAX_COLS];
-        int nc = lp_tsv_split(line, cols, MAX_COLS);
+    char *cols[MAX_COLS];
+    int nc;
+    while ((nc = lp_tsv_next(f, &line, &linecap, &lineno, cols, MAX_COLS)) > 0) {
         if (!have_header) {
             if ((st = read_header(cols, nc, tsv_path, lineno, colmap, err)) != LP_OK)
                 goto out;
@@ -942,8 +928,7 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
             continue;
         }
         char *c[C_COUNT];
-        for (int k = 0; k < C_COUNT; k++)
-            c[k] = colmap[k] >= 0 && colmap[k] < nc ? cols[colmap[k]] : (char *)"";
+        lp_tsv_pick(cols, nc, colmap, C_COUNT, c);
         memset(rm, 0, sizeof *rm);
         memset(row, 0, sizeof *row);
         row->line = lineno;

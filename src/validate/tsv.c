@@ -1,5 +1,6 @@
 /*
- * tsv.c - tab splitting and leading numbers for the validation-table readers (see tsv.h).
+ * tsv.c - data lines, columns and leading numbers for the validation-table readers (see
+ * tsv.h).
  * Cells in those tables carry remarks after their values ("v0.11.0 (...)", "0.95 (...)").
  */
 #include "validate/tsv.h"
@@ -21,6 +22,31 @@ int lp_tsv_split(char *line, char **cols, int max) {
         p = tab + 1;
     }
     return n;
+}
+
+int lp_tsv_next(FILE *f, char **line, size_t *cap, int *lineno, char **cols, int max) {
+    while (getline(line, cap, f) > 0) {
+        ++*lineno;
+        char *l = *line;
+        l[strcspn(l, "\r\n")] = '\0';
+        if (*l && l[0] != '#')
+            return lp_tsv_split(l, cols, max);
+    }
+    return 0;
+}
+
+void lp_tsv_map_header(char *const *cols, int n, const char *const *names, int count, int *colmap) {
+    for (int k = 0; k < count; k++) {
+        colmap[k] = -1;
+        for (int j = 0; j < n; j++)
+            if (strcmp(cols[j], names[k]) == 0)
+                colmap[k] = j;
+    }
+}
+
+void lp_tsv_pick(char *const *cols, int n, const int *colmap, int count, char **cells) {
+    for (int k = 0; k < count; k++)
+        cells[k] = colmap[k] >= 0 && colmap[k] < n ? cols[colmap[k]] : (char *)"";
 }
 
 double lp_tsv_number(const char *s) {
