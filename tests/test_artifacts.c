@@ -655,15 +655,11 @@ static void test_default_name(void **state) {
 static char g_tmp[256];
 
 static void make_tmp(void) {
-    const char *base = getenv("TMPDIR");
-    snprintf(g_tmp, sizeof g_tmp, "%s/lp_art_XXXXXX", base && *base ? base : "/tmp");
-    assert_non_null(mkdtemp(g_tmp));
+    assert_non_null(lp_test_make_temp_dir(g_tmp, sizeof g_tmp, "lp_art"));
 }
 
 static void rm_tmp(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(lp_test_remove_tree(g_tmp), 0);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode) {

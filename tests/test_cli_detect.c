@@ -23,9 +23,7 @@ static char old_path[8192];
 /* A temporary directory first on PATH (the CLI inherits the environment). */
 static int setup(void **state) {
     (void)state;
-    const char *dir = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/lp_test_cli_detect_XXXXXX", dir && *dir ? dir : "/tmp");
-    if (!mkdtemp(tmpdir))
+    if (!lp_test_make_temp_dir(tmpdir, sizeof tmpdir, "lp_test_cli_detect"))
         return -1;
     const char *p = getenv("PATH");
     snprintf(old_path, sizeof old_path, "%s", p ? p : "/usr/bin:/bin");
@@ -38,11 +36,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[600];
     setenv("PATH", old_path, 1);
     unsetenv("LLMPLAN_DETECT_SOURCE");
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lp_test_remove_tree(tmpdir);
 }
 
 /* The fake nvidia-smi: `topo -m` and `--query-gpu=...` print the given files (or text). */

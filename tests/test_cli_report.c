@@ -20,15 +20,12 @@ static char dir[256];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lp_test_cli_report_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return lp_test_make_temp_dir(dir, sizeof dir, "lp_test_cli_report") ? 0 : -1;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lp_test_remove_tree(dir);
 }
 
 static void path_in(char *buf, size_t size, const char *name) {

@@ -423,9 +423,7 @@ static void fake_tool(const char *name, const char *script) {
 }
 
 static void use_tmp_path(void) {
-    const char *dir = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/lp_test_detect_XXXXXX", dir && *dir ? dir : "/tmp");
-    assert_non_null(mkdtemp(tmpdir));
+    assert_non_null(lp_test_make_temp_dir(tmpdir, sizeof tmpdir, "lp_test_detect"));
     const char *p = getenv("PATH");
     snprintf(old_path, sizeof old_path, "%s", p ? p : "/usr/bin:/bin");
     char path[9000];
@@ -434,10 +432,8 @@ static void use_tmp_path(void) {
 }
 
 static void restore_path(void) {
-    char cmd[600];
     setenv("PATH", old_path, 1);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(lp_test_remove_tree(tmpdir), 0);
 }
 
 static double now_s(void) {

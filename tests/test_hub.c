@@ -12,7 +12,6 @@
  *   Llama-3.2-1B  1,235,814,400 parameters (tied embeddings)
  * The server counts the bytes it sends per file: reading a shard must cost 8 + N bytes.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 
 #include "support/lp_test.h"
 
@@ -21,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +84,6 @@ static void write_repo_file(const char *repo, const char *name, const char *data
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 /* ---- safetensors fixtures ------------------------------------------------------------------ */
@@ -243,8 +233,7 @@ static lp_status hub_load(const char *id, lp_hub_fetch_info *info, lp_model *m, 
 
 static int group_setup(void **state) {
     (void)state;
-    snprintf(g_root, sizeof g_root, "/tmp/llmplan-test-hub-XXXXXX");
-    if (!mkdtemp(g_root))
+    if (!lp_test_make_temp_dir(g_root, sizeof g_root, "llmplan-test-hub"))
         return -1;
     snprintf(g_repos, sizeof g_repos, "%s/repos", g_root);
     snprintf(g_cache, sizeof g_cache, "%s/cache/hub", g_root);
@@ -273,7 +262,7 @@ static int group_teardown(void **state) {
     (void)state;
     lp_hub_server_stop(g_server);
     if (g_root[0])
-        nftw(g_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        lp_test_remove_tree(g_root);
     return 0;
 }
 

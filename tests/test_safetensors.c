@@ -96,37 +96,14 @@ static void write_st(const char *name, const tensor_spec *t, size_t n) {
     free(h);
 }
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int setup(void **state) {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/lp_st_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return lp_test_make_temp_dir(g_dir, sizeof g_dir, "lp_st") ? 0 : -1;
 }
 
 static int teardown(void **state) {
     (void)state;
-    remove_tree(g_dir);
-    return 0;
+    return lp_test_remove_tree(g_dir);
 }
 
 static lp_status read_one(const char *name, int64_t num_layers, lp_st_summary *s, lp_error *e) {

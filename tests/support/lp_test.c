@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 const char *lp_test_shared_path(const char *rel, char *buf, size_t size) {
     struct stat st;
@@ -124,4 +126,33 @@ const char *lp_test_write_temp(char *buf, size_t size, const char *text) {
     assert_true(fputs(text, f) >= 0);
     assert_int_equal(fclose(f), 0);
     return buf;
+}
+
+const char *lp_test_make_temp_dir(char *buf, size_t size, const char *prefix) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/%s_XXXXXX", dir && *dir ? dir : "/tmp", prefix);
+    return mkdtemp(buf);
+}
+
+int lp_test_remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    char path[1024];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (lp_test_remove_tree(path) != 0)
+                rc = -1;
+        } else if (unlink(path) != 0) {
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rmdir(dir) == 0 ? rc : -1;
 }

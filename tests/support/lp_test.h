@@ -54,6 +54,15 @@ void lp_test_cli_usage(const char *args, const char *needle);
  */
 const char *lp_test_write_temp(char *buf, size_t size, const char *text);
 
+/**
+ * Make a new directory $TMPDIR/<prefix>_XXXXXX (or under /tmp); its path goes to buf.
+ * Returns buf, or NULL when it cannot be made.
+ */
+const char *lp_test_make_temp_dir(char *buf, size_t size, const char *prefix);
+
+/** Remove dir and everything below it (links are removed, not followed); 0, or -1 on a failure. */
+int lp_test_remove_tree(const char *dir);
+
 /** Assert |actual - expected| <= tol, printing both on failure. */
 #define lp_assert_near(actual, expected, tol)                                                      \
     do {                                                                                           \
