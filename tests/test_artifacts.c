@@ -1121,6 +1121,16 @@ static void test_write(void **state) {
     assert_int_not_equal(stat(dir3, &sb), 0);
     assert_int_equal(lp_artifact_write(&d, "vllm", dir3, &err), LP_OK);
     assert_true(file_exists(dir3, "serve.sh", true));
+    /* each container writer refuses on its own and says which artifact it is */
+    FILE *sink = tmpfile();
+    assert_non_null(sink);
+    assert_int_equal(lp_artifact_compose(&d, sink, &err), LP_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "container artifacts for Intel"));
+    assert_int_equal(lp_artifact_k8s(&d, sink, &err), LP_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "Kubernetes artifacts for Intel"));
+    assert_non_null(strstr(err.message, "(NVIDIA and AMD only)"));
+    assert_int_equal(ftell(sink), 0);
+    fclose(sink);
     rm_tmp();
 }
 

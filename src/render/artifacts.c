@@ -844,12 +844,12 @@ static lp_status docker_node(art_buf *b, const art_plan *p, int r, lp_error *err
     return LP_OK;
 }
 
-static lp_status check_container_vendor(const art_plan *p, lp_error *err) {
+lp_status art_check_vendor(const art_plan *p, const char *what, lp_error *err) {
     if (p->vendor == ART_VENDOR_OTHER)
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "container artifacts for %s GPUs are not generated (NVIDIA and AMD "
-                            "only); use serve.sh with the vendor's vLLM build",
-                            p->d->gpu->vendor);
+                            "%s artifacts for %s GPUs are not generated (NVIDIA and AMD only); "
+                            "use serve.sh with the vendor's vLLM build",
+                            what, p->d->gpu->vendor);
     return LP_OK;
 }
 
@@ -857,7 +857,7 @@ lp_status lp_artifact_docker_run(const lp_deploy *d, FILE *out, lp_error *err) {
     art_plan p;
     lp_status st = art_resolve(d, &p, err);
     if (st == LP_OK)
-        st = check_container_vendor(&p, err);
+        st = art_check_vendor(&p, "container", err);
     if (st != LP_OK)
         return st;
     art_buf b = {0};
@@ -969,7 +969,7 @@ lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *o
     if ((st = art_resolve(d, &p, err)) != LP_OK)
         return st;
     for (size_t i = 0; i < N_KINDS; i++)
-        if (want[i] && KINDS[i].container && (st = check_container_vendor(&p, err)) != LP_OK)
+        if (want[i] && KINDS[i].container && (st = art_check_vendor(&p, "container", err)) != LP_OK)
             return st;
     if ((st = make_dirs(out_dir, err)) != LP_OK)
         return st;

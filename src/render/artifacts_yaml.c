@@ -358,13 +358,10 @@ static lp_status compose_service(yw *w, const art_plan *p, int r, lp_error *err)
 lp_status lp_artifact_compose(const lp_deploy *d, FILE *out, lp_error *err) {
     art_plan p;
     lp_status st = art_resolve(d, &p, err);
+    if (st == LP_OK)
+        st = art_check_vendor(&p, "container", err);
     if (st != LP_OK)
         return st;
-    if (p.vendor == ART_VENDOR_OTHER)
-        return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "container artifacts for %s GPUs are not generated (NVIDIA and AMD "
-                            "only); use serve.sh with the vendor's vLLM build",
-                            d->gpu->vendor);
     yaml_header(out, &p, "docker compose file");
     if (p.nodes > 1)
         fprintf(out,
@@ -814,13 +811,10 @@ static lp_status k8s_lws(yw *w, const art_plan *p, lp_error *err) {
 lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err) {
     art_plan p;
     lp_status st = art_resolve(d, &p, err);
+    if (st == LP_OK)
+        st = art_check_vendor(&p, "Kubernetes", err);
     if (st != LP_OK)
         return st;
-    if (p.vendor == ART_VENDOR_OTHER)
-        return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "Kubernetes artifacts for %s GPUs are not generated (NVIDIA and AMD "
-                            "only); use serve.sh with the vendor's vLLM build",
-                            d->gpu->vendor);
     /* Check the arguments before anything is written. */
     art_target probe = {.serve_prefix = true,
                         .node_rank = 0,
