@@ -815,9 +815,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     a.top = 10;
     a.rank = 1;
     lp_cli_targets_init(&a.t);
-    a.w.input_len = 1024;
-    a.w.output_len = 128;
-    a.w.num_prompts = 1000;
+    lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},
@@ -1026,9 +1024,7 @@ int lp_cmd_explain(int argc, char **argv) {
     lp_cli_serving_init(&a.sv);
     a.gpus_per_node = 8;
     lp_cli_targets_init(&a.t);
-    a.w.input_len = 1024;
-    a.w.output_len = 128;
-    a.w.num_prompts = 1000;
+    lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},

@@ -153,6 +153,13 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
                               spec);
 }
 
+void lp_cli_workload_init(lp_cli_workload *w) {
+    *w = (lp_cli_workload){0};
+    w->input_len = 1024;
+    w->output_len = 128;
+    w->num_prompts = 1000;
+}
+
 void lp_cli_targets_init(lp_cli_targets *t) {
     *t = (lp_cli_targets){0};
     t->percentile = 50;

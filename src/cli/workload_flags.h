@@ -21,6 +21,10 @@ typedef struct {
     bool seen_input_len, seen_output_len;
 } lp_cli_workload;
 
+/** Everything unset but `vllm bench serve`'s random-dataset defaults: 1024 prompt and 128
+ *  output tokens per request, 1000 prompts. */
+void lp_cli_workload_init(lp_cli_workload *w);
+
 /** Option rows for an lp_opt table initializer (--num-prompts is the command's own). */
 #define LP_CLI_WORKLOAD_OPTS(w)                                                                    \
     {"--random-input-len", "--input-len", LP_OPT_INT,                                              \
