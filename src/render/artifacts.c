@@ -537,13 +537,20 @@ lp_status art_build_args(const art_plan *p, const art_target *t, art_args *a, lp
     return LP_OK;
 }
 
-const char *art_ray_wait_program(void) {
-    /* Blocks until the Ray cluster has the expected number of live nodes; N is appended by
-     * the caller as "%d". iter(f, True) calls f until it returns True. No '$' in it, so it
-     * survives Compose and Kubernetes expansion unchanged. */
-    return "import ray, time; ray.init(address=\"auto\"); "
-           "[time.sleep(5) for _ in iter(lambda: sum(n[\"Alive\"] for n in ray.nodes()) >= %d, "
-           "True)]";
+void art_buf_ray_wait(art_buf *b, int nodes) {
+    /* iter(f, True) calls f until it returns True. No '$' in it, so it survives Compose and
+     * Kubernetes expansion unchanged. */
+    art_buf prog = {0};
+    art_buf_addf(&prog,
+                 "import ray, time; ray.init(address=\"auto\"); "
+                 "[time.sleep(5) for _ in iter(lambda: sum(n[\"Alive\"] for n in ray.nodes()) >= "
+                 "%d, True)]",
+                 nodes);
+    if (prog.oom)
+        b->oom = true;
+    else
+        art_buf_sh_quote(b, prog.s);
+    art_buf_free(&prog);
 }
 
 lp_status lp_artifact_vllm_args(const lp_deploy *d, const lp_args_opts *opts, char ***argv_out,
@@ -683,23 +690,16 @@ static art_target shell_target(const art_plan *p, int node_rank, bool container)
 
 /* "ray start --head ... && python3 -c '<wait>' && exec " (head) */
 static void ray_head_prefix(art_buf *b, const art_plan *p, bool escape_dollar) {
-    art_buf prog = {0};
-    art_buf_addf(&prog, art_ray_wait_program(), p->nodes);
     art_buf_addf(b, "ray start --head --port=%d && python3 -c ", LP_ARTIFACT_RAY_PORT);
-    if (prog.oom) {
+    art_buf q = {0};
+    art_buf_ray_wait(&q, p->nodes);
+    if (q.oom)
         b->oom = true;
-    } else {
-        art_buf q = {0};
-        art_buf_sh_quote(&q, prog.s);
-        if (q.oom)
-            b->oom = true;
-        else if (escape_dollar)
-            art_buf_dollar_escape(b, q.s);
-        else
-            art_buf_add(b, q.s);
-        art_buf_free(&q);
-    }
-    art_buf_free(&prog);
+    else if (escape_dollar)
+        art_buf_dollar_escape(b, q.s);
+    else
+        art_buf_add(b, q.s);
+    art_buf_free(&q);
     art_buf_add(b, " && exec ");
 }
 
@@ -716,13 +716,7 @@ static lp_status serve_node(art_buf *b, const art_plan *p, int r, lp_error *err)
         return st;
     if (p->nodes > 1 && p->d->multi_node_ray) {
         art_buf_addf(b, "ray start --head --port=%d\n    python3 -c ", LP_ARTIFACT_RAY_PORT);
-        art_buf prog = {0};
-        art_buf_addf(&prog, art_ray_wait_program(), p->nodes);
-        if (prog.oom)
-            b->oom = true;
-        else
-            art_buf_sh_quote(b, prog.s);
-        art_buf_free(&prog);
+        art_buf_ray_wait(b, p->nodes);
         art_buf_add(b, "\n    ");
     }
     art_buf_add(b, "exec ");

@@ -58,8 +58,6 @@ lp_status art_check_vendor(const art_plan *p, const char *what, lp_error *err);
 /** Build the vLLM arguments for target t (Ray worker nodes have none: error). */
 lp_status art_build_args(const art_plan *p, const art_target *t, art_args *out, lp_error *err);
 void art_args_free(art_args *a);
-/** The `ray start --head ...; wait for N nodes` prefix of a Ray head's shell command. */
-const char *art_ray_wait_program(void);
 
 /** Growable NUL-terminated string; oom records a failed allocation (later appends no-op). */
 typedef struct {
@@ -78,6 +76,9 @@ void art_buf_addf(art_buf *b, const char *fmt, ...)
 void art_buf_sh_quote(art_buf *b, const char *text);
 /** Append text with every '$' doubled (Compose interpolation, Kubernetes $(VAR) expansion). */
 void art_buf_dollar_escape(art_buf *b, const char *text);
+/** Append, quoted for sh, the Python program that blocks until the Ray cluster has `nodes`
+ *  live nodes (the `python3 -c` argument of a Ray head's shell command). */
+void art_buf_ray_wait(art_buf *b, int nodes);
 /**
  * Append args as one sh command line: literal args sh-quoted (and '$'-doubled when
  * escape_dollar), raw args verbatim; sep goes before each flag, a space before other args.

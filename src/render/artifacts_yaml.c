@@ -123,6 +123,20 @@ static void seq_end(yw *w) {
     emit(w, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
+/* key: [shell, -c, script] (a flow-less sequence); frees script. */
+static void sh_c_seq(yw *w, const char *key, const char *shell, art_buf *script) {
+    ys(w, key);
+    seq_begin(w, false);
+    ys(w, shell);
+    ys(w, "-c");
+    if (script->oom)
+        w->oom = true;
+    else
+        ys(w, script->s);
+    seq_end(w);
+    art_buf_free(script);
+}
+
 static void kv(yw *w, const char *key, const char *value) {
     ys(w, key);
     ys(w, value);
@@ -324,25 +338,10 @@ static lp_status compose_service(yw *w, const art_plan *p, int r, lp_error *err)
         art_buf script = {0};
         /* Ray head: start the cluster, wait for every node, then serve. */
         art_buf_addf(&script, "ray start --head --port=%d && python3 -c ", LP_ARTIFACT_RAY_PORT);
-        art_buf prog = {0};
-        art_buf_addf(&prog, art_ray_wait_program(), p->nodes);
-        if (prog.oom)
-            script.oom = true;
-        else
-            art_buf_sh_quote(&script, prog.s);
-        art_buf_free(&prog);
+        art_buf_ray_wait(&script, p->nodes);
         art_buf_add(&script, " && exec ");
         art_buf_sh_join(&script, &a, " ", true);
-        ys(w, "entrypoint");
-        seq_begin(w, false);
-        ys(w, "/bin/sh");
-        ys(w, "-c");
-        if (script.oom)
-            w->oom = true;
-        else
-            ys(w, script.s);
-        seq_end(w);
-        art_buf_free(&script);
+        sh_c_seq(w, "entrypoint", "/bin/sh", &script);
     } else if (p->use_entrypoint) {
         ys(w, "command");
         args_seq(w, &a, 0);
@@ -715,27 +714,12 @@ static lp_status lws_command(yw *w, const art_plan *p, bool leader, lp_error *er
         if (ray) {
             art_buf_addf(&script, "ray start --head --port=%d && python3 -c ",
                          LP_ARTIFACT_RAY_PORT);
-            art_buf prog = {0};
-            art_buf_addf(&prog, art_ray_wait_program(), p->nodes);
-            if (prog.oom)
-                script.oom = true;
-            else
-                art_buf_sh_quote(&script, prog.s);
-            art_buf_free(&prog);
+            art_buf_ray_wait(&script, p->nodes);
             art_buf_add(&script, " && ");
         }
         art_buf_add(&script, "exec ");
         art_buf_sh_join(&script, &a, " ", true);
-        ys(w, "command");
-        seq_begin(w, false);
-        ys(w, "sh");
-        ys(w, "-c");
-        if (script.oom)
-            w->oom = true;
-        else
-            ys(w, script.s);
-        seq_end(w);
-        art_buf_free(&script);
+        sh_c_seq(w, "command", "sh", &script);
     } else {
         ys(w, "command");
         seq_begin(w, true);
