@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
+
 extern const unsigned char lp_data_gpus_tsv[];
 extern const size_t lp_data_gpus_tsv_len;
 
@@ -493,37 +495,9 @@ static lp_status read_file(const char *path, char **text, size_t *len, lp_error 
     if (!f)
         return lp_error_set(err, errno == ENOENT ? LP_ERR_NOT_FOUND : LP_ERR_IO,
                             "cannot open GPU file %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    for (;;) {
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                fclose(f);
-                return lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", path);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = ferror(f) != 0;
+    lp_status st = lp_read_stream(f, "GPU file", path, text, len, err);
     fclose(f);
-    if (failed) {
-        free(buf);
-        return lp_error_set(err, LP_ERR_IO, "error reading GPU file %s", path);
-    }
-    *text = buf;
-    *len = n;
-    return LP_OK;
+    return st;
 }
 
 lp_status lp_gpu_db_load_file(const char *path, lp_gpu_db **out, lp_error *err) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/file.h"
 #include "llmplan/search.h"
 
 extern const unsigned char lp_data_prices_tsv[];
@@ -245,29 +246,9 @@ lp_status lp_price_table_load(const char *path, lp_price_table **out, lp_error *
     if (!f)
         return lp_error_set(err, errno == ENOENT ? LP_ERR_NOT_FOUND : LP_ERR_IO,
                             "cannot open price file %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    lp_status st = LP_OK;
-    while (buf) {
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", path);
-    else if (ferror(f))
-        st = lp_error_set(err, LP_ERR_IO, "error reading price file %s", path);
+    char *buf;
+    size_t n;
+    lp_status st = lp_read_stream(f, "price file", path, &buf, &n, err);
     fclose(f);
     if (st == LP_OK)
         st = parse_table(buf, n, path, out, err);

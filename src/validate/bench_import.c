@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/file.h"
 #include "llmplan/bench_import.h"
 
 #define GIB_PER_MIB (1.0 / 1024.0)
@@ -58,33 +59,9 @@ static lp_status read_file(const char *path, char **text, size_t *len, lp_error 
     FILE *f = fopen(path, "rb");
     if (!f)
         return lp_error_set(err, LP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    bool failed = ferror(f);
+    lp_status st = lp_read_stream(f, "file", path, text, len, err);
     fclose(f);
-    if (!buf)
-        return lp_error_set(err, LP_ERR_NOMEM, "%s: out of memory reading it", path);
-    if (failed) {
-        free(buf);
-        return lp_error_set(err, LP_ERR_IO, "%s: reading failed", path);
-    }
-    *text = buf;
-    *len = n;
-    return LP_OK;
+    return st;
 }
 
 /* ---- result files ----------------------------------------------------------------------- */

@@ -1,0 +1,78 @@
+/*
+ * test_file.c - lp_read_stream, the whole-file read behind --gpu-file, --price-file and the
+ * vLLM result readers: a file larger than its first buffer (4096 bytes), an empty file, and
+ * a directory (opens, but reading fails).
+ */
+#include "support/lp_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/file.h"
+
+static void test_large_file(void **state) {
+    (void)state;
+    /* 10,000 bytes: '0'..'9' repeated, so every offset's byte is known */
+    static char text[10001];
+    for (int i = 0; i < 10000; i++)
+        text[i] = (char)('0' + i % 10);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, text);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *got;
+    size_t len;
+    lp_error err;
+    assert_int_equal(lp_read_stream(f, "test file", path, &got, &len, &err), LP_OK);
+    fclose(f);
+    remove(path);
+    assert_int_equal(len, 10000);
+    assert_memory_equal(got, text, 10000);
+    assert_int_equal(got[10000], '\0');
+    free(got);
+}
+
+static void test_empty_file(void **state) {
+    (void)state;
+    char path[512];
+    lp_test_write_temp(path, sizeof path, "");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *got;
+    size_t len = 99;
+    lp_error err;
+    assert_int_equal(lp_read_stream(f, "test file", path, &got, &len, &err), LP_OK);
+    fclose(f);
+    remove(path);
+    assert_int_equal(len, 0);
+    assert_string_equal(got, "");
+    free(got);
+}
+
+static void test_directory(void **state) {
+    (void)state;
+    char dir[512];
+    assert_non_null(lp_test_make_temp_dir(dir, sizeof dir, "lp_test_file"));
+    FILE *f = fopen(dir, "rb"); /* Linux opens a directory for reading; fread fails (EISDIR) */
+    assert_non_null(f);
+    char *got = (char *)1;
+    size_t len;
+    lp_error err;
+    assert_int_equal(lp_read_stream(f, "GPU file", dir, &got, &len, &err), LP_ERR_IO);
+    fclose(f);
+    assert_null(got);
+    char want[600];
+    snprintf(want, sizeof want, "error reading GPU file %s", dir);
+    assert_string_equal(err.message, want);
+    assert_int_equal(lp_test_remove_tree(dir), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_large_file),
+        cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_directory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
