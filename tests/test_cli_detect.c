@@ -25,11 +25,7 @@ static int setup(void **state) {
     (void)state;
     if (!lp_test_make_temp_dir(tmpdir, sizeof tmpdir, "lp_test_cli_detect"))
         return -1;
-    const char *p = getenv("PATH");
-    snprintf(old_path, sizeof old_path, "%s", p ? p : "/usr/bin:/bin");
-    char path[9000];
-    snprintf(path, sizeof path, "%s:%s", tmpdir, old_path);
-    setenv("PATH", path, 1);
+    lp_test_prepend_path(tmpdir, old_path, sizeof old_path);
     setenv("LLMPLAN_DETECT_SOURCE", "nvidia-smi", 1);
     return 0;
 }

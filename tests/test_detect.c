@@ -424,11 +424,7 @@ static void fake_tool(const char *name, const char *script) {
 
 static void use_tmp_path(void) {
     assert_non_null(lp_test_make_temp_dir(tmpdir, sizeof tmpdir, "lp_test_detect"));
-    const char *p = getenv("PATH");
-    snprintf(old_path, sizeof old_path, "%s", p ? p : "/usr/bin:/bin");
-    char path[9000];
-    snprintf(path, sizeof path, "%s:%s", tmpdir, old_path);
-    setenv("PATH", path, 1);
+    lp_test_prepend_path(tmpdir, old_path, sizeof old_path);
 }
 
 static void restore_path(void) {

@@ -156,3 +156,14 @@ int lp_test_remove_tree(const char *dir) {
     closedir(d);
     return rmdir(dir) == 0 ? rc : -1;
 }
+
+void lp_test_prepend_path(const char *dir, char *saved, size_t size) {
+    const char *p = getenv("PATH");
+    snprintf(saved, size, "%s", p ? p : "/usr/bin:/bin");
+    size_t n = strlen(dir) + 1 + strlen(saved) + 1;
+    char *path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "%s:%s", dir, saved);
+    assert_int_equal(setenv("PATH", path, 1), 0);
+    free(path);
+}

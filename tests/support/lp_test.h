@@ -63,6 +63,12 @@ const char *lp_test_make_temp_dir(char *buf, size_t size, const char *prefix);
 /** Remove dir and everything below it (links are removed, not followed); 0, or -1 on a failure. */
 int lp_test_remove_tree(const char *dir);
 
+/**
+ * Put dir first on PATH (programs the test runs find their fakes there); the old PATH goes
+ * to saved, for setenv("PATH", saved, 1) afterwards.
+ */
+void lp_test_prepend_path(const char *dir, char *saved, size_t size);
+
 /** Assert |actual - expected| <= tol, printing both on failure. */
 #define lp_assert_near(actual, expected, tol)                                                      \
     do {                                                                                           \
