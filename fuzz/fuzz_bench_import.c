@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lp_fuzz_check_status(st, &err);
     if (st == LP_OK) {
         LP_FUZZ_CHECK(log.n_notes >= 0 && log.n_notes <= LP_BENCH_MAX_NOTES);
-        LP_FUZZ_CHECK(log.lines_matched > 0);
+        LP_FUZZ_CHECK(log.lines_matched > 0 || log.failed);
+        LP_FUZZ_CHECK(memchr(log.error, '\0', sizeof log.error) != NULL);
+        LP_FUZZ_CHECK(!log.error[0] || log.failed);
         for (int i = 0; i < log.n_notes; i++)
             LP_FUZZ_CHECK(memchr(log.notes[i], '\0', LP_BENCH_NOTE_SIZE) != NULL);
     }

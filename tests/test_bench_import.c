@@ -173,6 +173,30 @@ static void test_startup_log_v0(void **state) {
     const char *mib = "x | Model loading took 512 MiB memory";
     assert_int_equal(lp_startup_log_parse(mib, strlen(mib), "m.log", &l, &err), LP_OK);
     lp_assert_near(l.weights_gib, 0.5, 1e-12);
+    assert_false(l.failed);
+}
+
+/* A failed start-up is read as a failure, with vLLM's own exception line as the reason. */
+static void test_startup_log_failure(void **state) {
+    (void)state;
+    static lp_startup_log l;
+    lp_error err;
+    /* the shape of vLLM 0.25's failure (the shared fixture
+     * opt-125m.cpu.vllm-0.25.1.no-kv-cache-memory.error.log): no memory line, the root cause
+     * as a ValueError, then the engine's RuntimeError that names no cause */
+    const char *log = "(EngineCore pid=25) ERROR [core.py:1231]     raise ValueError(\n"
+                      "(EngineCore pid=25) ERROR [core.py:1231] ValueError: No available memory "
+                      "for the cache blocks. Try increasing `gpu_memory_utilization`\n"
+                      "(APIServer pid=1) RuntimeError: Engine core initialization failed.\n";
+    assert_int_equal(lp_startup_log_parse(log, strlen(log), "f.log", &l, &err), LP_OK);
+    assert_true(l.failed);
+    assert_string_equal(l.error, "ValueError: No available memory for the cache blocks. Try "
+                                 "increasing `gpu_memory_utilization`");
+    /* vLLM logs a negative pool just before it refuses to start: the sign is kept */
+    const char *neg = "INFO [gpu_worker.py:298] Available KV cache memory: -2.37 GiB\n";
+    assert_int_equal(lp_startup_log_parse(neg, strlen(neg), "n.log", &l, &err), LP_OK);
+    lp_assert_near(l.kv_cache_gib, -2.37, 1e-12);
+    assert_true(l.failed);
 }
 
 /* Every file of ../shared/fixtures/vllm-bench/, when it exists: parses or fails cleanly. */
@@ -198,12 +222,21 @@ static void test_shared_fixtures(void **state) {
         } else if (n > 4 && strcmp(e->d_name + n - 4, ".log") == 0) {
             static lp_startup_log l;
             st = lp_startup_log_load(path, &l, &err);
+            /* a log named as a failure must be read as one */
+            if (st == LP_OK && strstr(e->d_name, ".error.") && !l.failed)
+                fail_msg("%s: a failed start-up read as a success", path);
         } else {
             continue;
         }
         printf("  %s: %s%s\n", e->d_name,
                st == LP_OK ? "ok" : "error: ", st == LP_OK ? "" : err.message);
-        if (st != LP_OK && !strstr(e->d_name, "malformed") && !strstr(e->d_name, "invalid"))
+        /* the recorded client command line (*.commands.json) is not a result: it must be
+         * refused with a message that says so */
+        if (st != LP_OK && strstr(e->d_name, ".commands.") &&
+            !strstr(err.message, "not a benchmark result"))
+            fail_msg("%s: refused without saying why: %s", path, err.message);
+        if (st != LP_OK && !strstr(e->d_name, "malformed") && !strstr(e->d_name, "invalid") &&
+            !strstr(e->d_name, ".commands."))
             fail_msg("%s: %s", path, err.message);
         parsed++;
     }
@@ -220,6 +253,7 @@ int main(void) {
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_startup_log_v1),
         cmocka_unit_test(test_startup_log_v0),
+        cmocka_unit_test(test_startup_log_failure),
         cmocka_unit_test(test_shared_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,10 @@ typedef struct {
     double max_concurrency;         /**< "Maximum concurrency for N tokens per request: Xx" */
     int64_t max_concurrency_tokens; /**< the N of that line */
     int lines_matched;              /**< lines that gave at least one value */
+    bool failed;                    /**< the start-up failed: an exception was logged, or the
+                                         available KV cache memory was negative */
+    char error[512];                /**< vLLM's own error line ("ValueError: No available
+                                         memory for the cache blocks. ..."); empty if none */
     char notes[LP_BENCH_MAX_NOTES][LP_BENCH_NOTE_SIZE]; /**< what was found, line by line */
     int n_notes;
 } lp_startup_log;
@@ -100,7 +104,10 @@ typedef struct {
  * Scan a start-up log's text for the memory lines above (any prefix: timestamps, process
  * tags, ANSI colours; GB read as the GiB vLLM means by it; numbers with thousands
  * separators). A value logged several times (one line per worker) keeps the last; notes say
- * which lines were used. Errors: LP_ERR_MISSING_FIELD when no line matched.
+ * which lines were used. A failed start-up (an exception such as "ValueError: No available
+ * memory for the cache blocks", or a negative KV pool) sets failed and error, and is read
+ * even when no memory line precedes it. Errors: LP_ERR_MISSING_FIELD when no line matched
+ * and no failure was logged.
  */
 lp_status lp_startup_log_parse(const char *text, size_t len, const char *name, lp_startup_log *out,
                                lp_error *err);

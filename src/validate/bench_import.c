@@ -526,8 +526,13 @@ static bool number_at(const char *p, double *out, double *unit_gib, const char *
         p++;
     if (!isdigit((unsigned char)*p))
         return false;
+    /* a minus sign just before the digits is part of the number: vLLM logs a negative
+     * "Available KV cache memory: -2.37 GiB" when the start-up is about to fail */
+    bool negative = p[-1] == '-';
     char buf[64];
     size_t k = 0;
+    if (negative)
+        buf[k++] = '-';
     while ((isdigit((unsigned char)*p) || *p == ',' || *p == '.') && k + 1 < sizeof buf) {
         if (*p != ',')
             buf[k++] = *p;
@@ -589,6 +594,28 @@ static const struct {
     {"# GPU blocks:", L_BLOCKS, "GPU blocks"},
     {"Maximum concurrency for", L_CONCURRENCY, "maximum concurrency"},
 };
+
+/* Python exception lines that end a failed start-up, root cause first: vLLM raises ValueError
+ * (KV cache too small, max-model-len too long), torch raises OutOfMemoryError; the engine then
+ * re-raises "RuntimeError: Engine core initialization failed. See root cause above", which
+ * names no cause, so the first exception line is kept. */
+static const char *const LOG_ERRORS[] = {"ValueError: ",       "torch.OutOfMemoryError: ",
+                                         "OutOfMemoryError: ", "torch.cuda.OutOfMemoryError: ",
+                                         "AssertionError: ",   "RuntimeError: "};
+
+static void scan_error(const char *line, lp_startup_log *o) {
+    if (o->error[0])
+        return;
+    for (size_t i = 0; i < sizeof LOG_ERRORS / sizeof LOG_ERRORS[0]; i++) {
+        const char *p = strstr(line, LOG_ERRORS[i]);
+        /* a traceback's source line ("raise ValueError(") has no ": " after the class name */
+        if (!p)
+            continue;
+        o->failed = true;
+        snprintf(o->error, sizeof o->error, "%s", p);
+        return;
+    }
+}
 
 static void scan_line(const char *line, int lineno, lp_startup_log *o) {
     bool matched = false;
@@ -673,6 +700,7 @@ static void scan_line(const char *line, int lineno, lp_startup_log *o) {
             matched = true;
         }
     }
+    scan_error(line, o);
     o->lines_matched += matched;
 }
 
@@ -699,7 +727,9 @@ lp_status lp_startup_log_parse(const char *text, size_t len, const char *name, l
         scan_line(line, lineno, o);
         pos = end + 1;
     }
-    if (o->lines_matched == 0)
+    if (o->kv_cache_gib < 0)
+        o->failed = true;
+    if (o->lines_matched == 0 && !o->failed)
         return lp_error_set(err, LP_ERR_MISSING_FIELD,
                             "%s: no vLLM memory line found (\"Model loading took\", \"Available "
                             "KV cache memory\", \"GPU KV cache size\", ...)",
