@@ -23,6 +23,29 @@
 extern "C" {
 #endif
 
+/* ---- Fit / holdout split of validation rows --------------------------------------------- */
+
+/** FNV-1a 64-bit hash of the bytes of s (NULL: of the empty string). */
+uint64_t lp_validate_fnv1a64(const char *s);
+
+/**
+ * The group of a validation row and its hash: the key "repo|model|gpu|tp|version" where repo
+ * is the first whitespace-separated token of the `source` cell, version the first token of
+ * the engine-version cell (empty if none), model, gpu and tp the cells as written, everything
+ * lower-cased. Writes the key into key (size bytes, truncated; key may be NULL with size 0)
+ * and returns the FNV-1a 64 hash of the whole key (never truncated). NULL cells are empty.
+ */
+uint64_t lp_validate_split_key(const char *source, const char *model, const char *gpu,
+                               const char *tp, const char *engine_version, char *key, size_t size);
+
+/**
+ * Whether a validation row is held out: hash of its group key (lp_validate_split_key) % 5 < 2.
+ * Held-out rows are never used to fit a constant; accuracy is reported on them. Rows of
+ * the other groups are fit rows.
+ */
+bool lp_validate_is_holdout(const char *source, const char *model, const char *gpu, const char *tp,
+                            const char *engine_version);
+
 #define LP_VALIDATE_MAX_ROWS 256
 
 /** One metric: what vLLM logged and what llmplan predicts (NaN when the row lacks it). */
@@ -38,6 +61,7 @@ typedef struct {
     char model[96];
     char vllm_version[16];
     char label[160];                   /**< short description: dtype, kv dtype, tp/pp, gmu, mml */
+    bool holdout;                      /**< held out by lp_validate_is_holdout */
     lp_status status;                  /**< LP_OK when the row could be planned */
     char error[LP_ERROR_MESSAGE_SIZE]; /**< why not, when status != LP_OK */
     bool expect_failure;               /**< outcome column says the start-up failed */
@@ -154,6 +178,7 @@ typedef struct {
     char gpu[64];      /**< the GPU row it was mapped to, or the row's text when not mapped */
     int num_gpus, tp, pp;
     lp_serving_engine engine;
+    bool holdout;      /**< held out by lp_validate_is_holdout: never fitted on */
     bool offline;      /**< request rate inf / offline: throughput at full load */
     char workload[64]; /**< short text: "128/128 inf n=1000", "ShareGPT r=4 n=1200" */
     bool usable;       /**< false: skipped, with reason */
@@ -226,6 +251,7 @@ lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_op
 typedef struct {
     int line; /**< line number in the TSV */
     lp_serving_engine engine;
+    bool holdout;      /**< held out by lp_validate_is_holdout: never fit on it */
     bool offline;      /**< request rate inf / offline */
     bool latency_test; /**< a fixed batch issued at once: E2E is the batch's */
     char model_id[96];

@@ -85,8 +85,8 @@ static const char *engine_name(lp_serving_engine e) {
 
 static void print_serving_rows(const lp_serving_report *r, lp_serving_engine engine) {
     printf("%s rows\n", engine_name(engine));
-    printf("%-5s %-28s %-16s %-26s %-13s %10s %17s %17s %17s\n", "line", "model", "gpu x n",
-           "workload", "metric", "actual", "heuristic", "roofline", "simulate");
+    printf("%-5s %-7s %-28s %-16s %-26s %-13s %10s %17s %17s %17s\n", "line", "split", "model",
+           "gpu x n", "workload", "metric", "actual", "heuristic", "roofline", "simulate");
     for (int i = 0; i < r->n_rows; i++) {
         const lp_serving_row_result *row = &r->rows[i];
         if (!row->usable || row->engine != engine)
@@ -101,10 +101,10 @@ static void print_serving_rows(const lp_serving_report *r, lp_serving_engine eng
             char num[24];
             number(actual, num, sizeof num);
             if (first)
-                printf("%-5d %-28.28s %-16.16s %-26.26s", row->line, row->model, gpu,
-                       row->workload);
+                printf("%-5d %-7s %-28.28s %-16.16s %-26.26s", row->line,
+                       row->holdout ? "holdout" : "fit", row->model, gpu, row->workload);
             else
-                printf("%-5s %-28s %-16s %-26s", "", "", "", "");
+                printf("%-5s %-7s %-28s %-16s %-26s", "", "", "", "", "");
             printf(" %-13s %10s", lp_serving_metric_name((lp_serving_metric)j), num);
             for (int k = 0; k < LP_SERVING_METHODS; k++)
                 method_cell(row, k, (lp_serving_metric)j);
@@ -233,11 +233,12 @@ int lp_cmd_accuracy(int argc, char **argv) {
         return lp_cli_fail(&err);
     }
     printf("llmplan vs vLLM start-up logs (%s): predicted/logged and error\n\n", path);
-    printf("%-5s %-44s %-8s %24s %24s %24s %26s %20s %s\n", "line", "model", "vLLM", "weights GiB",
-           "activation GiB", "KV cache GiB", "KV tokens", "concurrency", "outcome");
+    printf("%-5s %-7s %-44s %-8s %24s %24s %24s %26s %20s %s\n", "line", "split", "model", "vLLM",
+           "weights GiB", "activation GiB", "KV cache GiB", "KV tokens", "concurrency", "outcome");
     for (int i = 0; i < r->n_rows; i++) {
         const lp_kv_row_result *row = &r->rows[i];
-        printf("%-5d %-44.44s %-8s", row->line, row->model, row->vllm_version);
+        printf("%-5d %-7s %-44.44s %-8s", row->line, row->holdout ? "holdout" : "fit", row->model,
+               row->vllm_version);
         if (row->status != LP_OK) {
             printf(" ERROR: %s\n", row->error);
             continue;

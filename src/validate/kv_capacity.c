@@ -49,6 +49,7 @@ enum {
     C_KV_TOKENS,
     C_CONCURRENCY,
     C_OUTCOME,
+    C_SOURCE,
     C_COUNT
 };
 
@@ -73,6 +74,7 @@ static const char *const COLUMN_NAMES[C_COUNT] = {
     "kv_tokens",
     "max_concurrency",
     "outcome",
+    "source",
 };
 
 static lp_metric_cmp cmp(double actual, double predicted) {
@@ -113,6 +115,7 @@ static void plan_row(char **c, lp_kv_row_result *row) {
     lp_error err;
     lp_error_clear(&err);
     snprintf(row->model, sizeof row->model, "%s", c[C_MODEL]);
+    row->holdout = lp_validate_is_holdout(c[C_SOURCE], c[C_MODEL], c[C_GPU], c[C_TP], c[C_VERSION]);
     snprintf(row->vllm_version, sizeof row->vllm_version, "%.15s", c[C_VERSION]);
     char *space = strchr(row->vllm_version, ' ');
     if (space)

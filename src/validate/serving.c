@@ -78,6 +78,7 @@ static const struct {
 
 /* Columns read by name; the required ones must be in the header. */
 enum {
+    C_SOURCE,
     C_ENGINE,
     C_ENGINE_VERSION,
     C_MODEL,
@@ -103,6 +104,7 @@ enum {
 };
 
 static const char *const SETTING_COLUMNS[C_FIRST_METRIC] = {
+    "source",
     "engine",
     "engine_version",
     "model",
@@ -547,6 +549,8 @@ static bool map_metrics(char **c, lp_serving_row_result *row, row_map *rm) {
 static bool map_row(char **c, lp_serving_row_result *row, row_map *rm) {
     snprintf(row->model, sizeof row->model, "%s", c[C_MODEL]);
     snprintf(row->gpu, sizeof row->gpu, "%s", c[C_GPU]);
+    row->holdout =
+        lp_validate_is_holdout(c[C_SOURCE], c[C_MODEL], c[C_GPU], c[C_TP], c[C_ENGINE_VERSION]);
     row->usable = true;
     if (strncasecmp(c[C_ENGINE], "vllm", 4) == 0)
         row->engine = LP_ENGINE_VLLM;
@@ -948,6 +952,7 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         memset(p, 0, sizeof *p);
         p->line = lineno;
         p->engine = row->engine;
+        p->holdout = row->holdout;
         p->offline = row->offline;
         p->latency_test = rm->latency_test;
         snprintf(p->model_id, sizeof p->model_id, "%s", row->model_id);
