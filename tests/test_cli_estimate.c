@@ -113,6 +113,37 @@ static void test_example_heuristic(void **state) {
     json_decref(j);
 }
 
+/* GPUs that used to refuse (A10G: no bandwidth figure; RTX 5090: no tensor FLOPS) and the FP16
+ * path of GPUs without BF16 (T4): each estimates, and decode at batch 1 is no faster than
+ * streaming the weights once per token at the datasheet bandwidth (a physical lower bound:
+ * Llama-3.1-8B = 8,030,261,248 params x 2 B; Llama-3.2-3B = 3,212,749,824 x 2 B). */
+static void test_rented_gpus(void **state) {
+    (void)state;
+    static const struct {
+        const char *model, *gpu;
+        double weight_bytes, bandwidth_gbs;
+    } cases[] = {
+        {"meta-llama/Llama-3.1-8B-Instruct", "A10G", 8030261248.0 * 2, 600},
+        {"meta-llama/Llama-3.1-8B-Instruct", "RTX 5090", 8030261248.0 * 2, 1792},
+        {"meta-llama/Llama-3.2-3B-Instruct", "T4", 3212749824.0 * 2, 320},
+        {"meta-llama/Llama-3.2-3B-Instruct", "V100 PCIe 16GB", 3212749824.0 * 2, 900},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char args[512];
+        snprintf(args, sizeof args,
+                 "estimate --model %s --gpu \"%s\" --max-model-len 4096 --max-concurrency 1 "
+                 "--random-input-len 128 --random-output-len 64 --num-prompts 4 --json",
+                 cases[i].model, cases[i].gpu);
+        json_t *j = lp_test_cli_json(args, 0);
+        double tpot = json_number_value(json_object_get(j, "mean_tpot_ms"));
+        double floor_ms = cases[i].weight_bytes / (cases[i].bandwidth_gbs * 1e9) * 1e3;
+        if (!(tpot >= floor_ms && tpot < 3 * floor_ms))
+            fail_msg("%s on %s: TPOT %.1f ms, weights alone take %.1f ms", cases[i].model,
+                     cases[i].gpu, tpot, floor_ms);
+        json_decref(j);
+    }
+}
+
 /* Example 4 and the batch contract: one JSON object per line, bad lines named, others valid. */
 static void test_batch(void **state) {
     (void)state;
@@ -260,7 +291,7 @@ int main(void) {
         cmocka_unit_test(test_example_roofline),    cmocka_unit_test(test_example_simulate),
         cmocka_unit_test(test_example_heuristic),   cmocka_unit_test(test_batch),
         cmocka_unit_test(test_workload_flags),      cmocka_unit_test(test_bad_flags),
-        cmocka_unit_test(test_infeasible_and_help),
+        cmocka_unit_test(test_infeasible_and_help), cmocka_unit_test(test_rented_gpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

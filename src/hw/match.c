@@ -18,6 +18,11 @@
  * "V100 SXM2" and "V100 PCIe" of the reference table are aliases of its 32 GB rows.)
  * No match: the error lists the five closest names by edit distance on the normalised strings.
  *
+ * A name ending in "..." was cut short (nvidia-smi's default table truncates long names:
+ * "NVIDIA GeForce RTX 4080 ..." is an RTX 4080 SUPER). It matches the rows whose names extend
+ * what is left, and not a row named exactly that: the tool only truncates names longer than
+ * its column. Nothing extends it: the usual stages run on what is left.
+ *
  * Not here: the table itself (gpu_db.c, data/gpus.tsv) and GPU detection.
  */
 #include "llmplan/hw.h"
@@ -253,6 +258,25 @@ static bool row_matches(const lp_gpu *g, const name_parts *q, family_rule rule) 
     return true;
 }
 
+/* ---- stage 0: a truncated name ("RTX 4080 ...") ---- */
+
+/* Whether name ends in "..." (or the ellipsis character), ignoring trailing spaces. */
+static bool is_truncated(const char *name) {
+    size_t n = strlen(name);
+    while (n > 0 && isspace((unsigned char)name[n - 1]))
+        n--;
+    return (n >= 3 && strncmp(name + n - 3, "...", 3) == 0) ||
+           (n >= 3 && strncmp(name + n - 3, "\xe2\x80\xa6", 3) == 0);
+}
+
+static bool key_extends(const char *key, void *ctx) {
+    const char *prefix = ctx;
+    char norm[NAME_MAX_LEN];
+    normalise(key, norm);
+    size_t p = strlen(prefix);
+    return strlen(norm) > p && strncmp(norm, prefix, p) == 0;
+}
+
 /* ---- suggestions: edit distance on normalised strings ---- */
 
 static size_t edit_distance(const char *a, const char *b) {
@@ -376,10 +400,19 @@ lp_status lp_gpu_find(const lp_gpu_db *db, const char *name, const lp_gpu **out,
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory while matching a GPU name");
     size_t n = 0;
 
+    /* stage 0: a truncated name matches the rows whose names extend it */
+    if (is_truncated(name))
+        for (size_t i = 0; i < count; i++) {
+            const lp_gpu *g = lp_gpu_db_at(db, i);
+            if (!for_each_key(g, key_equals, norm) && for_each_key(g, key_extends, norm))
+                hits[n++] = g;
+        }
+
     /* stage 1: the whole name */
-    for (size_t i = 0; i < count; i++)
-        if (for_each_key(lp_gpu_db_at(db, i), key_equals, norm))
-            hits[n++] = lp_gpu_db_at(db, i);
+    if (n == 0)
+        for (size_t i = 0; i < count; i++)
+            if (for_each_key(lp_gpu_db_at(db, i), key_equals, norm))
+                hits[n++] = lp_gpu_db_at(db, i);
 
     /* stages 2-4: family + memory size + form factor */
     name_parts q;

@@ -4,6 +4,7 @@
  */
 #include "render/json_out.h"
 #include <jansson.h>
+#include <string.h>
 
 #include "llmplan/render.h"
 
@@ -48,11 +49,19 @@ lp_status lp_render_catalog(FILE *out, bool json) {
     return ferror(out) ? LP_ERR_IO : LP_OK;
 }
 
+/* A tensor rate for the GPU listing: "-" when the part has none. */
+static void fmt_rate(char *buf, size_t size, double tflops) {
+    if (tflops > 0)
+        snprintf(buf, size, "%.1f", tflops);
+    else
+        snprintf(buf, size, "-");
+}
+
 lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json) {
     json_t *arr = json ? json_array() : NULL;
     if (!json)
-        fprintf(out, "%-24s %-8s %8s %9s %9s %9s %9s %-7s %s\n", "GPU", "VENDOR", "MEM GiB",
-                "BW GB/s", "BF16 TF", "FP8 TF", "FP4 TF", "LINK", "CC");
+        fprintf(out, "%-24s %-8s %8s %8s %12s %8s %8s %-15s %s\n", "GPU", "VENDOR", "MEM GiB",
+                "BW GB/s", "16-BIT TF", "FP8 TF", "FP4 TF", "LINK", "CC");
     for (size_t i = 0; i < lp_gpu_db_count(db); i++) {
         const lp_gpu *g = lp_gpu_db_at(db, i);
         char cc[16];
@@ -62,19 +71,31 @@ lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json) {
             snprintf(cc, sizeof cc, "%s", g->arch_tag);
         if (json) {
             json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f, s:f, s:s, "
-                               "s:f, s:s}",
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:b, s:f, s:f, s:f, s:f, s:f, s:f, "
+                               "s:f, s:s, s:f, s:f, s:s}",
                                "name", g->name, "aliases", g->aliases, "vendor", g->vendor,
                                "compute_capability", cc, "memory_gib", g->memory_gib, "usable_gib",
                                g->usable_gib, "usable_measured", g->usable_measured,
                                "bandwidth_gbs", g->bandwidth_gbs, "bf16_tflops", g->bf16_tflops,
-                               "fp8_tflops", g->fp8_tflops, "int8_tops", g->int8_tops, "fp4_tflops",
-                               g->fp4_tflops, "link", lp_link_name(g->link), "link_gbs",
-                               g->link_gbs, "source", g->source));
+                               "fp16_tflops", g->fp16_tflops, "fp8_tflops", g->fp8_tflops,
+                               "int8_tops", g->int8_tops, "fp4_tflops", g->fp4_tflops, "tdp_w",
+                               g->tdp_w, "link", lp_link_name(g->link), "link_gbs", g->link_gbs,
+                               "pcie_gbs", g->pcie_gbs, "source", g->source));
         } else {
-            fprintf(out, "%-24s %-8.8s %8.2f %9.0f %9.1f %9.1f %9.1f %-7s %s\n", g->name, g->vendor,
-                    g->usable_gib, g->bandwidth_gbs, g->bf16_tflops, g->fp8_tflops, g->fp4_tflops,
-                    lp_link_name(g->link), cc);
+            /* the 16-bit rate vLLM runs at: BF16, or FP16 on parts without BF16 (T4, V100);
+             * "-" where the part has no such tensor rate */
+            char half[24], fp8[16], fp4[16];
+            if (g->bf16_tflops > 0)
+                snprintf(half, sizeof half, "%.1f", g->bf16_tflops);
+            else if (g->fp16_tflops > 0)
+                snprintf(half, sizeof half, "%.1f fp16", g->fp16_tflops);
+            else
+                snprintf(half, sizeof half, "-");
+            fmt_rate(fp8, sizeof fp8, g->fp8_tflops);
+            fmt_rate(fp4, sizeof fp4, g->fp4_tflops);
+            fprintf(out, "%-24s %-8.*s %8.2f %8.0f %12s %8s %8s %-15s %s\n", g->name,
+                    (int)strcspn(g->vendor, " ("), g->vendor, g->usable_gib, g->bandwidth_gbs, half,
+                    fp8, fp4, lp_link_name(g->link), cc);
         }
     }
     if (json) {
