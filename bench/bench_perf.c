@@ -33,8 +33,10 @@ int main(void) {
     lp_serving_init(&s);
     s.max_model_len = 16384;
     lp_step_model sm;
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, gpu);
     if (lp_mem_plan_compute(&model, gpu, &s, &plan, &err) != LP_OK ||
-        lp_step_model_init(&model, gpu, &plan, NULL, &sm, NULL, &err) != LP_OK) {
+        lp_step_model_init(&model, &cluster, &plan, &sm, NULL, &err) != LP_OK) {
         fprintf(stderr, "bench: %s\n", err.message);
         return 1;
     }
@@ -51,10 +53,10 @@ int main(void) {
             for (int i = 0; i < 6; i++)
                 for (int o = 0; o < 5; o++)
                     for (int c = 0; c < 5; c++) {
-                        r.input = lp_len_fixed(ins[i]);
-                        r.output = lp_len_fixed(outs_len[o]);
-                        r.max_concurrency = pass == 0 ? concs[c] : 0;
-                        r.request_rate = pass == 0 ? 0 : 0.5 + c * 4.0;
+                        r.workload.input = lp_len_fixed(ins[i]);
+                        r.workload.output = lp_len_fixed(outs_len[o]);
+                        r.workload.max_concurrency = pass == 0 ? concs[c] : 0;
+                        r.workload.request_rate = pass == 0 ? 0 : 0.5 + c * 4.0;
                         e.n_assumptions = LP_MAX_ASSUMPTIONS; /* full: skip the texts */
                         lp_perf_roofline_quiet(&sm, &r, 1, &e);
                         sink += e.output_tok_s;
@@ -83,9 +85,9 @@ int main(void) {
             reqs[i].gpu_name = gpus[(i / 4) % 4];
             reqs[i].serving.tensor_parallel_size = tps[i % 4];
             reqs[i].serving.max_model_len = 8192;
-            reqs[i].input = lp_len_fixed(ins[i % 6]);
-            reqs[i].output = lp_len_fixed(outs_len[i % 5]);
-            reqs[i].max_concurrency = concs[i % 5];
+            reqs[i].workload.input = lp_len_fixed(ins[i % 6]);
+            reqs[i].workload.output = lp_len_fixed(outs_len[i % 5]);
+            reqs[i].workload.max_concurrency = concs[i % 5];
         }
         double t0 = now_s();
         size_t valid = lp_estimate_performance_batch(reqs, N, outs);

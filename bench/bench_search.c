@@ -60,9 +60,9 @@ int main(void) {
     spec.max_gpus = 64;
     spec.gpus_per_node = 8;
     spec.allow_quantization = true;
-    spec.input = lp_len_fixed(2000);
-    spec.output = lp_len_fixed(250);
-    spec.request_rate = 4;
+    spec.workload.input = lp_len_fixed(2000);
+    spec.workload.output = lp_len_fixed(250);
+    spec.workload.request_rate = 4;
     spec.targets.max_ttft_ms = 2000;
     spec.targets.max_tpot_ms = 50;
     spec.objective = LP_OBJ_COST;

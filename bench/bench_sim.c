@@ -41,10 +41,10 @@ static double time_sim(const lp_step_model *sm, int n, double rate, int runs) {
     lp_perf_request r;
     lp_perf_request_init(&r);
     r.method = LP_SIMULATE;
-    r.input = lp_len_fixed(1024);
-    r.output = lp_len_fixed(256);
-    r.num_prompts = n;
-    r.request_rate = rate;
+    r.workload.input = lp_len_fixed(1024);
+    r.workload.output = lp_len_fixed(256);
+    r.workload.num_prompts = n;
+    r.workload.request_rate = rate;
     double best = 1e30;
     for (int i = 0; i < runs; i++) {
         lp_error err;
@@ -81,7 +81,9 @@ int main(void) {
     if (lp_mem_plan_compute(&model, gpu, &s, &plan, &err) != LP_OK)
         die(&err);
     lp_step_model sm;
-    if (lp_step_model_init(&model, gpu, &plan, NULL, &sm, NULL, &err) != LP_OK)
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, gpu);
+    if (lp_step_model_init(&model, &cluster, &plan, &sm, NULL, &err) != LP_OK)
         die(&err);
     printf("bench_sim: %s on one %s, KV %.0f tokens, max_num_seqs %d, "
            "max_num_batched_tokens %d, 1024 in / 256 out\n",

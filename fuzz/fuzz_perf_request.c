@@ -41,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.model_id = NULL;
     }
     if (req.method == LP_SIMULATE &&
-        (req.num_prompts <= 0 || req.num_prompts > LP_FUZZ_SIM_MAX_PROMPTS ||
-         !(lp_len_mean(&req.input) + lp_len_mean(&req.output) <= LP_FUZZ_SIM_MAX_TOKENS)))
+        (req.workload.num_prompts <= 0 || req.workload.num_prompts > LP_FUZZ_SIM_MAX_PROMPTS ||
+         !(lp_len_mean(&req.workload.input) + lp_len_mean(&req.workload.output) <=
+           LP_FUZZ_SIM_MAX_TOKENS)))
         req.method = LP_ROOFLINE;
 
     st = lp_estimate_performance(&req, &est);

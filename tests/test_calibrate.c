@@ -45,10 +45,10 @@ static void synthetic_point(lp_calib_point *p, const char *model, int tp, double
     p->req.model_id = model;
     p->req.gpu_name = "H100";
     p->req.serving.tensor_parallel_size = tp;
-    p->req.input = lp_len_fixed(in);
-    p->req.output = lp_len_fixed(out);
-    p->req.max_concurrency = concurrency;
-    p->req.num_prompts = 4 * concurrency;
+    p->req.workload.input = lp_len_fixed(in);
+    p->req.workload.output = lp_len_fixed(out);
+    p->req.workload.max_concurrency = concurrency;
+    p->req.workload.num_prompts = 4 * concurrency;
     lp_calibration truth = true_calibration();
     lp_perf_estimate *e = malloc(sizeof *e);
     assert_non_null(e);
@@ -170,7 +170,7 @@ static void test_validation_holdout(void **state) {
     size_t m = 0;
     int vllm = 0, trt = 0;
     for (int i = 0; i < n; i++) {
-        const lp_efficiency *fam = lp_efficiency_for(sp[i].req.gpu);
+        const lp_efficiency *fam = lp_efficiency_for(sp[i].req.cluster.gpu);
         if (strcmp(fam->family, "hopper") != 0 ||
             (sp[i].engine != LP_ENGINE_VLLM && sp[i].engine != LP_ENGINE_TRT))
             continue;
@@ -259,7 +259,7 @@ static void test_estimate_with_calibration(void **state) {
     lp_perf_request_init(&req);
     req.model_id = "meta-llama/Llama-3.1-8B-Instruct";
     req.gpu_name = "H100";
-    req.max_concurrency = 1;
+    req.workload.max_concurrency = 1;
     lp_perf_estimate *plain = malloc(sizeof *plain), *cal_est = malloc(sizeof *cal_est);
     assert_non_null(plain);
     assert_non_null(cal_est);

@@ -28,8 +28,8 @@ static lp_perf_request single(double params_b) {
     lp_perf_request_init(&r);
     r.method = LP_HEURISTIC;
     r.params_b = params_b;
-    r.num_prompts = 1;
-    r.max_concurrency = 1;
+    r.workload.num_prompts = 1;
+    r.workload.max_concurrency = 1;
     return r;
 }
 
@@ -72,11 +72,12 @@ static void test_tp_interconnect(void **state) {
     lp_perf_request r = single(70);
     lp_perf_estimate one = run(&r, NULL, h100);
     r.serving.tensor_parallel_size = 4;
-    r.interconnect = "nvlink";
+    r.cluster.intra_node_link_given = true;
+    r.cluster.intra_node_link = LP_LINK_NVLINK;
     lp_perf_estimate nv = run(&r, NULL, h100);
-    r.interconnect = "pcie";
+    r.cluster.intra_node_link = LP_LINK_PCIE;
     lp_perf_estimate pcie = run(&r, NULL, h100);
-    r.interconnect = "unknown";
+    r.cluster.intra_node_link = LP_LINK_UNKNOWN;
     lp_perf_estimate unk = run(&r, NULL, h100);
     assert_true(nv.decode_tok_s > pcie.decode_tok_s);
     assert_true(pcie.decode_tok_s > unk.decode_tok_s);
@@ -85,16 +86,16 @@ static void test_tp_interconnect(void **state) {
     assert_true(nv.decode_tok_s < 4.0 * one.decode_tok_s); /* but sub-linear */
     assert_true(has_assumption(&nv, "tensor parallel 4"));
     /* without a word, the GPU table's link: the H100 SXM has NVLink */
-    r.interconnect = NULL;
+    r.cluster.intra_node_link_given = false;
     lp_perf_estimate own = run(&r, NULL, h100);
     lp_assert_near(own.decode_tok_s, nv.decode_tok_s, 1e-9);
-    /* and a word that is not a link is an error */
-    r.interconnect = "carrier-pigeon";
-    lp_perf_estimate e;
-    memset(&e, 0, sizeof e);
+    /* and a word that is not a link is an error where it is read */
+    lp_link_kind kind;
     lp_error err;
-    assert_int_equal(lp_perf_heuristic(&r, NULL, h100, &e, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_link_parse("carrier-pigeon", &kind, &err), LP_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "interconnect"));
+    assert_int_equal(lp_link_parse("NVSwitch", &kind, &err), LP_OK);
+    assert_int_equal(kind, LP_LINK_NVLINK);
 }
 
 /* Decode slows (never speeds up) as the context grows; no change up to 4096 tokens. */
@@ -106,8 +107,8 @@ static void test_context_monotone(void **state) {
     double first = 0;
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         lp_perf_request r = single(8);
-        r.input = lp_len_fixed(lens[i]);
-        r.output = lp_len_fixed(128);
+        r.workload.input = lp_len_fixed(lens[i]);
+        r.workload.output = lp_len_fixed(128);
         lp_perf_estimate e = run(&r, NULL, a100);
         if (i == 0)
             first = e.decode_tok_s;
@@ -120,10 +121,10 @@ static void test_context_monotone(void **state) {
     }
     /* square root: 4x the context (beyond the reference) halves the rate */
     lp_perf_request r = single(8);
-    r.input = lp_len_fixed(8192);
-    r.output = lp_len_fixed(2);
+    r.workload.input = lp_len_fixed(8192);
+    r.workload.output = lp_len_fixed(2);
     lp_perf_estimate e1 = run(&r, NULL, a100);
-    r.input = lp_len_fixed(4 * 8192 + 3);
+    r.workload.input = lp_len_fixed(4 * 8192 + 3);
     lp_perf_estimate e4 = run(&r, NULL, a100);
     lp_assert_near(e4.decode_tok_s / e1.decode_tok_s, 0.5, 1e-3);
 }
@@ -166,9 +167,9 @@ static void test_ranges_and_ttft(void **state) {
     lp_perf_request_init(&r);
     r.method = LP_HEURISTIC;
     r.params_b = 13;
-    r.input = lp_len_fixed(2000);
-    r.output = lp_len_fixed(300);
-    r.max_concurrency = 16;
+    r.workload.input = lp_len_fixed(2000);
+    r.workload.output = lp_len_fixed(300);
+    r.workload.max_concurrency = 16;
     lp_perf_estimate e = run(&r, NULL, gpu("L40S"));
     lp_assert_near(e.decode_tok_s_range.lo, 0.7 * e.decode_tok_s, 1e-6);
     lp_assert_near(e.decode_tok_s_range.hi, 1.3 * e.decode_tok_s, 1e-6);
@@ -189,7 +190,7 @@ static void test_ranges_and_ttft(void **state) {
     lp_assert_near(e.request_s, 16 / (e.e2el_ms.mean / 1000.0), 1e-6);
     lp_assert_near(e.output_tok_s, e.request_s * 300, 1e-6);
     /* more concurrency: more aggregate throughput, slower streams */
-    r.max_concurrency = 64;
+    r.workload.max_concurrency = 64;
     lp_perf_estimate e64 = run(&r, NULL, gpu("L40S"));
     assert_true(e64.output_tok_s > e.output_tok_s);
     assert_true(e64.tpot_ms.mean > e.tpot_ms.mean);
@@ -205,20 +206,20 @@ static void test_request_rate(void **state) {
     lp_perf_request_init(&r);
     r.method = LP_HEURISTIC;
     r.params_b = 8;
-    r.request_rate = 2.0;
+    r.workload.request_rate = 2.0;
     lp_perf_estimate e = run(&r, NULL, gpu("H100"));
     lp_assert_near(e.request_s, 2.0, 1e-9);
     lp_assert_near(e.mean_batch, 2.0 * e.e2el_ms.mean / 1000.0, 1e-6);
     /* an impossible rate stops at the compute ceiling: every prompt and output token costs
      * 2 x params FLOPs, so input + output tokens/s never exceed the prefill rate */
-    r.request_rate = 1e6;
+    r.workload.request_rate = 1e6;
     lp_perf_estimate q = run(&r, NULL, gpu("H100"));
     assert_true(q.request_s < 1e6);
     lp_assert_near(q.total_tok_s, q.prefill_tok_s, 1e-6 * q.prefill_tok_s);
     assert_int_equal(q.decode_bound, LP_BOUND_COMPUTE);
     /* a decode-heavy workload hits the scheduler's limit first: requests queue */
-    r.input = lp_len_fixed(16);
-    r.output = lp_len_fixed(1024);
+    r.workload.input = lp_len_fixed(16);
+    r.workload.output = lp_len_fixed(1024);
     lp_perf_estimate d = run(&r, NULL, gpu("H100"));
     assert_true(d.total_tok_s < d.prefill_tok_s);
     assert_int_equal(d.decode_bound, LP_BOUND_QUEUEING);
@@ -290,14 +291,14 @@ static void test_replicas(void **state) {
     lp_perf_request_init(&r);
     r.method = LP_HEURISTIC;
     r.params_b = 8;
-    r.num_prompts = 4096;
+    r.workload.num_prompts = 4096;
     lp_perf_estimate one = run(&r, NULL, gpu("H100"));
-    r.num_gpus = 2;
+    r.cluster.num_gpus = 2;
     lp_perf_estimate two = run(&r, NULL, gpu("H100"));
     assert_int_equal(two.replicas, 2);
     lp_assert_near(two.output_tok_s / one.output_tok_s, 2.0, 1e-9);
     assert_int_equal(one.decode_bound, LP_BOUND_COMPUTE); /* 1024-token prompts: compute */
-    r.num_gpus = 3;
+    r.cluster.num_gpus = 3;
     r.serving.tensor_parallel_size = 2;
     lp_perf_estimate e;
     lp_error err;

@@ -33,7 +33,9 @@ static void prepare(const char *id, const char *gpu_name, int tp, lp_step_model 
     s.max_model_len = 8192;
     if (lp_mem_plan_compute(&model, gpu(gpu_name), &s, &plan, &err) != LP_OK)
         fail_msg("plan: %s", err.message);
-    if (lp_step_model_init(&model, gpu(gpu_name), &plan, NULL, sm, NULL, &err) != LP_OK)
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, gpu(gpu_name));
+    if (lp_step_model_init(&model, &cluster, &plan, sm, NULL, &err) != LP_OK)
         fail_msg("step model: %s", err.message);
 }
 
@@ -123,11 +125,11 @@ static void roofline(const char *id, const char *g, int tp, double in, double ou
     r.gpu_name = g;
     r.serving.tensor_parallel_size = tp;
     r.serving.max_model_len = 8192;
-    r.input = lp_len_fixed(in);
-    r.output = lp_len_fixed(out);
-    r.num_prompts = n;
-    r.max_concurrency = conc;
-    r.request_rate = rate;
+    r.workload.input = lp_len_fixed(in);
+    r.workload.output = lp_len_fixed(out);
+    r.workload.num_prompts = n;
+    r.workload.max_concurrency = conc;
+    r.workload.request_rate = rate;
     r.method = LP_ROOFLINE;
     if (lp_estimate_performance(&r, &est) != LP_OK)
         fail_msg("estimate: %s", est.error);
@@ -194,10 +196,10 @@ static void test_fp8_kv_faster(void **state) {
     lp_perf_request_init(&r);
     r.model_id = "meta-llama/Llama-3.1-8B-Instruct";
     r.gpu_name = "H100";
-    r.input = lp_len_fixed(16000);
-    r.output = lp_len_fixed(1000);
-    r.max_concurrency = 8;
-    r.num_prompts = 64;
+    r.workload.input = lp_len_fixed(16000);
+    r.workload.output = lp_len_fixed(1000);
+    r.workload.max_concurrency = 8;
+    r.workload.num_prompts = 64;
     lp_perf_estimate a, b;
     assert_int_equal(lp_estimate_performance(&r, &a), LP_OK);
     r.serving.kv_cache_dtype = LP_DTYPE_FP8;
@@ -227,7 +229,7 @@ static void test_invalid_and_batch(void **state) {
     lp_perf_request_init(&bad);
     bad.model_id = "meta-llama/Llama-3.1-8B-Instruct";
     bad.gpu_name = "H100";
-    bad.input = lp_len_fixed(0);
+    bad.workload.input = lp_len_fixed(0);
     assert_int_equal(lp_estimate_performance(&bad, &out[0]), LP_ERR_INVALID_ARG);
     assert_non_null(strstr(out[0].error, "input length"));
 }

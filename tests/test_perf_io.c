@@ -52,7 +52,8 @@ static void test_string_aliases(void **state) {
                                  "\"method\": \"simulate\", \"kv_cache_dtype\": \"fp8\", "
                                  "\"dtype\": \"bfloat16\"}");
     assert_string_equal(r.serving.quantization, "awq");
-    assert_string_equal(r.interconnect, "PCIe");
+    assert_true(r.cluster.intra_node_link_given);
+    assert_int_equal(r.cluster.intra_node_link, LP_LINK_PCIE);
     assert_int_equal(r.method, LP_SIMULATE);
     assert_int_equal(r.serving.kv_cache_dtype, LP_DTYPE_FP8);
     assert_int_equal(r.serving.dtype, LP_DTYPE_BF16);
@@ -69,21 +70,21 @@ typedef struct {
 static double int_field(const lp_perf_request *r, int which) {
     switch (which) {
     case 0:
-        return r->num_gpus;
+        return r->cluster.num_gpus;
     case 1:
         return r->serving.tensor_parallel_size;
     case 2:
         return r->serving.pipeline_parallel_size;
     case 3:
-        return lp_len_mean(&r->input);
+        return lp_len_mean(&r->workload.input);
     case 4:
-        return lp_len_mean(&r->output);
+        return lp_len_mean(&r->workload.output);
     case 5:
         return (double)r->serving.max_model_len;
     case 6:
-        return r->max_concurrency;
+        return r->workload.max_concurrency;
     case 7:
-        return r->num_prompts;
+        return r->workload.num_prompts;
     default:
         return r->serving.data_parallel_size;
     }
@@ -134,8 +135,8 @@ static void test_numbers(void **state) {
                                  "\"max_num_batched_tokens\": 4096, \"block_size\": 32, "
                                  "\"enable_expert_parallel\": true, \"enforce_eager\": false}");
     lp_assert_near(r.params_b, 13.5, 0);
-    lp_assert_near(r.request_rate, 2.5, 0);
-    assert_true(r.seed == 42);
+    lp_assert_near(r.workload.request_rate, 2.5, 0);
+    assert_true(r.workload.seed == 42);
     lp_assert_near(r.serving.gpu_memory_utilization, 0.85, 0);
     assert_int_equal(r.serving.max_num_seqs, 64);
     assert_int_equal(r.serving.max_num_batched_tokens, 4096);
@@ -144,12 +145,12 @@ static void test_numbers(void **state) {
     assert_false(r.serving.enforce_eager);
     /* "inf" as vllm bench writes it: all at once (0) */
     r = parse_ok("{\"request_rate\": \"inf\"}");
-    lp_assert_near(r.request_rate, 0, 0);
+    lp_assert_near(r.workload.request_rate, 0, 0);
     /* defaults kept for what is not given */
     r = parse_ok("{}");
-    assert_int_equal(r.num_prompts, 1000);
+    assert_int_equal(r.workload.num_prompts, 1000);
     assert_int_equal(r.method, LP_ROOFLINE);
-    lp_assert_near(lp_len_mean(&r.input), 1024, 0);
+    lp_assert_near(lp_len_mean(&r.workload.input), 1024, 0);
 }
 
 static void test_unknown_field(void **state) {

@@ -542,9 +542,9 @@ static void test_recommend_html(void **state) {
     spec.n_gpus = 2;
     spec.max_gpus = 8;
     spec.allow_quantization = true;
-    spec.input = lp_len_fixed(1000);
-    spec.output = lp_len_fixed(200);
-    spec.request_rate = 4;
+    spec.workload.input = lp_len_fixed(1000);
+    spec.workload.output = lp_len_fixed(200);
+    spec.workload.request_rate = 4;
     spec.threads = 1;
     lp_search_result res;
     assert_int_equal(lp_search_run(&spec, &res, &err), LP_OK);

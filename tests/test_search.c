@@ -57,9 +57,9 @@ static void spec_8b(lp_search_spec *spec) {
     spec->n_gpus = 3;
     spec->max_gpus = 8;
     spec->allow_quantization = true;
-    spec->input = lp_len_fixed(1000);
-    spec->output = lp_len_fixed(200);
-    spec->request_rate = 4;
+    spec->workload.input = lp_len_fixed(1000);
+    spec->workload.output = lp_len_fixed(200);
+    spec->workload.request_rate = 4;
     spec->targets.max_tpot_ms = 60;
 }
 
@@ -202,8 +202,8 @@ static void test_targets_respected(void **state) {
     (void)state;
     lp_search_spec spec;
     spec_8b(&spec);
-    spec.request_rate = 0;
-    spec.max_concurrency = 32;
+    spec.workload.request_rate = 0;
+    spec.workload.max_concurrency = 32;
     spec.targets.max_ttft_ms = 400;
     spec.targets.max_tpot_ms = 30;
     spec.targets.max_e2e_ms = 6000;
@@ -300,8 +300,8 @@ static void test_objective_ordering(void **state) {
     (void)state;
     lp_search_spec spec;
     spec_8b(&spec);
-    spec.request_rate = 0;
-    spec.max_concurrency = 64; /* throughput differs between configurations */
+    spec.workload.request_rate = 0;
+    spec.workload.max_concurrency = 64; /* throughput differs between configurations */
     for (int o = LP_OBJ_THROUGHPUT_PER_GPU; o <= LP_OBJ_GPUS; o++) {
         spec.objective = (lp_objective)o;
         lp_search_result r;
@@ -401,9 +401,9 @@ static void test_cost_formula(void **state) {
     spec.gpus = &l4;
     spec.n_gpus = 1;
     spec.max_gpus = 2;
-    spec.input = lp_len_fixed(500);
-    spec.output = lp_len_fixed(100);
-    spec.request_rate = 1;
+    spec.workload.input = lp_len_fixed(500);
+    spec.workload.output = lp_len_fixed(100);
+    spec.workload.request_rate = 1;
     spec.prices = t;
     lp_search_result r;
     run(&spec, &r);
@@ -520,7 +520,7 @@ static void test_spec_errors(void **state) {
     spec.gpu_memory_utilization = 1.5;
     assert_int_equal(lp_search_run(&spec, &r, &err), LP_ERR_INVALID_ARG);
     spec_8b(&spec);
-    spec.request_rate = -1;
+    spec.workload.request_rate = -1;
     assert_int_equal(lp_search_run(&spec, &r, &err), LP_ERR_INVALID_ARG);
 }
 

@@ -48,9 +48,9 @@ static lp_perf_request fixed_request(int in, int out, int n) {
     lp_perf_request r;
     lp_perf_request_init(&r);
     r.method = LP_SIMULATE;
-    r.input = lp_len_fixed(in);
-    r.output = lp_len_fixed(out);
-    r.num_prompts = n;
+    r.workload.input = lp_len_fixed(in);
+    r.workload.output = lp_len_fixed(out);
+    r.workload.num_prompts = n;
     return r;
 }
 
@@ -121,16 +121,16 @@ static void test_batch_at_once(void **state) {
 
 static lp_perf_request random_request(uint64_t seed) {
     lp_perf_request r = fixed_request(0, 0, 300);
-    r.input.kind = LP_LEN_NORMAL;
-    r.input.mean = 500;
-    r.input.stddev = 200;
-    r.input.lo = 1;
-    r.input.hi = 2000;
-    r.output.kind = LP_LEN_UNIFORM;
-    r.output.lo = 10;
-    r.output.hi = 200;
-    r.request_rate = 20;
-    r.seed = seed;
+    r.workload.input.kind = LP_LEN_NORMAL;
+    r.workload.input.mean = 500;
+    r.workload.input.stddev = 200;
+    r.workload.input.lo = 1;
+    r.workload.input.hi = 2000;
+    r.workload.output.kind = LP_LEN_UNIFORM;
+    r.workload.output.lo = 10;
+    r.workload.output.hi = 200;
+    r.workload.request_rate = 20;
+    r.workload.seed = seed;
     return r;
 }
 
@@ -156,7 +156,7 @@ static void test_concurrency_one_serialises(void **state) {
     (void)state;
     lp_step_model sm = hand_model();
     lp_perf_request r = fixed_request(1000, 100, 5);
-    r.max_concurrency = 1;
+    r.workload.max_concurrency = 1;
     lp_perf_estimate e;
     assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
     lp_assert_near(e.ttft_ms.p99, 16.0, 1e-9);
@@ -210,8 +210,8 @@ static void test_v0_prefill_steps(void **state) {
 
     /* multi-step scheduling: new requests wait for the decode steps under way */
     r = fixed_request(1000, 100, 40);
-    r.request_rate = 5;
-    r.seed = 11;
+    r.workload.request_rate = 5;
+    r.workload.seed = 11;
     lp_perf_estimate one, eight;
     assert_int_equal(simulate(&sm, &r, 1, &one), LP_OK);
     sm.scheduler_steps = 8;
@@ -256,7 +256,7 @@ static void test_infeasible(void **state) {
     assert_non_null(strstr(err.message, "max-model-len"));
 
     sm = hand_model();
-    r.num_prompts = 1000001;
+    r.workload.num_prompts = 1000001;
     assert_int_equal(lp_perf_simulate(&sm, &r, 1, &e, &err), LP_ERR_INVALID_ARG);
 }
 
@@ -265,8 +265,8 @@ static void test_poisson_low_rate(void **state) {
     (void)state;
     lp_step_model sm = hand_model();
     lp_perf_request r = fixed_request(1000, 100, 40);
-    r.request_rate = 0.05;
-    r.seed = 3;
+    r.workload.request_rate = 0.05;
+    r.workload.seed = 3;
     lp_perf_estimate e;
     assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
     assert_int_equal(e.completed, 40);

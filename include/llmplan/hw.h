@@ -103,14 +103,52 @@ bool lp_gpu_supports_bf16(const lp_gpu *gpu);
 /** Whether the GPU has native FP4 tensor cores (Blackwell, MI355X). */
 bool lp_gpu_supports_fp4(const lp_gpu *gpu);
 
-/** GPUs that form one deployment. */
+/** GPUs per node when a cluster leaves it 0 (an 8-GPU server, the common HGX/DGX size). */
+#define LP_DEFAULT_GPUS_PER_NODE 8
+
+/**
+ * The GPUs of one deployment: their type, how many, how many share a node and the link between
+ * the GPUs of a node. A plain value; gpu is borrowed (a database row, or the caller's own
+ * description of a GPU the database lacks) and must outlive the cluster. The network between
+ * nodes joins here, as its own field, when link classes for it exist.
+ */
 typedef struct {
-    lp_gpu gpu;              /**< the GPU type (copied, so user-described GPUs work too) */
-    int num_gpus;            /**< total GPUs */
-    int gpus_per_node;       /**< GPUs in one node (8 by default) */
-    lp_link_kind intra_link; /**< link inside a node */
-    double inter_node_gbs;   /**< network bandwidth per GPU between nodes, GB/s */
+    const lp_gpu *gpu; /**< the GPU type (NULL only where a method needs none: the heuristic) */
+    int num_gpus;      /**< GPUs in all (0: what the serving settings use, tp x pp x dp) */
+    int gpus_per_node; /**< GPUs in one node (0: LP_DEFAULT_GPUS_PER_NODE) */
+    /** The link between the GPUs of a node when the user says it (--interconnect); only read
+     *  when intra_node_link_given, otherwise the GPU table's own link applies. */
+    lp_link_kind intra_node_link;
+    bool intra_node_link_given;
 } lp_cluster;
+
+/** A cluster of gpu (may be NULL) with every other field at its default. */
+void lp_cluster_init(lp_cluster *c, const lp_gpu *gpu);
+
+/** The link between the GPUs of a node: the one given, else the GPU's own, else unknown. */
+lp_link_kind lp_cluster_intra_node_link(const lp_cluster *c);
+
+/** GPUs per node (gpus_per_node, or LP_DEFAULT_GPUS_PER_NODE when 0). */
+int lp_cluster_gpus_per_node(const lp_cluster *c);
+
+/** Nodes that num_gpus GPUs take (at least 1). */
+int lp_cluster_nodes(const lp_cluster *c, int num_gpus);
+
+/**
+ * Parse an --interconnect word for the link inside a node: "nvlink" (also "nvswitch", "xgmi":
+ * a fast scale-up link), "pcie" or "unknown", any case. LP_ERR_INVALID_ARG names the accepted
+ * words.
+ */
+lp_status lp_link_parse(const char *word, lp_link_kind *out, lp_error *err);
+
+/**
+ * Describe a GPU the database lacks (DESIGN §5): memory_gib is taken as the driver-reported
+ * total; bandwidth_gbs and tflops may be 0 (unknown); bf16-capable is assumed (callers say so).
+ * name NULL gives "custom GPU". LP_ERR_INVALID_ARG for a memory size that is not a positive
+ * number of GiB below 100,000.
+ */
+lp_status lp_gpu_describe(const char *name, double memory_gib, double bandwidth_gbs, double tflops,
+                          lp_gpu *out, lp_error *err);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/status.h"
+#include "llmplan/workload.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,32 +35,6 @@ typedef enum { LP_HEURISTIC = 0, LP_ROOFLINE, LP_SIMULATE } lp_method;
 const char *lp_method_name(lp_method method);
 /** Parse a method name. */
 lp_status lp_method_parse(const char *name, lp_method *out, lp_error *err);
-
-/** Kind of a length distribution. */
-typedef enum {
-    LP_LEN_FIXED = 0, /**< always `mean` */
-    LP_LEN_NORMAL,    /**< normal(mean, stddev), clamped to [lo, hi] (lo >= 1) */
-    LP_LEN_UNIFORM,   /**< uniform integers in [lo, hi] */
-    LP_LEN_HISTOGRAM, /**< values[i] with probability weights[i] (caller-owned arrays) */
-    LP_LEN_SHAREGPT   /**< a ShareGPT-like long-tailed distribution with the given mean */
-} lp_len_kind;
-
-/** A distribution of prompt or output lengths in tokens. */
-typedef struct {
-    lp_len_kind kind;
-    double mean;
-    double stddev;
-    double lo, hi;
-    const double *values;  /**< histogram values (tokens) */
-    const double *weights; /**< histogram weights (any positive scale) */
-    int n;                 /**< histogram size */
-} lp_len_dist;
-
-/** A fixed length distribution. */
-lp_len_dist lp_len_fixed(double tokens);
-
-/** Mean of a distribution (histograms: weighted mean). */
-double lp_len_mean(const lp_len_dist *d);
 
 /** Efficiencies and overheads of one GPU family, with where they come from. */
 typedef struct {
@@ -79,22 +54,16 @@ typedef struct {
     const char *model_id;
     double params_b;
 
-    /* hardware: a GPU row, or a name to look up */
-    const lp_gpu *gpu;
+    /** The GPUs: cluster.gpu, or NULL and gpu_name to look up (cluster.num_gpus 0: tp x pp;
+     *  beyond one replica's tp x pp they are data-parallel replicas). */
+    lp_cluster cluster;
     const char *gpu_name;
-    int num_gpus;             /**< total GPUs (default tp x pp) */
-    const char *interconnect; /**< "nvlink", "pcie", "unknown" or NULL (the GPU's own) */
 
     /* serving (vLLM flags); serving.max_model_len is the context length */
     lp_serving serving;
 
-    /* workload, as `vllm bench serve` describes it */
-    lp_len_dist input;   /**< --random-input-len (default fixed 1024) */
-    lp_len_dist output;  /**< --random-output-len (default fixed 128) */
-    int num_prompts;     /**< --num-prompts (default 1000) */
-    int max_concurrency; /**< --max-concurrency (0: unlimited) */
-    double request_rate; /**< --request-rate in req/s (0: inf, all at once) */
-    uint64_t seed;       /**< --seed for the simulation (default 0) */
+    /** The load, as `vllm bench serve` sends it (lp_workload_init's defaults). */
+    lp_workload workload;
 
     lp_method method;
 
@@ -104,7 +73,8 @@ typedef struct {
     const lp_efficiency *efficiency;
 } lp_perf_request;
 
-/** Fill r with defaults: roofline, fixed 1024 in / 128 out, 1000 prompts, rate inf. */
+/** Fill r with defaults: roofline, lp_cluster_init (no GPU), vLLM's serving defaults and
+ *  lp_workload_init (fixed 1024 in / 128 out, 1000 prompts, rate inf). */
 void lp_perf_request_init(lp_perf_request *r);
 
 /** What limits a phase. */
@@ -229,12 +199,12 @@ typedef struct {
 } lp_step_time;
 
 /**
- * Prepare the step model of one replica from a resolved memory plan (settings and KV
- * capacity come from it). Records assumptions into est when est is non-NULL.
+ * Prepare the step model of one replica on cluster (its GPU, GPUs per node and link inside a
+ * node) from a resolved memory plan (settings and KV capacity come from it). Records
+ * assumptions into est when est is non-NULL.
  */
-lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_plan *plan,
-                             const char *interconnect, lp_step_model *out, lp_perf_estimate *est,
-                             lp_error *err);
+lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const lp_mem_plan *plan,
+                             lp_step_model *out, lp_perf_estimate *est, lp_error *err);
 
 /** Time of one engine step for a batch. Pure, allocation-free. */
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out);

@@ -29,7 +29,6 @@ typedef struct {
     char model_id[LP_PERF_IO_STRING_SIZE];
     char gpu_name[LP_PERF_IO_STRING_SIZE];
     char quantization[LP_PERF_IO_STRING_SIZE];
-    char interconnect[LP_PERF_IO_STRING_SIZE];
 } lp_perf_io_strings;
 
 /**

@@ -61,13 +61,6 @@ typedef enum {
 const char *lp_objective_name(lp_objective o);
 lp_status lp_objective_parse(const char *name, lp_objective *out, lp_error *err);
 
-/** Latency and throughput targets; 0 means "no target". */
-typedef struct {
-    double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms;
-    int percentile;          /**< 50, 90 or 99 (default 50: the median) */
-    double min_output_tok_s; /**< whole deployment */
-} lp_targets;
-
 /** Why a candidate was dropped (counted in lp_search_result.rejected). */
 typedef enum {
     LP_REJECT_INVALID = 0, /**< vLLM would refuse the parallel layout or quantization */
@@ -97,10 +90,11 @@ typedef struct {
     double gpu_memory_utilization; /**< default 0.9 */
     lp_vllm_version vllm_version;
 
-    /* workload: one of rate, concurrency or daily volume (daily tokens -> mean rate) */
-    lp_len_dist input, output;
-    double request_rate;        /**< req/s (0: use max_concurrency or daily_output_tokens) */
-    int max_concurrency;        /**< clients */
+    /** The load. One arrival process is searched: workload.request_rate when > 0, else
+     *  workload.max_concurrency when > 0, else daily_output_tokens as a mean rate, else every
+     *  request at once. The p90/p99 simulation of the best candidates uses 1000 prompts and
+     *  seed 0, whatever workload.num_prompts says. */
+    lp_workload workload;
     double daily_output_tokens; /**< output tokens per day (converted to a mean rate) */
 
     lp_targets targets;

@@ -49,10 +49,7 @@ static int build_serving(const cal_args *a, lp_perf_request *r) {
     int rc = lp_cli_build_serving("calibrate", &a->sv, &r->serving);
     if (rc != 0)
         return rc;
-    if ((rc = lp_cli_check_interconnect("calibrate", a->interconnect)) != 0)
-        return rc;
-    r->interconnect = a->interconnect;
-    return 0;
+    return lp_cli_set_interconnect("calibrate", a->interconnect, &r->cluster);
 }
 
 /* One result file -> one point (workload and measured metrics); 0 or an exit code. */
@@ -70,13 +67,14 @@ static int to_point(const char *path, const lp_bench_result *b, const lp_perf_re
                 path);
         return LP_EXIT_USAGE;
     }
-    p->req.input = lp_len_fixed(b->mean_input_len);
-    p->req.output = lp_len_fixed(b->mean_output_len);
-    p->req.num_prompts = b->num_prompts > 0 ? b->num_prompts
-                         : b->completed > 0 ? b->completed
-                                            : 1000;
-    p->req.max_concurrency = b->max_concurrency > 0 ? b->max_concurrency : 0;
-    p->req.request_rate = isfinite(b->request_rate) && b->request_rate > 0 ? b->request_rate : 0.0;
+    p->req.workload.input = lp_len_fixed(b->mean_input_len);
+    p->req.workload.output = lp_len_fixed(b->mean_output_len);
+    p->req.workload.num_prompts = b->num_prompts > 0 ? b->num_prompts
+                                  : b->completed > 0 ? b->completed
+                                                     : 1000;
+    p->req.workload.max_concurrency = b->max_concurrency > 0 ? b->max_concurrency : 0;
+    p->req.workload.request_rate =
+        isfinite(b->request_rate) && b->request_rate > 0 ? b->request_rate : 0.0;
     p->measured[LP_CAL_OUTPUT_TOK_S] = b->output_throughput;
     p->measured[LP_CAL_TOTAL_TOK_S] = b->total_token_throughput;
     p->measured[LP_CAL_REQUEST_S] = b->request_throughput;
@@ -129,7 +127,7 @@ static int run(const cal_args *a, char **files, int n_files) {
         return rc;
     lp_error err;
     lp_error_clear(&err);
-    if (lp_gpu_find(NULL, a->gpu, &base.gpu, &err) != LP_OK)
+    if (lp_gpu_find(NULL, a->gpu, &base.cluster.gpu, &err) != LP_OK)
         return lp_cli_fail(&err);
     base.model_id = a->model;
 
@@ -165,7 +163,7 @@ static int run(const cal_args *a, char **files, int n_files) {
         rc = lp_cli_fail(&err);
         goto out;
     }
-    const lp_efficiency *fam = lp_efficiency_for(base.gpu);
+    const lp_efficiency *fam = lp_efficiency_for(base.cluster.gpu);
     if (a->json) {
         json_t *j = json_object(), *pts = json_array();
         json_object_set_new(j, "family", json_string(cal.family));

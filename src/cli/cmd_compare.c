@@ -48,10 +48,7 @@ static int build_serving(const cmp_args *a, lp_perf_request *r) {
     int rc = lp_cli_build_serving("compare", &a->sv, &r->serving);
     if (rc != 0)
         return rc;
-    if ((rc = lp_cli_check_interconnect("compare", a->interconnect)) != 0)
-        return rc;
-    r->interconnect = a->interconnect;
-    return 0;
+    return lp_cli_set_interconnect("compare", a->interconnect, &r->cluster);
 }
 
 /* The workload of the result file, unless a flag gives it. */
@@ -62,19 +59,19 @@ static int build_workload(const cmp_args *a, const lp_bench_result *b, lp_perf_r
         return fail("%s", "mean input/output lengths: the result file has neither input_lens/"
                           "output_lens nor totals; give --random-input-len and "
                           "--random-output-len");
-    r->input = lp_len_fixed(in);
-    r->output = lp_len_fixed(out);
+    r->workload.input = lp_len_fixed(in);
+    r->workload.output = lp_len_fixed(out);
     int64_t prompts = a->seen_num_prompts       ? a->num_prompts
                       : b && b->num_prompts > 0 ? b->num_prompts
                       : b && b->completed > 0   ? b->completed
                                                 : a->num_prompts;
     if (prompts < 1 || prompts > 10000000)
         return fail("%s", "--num-prompts: expected between 1 and 10,000,000");
-    r->num_prompts = (int)prompts;
+    r->workload.num_prompts = (int)prompts;
     int64_t conc = a->seen_max_concurrency ? a->max_concurrency : b ? b->max_concurrency : 0;
     if (conc < 0 || conc > 10000000)
         return fail("%s", "--max-concurrency: expected between 1 and 10,000,000");
-    r->max_concurrency = (int)conc;
+    r->workload.max_concurrency = (int)conc;
     double rate = b && isfinite(b->request_rate) ? b->request_rate : 0.0;
     if (a->request_rate) {
         char *end;
@@ -83,7 +80,7 @@ static int build_workload(const cmp_args *a, const lp_bench_result *b, lp_perf_r
             return fail("--request-rate: expected a positive number or inf, got \"%s\"",
                         a->request_rate);
     }
-    r->request_rate = rate;
+    r->workload.request_rate = rate;
     return 0;
 }
 
@@ -251,7 +248,7 @@ static int run(const cmp_args *a) {
     req.model_id = a->model ? a->model : a->result && bench.model_id[0] ? bench.model_id : NULL;
     if (!req.model_id)
         return fail("%s", "--model is required (the result file names no model_id)");
-    if (lp_gpu_find(NULL, a->gpu, &req.gpu, &err) != LP_OK)
+    if (lp_gpu_find(NULL, a->gpu, &req.cluster.gpu, &err) != LP_OK)
         return lp_cli_fail(&err);
     if (a->method && lp_method_parse(a->method, &req.method, &err) != LP_OK)
         return lp_cli_fail(&err);
@@ -279,10 +276,10 @@ static int run(const cmp_args *a) {
         if (lp_model_load(req.model_id, NULL, &model, &err) != LP_OK)
             return lp_cli_fail(&err);
         lp_serving s = req.serving;
-        if (req.num_gpus > 0)
+        if (req.cluster.num_gpus > 0)
             s.data_parallel_size =
-                req.num_gpus / (s.tensor_parallel_size * s.pipeline_parallel_size);
-        if (lp_mem_plan_compute(&model, req.gpu, &s, &plan, &err) != LP_OK)
+                req.cluster.num_gpus / (s.tensor_parallel_size * s.pipeline_parallel_size);
+        if (lp_mem_plan_compute(&model, req.cluster.gpu, &s, &plan, &err) != LP_OK)
             return lp_cli_fail(&err);
         n_mem = memory_rows(&slog, &plan, mem);
     }
@@ -290,20 +287,21 @@ static int run(const cmp_args *a) {
     if (a->json) {
         json_t *o = json_object();
         json_object_set_new(o, "model_id", json_string(req.model_id));
-        json_object_set_new(o, "gpu", json_string(req.gpu->name));
+        json_object_set_new(o, "gpu", json_string(req.cluster.gpu->name));
         if (a->result) {
             json_object_set_new(o, "result_file", json_string(a->result));
             json_object_set_new(o, "method", json_string(lp_method_name(req.method)));
             json_t *w = json_object();
-            json_object_set_new(w, "num_prompts", json_integer(req.num_prompts));
+            json_object_set_new(w, "num_prompts", json_integer(req.workload.num_prompts));
             json_object_set_new(w, "request_rate",
-                                req.request_rate > 0 ? json_real(req.request_rate)
-                                                     : json_string("inf"));
+                                req.workload.request_rate > 0 ? json_real(req.workload.request_rate)
+                                                              : json_string("inf"));
             json_object_set_new(w, "max_concurrency",
-                                req.max_concurrency > 0 ? json_integer(req.max_concurrency)
-                                                        : json_null());
-            json_object_set_new(w, "mean_input_len", num(lp_len_mean(&req.input)));
-            json_object_set_new(w, "mean_output_len", num(lp_len_mean(&req.output)));
+                                req.workload.max_concurrency > 0
+                                    ? json_integer(req.workload.max_concurrency)
+                                    : json_null());
+            json_object_set_new(w, "mean_input_len", num(lp_len_mean(&req.workload.input)));
+            json_object_set_new(w, "mean_output_len", num(lp_len_mean(&req.workload.output)));
             json_object_set_new(o, "workload", w);
             json_object_set_new(o, "performance", rows_json(perf, n_perf));
             json_object_set_new(o, "result_notes", notes_json(bench.notes, bench.n_notes));
@@ -326,17 +324,18 @@ static int run(const cmp_args *a) {
         }
         return LP_EXIT_OK;
     }
-    printf("%s on %s\n", req.model_id, req.gpu->name);
+    printf("%s on %s\n", req.model_id, req.cluster.gpu->name);
     if (a->result) {
         char rate[32];
-        if (req.request_rate > 0)
-            snprintf(rate, sizeof rate, "%g req/s", req.request_rate);
+        if (req.workload.request_rate > 0)
+            snprintf(rate, sizeof rate, "%g req/s", req.workload.request_rate);
         else
             snprintf(rate, sizeof rate, "inf");
         printf("workload from %s: %d prompts, rate %s, max concurrency %d, mean %.0f in / %.0f "
                "out tokens; method %s\n",
-               a->result, req.num_prompts, rate, req.max_concurrency, lp_len_mean(&req.input),
-               lp_len_mean(&req.output), lp_method_name(req.method));
+               a->result, req.workload.num_prompts, rate, req.workload.max_concurrency,
+               lp_len_mean(&req.workload.input), lp_len_mean(&req.workload.output),
+               lp_method_name(req.method));
         print_rows("\nperformance (vllm bench serve keys):", perf, n_perf);
         for (int i = 0; i < bench.n_notes; i++)
             printf("  note: %s\n", bench.notes[i]);

@@ -99,33 +99,33 @@ static int build_workload(const est_args *a, lp_perf_request *r, lp_cli_hist_sto
     if (a->seen_output_len && (a->output_len < 1 || a->output_len > 10000000))
         return usage_error("%s: expected between 1 and 10,000,000 tokens", "--random-output-len");
     if (a->seen_input_len)
-        r->input = lp_len_fixed((double)a->input_len);
+        r->workload.input = lp_len_fixed((double)a->input_len);
     if (a->seen_output_len)
-        r->output = lp_len_fixed((double)a->output_len);
+        r->workload.output = lp_len_fixed((double)a->output_len);
     if (*sharegpt) {
-        r->input.kind = r->output.kind = LP_LEN_SHAREGPT;
-        r->input.mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
-        r->output.mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
+        r->workload.input.kind = r->workload.output.kind = LP_LEN_SHAREGPT;
+        r->workload.input.mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
+        r->workload.output.mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
     }
     int rc;
     double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
     double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
     if (a->input_dist && (rc = lp_cli_parse_len_dist("estimate", "--input-len-dist", a->input_dist,
-                                                     in_mean, &r->input, &hs[0])) != 0)
+                                                     in_mean, &r->workload.input, &hs[0])) != 0)
         return rc;
     if (a->output_dist &&
         (rc = lp_cli_parse_len_dist("estimate", "--output-len-dist", a->output_dist, out_mean,
-                                    &r->output, &hs[1])) != 0)
+                                    &r->workload.output, &hs[1])) != 0)
         return rc;
     if (a->num_prompts < 1 || a->num_prompts > 10000000)
         return usage_error("%s: expected between 1 and 10,000,000", "--num-prompts");
-    r->num_prompts = (int)a->num_prompts;
+    r->workload.num_prompts = (int)a->num_prompts;
     if (a->max_concurrency < 0 || a->max_concurrency > 10000000)
         return usage_error("%s: expected between 1 and 10,000,000", "--max-concurrency");
-    r->max_concurrency = (int)a->max_concurrency;
+    r->workload.max_concurrency = (int)a->max_concurrency;
     if (a->request_rate) {
         if (strcasecmp(a->request_rate, "inf") == 0) {
-            r->request_rate = 0.0;
+            r->workload.request_rate = 0.0;
         } else {
             char *end;
             errno = 0;
@@ -134,12 +134,12 @@ static int build_workload(const est_args *a, lp_perf_request *r, lp_cli_hist_sto
                 return usage_error("--request-rate: expected a positive number of requests per "
                                    "second or inf, got \"%s\"",
                                    a->request_rate);
-            r->request_rate = v;
+            r->workload.request_rate = v;
         }
     }
     if (a->seed < 0)
         return usage_error("%s: expected a non-negative integer", "--seed");
-    r->seed = (uint64_t)a->seed;
+    r->workload.seed = (uint64_t)a->seed;
     return 0;
 }
 
@@ -161,8 +161,6 @@ static void repoint(lp_perf_request *r, lp_perf_io_strings *s) {
         r->gpu_name = s->gpu_name;
     if (r->serving.quantization)
         r->serving.quantization = s->quantization;
-    if (r->interconnect)
-        r->interconnect = s->interconnect;
 }
 
 static bool batch_grow(batch *b) {
@@ -251,7 +249,7 @@ static int run_batch(const est_args *a) {
                 mark_invalid(&b.ests[i], lineno, err.message);
                 continue;
             }
-            r->gpu = g;
+            r->cluster.gpu = g;
         }
         if (lp_estimate_performance(r, &b.ests[i]) != LP_OK) {
             char msg[LP_ERROR_MESSAGE_SIZE];
@@ -332,18 +330,21 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
                 det.gpus[0].name, det.gpus[0].match_error);
         return LP_EXIT_USAGE;
     }
-    req->gpu = &gpu;
+    req->cluster.gpu = &gpu;
     lp_serving *s = &req->serving;
     int units = s->pipeline_parallel_size * s->data_parallel_size;
     if (!a->sv.seen_tp && a->sv.num_gpus == 0 && det.n_gpus % units == 0) {
         s->tensor_parallel_size = det.n_gpus / units;
-        req->num_gpus = det.n_gpus;
+        req->cluster.num_gpus = det.n_gpus;
     }
-    int n_used = req->num_gpus > 0 ? req->num_gpus : s->tensor_parallel_size * units;
+    int n_used =
+        req->cluster.num_gpus > 0 ? req->cluster.num_gpus : s->tensor_parallel_size * units;
     bool known;
     bool nvlink = lp_detect_all_nvlink(&det, n_used, &known);
-    if (!a->interconnect && known)
-        req->interconnect = nvlink ? "nvlink" : "pcie";
+    if (!a->interconnect && known) {
+        req->cluster.intra_node_link = nvlink ? LP_LINK_NVLINK : LP_LINK_PCIE;
+        req->cluster.intra_node_link_given = true;
+    }
     double util = s->gpu_memory_utilization > 0 ? s->gpu_memory_utilization : 0.9;
     if (lp_detect_check_free(&det, n_used, util, notes[1], sizeof notes[1], &err) != LP_OK)
         return lp_cli_fail(&err);
@@ -367,8 +368,7 @@ static int run_one(const est_args *a) {
     if (rc == 0)
         rc = build_workload(a, &req, hs, &sharegpt);
     if (rc == 0)
-        rc = lp_cli_check_interconnect("estimate", a->interconnect);
-    req.interconnect = a->interconnect;
+        rc = lp_cli_set_interconnect("estimate", a->interconnect, &req.cluster);
     req.model_id = a->model;
     req.params_b = a->params_b;
     if (rc == 0 && a->seen_method) {
@@ -393,7 +393,7 @@ static int run_one(const est_args *a) {
         lp_error err;
         if (strcasecmp(a->gpu, "detect") == 0) {
             rc = detect_for_estimate(a, db, &req, detect_notes);
-        } else if (lp_gpu_find(db, a->gpu, &req.gpu, &err) != LP_OK) {
+        } else if (lp_gpu_find(db, a->gpu, &req.cluster.gpu, &err) != LP_OK) {
             rc = lp_cli_fail(&err);
         }
     }
@@ -412,7 +412,7 @@ static int run_one(const est_args *a) {
                                "--dataset-name sharegpt: ShareGPT-like long-tailed lengths with "
                                "means %.0f in / %.0f out (the averages quoted for vLLM's "
                                "ShareGPT runs), not the data set itself",
-                               lp_len_mean(&req.input), lp_len_mean(&req.output));
+                               lp_len_mean(&req.workload.input), lp_len_mean(&req.workload.output));
             for (int k = 0; k < 2; k++)
                 if (detect_notes[k][0])
                     lp_perf_assume(&est, "%s", detect_notes[k]);

@@ -132,19 +132,19 @@ static int build_workload(const char *cmd, const lp_cli_workload *a, workload *w
  * flags) rate and concurrency combine as in `vllm bench serve`.
  */
 static void workload_to_request(const workload *w, bool search_order, lp_perf_request *r) {
-    r->input = w->input;
-    r->output = w->output;
-    r->num_prompts = w->num_prompts;
-    r->request_rate = w->request_rate;
-    r->max_concurrency = w->max_concurrency;
-    if (search_order && r->request_rate > 0)
-        r->max_concurrency = 0;
-    if (!(r->request_rate > 0) && !(search_order && r->max_concurrency > 0) &&
+    r->workload.input = w->input;
+    r->workload.output = w->output;
+    r->workload.num_prompts = w->num_prompts;
+    r->workload.request_rate = w->request_rate;
+    r->workload.max_concurrency = w->max_concurrency;
+    if (search_order && r->workload.request_rate > 0)
+        r->workload.max_concurrency = 0;
+    if (!(r->workload.request_rate > 0) && !(search_order && r->workload.max_concurrency > 0) &&
         w->daily_output_tokens > 0) {
         /* a daily volume is a mean rate: tokens per second over the mean output length */
         double out = lp_len_mean(&w->output);
         if (out > 0)
-            r->request_rate = w->daily_output_tokens / SECONDS_PER_DAY / out;
+            r->workload.request_rate = w->daily_output_tokens / SECONDS_PER_DAY / out;
     }
 }
 
@@ -283,7 +283,10 @@ static void explain_steps(const explain_input *in, const lp_mem_plan *plan,
     lp_step_model sm;
     lp_error err;
     *have = false;
-    if (lp_step_model_init(in->model, in->gpu, plan, NULL, &sm, NULL, &err) != LP_OK)
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, in->gpu);
+    cluster.gpus_per_node = in->gpus_per_node;
+    if (lp_step_model_init(in->model, &cluster, plan, &sm, NULL, &err) != LP_OK)
         return;
     double in_mean = lp_len_mean(&in->load->input);
     double out_mean = lp_len_mean(&in->load->output);
@@ -336,8 +339,8 @@ static int run_explain(const explain_input *in) {
                  in->gpu->usable_gib);
     lp_perf_request_init(&req);
     req.model = in->model;
-    req.gpu = in->gpu;
-    req.num_gpus = in->num_gpus;
+    req.cluster.gpu = in->gpu;
+    req.cluster.num_gpus = in->num_gpus;
     req.serving = in->serving;
     req.method = LP_ROOFLINE;
     workload_to_request(in->load, in->candidate != NULL, &req);
@@ -757,8 +760,8 @@ static int report(const rec_args *a, const lp_search_spec *spec, const lp_search
         static lp_perf_request req;
         lp_perf_request_init(&req);
         req.model = spec->model;
-        req.gpu = c->gpu;
-        req.num_gpus = c->num_gpus;
+        req.cluster.gpu = c->gpu;
+        req.cluster.num_gpus = c->num_gpus;
         lp_candidate_serving(c, &req.serving);
         req.method = LP_ROOFLINE;
         workload_to_request(w, true, &req);
@@ -946,10 +949,10 @@ int lp_cmd_recommend(int argc, char **argv) {
         spec.max_model_len = a.max_model_len;
         if (a.seen_gmu)
             spec.gpu_memory_utilization = a.gpu_memory_utilization;
-        spec.input = w.input;
-        spec.output = w.output;
-        spec.request_rate = w.request_rate;
-        spec.max_concurrency = w.max_concurrency;
+        spec.workload.input = w.input;
+        spec.workload.output = w.output;
+        spec.workload.request_rate = w.request_rate;
+        spec.workload.max_concurrency = w.max_concurrency;
         spec.daily_output_tokens = w.daily_output_tokens;
         lp_cli_targets_build("recommend", &a.t, &spec.targets); /* checked in check_args */
         spec.prices = prices;

@@ -10,9 +10,6 @@
 #include "cli/cli.h"
 #include "cli/workload_flags.h"
 
-/* Larger than any accelerator sold (GiB): a typo, not a GPU. */
-#define LP_MAX_DESCRIBED_GIB 100000.0
-
 int lp_cli_open_gpu_db(const char *gpu_file, lp_gpu_db **user_db, const lp_gpu_db **db) {
     lp_error err;
     *db = lp_gpu_db_builtin();
@@ -30,18 +27,9 @@ int lp_cli_open_gpu_db(const char *gpu_file, lp_gpu_db **user_db, const lp_gpu_d
 
 int lp_cli_describe_gpu(const char *cmd, const char *name, double memory_gib, double bandwidth_gbs,
                         double tflops, lp_gpu *g) {
-    memset(g, 0, sizeof *g);
-    snprintf(g->name, sizeof g->name, "%s", name ? name : "custom GPU");
-    snprintf(g->vendor, sizeof g->vendor, "user");
-    if (!(memory_gib > 0) || memory_gib > LP_MAX_DESCRIBED_GIB)
-        return lp_cli_usage_error(cmd, "%s", "--gpu-memory-gib must be a positive number of GiB");
-    g->usable_gib = g->memory_gib = memory_gib;
-    g->usable_measured = true; /* the user's number is taken as the driver-reported total */
-    g->bandwidth_gbs = bandwidth_gbs;
-    g->bf16_tflops = g->fp16_tflops = tflops;
-    g->cc_major = 8; /* assume bf16-capable (Ampere or newer); said in the report */
-    g->cc_minor = 0;
-    snprintf(g->source, sizeof g->source, "described on the command line (--gpu-memory-gib)");
+    lp_error err;
+    if (lp_gpu_describe(name, memory_gib, bandwidth_gbs, tflops, g, &err) != LP_OK)
+        return lp_cli_usage_error(cmd, "%s", err.message);
     return 0;
 }
 

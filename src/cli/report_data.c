@@ -171,7 +171,7 @@ static void length_sweep(report_data *rd, const lp_model *m, const lp_gpu *gpu,
 /* Clients in flight the deployment can serve at once: what the KV cache holds for requests
  * of the workload's length, within --max-num-seqs, times the replicas. */
 static int concurrency_cap(const lp_mem_plan *p, const lp_perf_request *w) {
-    double per_request = lp_len_mean(&w->input) + lp_len_mean(&w->output);
+    double per_request = lp_len_mean(&w->workload.input) + lp_len_mean(&w->workload.output);
     double kv = per_request > 0 ? (double)p->kv_tokens / per_request : 1;
     double per_replica = kv < p->max_num_seqs ? kv : p->max_num_seqs;
     double cap = floor(per_replica) * (p->dp > 0 ? p->dp : 1);
@@ -189,8 +189,8 @@ static void load_sweep(report_data *rd, const lp_perf_request *base) {
     for (size_t i = 0; i < n; i++) {
         lp_perf_request q = *base;
         q.method = LP_ROOFLINE;
-        q.request_rate = 0;
-        q.max_concurrency = clients[i];
+        q.workload.request_rate = 0;
+        q.workload.max_concurrency = clients[i];
         lp_report_load_point *pt = &rd->load[i];
         memset(pt, 0, sizeof *pt);
         pt->concurrency = clients[i];
@@ -229,15 +229,15 @@ static void simulate(report_data *rd, const lp_perf_request *w) {
     if (lp_estimate_performance(&q, &rd->simulation) == LP_OK)
         rd->report.simulation = &rd->simulation;
     char arr[96];
-    if (q.request_rate > 0)
-        snprintf(arr, sizeof arr, "Poisson arrivals at %.3g requests/s", q.request_rate);
-    else if (q.max_concurrency > 0)
-        snprintf(arr, sizeof arr, "%d clients in a closed loop", q.max_concurrency);
+    if (q.workload.request_rate > 0)
+        snprintf(arr, sizeof arr, "Poisson arrivals at %.3g requests/s", q.workload.request_rate);
+    else if (q.workload.max_concurrency > 0)
+        snprintf(arr, sizeof arr, "%d clients in a closed loop", q.workload.max_concurrency);
     else
         snprintf(arr, sizeof arr, "every request at once");
     snprintf(rd->simulation_note, sizeof rd->simulation_note,
-             "One simulation of vLLM's scheduler: %d requests, %s, seed %llu.", q.num_prompts, arr,
-             (unsigned long long)q.seed);
+             "One simulation of vLLM's scheduler: %d requests, %s, seed %llu.",
+             q.workload.num_prompts, arr, (unsigned long long)q.workload.seed);
     rd->report.simulation_note = rd->simulation_note;
 }
 
@@ -332,8 +332,8 @@ int lp_cli_report_plan(const char *path, int argc, char **argv, const char *mode
     lp_perf_request *w = &rd->workload;
     lp_perf_request_init(w);
     w->model = model;
-    w->gpu = gpu;
-    w->num_gpus = plan->num_gpus;
+    w->cluster.gpu = gpu;
+    w->cluster.num_gpus = plan->num_gpus;
     w->serving = serving;
     /* the defaults of `vllm bench serve`, shortened to fit a short max-model-len */
     double len = (double)plan->max_model_len;
@@ -343,9 +343,9 @@ int lp_cli_report_plan(const char *path, int argc, char **argv, const char *mode
         out = len - in > 1 ? floor(len - in) : 1;
         in = in >= 1 ? in : 1;
     }
-    w->input = lp_len_fixed(in);
-    w->output = lp_len_fixed(out);
-    w->num_prompts = BENCH_NUM_PROMPTS;
+    w->workload.input = lp_len_fixed(in);
+    w->workload.output = lp_len_fixed(out);
+    w->workload.num_prompts = BENCH_NUM_PROMPTS;
     config_series(rd, model, gpu, &serving);
 
     lp_report *r = &rd->report;
@@ -356,12 +356,12 @@ int lp_cli_report_plan(const char *path, int argc, char **argv, const char *mode
         int clients = r->knee >= 0    ? r->load[r->knee].concurrency
                       : r->n_load > 0 ? r->load[r->n_load - 1].concurrency
                                       : 1;
-        w->max_concurrency = clients;
+        w->workload.max_concurrency = clients;
         snprintf(rd->workload_note, sizeof rd->workload_note,
                  "llmplan plan takes no workload: the estimates use vllm bench serve's random "
                  "defaults (%.0f input, %.0f output tokens, %d prompts) with %d clients in a "
                  "closed loop, %s.",
-                 in, out, w->num_prompts, clients,
+                 in, out, w->workload.num_prompts, clients,
                  r->knee >= 0 ? "the knee of the throughput curve"
                               : "the most the KV cache holds (no knee)");
         r->workload = w;
@@ -404,21 +404,22 @@ int lp_cli_report_recommend(const char *path, int argc, char **argv, const lp_re
             lp_perf_request *w = &rd->workload;
             lp_perf_request_init(w);
             w->model = spec->model;
-            w->gpu = c->gpu;
-            w->num_gpus = c->num_gpus;
+            w->cluster.gpu = c->gpu;
+            w->cluster.num_gpus = c->num_gpus;
             w->serving = s;
-            if (spec->input.mean > 0 || spec->input.kind != LP_LEN_FIXED)
-                w->input = spec->input;
-            if (spec->output.mean > 0 || spec->output.kind != LP_LEN_FIXED)
-                w->output = spec->output;
-            w->num_prompts = num_prompts > 0 ? num_prompts : BENCH_NUM_PROMPTS;
+            if (spec->workload.input.mean > 0 || spec->workload.input.kind != LP_LEN_FIXED)
+                w->workload.input = spec->workload.input;
+            if (spec->workload.output.mean > 0 || spec->workload.output.kind != LP_LEN_FIXED)
+                w->workload.output = spec->workload.output;
+            w->workload.num_prompts = num_prompts > 0 ? num_prompts : BENCH_NUM_PROMPTS;
             /* one arrival process, in the order the search reads it (search/enumerate.c) */
-            if (spec->request_rate > 0)
-                w->request_rate = spec->request_rate;
-            else if (spec->max_concurrency > 0)
-                w->max_concurrency = spec->max_concurrency;
-            else if (spec->daily_output_tokens > 0 && lp_len_mean(&w->output) > 0)
-                w->request_rate = spec->daily_output_tokens / 86400.0 / lp_len_mean(&w->output);
+            if (spec->workload.request_rate > 0)
+                w->workload.request_rate = spec->workload.request_rate;
+            else if (spec->workload.max_concurrency > 0)
+                w->workload.max_concurrency = spec->workload.max_concurrency;
+            else if (spec->daily_output_tokens > 0 && lp_len_mean(&w->workload.output) > 0)
+                w->workload.request_rate =
+                    spec->daily_output_tokens / 86400.0 / lp_len_mean(&w->workload.output);
             r->gpu = c->gpu;
             r->workload = w;
             config_series(rd, spec->model, c->gpu, &s);

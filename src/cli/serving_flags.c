@@ -118,13 +118,17 @@ int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s
     return 0;
 }
 
-int lp_cli_check_interconnect(const char *cmd, const char *value) {
-    if (!value || strcasecmp(value, "nvlink") == 0 || strcasecmp(value, "pcie") == 0 ||
-        strcasecmp(value, "unknown") == 0)
+int lp_cli_set_interconnect(const char *cmd, const char *value, lp_cluster *c) {
+    if (!value)
         return 0;
-    fprintf(stderr,
-            "llmplan %s: --interconnect: expected nvlink, pcie or unknown, got \"%s\" (see "
-            "llmplan %s --help)\n",
-            cmd, value, cmd);
-    return LP_EXIT_USAGE;
+    lp_error err;
+    if (lp_link_parse(value, &c->intra_node_link, &err) != LP_OK) {
+        fprintf(stderr,
+                "llmplan %s: --interconnect: expected nvlink, pcie or unknown, got \"%s\" (see "
+                "llmplan %s --help)\n",
+                cmd, value, cmd);
+        return LP_EXIT_USAGE;
+    }
+    c->intra_node_link_given = true;
+    return 0;
 }

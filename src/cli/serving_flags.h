@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli/opts.h"
+#include "llmplan/hw.h"
 #include "llmplan/mem.h"
 
 /** The engine flags as parsed (lp_cli_serving_init gives vLLM's defaults). */
@@ -128,9 +129,10 @@ void lp_cli_serving_init(lp_cli_serving *sv);
 int lp_cli_build_serving(const char *cmd, const lp_cli_serving *sv, lp_serving *s);
 
 /**
- * Check an --interconnect value (nvlink, pcie or unknown, any case; NULL means the GPU's own).
- * Prints one message naming `llmplan <cmd>` and returns an exit code when it is none of them.
+ * Set the link inside a node from an --interconnect value (nvlink, pcie or unknown, any case;
+ * NULL leaves the GPU's own). Prints one message naming `llmplan <cmd>` and returns an exit
+ * code when it is none of them; 0 otherwise.
  */
-int lp_cli_check_interconnect(const char *cmd, const char *value);
+int lp_cli_set_interconnect(const char *cmd, const char *value, lp_cluster *c);
 
 #endif

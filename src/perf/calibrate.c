@@ -698,7 +698,7 @@ lp_status lp_estimate_performance_calibrated(const lp_perf_request *req, const l
     }
     lp_error err;
     lp_error_clear(&err);
-    const lp_gpu *gpu = req->gpu;
+    const lp_gpu *gpu = req->cluster.gpu;
     if (!gpu && (!req->gpu_name || lp_gpu_find(NULL, req->gpu_name, &gpu, &err) != LP_OK))
         return lp_estimate_performance(req, out); /* reports the GPU error itself */
     const lp_efficiency *family = lp_efficiency_for(gpu);

@@ -14,10 +14,9 @@
 
 void lp_perf_request_init(lp_perf_request *r) {
     memset(r, 0, sizeof *r);
+    lp_cluster_init(&r->cluster, NULL);
     lp_serving_init(&r->serving);
-    r->input = lp_len_fixed(1024);
-    r->output = lp_len_fixed(128);
-    r->num_prompts = 1000;
+    lp_workload_init(&r->workload);
     r->method = LP_ROOFLINE;
 }
 
@@ -79,26 +78,8 @@ static lp_status invalid(lp_perf_estimate *out, const lp_error *err) {
     return err->code;
 }
 
-static lp_status check_workload(const lp_perf_request *r, lp_error *err) {
-    lp_status st;
-    if ((st = lp_len_validate(&r->input, "input length", err)) != LP_OK)
-        return st;
-    if ((st = lp_len_validate(&r->output, "output length", err)) != LP_OK)
-        return st;
-    if (r->num_prompts <= 0)
-        return lp_error_set(err, LP_ERR_INVALID_ARG, "--num-prompts must be positive, got %d",
-                            r->num_prompts);
-    if (r->max_concurrency < 0)
-        return lp_error_set(err, LP_ERR_INVALID_ARG, "--max-concurrency must not be negative");
-    if (!(r->request_rate >= 0.0))
-        return lp_error_set(err, LP_ERR_INVALID_ARG,
-                            "--request-rate must be a positive number of requests per second or "
-                            "inf");
-    return LP_OK;
-}
-
 static lp_status resolve_gpu(const lp_perf_request *r, const lp_gpu **gpu, lp_error *err) {
-    *gpu = r->gpu;
+    *gpu = r->cluster.gpu;
     if (*gpu)
         return LP_OK;
     if (!r->gpu_name)
@@ -110,11 +91,12 @@ static lp_status resolve_gpu(const lp_perf_request *r, const lp_gpu **gpu, lp_er
 static lp_status resolve_parallel(const lp_perf_request *r, lp_serving *s, lp_error *err) {
     int per = (s->tensor_parallel_size > 0 ? s->tensor_parallel_size : 1) *
               (s->pipeline_parallel_size > 0 ? s->pipeline_parallel_size : 1);
-    if (r->num_gpus > 0) {
-        if (r->num_gpus % per != 0)
+    int num_gpus = r->cluster.num_gpus;
+    if (num_gpus > 0) {
+        if (num_gpus % per != 0)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "num_gpus %d is not a multiple of tp x pp = %d", r->num_gpus, per);
-        s->data_parallel_size = r->num_gpus / per;
+                                "num_gpus %d is not a multiple of tp x pp = %d", num_gpus, per);
+        s->data_parallel_size = num_gpus / per;
     }
     return LP_OK;
 }
@@ -166,7 +148,9 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
         return st;
     if (!plan.fits)
         return lp_mem_plan_infeasible(&plan, err);
-    if ((st = lp_step_model_init(m, gpu, &plan, req->interconnect, sm, est, err)) != LP_OK)
+    lp_cluster cluster = req->cluster;
+    cluster.gpu = gpu;
+    if ((st = lp_step_model_init(m, &cluster, &plan, sm, est, err)) != LP_OK)
         return st;
     apply_efficiency(req, sm, est);
     *replicas = plan.dp > 0 ? plan.dp : 1;
@@ -179,13 +163,13 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
     memset(out, 0, sizeof *out);
     out->method = req->method;
     lp_status st;
-    if ((st = check_workload(req, &err)) != LP_OK)
+    if ((st = lp_workload_check(&req->workload, &err)) != LP_OK)
         return invalid(out, &err);
 
     static _Thread_local lp_model loaded;
     if (req->method == LP_HEURISTIC) {
         const lp_gpu *gpu = NULL; /* none given: the heuristic's default baseline, said */
-        if ((req->gpu || req->gpu_name) && (st = resolve_gpu(req, &gpu, &err)) != LP_OK)
+        if ((req->cluster.gpu || req->gpu_name) && (st = resolve_gpu(req, &gpu, &err)) != LP_OK)
             return invalid(out, &err);
         const lp_model *m = req->model;
         if (!m && req->model_id) {

@@ -210,44 +210,44 @@ static double quant_decode_factor(heur_quant q) {
     return 1.0;
 }
 
-/* Interconnect between the TP ranks: the request's word, else the GPU's own link. */
-static lp_status link_of(const char *text, const lp_gpu *gpu, double *eff, const char **label,
-                         lp_error *err) {
-    if (text && *text) {
-        if (strcasecmp(text, "nvlink") == 0 || strcasecmp(text, "nvswitch") == 0 ||
-            strcasecmp(text, "xgmi") == 0) {
+/* Interconnect between the TP ranks: the one given, else the GPU's own link. */
+static void link_of(const lp_cluster *c, double *eff, const char **label) {
+    if (c->intra_node_link_given) {
+        switch (c->intra_node_link) {
+        case LP_LINK_NVLINK:
+        case LP_LINK_INFINITY_FABRIC:
             *eff = HEUR_TP_EFF_NVLINK;
             *label = "NVLink (given)";
-        } else if (strcasecmp(text, "pcie") == 0) {
+            return;
+        case LP_LINK_PCIE:
             *eff = HEUR_TP_EFF_PCIE;
             *label = "PCIe (given)";
-        } else if (strcasecmp(text, "unknown") == 0) {
-            *eff = HEUR_TP_EFF_UNKNOWN;
-            *label = "unknown (given)";
-        } else {
-            return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "interconnect: expected nvlink, pcie or unknown, got \"%s\"", text);
+            return;
+        case LP_LINK_ETHERNET:
+        case LP_LINK_UNKNOWN:
+            break;
         }
-        return LP_OK;
+        *eff = HEUR_TP_EFF_UNKNOWN;
+        *label = "unknown (given)";
+        return;
     }
-    lp_link_kind k = gpu ? gpu->link : LP_LINK_UNKNOWN;
+    lp_link_kind k = lp_cluster_intra_node_link(c);
     switch (k) {
     case LP_LINK_NVLINK:
     case LP_LINK_INFINITY_FABRIC:
     case LP_LINK_ETHERNET: /* Gaudi's on-die RoCE links form the scale-up fabric */
         *eff = HEUR_TP_EFF_NVLINK;
         *label = "the GPU's fast scale-up link (from the GPU table)";
-        return LP_OK;
+        return;
     case LP_LINK_PCIE:
         *eff = HEUR_TP_EFF_PCIE;
         *label = "PCIe (from the GPU table)";
-        return LP_OK;
+        return;
     case LP_LINK_UNKNOWN:
         break;
     }
     *eff = HEUR_TP_EFF_UNKNOWN;
     *label = "unknown";
-    return LP_OK;
 }
 
 /* Everything the per-concurrency formulas need, per replica. */
@@ -370,15 +370,15 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
                             "parallel sizes must be between 1 and 1024 (tp %d, pp %d, dp %d)",
                             sv->tensor_parallel_size, sv->pipeline_parallel_size,
                             sv->data_parallel_size);
-    if (req->num_gpus < 0)
+    if (req->cluster.num_gpus < 0)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "num_gpus must be positive, got %d",
-                            req->num_gpus);
-    if (req->num_gpus > 0) {
-        if (req->num_gpus % (tp * pp) != 0)
+                            req->cluster.num_gpus);
+    if (req->cluster.num_gpus > 0) {
+        if (req->cluster.num_gpus % (tp * pp) != 0)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "num_gpus %d is not a multiple of tp x pp = %d", req->num_gpus,
-                                tp * pp);
-        dp = req->num_gpus / (tp * pp);
+                                "num_gpus %d is not a multiple of tp x pp = %d",
+                                req->cluster.num_gpus, tp * pp);
+        dp = req->cluster.num_gpus / (tp * pp);
     }
     out->replicas = dp;
 
@@ -425,8 +425,9 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
 
     double link_eff = HEUR_TP_EFF_UNKNOWN;
     const char *link_label = "unknown";
-    if ((st = link_of(req->interconnect, gpu, &link_eff, &link_label, err)) != LP_OK)
-        return st;
+    lp_cluster cluster = req->cluster;
+    cluster.gpu = gpu;
+    link_of(&cluster, &link_eff, &link_label);
     double tp_f = tp * pow(link_eff, log2((double)tp));
     if (tp > 1)
         lp_perf_assume(out, "tensor parallel %d over %s: x%.2f = %d x %.2f^log2(%d)", tp,
@@ -438,8 +439,8 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
                        "per-stream decode x%.2f (hand-offs, bubbles)",
                        pp, pp, pp_f);
 
-    double in_tokens = lp_len_mean(&req->input);
-    double out_tokens = lp_len_mean(&req->output);
+    double in_tokens = lp_len_mean(&req->workload.input);
+    double out_tokens = lp_len_mean(&req->workload.output);
     double ctx = in_tokens + 0.5 * out_tokens;
     double ctx_f = ctx > HEUR_REF_CONTEXT_TOKENS ? sqrt(HEUR_REF_CONTEXT_TOKENS / ctx) : 1.0;
     if (ctx_f < 1.0)
@@ -518,15 +519,15 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     bool kv_bound = !isnan(max_requests) && max_requests < cap;
     if (kv_bound)
         cap = max_requests < 1.0 ? 1.0 : max_requests;
-    double clients = (double)req->num_prompts;
-    if (req->max_concurrency > 0 && req->max_concurrency < clients)
-        clients = req->max_concurrency;
+    double clients = (double)req->workload.num_prompts;
+    if (req->workload.max_concurrency > 0 && req->workload.max_concurrency < clients)
+        clients = req->workload.max_concurrency;
     double per_replica_clients = clients / dp;
     double c;
     double request_s;
     bool overloaded = false;
-    if (req->request_rate > 0 && isfinite(req->request_rate)) {
-        double rate = req->request_rate / dp;
+    if (req->workload.request_rate > 0 && isfinite(req->workload.request_rate)) {
+        double rate = req->workload.request_rate / dp;
         double limit = per_replica_clients < cap ? per_replica_clients : cap;
         if (per_replica_clients < cap)
             kv_bound = false; /* the clients' own limit binds first */
@@ -536,7 +537,7 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
             lp_perf_assume(out,
                            "request rate %.3g/s exceeds what %.0f concurrent requests per "
                            "replica serve (%.3g/s): requests queue",
-                           req->request_rate, c, dp * c / e2el_s(&h, c));
+                           req->workload.request_rate, c, dp * c / e2el_s(&h, c));
     } else {
         c = per_replica_clients;
         if (c > cap) {
@@ -607,8 +608,8 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     out->e2el_ms_range.lo = out->ttft_ms_range.lo + out_after_first * out->tpot_ms_range.lo;
     out->e2el_ms_range.hi = out->ttft_ms_range.hi + out_after_first * out->tpot_ms_range.hi;
 
-    out->completed = req->num_prompts;
-    out->duration_s = request_s > 0 ? req->num_prompts / request_s : NAN;
+    out->completed = req->workload.num_prompts;
+    out->duration_s = request_s > 0 ? req->workload.num_prompts / request_s : NAN;
     lp_perf_assume(out,
                    "%.1f requests running per replica (of %d replica%s); TTFT = %.0f prompt "
                    "tokens / prefill tok/s; ranges: decode +-%.0f %%, prefill +-%.0f %%",

@@ -25,9 +25,6 @@ double lp_rng_exponential(lp_rng *r, double rate);
 /** Draw one length (>= 1 token) from a distribution. */
 int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
 
-/** Check a distribution: positive mean, lo <= hi, histogram arrays present. */
-lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err);
-
 /**
  * Everything lp_estimate_performance does before a method runs: resolve the GPU and the model
  * (model_buf is scratch for one loaded by id), turn num_gpus into replicas, plan the memory

@@ -179,17 +179,18 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         if ((s = want_string(key, v, st->quantization, sizeof st->quantization, err)) == LP_OK)
             r->serving.quantization = st->quantization;
         return s;
-    case F_INTERCONNECT:
-        if ((s = want_string(key, v, st->interconnect, sizeof st->interconnect, err)) != LP_OK)
+    case F_INTERCONNECT: {
+        char word[64];
+        if ((s = want_string(key, v, word, sizeof word, err)) != LP_OK)
             return s;
-        if (strcasecmp(st->interconnect, "nvlink") != 0 &&
-            strcasecmp(st->interconnect, "pcie") != 0 &&
-            strcasecmp(st->interconnect, "unknown") != 0)
+        lp_error inner;
+        if (lp_link_parse(word, &r->cluster.intra_node_link, &inner) != LP_OK)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
                                 "%s: expected \"nvlink\", \"pcie\" or \"unknown\", got \"%s\"", key,
-                                st->interconnect);
-        r->interconnect = st->interconnect;
+                                word);
+        r->cluster.intra_node_link_given = true;
         return LP_OK;
+    }
     case F_PARAMS_B:
         if ((s = want_number(key, v, &r->params_b, err)) != LP_OK)
             return s;
@@ -199,13 +200,13 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         return LP_OK;
     case F_RATE:
         if (json_is_string(v) && strcasecmp(json_string_value(v), "inf") == 0) {
-            r->request_rate = 0.0; /* 0 means inf: all requests at once */
+            r->workload.request_rate = 0.0; /* 0 means inf: all requests at once */
             return LP_OK;
         }
-        if ((s = want_number(key, v, &r->request_rate, err)) != LP_OK)
+        if ((s = want_number(key, v, &r->workload.request_rate, err)) != LP_OK)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
                                 "%s: expected a number of requests per second or \"inf\"", key);
-        if (!(r->request_rate > 0))
+        if (!(r->workload.request_rate > 0))
             return lp_error_set(err, LP_ERR_INVALID_ARG,
                                 "%s: expected a positive number of requests per second", key);
         return LP_OK;
@@ -237,7 +238,7 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         return want_bool(key, v, &r->serving.enforce_eager, err);
     case F_SEED:
         if ((s = want_int(key, v, 0, 9007199254740991LL, &n, err)) == LP_OK)
-            r->seed = (uint64_t)n;
+            r->workload.seed = (uint64_t)n;
         return s;
     case F_CONTEXT:
         if ((s = want_int(key, v, 1, 1LL << 40, &n, err)) == LP_OK)
@@ -248,9 +249,9 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         if ((s = want_int(key, v, 1, 10000000, &n, err)) != LP_OK)
             return s;
         if (id == F_INPUT)
-            r->input = lp_len_fixed((double)n);
+            r->workload.input = lp_len_fixed((double)n);
         else
-            r->output = lp_len_fixed((double)n);
+            r->workload.output = lp_len_fixed((double)n);
         return LP_OK;
     default:
         break;
@@ -265,7 +266,7 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
     int i = (int)n;
     switch (id) {
     case F_NUM_GPUS:
-        r->num_gpus = i;
+        r->cluster.num_gpus = i;
         break;
     case F_TP:
         r->serving.tensor_parallel_size = i;
@@ -277,10 +278,10 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         r->serving.data_parallel_size = i;
         break;
     case F_CONCURRENCY:
-        r->max_concurrency = i;
+        r->workload.max_concurrency = i;
         break;
     case F_NUM_PROMPTS:
-        r->num_prompts = i;
+        r->workload.num_prompts = i;
         break;
     case F_MAX_NUM_SEQS:
         r->serving.max_num_seqs = i;

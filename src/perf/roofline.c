@@ -158,30 +158,30 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
                   lp_perf_estimate *out, roofline_facts *facts) {
     if (replicas < 1)
         replicas = 1;
-    const double in = lp_len_mean(&req->input), outl = lp_len_mean(&req->output);
-    const double n = (double)req->num_prompts / replicas;
+    const double in = lp_len_mean(&req->workload.input), outl = lp_len_mean(&req->workload.output);
+    const double n = (double)req->workload.num_prompts / replicas;
 
     double kv_cap = sm->kv_capacity_tokens / (in + outl / 2.0);
     double cap = fmax(1.0, fmin((double)sm->max_num_seqs, kv_cap));
     out->max_concurrent_requests = cap;
-    const bool all_at_once = req->max_concurrency <= 0 && req->request_rate <= 0;
+    const bool all_at_once = req->workload.max_concurrency <= 0 && req->workload.request_rate <= 0;
     const char *how;
     double c, wait_s = 0;
     bool queueing = false;
     steady s;
 
-    if (req->max_concurrency > 0) {
+    if (req->workload.max_concurrency > 0) {
         how = "client concurrency";
-        double clients = (double)req->max_concurrency / replicas;
+        double clients = (double)req->workload.max_concurrency / replicas;
         c = fmin(fmin(clients, cap), n);
         s = steady_state(sm, c, in, outl, 1);
         if (clients > cap) {
             queueing = true;
             wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
         }
-    } else if (req->request_rate > 0) {
+    } else if (req->workload.request_rate > 0) {
         how = "Little's law at the request rate";
-        double lambda = req->request_rate / replicas;
+        double lambda = req->workload.request_rate / replicas;
         c = 1;
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
             s = steady_state(sm, c, in, outl, 1);
@@ -220,7 +220,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
             lp_step_eval(sm, &b, &t);
             t_pf = t.total_s;
         }
-        double longest = expected_max(&req->output, n);
+        double longest = expected_max(&req->workload.output, n);
         double mean_batch = n * outl / fmax(longest, 1.0);
         lp_step_batch db = {mean_batch, mean_batch * (in + outl / 2.0), 0, 0, 0};
         lp_step_time dt;
@@ -238,8 +238,8 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         queueing = true;
         ttft_s = s.ttft + wait_s;
         req_s_replica = c / e2e_service;
-    } else if (req->request_rate > 0 && !queueing) {
-        req_s_replica = req->request_rate / replicas;
+    } else if (req->workload.request_rate > 0 && !queueing) {
+        req_s_replica = req->workload.request_rate / replicas;
     } else {
         req_s_replica = c / e2e_service;
     }
@@ -273,8 +273,8 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     out->decode_tok_s_range = range(out->decode_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
     out->prefill_tok_s_range = range(out->prefill_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
     out->output_tok_s_range = range(out->output_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
-    out->completed = req->num_prompts;
-    out->duration_s = out->request_s > 0 ? req->num_prompts / out->request_s : 0;
+    out->completed = req->workload.num_prompts;
+    out->duration_s = out->request_s > 0 ? req->workload.num_prompts / out->request_s : 0;
     facts->c = c;
     facts->in = in;
     facts->out = outl;

@@ -324,8 +324,8 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
     const double capacity_tokens =
         floor(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS) * LP_SIM_BLOCK_TOKENS;
     for (int i = 0; i < S->n; i++) {
-        int64_t in = lp_len_sample(&req->input, &S->rng);
-        int64_t out = lp_len_sample(&req->output, &S->rng);
+        int64_t in = lp_len_sample(&req->workload.input, &S->rng);
+        int64_t out = lp_len_sample(&req->workload.output, &S->rng);
         if (sm->max_model_len > 0 && in + out > sm->max_model_len)
             return lp_error_set(err, LP_ERR_INFEASIBLE,
                                 "simulate: request %d has %lld prompt + %lld output tokens, more "
@@ -408,7 +408,7 @@ static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas
                             ? per_s(S->decode_only_tokens, S->decode_only_time_s)
                             : per_s(S->decode_tokens, S->decode_time_s);
     out->mean_batch = per_s(S->running_time_sum, duration);
-    double mean_len = lp_len_mean(&req->input) + lp_len_mean(&req->output);
+    double mean_len = lp_len_mean(&req->workload.input) + lp_len_mean(&req->workload.output);
     double by_kv = mean_len > 0 ? sm->kv_capacity_tokens / mean_len : 0.0;
     out->max_concurrent_requests = by_kv < sm->max_num_seqs ? by_kv : sm->max_num_seqs;
 
@@ -430,7 +430,7 @@ static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas
     out->output_tok_s_range = around(out->output_tok_s);
 
     long long all = (long long)S->completed * replicas;
-    out->completed = all < req->num_prompts ? (int)all : req->num_prompts;
+    out->completed = all < req->workload.num_prompts ? (int)all : req->workload.num_prompts;
     out->preemptions = S->preemptions;
     out->duration_s = duration;
 }
@@ -439,20 +439,21 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                             lp_perf_estimate *out) {
     const lp_step_model *sm = S->sm;
     char in[64], outl[64];
-    describe_len(&req->input, in, sizeof in);
-    describe_len(&req->output, outl, sizeof outl);
-    if (req->request_rate > 0)
+    describe_len(&req->workload.input, in, sizeof in);
+    describe_len(&req->workload.output, outl, sizeof outl);
+    if (req->workload.request_rate > 0)
         lp_perf_assume(out,
                        "simulate: %d requests sent as a Poisson process at %g req/s, seed %llu",
-                       req->num_prompts, req->request_rate, (unsigned long long)req->seed);
+                       req->workload.num_prompts, req->workload.request_rate,
+                       (unsigned long long)req->workload.seed);
     else
         lp_perf_assume(out, "simulate: %d requests all sent at t = 0 (request rate inf), seed %llu",
-                       req->num_prompts, (unsigned long long)req->seed);
-    if (req->max_concurrency > 0)
+                       req->workload.num_prompts, (unsigned long long)req->workload.seed);
+    if (req->workload.max_concurrency > 0)
         lp_perf_assume(out,
                        "simulate: at most %d requests in flight; a request waits for a free "
                        "slot and its latencies count from when it is sent (vllm bench serve)",
-                       req->max_concurrency);
+                       req->workload.max_concurrency);
     lp_perf_assume(out, "simulate: input lengths %s, output lengths %s tokens (no early EOS)", in,
                    outl);
     if (sm->chunked_prefill)
@@ -521,10 +522,10 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
                            lp_perf_estimate *out, lp_error *err) {
     if (replicas < 1)
         replicas = 1;
-    if (req->num_prompts < 1 || req->num_prompts > LP_SIM_MAX_PROMPTS)
+    if (req->workload.num_prompts < 1 || req->workload.num_prompts > LP_SIM_MAX_PROMPTS)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "simulate: --num-prompts must be between 1 and %d, got %d",
-                            LP_SIM_MAX_PROMPTS, req->num_prompts);
+                            LP_SIM_MAX_PROMPTS, req->workload.num_prompts);
     if (sm->max_num_seqs < 1 || sm->max_num_batched_tokens < 1)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "simulate: max-num-seqs (%d) and max-num-batched-tokens (%d) must be "
@@ -537,13 +538,15 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
 
     sim_state S = {0};
     S.sm = sm;
-    S.n = (req->num_prompts + replicas - 1) / replicas;
+    S.n = (req->workload.num_prompts + replicas - 1) / replicas;
     S.max_running = sm->max_num_seqs < S.n ? sm->max_num_seqs : S.n;
     S.free_blocks = (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
-    S.rate =
-        req->request_rate > 0 && isfinite(req->request_rate) ? req->request_rate / replicas : 0.0;
-    S.concurrency =
-        req->max_concurrency > 0 ? (req->max_concurrency + replicas - 1) / replicas : INT_MAX;
+    S.rate = req->workload.request_rate > 0 && isfinite(req->workload.request_rate)
+                 ? req->workload.request_rate / replicas
+                 : 0.0;
+    S.concurrency = req->workload.max_concurrency > 0
+                        ? (req->workload.max_concurrency + replicas - 1) / replicas
+                        : INT_MAX;
     lp_sim_stat_init(&S.ttft);
     lp_sim_stat_init(&S.tpot);
     lp_sim_stat_init(&S.itl);
@@ -556,7 +559,7 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
     if (!S.reqs || !S.running || !S.chunk || !S.waiting)
         st = lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S.n);
     if (st == LP_OK) {
-        lp_rng_seed(&S.rng, req->seed);
+        lp_rng_seed(&S.rng, req->workload.seed);
         st = draw_requests(&S, req, err);
     }
     if (st == LP_OK)

@@ -29,23 +29,13 @@
 #define LP_DEFAULT_PCIE_GBS 64.0
 #define LP_DEFAULT_NVLINK_GBS 600.0
 #define LP_INTER_NODE_GBS 50.0
-#define LP_GPUS_PER_NODE 8
 /* Latency of one pipeline hand-off (send/recv of activations). */
 #define LP_PP_HANDOFF_S 30e-6
 /* A PCIe all-reduce costs at least this much more latency than the family's NVLink figure. */
 #define LP_PCIE_ALLREDUCE_LATENCY_S 50e-6
 
-static double link_bandwidth(const lp_gpu *gpu, const char *interconnect, double *latency,
+static double link_bandwidth(const lp_gpu *gpu, lp_link_kind kind, double *latency,
                              lp_perf_estimate *est) {
-    lp_link_kind kind = gpu->link;
-    if (interconnect && *interconnect) {
-        if (strcmp(interconnect, "nvlink") == 0)
-            kind = LP_LINK_NVLINK;
-        else if (strcmp(interconnect, "pcie") == 0)
-            kind = LP_LINK_PCIE;
-        else
-            kind = LP_LINK_UNKNOWN;
-    }
     double gbs;
     if (kind == LP_LINK_NVLINK || kind == LP_LINK_INFINITY_FABRIC) {
         gbs =
@@ -80,10 +70,12 @@ static double peak_flops(const lp_gpu *gpu, const lp_mem_plan *plan, lp_perf_est
     return bf16 * TERA;
 }
 
-lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_plan *plan,
-                             const char *interconnect, lp_step_model *sm, lp_perf_estimate *est,
-                             lp_error *err) {
+lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const lp_mem_plan *plan,
+                             lp_step_model *sm, lp_perf_estimate *est, lp_error *err) {
     memset(sm, 0, sizeof *sm);
+    const lp_gpu *gpu = cluster->gpu;
+    if (!gpu)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "no GPU given");
     if (!(gpu->bandwidth_gbs > 0))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "%s has no memory bandwidth figure; describe it with "
@@ -191,7 +183,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
     }
 
     double latency = sm->eff.allreduce_latency_s;
-    sm->link_bandwidth = link_bandwidth(gpu, interconnect, &latency, est);
+    sm->link_bandwidth = link_bandwidth(gpu, lp_cluster_intra_node_link(cluster), &latency, est);
     sm->eff.allreduce_latency_s = latency;
     if (tp > 1) {
         sm->allreduces_per_step = 2.0 * (double)(end - start);
@@ -199,12 +191,13 @@ lp_status lp_step_model_init(const lp_model *m, const lp_gpu *gpu, const lp_mem_
     }
     sm->inter_node_bandwidth = LP_INTER_NODE_GBS * GIGA;
     sm->pp_bytes_per_token = pp > 1 ? (double)m->hidden_size * dtype_b : 0.0;
-    if (tp > LP_GPUS_PER_NODE)
+    const int per_node = lp_cluster_gpus_per_node(cluster);
+    if (tp > per_node)
         lp_perf_assume(est,
                        "tensor parallel size %d spans nodes: all-reduces over the network "
                        "(%.0f GB/s) assumed",
                        tp, LP_INTER_NODE_GBS);
-    if (tp > LP_GPUS_PER_NODE)
+    if (tp > per_node)
         sm->link_bandwidth = sm->inter_node_bandwidth;
 
     sm->chunked_prefill = plan->chunked_prefill;

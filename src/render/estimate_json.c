@@ -41,9 +41,9 @@ static json_t *range_json(lp_range r) {
 
 static json_t *request_rate_json(const lp_perf_request *req) {
     /* vllm bench writes "inf" for an infinite rate */
-    if (!(req->request_rate > 0) || isinf(req->request_rate))
+    if (!(req->workload.request_rate > 0) || isinf(req->workload.request_rate))
         return json_string("inf");
-    return json_real(req->request_rate);
+    return json_real(req->workload.request_rate);
 }
 
 static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimate *e, long line) {
@@ -68,14 +68,15 @@ static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimat
             put(o, "model_id", json_null());
         if (req->params_b > 0)
             put(o, "params_b", json_real(req->params_b));
-        if (req->gpu)
-            put(o, "gpu", json_string(req->gpu->name));
+        if (req->cluster.gpu)
+            put(o, "gpu", json_string(req->cluster.gpu->name));
         else
             put(o, "gpu", req->gpu_name ? json_string(req->gpu_name) : json_null());
-        put(o, "num_prompts", json_integer(req->num_prompts));
+        put(o, "num_prompts", json_integer(req->workload.num_prompts));
         put(o, "request_rate", request_rate_json(req));
         put(o, "max_concurrency",
-            req->max_concurrency > 0 ? json_integer(req->max_concurrency) : json_null());
+            req->workload.max_concurrency > 0 ? json_integer(req->workload.max_concurrency)
+                                              : json_null());
     }
 
     /* the keys of `vllm bench serve --save-result` */

@@ -42,26 +42,26 @@ static void request_section(FILE *o, const lp_perf_request *r) {
         fprintf(o, "Model      %s\n", r->model_id);
     else
         fprintf(o, "Model      %.2f B parameters (no architecture: heuristic only)\n", r->params_b);
-    const char *gpu = r->gpu ? r->gpu->name : r->gpu_name;
+    const char *gpu = r->cluster.gpu ? r->cluster.gpu->name : r->gpu_name;
     fprintf(o, "GPU        %s", gpu ? gpu : "(none given: default baseline)");
     int tp = r->serving.tensor_parallel_size > 0 ? r->serving.tensor_parallel_size : 1;
     int pp = r->serving.pipeline_parallel_size > 0 ? r->serving.pipeline_parallel_size : 1;
     fprintf(o, "  TP %d  PP %d", tp, pp);
-    if (r->num_gpus > 0)
-        fprintf(o, "  (%d GPUs in all)", r->num_gpus);
-    if (r->interconnect)
-        fprintf(o, "  interconnect %s", r->interconnect);
+    if (r->cluster.num_gpus > 0)
+        fprintf(o, "  (%d GPUs in all)", r->cluster.num_gpus);
+    if (r->cluster.intra_node_link_given)
+        fprintf(o, "  interconnect %s", lp_link_name(r->cluster.intra_node_link));
     fprintf(o, "\nWorkload   ");
-    lp_render_describe_length(o, "input", &r->input);
+    lp_render_describe_length(o, "input", &r->workload.input);
     fprintf(o, ", ");
-    lp_render_describe_length(o, "output", &r->output);
-    fprintf(o, " tokens; %d prompts; ", r->num_prompts);
-    if (r->request_rate > 0 && isfinite(r->request_rate))
-        fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
+    lp_render_describe_length(o, "output", &r->workload.output);
+    fprintf(o, " tokens; %d prompts; ", r->workload.num_prompts);
+    if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
+        fprintf(o, "%.3g req/s (Poisson)", r->workload.request_rate);
     else
         fprintf(o, "request rate inf (all at once)");
-    if (r->max_concurrency > 0)
-        fprintf(o, ", max concurrency %d", r->max_concurrency);
+    if (r->workload.max_concurrency > 0)
+        fprintf(o, ", max concurrency %d", r->workload.max_concurrency);
     fprintf(o, "\n");
 }
 
@@ -128,7 +128,8 @@ lp_status lp_render_estimate_batch_text(FILE *o, const lp_perf_request *reqs,
             snprintf(model, sizeof model, "%s", r->model_id);
         else
             snprintf(model, sizeof model, "%.2f B params", r->params_b);
-        const char *gpu = r->gpu ? r->gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
+        const char *gpu =
+            r->cluster.gpu ? r->cluster.gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
         fprintf(o, "%5ld  %-9s  %-36.36s  %-14.14s  %9s  %9s  %11s  %8s\n", lines[i],
                 lp_method_name(e->method), model, gpu,
                 lp_render_fmt_num(a, sizeof a, e->ttft_ms.mean, 1),

@@ -173,20 +173,20 @@ static void header_section(FILE *o, const lp_recommend_view *v) {
     fprintf(o, "; at most %d per deployment, %d per node\n", s->max_gpus > 0 ? s->max_gpus : 8,
             s->gpus_per_node > 0 ? s->gpus_per_node : 8);
     fprintf(o, "Workload   ");
-    lp_render_describe_length(o, "input", &s->input);
+    lp_render_describe_length(o, "input", &s->workload.input);
     fprintf(o, ", ");
-    lp_render_describe_length(o, "output", &s->output);
+    lp_render_describe_length(o, "output", &s->workload.output);
     fprintf(o, " tokens; ");
-    if (s->request_rate > 0)
-        fprintf(o, "%.3g req/s (Poisson)", s->request_rate);
+    if (s->workload.request_rate > 0)
+        fprintf(o, "%.3g req/s (Poisson)", s->workload.request_rate);
     else if (s->daily_output_tokens > 0)
         fprintf(o, "%.4g output tokens per day", s->daily_output_tokens);
-    else if (s->max_concurrency > 0)
-        fprintf(o, "%d concurrent clients", s->max_concurrency);
+    else if (s->workload.max_concurrency > 0)
+        fprintf(o, "%d concurrent clients", s->workload.max_concurrency);
     else
         fprintf(o, "request rate inf (all at once)");
-    if (s->request_rate > 0 && s->max_concurrency > 0)
-        fprintf(o, ", max concurrency %d", s->max_concurrency);
+    if (s->workload.request_rate > 0 && s->workload.max_concurrency > 0)
+        fprintf(o, ", max concurrency %d", s->workload.max_concurrency);
     fprintf(o, "\n");
     describe_targets(o, &s->targets, percentile_of(s));
     fprintf(o, "Objective  %s\n", lp_objective_name(s->objective));
@@ -415,16 +415,16 @@ lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
     if (v->request) {
         const lp_perf_request *r = v->request;
         fprintf(o, "Workload   ");
-        lp_render_describe_length(o, "input", &r->input);
+        lp_render_describe_length(o, "input", &r->workload.input);
         fprintf(o, ", ");
-        lp_render_describe_length(o, "output", &r->output);
+        lp_render_describe_length(o, "output", &r->workload.output);
         fprintf(o, " tokens; ");
-        if (r->request_rate > 0 && isfinite(r->request_rate))
-            fprintf(o, "%.3g req/s (Poisson)", r->request_rate);
+        if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
+            fprintf(o, "%.3g req/s (Poisson)", r->workload.request_rate);
         else
             fprintf(o, "request rate inf (all at once)");
-        if (r->max_concurrency > 0)
-            fprintf(o, ", max concurrency %d", r->max_concurrency);
+        if (r->workload.max_concurrency > 0)
+            fprintf(o, ", max concurrency %d", r->workload.max_concurrency);
         fprintf(o, "\n\n");
     }
     fprintf(o, "%-14s %10s %10s %10s %10s\n", "Latency (ms)", "mean", "median", "p90", "p99");

@@ -230,10 +230,11 @@ static void inputs_section(lp_report_doc *d, const lp_report *r) {
     if (r->workload) {
         const lp_perf_request *w = r->workload;
         char in[CELL], out[CELL], arr[CELL];
-        describe_len(in, sizeof in, &w->input);
-        describe_len(out, sizeof out, &w->output);
-        describe_arrival(arr, sizeof arr, w->request_rate, w->max_concurrency, 0);
-        kv_row(d, "Workload", "input %s, output %s; %s; %d prompts", in, out, arr, w->num_prompts);
+        describe_len(in, sizeof in, &w->workload.input);
+        describe_len(out, sizeof out, &w->workload.output);
+        describe_arrival(arr, sizeof arr, w->workload.request_rate, w->workload.max_concurrency, 0);
+        kv_row(d, "Workload", "input %s, output %s; %s; %d prompts", in, out, arr,
+               w->workload.num_prompts);
     }
     if (r->workload_note)
         kv_row(d, "Workload chosen", "%s", r->workload_note);

@@ -223,30 +223,30 @@ static lp_status resolve_workload(lp_search_ctx *ctx, const lp_search_spec *spec
     lp_status st;
     lp_perf_request *r = &ctx->req;
     lp_perf_request_init(r);
-    r->input = spec->input;
-    r->output = spec->output;
+    r->workload.input = spec->workload.input;
+    r->workload.output = spec->workload.output;
     /* an all-zero distribution means "the default" (fixed 1024 / 128, as `vllm bench serve`) */
-    if (r->input.kind == LP_LEN_FIXED && r->input.mean == 0)
-        r->input = lp_len_fixed(1024);
-    if (r->output.kind == LP_LEN_FIXED && r->output.mean == 0)
-        r->output = lp_len_fixed(128);
-    if ((st = lp_len_validate(&r->input, "input length", err)) != LP_OK ||
-        (st = lp_len_validate(&r->output, "output length", err)) != LP_OK)
+    if (r->workload.input.kind == LP_LEN_FIXED && r->workload.input.mean == 0)
+        r->workload.input = lp_len_fixed(1024);
+    if (r->workload.output.kind == LP_LEN_FIXED && r->workload.output.mean == 0)
+        r->workload.output = lp_len_fixed(128);
+    if ((st = lp_len_validate(&r->workload.input, "input length", err)) != LP_OK ||
+        (st = lp_len_validate(&r->workload.output, "output length", err)) != LP_OK)
         return st;
-    if (!(spec->request_rate >= 0) || spec->max_concurrency < 0 ||
+    if (!(spec->workload.request_rate >= 0) || spec->workload.max_concurrency < 0 ||
         !(spec->daily_output_tokens >= 0))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "workload: request rate, concurrency and daily output tokens must not "
                             "be negative");
-    const double mean_out = lp_len_mean(&r->output);
+    const double mean_out = lp_len_mean(&r->workload.output);
     ctx->offered_output_tok_s = 0;
-    if (spec->request_rate > 0 && isfinite(spec->request_rate)) {
-        r->request_rate = spec->request_rate;
-        ctx->offered_output_tok_s = spec->request_rate * mean_out;
-    } else if (spec->max_concurrency > 0) {
-        r->max_concurrency = spec->max_concurrency;
+    if (spec->workload.request_rate > 0 && isfinite(spec->workload.request_rate)) {
+        r->workload.request_rate = spec->workload.request_rate;
+        ctx->offered_output_tok_s = spec->workload.request_rate * mean_out;
+    } else if (spec->workload.max_concurrency > 0) {
+        r->workload.max_concurrency = spec->workload.max_concurrency;
     } else if (spec->daily_output_tokens > 0) {
-        r->request_rate = spec->daily_output_tokens / 86400.0 / mean_out;
+        r->workload.request_rate = spec->daily_output_tokens / 86400.0 / mean_out;
         ctx->offered_output_tok_s = spec->daily_output_tokens / 86400.0;
     }
     /* otherwise every request at once (vllm bench serve's default rate inf) */
@@ -272,8 +272,9 @@ static lp_status resolve_workload(lp_search_ctx *ctx, const lp_search_spec *spec
         ctx->tail_ttft = p == 90 ? LP_TAIL_TTFT_P90 : LP_TAIL_TTFT_P99;
         ctx->tail_tpot = p == 90 ? LP_TAIL_TPOT_P90 : LP_TAIL_TPOT_P99;
         ctx->tail_itl = p == 90 ? LP_TAIL_ITL_P90 : LP_TAIL_ITL_P99;
-        ctx->output_len_at_pct = len_quantile(&r->output, q, &st);
-        ctx->input_ratio_at_pct = len_quantile(&r->input, q, &st) / lp_len_mean(&r->input);
+        ctx->output_len_at_pct = len_quantile(&r->workload.output, q, &st);
+        ctx->input_ratio_at_pct =
+            len_quantile(&r->workload.input, q, &st) / lp_len_mean(&r->workload.input);
         if (ctx->input_ratio_at_pct < 1.0)
             ctx->input_ratio_at_pct = 1.0;
     }
@@ -283,7 +284,8 @@ static lp_status resolve_workload(lp_search_ctx *ctx, const lp_search_spec *spec
     if (spec->max_model_len > 0) {
         ctx->max_model_len = spec->max_model_len;
     } else {
-        double longest = len_longest(&r->input, &st) + len_longest(&r->output, &st);
+        double longest =
+            len_longest(&r->workload.input, &st) + len_longest(&r->workload.output, &st);
         ctx->max_model_len = (int64_t)ceil(longest);
         /* vLLM cannot serve beyond the model's context; longer requests are the workload's
          * problem, not the deployment's */
@@ -340,7 +342,8 @@ lp_status lp_search_ctx_build(const lp_search_spec *spec, lp_search_ctx *ctx, lp
     ctx->gpus = calloc(n, sizeof *ctx->gpus);
     if (!ctx->gpus)
         return lp_error_set(err, LP_ERR_NOMEM, "search: out of memory");
-    const double mean_in = lp_len_mean(&ctx->req.input), mean_out = lp_len_mean(&ctx->req.output);
+    const double mean_in = lp_len_mean(&ctx->req.workload.input),
+                 mean_out = lp_len_mean(&ctx->req.workload.output);
     const bool prefill_heavy = mean_in >= LP_SEARCH_PREFILL_HEAVY_RATIO * mean_out;
     for (size_t i = 0; i < n; i++) {
         const lp_gpu *g = spec->gpus ? spec->gpus[i] : lp_gpu_db_at(db, i);

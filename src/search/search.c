@@ -54,9 +54,8 @@ void lp_search_spec_init(lp_search_spec *spec) {
     spec->gpus_per_node = 8;
     spec->gpu_memory_utilization = 0.9;
     spec->vllm_version = LP_VLLM_VERSION_LATEST;
-    spec->input = lp_len_fixed(1024);
-    spec->output = lp_len_fixed(128);
-    spec->targets.percentile = 50;
+    lp_workload_init(&spec->workload);
+    lp_targets_init(&spec->targets);
     spec->objective = LP_OBJ_THROUGHPUT_PER_GPU;
 }
 
@@ -156,7 +155,10 @@ static lp_reject_reason prepare(worker *w, const lp_search_group *g, int dp) {
         return LP_REJECT_INVALID;
     if (!w->plan.fits)
         return LP_REJECT_NO_FIT;
-    if (lp_step_model_init(ctx->model, gpu, &w->plan, NULL, &w->sm, NULL, NULL) != LP_OK)
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, gpu);
+    cluster.gpus_per_node = ctx->gpus_per_node;
+    if (lp_step_model_init(ctx->model, &cluster, &w->plan, &w->sm, NULL, NULL) != LP_OK)
         return LP_REJECT_INVALID; /* a GPU row without bandwidth or FLOPS figures */
     return LP_REJECT_COUNT;
 }

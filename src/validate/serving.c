@@ -414,14 +414,16 @@ static void short_length(const lp_len_dist *d, char *out, size_t size) {
 static bool map_workload(char **c, lp_serving_row_result *row, row_map *rm) {
     lp_perf_request *r = &rm->req;
     const char *dataset = c[C_DATASET];
-    if (!map_length(c[C_ISL], dataset, LP_SHAREGPT_MEAN_INPUT, row, &r->input, &rm->isl_max) ||
-        !map_length(c[C_OSL], dataset, LP_SHAREGPT_MEAN_OUTPUT, row, &r->output, &rm->osl_max)) {
+    if (!map_length(c[C_ISL], dataset, LP_SHAREGPT_MEAN_INPUT, row, &r->workload.input,
+                    &rm->isl_max) ||
+        !map_length(c[C_OSL], dataset, LP_SHAREGPT_MEAN_OUTPUT, row, &r->workload.output,
+                    &rm->osl_max)) {
         skip(row, "input/output lengths not stated as numbers (\"%s\" / \"%s\")", c[C_ISL],
              c[C_OSL]);
         return false;
     }
-    rm->isl_mean = lp_len_mean(&r->input);
-    rm->osl_mean = lp_len_mean(&r->output);
+    rm->isl_mean = lp_len_mean(&r->workload.input);
+    rm->osl_mean = lp_len_mean(&r->workload.output);
 
     char rate[64];
     lower_copy(c[C_REQUEST_RATE], rate, sizeof rate);
@@ -429,40 +431,41 @@ static bool map_workload(char **c, lp_serving_row_result *row, row_map *rm) {
     double batch = lp_tsv_number(c[C_MAX_BATCH]);
     double prompts = lp_tsv_number(c[C_NUM_PROMPTS]);
     if (strncmp(rate, "inf", 3) == 0 || strncmp(rate, "offline", 7) == 0) {
-        r->request_rate = 0.0;
+        r->workload.request_rate = 0.0;
         row->offline = true;
     } else if (lp_tsv_number(rate) > 0) {
-        r->request_rate = lp_tsv_number(rate);
+        r->workload.request_rate = lp_tsv_number(rate);
     } else if (!(concurrency > 0) && !(batch > 0)) {
         skip(row, "neither request rate, concurrency nor batch stated");
         return false;
     }
     if (concurrency > 0)
-        r->max_concurrency = (int)concurrency;
+        r->workload.max_concurrency = (int)concurrency;
     if (batch > 0) {
         /* a latency test: one batch of N prompts issued at once, E2E of the whole batch */
         rm->latency_test = true;
-        r->num_prompts = (int)batch;
-        r->request_rate = 0.0;
+        r->workload.num_prompts = (int)batch;
+        r->workload.request_rate = 0.0;
     } else if (prompts > 0) {
-        r->num_prompts = (int)prompts;
+        r->workload.num_prompts = (int)prompts;
     } else {
-        r->num_prompts = LP_DEFAULT_NUM_PROMPTS;
+        r->workload.num_prompts = LP_DEFAULT_NUM_PROMPTS;
         note(row, "num_prompts not stated: %d assumed", LP_DEFAULT_NUM_PROMPTS);
     }
 
     char in[24], out[24], load[32];
-    short_length(&r->input, in, sizeof in);
-    short_length(&r->output, out, sizeof out);
+    short_length(&r->workload.input, in, sizeof in);
+    short_length(&r->workload.output, out, sizeof out);
     if (rm->latency_test)
-        snprintf(load, sizeof load, "batch %d", r->num_prompts);
-    else if (r->max_concurrency > 0)
-        snprintf(load, sizeof load, "c=%d n=%d", r->max_concurrency, r->num_prompts);
-    else if (r->request_rate > 0)
-        snprintf(load, sizeof load, "r=%g n=%d", r->request_rate, r->num_prompts);
+        snprintf(load, sizeof load, "batch %d", r->workload.num_prompts);
+    else if (r->workload.max_concurrency > 0)
+        snprintf(load, sizeof load, "c=%d n=%d", r->workload.max_concurrency,
+                 r->workload.num_prompts);
+    else if (r->workload.request_rate > 0)
+        snprintf(load, sizeof load, "r=%g n=%d", r->workload.request_rate, r->workload.num_prompts);
     else
-        snprintf(load, sizeof load, "inf n=%d", r->num_prompts);
-    if (r->input.kind == LP_LEN_SHAREGPT && r->output.kind == LP_LEN_SHAREGPT)
+        snprintf(load, sizeof load, "inf n=%d", r->workload.num_prompts);
+    if (r->workload.input.kind == LP_LEN_SHAREGPT && r->workload.output.kind == LP_LEN_SHAREGPT)
         snprintf(row->workload, sizeof row->workload, "ShareGPT %s", load);
     else
         snprintf(row->workload, sizeof row->workload, "%s/%s %s", in, out, load);
@@ -585,8 +588,8 @@ static bool map_row(char **c, lp_serving_row_result *row, row_map *rm) {
 
     lp_perf_request_init(&rm->req);
     rm->req.model = &rm->model;
-    rm->req.gpu = rm->gpu;
-    rm->req.num_gpus = row->num_gpus;
+    rm->req.cluster.gpu = rm->gpu;
+    rm->req.cluster.num_gpus = row->num_gpus;
     if (!map_precision(c[C_PRECISION], &rm->model, row, &rm->req.serving))
         return false;
     if (!map_workload(c, row, rm))
@@ -692,20 +695,21 @@ static void estimate_row(const lp_validate_serving_opts *opts, lp_serving_row_re
             continue;
         lp_perf_request req = rm->req;
         req.method = METHODS[k];
-        req.seed = opts->seed;
+        req.workload.seed = opts->seed;
         if (METHODS[k] == LP_SIMULATE) {
-            if (req.num_prompts > opts->sim_max_prompts) {
-                note(row, "simulated %d of %d prompts", opts->sim_max_prompts, req.num_prompts);
-                req.num_prompts = opts->sim_max_prompts;
+            if (req.workload.num_prompts > opts->sim_max_prompts) {
+                note(row, "simulated %d of %d prompts", opts->sim_max_prompts,
+                     req.workload.num_prompts);
+                req.workload.num_prompts = opts->sim_max_prompts;
             }
-            double tokens = req.num_prompts * rm->osl_mean;
+            double tokens = req.workload.num_prompts * rm->osl_mean;
             if (tokens > opts->sim_max_output_tokens) {
                 snprintf(row->method_error[k], LP_SERVING_NOTE_SIZE,
                          "not simulated: %.3g output tokens > limit %.3g", tokens,
                          opts->sim_max_output_tokens);
                 continue;
             }
-            row->sim_prompts = req.num_prompts;
+            row->sim_prompts = req.workload.num_prompts;
         }
         lp_estimate_performance(&req, &est);
         if (!est.valid) {

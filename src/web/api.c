@@ -654,8 +654,8 @@ static lp_status handle_estimate(const lp_web_request *req, api_work *w, lp_web_
     if (ok && !r->model && r->params_b > 0 && r->method == LP_ROOFLINE)
         r->method = LP_HEURISTIC; /* only a parameter count: as `estimate --batch` does */
     if (ok && r->gpu_name)
-        ok = find_gpu(r->gpu_name, &r->gpu, &f);
-    if (ok && r->method == LP_SIMULATE && r->num_prompts > MAX_SIMULATE_PROMPTS)
+        ok = find_gpu(r->gpu_name, &r->cluster.gpu, &f);
+    if (ok && r->method == LP_SIMULATE && r->workload.num_prompts > MAX_SIMULATE_PROMPTS)
         ok = fail(&f, 400, "num_prompts: at most %d with method \"simulate\" on the server",
                   MAX_SIMULATE_PROMPTS);
     lp_status st;
@@ -790,10 +790,10 @@ static bool recommend_spec(json_t *o, lp_search_spec *spec, int64_t *top, int64_
     spec->max_gpus = (int)max_gpus;
     spec->gpus_per_node = (int)per_node;
     spec->max_model_len = max_len;
-    spec->input = lp_len_fixed((double)in);
-    spec->output = lp_len_fixed((double)outl);
-    spec->request_rate = rate;
-    spec->max_concurrency = (int)conc;
+    spec->workload.input = lp_len_fixed((double)in);
+    spec->workload.output = lp_len_fixed((double)outl);
+    spec->workload.request_rate = rate;
+    spec->workload.max_concurrency = (int)conc;
     spec->daily_output_tokens = daily;
     spec->targets.percentile = (int)pct;
     return true;
@@ -911,20 +911,22 @@ static lp_status handle_recommend(const lp_web_request *req, api_work *w, lp_web
             lp_perf_request *r = &w->req;
             lp_perf_request_init(r);
             r->model = &w->model;
-            r->gpu = c->gpu;
-            r->num_gpus = c->num_gpus;
+            r->cluster.gpu = c->gpu;
+            r->cluster.num_gpus = c->num_gpus;
             lp_candidate_serving(c, &r->serving);
             r->method = LP_ROOFLINE;
-            r->num_prompts = (int)prompts;
-            r->input = spec->input;
-            r->output = spec->output;
-            r->request_rate = spec->request_rate;
-            r->max_concurrency = spec->request_rate > 0 ? 0 : spec->max_concurrency;
-            if (!(r->request_rate > 0) && !(r->max_concurrency > 0) &&
+            r->workload.num_prompts = (int)prompts;
+            r->workload.input = spec->workload.input;
+            r->workload.output = spec->workload.output;
+            r->workload.request_rate = spec->workload.request_rate;
+            r->workload.max_concurrency =
+                spec->workload.request_rate > 0 ? 0 : spec->workload.max_concurrency;
+            if (!(r->workload.request_rate > 0) && !(r->workload.max_concurrency > 0) &&
                 spec->daily_output_tokens > 0) {
-                double mean_out = lp_len_mean(&spec->output);
+                double mean_out = lp_len_mean(&spec->workload.output);
                 if (mean_out > 0)
-                    r->request_rate = spec->daily_output_tokens / SECONDS_PER_DAY / mean_out;
+                    r->workload.request_rate =
+                        spec->daily_output_tokens / SECONDS_PER_DAY / mean_out;
             }
             lp_estimate_performance(r, &ests[i]); /* an invalid one renders as nulls */
             serve[i] = serve_command(model_spec, c, spec->gpus_per_node);

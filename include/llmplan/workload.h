@@ -1,0 +1,125 @@
+/*
+ * llmplan/workload.h - the load a deployment serves, as `vllm bench serve` describes it, and
+ * the latency / throughput targets it must meet.
+ *
+ * An lp_workload is a plain value: prompt and output length distributions, the data set they
+ * imitate (--dataset-name), how many requests (--num-prompts), how they arrive (a Poisson
+ * --request-rate, a closed loop of --max-concurrency clients, or both, or every request at
+ * once as with an infinite rate) and the seed of the simulation. Every estimate, search and
+ * use case takes the same value, so a workload is described and checked once.
+ */
+#ifndef LLMPLAN_WORKLOAD_H
+#define LLMPLAN_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "llmplan/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Kind of a length distribution. */
+typedef enum {
+    LP_LEN_FIXED = 0, /**< always `mean` */
+    LP_LEN_NORMAL,    /**< normal(mean, stddev), clamped to [lo, hi] (lo >= 1) */
+    LP_LEN_UNIFORM,   /**< uniform integers in [lo, hi] */
+    LP_LEN_HISTOGRAM, /**< values[i] with probability weights[i] (caller-owned arrays) */
+    LP_LEN_SHAREGPT   /**< a ShareGPT-like long-tailed distribution with the given mean */
+} lp_len_kind;
+
+/** A distribution of prompt or output lengths in tokens. */
+typedef struct {
+    lp_len_kind kind;
+    double mean;
+    double stddev;
+    double lo, hi;
+    const double *values;  /**< histogram values (tokens) */
+    const double *weights; /**< histogram weights (any positive scale) */
+    int n;                 /**< histogram size */
+} lp_len_dist;
+
+/** A fixed length distribution. */
+lp_len_dist lp_len_fixed(double tokens);
+
+/** Mean of a distribution (histograms: weighted mean). */
+double lp_len_mean(const lp_len_dist *d);
+
+/**
+ * Check a distribution: a mean of at least one token, lo <= hi, histogram arrays present with
+ * lengths >= 1 and weights summing above 0. what names it in the message ("input length").
+ * LP_ERR_INVALID_ARG when it is not usable.
+ */
+lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err);
+
+/** The data set a benchmark draws its prompts from, named as `vllm bench serve
+ *  --dataset-name` names it. */
+typedef enum {
+    LP_DATASET_RANDOM = 0, /**< random token ids of the given lengths (the default) */
+    LP_DATASET_SHAREGPT    /**< ShareGPT conversations: long-tailed lengths */
+} lp_dataset;
+
+/** Name of a data set ("random", "sharegpt"). */
+const char *lp_dataset_name(lp_dataset dataset);
+
+/** Parse a --dataset-name value (any case). LP_ERR_INVALID_ARG names the accepted ones. */
+lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err);
+
+/** Mean prompt and output lengths of the ShareGPT-like preset: the averages quoted for vLLM's
+ *  ShareGPT benchmark runs (the validation data's README: about 202 in / 179 out). */
+#define LP_SHAREGPT_MEAN_INPUT 202.0
+#define LP_SHAREGPT_MEAN_OUTPUT 179.0
+
+/** The load, as `vllm bench serve` sends it. Zero fields mean the documented defaults. */
+typedef struct {
+    lp_dataset dataset;  /**< --dataset-name */
+    lp_len_dist input;   /**< prompt lengths (--random-input-len; default fixed 1024) */
+    lp_len_dist output;  /**< output lengths (--random-output-len; default fixed 128) */
+    int num_prompts;     /**< --num-prompts (default 1000) */
+    int max_concurrency; /**< --max-concurrency: clients in a closed loop (0: no limit) */
+    double request_rate; /**< --request-rate, Poisson arrivals per second (0: inf, all at once) */
+    uint64_t seed;       /**< --seed of the simulation (default 0) */
+} lp_workload;
+
+/** Fill w with `vllm bench serve`'s defaults: random data set, fixed 1024 prompt and 128 output
+ *  tokens, 1000 prompts, rate inf, no concurrency limit, seed 0. */
+void lp_workload_init(lp_workload *w);
+
+/**
+ * Make w the ShareGPT-like data set: long-tailed lengths whose means are input_mean and
+ * output_mean tokens (0: the preset's LP_SHAREGPT_MEAN_INPUT / _OUTPUT).
+ */
+void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean);
+
+/**
+ * Check a workload: both length distributions (lp_len_validate), num_prompts >= 1,
+ * max_concurrency >= 0, request_rate >= 0 (0 is inf). LP_ERR_INVALID_ARG names the field as
+ * `vllm bench serve` spells it.
+ */
+lp_status lp_workload_check(const lp_workload *w, lp_error *err);
+
+/** Latency and throughput targets; 0 means "no target". */
+typedef struct {
+    double max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms;
+    int percentile;          /**< 50, 90 or 99 (0: 50, the median) */
+    double min_output_tok_s; /**< output tokens/s of the whole deployment */
+} lp_targets;
+
+/** No targets, latencies at the median. */
+void lp_targets_init(lp_targets *t);
+
+/** Whether any target is set. */
+bool lp_targets_any(const lp_targets *t);
+
+/**
+ * Check targets: limits finite and >= 0, percentile 0, 50, 90 or 99. LP_ERR_INVALID_ARG names
+ * the field (max_ttft_ms, ..., percentile).
+ */
+lp_status lp_targets_check(const lp_targets *t, lp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * workload.c - the lp_workload and lp_targets values: defaults as `vllm bench serve` has them,
+ * the ShareGPT-like preset and the checks every front end and use case shares.
+ * Length distributions themselves (fixed, mean, validation, sampling) live with the
+ * simulation that samples them (src/perf/dist.c); this file only assembles and checks.
+ */
+#include "llmplan/workload.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+/* `vllm bench serve` defaults (benchmarks/benchmark_serving.py: --random-input-len 1024,
+ * --random-output-len 128, --num-prompts 1000). */
+#define LP_DEFAULT_INPUT_LEN 1024.0
+#define LP_DEFAULT_OUTPUT_LEN 128.0
+#define LP_DEFAULT_NUM_PROMPTS 1000
+
+const char *lp_dataset_name(lp_dataset dataset) {
+    switch (dataset) {
+    case LP_DATASET_RANDOM:
+        return "random";
+    case LP_DATASET_SHAREGPT:
+        return "sharegpt";
+    }
+    return "unknown";
+}
+
+lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err) {
+    static const lp_dataset all[] = {LP_DATASET_RANDOM, LP_DATASET_SHAREGPT};
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
+        if (strcasecmp(name, lp_dataset_name(all[i])) == 0) {
+            *out = all[i];
+            return LP_OK;
+        }
+    return lp_error_set(err, LP_ERR_INVALID_ARG,
+                        "--dataset-name: expected random or sharegpt, got \"%s\"",
+                        name ? name : "");
+}
+
+void lp_workload_init(lp_workload *w) {
+    memset(w, 0, sizeof *w);
+    w->dataset = LP_DATASET_RANDOM;
+    w->input = lp_len_fixed(LP_DEFAULT_INPUT_LEN);
+    w->output = lp_len_fixed(LP_DEFAULT_OUTPUT_LEN);
+    w->num_prompts = LP_DEFAULT_NUM_PROMPTS;
+}
+
+void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean) {
+    w->dataset = LP_DATASET_SHAREGPT;
+    memset(&w->input, 0, sizeof w->input);
+    memset(&w->output, 0, sizeof w->output);
+    w->input.kind = w->output.kind = LP_LEN_SHAREGPT;
+    w->input.mean = input_mean > 0 ? input_mean : LP_SHAREGPT_MEAN_INPUT;
+    w->output.mean = output_mean > 0 ? output_mean : LP_SHAREGPT_MEAN_OUTPUT;
+}
+
+lp_status lp_workload_check(const lp_workload *w, lp_error *err) {
+    lp_status st;
+    if ((st = lp_len_validate(&w->input, "input length", err)) != LP_OK)
+        return st;
+    if ((st = lp_len_validate(&w->output, "output length", err)) != LP_OK)
+        return st;
+    if (w->num_prompts <= 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "--num-prompts must be positive, got %d",
+                            w->num_prompts);
+    if (w->max_concurrency < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "--max-concurrency must not be negative");
+    if (!(w->request_rate >= 0.0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--request-rate must be a positive number of requests per second or "
+                            "inf");
+    return LP_OK;
+}
+
+void lp_targets_init(lp_targets *t) {
+    memset(t, 0, sizeof *t);
+    t->percentile = 50;
+}
+
+bool lp_targets_any(const lp_targets *t) {
+    return t->max_ttft_ms > 0 || t->max_tpot_ms > 0 || t->max_itl_ms > 0 || t->max_e2e_ms > 0 ||
+           t->min_output_tok_s > 0;
+}
+
+lp_status lp_targets_check(const lp_targets *t, lp_error *err) {
+    const struct {
+        const char *name;
+        double v;
+    } limits[] = {{"max_ttft_ms", t->max_ttft_ms},
+                  {"max_tpot_ms", t->max_tpot_ms},
+                  {"max_itl_ms", t->max_itl_ms},
+                  {"max_e2e_ms", t->max_e2e_ms},
+                  {"min_throughput", t->min_output_tok_s}};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (!(limits[i].v >= 0) || !isfinite(limits[i].v))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected a positive number (0: no target)", limits[i].name);
+    if (t->percentile != 0 && t->percentile != 50 && t->percentile != 90 && t->percentile != 99)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "percentile: expected 50, 90 or 99, got %d",
+                            t->percentile);
+    return LP_OK;
+}
