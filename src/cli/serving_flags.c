@@ -9,12 +9,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
-
-#define LP_MAX_PARALLEL 1024
-#define LP_MAX_GPUS 65536
-#define LP_MAX_SEQS (1 << 20)
-#define LP_MAX_BATCHED_TOKENS (1 << 24)
-#define LP_MAX_BLOCK 4096
+#include "llmplan/usecase.h"
 
 void lp_cli_serving_init(lp_cli_serving *sv) {
     *sv = (lp_cli_serving){0};
@@ -34,37 +29,23 @@ static int dtype_flag(const char *cmd, const char *flag, const char *value, lp_d
 }
 
 static int parallel(const char *cmd, const lp_cli_serving *a, lp_serving *s) {
-    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > LP_MAX_PARALLEL ||
-        a->pp > LP_MAX_PARALLEL || a->dp > LP_MAX_PARALLEL) {
+    if (a->tp <= 0 || a->pp <= 0 || a->dp <= 0 || a->tp > LP_MAX_PARALLEL_SIZE ||
+        a->pp > LP_MAX_PARALLEL_SIZE || a->dp > LP_MAX_PARALLEL_SIZE) {
         fprintf(stderr, "llmplan %s: parallel sizes must be between 1 and %d\n", cmd,
-                LP_MAX_PARALLEL);
+                LP_MAX_PARALLEL_SIZE);
         return LP_EXIT_USAGE;
     }
     s->tensor_parallel_size = (int)a->tp;
     s->pipeline_parallel_size = (int)a->pp;
     s->data_parallel_size = (int)a->dp;
-    if (a->num_gpus == 0)
-        return 0;
-    if (a->num_gpus < 0 || a->num_gpus > LP_MAX_GPUS) {
-        fprintf(stderr, "llmplan %s: --num-gpus must be between 1 and %d\n", cmd, LP_MAX_GPUS);
+    if (a->num_gpus < 0 || a->num_gpus > LP_MAX_NUM_GPUS) {
+        fprintf(stderr, "llmplan %s: --num-gpus must be between 1 and %d\n", cmd, LP_MAX_NUM_GPUS);
         return LP_EXIT_USAGE;
     }
-    if (!a->seen_tp && a->dp == 1) {
-        /* --num-gpus alone: tensor parallelism over all of them, as users usually mean */
-        if (a->num_gpus % a->pp != 0) {
-            fprintf(stderr, "llmplan %s: --num-gpus %lld is not a multiple of -pp %lld\n", cmd,
-                    (long long)a->num_gpus, (long long)a->pp);
-            return LP_EXIT_USAGE;
-        }
-        s->tensor_parallel_size = (int)(a->num_gpus / a->pp);
-    } else if (a->num_gpus % (a->tp * a->pp) != 0) {
-        fprintf(stderr,
-                "llmplan %s: --num-gpus %lld is not a multiple of tp x pp = %lld; the rest "
-                "would be data-parallel replicas\n",
-                cmd, (long long)a->num_gpus, (long long)(a->tp * a->pp));
+    lp_error err;
+    if (lp_serving_apply_num_gpus(s, a->num_gpus, a->seen_tp, &err) != LP_OK) {
+        fprintf(stderr, "llmplan %s: %s\n", cmd, err.message);
         return LP_EXIT_USAGE;
-    } else {
-        s->data_parallel_size = (int)(a->num_gpus / (a->tp * a->pp));
     }
     return 0;
 }
@@ -78,8 +59,9 @@ int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s
     s->quantization = a->quantization;
     s->gpu_memory_utilization = a->gpu_memory_utilization;
     if (a->max_num_seqs < 0 || a->max_num_batched_tokens < 0 || a->block_size < 0 ||
-        a->max_num_seqs > LP_MAX_SEQS || a->max_num_batched_tokens > LP_MAX_BATCHED_TOKENS ||
-        a->block_size > LP_MAX_BLOCK) {
+        a->max_num_seqs > LP_MAX_NUM_SEQS ||
+        a->max_num_batched_tokens > LP_MAX_NUM_BATCHED_TOKENS ||
+        a->block_size > LP_MAX_BLOCK_SIZE) {
         fprintf(stderr,
                 "llmplan %s: --max-num-seqs / --max-num-batched-tokens / --block-size out of "
                 "range\n",
@@ -102,7 +84,7 @@ int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s
         if (strcasecmp(a->max_model_len, "auto") == 0) {
             s->max_model_len = -1;
         } else if (lp_opts_parse_int(a->max_model_len, &v) &&
-                   (v == -1 || (v > 0 && v < (1LL << 40)))) {
+                   (v == -1 || (v > 0 && v < LP_MAX_MODEL_LEN))) {
             s->max_model_len = v;
         } else {
             fprintf(stderr,

@@ -31,6 +31,7 @@
 #include "llmplan/perf_io.h"
 #include "llmplan/render.h"
 #include "llmplan/search.h"
+#include "llmplan/usecase.h"
 #include "llmplan/web.h"
 #include "web/web_internal.h"
 
@@ -327,16 +328,6 @@ static bool get_str(json_t *o, const char *name, const char **out, api_fail *f) 
     return true;
 }
 
-static bool get_dtype(json_t *o, const char *name, lp_dtype *out, api_fail *f) {
-    const char *s = NULL;
-    if (!get_str(o, name, &s, f))
-        return false;
-    lp_error err;
-    if (s && lp_dtype_parse(s, out, &err) != LP_OK)
-        return fail(f, 400, "%s: %s", name, err.message);
-    return true;
-}
-
 /* ---- models and GPUs --------------------------------------------------------------------- */
 
 /*
@@ -442,173 +433,49 @@ static bool find_gpu(const char *name, const lp_gpu **out, api_fail *f) {
     return true;
 }
 
-/* A token count as vLLM's human_readable_int reads it: 16000, 16k, 32K, 1M. */
-static bool parse_human_int(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s)
-        return false;
-    if (*end == 'k' || *end == 'K')
-        v *= 1000, end++;
-    else if (*end == 'm' || *end == 'M')
-        v *= 1000000, end++;
-    if (*end || !isfinite(v) || floor(v) != v || fabs(v) > (double)MAX_MODEL_LEN)
-        return false;
-    *out = (int64_t)v;
-    return true;
-}
-
-/* max_model_len: a positive integer, -1 or "auto" (fit), or a string such as "32k". */
-static bool get_max_model_len(json_t *o, int64_t *out, api_fail *f) {
-    json_t *v = field(o, "max_model_len");
-    if (!v)
-        return true;
-    int64_t n = 0;
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (strcasecmp(s, "auto") == 0) {
-            *out = -1;
-            return true;
-        }
-        if (!parse_human_int(s, &n))
-            n = 0;
-    } else if (!get_int(o, "max_model_len", -1, MAX_MODEL_LEN, &n, f)) {
-        return false;
-    }
-    if (n == -1 || (n > 0 && n < MAX_MODEL_LEN)) {
-        *out = n;
-        return true;
-    }
-    return fail(f, 400,
-                "max_model_len: expected a positive integer (16000, \"32k\"), -1 or \"auto\"");
-}
-
 /* ---- POST /v1/plan ----------------------------------------------------------------------- */
-
-static const char *const PLAN_FIELDS[] = {"model",
-                                          "config",
-                                          "gpu",
-                                          "num_gpus",
-                                          "tensor_parallel_size",
-                                          "pipeline_parallel_size",
-                                          "data_parallel_size",
-                                          "enable_expert_parallel",
-                                          "max_model_len",
-                                          "gpu_memory_utilization",
-                                          "kv_cache_dtype",
-                                          "dtype",
-                                          "quantization",
-                                          "max_num_seqs",
-                                          "max_num_batched_tokens",
-                                          "block_size",
-                                          "enforce_eager",
-                                          "enable_chunked_prefill",
-                                          "disable_hybrid_kv_cache_manager",
-                                          "cpu_offload_gb",
-                                          "vllm_version",
-                                          NULL};
-
-/* The engine settings of a plan request, read as `llmplan plan` reads its flags. */
-static bool plan_serving(json_t *o, lp_serving *s, api_fail *f) {
-    lp_serving_init(s);
-    int64_t tp = 1, pp = 1, dp = 1, num_gpus = 0, seqs = 0, batched = 0, block = 0;
-    if (!get_int(o, "tensor_parallel_size", 1, MAX_PARALLEL, &tp, f) ||
-        !get_int(o, "pipeline_parallel_size", 1, MAX_PARALLEL, &pp, f) ||
-        !get_int(o, "data_parallel_size", 1, MAX_PARALLEL, &dp, f) ||
-        !get_int(o, "num_gpus", 1, MAX_NUM_GPUS, &num_gpus, f) ||
-        !get_int(o, "max_num_seqs", 0, MAX_NUM_SEQS, &seqs, f) ||
-        !get_int(o, "max_num_batched_tokens", 0, MAX_BATCHED_TOKENS, &batched, f) ||
-        !get_int(o, "block_size", 0, MAX_BLOCK_SIZE, &block, f))
-        return false;
-    s->tensor_parallel_size = (int)tp;
-    s->pipeline_parallel_size = (int)pp;
-    s->data_parallel_size = (int)dp;
-    if (num_gpus != 0) {
-        if (!field(o, "tensor_parallel_size") && dp == 1) {
-            /* num_gpus alone: tensor parallelism over all of them, as `llmplan plan` reads it */
-            if (num_gpus % pp != 0)
-                return fail(f, 400,
-                            "num_gpus %lld is not a multiple of pipeline_parallel_size %lld",
-                            (long long)num_gpus, (long long)pp);
-            s->tensor_parallel_size = (int)(num_gpus / pp);
-        } else if (num_gpus % (tp * pp) != 0) {
-            return fail(f, 400,
-                        "num_gpus %lld is not a multiple of tp x pp = %lld; the rest would be "
-                        "data-parallel replicas",
-                        (long long)num_gpus, (long long)(tp * pp));
-        } else {
-            s->data_parallel_size = (int)(num_gpus / (tp * pp));
-        }
-    }
-    s->max_num_seqs = (int)seqs;
-    s->max_num_batched_tokens = (int)batched;
-    s->block_size = (int)block;
-    bool chunked = true;
-    if (!get_bool(o, "enable_expert_parallel", &s->enable_expert_parallel, f) ||
-        !get_bool(o, "enforce_eager", &s->enforce_eager, f) ||
-        !get_bool(o, "enable_chunked_prefill", &chunked, f) ||
-        !get_bool(o, "disable_hybrid_kv_cache_manager", &s->disable_hybrid_kv_cache_manager, f) ||
-        !get_num(o, "gpu_memory_utilization", 0, true, 1, &s->gpu_memory_utilization, f) ||
-        !get_num(o, "cpu_offload_gb", 0, false, 1e6, &s->cpu_offload_gib, f) ||
-        !get_dtype(o, "dtype", &s->dtype, f) ||
-        !get_dtype(o, "kv_cache_dtype", &s->kv_cache_dtype, f) ||
-        !get_str(o, "quantization", &s->quantization, f) ||
-        !get_max_model_len(o, &s->max_model_len, f))
-        return false;
-    s->enable_chunked_prefill_off = !chunked;
-    const char *version = NULL;
-    if (!get_str(o, "vllm_version", &version, f))
-        return false;
-    lp_error err;
-    if (version && lp_vllm_version_parse(version, &s->vllm_version, &err) != LP_OK)
-        return fail_lp(f, "vllm_version", &err);
-    return true;
-}
 
 /* Per-request working memory (the model and plan structs are a few KB each: not the stack of
  * a server thread). */
 typedef struct {
+    lp_request_store store;
+    lp_plan_result plan;
     lp_model model;
-    lp_mem_plan plan;
     lp_perf_request req;
     lp_perf_estimate est;
     lp_perf_io_strings strings;
     lp_search_spec spec;
 } api_work;
 
+/* The server's lookups for the use cases' readers: the embedded catalog and GPU table, with
+ * the per-thread caches above; never a path, the HF cache or the Hub. */
+static lp_status resolve_model(void *ctx, const char *id, lp_model *out, lp_error *err) {
+    (void)ctx;
+    return cached_catalog_load(id, out, err);
+}
+
+static lp_status resolve_gpu(void *ctx, const char *name, const lp_gpu **out, lp_error *err) {
+    (void)ctx;
+    return cached_gpu_find(name, out, err);
+}
+
+static const lp_resolver WEB_RESOLVER = {resolve_model, resolve_gpu, NULL, NULL, false};
+
 static lp_status handle_plan(const lp_web_request *req, api_work *w, lp_web_response *out) {
-    api_fail f = {0, ""};
-    json_t *root = parse_object(req, &f);
-    json_t *o = root ? normalize_fields(root, PLAN_FIELDS, "/v1/plan", &f) : NULL;
-    const char *gpu_name = NULL;
-    const lp_gpu *gpu = NULL;
-    lp_serving s;
-    bool ok = o && get_str(o, "gpu", &gpu_name, &f);
-    if (ok && !gpu_name)
-        ok = fail(&f, 400, "gpu: required (a name from GET /v1/gpus, such as \"H100\")");
-    ok = ok && plan_serving(o, &s, &f) && find_gpu(gpu_name, &gpu, &f) &&
-         load_model(o, &w->model, &f);
-    lp_status st;
-    if (ok) {
-        lp_error err;
-        lp_error_clear(&err);
-        if (lp_mem_plan_with_suggestions(&w->model, gpu, &s, lp_gpu_db_builtin(), &w->plan, &err) !=
-            LP_OK)
-            ok = fail_lp(&f, NULL, &err);
-    }
-    if (ok) {
-        mem_out m;
-        if (!mem_open(&m))
-            st = respond_error(out, 500, "out of memory");
-        else
-            st = mem_respond(&m, lp_render_plan_json(m.f, &w->model, gpu, &w->plan), 200, out);
-    } else {
-        st = respond_fail(out, &f);
-    }
-    json_decref(o);
-    json_decref(root);
-    return st;
+    lp_error err;
+    lp_error_clear(&err);
+    lp_plan_request pr;
+    lp_status st =
+        lp_plan_request_from_json(req->body, req->body_len, &WEB_RESOLVER, &w->store, &pr, &err);
+    if (st == LP_OK)
+        st = lp_plan(&pr, &w->plan, &err);
+    if (st != LP_OK)
+        return respond_error(out, http_status(st), err.message);
+    mem_out m;
+    if (!mem_open(&m))
+        return respond_error(out, 500, "out of memory");
+    return mem_respond(&m, lp_render_plan_json(m.f, w->plan.model, w->plan.gpu, &w->plan.plan), 200,
+                       out);
 }
 
 /* ---- POST /v1/estimate ------------------------------------------------------------------- */

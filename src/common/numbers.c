@@ -1,0 +1,35 @@
+/*
+ * numbers.c - token counts as vLLM's human_readable_int reads them (see numbers.h).
+ */
+#include "common/numbers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Beyond this a double no longer holds every integer exactly. */
+#define LP_MAX_EXACT_COUNT 9e15
+
+bool lp_parse_token_count(const char *text, int64_t *out) {
+    if (!text || !*text)
+        return false;
+    errno = 0;
+    char *end;
+    double v = strtod(text, &end);
+    if (errno || end == text)
+        return false;
+    double mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1000;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1000000;
+    if (mult != 1)
+        end++;
+    if (*end)
+        return false;
+    v *= mult;
+    if (!(v <= LP_MAX_EXACT_COUNT && v >= -LP_MAX_EXACT_COUNT) || v != (double)(int64_t)v)
+        return false;
+    /* vLLM: "32k" means 32000; binary 1Ki-style forms are not used for token counts */
+    *out = (int64_t)v;
+    return true;
+}

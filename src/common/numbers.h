@@ -1,0 +1,19 @@
+/*
+ * numbers.h - numbers as people write them on a command line or in a request: token counts
+ * in vLLM's human_readable_int form ("16000", "16k", "32K", "1M"). Private to src/.
+ */
+#ifndef LP_COMMON_NUMBERS_H
+#define LP_COMMON_NUMBERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/**
+ * Parse a whole integer with an optional decimal suffix as vLLM's human_readable_int reads it:
+ * k/K = 1,000, m/M = 1,000,000 ("32k" is 32000, "1.5k" is 1500); a sign is allowed ("-1").
+ * False for anything else (empty, trailing text, a fraction left after the suffix, beyond
+ * +-9e15).
+ */
+bool lp_parse_token_count(const char *text, int64_t *out);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * test_usecase.c - the use cases as library calls: their JSON request readers (fields,
+ * spellings, the GPU-count rule, errors that name the field) and what each use case returns
+ * for a request worked out by hand. Front-end parity (CLI --json = HTTP body) is tested in
+ * test_parity.c.
+ */
+#include "support/lp_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmplan/usecase.h"
+
+/* Storage and results are several KB each: static, one test at a time. */
+static lp_request_store store;
+static lp_plan_result plan;
+
+static lp_status read_plan(const char *json, lp_plan_request *r, lp_error *err) {
+    return lp_plan_request_from_json(json, strlen(json), NULL, &store, r, err);
+}
+
+static void plan_ok(const char *json, lp_plan_request *r) {
+    lp_error err;
+    if (read_plan(json, r, &err) != LP_OK)
+        fail_msg("%s: %s", json, err.message);
+}
+
+static void plan_fails(const char *json, lp_status code, const char *needle) {
+    lp_plan_request r;
+    lp_error err;
+    lp_status st = read_plan(json, &r, &err);
+    if (st != code)
+        fail_msg("%s: status %d, expected %d (%s)", json, st, code, err.message);
+    if (needle && !strstr(err.message, needle))
+        fail_msg("%s: message \"%s\" lacks \"%s\"", json, err.message, needle);
+}
+
+static void test_plan_request_fields(void **state) {
+    (void)state;
+    lp_plan_request r;
+    plan_ok("{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+            "\"tensor-parallel-size\": 2, \"max_model_len\": \"32k\", \"kv_cache_dtype\": "
+            "\"fp8\", \"enable_chunked_prefill\": false, \"quantization\": \"fp8\"}",
+            &r);
+    assert_ptr_equal(r.model, &store.model);
+    assert_string_equal(store.model_id, "meta-llama/Llama-3.1-8B-Instruct");
+    assert_string_equal(r.cluster.gpu->name, "H100 SXM");
+    assert_int_equal(r.serving.tensor_parallel_size, 2);
+    assert_int_equal(r.serving.max_model_len, 32000); /* vLLM's human_readable_int: k = 1000 */
+    assert_int_equal(r.serving.kv_cache_dtype, LP_DTYPE_FP8);
+    assert_true(r.serving.enable_chunked_prefill_off);
+    assert_string_equal(r.serving.quantization, "fp8");
+    assert_false(r.gpu_described);
+    plan_ok("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"max_model_len\": \"auto\"}", &r);
+    assert_int_equal(r.serving.max_model_len, -1);
+}
+
+/* num_gpus alone is tensor parallelism over all of them; beside a TP size the rest are
+ * replicas; a count that does not divide is an error. */
+static void test_num_gpus_rule(void **state) {
+    (void)state;
+    lp_plan_request r;
+    plan_ok("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"num_gpus\": 4}", &r);
+    assert_int_equal(r.serving.tensor_parallel_size, 4);
+    assert_int_equal(r.serving.data_parallel_size, 1);
+    assert_true(r.parallel_given);
+    plan_ok("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"num_gpus\": 8, "
+            "\"tensor_parallel_size\": 2}",
+            &r);
+    assert_int_equal(r.serving.tensor_parallel_size, 2);
+    assert_int_equal(r.serving.data_parallel_size, 4);
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"num_gpus\": 6, "
+               "\"tensor_parallel_size\": 4}",
+               LP_ERR_INVALID_ARG, "not a multiple of tp x pp = 4");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"num_gpus\": 6, "
+               "\"pipeline_parallel_size\": 4}",
+               LP_ERR_INVALID_ARG, "pipeline_parallel_size");
+
+    lp_serving s;
+    lp_serving_init(&s);
+    lp_error err;
+    assert_int_equal(lp_serving_apply_num_gpus(&s, 0, false, &err), LP_OK);
+    assert_int_equal(s.tensor_parallel_size, 1);
+    assert_int_equal(lp_serving_apply_num_gpus(&s, -2, false, &err), LP_ERR_INVALID_ARG);
+}
+
+static void test_plan_request_errors(void **state) {
+    (void)state;
+    plan_fails("", LP_ERR_PARSE, "empty");
+    plan_fails("[1]", LP_ERR_PARSE, "JSON object");
+    plan_fails("{\"model\": ", LP_ERR_PARSE, "not valid JSON");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\"}", LP_ERR_INVALID_ARG, "gpu: required");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"tp\": 2}", LP_ERR_INVALID_ARG,
+               "unknown field \"tp\"");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"block-size\": 16, "
+               "\"block_size\": 32}",
+               LP_ERR_INVALID_ARG, "given twice");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"tensor_parallel_size\": \"2\"}",
+               LP_ERR_INVALID_ARG, "tensor_parallel_size: expected an integer");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"gpu_memory_utilization\": 0}",
+               LP_ERR_INVALID_ARG, "gpu_memory_utilization");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"dtype\": \"fp3\"}",
+               LP_ERR_INVALID_ARG, "dtype");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"vllm_version\": \"banana\"}",
+               LP_ERR_INVALID_ARG, "vllm_version");
+    plan_fails("{\"gpu\": \"H100\"}", LP_ERR_INVALID_ARG, "\"config\"");
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"Voodoo 5\"}", LP_ERR_NOT_FOUND, "gpu: ");
+    /* the default resolver reads no path: an unknown model suggests pasting its config */
+    plan_fails("{\"model\": \"./my-model/config.json\", \"gpu\": \"H100\"}", LP_ERR_NOT_FOUND,
+               "paste its config.json");
+    plan_fails("{\"gpu\": \"H100\", \"config\": {\"model_type\": 7}}", LP_ERR_PARSE,
+               "config: model_type");
+}
+
+/* Llama-3.1-8B-Instruct on one H100 SXM: 8,030,261,248 parameters (model_configs.md) in
+ * bf16 are 16,060,522,496 bytes of weights on the one GPU; it fits. */
+static void test_plan_runs(void **state) {
+    (void)state;
+    lp_plan_request r;
+    plan_ok("{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+            "\"max_model_len\": 16000}",
+            &r);
+    lp_error err;
+    assert_int_equal(lp_plan(&r, &plan, &err), LP_OK);
+    assert_true(plan.plan.fits);
+    lp_assert_near(plan.plan.ranks[0].weights_bytes, 16060522496.0, 0.5);
+    assert_int_equal(plan.plan.max_model_len, 16000);
+    assert_ptr_equal(plan.model, r.model);
+    assert_ptr_equal(plan.gpu, r.cluster.gpu);
+
+    /* a GPU described by its numbers is said in the notes */
+    plan_ok("{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"my-48g\", "
+            "\"gpu_memory_gib\": 48}",
+            &r);
+    assert_true(r.gpu_described);
+    assert_string_equal(r.cluster.gpu->name, "my-48g");
+    assert_int_equal(lp_plan(&r, &plan, &err), LP_OK);
+    bool said = false;
+    for (int i = 0; i < plan.plan.n_notes; i++)
+        said = said || strstr(plan.plan.notes[i], "described by its numbers") != NULL;
+    assert_true(said);
+
+    /* settings vLLM refuses: 32 attention heads do not split over 3 ranks */
+    plan_ok("{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+            "\"tensor_parallel_size\": 3}",
+            &r);
+    assert_int_equal(lp_plan(&r, &plan, &err), LP_ERR_INVALID_ARG);
+    lp_plan_request none;
+    lp_plan_request_init(&none);
+    assert_int_equal(lp_plan(&none, &plan, &err), LP_ERR_INVALID_ARG);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_request_fields),
+        cmocka_unit_test(test_num_gpus_rule),
+        cmocka_unit_test(test_plan_request_errors),
+        cmocka_unit_test(test_plan_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
