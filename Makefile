@@ -4,6 +4,7 @@
 #   make test     build and run every test, then again under AddressSanitizer + UBSan
 #   make bench    build optimised and run the benchmarks in bench/
 #   make accuracy print llmplan against the real vLLM measurements in ../shared/validation
+#   make accuracy-doc  write that report to docs/ACCURACY.md
 #   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 30)
 #   make fuzz-ci  the same for 20 s each (what CI runs); see fuzz/README.md
 BUILD      ?= build
@@ -15,7 +16,7 @@ FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-plain test-asan bench accuracy fuzz fuzz-build fuzz-ci format clean
+.PHONY: all deps build run test test-plain test-asan bench accuracy accuracy-doc fuzz fuzz-build fuzz-ci format clean
 
 all: build
 
@@ -50,6 +51,13 @@ bench: deps
 
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
+
+# The commit of the model measured: HEAD, marked -dirty when src/, include/ or data/ differ from it.
+MODEL_COMMIT = $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- src include data || echo -dirty)
+
+accuracy-doc: build
+	./$(BUILD)/llmplan accuracy --brief --validation ../shared/validation \
+		--markdown docs/ACCURACY.md --commit "$(MODEL_COMMIT)" >/dev/null
 
 # Each target runs on a copy of its seed corpus under $(FUZZ_BUILD)/fuzz-work (the repo's corpus
 # stays as committed), with the saved crash inputs of fuzz/regressions as extra seeds. A crash,

@@ -376,10 +376,243 @@ static void test_bad_table(void **state) {
     free(r);
 }
 
+/* ---- the other tables: serving_modes.tsv columns, stated-in-words settings ---------------- */
+
+#define MODES_HEADER                                                                               \
+    "source\tengine\tengine_version\tmode\tmodel\tgpu\tgpu_count\ttp\tpp\tdp\tmode_settings\t"     \
+    "dataset\tisl\tosl\tnum_prompts\tconcurrency\trequest_rate\toutput_tok_s\tttft_mean_ms\t"      \
+    "baseline_of_row\tnotes\n"
+
+static void test_modes_table(void **state) {
+    (void)state;
+    char path[4096];
+    lp_test_write_temp(path, sizeof path,
+                       MODES_HEADER
+                       /* line 2: a baseline row: mapped like any serving run; one GPU, no TP */
+                       "a/b x\tvLLM\t0.6.2 + PR\tbaseline\tmeta-llama/Llama-3.1-8B-Instruct\t"
+                       "H100\t1\t\t1\t\tnon-disaggregated, --enforce-eager\tsonnet\t1024\t6\t200"
+                       "\t\t2\t12.1\t460\t\tid=x\n"
+                       /* line 3: a mode row */
+                       "a/b x\tvLLM\t0.6.2\tspec\tmeta-llama/Llama-3.1-8B-Instruct\tH100\t1\t1\t"
+                       "1\t\tEAGLE\tsonnet\t1024\t6\t200\t\t2\t20\t300\t2\t\n"
+                       /* line 4: another engine */
+                       "c/d\tSGLang\tmain\tbaseline\tmeta-llama/Llama-3.1-8B-Instruct\tH100\t1\t1"
+                       "\t1\t\t\tsonnet\t1024\t6\t200\t\t2\t20\t300\t\t\n"
+                       /* line 5: GPU written as not stated */
+                       "e/f\tvLLM\t0.7.0\tbaseline\tmeta-llama/Llama-3.1-8B-Instruct\tnot stated "
+                       "in excerpt\t1\t1\t1\t\t\tsonnet\t1024\t6\t200\t\t2\t20\t300\t\t\n");
+    lp_serving_report *r = malloc(sizeof *r);
+    assert_non_null(r);
+    lp_validate_serving_opts opts;
+    lp_validate_serving_opts_init(&opts);
+    opts.methods[LP_SIMULATE] = false;
+    lp_error err;
+    assert_int_equal(lp_validate_serving(path, &opts, r, &err), LP_OK);
+    assert_int_equal(r->n_rows, 4);
+    assert_int_equal(r->n_files, 1);
+    const lp_serving_row_result *row = row_at(r, 2);
+    assert_true(row->usable);
+    assert_string_equal(row->mode, "baseline");
+    assert_string_equal(row->file, strrchr(path, '/') + 1);
+    assert_string_equal(row->source, "a/b");
+    assert_string_equal(row->version, "vLLM 0.6");
+    assert_string_equal(row->family, "hopper");
+    assert_int_equal(row->tp, 1);
+    assert_true(has_note(row, "TP not stated: 1"));
+    assert_string_equal(row->workload, "1024/6 r=2 n=200");
+    assert_int_equal(row->regime, LP_REGIME_POISSON);
+    assert_true(row->estimated[LP_ROOFLINE]);
+    assert_true(row->metrics[LP_ROOFLINE][LP_SM_TTFT_MEAN].actual == 460.0);
+    row = row_at(r, 3);
+    assert_false(row->usable);
+    assert_string_equal(row->reason, "mode not modelled yet (spec)");
+    row = row_at(r, 4);
+    assert_false(row->usable);
+    assert_non_null(strstr(row->reason, "SGLang"));
+    row = row_at(r, 5);
+    assert_false(row->usable);
+    assert_string_equal(row->reason, "GPU not stated");
+    /* a second table goes into the same report */
+    assert_int_equal(lp_validate_serving_add(path, &opts, r, &err), LP_OK);
+    assert_int_equal(r->n_rows, 8);
+    assert_int_equal(r->n_files, 2);
+    assert_int_equal(r->n_usable, 2);
+    /* the two parts of the split partition the rows */
+    int held = 0;
+    for (int i = 0; i < r->n_rows; i++)
+        held += r->rows[i].holdout;
+    opts.rows = LP_ROWS_HOLDOUT;
+    assert_int_equal(lp_validate_serving(path, &opts, r, &err), LP_OK);
+    assert_int_equal(r->n_rows, held / 2);
+    for (int i = 0; i < r->n_rows; i++)
+        assert_true(r->rows[i].holdout);
+    opts.rows = LP_ROWS_FIT;
+    assert_int_equal(lp_validate_serving(path, &opts, r, &err), LP_OK);
+    assert_int_equal(r->n_rows, 4 - held / 2);
+    for (int i = 0; i < r->n_rows; i++)
+        assert_false(r->rows[i].holdout);
+    free(r);
+    remove(path);
+}
+
+#define PERF2_HEADER                                                                               \
+    "source\tengine\tengine_version\tmodel\tprecision\tgpu\tgpu_count\ttp\tpp\tdataset\tisl\t"     \
+    "osl\tnum_prompts\tconcurrency\trequest_rate\tmax_batch\toutput_tok_s\t"                       \
+    "throughput_unspecified_tok_s\tnotes\n"
+
+/* Throughputs whose kind the source does not state, a batch column that is an engine limit,
+ * length ranges and a precision not recorded per run. */
+static void test_throughput_kinds(void **state) {
+    (void)state;
+    char path[4096];
+    lp_test_write_temp(
+        path, sizeof path,
+        PERF2_HEADER
+        /* line 2: Qwen's speed benchmark: one request, speed = output tokens / its E2E */
+        "QwenLM/Qwen2.5 doc\tvLLM\t0.6.3\tQwen/Qwen2.5-7B-Instruct\tBF16\tA100 80GB\t1\t1\t1\t"
+        "synthetic\t6144\t2048\t\t1\toffline\t1\t\t80\tgpu_memory_utilization=0.9 "
+        "max_model_len=32768 enforce_eager=False\n"
+        /* line 3: ROCm offline, 128/2048: total and output differ by 6 %; max num seqs */
+        "ROCm/vllm doc\tvLLM (ROCm fork)\t0.8.5 (x)\tmeta-llama/Llama-3.1-70B-Instruct\tFP8 "
+        "weights + FP8 KV\tMI300X 192GB\t8\t8\t1\trandom\t128\t2048\t3200\t\toffline\t3200 (Max "
+        "Num Seqs)\t\t16000\t--max-model-len 8192 --max-num-batched-tokens 131072\n"
+        /* line 4: the same at 2048/2048: total is twice output, not comparable */
+        "ROCm/vllm doc\tvLLM (ROCm fork)\t0.8.5 (x)\tmeta-llama/Llama-3.1-70B-Instruct\tFP8 "
+        "weights + FP8 KV\tMI300X 192GB\t8\t8\t1\trandom\t2048\t2048\t1500\t\toffline\t1500 "
+        "(Max Num Seqs)\t\t8000\t\n"
+        /* line 5: a length range, and a precision not recorded per run */
+        "x/y\tvLLM\t0.8.5\tgoogle/gemma-2-9b-it\tfloat16 per README (not recorded per run)\t"
+        "H100\t1\t1\t1\tprefix\t256-512\t128\t100\t\t4\t\t900\t\t\n");
+    lp_serving_report *r = malloc(sizeof *r);
+    assert_non_null(r);
+    lp_validate_serving_opts opts;
+    lp_validate_serving_opts_init(&opts);
+    opts.methods[LP_SIMULATE] = false;
+    lp_error err;
+    assert_int_equal(lp_validate_serving(path, &opts, r, &err), LP_OK);
+
+    const lp_serving_row_result *row = row_at(r, 2);
+    assert_true(row->usable);
+    assert_int_equal(row->regime, LP_REGIME_BATCH1);
+    assert_string_equal(row->workload, "6144/2048 batch 1");
+    assert_true(has_note(row, "one request's output tokens / E2E"));
+    assert_true(row->metrics[LP_ROOFLINE][LP_SM_OUTPUT_TOK_S].actual == 80.0);
+    /* the prediction compared is 2048 output tokens over the predicted E2E of the request */
+    double e2e = row->metrics[LP_ROOFLINE][LP_SM_E2E_MEAN].predicted;
+    lp_assert_near(row->metrics[LP_ROOFLINE][LP_SM_OUTPUT_TOK_S].predicted, 2048.0 / (e2e / 1e3),
+                   1e-6);
+
+    row = row_at(r, 3);
+    assert_true(row->usable);
+    assert_string_equal(row->workload, "128/2048 inf n=3200"); /* not a latency batch */
+    assert_int_equal(row->regime, LP_REGIME_ALL_AT_ONCE);
+    assert_string_equal(row->version, "vLLM 0.8");
+    assert_string_equal(row->family, "amd-cdna");
+    assert_true(has_note(row, "geometric mean of total and output"));
+
+    row = row_at(r, 4);
+    assert_false(row->usable);
+    assert_non_null(strstr(row->reason, "differ by 100 %"));
+
+    row = row_at(r, 5);
+    assert_true(row->usable);
+    assert_true(row->estimated[LP_ROOFLINE]); /* not refused as gemma2 in float16 */
+    assert_true(has_note(row, "uniform between the two"));
+    assert_true(has_note(row, "not recorded per run"));
+    free(r);
+    remove(path);
+}
+
+/* Statistics worked out by hand: signed errors -30, -10, 5, 20: bias (median) -2.5; |error|
+ * 5, 10, 20, 30: median 15, p90 at position 0.9 x 3 = 2.7: 20 + 0.7 x 10 = 27. */
+static void test_error_stats(void **state) {
+    (void)state;
+    double v[] = {-10, 20, 5, -30};
+    lp_error_stats s = lp_error_stats_of(v, 4);
+    assert_int_equal(s.n, 4);
+    lp_assert_near(s.bias, -2.5, 1e-12);
+    lp_assert_near(s.median_abs, 15.0, 1e-12);
+    lp_assert_near(s.p90_abs, 27.0, 1e-12);
+    s = lp_error_stats_of(v, 0);
+    assert_int_equal(s.n, 0);
+    assert_true(isnan(s.median_abs));
+}
+
+/* A table over a report built by hand: two GPUs, fit and holdout rows apart. */
+static void test_accuracy_table(void **state) {
+    (void)state;
+    lp_serving_report *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    const struct {
+        const char *gpu;
+        bool holdout;
+        double actual, predicted;
+    } ROWS[] = {
+        {"H100 SXM", false, 100, 110}, {"H100 SXM", false, 100, 80}, {"H100 SXM", true, 200, 300},
+        {"A10", false, 50, 40},        {"A10", true, 10, 9},
+    };
+    for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++) {
+        lp_serving_row_result *row = &r->rows[r->n_rows++];
+        row->usable = true;
+        row->engine = LP_ENGINE_VLLM;
+        row->holdout = ROWS[i].holdout;
+        snprintf(row->gpu, sizeof row->gpu, "%s", ROWS[i].gpu);
+        for (int k = 0; k < LP_SERVING_METHODS; k++)
+            for (int j = 0; j < LP_SM_COUNT; j++)
+                row->metrics[k][j] = (lp_metric_cmp){NAN, NAN, NAN};
+        double err = 100.0 * (ROWS[i].predicted - ROWS[i].actual) / ROWS[i].actual;
+        row->metrics[LP_ROOFLINE][LP_SM_OUTPUT_TOK_S] =
+            (lp_metric_cmp){ROWS[i].actual, ROWS[i].predicted, err};
+        for (int k = 0; k < LP_SERVING_METHODS; k++)
+            row->metrics[k][LP_SM_OUTPUT_TOK_S].actual = ROWS[i].actual;
+    }
+    lp_accuracy_row *rows;
+    int n;
+    lp_error err;
+    assert_int_equal(lp_accuracy_table(r, LP_ACC_GPU, LP_ENGINE_VLLM, &rows, &n, &err), LP_OK);
+    assert_int_equal(n, 4); /* A10 fit, A10 holdout, H100 fit, H100 holdout; throughput only */
+    assert_string_equal(rows[0].group, "A10");
+    assert_false(rows[0].holdout);
+    lp_assert_near(rows[0].methods[LP_ROOFLINE].bias, -20.0, 1e-9); /* 40 vs 50 */
+    assert_true(rows[1].holdout);
+    lp_assert_near(rows[1].methods[LP_ROOFLINE].median_abs, 10.0, 1e-9); /* 9 vs 10 */
+    assert_string_equal(rows[2].group, "H100 SXM");
+    /* +10 % and -20 %: bias -5, |error| median 15, p90 at 0.9: 10 + 0.9 x 10 = 19 */
+    lp_assert_near(rows[2].methods[LP_ROOFLINE].bias, -5.0, 1e-9);
+    lp_assert_near(rows[2].methods[LP_ROOFLINE].median_abs, 15.0, 1e-9);
+    lp_assert_near(rows[2].methods[LP_ROOFLINE].p90_abs, 19.0, 1e-9);
+    assert_int_equal(rows[2].stated, 2);
+    assert_int_equal(rows[2].methods[LP_HEURISTIC].n, 0);          /* stated but not estimated */
+    lp_assert_near(rows[3].methods[LP_ROOFLINE].bias, 50.0, 1e-9); /* 300 vs 200 */
+    free(rows);
+    free(r);
+}
+
+/* The load regimes of a request. */
+static void test_regimes(void **state) {
+    (void)state;
+    lp_workload w;
+    lp_workload_init(&w);
+    assert_int_equal(lp_perf_regime(&w), LP_REGIME_ALL_AT_ONCE); /* rate inf, 1000 prompts */
+    w.max_concurrency = 8;
+    assert_int_equal(lp_perf_regime(&w), LP_REGIME_CLOSED);
+    w.request_rate = 4;
+    assert_int_equal(lp_perf_regime(&w), LP_REGIME_POISSON);
+    w.max_concurrency = 1;
+    assert_int_equal(lp_perf_regime(&w), LP_REGIME_BATCH1);
+    w.max_concurrency = 0;
+    w.request_rate = 0;
+    w.num_prompts = 1;
+    assert_int_equal(lp_perf_regime(&w), LP_REGIME_BATCH1);
+    assert_string_equal(lp_perf_regime_name(LP_REGIME_ALL_AT_ONCE), "all-at-once");
+}
+
 int main(void) {
     const struct CMUnitTest mapping[] = {
-        cmocka_unit_test(test_row_mapping),
-        cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_row_mapping), cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_modes_table), cmocka_unit_test(test_throughput_kinds),
+        cmocka_unit_test(test_error_stats), cmocka_unit_test(test_accuracy_table),
+        cmocka_unit_test(test_regimes),
     };
     const struct CMUnitTest accuracy[] = {
         cmocka_unit_test(test_structure), cmocka_unit_test(test_vllm_throughput),

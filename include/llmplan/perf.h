@@ -77,6 +77,24 @@ typedef struct {
  *  lp_workload_init (fixed 1024 in / 128 out, 1000 prompts, rate inf). */
 void lp_perf_request_init(lp_perf_request *r);
 
+/**
+ * How the load reaches the server, the regime an error band is measured in: one request at a
+ * time, a closed loop of several clients, Poisson arrivals, or every request at once.
+ */
+typedef enum {
+    LP_REGIME_BATCH1 = 0,  /**< one request at a time (--max-concurrency 1, or one prompt) */
+    LP_REGIME_CLOSED,      /**< --max-concurrency N > 1 at an infinite rate */
+    LP_REGIME_POISSON,     /**< a finite --request-rate */
+    LP_REGIME_ALL_AT_ONCE, /**< infinite rate, no client limit: offline / all at once */
+    LP_REGIME_COUNT
+} lp_load_regime;
+
+/** The regime of a workload (from max_concurrency, request_rate and num_prompts). */
+lp_load_regime lp_perf_regime(const lp_workload *w);
+
+/** Name of a regime ("batch1", "closed", "poisson", "all-at-once"). */
+const char *lp_perf_regime_name(lp_load_regime regime);
+
 /** What limits a phase. */
 typedef enum {
     LP_BOUND_COMPUTE = 0,

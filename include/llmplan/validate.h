@@ -153,15 +153,25 @@ typedef enum {
 
 /** Number of estimation methods compared (LP_HEURISTIC, LP_ROOFLINE, LP_SIMULATE). */
 #define LP_SERVING_METHODS 3
-/** Rows a report holds (serving_perf.tsv has 340). */
-#define LP_SERVING_MAX_ROWS 512
+/** Rows a report holds (the three serving tables have 340 + 233 + 121). */
+#define LP_SERVING_MAX_ROWS 1024
+/** Tables one report reads. */
+#define LP_SERVING_MAX_FILES 8
 /** Notes one row keeps about how it was read (defaults taken, metrics left out). */
 #define LP_SERVING_MAX_NOTES 8
 #define LP_SERVING_NOTE_SIZE 128
 
+/** Which rows of the split a run keeps. */
+typedef enum {
+    LP_ROWS_ALL = 0,
+    LP_ROWS_FIT,    /**< only rows lp_validate_is_holdout keeps for fitting */
+    LP_ROWS_HOLDOUT /**< only held-out rows */
+} lp_validate_rows;
+
 /** Options of lp_validate_serving. */
 typedef struct {
     bool methods[LP_SERVING_METHODS]; /**< which methods to run, indexed by lp_method */
+    lp_validate_rows rows;            /**< rows outside this part are not read (default all) */
     int sim_max_prompts;              /**< simulate at most this many prompts per row */
     double sim_max_output_tokens;     /**< skip the simulation above prompts x mean output */
     uint64_t seed;                    /**< simulation seed */
@@ -172,10 +182,16 @@ void lp_validate_serving_opts_init(lp_validate_serving_opts *opts);
 
 /** Result for one row of serving_perf.tsv. */
 typedef struct {
-    int line;          /**< line number in the TSV */
-    char model[96];    /**< the row's model text */
-    char model_id[96]; /**< catalog id it was mapped to ("" when not mapped) */
-    char gpu[64];      /**< the GPU row it was mapped to, or the row's text when not mapped */
+    int line;              /**< line number in the TSV */
+    char file[32];         /**< the table's file name ("serving_perf_2.tsv") */
+    char source[64];       /**< the repository the row comes from (first token of `source`) */
+    char version[24];      /**< engine release for the tables ("vLLM 0.6", "TRT-LLM 0.17", ...) */
+    char family[24];       /**< GPU family (lp_efficiency_for; "" when the GPU is not mapped) */
+    char mode[16];         /**< serving_modes.tsv `mode` ("baseline", "spec", ...; "" elsewhere) */
+    lp_load_regime regime; /**< of the mapped request (usable rows) */
+    char model[96];        /**< the row's model text */
+    char model_id[96];     /**< catalog id it was mapped to ("" when not mapped) */
+    char gpu[64];          /**< the GPU row it was mapped to, or the row's text when not mapped */
     int num_gpus, tp, pp;
     lp_serving_engine engine;
     bool holdout;      /**< held out by lp_validate_is_holdout: never fitted on */
@@ -215,6 +231,8 @@ typedef struct {
 typedef struct {
     lp_serving_row_result rows[LP_SERVING_MAX_ROWS];
     int n_rows;
+    char files[LP_SERVING_MAX_FILES][32]; /**< file names read, in order */
+    int n_files;
     int n_usable, n_skipped;
     int n_vllm_rows, n_trt_rows; /**< usable rows of each engine */
     int n_trt_offline;           /**< usable TensorRT-LLM rows at infinite rate */
@@ -241,6 +259,62 @@ typedef struct {
  */
 lp_status lp_validate_serving(const char *tsv_path, const lp_validate_serving_opts *opts,
                               lp_serving_report *report, lp_error *err);
+
+/**
+ * Read one more table into report (filled by lp_validate_serving or zeroed) and recompute the
+ * summaries over every row read so far. The columns are found by name, so serving_perf.tsv,
+ * serving_perf_2.tsv and serving_modes.tsv (whose mode rows are kept as skipped, with the
+ * reason, until their mode is modelled) all read. Errors as lp_validate_serving; rows beyond
+ * LP_SERVING_MAX_ROWS set report->truncated.
+ */
+lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_serving_opts *opts,
+                                  lp_serving_report *report, lp_error *err);
+
+/* ---- Accuracy tables: errors grouped by GPU, source, release or load regime ------------- */
+
+/** What a table groups by. */
+typedef enum {
+    LP_ACC_ALL = 0, /**< one group: every row */
+    LP_ACC_GPU,
+    LP_ACC_SOURCE,
+    LP_ACC_VERSION,
+    LP_ACC_REGIME,
+    LP_ACC_FILE,
+    LP_ACC_DIMS
+} lp_accuracy_dim;
+
+/** Name of a dimension ("all", "gpu", "source", "version", "regime", "file"). */
+const char *lp_accuracy_dim_name(lp_accuracy_dim dim);
+
+/** Errors of one method over a set of comparisons, in percent. */
+typedef struct {
+    int n;
+    double median_abs; /**< median |error| */
+    double p90_abs;    /**< 90th percentile of |error| (linear between order statistics) */
+    double bias;       /**< median signed error: + means llmplan predicts too high */
+} lp_error_stats;
+
+/** One line of a table: a group and split, one metric family, every method. */
+typedef struct {
+    char group[64];
+    bool holdout;
+    lp_serving_family family;
+    int stated; /**< usable rows of the group and split that state the family */
+    lp_error_stats methods[LP_SERVING_METHODS];
+} lp_accuracy_row;
+
+/**
+ * The errors of every method per metric family (one statistic per row, as in the report's
+ * summaries) over the usable rows of one engine, grouped by dim and split into fit and
+ * holdout rows. *rows is malloc'd (free it), sorted by group, split (fit first) and family;
+ * groups with no row stating a family have no line for it. Errors: LP_ERR_NOMEM.
+ */
+lp_status lp_accuracy_table(const lp_serving_report *r, lp_accuracy_dim dim,
+                            lp_serving_engine engine, lp_accuracy_row **rows, int *n,
+                            lp_error *err);
+
+/** Statistics of n signed errors in percent (vals is reordered). */
+lp_error_stats lp_error_stats_of(double *vals, int n);
 
 /**
  * One usable row of a serving_perf-style table as lp_validate_serving maps it: the request it

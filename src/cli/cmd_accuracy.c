@@ -1,15 +1,19 @@
 /*
- * cmd_accuracy.c - `llmplan accuracy`: plan every row of the published vLLM start-up logs in
- * ../shared/validation/kv_capacity.tsv and print the per-row and median errors (the same
- * comparison the accuracy test asserts on); then run every performance estimation method on
- * every row of ../shared/validation/serving_perf.tsv and print the same kind of report (the
- * comparison test_perf_accuracy asserts on).
+ * cmd_accuracy.c - `llmplan accuracy`: llmplan against every published measurement in
+ * ../shared/validation. Plans every row of the vLLM start-up logs (kv_capacity.tsv,
+ * kv_capacity_2.tsv) and prints the per-row errors and their summary; runs every performance
+ * method on every row of the serving tables (serving_perf.tsv, serving_perf_2.tsv,
+ * serving_modes.tsv) and prints the per-row errors, the tables per GPU, source, release, load
+ * regime and file (fit and holdout rows apart), and every skipped row with its reason. With
+ * --markdown it writes the same as docs/ACCURACY.md. The comparisons are the library's
+ * (llmplan/validate.h), the ones the accuracy tests assert on.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/accuracy_out.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "llmplan/perf.h"
@@ -85,8 +89,8 @@ static const char *engine_name(lp_serving_engine e) {
 
 static void print_serving_rows(const lp_serving_report *r, lp_serving_engine engine) {
     printf("%s rows\n", engine_name(engine));
-    printf("%-5s %-7s %-28s %-16s %-26s %-13s %10s %17s %17s %17s\n", "line", "split", "model",
-           "gpu x n", "workload", "metric", "actual", "heuristic", "roofline", "simulate");
+    printf("%-23s %-7s %-28s %-16s %-26s %-13s %10s %17s %17s %17s\n", "file:line", "split",
+           "model", "gpu x n", "workload", "metric", "actual", "heuristic", "roofline", "simulate");
     for (int i = 0; i < r->n_rows; i++) {
         const lp_serving_row_result *row = &r->rows[i];
         if (!row->usable || row->engine != engine)
@@ -100,11 +104,13 @@ static void print_serving_rows(const lp_serving_report *r, lp_serving_engine eng
                 continue;
             char num[24];
             number(actual, num, sizeof num);
+            char where[48];
+            snprintf(where, sizeof where, "%s:%d", row->file, row->line);
             if (first)
-                printf("%-5d %-7s %-28.28s %-16.16s %-26.26s", row->line,
+                printf("%-23s %-7s %-28.28s %-16.16s %-26.26s", where,
                        row->holdout ? "holdout" : "fit", row->model, gpu, row->workload);
             else
-                printf("%-5s %-7s %-28s %-16s %-26s", "", "", "", "", "");
+                printf("%-23s %-7s %-28s %-16s %-26s", "", "", "", "", "");
             printf(" %-13s %10s", lp_serving_metric_name((lp_serving_metric)j), num);
             for (int k = 0; k < LP_SERVING_METHODS; k++)
                 method_cell(row, k, (lp_serving_metric)j);
@@ -172,66 +178,7 @@ static void print_serving_summary(const lp_serving_report *r) {
            r->n_trt_offline, r->trt_actual_above_limit);
 }
 
-static int print_serving(const char *path) {
-    lp_serving_report *r = malloc(sizeof *r);
-    if (!r)
-        return LP_EXIT_FAILURE;
-    lp_error err;
-    if (lp_validate_serving(path, NULL, r, &err) != LP_OK) {
-        free(r);
-        return lp_cli_fail(&err);
-    }
-    printf("\n\nllmplan vs published serving measurements (%s): every method, predicted and "
-           "error\n(%d rows: %d usable, %d vLLM, %d TensorRT-LLM; %d skipped; notes shown for "
-           "vLLM rows)\n\n",
-           path, r->n_rows, r->n_usable, r->n_vllm_rows, r->n_trt_rows, r->n_skipped);
-    print_serving_rows(r, LP_ENGINE_VLLM);
-    printf("\n");
-    print_serving_rows(r, LP_ENGINE_TRT);
-    print_serving_summary(r);
-    printf("\nSkipped rows (%d)\n", r->n_skipped);
-    for (int i = 0; i < r->n_rows; i++)
-        if (!r->rows[i].usable)
-            printf("  line %-4d %-44.44s %s\n", r->rows[i].line, r->rows[i].model,
-                   r->rows[i].reason);
-    free(r);
-    return LP_EXIT_OK;
-}
-
-int lp_cmd_accuracy(int argc, char **argv) {
-    const char *dir = "../shared/validation";
-    bool help = false;
-    const lp_opt opts[] = {
-        {"--validation", NULL, LP_OPT_STRING, &dir, "DIR",
-         "folder holding kv_capacity.tsv and serving_perf.tsv (default ../shared/validation)",
-         NULL},
-        {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
-        {0},
-    };
-    if (!lp_opts_parse("accuracy", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (help) {
-        printf(
-            "Usage: llmplan accuracy [--validation DIR]\n\nPlans every row of DIR/kv_capacity.tsv "
-            "(real vLLM start-up logs) with the row's settings\nand prints predicted/logged "
-            "values and the error per row, then the medians.\nThen estimates every row of "
-            "DIR/serving_perf.tsv (published throughput and latency)\nwith every method and "
-            "prints the errors per row and metric, the summaries and the\nskipped rows with "
-            "their reasons.\n\n");
-        lp_opts_print(opts);
-        printf("\nExample:\n  make accuracy\n");
-        return LP_EXIT_OK;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/kv_capacity.tsv", dir);
-    lp_kv_report *r = malloc(sizeof *r);
-    if (!r)
-        return LP_EXIT_FAILURE;
-    lp_error err;
-    if (lp_validate_kv_capacity(path, r, &err) != LP_OK) {
-        free(r);
-        return lp_cli_fail(&err);
-    }
+static void print_kv_rows(const char *path, const lp_kv_report *r) {
     printf("llmplan vs vLLM start-up logs (%s): predicted/logged and error\n\n", path);
     printf("%-5s %-7s %-44s %-8s %24s %24s %24s %26s %20s %s\n", "line", "split", "model", "vLLM",
            "weights GiB", "activation GiB", "KV cache GiB", "KV tokens", "concurrency", "outcome");
@@ -272,11 +219,145 @@ int lp_cmd_accuracy(int argc, char **argv) {
             printf("  note: line %d states a utilization its own logged numbers contradict; "
                    "planned at %.2f (what weights + activation + non-torch + KV add up to)\n",
                    r->rows[i].line, r->rows[i].gmu_used);
-    int planned = r->n_planned, rows = r->n_rows;
-    free(r);
-    snprintf(path, sizeof path, "%s/serving_perf.tsv", dir);
-    int serving = print_serving(path);
-    if (serving != LP_EXIT_OK)
-        return serving;
-    return planned == rows ? LP_EXIT_OK : LP_EXIT_FAILURE;
+    printf("\n");
+}
+
+static void print_serving(const lp_serving_report *r, bool rows) {
+    printf("\nllmplan vs published serving measurements (");
+    for (int f = 0; f < r->n_files; f++)
+        printf("%s%s", f ? ", " : "", r->files[f]);
+    printf("): every method, predicted and error\n(%d rows: %d usable, %d vLLM, %d TensorRT-LLM; "
+           "%d skipped; notes shown for vLLM rows)\n\n",
+           r->n_rows, r->n_usable, r->n_vllm_rows, r->n_trt_rows, r->n_skipped);
+    if (rows) {
+        print_serving_rows(r, LP_ENGINE_VLLM);
+        printf("\n");
+        print_serving_rows(r, LP_ENGINE_TRT);
+    }
+    print_serving_summary(r);
+    printf("\nvLLM rows: |error| median / p90 in %%, signed bias (median error, + = predicted "
+           "too high), (comparisons)\n");
+    for (int d = 0; d < LP_ACC_DIMS; d++) {
+        printf("\nBy %s:\n", lp_accuracy_dim_name((lp_accuracy_dim)d));
+        lp_accuracy_print_table(stdout, r, (lp_accuracy_dim)d, LP_ENGINE_VLLM, false);
+    }
+    printf("\nTensorRT-LLM rows (an upper bound for vLLM, never fitted on), by GPU:\n");
+    lp_accuracy_print_table(stdout, r, LP_ACC_GPU, LP_ENGINE_TRT, false);
+    printf("\nRows per file:\n");
+    lp_accuracy_print_coverage(stdout, r, false);
+}
+
+/* Write what generate() wrote to tmp over path, refusing to replace a file it did not write
+ * (one whose first line lacks marker). */
+static int write_generated(const char *path, const char *marker, const lp_accuracy_data *data,
+                           const char *commit,
+                           void (*generate)(FILE *, const lp_accuracy_data *, const char *)) {
+    FILE *old = fopen(path, "r");
+    if (old) {
+        char first[512] = "";
+        bool ours = fgets(first, sizeof first, old) && strstr(first, marker);
+        fclose(old);
+        if (!ours) {
+            fprintf(stderr,
+                    "llmplan: %s exists and was not written by llmplan accuracy; not replaced "
+                    "(remove it first)\n",
+                    path);
+            return LP_EXIT_FAILURE;
+        }
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "llmplan: cannot write %s\n", tmp);
+        return LP_EXIT_FAILURE;
+    }
+    generate(f, data, commit);
+    bool failed = ferror(f) != 0;
+    failed |= fclose(f) != 0;
+    if (failed || rename(tmp, path) != 0) {
+        remove(tmp);
+        fprintf(stderr, "llmplan: cannot write %s\n", path);
+        return LP_EXIT_FAILURE;
+    }
+    fprintf(stderr, "llmplan: wrote %s\n", path);
+    return LP_EXIT_OK;
+}
+
+static void free_data(lp_accuracy_data *d) {
+    for (int i = 0; i < LP_ACC_KV_FILES; i++)
+        free(d->kv[i]);
+    free(d->serving);
+}
+
+static int load(lp_accuracy_data *d, const lp_validate_serving_opts *opts) {
+    char path[4096];
+    lp_error err;
+    for (int i = 0; i < LP_ACC_KV_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", d->dir, LP_ACC_KV_FILE_NAMES[i]);
+        if (!(d->kv[i] = malloc(sizeof *d->kv[i])))
+            return LP_EXIT_FAILURE;
+        if (lp_validate_kv_capacity(path, d->kv[i], &err) != LP_OK)
+            return lp_cli_fail(&err);
+    }
+    if (!(d->serving = calloc(1, sizeof *d->serving)))
+        return LP_EXIT_FAILURE;
+    for (int i = 0; i < LP_ACC_SERVING_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", d->dir, LP_ACC_SERVING_FILE_NAMES[i]);
+        if (lp_validate_serving_add(path, opts, d->serving, &err) != LP_OK)
+            return lp_cli_fail(&err);
+    }
+    return LP_EXIT_OK;
+}
+
+int lp_cmd_accuracy(int argc, char **argv) {
+    lp_accuracy_data data = {.dir = "../shared/validation"};
+    const char *markdown = NULL, *commit = "unknown";
+    bool help = false, brief = false;
+    const lp_opt opts[] = {
+        {"--validation", NULL, LP_OPT_STRING, &data.dir, "DIR",
+         "folder of the validation tables (default ../shared/validation)", NULL},
+        {"--brief", NULL, LP_OPT_FLAG, &brief, NULL,
+         "summaries and tables only, without the row-by-row listing", NULL},
+        {"--markdown", NULL, LP_OPT_STRING, &markdown, "FILE",
+         "also write the report as Markdown (docs/ACCURACY.md)", NULL},
+        {"--commit", NULL, LP_OPT_STRING, &commit, "ID",
+         "the commit of the model measured, named in what --markdown writes", NULL},
+        {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
+        {0},
+    };
+    if (!lp_opts_parse("accuracy", opts, argc, argv, 2))
+        return LP_EXIT_USAGE;
+    if (help) {
+        printf("Usage: llmplan accuracy [--validation DIR] [--brief] [--markdown FILE]\n\n"
+               "Plans every row of DIR/kv_capacity.tsv and DIR/kv_capacity_2.tsv (real vLLM "
+               "start-up\nlogs) with the row's settings and prints predicted/logged values and "
+               "the error per row.\nThen estimates every row of DIR/serving_perf.tsv, "
+               "serving_perf_2.tsv and serving_modes.tsv\n(published throughput and latency) "
+               "with every method and prints the errors per row,\ntables per GPU, source, "
+               "release, load regime and file (fit and holdout rows apart:\nheld-out rows are "
+               "never used to fit a constant) and every skipped row with its reason.\n\n");
+        lp_opts_print(opts);
+        printf("\nExamples:\n  make accuracy\n  make accuracy-doc      (writes "
+               "docs/ACCURACY.md)\n  llmplan accuracy --brief\n");
+        return LP_EXIT_OK;
+    }
+    lp_validate_serving_opts sopts;
+    lp_validate_serving_opts_init(&sopts);
+    int rc = load(&data, &sopts);
+    if (rc == LP_EXIT_OK) {
+        for (int i = 0; i < LP_ACC_KV_FILES; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", data.dir, LP_ACC_KV_FILE_NAMES[i]);
+            if (!brief)
+                print_kv_rows(path, data.kv[i]);
+            lp_accuracy_print_kv_summary(stdout, LP_ACC_KV_FILE_NAMES[i], data.kv[i], false);
+        }
+        print_serving(data.serving, !brief);
+        if (markdown)
+            rc = write_generated(markdown, LP_ACCURACY_DOC_MARKER, &data, commit,
+                                 lp_accuracy_write_doc);
+    }
+    free_data(&data);
+    return rc;
 }

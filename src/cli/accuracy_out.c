@@ -1,0 +1,163 @@
+/*
+ * accuracy_out.c - the tables of `llmplan accuracy`, as aligned text for the terminal and as
+ * Markdown for docs/ACCURACY.md: errors per GPU, source, release, load regime and file, fit and
+ * holdout rows apart; rows used and skipped per file with the reasons; the memory summary.
+ * It formats what the library measured (llmplan/validate.h); it computes nothing new beyond
+ * the medians of the memory summary.
+ */
+#include "cli/accuracy_out.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const LP_ACC_KV_FILE_NAMES[LP_ACC_KV_FILES] = {"kv_capacity.tsv", "kv_capacity_2.tsv"};
+const char *const LP_ACC_SERVING_FILE_NAMES[LP_ACC_SERVING_FILES] = {
+    "serving_perf.tsv", "serving_perf_2.tsv", "serving_modes.tsv"};
+
+static const char *const METHOD_NAMES[LP_SERVING_METHODS] = {"heuristic", "roofline", "simulate"};
+
+/* "12.3 / 40.1, -5.2 (n)" or "-" */
+static void stats_cell(const lp_error_stats *s, char *buf, size_t size) {
+    if (s->n == 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.1f / %.1f, %+.1f (%d)", s->median_abs, s->p90_abs, s->bias, s->n);
+}
+
+void lp_accuracy_print_table(FILE *o, const lp_serving_report *r, lp_accuracy_dim dim,
+                             lp_serving_engine engine, bool markdown) {
+    lp_accuracy_row *rows;
+    int n;
+    lp_error err;
+    if (lp_accuracy_table(r, dim, engine, &rows, &n, &err) != LP_OK) {
+        fprintf(o, "(%s)\n", err.message);
+        return;
+    }
+    if (markdown) {
+        fprintf(o, "| %s | split | metric | rows | heuristic | roofline | simulate |\n",
+                lp_accuracy_dim_name(dim));
+        fprintf(o, "|---|---|---|---:|---|---|---|\n");
+    } else {
+        fprintf(o, "  %-28s %-7s %-10s %4s %30s %30s %30s\n", lp_accuracy_dim_name(dim), "split",
+                "metric", "rows", METHOD_NAMES[0], METHOD_NAMES[1], METHOD_NAMES[2]);
+    }
+    for (int i = 0; i < n; i++) {
+        const lp_accuracy_row *row = &rows[i];
+        bool first = i == 0 || strcmp(rows[i - 1].group, row->group) != 0 ||
+                     rows[i - 1].holdout != row->holdout;
+        const char *split = row->holdout ? "holdout" : "fit";
+        if (markdown)
+            fprintf(o, "| %s | %s | %s | %d |", first ? row->group : "", first ? split : "",
+                    lp_serving_family_name(row->family), row->stated);
+        else
+            fprintf(o, "  %-28.28s %-7s %-10s %4d", first ? row->group : "", first ? split : "",
+                    lp_serving_family_name(row->family), row->stated);
+        for (int k = 0; k < LP_SERVING_METHODS; k++) {
+            char cell[64];
+            stats_cell(&row->methods[k], cell, sizeof cell);
+            if (markdown)
+                fprintf(o, " %s |", cell);
+            else
+                fprintf(o, " %30s", cell);
+        }
+        fprintf(o, "\n");
+    }
+    free(rows);
+}
+
+void lp_accuracy_print_coverage(FILE *o, const lp_serving_report *r, bool markdown) {
+    if (markdown) {
+        fprintf(o, "| file | rows | used (vLLM) | used (TensorRT-LLM) | skipped |\n");
+        fprintf(o, "|---|---:|---:|---:|---:|\n");
+    } else {
+        fprintf(o, "  %-22s %6s %12s %14s %8s\n", "file", "rows", "vLLM used", "TRT-LLM used",
+                "skipped");
+    }
+    for (int f = 0; f < r->n_files; f++) {
+        int rows = 0, vllm = 0, trt = 0, skipped = 0;
+        for (int i = 0; i < r->n_rows; i++) {
+            const lp_serving_row_result *row = &r->rows[i];
+            if (strcmp(row->file, r->files[f]) != 0)
+                continue;
+            rows++;
+            skipped += !row->usable;
+            vllm += row->usable && row->engine == LP_ENGINE_VLLM;
+            trt += row->usable && row->engine == LP_ENGINE_TRT;
+        }
+        if (markdown)
+            fprintf(o, "| %s | %d | %d | %d | %d |\n", r->files[f], rows, vllm, trt, skipped);
+        else
+            fprintf(o, "  %-22s %6d %12d %14d %8d\n", r->files[f], rows, vllm, trt, skipped);
+    }
+    fprintf(o, markdown ? "\nSkipped rows and why:\n\n| file | line | model | reason |\n"
+                          "|---|---:|---|---|\n"
+                        : "\n  Skipped rows and why:\n");
+    for (int i = 0; i < r->n_rows; i++) {
+        const lp_serving_row_result *row = &r->rows[i];
+        if (row->usable)
+            continue;
+        if (markdown)
+            fprintf(o, "| %s | %d | %s | %s |\n", row->file, row->line, row->model, row->reason);
+        else
+            fprintf(o, "  %-20s %4d  %-44.44s %s\n", row->file, row->line, row->model, row->reason);
+    }
+}
+
+/* Signed errors of one memory metric over the planned rows of a split. */
+static lp_error_stats kv_stats(const lp_kv_report *r, size_t offset, bool holdout) {
+    double vals[LP_VALIDATE_MAX_ROWS];
+    int n = 0;
+    for (int i = 0; i < r->n_rows; i++) {
+        const lp_kv_row_result *row = &r->rows[i];
+        const lp_metric_cmp *c = (const lp_metric_cmp *)((const char *)row + offset);
+        if (row->holdout == holdout && row->status == LP_OK && !isnan(c->error_pct))
+            vals[n++] = c->error_pct;
+    }
+    return lp_error_stats_of(vals, n);
+}
+
+void lp_accuracy_print_kv_summary(FILE *o, const char *file, const lp_kv_report *r, bool markdown) {
+    static const struct {
+        const char *name;
+        size_t offset;
+    } METRICS[] = {
+        {"weights GiB", offsetof(lp_kv_row_result, weights_gib)},
+        {"activation GiB", offsetof(lp_kv_row_result, activation_gib)},
+        {"non-torch GiB", offsetof(lp_kv_row_result, non_torch_gib)},
+        {"KV cache GiB", offsetof(lp_kv_row_result, kv_cache_gib)},
+        {"KV tokens", offsetof(lp_kv_row_result, kv_tokens)},
+        {"max concurrency", offsetof(lp_kv_row_result, max_concurrency)},
+    };
+    int planned[2] = {0, 0}, rows[2] = {0, 0};
+    for (int i = 0; i < r->n_rows; i++) {
+        rows[r->rows[i].holdout]++;
+        planned[r->rows[i].holdout] += r->rows[i].status == LP_OK;
+    }
+    if (markdown) {
+        fprintf(o,
+                "`%s`: %d fit rows (%d planned), %d holdout rows (%d planned); failed "
+                "start-ups predicted as failing: %d of %d; successful ones predicted as "
+                "failing: %d.\n\n",
+                file, rows[0], planned[0], rows[1], planned[1], r->failed_predicted, r->failed_rows,
+                r->ok_predicted_fail);
+        fprintf(o, "| metric | fit: median / p90 \\|error\\| %%, bias (n) | holdout: median / "
+                   "p90, bias (n) |\n|---|---|---|\n");
+    } else {
+        fprintf(o, "  %s: %d fit rows (%d planned), %d holdout rows (%d planned)\n", file, rows[0],
+                planned[0], rows[1], planned[1]);
+        fprintf(o, "  %-16s %30s %30s\n", "metric", "fit", "holdout");
+    }
+    for (size_t m = 0; m < sizeof METRICS / sizeof METRICS[0]; m++) {
+        char cells[2][64];
+        for (int h = 0; h < 2; h++) {
+            lp_error_stats s = kv_stats(r, METRICS[m].offset, h == 1);
+            stats_cell(&s, cells[h], sizeof cells[h]);
+        }
+        if (markdown)
+            fprintf(o, "| %s | %s | %s |\n", METRICS[m].name, cells[0], cells[1]);
+        else
+            fprintf(o, "  %-16s %30s %30s\n", METRICS[m].name, cells[0], cells[1]);
+    }
+}
