@@ -52,8 +52,9 @@ bench: deps
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
 
-# The commit of the model measured: HEAD, marked -dirty when src/, include/ or data/ differ from it.
-MODEL_COMMIT = $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- src include data || echo -dirty)
+# The commit of the model measured: the last one that changed src/, include/ or data/, marked
+# -dirty when they differ from it.
+MODEL_COMMIT = $$(git log -1 --format=%h -- src include data)$$(git diff --quiet HEAD -- src include data || echo -dirty)
 
 accuracy-doc: build
 	./$(BUILD)/llmplan accuracy --brief --validation ../shared/validation \
