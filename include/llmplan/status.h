@@ -24,7 +24,8 @@ typedef enum {
     LP_ERR_MISSING_FIELD, /**< a required field is absent and has no safe default */
     LP_ERR_IO,            /**< reading a file failed */
     LP_ERR_NOMEM,         /**< allocation failed */
-    LP_ERR_INFEASIBLE     /**< valid request that cannot be satisfied (does not fit) */
+    LP_ERR_INFEASIBLE,    /**< valid request that cannot be satisfied (does not fit) */
+    LP_ERR_LIMIT /**< valid request larger than a resource limit allows (time, steps, size) */
 } lp_status;
 
 /** Size of the message buffer in lp_error. */

@@ -72,7 +72,8 @@ static void print_help(const lp_opt *opts) {
         "      --request-rate 4 --num-prompts 500 --method simulate --json\n"
         "  llmplan estimate --params-b 13 --gpu \"RTX 4090\" --method heuristic\n"
         "  llmplan estimate --batch configs.jsonl --json\n"
-        "\nExit codes: 0 estimated, 2 bad input, 3 does not fit (infeasible), 1 I/O failure;\n"
+        "\nExit codes: 0 estimated, 2 bad input, 3 does not fit (infeasible), 4 larger than a\n"
+        "resource limit allows (a simulation past 50,000,000 engine steps), 1 I/O failure;\n"
         "with --batch: 0 all lines valid, 3 some invalid.\n");
 }
 
@@ -419,8 +420,10 @@ static int run_one(const est_args *a) {
             if (req.method == LP_HEURISTIC && !a->seen_method)
                 lp_perf_assume(&est, "method heuristic: only a parameter count was given");
         }
-        lp_status wst = a->json ? lp_render_estimate_json(stdout, &req, &est, 0, true)
-                                : lp_render_estimate_text(stdout, &req, &est);
+        /* a resource limit is no estimate of this configuration: nothing on stdout */
+        lp_status wst = st == LP_ERR_LIMIT ? LP_OK
+                        : a->json          ? lp_render_estimate_json(stdout, &req, &est, 0, true)
+                                           : lp_render_estimate_text(stdout, &req, &est);
         if (st != LP_OK) {
             fprintf(stderr, "llmplan estimate: %s\n", est.error);
             rc = lp_cli_exit_code(st);

@@ -441,7 +441,8 @@ static void print_recommend_help(const lp_opt *opts) {
            "      --price-file prices.tsv --json\n"
            "  llmplan recommend ... --emit vllm,docker,compose,k8s --out deploy/\n"
            "\nExit codes: 0 configurations meet the targets, 3 none does (the report says why),\n"
-           "2 bad input, 1 I/O failure.\n");
+           "4 more than 2,000,000 configurations to try (narrow the search), 2 bad input,\n"
+           "1 I/O failure.\n");
 }
 
 static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **list, size_t *n) {

@@ -19,6 +19,8 @@ int lp_cli_exit_code(lp_status st) {
         return LP_EXIT_FAILURE;
     case LP_ERR_INFEASIBLE:
         return LP_EXIT_INFEASIBLE;
+    case LP_ERR_LIMIT:
+        return LP_EXIT_LIMIT;
     default:
         return LP_EXIT_USAGE;
     }
@@ -54,7 +56,8 @@ static void usage(FILE *f) {
         "  llmplan plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --max-model-len 16000\n"
         "  llmplan plan --model ./my-model-dir --gpu \"NVIDIA A100-SXM4-80GB\" -tp 2 --json\n"
         "\n"
-        "Exit codes: 0 ok (fits), 1 I/O failure, 2 bad usage or input, 3 does not fit.\n",
+        "Exit codes: 0 ok (fits), 1 I/O failure, 2 bad usage or input, 3 does not fit,\n"
+        "4 larger than a resource limit allows (simulation steps, search size).\n",
         LP_VERSION_STRING);
 }
 

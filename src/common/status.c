@@ -31,6 +31,8 @@ const char *lp_strerror(lp_status status) {
         return "out of memory";
     case LP_ERR_INFEASIBLE:
         return "infeasible";
+    case LP_ERR_LIMIT:
+        return "resource limit";
     }
     return "unknown status";
 }

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "llmplan/budget.h"
 #include "perf/perf_internal.h"
 #include "perf/sim_stats.h"
 
@@ -40,7 +41,8 @@
 #define LP_SIM_BLOCK_TOKENS 16
 /* Guards on the size of a simulation. */
 #define LP_SIM_MAX_PROMPTS 1000000
-#define LP_SIM_MAX_STEPS 50000000L
+/* Engine steps between two checks of the caller's budget (llmplan/budget.h): about 0.1 ms. */
+#define LP_SIM_BUDGET_CHECK_STEPS 1024
 /* Reported ranges: +-15 % around the simulated value (uncertainty of the step model). */
 #define LP_SIM_RANGE 0.15
 #define LP_N_BOUNDS (LP_BOUND_QUEUEING + 1)
@@ -495,13 +497,16 @@ static void sim_free(sim_state *S) {
 static lp_status run(sim_state *S, lp_error *err) {
     double t = 0;
     issue(S, t, false);
-    long steps = 0;
+    long long steps = 0;
+    const long long max_steps = lp_budget_sim_steps();
     while (S->completed < S->n) {
-        if (++steps > LP_SIM_MAX_STEPS)
-            return lp_error_set(err, LP_ERR_INFEASIBLE,
-                                "simulate: stopped after %ld engine steps with %d of %d requests "
-                                "done; simulate fewer prompts or shorter outputs",
-                                LP_SIM_MAX_STEPS, S->completed, S->n);
+        if (++steps > max_steps)
+            return lp_budget_exceeded(LP_BUDGET_SIM_STEPS, err,
+                                      "simulate: stopped after %lld engine steps with %d of %d "
+                                      "requests done; simulate fewer prompts or shorter outputs",
+                                      max_steps, S->completed, S->n);
+        if (steps % LP_SIM_BUDGET_CHECK_STEPS == 0 && lp_budget_check("simulate", err) != LP_OK)
+            return LP_ERR_LIMIT;
         if (S->n_running == 0 && S->wait_len == 0) {
             /* idle engine: jump to the next request the client sends */
             if (S->next_sched_s > t)

@@ -371,12 +371,13 @@ lp_status lp_search_ctx_build(const lp_search_spec *spec, lp_search_ctx *ctx, lp
         max_tp = max_gpus;
     size_t total = 0;
     size_t ng = walk(ctx, max_tp, NULL, &total);
-    if (total > LP_SEARCH_MAX_ENUMERATED) {
+    const long long max_configs = lp_budget_search_configs();
+    if (total > (size_t)max_configs) {
         lp_search_ctx_free(ctx);
-        return lp_error_set(err, LP_ERR_INVALID_ARG,
-                            "search: %zu configurations to try, more than %d; narrow it (fewer "
-                            "GPU types, a lower max_gpus, no quantization options)",
-                            total, LP_SEARCH_MAX_ENUMERATED);
+        return lp_budget_exceeded(LP_BUDGET_SEARCH_CONFIGS, err,
+                                  "search: %zu configurations to try, more than %lld; narrow it "
+                                  "(fewer GPU types, a lower max_gpus, no quantization options)",
+                                  total, max_configs);
     }
     ctx->groups = calloc(ng ? ng : 1, sizeof *ctx->groups);
     if (!ctx->groups) {

@@ -104,6 +104,10 @@ typedef struct {
     lp_search_eval *sim_items;
     bool *sim_ok;
     size_t n_sim;
+    /* the caller's budget (llmplan/budget.h), entered by every thread; stopped: it ran out */
+    lp_budget *budget;
+    bool stopped;
+    lp_error stop_err;
 } worker;
 
 static bool push(worker *w, const lp_search_eval *e) {
@@ -226,10 +230,15 @@ static void eval_group(worker *w, uint32_t gi) {
 static void *eval_worker(void *arg) {
     worker *w = arg;
     const lp_search_ctx *ctx = w->ctx;
+    lp_budget_enter(w->budget);
     for (;;) {
         size_t start = atomic_fetch_add(w->next, LP_SEARCH_CHUNK);
         if (start >= ctx->n_groups || w->nomem)
             break;
+        if (lp_budget_check("search", &w->stop_err) != LP_OK) {
+            w->stopped = true;
+            break;
+        }
         size_t end =
             start + LP_SEARCH_CHUNK < ctx->n_groups ? start + LP_SEARCH_CHUNK : ctx->n_groups;
         size_t n = 0;
@@ -253,6 +262,7 @@ static void *eval_worker(void *arg) {
 static void *sim_worker(void *arg) {
     worker *w = arg;
     const lp_search_ctx *ctx = w->ctx;
+    lp_budget_enter(w->budget);
     for (;;) {
         size_t k = atomic_fetch_add(w->next, 1);
         if (k >= w->n_sim)
@@ -358,6 +368,7 @@ static int thread_count(const lp_search_spec *spec, size_t n_groups) {
         t = 1;
     if (t > LP_SEARCH_MAX_THREADS)
         t = LP_SEARCH_MAX_THREADS;
+    t = lp_budget_threads((int)t);
     if ((size_t)t > n_groups)
         t = n_groups > 0 ? (long)n_groups : 1;
     return (int)t;
@@ -417,6 +428,7 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
         ws[t].done = &done;
         ws[t].reporter = t == 0;
         ws[t].last_report = t0;
+        ws[t].budget = lp_budget_current();
     }
     if (ctx.n_groups > 0)
         run_workers(ws, n_threads, eval_worker);
@@ -442,6 +454,16 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
     }
     for (int t = 0; t < n_threads; t++)
         free(ws[t].out);
+    for (int t = 0; t < n_threads; t++) {
+        if (ws[t].stopped) {
+            if (err)
+                *err = ws[t].stop_err;
+            free(evals);
+            free(ws);
+            lp_search_ctx_free(&ctx);
+            return LP_ERR_LIMIT;
+        }
+    }
     if (!evals) {
         free(ws);
         lp_search_ctx_free(&ctx);
@@ -458,6 +480,13 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
             free(ws);
             lp_search_ctx_free(&ctx);
             return lp_error_set(err, LP_ERR_NOMEM, "search: out of memory simulating");
+        }
+        /* a simulation the budget stopped counts as a failed check: say so, not a ranking */
+        if (lp_budget_check("search", err) != LP_OK) {
+            free(evals);
+            free(ws);
+            lp_search_ctx_free(&ctx);
+            return LP_ERR_LIMIT;
         }
     }
     free(ws);

@@ -9,12 +9,11 @@
 
 #include <stdint.h>
 
+#include "llmplan/budget.h"
 #include "llmplan/search.h"
 #include "perf/perf_internal.h"
 
-/* Most configurations one search may enumerate: each feasible one keeps a compact result
- * (about 150 bytes), so this bounds the memory of a search to a few hundred MB. */
-#define LP_SEARCH_MAX_ENUMERATED 2000000
+/* (The most configurations one search may enumerate: LP_BUDGET_DEFAULT_SEARCH_CONFIGS.) */
 /* Most candidates returned in lp_search_result.ranked (the rest are counted in `feasible`). */
 #define LP_SEARCH_MAX_RANKED 10000
 /* Most GPU counts (1, 2, 4, 8, 16, 24, ...) one search tries. */

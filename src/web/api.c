@@ -86,6 +86,8 @@ static int http_status(lp_status st) {
         return 404;
     case LP_ERR_INFEASIBLE:
         return 422;
+    case LP_ERR_LIMIT:
+        return 413; /* more work than the server computes for one request */
     case LP_ERR_NOMEM:
     case LP_ERR_IO:
         return 500;
