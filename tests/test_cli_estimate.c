@@ -255,7 +255,8 @@ static void test_bad_flags(void **state) {
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --dataset-name sonnet", "--dataset-name");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --random-input-len 12x",
                       "expected an integer");
-    lp_test_cli_usage("estimate --params-b 7 --gpu H100 -tp 0", "parallel sizes");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 -tp 0",
+                      "--tensor-parallel-size: expected an integer from 1 to 1024");
     lp_test_cli_usage("estimate --params-b 7 --gpu NoSuchGPU", "NoSuchGPU");
     lp_test_cli_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct", "--gpu is required");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --method roofline", "needs a model");

@@ -6,17 +6,161 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool lp_opts_parse_int(const char *text, int64_t *out) {
-    if (!text || !*text)
+/* Longest part of a bad value echoed in a message (a 100 KB argument is not printed whole). */
+#define SHOWN_VALUE_BYTES 60
+
+/*
+ * The range of every numeric flag, for every command (cmd NULL) or one: a flag means the same
+ * wherever it appears, so its limits live here once. Sizes beyond these cannot be meant (no
+ * deployment has 2^16 GPUs) or would only make the library refuse later with a vaguer message.
+ * A flag missing here takes [0, LP_OPT_MAX].
+ */
+typedef struct {
+    const char *cmd, *flag;
+    double lo, hi;
+} opt_range;
+
+static const opt_range RANGES[] = {
+    /* vllm serve engine arguments */
+    {NULL, "--tensor-parallel-size", 1, 1024},
+    {NULL, "--pipeline-parallel-size", 1, 1024},
+    {NULL, "--data-parallel-size", 1, 1024},
+    {NULL, "--num-gpus", 1, 65536},
+    {NULL, "--gpu-memory-utilization", 0, 1}, /* 0 itself: the command's "(0, 1]" message */
+    {NULL, "--max-num-seqs", 1, 1 << 20},
+    {NULL, "--max-num-batched-tokens", 1, 1 << 24},
+    {NULL, "--block-size", 1, 4096},
+    {NULL, "--cpu-offload-gb", 0, 1e6},
+    {NULL, "--max-model-len", 1, 1099511627776.0}, /* 2^40 (recommend's integer flag) */
+    /* vllm bench serve workload */
+    {NULL, "--random-input-len", 1, 1e7},
+    {NULL, "--random-output-len", 1, 1e7},
+    {NULL, "--num-prompts", 1, 1e6}, /* the simulation's limit, for every method */
+    {NULL, "--max-concurrency", 0, 1e7},
+    {NULL, "--seed", 0, 9007199254740992.0}, /* 2^53 */
+    {NULL, "--daily-output-tokens", 0, 1e18},
+    /* targets */
+    {NULL, "--max-ttft-ms", 0, 1e12},
+    {NULL, "--max-tpot-ms", 0, 1e12},
+    {NULL, "--max-itl-ms", 0, 1e12},
+    {NULL, "--max-e2e-ms", 0, 1e12},
+    {NULL, "--min-throughput", 0, 1e15},
+    {NULL, "--percentile", 50, 99},
+    /* a model or GPU described by hand */
+    {NULL, "--params-b", 0, 1e5},
+    {NULL, "--gpu-memory-gib", 0, 1e5},
+    {NULL, "--gpu-bandwidth-gbs", 0, 1e6},
+    {NULL, "--gpu-tflops", 0, 1e7},
+    /* recommend and explain */
+    {NULL, "--max-gpus", 1, 65536},
+    {NULL, "--gpus-per-node", 1, 1024},
+    {NULL, "--top", 1, 100000},
+    {NULL, "--rank", 1, 100000},
+    {NULL, "--explain", 1, 100000},
+    {"recommend", "--threads", 0, 4096},
+    /* calibrate */
+    {NULL, "--holdout", 0, 1},
+    {NULL, "--holdout-every", 0, 1e6},
+    {NULL, "--max-evaluations", 0, 1e6},
+    /* detect */
+    {"detect", "--timeout", 1, 600},
+    /* serve */
+    {"serve", "--port", 0, 65535},
+    {"serve", "--threads", 0, 1024},
+    {"serve", "--workers", 0, 1024},
+    {"serve", "--queue", 0, 100000},
+    {"serve", "--max-connections", 0, 1000000},
+    {"serve", "--timeout", 1, 3600}, /* 0 would let a client hold a connection forever */
+    {"serve", "--request-timeout", 0.001, 86400},
+    {"serve", "--max-sim-steps", 1, 50000000},
+    {"serve", "--max-search-configs", 1, 2000000},
+};
+
+/* The range of flag o in command cmd. */
+static void range_of(const char *cmd, const lp_opt *o, double *lo, double *hi) {
+    *lo = 0;
+    *hi = LP_OPT_MAX;
+    const opt_range *general = NULL;
+    for (size_t i = 0; i < sizeof RANGES / sizeof RANGES[0]; i++) {
+        const opt_range *r = &RANGES[i];
+        if (strcmp(r->flag, o->name) != 0)
+            continue;
+        if (r->cmd && strcmp(r->cmd, cmd) == 0) {
+            general = r;
+            break;
+        }
+        if (!r->cmd && !general)
+            general = r;
+    }
+    if (general) {
+        *lo = general->lo;
+        *hi = general->hi;
+    }
+}
+
+/* Length of the number at the start of text: sign, digits, one point, an exponent; 0 when
+ * there is none. Checked before strtod, which would also take hex, "nan" and "inf". */
+static size_t number_prefix(const char *text) {
+    const char *p = text;
+    if (*p == '+' || *p == '-')
+        p++;
+    bool digits = false;
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        digits = true;
+    }
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            digits = true;
+        }
+    }
+    if (!digits)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        const char *q = p + 1;
+        if (*q == '+' || *q == '-')
+            q++;
+        if (isdigit((unsigned char)*q)) {
+            while (isdigit((unsigned char)*q))
+                q++;
+            p = q;
+        }
+    }
+    return (size_t)(p - text);
+}
+
+/* The number at the start of text into *v; *end after it. */
+static bool leading_number(const char *text, double *v, const char **end) {
+    size_t n = text ? number_prefix(text) : 0;
+    if (n == 0)
         return false;
     errno = 0;
-    char *end;
-    double v = strtod(text, &end);
-    if (errno || end == text)
+    char *stop;
+    *v = strtod(text, &stop);
+    *end = stop;
+    return errno != ERANGE && stop == text + n && isfinite(*v);
+}
+
+bool lp_opts_parse_double(const char *text, double *out) {
+    double v;
+    const char *end;
+    if (!leading_number(text, &v, &end) || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool lp_opts_parse_int(const char *text, int64_t *out) {
+    double v;
+    const char *end;
+    if (!leading_number(text, &v, &end))
         return false;
     double mult = 1;
     if (*end == 'k' || *end == 'K')
@@ -27,11 +171,60 @@ bool lp_opts_parse_int(const char *text, int64_t *out) {
         end++;
     if (*end)
         return false;
-    v *= mult;
-    if (v != (double)(int64_t)v || v > 9e15 || v < -9e15)
-        return false;
     /* vLLM: "32k" means 32000, and 1K-style binary forms are not used for token counts */
+    v *= mult;
+    if (v > LP_OPT_MAX || v < -LP_OPT_MAX || v != floor(v))
+        return false;
     *out = (int64_t)v;
+    return true;
+}
+
+/* value as a message may show it: printable, at most SHOWN_VALUE_BYTES, "..." when cut. */
+static void shown(const char *value, char *out, size_t size) {
+    size_t n = 0, i = 0;
+    for (; value[i] && n + 5 < size && i < SHOWN_VALUE_BYTES; i++)
+        out[n++] = isprint((unsigned char)value[i]) ? value[i] : '?';
+    if (value[i])
+        memcpy(out + n, "...", 4);
+    else
+        out[n] = '\0';
+}
+
+bool lp_opts_bad_value(const char *cmd, const char *flag, const char *what, const char *value) {
+    char v[SHOWN_VALUE_BYTES + 8];
+    shown(value ? value : "", v, sizeof v);
+    fprintf(stderr, "llmplan %s: %s: expected %s, got \"%s\" (see llmplan %s --help)\n", cmd, flag,
+            what, v, cmd);
+    return false;
+}
+
+/* "an integer from 1 to 1024", "a number from 0 to 1" ... for a message. */
+static void describe_range(const lp_opt *o, double lo, double hi, char *out, size_t size) {
+    const char *kind = o->kind == LP_OPT_INT ? "an integer" : "a number";
+    if (hi >= LP_OPT_MAX)
+        snprintf(out, size, "%s of at least %.15g", kind, lo);
+    else
+        snprintf(out, size, "%s from %.15g to %.15g", kind, lo, hi);
+}
+
+/* Parse one numeric value into o->target; false (after a message) when it is not accepted. */
+static bool parse_number(const char *cmd, const lp_opt *o, const char *val) {
+    double lo, hi;
+    range_of(cmd, o, &lo, &hi);
+    double v = 0;
+    int64_t i = 0;
+    bool ok = o->kind == LP_OPT_INT ? lp_opts_parse_int(val, &i) : lp_opts_parse_double(val, &v);
+    if (o->kind == LP_OPT_INT)
+        v = (double)i;
+    if (!ok || v < lo || v > hi) {
+        char what[96];
+        describe_range(o, lo, hi, what, sizeof what);
+        return lp_opts_bad_value(cmd, o->name, what, val);
+    }
+    if (o->kind == LP_OPT_INT)
+        *(int64_t *)o->target = i;
+    else
+        *(double *)o->target = v;
     return true;
 }
 
@@ -48,17 +241,22 @@ static const lp_opt *find(const lp_opt *opts, const char *arg, size_t len) {
 bool lp_opts_parse(const char *cmd, const lp_opt *opts, int argc, char **argv, int first) {
     for (int i = first; i < argc; i++) {
         const char *arg = argv[i];
+        char v[SHOWN_VALUE_BYTES + 8];
         if (arg[0] != '-' || arg[1] == '\0') {
+            shown(arg, v, sizeof v);
             fprintf(stderr, "llmplan %s: unexpected argument \"%s\" (see llmplan %s --help)\n", cmd,
-                    arg, cmd);
+                    v, cmd);
             return false;
         }
         const char *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
         const lp_opt *o = find(opts, arg, len);
         if (!o) {
-            fprintf(stderr, "llmplan %s: unknown option \"%.*s\" (see llmplan %s --help)\n", cmd,
-                    (int)len, arg, cmd);
+            shown(arg, v, sizeof v);
+            if (eq && (size_t)(eq - arg) < strlen(v))
+                v[eq - arg] = '\0';
+            fprintf(stderr, "llmplan %s: unknown option \"%s\" (see llmplan %s --help)\n", cmd, v,
+                    cmd);
             return false;
         }
         if (o->seen)
@@ -86,24 +284,10 @@ bool lp_opts_parse(const char *cmd, const lp_opt *opts, int argc, char **argv, i
             *(const char **)o->target = val;
             break;
         case LP_OPT_INT:
-            if (!lp_opts_parse_int(val, (int64_t *)o->target)) {
-                fprintf(stderr, "llmplan %s: %s: expected an integer, got \"%s\"\n", cmd, o->name,
-                        val);
+        case LP_OPT_DOUBLE:
+            if (!parse_number(cmd, o, val))
                 return false;
-            }
             break;
-        case LP_OPT_DOUBLE: {
-            char *end;
-            errno = 0;
-            double d = strtod(val, &end);
-            if (errno || end == val || *end) {
-                fprintf(stderr, "llmplan %s: %s: expected a number, got \"%s\"\n", cmd, o->name,
-                        val);
-                return false;
-            }
-            *(double *)o->target = d;
-            break;
-        }
         case LP_OPT_FLAG:
             break;
         }

@@ -4,6 +4,11 @@
  * Accepts vLLM's spellings: `--name value`, `--name=value`, short aliases such as `-tp 2`,
  * boolean flags, and human-readable integers (`16k`, `32K`, `1M`) for token counts, like
  * vLLM's human_readable_int.
+ *
+ * Every number goes through one parser: NaN, infinities, overflow and trailing garbage are
+ * refused, and so is a value outside the option's range (opt_ranges.c: one table for every
+ * command, since a flag means the same everywhere; 0 and up for a flag it does not list),
+ * each time with a message that names the one option and its range.
  */
 #ifndef LP_CLI_OPTS_H
 #define LP_CLI_OPTS_H
@@ -28,6 +33,9 @@ typedef struct {
     bool *seen; /* optional: set when the option was given */
 } lp_opt;
 
+/** Largest number an option takes unless its range says otherwise (exact in a double). */
+#define LP_OPT_MAX 9.0e15
+
 /**
  * Parse argv[first..argc) against opts (terminated by a zero entry). Positional arguments are
  * rejected. Prints one clear error to stderr and returns false on a problem.
@@ -38,7 +46,17 @@ bool lp_opts_parse(const char *cmd, const lp_opt *opts, int argc, char **argv, i
 /** Print the option table as help text to stdout. */
 void lp_opts_print(const lp_opt *opts);
 
-/** Parse a human-readable integer ("16000", "16k", "1M", "-1"). */
+/** Parse a human-readable integer ("16000", "16k", "1M", "-1"): no NaN, infinity, fraction,
+ *  trailing text or magnitude above LP_OPT_MAX. */
 bool lp_opts_parse_int(const char *text, int64_t *out);
+
+/** Parse a finite number with nothing after it ("0.9", "1e3"; not "nan", "inf", "1x"). */
+bool lp_opts_parse_double(const char *text, double *out);
+
+/**
+ * Print "llmplan CMD: FLAG: expected WHAT, got "VALUE"" to stderr (VALUE shortened when long,
+ * control characters escaped) and return false. For the commands' own checks of a flag.
+ */
+bool lp_opts_bad_value(const char *cmd, const char *flag, const char *what, const char *value);
 
 #endif
