@@ -5,9 +5,11 @@
  * query, body) to one response (status, content type, body): it validates, calls the library
  * and renders with the same renderers the CLI uses for --json, so a response is exactly what
  * `llmplan plan|estimate|recommend --json` prints for the same input. It needs no HTTP library
- * and is what the tests drive directly. lp_web_server_* put it behind libmicrohttpd (a thread
- * pool on 127.0.0.1 by default, body and connection limits, timeouts); without libmicrohttpd
- * at build time they fail with LP_ERR_UNSUPPORTED and say so.
+ * and is what the tests drive directly. lp_web_server_* put it behind libmicrohttpd on
+ * 127.0.0.1 by default, with every request bounded (lp_web_opts: workers and a queue for what
+ * takes long, a deadline and size caps per request, absolute time limits per connection, Host
+ * and Origin checks); without libmicrohttpd at build time they fail with LP_ERR_UNSUPPORTED
+ * and say so.
  *
  * Endpoints: POST /v1/plan, POST /v1/estimate, POST /v1/recommend, GET /v1/gpus,
  * GET /v1/models[?q=text], GET /health, GET / (the single-page planner).
@@ -62,14 +64,26 @@ lp_status lp_web_handle(const lp_web_request *req, lp_web_response *out);
 /** Free a response's body (not the struct). NULL and static bodies are fine. */
 void lp_web_response_free(lp_web_response *r);
 
-/** Server options. Zero fields take the defaults noted. */
+/** Server options. Zero fields take the defaults noted (see README "Server limits"). */
 typedef struct {
-    const char *host;         /**< numeric IPv4/IPv6 address or "localhost" (127.0.0.1) */
-    int port;                 /**< 0: an ephemeral port (read it with lp_web_server_port) */
-    unsigned threads;         /**< worker threads (0: 2 x online CPUs, at least 2) */
-    unsigned max_connections; /**< open connections at once (0: 256) */
-    unsigned timeout_s;       /**< idle connection timeout (0: 15 s) */
-    bool quiet;               /**< no libmicrohttpd error log on stderr */
+    const char *host;             /**< numeric IPv4/IPv6 address or "localhost" (127.0.0.1) */
+    int port;                     /**< 0: an ephemeral port (read it with lp_web_server_port) */
+    unsigned threads;             /**< connection (I/O) threads (0: one per online CPU) */
+    unsigned workers;             /**< threads computing estimates and searches (0: one per CPU) */
+    unsigned queue;               /**< requests waiting for a worker before 503 (0: 4 per worker) */
+    unsigned max_connections;     /**< open connections at once (0: 1024, fewer if the file limit
+                                       is lower) */
+    unsigned timeout_s;           /**< a client has this long to send a whole request, counted from
+                                       when it connected or got its previous answer; also the idle
+                                       limit (0: 10 s; never unlimited) */
+    double request_timeout_s;     /**< computing one request, queueing included (0: 20 s) */
+    long long max_sim_steps;      /**< engine steps one simulation may take (0: 5,000,000) */
+    long long max_search_configs; /**< configurations one search may try (0: 500,000) */
+    const char *allow_hosts;      /**< more Host names to accept, comma-separated ("*": any); IP
+                                       addresses and localhost are always accepted */
+    const char *allow_origins;    /**< foreign origins that may POST, comma-separated
+                                       ("https://app.example:443"; "*": any) */
+    bool quiet;                   /**< no error log on stderr */
 } lp_web_opts;
 
 /** Fill opts with the defaults (127.0.0.1, port 8080). */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -30,25 +31,65 @@ static void print_help(const lp_opt *opts) {
            "\n"
            "Options:\n");
     lp_opts_print(opts);
-    printf("\nThe first line of output is \"listening on http://HOST:PORT/\" (with --port 0 the\n"
+    printf("\nLimits (README.md, \"Server limits\"): estimates and searches are computed by\n"
+           "--workers threads; --queue more may wait, the next gets 503 with Retry-After. Each\n"
+           "gets --request-timeout seconds from its arrival, queueing included (then 503), at\n"
+           "most --max-sim-steps engine steps per simulation and --max-search-configs\n"
+           "configurations per search (then 413), and stops when its client hangs up. A client\n"
+           "has --timeout seconds to send a whole request, counted from when it connects or\n"
+           "got its previous answer, however slowly it trickles bytes. /health, the page and\n"
+           "plans are answered at once by the connection threads.\n"
+           "Browsers: the Host header must be an IP address, localhost or an --allow-host name\n"
+           "(DNS rebinding), and a POST from a web page is refused unless its origin is this\n"
+           "server or an --allow-origin one (cross-site requests).\n"
+           "\nThe first line of output is \"listening on http://HOST:PORT/\" (with --port 0 the\n"
            "port the system chose). Ctrl-C or SIGTERM stops the server.\n"
+           "\nExamples:\n"
+           "  llmplan serve\n"
+           "  llmplan serve --port 9000 --workers 4 --request-timeout 60\n"
+           "  llmplan serve --host 0.0.0.0 --allow-host planner.lan\n"
            "\nExit codes: 0 stopped by a signal, 1 could not serve, 2 bad usage.\n");
 }
 
+/* Connections are descriptors: let this process open as many as its hard limit allows. */
+static void raise_file_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int lp_cmd_serve(int argc, char **argv) {
-    const char *host = LP_WEB_DEFAULT_HOST;
-    int64_t port = LP_WEB_DEFAULT_PORT, threads = 0, max_connections = 0, timeout = 0;
+    const char *host = LP_WEB_DEFAULT_HOST, *allow_hosts = NULL, *allow_origins = NULL;
+    int64_t port = LP_WEB_DEFAULT_PORT, threads = 0, workers = 0, queue = 0, max_connections = 0;
+    int64_t timeout = 10, max_sim_steps = 5000000, max_search_configs = 500000;
+    double request_timeout = 20;
     bool help = false, quiet = false;
     const lp_opt opts[] = {
         {"--host", NULL, LP_OPT_STRING, &host, "ADDR",
          "address to listen on (default 127.0.0.1; 0.0.0.0 = every interface)", NULL},
         {"--port", "-p", LP_OPT_INT, &port, "N", "TCP port (default 8080; 0: any free port)", NULL},
-        {"--threads", NULL, LP_OPT_INT, &threads, "N", "worker threads (default: one per CPU)",
-         NULL},
+        {"--threads", NULL, LP_OPT_INT, &threads, "N",
+         "connection threads (default 0: one per CPU)", NULL},
+        {"--workers", NULL, LP_OPT_INT, &workers, "N",
+         "threads computing estimates and searches (default 0: one per CPU)", NULL},
+        {"--queue", NULL, LP_OPT_INT, &queue, "N",
+         "requests that may wait for a worker (default 0: 4 per worker)", NULL},
         {"--max-connections", NULL, LP_OPT_INT, &max_connections, "N",
-         "open connections at once (default 256)", NULL},
-        {"--timeout", NULL, LP_OPT_INT, &timeout, "S", "idle connection timeout (default 15 s)",
-         NULL},
+         "open connections at once (default 0: 1024, or what ulimit -n allows)", NULL},
+        {"--timeout", NULL, LP_OPT_INT, &timeout, "S",
+         "seconds a client has to send a request, or may stay idle (default 10)", NULL},
+        {"--request-timeout", NULL, LP_OPT_DOUBLE, &request_timeout, "S",
+         "seconds to compute one request, queueing included (default 20)", NULL},
+        {"--max-sim-steps", NULL, LP_OPT_INT, &max_sim_steps, "N",
+         "engine steps one simulation may take (default 5000000)", NULL},
+        {"--max-search-configs", NULL, LP_OPT_INT, &max_search_configs, "N",
+         "configurations one recommend search may try (default 500000)", NULL},
+        {"--allow-host", NULL, LP_OPT_STRING, &allow_hosts, "NAMES",
+         "more Host names to answer, comma-separated (* = any)", NULL},
+        {"--allow-origin", NULL, LP_OPT_STRING, &allow_origins, "ORIGINS",
+         "web origins that may POST, comma-separated (https://app.example; * = any)", NULL},
         {"--quiet", "-q", LP_OPT_FLAG, &quiet, NULL, "no server log on stderr", NULL},
         {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
         {0},
@@ -64,12 +105,6 @@ int lp_cmd_serve(int argc, char **argv) {
                         "cannot serve; install libmicrohttpd-dev (scripts/install-deps.sh) and "
                         "rebuild\n");
         return LP_EXIT_FAILURE;
-    }
-    if (port < 0 || port > 65535 || threads < 0 || threads > 1024 || max_connections < 0 ||
-        max_connections > 100000 || timeout < 0 || timeout > 86400) {
-        fprintf(stderr, "llmplan serve: --port 0..65535, --threads 0..1024, --max-connections "
-                        "0..100000, --timeout 0..86400 (see llmplan serve --help)\n");
-        return LP_EXIT_USAGE;
     }
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
         fprintf(stderr,
@@ -91,9 +126,17 @@ int lp_cmd_serve(int argc, char **argv) {
     wo.host = host;
     wo.port = (int)port;
     wo.threads = (unsigned)threads;
+    wo.workers = (unsigned)workers;
+    wo.queue = (unsigned)queue;
     wo.max_connections = (unsigned)max_connections;
     wo.timeout_s = (unsigned)timeout;
+    wo.request_timeout_s = request_timeout;
+    wo.max_sim_steps = max_sim_steps;
+    wo.max_search_configs = max_search_configs;
+    wo.allow_hosts = allow_hosts;
+    wo.allow_origins = allow_origins;
     wo.quiet = quiet;
+    raise_file_limit();
     lp_web_server *server;
     lp_error err;
     lp_error_clear(&err);

@@ -21,6 +21,10 @@ static const lp_dl_symbol SYMBOLS[] = {
     SYM(create_response_from_buffer, "MHD_create_response_from_buffer"),
     SYM(destroy_response, "MHD_destroy_response"),
     SYM(add_response_header, "MHD_add_response_header"),
+    SYM(get_connection_values, "MHD_get_connection_values"),
+    SYM(get_connection_info, "MHD_get_connection_info"),
+    SYM(suspend_connection, "MHD_suspend_connection"),
+    SYM(resume_connection, "MHD_resume_connection"),
     {NULL, 0},
 };
 static const char *const SONAMES[] = {"libmicrohttpd.so.12", NULL};

@@ -3,7 +3,7 @@
  *
  * libmicrohttpd links GnuTLS and its dependencies; loaded on every run of llmplan they cost
  * milliseconds that only `llmplan serve` needs. The real <microhttpd.h> gives the types and
- * constants; the seven functions server.c calls go through a table filled by lp_mhd_load (the
+ * constants; the functions server.c calls go through a table filled by lp_mhd_load (the
  * macros below keep server.c's calls as written).
  */
 #ifndef LP_MHD_DL_H
@@ -31,6 +31,13 @@ typedef struct {
     void (*destroy_response)(struct MHD_Response *response);
     enum MHD_Result (*add_response_header)(struct MHD_Response *response, const char *header,
                                            const char *content);
+    int (*get_connection_values)(struct MHD_Connection *connection, enum MHD_ValueKind kind,
+                                 MHD_KeyValueIterator iterator, void *iterator_cls);
+    const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *connection,
+                                                           enum MHD_ConnectionInfoType info_type,
+                                                           ...);
+    void (*suspend_connection)(struct MHD_Connection *connection);
+    enum MHD_Result (*resume_connection)(struct MHD_Connection *connection);
 } lp_mhd_api;
 
 /** The table (valid after lp_mhd_load returned LP_OK). */
@@ -46,5 +53,9 @@ lp_status lp_mhd_load(lp_error *err);
 #define MHD_create_response_from_buffer (*lp_mhd_fn.create_response_from_buffer)
 #define MHD_destroy_response (*lp_mhd_fn.destroy_response)
 #define MHD_add_response_header (*lp_mhd_fn.add_response_header)
+#define MHD_get_connection_values (*lp_mhd_fn.get_connection_values)
+#define MHD_get_connection_info (*lp_mhd_fn.get_connection_info)
+#define MHD_suspend_connection (*lp_mhd_fn.suspend_connection)
+#define MHD_resume_connection (*lp_mhd_fn.resume_connection)
 
 #endif
