@@ -55,14 +55,24 @@ typedef struct {
     double error_pct; /**< 100 x (predicted - actual) / actual; NaN when not comparable */
 } lp_metric_cmp;
 
+/** Median and maximum of |error %| over n comparisons (NaN when n == 0). */
+typedef struct {
+    double median, max;
+    int n;
+} lp_error_summary;
+
 /** Result for one row of the table. */
 typedef struct {
     int line; /**< line number in the TSV */
     char model[96];
     char vllm_version[16];
-    char label[160];                   /**< short description: dtype, kv dtype, tp/pp, gmu, mml */
-    bool holdout;                      /**< held out by lp_validate_is_holdout */
-    lp_status status;                  /**< LP_OK when the row could be planned */
+    char label[200];      /**< short description: dtype, kv dtype, tp/pp, gmu, mml */
+    char gpu[48];         /**< the GPU database row planned on */
+    bool version_stated;  /**< false: the row names no vLLM version; planned as the default */
+    bool holdout;         /**< held out by lp_validate_is_holdout */
+    bool fit_row;         /**< a row the memory constants were fitted on (src/mem/overheads.c) */
+    bool gpu_from_remark; /**< the GPU cell names no GPU first; taken from its remark */
+    lp_status status;     /**< LP_OK when the row could be planned */
     char error[LP_ERROR_MESSAGE_SIZE]; /**< why not, when status != LP_OK */
     bool expect_failure;               /**< outcome column says the start-up failed */
     bool predicted_fits;
@@ -70,7 +80,20 @@ typedef struct {
     bool gmu_from_row_sums; /**< the stated utilization contradicted the row's own sums */
     lp_metric_cmp weights_gib, activation_gib, non_torch_gib, kv_cache_gib, kv_tokens;
     lp_metric_cmp max_concurrency; /**< "Maximum concurrency for N tokens per request" */
+    lp_metric_cmp gpu_blocks;      /**< "# GPU blocks" (V0) / num_gpu_blocks */
+    char predicted_error[200];     /**< vLLM's error llmplan predicts when it predicts no fit */
 } lp_kv_row_result;
+
+/** Up to this many per-version groups in a report. */
+#define LP_KV_MAX_GROUPS 16
+
+/** Summaries of the rows of one vLLM version (or of all rows). */
+typedef struct {
+    char version[16]; /**< "v0.19.0"; "not stated"; "all" */
+    int rows, planned;
+    lp_error_summary weights, kv_gib, kv_tokens, concurrency, gpu_blocks;
+    int failed_rows, failed_predicted, ok_predicted_fail;
+} lp_kv_group;
 
 /** Summary of a whole table. */
 typedef struct {
@@ -89,6 +112,16 @@ typedef struct {
     int failed_rows;       /**< rows whose outcome is a failure */
     int failed_predicted;  /**< of those, predicted as not fitting */
     int ok_predicted_fail; /**< rows that started but llmplan says do not fit */
+    double gpu_blocks_median, gpu_blocks_max;
+    int gpu_blocks_n;
+    /** per vLLM version (rows in table order of first appearance), then all rows */
+    lp_kv_group groups[LP_KV_MAX_GROUPS];
+    int n_groups;
+    lp_kv_group all;
+    /** rows no memory constant was fitted on (fit_row false) */
+    lp_kv_group not_fitted;
+    /** rows the shared split holds out (lp_validate_is_holdout) */
+    lp_kv_group holdout;
 } lp_kv_report;
 
 /**
@@ -220,12 +253,6 @@ typedef struct {
      */
     bool actual_above_limit;
 } lp_serving_row_result;
-
-/** Median and maximum of |error %| over n comparisons (NaN when n == 0). */
-typedef struct {
-    double median, max;
-    int n;
-} lp_error_summary;
 
 /** Every row's comparison and the summaries. Large: allocate it on the heap. */
 typedef struct {

@@ -129,6 +129,7 @@ void lp_accuracy_print_kv_summary(FILE *o, const char *file, const lp_kv_report 
         {"KV cache GiB", offsetof(lp_kv_row_result, kv_cache_gib)},
         {"KV tokens", offsetof(lp_kv_row_result, kv_tokens)},
         {"max concurrency", offsetof(lp_kv_row_result, max_concurrency)},
+        {"GPU blocks", offsetof(lp_kv_row_result, gpu_blocks)},
     };
     int planned[2] = {0, 0}, rows[2] = {0, 0};
     for (int i = 0; i < r->n_rows; i++) {

@@ -180,11 +180,12 @@ static void print_serving_summary(const lp_serving_report *r) {
 
 static void print_kv_rows(const char *path, const lp_kv_report *r) {
     printf("llmplan vs vLLM start-up logs (%s): predicted/logged and error\n\n", path);
-    printf("%-5s %-7s %-44s %-8s %24s %24s %24s %26s %20s %s\n", "line", "split", "model", "vLLM",
-           "weights GiB", "activation GiB", "KV cache GiB", "KV tokens", "concurrency", "outcome");
+    printf("%-5s %-7s %-44s %-10s %24s %24s %24s %26s %20s %26s %s\n", "line", "split", "model",
+           "vLLM", "weights GiB", "activation GiB", "KV cache GiB", "KV tokens", "concurrency",
+           "GPU blocks", "outcome");
     for (int i = 0; i < r->n_rows; i++) {
         const lp_kv_row_result *row = &r->rows[i];
-        printf("%-5d %-7s %-44.44s %-8s", row->line, row->holdout ? "holdout" : "fit", row->model,
+        printf("%-5d %-7s %-44.44s %-10s", row->line, row->holdout ? "holdout" : "fit", row->model,
                row->vllm_version);
         if (row->status != LP_OK) {
             printf(" ERROR: %s\n", row->error);
@@ -195,12 +196,16 @@ static void print_kv_rows(const char *path, const lp_kv_report *r) {
         cell(&row->kv_cache_gib, 24);
         tokens_cell(&row->kv_tokens);
         cell(&row->max_concurrency, 20);
-        printf(" %s%s\n",
+        tokens_cell(&row->gpu_blocks);
+        printf(" %s%s%s\n",
                row->expect_failure ? (row->predicted_fits ? "failed; predicted fit (WRONG)"
                                                           : "failed; predicted no fit")
                                    : (row->predicted_fits ? "ok" : "ok; predicted no fit (WRONG)"),
-               row->gmu_from_row_sums ? "; gmu from row sums" : "");
+               row->gmu_from_row_sums ? "; gmu from row sums" : "",
+               row->fit_row ? "; memory constants fitted on it" : "");
         printf("      %s\n", row->label);
+        if (!row->predicted_fits)
+            printf("      predicted: %s\n", row->predicted_error);
     }
     printf("\nSummary (|error|, rows that state the metric)\n");
     printf("  weights     median %5.2f%%  max %5.2f%%  over %d rows\n", r->weights_median,
@@ -220,6 +225,35 @@ static void print_kv_rows(const char *path, const lp_kv_report *r) {
                    "planned at %.2f (what weights + activation + non-torch + KV add up to)\n",
                    r->rows[i].line, r->rows[i].gmu_used);
     printf("\n");
+}
+
+/* Memory rows per vLLM release: median / max |error %| (rows) of each metric. */
+static void print_kv_versions(const lp_kv_report *r) {
+    const lp_kv_group *groups[LP_KV_MAX_GROUPS + 3];
+    int n = 0;
+    for (int g = 0; g < r->n_groups; g++)
+        groups[n++] = &r->groups[g];
+    groups[n++] = &r->all;
+    groups[n++] = &r->not_fitted;
+    groups[n++] = &r->holdout;
+    printf("  per vLLM release, |error| median / max %% (rows):\n");
+    printf("  %-11s %5s %7s %20s %20s %20s %20s %20s %9s %s\n", "release", "rows", "planned",
+           "weights", "KV GiB", "KV tokens", "concurrency", "GPU blocks", "failed", "ok->fail");
+    for (int i = 0; i < n; i++) {
+        const lp_kv_group *g = groups[i];
+        const lp_error_summary *m[5] = {&g->weights, &g->kv_gib, &g->kv_tokens, &g->concurrency,
+                                        &g->gpu_blocks};
+        printf("  %-11s %5d %7d", g->version, g->rows, g->planned);
+        for (int k = 0; k < 5; k++) {
+            char buf[40] = "-";
+            if (m[k]->n > 0)
+                snprintf(buf, sizeof buf, "%.2f / %.2f (%d)", m[k]->median, m[k]->max, m[k]->n);
+            printf(" %20s", buf);
+        }
+        printf(" %5d/%-3d %d\n", g->failed_predicted, g->failed_rows, g->ok_predicted_fail);
+    }
+    printf("  (\"not fitted\": rows no memory constant was fitted on; \"holdout\": the shared "
+           "split's held-out rows)\n\n");
 }
 
 static void print_serving(const lp_serving_report *r, bool rows) {
@@ -352,6 +386,7 @@ int lp_cmd_accuracy(int argc, char **argv) {
             if (!brief)
                 print_kv_rows(path, data.kv[i]);
             lp_accuracy_print_kv_summary(stdout, LP_ACC_KV_FILE_NAMES[i], data.kv[i], false);
+            print_kv_versions(data.kv[i]);
         }
         print_serving(data.serving, !brief);
         if (markdown)

@@ -1,14 +1,20 @@
 /*
  * kv_capacity.c - plan every row of a table of real vLLM start-up logs and compare.
  *
- * The table (../shared/validation/kv_capacity.tsv) gives, per run, the settings (model, dtype,
- * KV dtype, GPU, TP/PP, utilization, max-model-len, block size, vLLM version) and what vLLM
- * logged (weights, activation peak, non-torch memory, available KV cache, KV tokens, outcome).
- * Settings are taken from the row; every number compared is computed by llmplan. The one
- * exception is loud: when a row's own logged numbers add up to a different utilization than
- * the row states (budget = weights + activation + non-torch + KV), the utilization the sums
- * imply is used and the row is flagged, because the stated one cannot have produced the log.
- * It does not read the notes column, and it never uses a logged value as an input otherwise.
+ * The tables (../shared/validation/kv_capacity.tsv and kv_capacity_2.tsv) give, per run, the
+ * settings (model, dtype, KV dtype, GPU, TP/PP, utilization, max-model-len, block size, vLLM
+ * version) and what vLLM logged (weights, activation peak, non-torch memory, available KV cache,
+ * KV tokens, concurrency, GPU blocks, outcome). Settings are taken from the row; every number
+ * compared is computed by llmplan. Cells carry remarks after their values ("v0.19.0 (sweep
+ * directory)", "0.9 (default; not passed)"): the leading value is used. Where a row leaves a
+ * setting unstated, vLLM's default is planned and the row says so in its label: an unstated
+ * version plans llmplan's default release and is summarised in a "not stated" group of its
+ * own; an unstated utilization is vLLM's 0.9. One exception is loud: when a row's own logged
+ * numbers add up to a different utilization than the row states (budget = weights + activation
+ * + non-torch + KV), the utilization the sums imply is used and the row is flagged, because the
+ * stated one cannot have produced the log. It does not read the notes column, and it never uses
+ * a logged value as an input otherwise. Summaries are per file, per vLLM version, and over the
+ * rows no memory constant was fitted on.
  */
 #include <ctype.h>
 #include <math.h>
@@ -48,6 +54,7 @@ enum {
     C_KV_GIB,
     C_KV_TOKENS,
     C_CONCURRENCY,
+    C_GPU_BLOCKS,
     C_OUTCOME,
     C_SOURCE,
     C_COUNT
@@ -73,6 +80,7 @@ static const char *const COLUMN_NAMES[C_COUNT] = {
     "kv_cache_gib",
     "kv_tokens",
     "max_concurrency",
+    "gpu_blocks",
     "outcome",
     "source",
 };
@@ -89,42 +97,167 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void summarize(const lp_kv_report *r, size_t offset, bool skip_failed, double *median,
-                      double *max, int *n) {
+/* Which rows a summary covers: a version group, all rows, or the rows no constant was fitted
+ * on. */
+typedef struct {
+    const char *version;  /* NULL: any */
+    bool not_fitted_only; /* rows no memory constant was fitted on */
+    bool holdout_only;    /* rows the shared split holds out */
+} row_filter;
+
+static bool row_in(const lp_kv_row_result *row, const row_filter *f) {
+    if ((f->not_fitted_only && row->fit_row) || (f->holdout_only && !row->holdout))
+        return false;
+    return !f->version || strcmp(row->vllm_version, f->version) == 0;
+}
+
+static lp_error_summary summarize(const lp_kv_report *r, size_t offset, bool skip_failed,
+                                  const row_filter *f) {
     double vals[LP_VALIDATE_MAX_ROWS];
     int k = 0;
     for (int i = 0; i < r->n_rows; i++) {
         const lp_kv_row_result *row = &r->rows[i];
-        if (skip_failed && row->expect_failure)
+        if ((skip_failed && row->expect_failure) || !row_in(row, f))
             continue;
         const lp_metric_cmp *c = (const lp_metric_cmp *)((const char *)row + offset);
         if (!isnan(c->error_pct))
             vals[k++] = fabs(c->error_pct);
     }
-    *n = k;
-    if (k == 0) {
-        *median = *max = NAN;
-        return;
-    }
+    lp_error_summary out = {NAN, NAN, k};
+    if (k == 0)
+        return out;
     qsort(vals, (size_t)k, sizeof vals[0], cmp_double);
-    *median = k % 2 ? vals[k / 2] : 0.5 * (vals[k / 2 - 1] + vals[k / 2]);
-    *max = vals[k - 1];
+    out.median = k % 2 ? vals[k / 2] : 0.5 * (vals[k / 2 - 1] + vals[k / 2]);
+    out.max = vals[k - 1];
+    return out;
 }
 
-static void plan_row(char **c, lp_kv_row_result *row) {
+static void fill_group(const lp_kv_report *r, const row_filter *f, lp_kv_group *g) {
+    g->weights = summarize(r, offsetof(lp_kv_row_result, weights_gib), false, f);
+    g->kv_gib = summarize(r, offsetof(lp_kv_row_result, kv_cache_gib), true, f);
+    g->kv_tokens = summarize(r, offsetof(lp_kv_row_result, kv_tokens), true, f);
+    g->concurrency = summarize(r, offsetof(lp_kv_row_result, max_concurrency), true, f);
+    g->gpu_blocks = summarize(r, offsetof(lp_kv_row_result, gpu_blocks), true, f);
+    for (int i = 0; i < r->n_rows; i++) {
+        const lp_kv_row_result *row = &r->rows[i];
+        if (!row_in(row, f))
+            continue;
+        g->rows++;
+        g->planned += row->status == LP_OK;
+        if (row->expect_failure) {
+            g->failed_rows++;
+            g->failed_predicted += row->status == LP_OK && !row->predicted_fits;
+        } else if (row->status == LP_OK && !row->predicted_fits) {
+            g->ok_predicted_fail++;
+        }
+    }
+}
+
+static void summarize_report(lp_kv_report *r) {
+    row_filter all = {NULL, false, false}, not_fitted = {NULL, true, false},
+               holdout = {NULL, false, true};
+    fill_group(r, &all, &r->all);
+    snprintf(r->all.version, sizeof r->all.version, "all");
+    fill_group(r, &not_fitted, &r->not_fitted);
+    snprintf(r->not_fitted.version, sizeof r->not_fitted.version, "not fitted");
+    fill_group(r, &holdout, &r->holdout);
+    snprintf(r->holdout.version, sizeof r->holdout.version, "holdout");
+    for (int i = 0; i < r->n_rows; i++) {
+        const char *v = r->rows[i].vllm_version;
+        bool seen = false;
+        for (int g = 0; g < r->n_groups && !seen; g++)
+            seen = strcmp(r->groups[g].version, v) == 0;
+        if (seen || r->n_groups >= LP_KV_MAX_GROUPS)
+            continue;
+        lp_kv_group *g = &r->groups[r->n_groups++];
+        snprintf(g->version, sizeof g->version, "%s", v);
+        row_filter f = {g->version, false, false};
+        fill_group(r, &f, g);
+    }
+    r->weights_median = r->all.weights.median, r->weights_max = r->all.weights.max;
+    r->weights_n = r->all.weights.n;
+    r->kv_gib_median = r->all.kv_gib.median, r->kv_gib_max = r->all.kv_gib.max;
+    r->kv_gib_n = r->all.kv_gib.n;
+    r->kv_tokens_median = r->all.kv_tokens.median, r->kv_tokens_max = r->all.kv_tokens.max;
+    r->kv_tokens_n = r->all.kv_tokens.n;
+    r->concurrency_median = r->all.concurrency.median;
+    r->concurrency_max = r->all.concurrency.max;
+    r->concurrency_n = r->all.concurrency.n;
+    r->gpu_blocks_median = r->all.gpu_blocks.median, r->gpu_blocks_max = r->all.gpu_blocks.max;
+    r->gpu_blocks_n = r->all.gpu_blocks.n;
+}
+
+/* The first whitespace-separated word of a cell ("v0.19.0 (sweep directory)" -> "v0.19.0"). */
+static void first_word(const char *cell, char *out, size_t size) {
+    while (isspace((unsigned char)*cell))
+        cell++;
+    size_t n = strcspn(cell, " \t(");
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, cell, n);
+    out[n] = '\0';
+}
+
+/*
+ * The GPU a row names: the whole cell ("H100 80GB"), else its first word, else (for cells such
+ * as "not stated (other rows of the same table: H100)") the last word of its remark that the
+ * database knows, flagged.
+ */
+static lp_status find_gpu(const char *cell, lp_kv_row_result *row, const lp_gpu **gpu,
+                          lp_error *err) {
+    const lp_gpu_db *db = lp_gpu_db_builtin();
+    lp_error ignored;
+    if (lp_gpu_find(db, cell, gpu, &ignored) == LP_OK)
+        return LP_OK;
+    char word[64];
+    first_word(cell, word, sizeof word);
+    if (*word && lp_gpu_find(db, word, gpu, &ignored) == LP_OK)
+        return LP_OK;
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", cell);
+    const lp_gpu *last = NULL;
+    for (char *tok = strtok(copy, " \t():;,"); tok; tok = strtok(NULL, " \t():;,"))
+        if (lp_gpu_find(db, tok, gpu, &ignored) == LP_OK)
+            last = *gpu;
+    if (last) {
+        *gpu = last;
+        row->gpu_from_remark = true;
+        return LP_OK;
+    }
+    return lp_gpu_find(db, cell, gpu, err);
+}
+
+/*
+ * Rows the memory constants of src/mem/overheads.c were fitted on (see the comments there): the
+ * Llama-3.1-8B-Instruct start-up logs of kv_capacity.tsv. Every other row is out of sample.
+ */
+static bool is_fit_row(const char *path, const char *model) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strcmp(base, "kv_capacity.tsv") == 0 &&
+           strcmp(model, "meta-llama/Llama-3.1-8B-Instruct") == 0;
+}
+
+static void plan_row(const char *path, char **c, lp_kv_row_result *row) {
     lp_error err;
     lp_error_clear(&err);
     snprintf(row->model, sizeof row->model, "%s", c[C_MODEL]);
     row->holdout = lp_validate_is_holdout(c[C_SOURCE], c[C_MODEL], c[C_GPU], c[C_TP], c[C_VERSION]);
-    snprintf(row->vllm_version, sizeof row->vllm_version, "%.15s", c[C_VERSION]);
-    char *space = strchr(row->vllm_version, ' ');
-    if (space)
-        *space = '\0';
+    row->fit_row = is_fit_row(path, c[C_MODEL]);
 
     lp_serving s;
     lp_serving_init(&s);
-    if ((row->status = lp_vllm_version_parse(row->vllm_version, &s.vllm_version, &err)) != LP_OK)
-        goto fail;
+    char word[64];
+    first_word(c[C_VERSION], word, sizeof word);
+    row->version_stated = *word && lp_vllm_version_parse(word, &s.vllm_version, &err) == LP_OK;
+    if (row->version_stated) {
+        snprintf(row->vllm_version, sizeof row->vllm_version, "%s", word);
+    } else {
+        /* planned as llmplan's default release, and reported in a group of its own */
+        s.vllm_version = LP_VLLM_VERSION_LATEST;
+        snprintf(row->vllm_version, sizeof row->vllm_version, "not stated");
+    }
+    lp_error_clear(&err);
     char dq[128];
     size_t i;
     for (i = 0; c[C_DTYPE][i] && i + 1 < sizeof dq; i++)
@@ -134,13 +267,19 @@ static void plan_row(char **c, lp_kv_row_result *row) {
         s.dtype = LP_DTYPE_FP32;
     if (strstr(dq, "--quantization fp8"))
         s.quantization = "fp8";
-    if (strcmp(c[C_KV_DTYPE], "auto") != 0 &&
-        (row->status = lp_dtype_parse(c[C_KV_DTYPE], &s.kv_cache_dtype, &err)) != LP_OK)
+    first_word(c[C_KV_DTYPE], word, sizeof word);
+    if (*word && strcmp(word, "auto") != 0 &&
+        (row->status = lp_dtype_parse(word, &s.kv_cache_dtype, &err)) != LP_OK)
         goto fail;
-    s.tensor_parallel_size = (int)lp_tsv_number(c[C_TP]);
-    s.pipeline_parallel_size = (int)lp_tsv_number(c[C_PP]);
-    s.gpu_memory_utilization = lp_tsv_number(c[C_GMU]);
-    s.max_model_len = (int64_t)lp_tsv_number(c[C_MML]);
+    double tp = lp_tsv_number(c[C_TP]), pp = lp_tsv_number(c[C_PP]);
+    s.tensor_parallel_size = isnan(tp) ? 1 : (int)tp;
+    s.pipeline_parallel_size = isnan(pp) ? 1 : (int)pp;
+    double gmu = lp_tsv_number(c[C_GMU]);
+    bool gmu_stated = !isnan(gmu);
+    if (gmu_stated)
+        s.gpu_memory_utilization = gmu; /* else vLLM's default, kept from lp_serving_init */
+    double mml = lp_tsv_number(c[C_MML]);
+    s.max_model_len = isnan(mml) ? 0 : (int64_t)mml;
     double block = lp_tsv_number(c[C_BLOCK]);
     s.block_size = isnan(block) ? 0 : (int)block;
     s.enforce_eager = strncmp(c[C_EAGER], "yes", 3) == 0;
@@ -161,14 +300,23 @@ static void plan_row(char **c, lp_kv_row_result *row) {
         }
     }
     row->gmu_used = s.gpu_memory_utilization;
-    snprintf(row->label, sizeof row->label, "%s kv=%s tp%d pp%d gmu %.2f%s len %lld", c[C_DTYPE],
-             c[C_KV_DTYPE], s.tensor_parallel_size, s.pipeline_parallel_size,
-             s.gpu_memory_utilization, row->gmu_from_row_sums ? " (from row sums)" : "",
-             (long long)s.max_model_len);
 
     const lp_gpu *gpu;
-    if ((row->status = lp_gpu_find(lp_gpu_db_builtin(), c[C_GPU], &gpu, &err)) != LP_OK)
+    if ((row->status = find_gpu(c[C_GPU], row, &gpu, &err)) != LP_OK)
         goto fail;
+    snprintf(row->gpu, sizeof row->gpu, "%s", gpu->name);
+    char len[32] = "default";
+    if (s.max_model_len > 0)
+        snprintf(len, sizeof len, "%lld", (long long)s.max_model_len);
+    snprintf(row->label, sizeof row->label, "%.60s kv=%.12s %s tp%d pp%d gmu %.2f%s len %s%s%s",
+             c[C_DTYPE], c[C_KV_DTYPE], gpu->name, s.tensor_parallel_size, s.pipeline_parallel_size,
+             s.gpu_memory_utilization,
+             row->gmu_from_row_sums ? " (from row sums)"
+             : gmu_stated           ? ""
+                                    : " (not stated: vLLM default)",
+             len, row->version_stated ? "" : "; version not stated: planned as llmplan's default",
+             row->gpu_from_remark ? "; GPU taken from the cell's remark" : "");
+
     static _Thread_local lp_model m;
     if ((row->status = lp_model_load(c[C_MODEL], NULL, &m, &err)) != LP_OK)
         goto fail;
@@ -177,17 +325,25 @@ static void plan_row(char **c, lp_kv_row_result *row) {
         goto fail;
     const lp_mem_rank *first = &p.ranks[0], *bind = &p.ranks[p.binding_rank];
     row->predicted_fits = p.fits;
+    if (!p.fits)
+        snprintf(row->predicted_error, sizeof row->predicted_error, "%s", p.vllm_error);
     row->weights_gib = cmp(w, first->weights_bytes / GIB);
     row->activation_gib = cmp(a, first->activation_bytes / GIB);
     row->non_torch_gib = cmp(nt, first->non_torch_bytes / GIB);
     row->kv_cache_gib = cmp(row->expect_failure ? NAN : kv, bind->kv_cache_bytes / GIB);
     row->kv_tokens = cmp(lp_tsv_number(c[C_KV_TOKENS]), (double)p.kv_tokens);
     row->max_concurrency = cmp(lp_tsv_number(c[C_CONCURRENCY]), p.max_concurrency);
+    /* Where a row states both, blocks x block size = tokens (the blocks were derived from the
+     * token line): only V0 logs, which print blocks alone, make the blocks a measurement. */
+    double tokens = lp_tsv_number(c[C_KV_TOKENS]);
+    row->gpu_blocks =
+        cmp(isnan(tokens) ? lp_tsv_number(c[C_GPU_BLOCKS]) : NAN, (double)p.kv_blocks);
     return;
 fail:
     snprintf(row->error, sizeof row->error, "%s", err.message);
     row->weights_gib = row->activation_gib = row->non_torch_gib = cmp(NAN, NAN);
     row->kv_cache_gib = row->kv_tokens = row->max_concurrency = cmp(NAN, NAN);
+    row->gpu_blocks = cmp(NAN, NAN);
 }
 
 lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_error *err) {
@@ -222,7 +378,7 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
         lp_tsv_pick(cols, n, colmap, C_COUNT, c);
         lp_kv_row_result *row = &report->rows[report->n_rows++];
         row->line = lineno;
-        plan_row(c, row);
+        plan_row(path, c, row);
         if (row->status == LP_OK)
             report->n_planned++;
         if (row->expect_failure) {
@@ -235,14 +391,7 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
     }
     if (!have_header)
         st = lp_error_set(err, LP_ERR_PARSE, "%s: no header row", path);
-    summarize(report, offsetof(lp_kv_row_result, weights_gib), false, &report->weights_median,
-              &report->weights_max, &report->weights_n);
-    summarize(report, offsetof(lp_kv_row_result, kv_cache_gib), true, &report->kv_gib_median,
-              &report->kv_gib_max, &report->kv_gib_n);
-    summarize(report, offsetof(lp_kv_row_result, kv_tokens), true, &report->kv_tokens_median,
-              &report->kv_tokens_max, &report->kv_tokens_n);
-    summarize(report, offsetof(lp_kv_row_result, max_concurrency), true,
-              &report->concurrency_median, &report->concurrency_max, &report->concurrency_n);
+    summarize_report(report);
 out:
     free(line);
     fclose(f);
