@@ -382,6 +382,230 @@ static void test_suggestions(void **state) {
     assert_true(saw_larger_gpu);
 }
 
+/* ---- hybrid models, quantized storage, start-up failures ------------------------------------ */
+
+static void load_json(const char *json) {
+    lp_error err;
+    if (lp_model_from_config_json(json, strlen(json), "test", &model, &err) != LP_OK)
+        fail_msg("config: %s", err.message);
+}
+
+static void load_shared_config(const char *name) {
+    char rel[256], path[4096];
+    snprintf(rel, sizeof rel, "fixtures/hf-configs/%s", name);
+    lp_test_shared_path(rel, path, sizeof path); /* skips loudly without ../shared */
+    lp_error err;
+    if (lp_model_from_config_file(path, &model, &err) != LP_OK)
+        fail_msg("%s: %s", name, err.message);
+}
+
+/*
+ * Nemotron-H-56B (the real config in ../shared/fixtures): hybrid_override_pattern has 118
+ * characters, 54 'M' (Mamba2), 10 '*' (attention), 54 '-' (relu2 MLP). Parameters, from vLLM's
+ * module shapes (hidden 8192, vocab 131072 untied, inner 256 heads x 64 = 16384, 8 groups,
+ * state 256, conv 4): Mamba2 layer = in_proj 8192 x (2 x 16384 + 2 x 8 x 256 + 256) + out_proj
+ * 16384 x 8192 + conv 20480 x 4 + conv bias 20480 + dt_bias/A/D 3 x 256 + norm 16384 =
+ * 438,424,320; attention layer 150,994,944; MLP layer 2 x 8192 x 32768 = 536,870,912; one norm
+ * of 8192 per layer, final norm 8192, embedding and lm_head 2 x 131072 x 8192:
+ * 56,324,350,464 in all ("56B").
+ * KV at TP 4 (vllm_internals.md (b), mamba_utils.mamba2_state_shape): Mamba page = conv 3 x
+ * (16384 + 2 x 8 x 256) / 4 x 2 B = 30,720 + SSM (256 / 4) x 64 x 256 x 2 B = 2,097,152 ->
+ * 2,127,872 B; attention 2 KV heads x 128 x 2 (K, V) x 2 B = 1,024 B per token, so the block
+ * grows to 16 x cdiv(2,127,872, 16 x 1,024) = 2,080 tokens. Groups: min(10, 54) = 10 layers a
+ * group, 1 attention group + cdiv(54, 10) = 6 Mamba groups. One request of 8,192 tokens takes
+ * cdiv(8192, 2080) = 4 attention blocks + 6 Mamba blocks = 10 blocks.
+ */
+static void test_hybrid_nemotron_h(void **state) {
+    (void)state;
+    load_shared_config("nvidia__Nemotron-H-56B-Base-8K.config.json");
+    int64_t kinds[6];
+    lp_model_layer_kind_counts(&model, kinds);
+    assert_int_equal(kinds[LP_ATTN_MAMBA], 54);
+    assert_int_equal(kinds[LP_ATTN_FULL], 10);
+    assert_int_equal(kinds[LP_ATTN_NONE], 54);
+    assert_int_equal(model.params_total, 56324350464LL);
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 4;
+    s.max_model_len = 8192;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.block_size, 2080);
+    assert_int_equal(plan.kv_groups, 7);
+    assert_int_equal(plan.kv_group_size, 10);
+    assert_int_equal(plan.blocks_per_request, 10);
+    lp_assert_near(plan.ranks[0].kv_bytes_per_block, 10.0 * 2080.0 * 1024.0, 0.0);
+    lp_assert_near(plan.max_concurrency, (double)plan.kv_blocks / 10.0, 1e-9);
+    /* _report_kv_cache_config: tokens = concurrency x max_model_len, not GiB / bytes per token */
+    assert_int_equal(plan.kv_tokens, (int64_t)((double)plan.kv_blocks / 10.0 * 8192.0));
+}
+
+/*
+ * Gated DeltaNet (Qwen3-Next layout, with the float32 SSM state Qwen3.5 configs ask for via
+ * mamba_ssm_dtype): at TP 4, conv (2 x 16 x 128 + 32 x 128) / 4 x 3 x 2 B = 12,288 + state
+ * 32 / 4 x 128 x 128 x 4 B = 524,288 -> 536,576 B; attention 1 KV head x 256 x 2 x 2 B = 1,024 B
+ * a token, so block 16 x cdiv(536,576, 16,384) = 528 (the derivation quoted in
+ * reference/vllm_internals.md (b)). 48 layers, full attention every 4th: 12 + 36 -> 3 Mamba
+ * groups of 12.
+ */
+static void test_hybrid_gdn(void **state) {
+    (void)state;
+    load_json("{\"model_type\":\"qwen3_next\",\"architectures\":[\"Qwen3NextForCausalLM\"],"
+              "\"hidden_size\":2048,\"num_hidden_layers\":48,\"vocab_size\":151936,"
+              "\"num_attention_heads\":16,\"num_key_value_heads\":2,\"head_dim\":256,"
+              "\"intermediate_size\":5120,\"num_experts\":512,\"num_experts_per_tok\":10,"
+              "\"moe_intermediate_size\":512,\"shared_expert_intermediate_size\":512,"
+              "\"full_attention_interval\":4,\"linear_num_key_heads\":16,"
+              "\"linear_num_value_heads\":32,\"linear_key_head_dim\":128,"
+              "\"linear_value_head_dim\":128,\"linear_conv_kernel_dim\":4,"
+              "\"mamba_ssm_dtype\":\"float32\",\"max_position_embeddings\":262144,"
+              "\"torch_dtype\":\"bfloat16\"}");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 4;
+    s.max_model_len = 32768;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.block_size, 528);
+    assert_int_equal(plan.kv_group_size, 12);
+    assert_int_equal(plan.kv_groups, 4);
+    /* cdiv(32768, 528) = 63 attention blocks + 3 state blocks */
+    assert_int_equal(plan.blocks_per_request, 66);
+}
+
+/*
+ * Meta's Llama-3.1-405B-Instruct-FP8 keeps every attention projection and the MLPs of layers 0
+ * and 125 in bf16 (its modules_to_not_convert). Per GPU at TP 8, by hand: attention 126 x
+ * (2 x 16384 x 16384 + 2 x 16384 x 1024) / 8 x 2 B, two bf16 MLPs 2 x 3 x 16384 x 53248 / 8 x
+ * 2 B, embedding and lm_head 2 x 128256 / 8 x 16384 x 2 B, norms; 124 FP8 MLPs x 3 x 16384 x
+ * 53248 / 8 x 1 B plus one fp32 scale per output channel: 60,910,911,488 B = 56.73 GiB (all FP8
+ * would be ~47.8 GiB).
+ */
+static void test_quant_kept_modules(void **state) {
+    (void)state;
+    load("meta-llama/Llama-3.1-405B-Instruct-FP8");
+    assert_int_equal(model.quant.keep[0], LP_KEEP_ATTN | LP_KEEP_MLP);
+    assert_int_equal(model.quant.keep[60], LP_KEEP_ATTN);
+    assert_int_equal(model.quant.keep[125], LP_KEEP_ATTN | LP_KEEP_MLP);
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 8;
+    plan_ok(gpu("H100"), &s, &plan);
+    lp_assert_near(plan.ranks[0].weights_bytes, 60910911488.0, 60910911488.0 * 0.001);
+}
+
+/* compressed-tensors ignore (regexes as Kimi-K2.5 writes them): attention and dense MLPs stay
+ * bf16, so only routed experts are quantized; lm_head is not a decoder layer. */
+static void test_quant_ignore_regex(void **state) {
+    (void)state;
+    load_json("{\"model_type\":\"qwen3_moe\",\"hidden_size\":1024,\"num_hidden_layers\":4,"
+              "\"vocab_size\":1000,\"num_attention_heads\":8,\"num_key_value_heads\":2,"
+              "\"head_dim\":128,\"intermediate_size\":2048,\"num_experts\":8,"
+              "\"num_experts_per_tok\":2,\"moe_intermediate_size\":256,\"mlp_only_layers\":[0],"
+              "\"torch_dtype\":\"bfloat16\",\"quantization_config\":{\"quant_method\":"
+              "\"compressed-tensors\",\"format\":\"pack-quantized\",\"config_groups\":{"
+              "\"group_0\":{\"targets\":[\"Linear\"],\"weights\":{\"num_bits\":4,\"type\":\"int\","
+              "\"strategy\":\"group\",\"group_size\":32}}},\"ignore\":[\"lm_head\","
+              "\"re:.*self_attn.*\",\"re:.*mlp\\\\.(gate|up|gate_up|down)_proj.*\"]}}");
+    assert_int_equal(model.quant.keep[0], LP_KEEP_ATTN | LP_KEEP_MLP);
+    assert_int_equal(model.quant.keep[1], LP_KEEP_ATTN);
+    assert_true(model.quant.experts_only);
+}
+
+/* MXFP4 experts on Marlin (compute capability < 9: A100) are allocated with the intermediate
+ * size rounded up to 128 and the hidden size to 256 (mxfp4.py create_weights): gpt-oss-20b's
+ * 24 x 32 experts of 3 x 2880 x 2880 = 19,110,297,600 weights x 0.53125 B = 10,152,345,600 B
+ * grow by 2944 x 3072 / 2880^2 = 1.090370; on H100 by 3072 / 2880 = 1.066667. Difference at TP 1:
+ * 10,152,345,600 x 0.023704 = 240,648,192 B. */
+static void test_mxfp4_backend_padding(void **state) {
+    (void)state;
+    load("openai/gpt-oss-20b");
+    lp_serving s;
+    lp_serving_init(&s);
+    plan_ok(gpu("A100 80GB"), &s, &plan);
+    plan_ok(gpu("H100"), &s, &plan2);
+    lp_assert_near(plan.ranks[0].weights_bytes - plan2.ranks[0].weights_bytes, 240648192.0, 1e4);
+}
+
+/* Mistral-format Pixtral (mistralai/ repos, v0.11+): the vision encoder (403,305,472) and adapter
+ * (35,652,608) are plain nn.Linear, held whole by every TP rank: at TP 4 each rank holds 3/4 of
+ * them more than when sharded, 438,958,080 x 0.75 x 2 B = 658,437,120 B. */
+static void test_pixtral_replicated(void **state) {
+    (void)state;
+    load("mistralai/Mistral-Small-3.1-24B-Instruct-2503");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 4;
+    s.vllm_version = LP_VLLM_VERSION(0, 19, 0);
+    plan_ok(gpu("H100"), &s, &plan);
+    s.vllm_version = LP_VLLM_VERSION(0, 10, 0);
+    plan_ok(gpu("H100"), &s, &plan2);
+    lp_assert_near(plan.ranks[0].weights_bytes - plan2.ranks[0].weights_bytes, 658437120.0, 1.0);
+}
+
+/*
+ * Failure after the KV pool is allocated: Llama-3.1-8B on an L4 (21.96 GiB) at
+ * --gpu-memory-utilization 0.99, vLLM 0.11, 8,192 tokens: the KV cache of one request (1 GiB)
+ * fits, but what is left afterwards, (1 - 0.99) x 21.96 = 0.22 GiB plus the freed activation
+ * peak, cannot hold the CUDA graphs and the sampler warm-up with min(256, 2048) = 256 requests
+ * (gpu_model_runner._dummy_sampler_run raises the message below). At 0.90 it starts.
+ */
+static void test_warmup_failure(void **state) {
+    (void)state;
+    load("meta-llama/Llama-3.1-8B-Instruct");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.vllm_version = LP_VLLM_VERSION(0, 11, 0);
+    s.max_model_len = 8192;
+    s.gpu_memory_utilization = 0.99;
+    plan_ok(gpu("L4"), &s, &plan);
+    assert_true(plan.ranks[0].kv_cache_bytes > 1.0 * GIB);
+    assert_false(plan.fits);
+    assert_true(plan.warmup_fails);
+    assert_non_null(strstr(plan.vllm_error, "CUDA out of memory occurred when warming up sampler "
+                                            "with 256 dummy requests"));
+    lp_error err;
+    assert_int_equal(lp_mem_plan_infeasible(&plan, &err), LP_ERR_INFEASIBLE);
+    s.gpu_memory_utilization = 0.90;
+    plan_ok(gpu("L4"), &s, &plan);
+    assert_true(plan.fits);
+    assert_false(plan.warmup_fails);
+}
+
+/* vLLM's own start-up refusals (SchedulerConfig._verify_args; attention backends' assert that
+ * query heads divide evenly over KV heads). */
+static void test_startup_refusals(void **state) {
+    (void)state;
+    load("meta-llama/Llama-3.1-8B-Instruct");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.max_num_batched_tokens = 16;
+    s.max_num_seqs = 256;
+    lp_error err;
+    assert_int_equal(lp_mem_plan_compute(&model, gpu("H100"), &s, &plan, &err), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "max_num_batched_tokens (16) must be greater than or "
+                                        "equal to max_num_seqs (256)"));
+    /* without --max-num-seqs vLLM lowers the default to the token budget instead */
+    s.max_num_seqs = 0;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.max_num_seqs, 16);
+    load_json("{\"model_type\":\"llama\",\"hidden_size\":1536,\"num_hidden_layers\":2,"
+              "\"vocab_size\":1000,\"num_attention_heads\":12,\"num_key_value_heads\":5,"
+              "\"intermediate_size\":4096,\"torch_dtype\":\"bfloat16\"}");
+    lp_serving_init(&s);
+    assert_int_equal(lp_mem_plan_compute(&model, gpu("H100"), &s, &plan, &err), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "not a multiple of num_key_value_heads (5)"));
+}
+
+/* vLLM 0.8 (V1, before get_batch_defaults): `vllm serve` gets 2048 tokens and 256 sequences on
+ * every GPU; the v0.8.5 start-up log in ../shared/fixtures says "Chunked prefill is enabled with
+ * max_num_batched_tokens=2048". */
+static void test_batch_defaults_v08(void **state) {
+    (void)state;
+    int t, q;
+    lp_mem_default_batch(gpu("H100"), LP_VLLM_VERSION(0, 8, 5), &t, &q);
+    assert_int_equal(t, 2048);
+    assert_int_equal(q, 256);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weights_llama8b_tp1),
@@ -404,6 +628,15 @@ int main(void) {
         cmocka_unit_test(test_quant_mismatch),
         cmocka_unit_test(test_bf16_on_t4),
         cmocka_unit_test(test_suggestions),
+        cmocka_unit_test(test_hybrid_nemotron_h),
+        cmocka_unit_test(test_hybrid_gdn),
+        cmocka_unit_test(test_quant_kept_modules),
+        cmocka_unit_test(test_quant_ignore_regex),
+        cmocka_unit_test(test_mxfp4_backend_padding),
+        cmocka_unit_test(test_pixtral_replicated),
+        cmocka_unit_test(test_warmup_failure),
+        cmocka_unit_test(test_startup_refusals),
+        cmocka_unit_test(test_batch_defaults_v08),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

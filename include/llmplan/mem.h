@@ -69,6 +69,8 @@ typedef struct {
     double kv_cache_bytes;     /**< "Available KV cache memory" (may be negative) */
     int64_t kv_blocks;         /**< blocks this rank could hold */
     double kv_bytes_per_block; /**< page_size x layers in a group on this rank */
+    double post_kv_free_bytes; /**< free on the device once the KV pool is allocated */
+    double warmup_bytes;       /**< CUDA graphs + sampler warm-up needed after that */
 } lp_mem_rank;
 
 /** Upper bound on pipeline stages reported. */
@@ -123,6 +125,7 @@ typedef struct {
     double needed_bytes;        /**< KV bytes one request of max_model_len needs per rank */
 
     bool fits;
+    bool warmup_fails;      /**< KV pool fits, but graph capture / sampler warm-up runs out */
     double shortfall_bytes; /**< how much KV memory is missing per GPU when !fits */
     char vllm_error[640];   /**< the error vLLM would print when !fits */
 

@@ -36,6 +36,14 @@ typedef enum {
     LP_ATTN_NONE      /**< no attention (not used by supported families) */
 } lp_attn_kind;
 
+/** Recurrent state kept by the LP_ATTN_MAMBA layers of a hybrid model (vLLM MambaSpec kinds). */
+typedef enum {
+    LP_MIXER_NONE = 0,
+    LP_MIXER_MAMBA1, /**< Mamba (Jamba): conv (inner, K-1) + SSM (inner, N) */
+    LP_MIXER_MAMBA2, /**< Mamba2 (Nemotron-H, Granite-4.0-H): conv + SSM (heads, head, N) */
+    LP_MIXER_GDN     /**< Gated DeltaNet (Qwen3-Next, Qwen3.5): conv + (v heads, dk, dv) */
+} lp_mixer_kind;
+
 /** Tensor element types as model dtypes and KV-cache dtypes. */
 typedef enum {
     LP_DTYPE_AUTO = 0, /**< take it from the checkpoint */
@@ -83,7 +91,27 @@ typedef struct {
     bool activations;        /**< activations quantized too (W8A8) rather than weight-only */
     lp_dtype kv_cache_dtype; /**< KV dtype the checkpoint asks for (modelopt kv_cache_quant_algo),
                                 else AUTO */
+    /**
+     * Per decoder layer, the LP_KEEP_* bits of the projections the checkpoint leaves in the
+     * model dtype (modules_to_not_convert, compressed-tensors ignore, modelopt exclude_modules);
+     * all zero when every quantizable weight is quantized.
+     */
+    uint8_t keep[LP_MAX_LAYERS];
 } lp_quant;
+
+/** Bits of lp_quant.keep: projections stored unquantized in one decoder layer. */
+enum {
+    LP_KEEP_Q = 1,        /**< q projection (MLA: all of the attention) */
+    LP_KEEP_K = 2,        /**< k projection */
+    LP_KEEP_V = 4,        /**< v projection */
+    LP_KEEP_O = 8,        /**< output projection */
+    LP_KEEP_GATE = 16,    /**< gate projection of the dense MLP / shared experts */
+    LP_KEEP_UP = 32,      /**< up projection of the dense MLP / shared experts */
+    LP_KEEP_DOWN = 64,    /**< down projection of the dense MLP / shared experts */
+    LP_KEEP_EXPERTS = 128 /**< routed experts */
+};
+#define LP_KEEP_ATTN (LP_KEEP_Q | LP_KEEP_K | LP_KEEP_V | LP_KEEP_O)
+#define LP_KEEP_MLP (LP_KEEP_GATE | LP_KEEP_UP | LP_KEEP_DOWN)
 
 /** Architecture facts of the language model (the text part of a multimodal wrapper). */
 typedef struct {
@@ -134,6 +162,20 @@ typedef struct {
     int64_t sliding_window;       /**< window of LP_ATTN_SLIDING layers; 0 if none */
     int64_t attention_chunk_size; /**< chunk of LP_ATTN_CHUNKED layers; 0 if none */
 
+    /* Recurrent / linear-attention mixers of LP_ATTN_MAMBA layers (hybrid models). */
+    lp_mixer_kind mixer;      /**< which state those layers keep (NONE for pure transformers) */
+    int64_t mamba_heads;      /**< Mamba2 heads; GDN value heads */
+    int64_t mamba_head_dim;   /**< Mamba2 head size; GDN value head size */
+    int64_t mamba_groups;     /**< Mamba2 B/C groups; GDN key heads */
+    int64_t mamba_state_size; /**< Mamba1/2 SSM state size N; GDN key head size */
+    int64_t mamba_inner;      /**< Mamba1/2 inner width (expand x hidden, heads x head size) */
+    int64_t mamba_conv;       /**< causal conv kernel width */
+    int64_t mamba_dt_rank;    /**< Mamba1 dt projection rank */
+    bool mamba_proj_bias;     /**< in/out projections have biases */
+    bool mamba_conv_bias;     /**< the conv has a bias */
+    lp_dtype mamba_ssm_dtype; /**< SSM state dtype the config asks for (AUTO: model dtype) */
+    bool attn_output_gate;    /**< gated attention: q projection twice as wide (Qwen3-Next) */
+
     int64_t max_position_embeddings; /**< as in config.json (smallest of the known keys) */
     int64_t derived_max_model_len;   /**< vLLM's derived default max_model_len (rope rules) */
     int64_t num_mtp_layers;          /**< next-n prediction layers stored in the checkpoint */
@@ -141,8 +183,10 @@ typedef struct {
     lp_dtype dtype; /**< checkpoint dtype (torch_dtype / dtype) */
     lp_quant quant; /**< checkpoint quantization (method NONE if none) */
 
-    uint8_t layer_attn[LP_MAX_LAYERS]; /**< lp_attn_kind of each layer */
-    uint8_t layer_moe[LP_MAX_LAYERS];  /**< 1 if the layer's MLP is a MoE block */
+    uint8_t layer_attn[LP_MAX_LAYERS];   /**< lp_attn_kind of each layer */
+    uint8_t layer_moe[LP_MAX_LAYERS];    /**< 1 if the layer's MLP is a MoE block */
+    uint8_t layer_no_mlp[LP_MAX_LAYERS]; /**< 1 if the layer has no MLP (Nemotron-H mixer-only
+                                            layers) */
 
     int64_t params_vision;    /**< vision tower + projector parameters (0 for text models) */
     int64_t params_mtp;       /**< MTP layer parameters stored in the checkpoint (not loaded) */

@@ -26,9 +26,10 @@ typedef struct {
     double utilization;
     double cpu_offload_bytes;
     bool enforce_eager;
-    bool hybrid_kv;       /* hybrid KV-cache manager in use (sliding/chunked sized by window) */
-    bool chunked_prefill; /* prefill chunks share steps with decodes */
-    int scheduler_steps;  /* --num-scheduler-steps (V0 multi-step), >= 1 */
+    bool hybrid_kv;          /* hybrid KV-cache manager in use (sliding/chunked sized by window) */
+    double mamba_page_bytes; /* state of one Mamba / linear-attention layer per request (0: none) */
+    bool chunked_prefill;    /* prefill chunks share steps with decodes */
+    int scheduler_steps;     /* --num-scheduler-steps (V0 multi-step), >= 1 */
     lp_vllm_version version;
     lp_mem_plan *plan; /* where notes go (NULL: no notes, the fast path of searches) */
 } lp_mem_ctx;
@@ -56,6 +57,12 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank);
 /** Torch activation peak of the profile run on a stage, bytes; adds a note to plan. */
 double lp_mem_activation_rank(const lp_mem_ctx *c, int pp_rank);
 
+/** The sampler's share of the activation peak on a stage (0 but on the last), bytes. */
+double lp_mem_sampler_rank(const lp_mem_ctx *c, int pp_rank);
+
+/** CUDA-graph pool captured after the KV cache is allocated (every release; 0 when eager). */
+double lp_mem_cuda_graph_actual_rank(const lp_mem_ctx *c, int64_t layers_on_rank);
+
 /** Non-torch memory (CUDA context, NCCL buffers) per rank, bytes. */
 double lp_mem_non_torch_rank(const lp_mem_ctx *c);
 
@@ -70,6 +77,19 @@ typedef struct {
     int64_t groups_per_kind[6]; /* number of groups of each lp_attn_kind */
     int64_t total_layers;       /* attention layers with KV on this stage */
 } lp_kv_layout;
+
+/**
+ * Recurrent state of one Mamba / linear-attention layer for one request on one TP rank, bytes
+ * (vLLM MambaSpec.page_size_bytes before padding); 0 for models without such layers.
+ */
+double lp_mem_mamba_page_bytes(const lp_mem_ctx *c);
+
+/**
+ * The attention block size vLLM uses for a hybrid model: raised until one attention page holds
+ * one Mamba page (HybridAttentionMambaModelConfig.verify_and_update_config). Returns block_size
+ * unchanged for other models or when the given size is already large enough.
+ */
+int lp_mem_hybrid_block_size(const lp_mem_ctx *c, int block_size);
 
 /** Build the KV layout of stage pp_rank. */
 void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out);

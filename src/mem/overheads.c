@@ -74,44 +74,6 @@ void lp_mem_note(const lp_mem_ctx *c, const char *fmt, ...) {
     c->plan->n_notes++;
 }
 
-static int64_t widest_intermediate_rank(const lp_mem_ctx *c) {
-    const lp_model *m = c->m;
-    int64_t dense = m->intermediate_size / c->tp;
-    int64_t moe = 0;
-    if (m->num_experts > 0) {
-        /* fused MoE intermediate cache: tokens x top-k x expert width (per rank) */
-        int64_t width = c->ep ? m->moe_intermediate_size : m->moe_intermediate_size / c->tp;
-        moe = m->experts_per_tok * width;
-    }
-    return dense > moe ? dense : moe;
-}
-
-double lp_mem_activation_rank(const lp_mem_ctx *c, int pp_rank) {
-    const lp_model *m = c->m;
-    double tokens = (double)c->max_num_batched_tokens;
-    double requests = fmin((double)c->max_num_seqs, tokens);
-    double forward = LP_FORWARD_BYTES * tokens * (double)widest_intermediate_rank(c);
-    double sampler = 0.0;
-    if (pp_rank == c->pp - 1) {
-        double per =
-            c->version >= LP_VLLM_ACTIVATION_DROP ? LP_SAMPLER_BYTES_V017 : LP_SAMPLER_BYTES_V016;
-        sampler = per * requests * (double)m->vocab_size;
-    }
-    return fmax(forward, sampler);
-}
-
-double lp_mem_non_torch_rank(const lp_mem_ctx *c) {
-    double gib;
-    if (c->version < LP_VLLM_NON_TORCH_RISE) {
-        gib = c->tp > 1 ? LP_NON_TORCH_TP2_OLD_GIB : LP_NON_TORCH_TP1_OLD_GIB;
-    } else if (c->tp > 1) {
-        gib = LP_NON_TORCH_TP_BASE_GIB + LP_NON_TORCH_TP_PER_DOUBLING_GIB * log2((double)c->tp);
-    } else {
-        gib = c->pp > 1 ? LP_NON_TORCH_PP_GIB : LP_NON_TORCH_TP1_GIB;
-    }
-    return gib * LP_GIB;
-}
-
 static int capture_sizes(const lp_mem_ctx *c) {
     /* vllm/config/vllm.py _set_cudagraph_sizes: max = min(max_num_seqs * 2, 512), capped at
      * max_num_batched_tokens; sizes [1, 2, 4] + range(8, 256, 8) + range(256, max + 1, 16). */
@@ -130,10 +92,55 @@ static int capture_sizes(const lp_mem_ctx *c) {
     return n;
 }
 
-double lp_mem_cuda_graph_rank(const lp_mem_ctx *c, int64_t layers_on_rank) {
-    if (c->enforce_eager || c->version < LP_VLLM_GRAPHS_SUBTRACTED)
+static int64_t widest_intermediate_rank(const lp_mem_ctx *c) {
+    const lp_model *m = c->m;
+    int64_t dense = m->intermediate_size / c->tp;
+    int64_t moe = 0;
+    if (m->num_experts > 0) {
+        /* fused MoE intermediate cache: tokens x top-k x expert width (per rank) */
+        int64_t width = c->ep ? m->moe_intermediate_size : m->moe_intermediate_size / c->tp;
+        moe = m->experts_per_tok * width;
+    }
+    return dense > moe ? dense : moe;
+}
+
+double lp_mem_sampler_rank(const lp_mem_ctx *c, int pp_rank) {
+    if (pp_rank != c->pp - 1)
+        return 0.0;
+    double requests = fmin((double)c->max_num_seqs, (double)c->max_num_batched_tokens);
+    double per =
+        c->version >= LP_VLLM_ACTIVATION_DROP ? LP_SAMPLER_BYTES_V017 : LP_SAMPLER_BYTES_V016;
+    return per * requests * (double)c->m->vocab_size;
+}
+
+double lp_mem_activation_rank(const lp_mem_ctx *c, int pp_rank) {
+    double tokens = (double)c->max_num_batched_tokens;
+    double forward = LP_FORWARD_BYTES * tokens * (double)widest_intermediate_rank(c);
+    return fmax(forward, lp_mem_sampler_rank(c, pp_rank));
+}
+
+double lp_mem_cuda_graph_actual_rank(const lp_mem_ctx *c, int64_t layers_on_rank) {
+    if (c->enforce_eager)
         return 0.0;
     double per_layer = LP_GRAPH_PER_LAYER_GIB * (c->m->num_experts > 0 ? LP_GRAPH_MOE_FACTOR : 1.0);
     double scale = (double)capture_sizes(c) / LP_GRAPH_DEFAULT_SIZES;
     return (LP_GRAPH_BASE_GIB + per_layer * (double)layers_on_rank) * scale * LP_GIB;
+}
+
+double lp_mem_non_torch_rank(const lp_mem_ctx *c) {
+    double gib;
+    if (c->version < LP_VLLM_NON_TORCH_RISE) {
+        gib = c->tp > 1 ? LP_NON_TORCH_TP2_OLD_GIB : LP_NON_TORCH_TP1_OLD_GIB;
+    } else if (c->tp > 1) {
+        gib = LP_NON_TORCH_TP_BASE_GIB + LP_NON_TORCH_TP_PER_DOUBLING_GIB * log2((double)c->tp);
+    } else {
+        gib = c->pp > 1 ? LP_NON_TORCH_PP_GIB : LP_NON_TORCH_TP1_GIB;
+    }
+    return gib * LP_GIB;
+}
+
+double lp_mem_cuda_graph_rank(const lp_mem_ctx *c, int64_t layers_on_rank) {
+    if (c->version < LP_VLLM_GRAPHS_SUBTRACTED)
+        return 0.0;
+    return lp_mem_cuda_graph_actual_rank(c, layers_on_rank);
 }

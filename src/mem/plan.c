@@ -69,6 +69,47 @@ static void fill_capacity(const lp_mem_ctx *c, const lp_kv_layout *lays, lp_mem_
     p->fits = fits_len(c, lays, p, p->max_model_len);
 }
 
+/*
+ * After sizing the KV cache, vLLM allocates it, captures CUDA graphs and warms the sampler up
+ * with min(max_num_seqs, max_num_batched_tokens) dummy requests (Worker.compile_or_warm_up_model,
+ * vllm/v1/worker/gpu_worker.py). Those run in what the device has left: the memory outside
+ * --gpu-memory-utilization plus the activation peak the profile run reserved (freed again), and
+ * from v0.21 the graph estimate held back for them. When graphs and the sampler's logits do not
+ * fit there, start-up fails after the KV cache was sized (gpu_model_runner.py
+ * _dummy_sampler_run: "CUDA out of memory occurred when warming up sampler ...").
+ */
+static void check_warmup(const lp_mem_ctx *c, lp_mem_plan *p) {
+    for (int r = 0; r < p->n_ranks; r++) {
+        lp_mem_rank *rk = &p->ranks[r];
+        double kv_alloc = (double)p->kv_blocks * rk->kv_bytes_per_block;
+        rk->post_kv_free_bytes =
+            rk->total_bytes - rk->weights_bytes - kv_alloc - rk->non_torch_bytes;
+        double graphs = lp_mem_cuda_graph_actual_rank(c, rk->layers);
+        rk->warmup_bytes = graphs + lp_mem_sampler_rank(c, r);
+        if (rk->warmup_bytes <= rk->post_kv_free_bytes)
+            continue;
+        p->warmup_fails = true;
+        p->fits = false;
+        p->binding_rank = r;
+        p->shortfall_bytes = rk->warmup_bytes - rk->post_kv_free_bytes;
+        int requests = p->max_num_seqs < p->max_num_batched_tokens ? p->max_num_seqs
+                                                                   : p->max_num_batched_tokens;
+        if (graphs > rk->post_kv_free_bytes)
+            snprintf(p->vllm_error, sizeof p->vllm_error,
+                     "torch.OutOfMemoryError: CUDA out of memory while capturing CUDA graphs after "
+                     "the KV cache was allocated (about %.2f GiB needed, %.2f GiB free). Lower "
+                     "`gpu_memory_utilization` or pass --enforce-eager.",
+                     graphs / LP_GIB, rk->post_kv_free_bytes / LP_GIB);
+        else
+            snprintf(p->vllm_error, sizeof p->vllm_error,
+                     "RuntimeError: CUDA out of memory occurred when warming up sampler with %d "
+                     "dummy requests. Please try lowering `max_num_seqs` or "
+                     "`gpu_memory_utilization` when initializing the engine.",
+                     requests);
+        return;
+    }
+}
+
 static void write_vllm_error(lp_mem_plan *p) {
     const lp_mem_rank *r = &p->ranks[p->binding_rank];
     const char *docs = "See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for "
@@ -163,7 +204,9 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
         p->max_model_len = p->max_model_len_fit;
     }
     fill_capacity(c, lays, p);
-    if (!p->fits) {
+    if (p->fits)
+        check_warmup(c, p);
+    if (!p->fits && !p->warmup_fails) {
         const lp_mem_rank *r = &p->ranks[p->binding_rank];
         p->shortfall_bytes = p->needed_bytes - r->kv_cache_bytes;
         /* the error's own estimate searches [1, max_model_len] */
@@ -216,6 +259,12 @@ lp_status lp_mem_plan_compute(const lp_model *m, const lp_gpu *gpu, const lp_ser
 }
 
 lp_status lp_mem_plan_infeasible(const lp_mem_plan *p, lp_error *err) {
+    if (p->warmup_fails)
+        return lp_error_set(err, LP_ERR_INFEASIBLE,
+                            "does not start: the KV cache fits, but CUDA graphs and the sampler "
+                            "warm-up need %.2f GiB more than is left per GPU; lower "
+                            "--gpu-memory-utilization or --max-num-seqs (vLLM: %s)",
+                            p->shortfall_bytes / LP_GIB, p->vllm_error);
     return lp_error_set(err, LP_ERR_INFEASIBLE,
                         "does not fit: %.2f GiB of KV cache per GPU short of one request of %lld "
                         "tokens (largest max-model-len that fits: %lld); see `llmplan plan`",

@@ -207,6 +207,14 @@ static lp_status resolve_parallel(lp_mem_ctx *c, const lp_serving *s, lp_error *
                             "Total number of attention heads (%lld) must be divisible by tensor "
                             "parallel size (%d).",
                             (long long)m->num_heads, c->tp);
+    /* Attention backends group query heads per KV head: FlashAttentionImpl and the others
+     * assert num_heads % num_kv_heads == 0 (num_queries_per_kv). */
+    if (!m->use_mla && m->num_kv_heads > 0 && m->num_heads % m->num_kv_heads != 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "%s: num_attention_heads (%lld) is not a multiple of "
+                            "num_key_value_heads (%lld); vLLM's attention needs every KV head "
+                            "to serve the same number of query heads",
+                            m->id, (long long)m->num_heads, (long long)m->num_kv_heads);
     if (!m->use_mla && m->num_kv_heads > 0) {
         bool ok =
             c->tp >= m->num_kv_heads ? c->tp % m->num_kv_heads == 0 : m->num_kv_heads % c->tp == 0;
@@ -277,6 +285,12 @@ static lp_status resolve_lengths(lp_mem_ctx *c, const lp_serving *s, lp_error *e
     }
     if (s->max_num_seqs == 0 && tokens < seqs)
         seqs = (int)tokens;
+    /* SchedulerConfig.verify_max_model_len / _verify_args */
+    if (tokens < seqs)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "max_num_batched_tokens (%lld) must be greater than or equal to "
+                            "max_num_seqs (%d).",
+                            (long long)tokens, seqs);
     if (!c->chunked_prefill && tokens < c->max_model_len)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "max_num_batched_tokens (%lld) is smaller than max_model_len (%lld). "
@@ -357,5 +371,17 @@ lp_status lp_mem_resolve(lp_mem_ctx *c, const lp_model *m, const lp_gpu *gpu, co
         return st;
     /* the hybrid KV-cache manager (sliding windows sized by window) is the default in v1 */
     c->hybrid_kv = !s->disable_hybrid_kv_cache_manager && c->version >= LP_VLLM_VERSION(0, 10, 0);
+    /* Mamba / linear-attention hybrids: the attention block grows to hold one state page
+     * (a user-set --block-size is raised too when it is smaller) */
+    c->mamba_page_bytes = lp_mem_mamba_page_bytes(c);
+    if (c->mamba_page_bytes > 0.0) {
+        int raised = lp_mem_hybrid_block_size(c, c->block_size);
+        if (raised != c->block_size)
+            lp_mem_note(c,
+                        "hybrid model: attention block size raised from %d to %d tokens so that "
+                        "one page holds a %.2f MiB Mamba state (vLLM pads the state to the page)",
+                        c->block_size, raised, c->mamba_page_bytes / 1048576.0);
+        c->block_size = raised;
+    }
     return LP_OK;
 }

@@ -23,6 +23,7 @@
 #define LP_LARGE_MAX_NUM_SEQS 1024
 #define LP_SMALL_MAX_NUM_BATCHED_TOKENS 2048
 #define LP_SMALL_MAX_NUM_SEQS 256
+#define LP_VLLM_PER_DEVICE_DEFAULTS LP_VLLM_VERSION(0, 9, 0)
 
 void lp_serving_init(lp_serving *s) {
     memset(s, 0, sizeof *s);
@@ -86,9 +87,12 @@ static bool name_has_a100(const lp_gpu *gpu) {
 
 void lp_mem_default_batch(const lp_gpu *gpu, lp_vllm_version version, int *max_num_batched_tokens,
                           int *max_num_seqs) {
-    (void)version; /* the >=70 GiB rule has held since v0.9 (PR #17885); older eras noted by
-                      the caller */
-    bool large = gpu->usable_gib >= LP_LARGE_DEVICE_MIN_GIB && !name_has_a100(gpu);
+    /* The per-device rule came with get_batch_defaults in v0.9 (PR #17885); the V1 engine of
+     * v0.8 (_set_default_args_v1) gave `vllm serve` 2048 tokens and 256 sequences on every GPU,
+     * as the v0.8.5 start-up logs in the shared fixtures show ("Chunked prefill is enabled with
+     * max_num_batched_tokens=2048"). The V0 defaults of older releases are set by the caller. */
+    bool large = version >= LP_VLLM_PER_DEVICE_DEFAULTS &&
+                 gpu->usable_gib >= LP_LARGE_DEVICE_MIN_GIB && !name_has_a100(gpu);
     *max_num_batched_tokens =
         large ? LP_LARGE_MAX_NUM_BATCHED_TOKENS : LP_SMALL_MAX_NUM_BATCHED_TOKENS;
     *max_num_seqs = large ? LP_LARGE_MAX_NUM_SEQS : LP_SMALL_MAX_NUM_SEQS;

@@ -10,23 +10,84 @@
  * - routed experts are sliced over TP, or distributed whole over TPxDP with expert parallelism;
  * - pipeline stages hold only their layers (get_pp_indices), the embedding on the first stage
  *   and the lm_head (a separate copy when tied) on the last.
+ * - quantized checkpoints keep the modules they list as not converted (lp_quant.keep: e.g.
+ *   Meta's Llama-3.1-405B-Instruct-FP8 keeps every attention projection and the first and last
+ *   layers' MLPs in bf16) in the model dtype; MXFP4 experts are padded per backend;
+ * - vision towers are sharded like the language model, except Mistral-format Pixtral encoders,
+ *   which every rank holds whole.
  * Norms and biases stay in the model dtype and are counted whole on every rank (a slight
  * over-count of sharded biases, at most a few MB).
  * It does not model LoRA adapters or speculative-decoding drafts.
  */
 #include <math.h>
+#include <string.h>
 
 #include "mem/mem_internal.h"
 
 /* VocabParallelEmbedding pads the vocabulary to a multiple of 64 (pad_vocab_size). */
 #define LP_VOCAB_PAD 64
-/* MXFP4 MoE kernels align the per-rank expert intermediate size to 256
- * (vllm/model_executor/layers/quantization/mxfp4.py, flashinfer path: round_up(..., 256));
- * published H100 logs of gpt-oss show the same +6.7% (2880 -> 3072) with the triton path. */
-#define LP_MXFP4_INTERMEDIATE_ALIGN 256
+/*
+ * MXFP4 MoE weights are allocated padded (vllm/model_executor/layers/quantization/mxfp4.py,
+ * Mxfp4MoEMethod.create_weights); the backend decides by how much (get_mxfp4_backend):
+ * - Marlin, the backend below compute capability 9.0 and on SM12x (A100, L40S, RTX 5090):
+ *   "the moe marlin kernel requires that for each linear n % 256 == 0 and k % 128 == 0":
+ *   intermediate per rank rounded up to 128, hidden to 256;
+ * - FlashInfer on SM100 (B200; its default when FlashInfer is installed): both to 256;
+ * - Hopper: published H100 start-up logs of gpt-oss-20b and -120b (vLLM 0.11, TP 1) load
+ *   13.47 and 64.38 GiB, which the intermediate size rounded up to 256 (2880 -> 3072, the
+ *   FlashInfer-era rounding) reproduces within 0.3 %, the hidden size left as is;
+ * - ROCm: intermediate to 128 (the ROCm branch of create_weights).
+ */
+#define LP_MXFP4_MARLIN_INTER_ALIGN 128
+#define LP_MXFP4_MARLIN_HIDDEN_ALIGN 256
+#define LP_MXFP4_WIDE_ALIGN 256
+#define LP_MXFP4_ROCM_INTER_ALIGN 128
+/* vLLM loads Mistral-format checkpoints (params.json, which mistralai/ repositories ship) in
+ * preference to config.json (vllm/transformers_utils/config.py: "First check for Mistral to
+ * avoid defaulting to Transformers implementation"); their Pixtral vision encoder, patch merger
+ * and vision-language adapter are plain nn.Linear layers (vllm/model_executor/models/pixtral.py
+ * VisionTransformer, VisionLanguageAdapter), so every tensor-parallel rank holds them whole.
+ * The oldest release in the validation data that loads them so is v0.11 (passing
+ * --config-format mistral). */
+#define LP_VLLM_MISTRAL_FORMAT LP_VLLM_VERSION(0, 11, 0)
 
 static int64_t round_up64(int64_t x, int64_t a) {
     return (x + a - 1) / a * a;
+}
+
+/* Padding factor of MXFP4 expert weights for one rank (see LP_MXFP4_*). */
+static double mxfp4_expert_pad(const lp_mem_ctx *c, int64_t inter_rank) {
+    const lp_model *m = c->m;
+    int64_t hidden = m->hidden_size, inter = inter_rank, h_pad = hidden, i_pad = inter;
+    int cc = c->gpu->cc_major;
+    if (strcmp(c->gpu->vendor, "AMD") == 0) {
+        i_pad = round_up64(inter, LP_MXFP4_ROCM_INTER_ALIGN);
+    } else if (cc == 10) {
+        i_pad = round_up64(inter, LP_MXFP4_WIDE_ALIGN);
+        h_pad = round_up64(hidden, LP_MXFP4_WIDE_ALIGN);
+    } else if (cc == 9) {
+        i_pad = round_up64(inter, LP_MXFP4_WIDE_ALIGN);
+    } else if (cc >= 0) {
+        i_pad = round_up64(inter, LP_MXFP4_MARLIN_INTER_ALIGN);
+        h_pad = round_up64(hidden, LP_MXFP4_MARLIN_HIDDEN_ALIGN);
+    }
+    if (inter <= 0 || hidden <= 0)
+        return 1.0;
+    return ((double)i_pad * (double)h_pad) / ((double)inter * (double)hidden);
+}
+
+/* The vision tower is replicated on every TP rank (Mistral-format Pixtral), not sharded. */
+static bool vision_replicated(const lp_mem_ctx *c) {
+    const lp_model *m = c->m;
+    return m->params_vision > 0 && c->version >= LP_VLLM_MISTRAL_FORMAT &&
+           strncmp(m->id, "mistralai/", 10) == 0 &&
+           (strcmp(m->architecture, "Mistral3ForConditionalGeneration") == 0 ||
+            strcmp(m->architecture, "PixtralForConditionalGeneration") == 0);
+}
+
+/* Fraction of a block's weights left unquantized by lp_quant.keep bits. */
+static double kept(uint8_t keep, uint8_t a, uint8_t b) {
+    return 0.5 * ((keep & a) != 0) + 0.5 * ((keep & b) != 0);
 }
 
 void lp_mem_pp_range(int64_t n_layers, int pp, int rank, int64_t *start, int64_t *end) {
@@ -111,7 +172,7 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
     const double vocab_rows = (double)round_up64(m->vocab_size, LP_VOCAB_PAD) / tp;
     if (first) {
         bytes += vocab_rows * (double)m->hidden_size * dtype_b;
-        bytes += (double)m->params_vision / tp * dtype_b; /* encoder sharded like the LM */
+        bytes += (double)m->params_vision / (vision_replicated(c) ? 1 : tp) * dtype_b;
     }
     if (last) {
         if (!m->tie_word_embeddings || c->pp > 1)
@@ -140,19 +201,30 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
         } else {
             inter_rank = m->moe_intermediate_size / tp;
         }
-        if (c->quant.method == LP_QUANT_MXFP4 && c->gpu->cc_major >= 9 && inter_rank > 0)
-            expert_pad =
-                (double)round_up64(inter_rank, LP_MXFP4_INTERMEDIATE_ALIGN) / (double)inter_rank;
+        if (c->quant.method == LP_QUANT_MXFP4)
+            expert_pad = mxfp4_expert_pad(c, inter_rank);
     }
 
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         lp_model_layer_params(m, i, &lp);
-        bytes += ((double)lp.attn_sharded / tp + (double)lp.attn_kv * kv_share +
-                  (double)lp.attn_replicated) *
-                 linear_b;
-        bytes += (double)lp.mlp_dense / tp * linear_b;
-        bytes += (double)lp.mlp_experts * expert_share * expert_b * expert_pad;
+        /* modules the checkpoint leaves unquantized stay in the model dtype */
+        uint8_t keep = quantized && i < LP_MAX_LAYERS ? c->quant.keep[i] : 0;
+        double keep_qo =
+            m->use_mla ? ((keep & LP_KEEP_ATTN) != 0) : kept(keep, LP_KEEP_Q, LP_KEEP_O);
+        double keep_kv = kept(keep, LP_KEEP_K, LP_KEEP_V);
+        double keep_mlp = m->gated_mlp
+                              ? (((keep & LP_KEEP_GATE) != 0) + ((keep & LP_KEEP_UP) != 0) +
+                                 ((keep & LP_KEEP_DOWN) != 0)) /
+                                    3.0
+                              : kept(keep, LP_KEEP_UP, LP_KEEP_DOWN);
+        bool keep_experts = (keep & LP_KEEP_EXPERTS) != 0;
+        bytes += (double)lp.attn_sharded / tp * (keep_qo * dtype_b + (1 - keep_qo) * linear_b);
+        bytes += (double)lp.attn_kv * kv_share * (keep_kv * dtype_b + (1 - keep_kv) * linear_b);
+        bytes += (double)lp.attn_replicated * (keep_qo * dtype_b + (1 - keep_qo) * linear_b);
+        bytes += (double)lp.mlp_dense / tp * (keep_mlp * dtype_b + (1 - keep_mlp) * linear_b);
+        bytes += (double)lp.mlp_experts * expert_share *
+                 (keep_experts ? dtype_b : expert_b * expert_pad);
         bytes += (double)lp.small * dtype_b;
     }
     if (c->cpu_offload_bytes > 0.0)

@@ -26,15 +26,17 @@ static const struct {
     lp_family fam;
     bool tie_default;
 } text_types[] = {
-    {"llama", LP_FAM_LLAMA, false},          {"llama4_text", LP_FAM_LLAMA4, false},
-    {"mistral", LP_FAM_MISTRAL, false},      {"mixtral", LP_FAM_MIXTRAL, false},
-    {"qwen2", LP_FAM_QWEN2, false},          {"qwen2_5_vl_text", LP_FAM_QWEN2, false},
-    {"qwen2_moe", LP_FAM_QWEN2_MOE, false},  {"qwen3", LP_FAM_QWEN3, false},
-    {"qwen3_moe", LP_FAM_QWEN3_MOE, false},  {"deepseek_v2", LP_FAM_DEEPSEEK, false},
-    {"deepseek_v3", LP_FAM_DEEPSEEK, false}, {"gemma2", LP_FAM_GEMMA2, true},
-    {"gemma3_text", LP_FAM_GEMMA3, true},    {"phi3", LP_FAM_PHI3, false},
-    {"gpt_oss", LP_FAM_GPT_OSS, false},      {"falcon", LP_FAM_FALCON, true},
-    {"RefinedWeb", LP_FAM_FALCON, true},     {"RefinedWebModel", LP_FAM_FALCON, true},
+    {"llama", LP_FAM_LLAMA, false},           {"llama4_text", LP_FAM_LLAMA4, false},
+    {"mistral", LP_FAM_MISTRAL, false},       {"mixtral", LP_FAM_MIXTRAL, false},
+    {"qwen2", LP_FAM_QWEN2, false},           {"qwen2_5_vl_text", LP_FAM_QWEN2, false},
+    {"qwen2_moe", LP_FAM_QWEN2_MOE, false},   {"qwen3", LP_FAM_QWEN3, false},
+    {"qwen3_moe", LP_FAM_QWEN3_MOE, false},   {"deepseek_v2", LP_FAM_DEEPSEEK, false},
+    {"deepseek_v3", LP_FAM_DEEPSEEK, false},  {"gemma2", LP_FAM_GEMMA2, true},
+    {"gemma3_text", LP_FAM_GEMMA3, true},     {"phi3", LP_FAM_PHI3, false},
+    {"gpt_oss", LP_FAM_GPT_OSS, false},       {"falcon", LP_FAM_FALCON, true},
+    {"RefinedWeb", LP_FAM_FALCON, true},      {"RefinedWebModel", LP_FAM_FALCON, true},
+    {"nemotron_h", LP_FAM_NEMOTRON_H, false}, {"qwen3_next", LP_FAM_QWEN3_NEXT, false},
+    {"jamba", LP_FAM_JAMBA, false},           {"granitemoehybrid", LP_FAM_GRANITE_HYBRID, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -49,7 +51,7 @@ static const struct {
 #define SUPPORTED_TYPES                                                                            \
     "llama, llama4, mistral, mistral3, mixtral, qwen2, qwen2_moe, qwen2_5_vl, qwen3, "             \
     "qwen3_moe, deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, phi3, gpt_oss, "            \
-    "falcon, llava"
+    "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -259,8 +261,9 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
                            "the number of experts per token", NULL);
     static const char *const k_inter[] = {"intermediate_size", NULL};
     static const char *const k_moe_inter[] = {"moe_intermediate_size", NULL};
-    bool expert_width_is_intermediate =
-        fam == LP_FAM_MIXTRAL || fam == LP_FAM_GPT_OSS || fam == LP_FAM_LLAMA4;
+    bool expert_width_is_intermediate = fam == LP_FAM_MIXTRAL || fam == LP_FAM_GPT_OSS ||
+                                        fam == LP_FAM_LLAMA4 || fam == LP_FAM_JAMBA ||
+                                        fam == LP_FAM_GRANITE_HYBRID;
     st = need_int(t, expert_width_is_intermediate ? k_inter : k_moe_inter, LP_CFG_MAX_FFN, 0, "",
                   &m->moe_intermediate_size, m);
     if (st != LP_OK)
@@ -272,6 +275,7 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
         m->shared_expert_intermediate_size = m->moe_intermediate_size;
         break;
     case LP_FAM_QWEN2_MOE:
+    case LP_FAM_QWEN3_NEXT:
         st = lp_cfg_int(t, "shared_expert_intermediate_size", 0, LP_CFG_MAX_FFN,
                         &m->shared_expert_intermediate_size, NULL);
         m->num_shared_experts = m->shared_expert_intermediate_size > 0;
@@ -292,6 +296,18 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
     case LP_FAM_GPT_OSS:
         m->router_bias = true;
         m->expert_bias = true;
+        break;
+    case LP_FAM_NEMOTRON_H:
+        /* NemotronHConfig: n_shared_experts of moe_shared_expert_intermediate_size */
+        st = lp_cfg_int(t, "n_shared_experts", 0, LP_CFG_MAX_EXPERTS, &m->num_shared_experts, NULL);
+        if (st == LP_OK)
+            st = lp_cfg_int(t, "moe_shared_expert_intermediate_size", 0, LP_CFG_MAX_FFN,
+                            &m->shared_expert_intermediate_size, NULL);
+        break;
+    case LP_FAM_GRANITE_HYBRID:
+        /* GraniteMoeHybrid: the shared MLP sits beside the routed experts in every layer */
+        m->num_shared_experts = 1;
+        m->shared_expert_intermediate_size = m->intermediate_size;
         break;
     default:
         break;
@@ -402,14 +418,23 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     case LP_FAM_GPT_OSS:
         m->attn_sinks = true;
         break;
+    case LP_FAM_NEMOTRON_H:
+        /* NemotronHBlock: one norm and one mixer (Mamba2, attention, relu2 MLP or MoE) */
+        m->norms_per_layer = 1;
+        m->gated_mlp = false;
+        break;
+    case LP_FAM_QWEN3_NEXT:
+        m->qk_norm = true;
+        break;
     default:
         break;
     }
     if (fam == LP_FAM_LLAMA || fam == LP_FAM_LLAMA4 || fam == LP_FAM_QWEN3 ||
         fam == LP_FAM_QWEN3_MOE || fam == LP_FAM_GEMMA2 || fam == LP_FAM_GEMMA3 ||
-        fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL) {
+        fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL || fam == LP_FAM_NEMOTRON_H ||
+        fam == LP_FAM_GRANITE_HYBRID) {
         st = lp_cfg_bool(t, "attention_bias", &attn_bias, NULL);
-        if (st == LP_OK && fam == LP_FAM_LLAMA)
+        if (st == LP_OK && (fam == LP_FAM_LLAMA || fam == LP_FAM_NEMOTRON_H))
             st = lp_cfg_bool(t, "mlp_bias", &mlp_bias, NULL);
         if (st != LP_OK)
             return st;
@@ -425,12 +450,17 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
         st = opt_int(t, "intermediate_size", 1, LP_CFG_MAX_FFN, 11008, "LlamaConfig",
                      &m->intermediate_size, m);
     else
-        st = lp_cfg_int(t, fam == LP_FAM_LLAMA4 ? "intermediate_size_mlp" : "intermediate_size", 1,
-                        LP_CFG_MAX_FFN, &m->intermediate_size, NULL);
+        st = lp_cfg_int(t,
+                        fam == LP_FAM_LLAMA4           ? "intermediate_size_mlp"
+                        : fam == LP_FAM_GRANITE_HYBRID ? "shared_intermediate_size"
+                                                       : "intermediate_size",
+                        1, LP_CFG_MAX_FFN, &m->intermediate_size, NULL);
     if (st != LP_OK)
         return st;
     if (fam == LP_FAM_DEEPSEEK || fam == LP_FAM_QWEN2_MOE || fam == LP_FAM_QWEN3_MOE ||
-        fam == LP_FAM_MIXTRAL || fam == LP_FAM_GPT_OSS || fam == LP_FAM_LLAMA4)
+        fam == LP_FAM_MIXTRAL || fam == LP_FAM_GPT_OSS || fam == LP_FAM_LLAMA4 ||
+        fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_QWEN3_NEXT || fam == LP_FAM_JAMBA ||
+        fam == LP_FAM_GRANITE_HYBRID)
         st = parse_moe(t, fam, type, m);
     if (st != LP_OK)
         return st;
@@ -455,12 +485,50 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
 
 static lp_status check_dense_width(const lp_cfg *t, lp_family fam, lp_model *m) {
     for (int64_t i = 0; i < m->num_layers; i++) {
-        if (!m->layer_moe[i] && m->intermediate_size <= 0)
+        if (!m->layer_moe[i] && !m->layer_no_mlp[i] && m->intermediate_size <= 0)
             return lp_cfg_fail(t, LP_ERR_MISSING_FIELD, t->prefix,
                                fam == LP_FAM_LLAMA4 ? "intermediate_size_mlp" : "intermediate_size",
                                "a positive integer (dense MLP width)", NULL);
     }
     return LP_OK;
+}
+
+/* A copy of text with the bare literals Infinity, -Infinity and NaN outside strings replaced
+ * by null (space-padded, so positions in error messages stay right); NULL when it has none. */
+static char *json_nonfinite_to_null(const char *text, size_t len) {
+    static const char *const words[] = {"-Infinity", "Infinity", "NaN"};
+    char *out = NULL;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            size_t n = strlen(words[w]);
+            if (i + n <= len && memcmp(text + i, words[w], n) == 0) {
+                if (!out) {
+                    out = malloc(len);
+                    if (!out)
+                        return NULL;
+                    memcpy(out, text, len);
+                }
+                memcpy(out + i, "null", 4);
+                memset(out + i + 4, ' ', n - 4);
+                i += n - 1;
+                break;
+            }
+        }
+    }
+    return out;
 }
 
 lp_status lp_model_from_config_json(const char *text, size_t len, const char *origin, lp_model *out,
@@ -478,7 +546,11 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
                             origin);
 
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr);
+    /* Python's json module writes Infinity / NaN (Nemotron-H's time_step_limit): read them as
+     * null, which no field llmplan reads can take. */
+    char *patched = json_nonfinite_to_null(text, len);
+    json_t *root = json_loadb(patched ? patched : text, len, 0, &jerr);
+    free(patched);
     if (!root)
         return lp_error_set(err, LP_ERR_PARSE, "%s:%d:%d: not valid JSON: %s", origin, jerr.line,
                             jerr.column, jerr.text);
@@ -556,6 +628,8 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
         st = parse_dtype(&tc, m);
     if (st == LP_OK)
         st = lp_config_parse_layers(&tc, fam, m);
+    if (st == LP_OK)
+        st = lp_config_parse_hybrid(&tc, fam, m);
     if (st == LP_OK)
         st = check_dense_width(&tc, fam, m);
     if (st == LP_OK)

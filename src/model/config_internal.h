@@ -89,7 +89,11 @@ typedef enum {
     LP_FAM_GEMMA3,
     LP_FAM_PHI3,
     LP_FAM_GPT_OSS,
-    LP_FAM_FALCON
+    LP_FAM_FALCON,
+    LP_FAM_NEMOTRON_H,    /**< hybrid: Mamba2 / attention / MLP layers by pattern */
+    LP_FAM_QWEN3_NEXT,    /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
+    LP_FAM_JAMBA,         /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
+    LP_FAM_GRANITE_HYBRID /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
 } lp_family;
 
 /**
@@ -105,6 +109,12 @@ lp_status lp_config_parse_layers(const lp_cfg *t, lp_family fam, lp_model *m);
  */
 lp_status lp_config_parse_max_len(const lp_cfg *t, lp_family fam, const char *root_type,
                                   lp_model *m);
+
+/**
+ * Layer layout and recurrent-state sizes of a hybrid family (config_hybrid.c); a no-op for other
+ * families. Runs after lp_config_parse_layers and overrides its layout.
+ */
+lp_status lp_config_parse_hybrid(const lp_cfg *t, lp_family fam, lp_model *m);
 
 /** Quantization config (quantization_config in c, then its fallback) into m->quant. */
 lp_status lp_config_parse_quant(const lp_cfg *c, lp_model *m);

@@ -53,7 +53,7 @@ static lp_status layer_types(const lp_cfg *t, lp_model *m, bool *given) {
         const char *s = json_string_value(json_array_get(a, (size_t)i));
         if (!s)
             return lp_cfg_fail(t, LP_ERR_PARSE, pfx, "layer_types", "an array of strings", a);
-        if (strcmp(s, "full_attention") == 0)
+        if (strcmp(s, "full_attention") == 0 || strcmp(s, "attention") == 0)
             m->layer_attn[i] = LP_ATTN_FULL;
         else if (strcmp(s, "sliding_attention") == 0)
             m->layer_attn[i] = m->sliding_window > 0 ? LP_ATTN_SLIDING : LP_ATTN_FULL;
@@ -151,7 +151,11 @@ static lp_status attention_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
     case LP_FAM_LLAMA:
     case LP_FAM_DEEPSEEK:
     case LP_FAM_FALCON:
-        break;
+    case LP_FAM_NEMOTRON_H:
+    case LP_FAM_QWEN3_NEXT:
+    case LP_FAM_JAMBA:
+    case LP_FAM_GRANITE_HYBRID:
+        break; /* hybrid layouts: config_hybrid.c */
     }
     return LP_OK;
 }
@@ -167,7 +171,8 @@ static lp_status moe_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
         return LP_OK;
     switch (fam) {
     case LP_FAM_QWEN2_MOE:
-    case LP_FAM_QWEN3_MOE: {
+    case LP_FAM_QWEN3_MOE:
+    case LP_FAM_QWEN3_NEXT: {
         /* Qwen2MoeDecoderLayer: MoE unless in mlp_only_layers, every decoder_sparse_step. */
         int64_t step = 1;
         st = lp_cfg_int(t, "decoder_sparse_step", 1, LP_MAX_LAYERS, &step, NULL);

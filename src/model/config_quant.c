@@ -10,6 +10,7 @@
 #include "config_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void set_method(lp_quant *q, lp_quant_method method, const char *vllm_name, int bits,
@@ -20,19 +21,104 @@ static void set_method(lp_quant *q, lp_quant_method method, const char *vllm_nam
     q->group_size = group_size;
 }
 
-/* True when some string of the JSON array arr contains any of the given needles. */
-static bool list_mentions(const json_t *arr, const char *const *needles) {
-    if (!arr || !json_is_array(arr))
-        return false;
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const char *s = json_string_value(json_array_get(arr, i));
-        if (!s)
-            continue;
-        for (size_t k = 0; needles[k]; k++)
-            if (strstr(s, needles[k]))
-                return true;
+/*
+ * Which projections one entry of a skip list leaves unquantized. Entries are module names
+ * ("model.layers.0.self_attn.q_proj"), wildcards ("model.layers.*.self_attn") or compressed-
+ * tensors regular expressions ("re:.*mlp\\.(gate|up|gate_up|down)_proj.*"); vLLM matches them
+ * against each layer's prefix (quant_utils.is_layer_skipped, compressed-tensors
+ * should_ignore_layer). Keywords are enough here: a layer index when one is named, else every
+ * layer; the attention or MLP projection names that appear, else the whole block. Embeddings,
+ * norms, routers, vision towers and lm_head are left out: they are in the model dtype anyway.
+ */
+static void keep_entry(const char *entry, lp_model *m) {
+    char e[256];
+    size_t n = 0;
+    for (const char *p = entry; *p && n + 1 < sizeof e; p++)
+        if (*p != '\\')
+            e[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+    e[n] = '\0';
+    static const char *const skip[] = {"lm_head",     "embed",     "norm",  "router",
+                                       "vision",      "visual",    "vit",   "mm_",
+                                       "multi_modal", "projector", "audio", NULL};
+    for (size_t k = 0; skip[k]; k++)
+        if (strstr(e, skip[k]))
+            return;
+    const char *g = strstr(e, "mlp.gate");
+    if (g && g[8] != '_') /* mlp.gate is the MoE router; mlp.gate_proj a projection */
+        return;
+
+    int64_t first = 0, last = m->num_layers - 1;
+    const char *l = strstr(e, "layers.");
+    if (l && l[7] >= '0' && l[7] <= '9') {
+        first = last = strtoll(l + 7, NULL, 10);
+        if (first >= m->num_layers)
+            return;
     }
-    return false;
+    bool attn = strstr(e, "attn") || strstr(e, "attention");
+    bool shared = strstr(e, "shared_expert") != NULL;
+    bool experts = !shared && strstr(e, "experts") != NULL;
+    bool mlp = strstr(e, "mlp") || strstr(e, "feed_forward") || strstr(e, "ffn");
+    uint8_t proj = 0;
+    if (strstr(e, "_proj") || strstr(e, "qkv")) {
+        proj |= strstr(e, "q_proj") || strstr(e, "qkv") ? LP_KEEP_Q : 0;
+        proj |= strstr(e, "k_proj") || strstr(e, "qkv") ? LP_KEEP_K : 0;
+        proj |= strstr(e, "v_proj") || strstr(e, "qkv") ? LP_KEEP_V : 0;
+        proj |= strstr(e, "o_proj") ? LP_KEEP_O : 0;
+        proj |= strstr(e, "gate") ? LP_KEEP_GATE : 0;
+        proj |= strstr(e, "up") ? LP_KEEP_UP : 0;
+        proj |= strstr(e, "down") ? LP_KEEP_DOWN : 0;
+    }
+    for (int64_t i = first; i <= last && i < LP_MAX_LAYERS; i++) {
+        bool moe = m->layer_moe[i] != 0;
+        uint8_t bits = 0;
+        if (attn)
+            bits |= (proj & LP_KEEP_ATTN) ? (proj & LP_KEEP_ATTN) : LP_KEEP_ATTN;
+        else if (shared && moe)
+            bits |= (proj & LP_KEEP_MLP) ? (proj & LP_KEEP_MLP) : LP_KEEP_MLP;
+        else if (experts && moe)
+            bits |= LP_KEEP_EXPERTS;
+        else if (mlp && !shared && !experts && (proj & LP_KEEP_MLP) && !moe)
+            bits |= proj & LP_KEEP_MLP;
+        else if (mlp && !shared && !experts && !(proj & LP_KEEP_MLP))
+            bits |= LP_KEEP_MLP | (moe ? LP_KEEP_EXPERTS : 0); /* a whole MLP block */
+        else if (!attn && !mlp && !shared && !experts && (proj & LP_KEEP_ATTN))
+            bits |= proj & LP_KEEP_ATTN; /* "q_proj" without its parent's name */
+        else if (!attn && !mlp && !shared && !experts && l && proj == 0)
+            bits |= LP_KEEP_ATTN | LP_KEEP_MLP | LP_KEEP_EXPERTS; /* "model.layers.3" */
+        m->quant.keep[i] |= bits;
+    }
+}
+
+/* The checkpoint's list of modules left unquantized, under whichever name its method uses. */
+static lp_status parse_keep(const lp_cfg *q, lp_model *m) {
+    static const char *const keys[] = {"modules_to_not_convert", "ignore",
+                                       "ignored_layers",         "exclude_modules",
+                                       "llm_int8_skip_modules",  NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        const char *pfx = "";
+        const json_t *a = lp_cfg_get(q, keys[k], &pfx);
+        if (!a)
+            continue;
+        if (!json_is_array(a))
+            return lp_cfg_fail(q, LP_ERR_PARSE, pfx, keys[k], "an array of module names", a);
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const char *s = json_string_value(json_array_get(a, i));
+            if (!s)
+                return lp_cfg_fail(q, LP_ERR_PARSE, pfx, keys[k], "an array of module names", a);
+            keep_entry(s, m);
+        }
+    }
+    /* Everything but the routed experts kept: the experts-only layout (gpt-oss, Kimi-K2). */
+    bool experts_only = lp_model_num_moe_layers(m) > 0;
+    for (int64_t i = 0; i < m->num_layers && i < LP_MAX_LAYERS && experts_only; i++) {
+        uint8_t need = LP_KEEP_ATTN | LP_KEEP_MLP;
+        if (m->layer_moe[i] && m->num_shared_experts == 0)
+            need = LP_KEEP_ATTN;
+        experts_only = (m->quant.keep[i] & need) == need && !(m->quant.keep[i] & LP_KEEP_EXPERTS);
+    }
+    if (experts_only)
+        m->quant.experts_only = true;
+    return LP_OK;
 }
 
 static lp_status parse_fp8(const lp_cfg *q, lp_model *m) {
@@ -110,15 +196,9 @@ static lp_status parse_bnb(const lp_cfg *q, lp_model *m) {
 }
 
 static lp_status parse_mxfp4(const lp_cfg *q, lp_model *m) {
-    /* OCP MX: one E8M0 scale per 32 elements. */
+    /* OCP MX: one E8M0 scale per 32 elements; modules_to_not_convert read by parse_keep. */
     set_method(&m->quant, LP_QUANT_MXFP4, "mxfp4", 4, 32);
-    const json_t *skip = lp_cfg_get(q, "modules_to_not_convert", NULL);
-    static const char *const attn[] = {"self_attn", "attn", NULL};
-    static const char *const router[] = {"router", "mlp.gate", NULL};
-    static const char *const embed[] = {"embed_tokens", "embed", NULL};
-    static const char *const head[] = {"lm_head", NULL};
-    m->quant.experts_only = list_mentions(skip, attn) && list_mentions(skip, router) &&
-                            list_mentions(skip, embed) && list_mentions(skip, head);
+    (void)q;
     return LP_OK;
 }
 
@@ -156,6 +236,8 @@ static lp_status parse_modelopt(const lp_cfg *q0, lp_model *m) {
         const json_t *v = lp_cfg_get(&q, "quant_algo", &pfx);
         return lp_cfg_fail(&q, LP_ERR_UNSUPPORTED, pfx, "quant_algo", "\"FP8\" or \"NVFP4\"", v);
     }
+    if ((st = parse_keep(&q, m)) != LP_OK)
+        return st;
     if (kv) {
         if (strcmp(kv, "FP8") == 0)
             m->quant.kv_cache_dtype = LP_DTYPE_FP8;
@@ -294,28 +376,32 @@ lp_status lp_config_parse_quant(const lp_cfg *c, lp_model *m) {
                             "gptq, awq, ...), got nothing",
                             q.origin, q.prefix);
     }
-    if (strcmp(method, "fp8") == 0)
-        return parse_fp8(&q, m);
-    if (strcmp(method, "fbgemm_fp8") == 0) {
-        set_method(&m->quant, LP_QUANT_FP8, "fbgemm_fp8", 8, -1);
-        m->quant.activations = true;
-        return LP_OK;
-    }
-    if (strcmp(method, "gptq") == 0 || strcmp(method, "gptq_marlin") == 0)
-        return parse_gptq_awq(&q, m, false);
-    if (strcmp(method, "awq") == 0 || strcmp(method, "awq_marlin") == 0)
-        return parse_gptq_awq(&q, m, true);
-    if (strcmp(method, "compressed-tensors") == 0)
-        return parse_compressed_tensors(&q, m);
-    if (strcmp(method, "bitsandbytes") == 0)
-        return parse_bnb(&q, m);
-    if (strcmp(method, "mxfp4") == 0)
-        return parse_mxfp4(&q, m);
     if (strcmp(method, "modelopt") == 0 || strcmp(method, "modelopt_fp4") == 0)
         return parse_modelopt(&q, m);
-    return lp_error_set(c->err, LP_ERR_UNSUPPORTED,
-                        "%s: %squant_method: \"%.40s\" is not supported; expected one of fp8, "
-                        "fbgemm_fp8, gptq, awq, compressed-tensors, bitsandbytes, mxfp4, "
-                        "modelopt, modelopt_fp4",
-                        q.origin, q.prefix, method);
+    if (strcmp(method, "fp8") == 0) {
+        st = parse_fp8(&q, m);
+    } else if (strcmp(method, "fbgemm_fp8") == 0) {
+        /* FBGEMMFp8Config: FP8 weights with one fp32 scale per output channel */
+        set_method(&m->quant, LP_QUANT_FP8, "fbgemm_fp8", 8, -1);
+        m->quant.activations = true;
+    } else if (strcmp(method, "gptq") == 0 || strcmp(method, "gptq_marlin") == 0) {
+        st = parse_gptq_awq(&q, m, false);
+    } else if (strcmp(method, "awq") == 0 || strcmp(method, "awq_marlin") == 0) {
+        st = parse_gptq_awq(&q, m, true);
+    } else if (strcmp(method, "compressed-tensors") == 0) {
+        st = parse_compressed_tensors(&q, m);
+    } else if (strcmp(method, "bitsandbytes") == 0) {
+        st = parse_bnb(&q, m);
+    } else if (strcmp(method, "mxfp4") == 0) {
+        st = parse_mxfp4(&q, m);
+    } else {
+        return lp_error_set(c->err, LP_ERR_UNSUPPORTED,
+                            "%s: %squant_method: \"%.40s\" is not supported; expected one of fp8, "
+                            "fbgemm_fp8, gptq, awq, compressed-tensors, bitsandbytes, mxfp4, "
+                            "modelopt, modelopt_fp4",
+                            q.origin, q.prefix, method);
+    }
+    if (st == LP_OK)
+        st = parse_keep(&q, m);
+    return st;
 }

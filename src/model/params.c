@@ -39,8 +39,9 @@ static void attention_params(const lp_model *m, lp_layer_params *p) {
         p->attn_sharded += nh * m->v_head_dim * H;
         return;
     }
-    p->attn_sharded += H * nh * d + nh * dv * H; /* q, o */
-    p->attn_kv += H * nkv * d + H * nkv * dv;    /* k, v (Falcon-7B: inside fused qkv) */
+    /* q (twice as wide with an output gate, Qwen3-Next), o */
+    p->attn_sharded += H * nh * d * (m->attn_output_gate ? 2 : 1) + nh * dv * H;
+    p->attn_kv += H * nkv * d + H * nkv * dv; /* k, v (Falcon-7B: inside fused qkv) */
     if (m->qkv_bias)
         p->small += nh * d + nkv * d + nkv * dv;
     if (m->o_bias)
@@ -60,12 +61,61 @@ static int64_t mlp_biases(const lp_model *m, int64_t I) {
     return (m->gated_mlp ? 2 * I : I) + m->hidden_size;
 }
 
-/* Parameters of one decoder layer with the given MLP kind (used for MTP layers too). */
-static void layer_params(const lp_model *m, bool moe, lp_layer_params *p) {
+/*
+ * Recurrent mixers of hybrid models, as vLLM builds them (in/out projections and the conv are
+ * TP-sharded linears; per-head parameters and norms are small):
+ * - Mamba2 (layers/mamba/mamba_mixer2.py MambaMixer2): in_proj H -> 2*inner + 2*G*N + heads,
+ *   conv1d (inner + 2*G*N) x K (+ bias), dt_bias, A, D (heads), gated norm (inner), out_proj;
+ * - Mamba1 (mamba_mixer.py MambaMixer, Jamba): in_proj H -> 2*inner, conv1d inner x K (+ bias),
+ *   x_proj inner -> dt_rank + 2N, dt_proj dt_rank -> inner (+ bias), A (inner x N), D, out_proj;
+ * - Gated DeltaNet (models/qwen3_next.py Qwen3NextGatedDeltaNet): in_proj_qkvz H -> 2*Hk*dk +
+ *   2*Hv*dv, in_proj_ba H -> 2*Hv, conv1d (2*Hk*dk + Hv*dv) x K, dt_bias and A_log (Hv), norm
+ *   (dv), out_proj Hv*dv -> H.
+ */
+static void mixer_params(const lp_model *m, lp_layer_params *p) {
+    int64_t H = m->hidden_size, K = m->mamba_conv, inner = m->mamba_inner;
+    int64_t N = m->mamba_state_size, G = m->mamba_groups, heads = m->mamba_heads;
+    switch (m->mixer) {
+    case LP_MIXER_MAMBA2: {
+        int64_t conv_dim = inner + 2 * G * N;
+        p->attn_sharded += H * (inner + conv_dim + heads) + inner * H + conv_dim * K;
+        p->small += (m->mamba_conv_bias ? conv_dim : 0) + 3 * heads + inner;
+        if (m->mamba_proj_bias)
+            p->small += inner + conv_dim + heads + H;
+        break;
+    }
+    case LP_MIXER_MAMBA1: {
+        int64_t R = m->mamba_dt_rank;
+        p->attn_sharded += H * 2 * inner + inner * K + inner * (R + 2 * N) + R * inner + inner * H;
+        p->small += (m->mamba_conv_bias ? inner : 0) + inner + inner * N + inner;
+        if (m->mamba_proj_bias)
+            p->small += 2 * inner + H;
+        break;
+    }
+    case LP_MIXER_GDN: {
+        int64_t key_dim = G * N, value_dim = heads * m->mamba_head_dim;
+        int64_t conv_dim = 2 * key_dim + value_dim;
+        p->attn_sharded +=
+            H * (2 * key_dim + 2 * value_dim) + H * 2 * heads + conv_dim * K + value_dim * H;
+        p->small += 2 * heads + m->mamba_head_dim;
+        break;
+    }
+    case LP_MIXER_NONE:
+        break;
+    }
+}
+
+/* Parameters of one decoder layer with the given mixer and MLP kind (MTP layers: kind FULL). */
+static void layer_params(const lp_model *m, int kind, bool moe, bool no_mlp, lp_layer_params *p) {
     memset(p, 0, sizeof *p);
     int64_t H = m->hidden_size;
-    attention_params(m, p);
+    if (kind == LP_ATTN_MAMBA)
+        mixer_params(m, p);
+    else if (kind != LP_ATTN_NONE)
+        attention_params(m, p);
     p->small += m->norms_per_layer * norm_params(m);
+    if (no_mlp)
+        return;
     if (!moe) {
         p->mlp_dense += mlp_matrices(m, m->intermediate_size);
         if (m->mlp_bias)
@@ -101,7 +151,8 @@ void lp_model_layer_params(const lp_model *m, int64_t layer, lp_layer_params *ou
     memset(out, 0, sizeof *out);
     if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
         return;
-    layer_params(m, m->layer_moe[layer] != 0, out);
+    layer_params(m, m->layer_attn[layer], m->layer_moe[layer] != 0, m->layer_no_mlp[layer] != 0,
+                 out);
 }
 
 void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
@@ -118,7 +169,7 @@ void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
     int64_t L = m->num_layers < LP_MAX_LAYERS ? m->num_layers : LP_MAX_LAYERS;
     for (int64_t i = 0; i < L; i++) {
         lp_layer_params p;
-        layer_params(m, m->layer_moe[i] != 0, &p);
+        layer_params(m, m->layer_attn[i], m->layer_moe[i] != 0, m->layer_no_mlp[i] != 0, &p);
         out->layers.attn_sharded += p.attn_sharded;
         out->layers.attn_kv += p.attn_kv;
         out->layers.attn_replicated += p.attn_replicated;
@@ -149,7 +200,7 @@ void lp_model_count_params(lp_model *m) {
          * embedding and head copies. */
         lp_layer_params p;
         int64_t H = m->hidden_size;
-        layer_params(m, m->num_experts > 0, &p);
+        layer_params(m, m->use_mla ? LP_ATTN_MLA : LP_ATTN_FULL, m->num_experts > 0, false, &p);
         int64_t one = layer_total(&p) + 3 * H + 2 * H * H + 2 * m->vocab_size * H;
         m->params_mtp = m->num_mtp_layers * one;
     }

@@ -109,6 +109,7 @@ lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
     if (!root)
         return LP_ERR_NOMEM;
     json_object_set_new(root, "vllm_error", p->fits ? json_null() : json_string(p->vllm_error));
+    json_object_set_new(root, "warmup_fails", json_boolean(p->warmup_fails));
     int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     fputc('\n', out);
     json_decref(root);

@@ -133,6 +133,12 @@ static void verdict_section(FILE *o, const lp_mem_plan *p) {
                 "tokens\n",
                 p->ranks[p->binding_rank].kv_cache_bytes / GIB, p->max_concurrency,
                 lp_render_int(a, sizeof a, (long long)p->max_model_len));
+    } else if (p->warmup_fails) {
+        fprintf(o,
+                "\nVerdict   DOES NOT START: the KV cache fits, but CUDA graphs and the sampler "
+                "warm-up\n          need %.2f GiB more than is left per GPU after it\n",
+                p->shortfall_bytes / GIB);
+        fprintf(o, "          vLLM would stop with:\n          %s\n", p->vllm_error);
     } else {
         fprintf(o, "\nVerdict   DOES NOT FIT: %.2f GiB per GPU short of one request of %s tokens\n",
                 p->shortfall_bytes / GIB, lp_render_int(a, sizeof a, (long long)p->max_model_len));
