@@ -2,7 +2,7 @@
  * test_usecase.c - the use cases as library calls: their JSON request readers (fields,
  * spellings, the GPU-count rule, errors that name the field) and what each use case returns
  * for a request worked out by hand. Front-end parity (CLI --json = HTTP body) is tested in
- * test_parity.c.
+ * test_cli_parity.c.
  */
 #include "support/lp_test.h"
 
@@ -151,12 +151,105 @@ static void test_plan_runs(void **state) {
     assert_int_equal(lp_plan(&none, &plan, &err), LP_ERR_INVALID_ARG);
 }
 
+/* ---- estimate ---------------------------------------------------------------------------- */
+
+static lp_estimate_request est_req;
+static lp_estimate_result est;
+
+static const char *LLAMA70_2XH100 =
+    "{\"model\": \"meta-llama/Llama-3.1-70B\", \"gpu\": \"H100\", \"num_gpus\": 2, "
+    "\"tp_size\": 2, \"input_len\": %d, \"output_len\": %d%s}";
+
+static lp_status estimate_json(const char *fmt, int in, int out, const char *extra) {
+    char body[512];
+    snprintf(body, sizeof body, fmt, in, out, extra);
+    lp_error err;
+    if (lp_estimate_request_from_json(body, strlen(body), NULL, &store, &est_req, &err) != LP_OK)
+        fail_msg("%s: %s", body, err.message);
+    return lp_estimate(&est_req, &est);
+}
+
+static bool has_assumption(const lp_perf_estimate *e, const char *needle) {
+    for (int i = 0; i < e->n_assumptions; i++)
+        if (strstr(e->assumptions[i], needle))
+            return true;
+    return false;
+}
+
+/*
+ * Llama-3.1-70B on two H100s at TP 2: 70.6 B parameters in bf16 leave each 80 GB GPU about
+ * 6 GB of its 0.9 x 79.18 GiB budget, while one 131,072-token request of KV needs
+ * 131,072 x 80 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes / 2 ranks = 21.5 GB per GPU: the
+ * model's default context cannot fit, a 2,560-token request (2048 + 512) can.
+ */
+static void test_estimate_plans_context(void **state) {
+    (void)state;
+    assert_int_equal(estimate_json(LLAMA70_2XH100, 2048, 512, ""), LP_OK);
+    assert_true(est.estimate.valid);
+    assert_int_equal(est.planned_max_model_len, 2560);
+    assert_int_equal(est.request.serving.max_model_len, 2560);
+    assert_true(has_assumption(&est.estimate, "--max-model-len 2560 planned"));
+    assert_non_null(strstr(est.vllm_serve, "--max-model-len 2560"));
+    assert_non_null(strstr(est.vllm_serve, "--tensor-parallel-size 2"));
+
+    /* an explicit --max-model-len stays as given, and does not fit */
+    assert_int_equal(estimate_json(LLAMA70_2XH100, 2048, 512, ", \"max_model_len\": 131072"),
+                     LP_ERR_INFEASIBLE);
+    assert_false(est.estimate.valid);
+    assert_int_equal(est.planned_max_model_len, 0);
+
+    /* a workload that cannot fit itself is refused: 101,000 tokens of KV are 16.5 GB per GPU */
+    assert_int_equal(estimate_json(LLAMA70_2XH100, 100000, 1000, ""), LP_ERR_INFEASIBLE);
+    assert_false(est.estimate.valid);
+    assert_non_null(strstr(est.estimate.error, "fit"));
+
+    /* when the default fits, nothing is planned: an 8B model on one H100 */
+    const char *small = "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+                        "\"input_len\": %d, \"output_len\": %d%s}";
+    assert_int_equal(estimate_json(small, 1024, 128, ""), LP_OK);
+    assert_int_equal(est.planned_max_model_len, 0);
+    assert_false(has_assumption(&est.estimate, "planned"));
+}
+
+/* Only a parameter count: the heuristic, and the estimate says it chose it. */
+static void test_estimate_method_choice(void **state) {
+    (void)state;
+    const char *body = "{\"params_b\": 7, \"gpu\": \"L4\"}";
+    lp_error err;
+    assert_int_equal(
+        lp_estimate_request_from_json(body, strlen(body), NULL, &store, &est_req, &err), LP_OK);
+    assert_false(est_req.method_given);
+    assert_int_equal(lp_estimate(&est_req, &est), LP_OK);
+    assert_int_equal(est.estimate.method, LP_HEURISTIC);
+    assert_true(has_assumption(&est.estimate, "only a parameter count"));
+    assert_string_equal(est.vllm_serve, ""); /* no model to serve */
+    body = "{\"params_b\": 7, \"gpu\": \"L4\", \"method\": \"roofline\"}";
+    assert_int_equal(
+        lp_estimate_request_from_json(body, strlen(body), NULL, &store, &est_req, &err), LP_OK);
+    assert_true(est_req.method_given);
+    assert_int_equal(lp_estimate(&est_req, &est), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(est.estimate.error, "needs a model"));
+    /* names resolve through the reader; unknown ones name the field */
+    body = "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"Voodoo 5\"}";
+    assert_int_equal(
+        lp_estimate_request_from_json(body, strlen(body), NULL, &store, &est_req, &err),
+        LP_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "gpu: "));
+    body = "{\"config\": 7, \"gpu\": \"H100\"}";
+    assert_int_equal(
+        lp_estimate_request_from_json(body, strlen(body), NULL, &store, &est_req, &err),
+        LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "config"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_request_fields),
         cmocka_unit_test(test_num_gpus_rule),
         cmocka_unit_test(test_plan_request_errors),
         cmocka_unit_test(test_plan_runs),
+        cmocka_unit_test(test_estimate_plans_context),
+        cmocka_unit_test(test_estimate_method_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,17 @@ lp_status lp_artifact_vllm_args(const lp_deploy *d, const lp_args_opts *opts, ch
 /** Free an argv array from lp_artifact_vllm_args. NULL is fine. */
 void lp_artifact_args_free(char **argv, int argc);
 
+/** The placeholder for node 0's address in a multi-node command line (a shell variable). */
+#define LP_ARTIFACT_MASTER_ADDR_VAR "$MASTER_ADDR"
+
+/**
+ * The `vllm serve` command of d as one shell line, every value quoted where a shell needs it:
+ * node 0's command for several nodes, with $MASTER_ADDR (left for the shell to expand) as its
+ * address. Returns a malloc'd string (the caller frees it), or NULL with err set: the errors
+ * of lp_artifact_vllm_args, LP_ERR_NOMEM.
+ */
+char *lp_artifact_vllm_serve_line(const lp_deploy *d, lp_error *err);
+
 /**
  * Write serve.sh: a POSIX sh script that runs `vllm serve` with every value shell-quoted.
  * Multi-node: one script for every node, selecting its command from $NODE_RANK, with node 0's

@@ -45,7 +45,9 @@ typedef struct {
  *   num_prompts (integer), method ("heuristic", "roofline", "simulate"),
  *   kv_cache_dtype, dtype (strings: auto, bfloat16, fp8, ...), max_num_seqs,
  *   max_num_batched_tokens, block_size (integers), gpu_memory_utilization (number),
- *   enable_expert_parallel, enforce_eager (booleans), seed (non-negative integer).
+ *   enable_expert_parallel, enforce_eager (booleans), seed (non-negative integer),
+ *   dataset_name|dataset ("random" or "sharegpt": then input/output lengths are the means of
+ *   the ShareGPT-like preset, 202 / 179 unless given).
  * Integers may be written as 4 or 4.0, not as strings. Returns LP_OK, LP_ERR_PARSE for text
  * that is not a JSON object (the message gives the column), or LP_ERR_INVALID_ARG for an
  * unknown field, a duplicate, a wrong type or an out-of-range value (the message names the

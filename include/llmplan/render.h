@@ -16,6 +16,7 @@
 #include "llmplan/perf.h"
 #include "llmplan/search.h"
 #include "llmplan/status.h"
+#include "llmplan/usecase.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,34 +46,33 @@ const char *lp_render_int(char *buf, size_t size, long long n);
 const char *lp_render_params(char *buf, size_t size, long long n);
 
 /**
- * Print a performance estimate as a terminal report: the configuration, TTFT, TPOT, ITL and
- * E2E latency (mean, median, p90, p99 when simulated) with ranges, throughputs, per-replica
- * prefill/decode tokens/s, max concurrent requests, the bottleneck of each phase and the
- * assumptions. An invalid estimate prints its error. req describes what was asked (model,
- * GPU, workload) and may be NULL.
+ * Print an estimate as a terminal report: the configuration, TTFT, TPOT, ITL and E2E latency
+ * (mean, median, p90, p99 when simulated) with ranges, throughputs, per-replica prefill/decode
+ * tokens/s, max concurrent requests, the bottleneck of each phase, the assumptions and the
+ * `vllm serve` command. An invalid estimate prints its error.
  */
-lp_status lp_render_estimate_text(FILE *out, const lp_perf_request *req,
-                                  const lp_perf_estimate *est);
+lp_status lp_render_estimate_text(FILE *out, const lp_estimate_result *r);
 
 /**
- * Print a performance estimate as one JSON object whose performance keys are those of a
+ * Print an estimate as one JSON object whose performance keys are those of a
  * `vllm bench serve --save-result` file (request_throughput, output_throughput,
  * total_token_throughput, {mean,median,p90,p99}_{ttft,tpot,itl,e2el}_ms, completed,
  * duration) plus max_concurrent_requests, prefill_tok_s, decode_tok_s, ranges ({lo, hi} per
- * quantity), bottlenecks, method, assumptions, valid and error. NaN (not estimated) is null.
+ * quantity), bottlenecks, method, assumptions, valid and error, "planned_max_model_len" when
+ * one was planned and "vllm_serve" when the result has the line. NaN (not estimated) is null.
  * line > 0 adds "line" (the input line of a --batch item); indent false writes one line
- * (JSONL). An invalid estimate is {"valid": false, "error": ..., "line": ...}.
+ * (JSONL). An invalid estimate is {"valid": false, "error": ..., "line": ...}. This is the
+ * body of `POST /v1/estimate` and what `llmplan estimate --json` prints.
  */
-lp_status lp_render_estimate_json(FILE *out, const lp_perf_request *req,
-                                  const lp_perf_estimate *est, long line, bool indent);
+lp_status lp_render_estimate_json(FILE *out, const lp_estimate_result *r, long line, bool indent);
 
-/**
- * Print the estimates of a --batch file as one table row each (line, method, model, GPU,
- * TTFT, TPOT, output tokens/s, max concurrent requests), invalid items with their error.
- * lines[i] is the input line of item i.
- */
-lp_status lp_render_estimate_batch_text(FILE *out, const lp_perf_request *reqs,
-                                        const lp_perf_estimate *ests, const long *lines, size_t n);
+/** The header row of the --batch table (line, method, model, GPU, TTFT, TPOT, output tokens/s,
+ *  max concurrent requests). */
+lp_status lp_render_estimate_batch_header(FILE *out);
+
+/** One row of the --batch table for the estimate of input line `line` (an invalid one with its
+ *  error). */
+lp_status lp_render_estimate_batch_row(FILE *out, const lp_estimate_result *r, long line);
 
 /* ---- Recommendation (`llmplan recommend`) and explanation (`llmplan explain`) ----------- */
 

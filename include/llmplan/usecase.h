@@ -17,10 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llmplan/calibrate.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
+#include "llmplan/perf.h"
+#include "llmplan/perf_io.h"
 #include "llmplan/status.h"
 #include "llmplan/workload.h"
 
@@ -78,6 +81,7 @@ typedef struct {
     lp_gpu gpu;
     char model_id[LP_REQUEST_NAME_SIZE]; /**< the model as named ("config.json" when pasted) */
     char quantization[64];
+    lp_perf_io_strings strings; /**< the strings of an estimate request */
 } lp_request_store;
 
 /* ---- plan: does the model fit on these GPUs under vLLM, with which flags ----------------- */
@@ -128,6 +132,62 @@ lp_status lp_plan(const lp_plan_request *req, lp_plan_result *out, lp_error *err
  */
 lp_status lp_plan_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                     lp_request_store *store, lp_plan_request *out, lp_error *err);
+
+/* ---- estimate: how fast would this deployment serve this workload ---------------------- */
+
+/** The `vllm serve` line an estimate or explanation carries (longer lines are left out). */
+#define LP_VLLM_SERVE_LINE_SIZE 2048
+/** Assumptions a front end may add to an estimate (what `--gpu detect` found). */
+#define LP_ESTIMATE_MAX_NOTES 4
+
+/** What to estimate. */
+typedef struct {
+    /** The configuration: model resolved (or only params_b, for the heuristic), cluster.gpu
+     *  resolved (NULL only for the heuristic's default baseline), serving, workload, method.
+     *  model_id is how the user named the model: it is echoed and goes into the `vllm serve`
+     *  line. gpu_name is not looked up here. */
+    lp_perf_request perf;
+    /** perf.method was chosen by the user; otherwise a request with only params_b uses the
+     *  heuristic, and says so. */
+    bool method_given;
+    const lp_calibration *calibration; /**< fitted efficiencies (NULL: the family's) */
+    bool vllm_serve;                   /**< also build the deployment's `vllm serve` line */
+    char notes[LP_ESTIMATE_MAX_NOTES][LP_ASSUMPTION_SIZE]; /**< the front end's assumptions */
+    int n_notes;
+} lp_estimate_request;
+
+/** An estimate and what was estimated. Written by lp_render_estimate_json / _text. */
+typedef struct {
+    lp_perf_request request;   /**< as estimated: the method chosen, the max-model-len planned */
+    lp_perf_estimate estimate; /**< valid, or why not */
+    /** The max-model-len planned for the workload (0: the one given, or the model's default,
+     *  was used): when none was given and the model's default context does not fit, the
+     *  longest request of the workload (lp_workload_context_needed), said in the assumptions. */
+    int64_t planned_max_model_len;
+    char vllm_serve[LP_VLLM_SERVE_LINE_SIZE]; /**< the `vllm serve` line ("" when none) */
+} lp_estimate_result;
+
+/** Fill r with lp_perf_request_init's defaults and nothing else. */
+void lp_estimate_request_init(lp_estimate_request *r);
+
+/**
+ * Estimate req into out (about 9 KB). Returns LP_OK when out->estimate.valid; otherwise the
+ * status of the failure (LP_ERR_INFEASIBLE: does not fit, even with a max-model-len planned
+ * for the workload; LP_ERR_INVALID_ARG: impossible settings), with out->estimate.error set.
+ * Never reads a file: the model and GPU come resolved.
+ */
+lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out);
+
+/**
+ * Read an estimate request: one JSON object with the fields lp_perf_request_from_json takes
+ * (other planners' names accepted: gpu_name|gpu_type|gpu, tp_size|tensor_parallel_size, ...)
+ * or "config" (a pasted config.json object) for the model. The model and GPU names are
+ * resolved through res; the request points into store and asks for the `vllm serve` line.
+ * Errors as lp_plan_request_from_json.
+ */
+lp_status lp_estimate_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                        lp_request_store *store, lp_estimate_request *out,
+                                        lp_error *err);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,38 @@ double lp_len_mean(const lp_len_dist *d);
  */
 lp_status lp_len_validate(const lp_len_dist *d, const char *what, lp_error *err);
 
+/** A deterministic random generator (xoshiro256** seeded by splitmix64): the same sequence
+ *  for a seed on every platform. A plain value; one per thread. */
+typedef struct {
+    uint64_t s[4];
+} lp_rng;
+
+/** Seed r. */
+void lp_rng_seed(lp_rng *r, uint64_t seed);
+/** Uniform double in [0, 1). */
+double lp_rng_uniform(lp_rng *r);
+/** Standard normal deviate. */
+double lp_rng_normal(lp_rng *r);
+/** Exponential deviate with the given rate (mean 1/rate): Poisson inter-arrival times. */
+double lp_rng_exponential(lp_rng *r, double rate);
+
+/** Draw one length (>= 1 token) from a distribution. */
+int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
+
+/**
+ * Quantile q (0 < q <= 1) of a distribution: exact for fixed lengths, else the q-quantile of
+ * 8192 draws with a fixed seed (deterministic). LP_ERR_NOMEM when the draws cannot be held
+ * (*out is then the mean).
+ */
+lp_status lp_len_quantile(const lp_len_dist *d, double q, double *out);
+
+/**
+ * The longest length a deployment must hold for d: the length itself when fixed, hi for a
+ * uniform or bounded distribution, the largest histogram value, else the 0.999-quantile
+ * (normal or ShareGPT-like without a bound). LP_ERR_NOMEM as lp_len_quantile.
+ */
+lp_status lp_len_longest(const lp_len_dist *d, double *out);
+
 /** The data set a benchmark draws its prompts from, named as `vllm bench serve
  *  --dataset-name` names it. */
 typedef enum {
@@ -98,6 +130,13 @@ void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean)
  * `vllm bench serve` spells it.
  */
 lp_status lp_workload_check(const lp_workload *w, lp_error *err);
+
+/**
+ * The context one request of w may need: the longest prompt plus the longest output
+ * (lp_len_longest of each), rounded up - the --max-model-len that serves every request of the
+ * workload. LP_ERR_NOMEM as lp_len_quantile.
+ */
+lp_status lp_workload_context_needed(const lp_workload *w, int64_t *tokens);
 
 /** Latency and throughput targets; 0 means "no target". */
 typedef struct {

@@ -1,10 +1,12 @@
 /*
  * cmd_estimate.c - `llmplan estimate`: how fast would this deployment serve this workload?
  * Flags are spelled as `vllm serve` (engine settings) and `vllm bench serve` (workload) spell
- * them; the result is the report `vllm bench serve` would print, or with --json the keys of
- * its --save-result file. --batch FILE.jsonl estimates one request per line (fields as
- * lp_perf_request_from_json accepts them) and goes on past bad lines.
- * Only flag parsing, file reading and dispatch live here; the estimate is the library's.
+ * them; they become an estimate request (model and GPU resolved here, at the edge), lp_estimate
+ * answers it, and the result is the report `vllm bench serve` would print, or with --json the
+ * keys of its --save-result file. --batch FILE.jsonl streams one request per line (fields as
+ * lp_perf_request_from_json accepts them): each line is answered and written before the next
+ * is read, in input order, so memory stays bounded whatever the file's size; bad lines are
+ * reported and the others go on.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,32 +16,26 @@
 #include <strings.h>
 
 #include "cli/cli.h"
-#include "cli/opts.h"
 #include "cli/gpu_flags.h"
+#include "cli/opts.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
-#include "llmplan/detect.h"
 #include "llmplan/calibrate.h"
+#include "llmplan/detect.h"
 #include "llmplan/hw.h"
-#include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
 #include "llmplan/perf_io.h"
 #include "llmplan/render.h"
-
-/* ShareGPT-like preset: the mean lengths quoted for vLLM's ShareGPT benchmark runs
- * (../shared/validation/README.md: about 202 input / 179 output tokens). */
-#define SHAREGPT_MEAN_INPUT 202.0
-#define SHAREGPT_MEAN_OUTPUT 179.0
+#include "llmplan/usecase.h"
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *interconnect, *method, *input_dist, *output_dist;
-    const char *dataset, *request_rate, *batch, *calibration;
+    const char *model, *gpu, *gpu_file, *interconnect, *method, *batch, *calibration;
     lp_cli_serving sv; /* the vLLM engine flags */
-    int64_t input_len, output_len, num_prompts, max_concurrency, seed;
+    lp_cli_workload w; /* the `vllm bench serve` flags */
+    int64_t seed;
     double params_b;
-    bool json, help;
-    bool seen_method, seen_input_len, seen_output_len;
+    bool json, help, seen_method;
 } est_args;
 
 static void print_help(const lp_opt *opts) {
@@ -78,127 +74,104 @@ static void print_help(const lp_opt *opts) {
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "llmplan estimate: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see llmplan estimate --help)\n");
-    return LP_EXIT_USAGE;
+    return lp_cli_usage_error("estimate", fmt, arg);
 }
 
-/* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
-static int build_workload(const est_args *a, lp_perf_request *r, lp_cli_hist_store hs[2],
-                          bool *sharegpt) {
-    *sharegpt = false;
-    if (a->dataset) {
-        if (strcasecmp(a->dataset, "sharegpt") == 0)
-            *sharegpt = true;
-        else if (strcasecmp(a->dataset, "random") != 0)
-            return usage_error("--dataset-name: expected random or sharegpt, got \"%s\"",
-                               a->dataset);
-    }
-    if (a->seen_input_len && (a->input_len < 1 || a->input_len > 10000000))
-        return usage_error("%s: expected between 1 and 10,000,000 tokens", "--random-input-len");
-    if (a->seen_output_len && (a->output_len < 1 || a->output_len > 10000000))
-        return usage_error("%s: expected between 1 and 10,000,000 tokens", "--random-output-len");
-    if (a->seen_input_len)
-        r->workload.input = lp_len_fixed((double)a->input_len);
-    if (a->seen_output_len)
-        r->workload.output = lp_len_fixed((double)a->output_len);
-    if (*sharegpt) {
-        r->workload.input.kind = r->workload.output.kind = LP_LEN_SHAREGPT;
-        r->workload.input.mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
-        r->workload.output.mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    }
-    int rc;
-    double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
-    double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    if (a->input_dist && (rc = lp_cli_parse_len_dist("estimate", "--input-len-dist", a->input_dist,
-                                                     in_mean, &r->workload.input, &hs[0])) != 0)
-        return rc;
-    if (a->output_dist &&
-        (rc = lp_cli_parse_len_dist("estimate", "--output-len-dist", a->output_dist, out_mean,
-                                    &r->workload.output, &hs[1])) != 0)
-        return rc;
-    if (a->num_prompts < 1 || a->num_prompts > 10000000)
-        return usage_error("%s: expected between 1 and 10,000,000", "--num-prompts");
-    r->workload.num_prompts = (int)a->num_prompts;
-    if (a->max_concurrency < 0 || a->max_concurrency > 10000000)
-        return usage_error("%s: expected between 1 and 10,000,000", "--max-concurrency");
-    r->workload.max_concurrency = (int)a->max_concurrency;
-    if (a->request_rate) {
-        if (strcasecmp(a->request_rate, "inf") == 0) {
-            r->workload.request_rate = 0.0;
-        } else {
-            char *end;
-            errno = 0;
-            double v = strtod(a->request_rate, &end);
-            if (errno || end == a->request_rate || *end || !(v > 0) || !isfinite(v))
-                return usage_error("--request-rate: expected a positive number of requests per "
-                                   "second or inf, got \"%s\"",
-                                   a->request_rate);
-            r->workload.request_rate = v;
-        }
-    }
-    if (a->seed < 0)
-        return usage_error("%s: expected a non-negative integer", "--seed");
-    r->workload.seed = (uint64_t)a->seed;
-    return 0;
-}
+/* ---- --batch: one request per line, streamed ------------------------------------------ */
 
-/* ---- --batch ---------------------------------------------------------------------------- */
+/* The models and GPUs a batch names repeat: each distinct name is resolved once. */
+#define BATCH_MODEL_SLOTS 8
+#define BATCH_GPU_SLOTS 16
 
 typedef struct {
-    lp_perf_request *reqs;
-    lp_perf_estimate *ests;
-    lp_perf_io_strings *strings;
-    long *lines;
-    size_t n, cap;
-} batch;
+    char id[LP_PERF_IO_STRING_SIZE];
+    lp_model model;
+    lp_status st;
+    char error[LP_ERROR_MESSAGE_SIZE];
+} model_slot;
 
-/* Strings are parsed into b->strings[i], which moves when the arrays grow: re-point them. */
-static void repoint(lp_perf_request *r, lp_perf_io_strings *s) {
-    if (r->model_id)
-        r->model_id = s->model_id;
-    if (r->gpu_name)
-        r->gpu_name = s->gpu_name;
-    if (r->serving.quantization)
-        r->serving.quantization = s->quantization;
+typedef struct {
+    char name[LP_PERF_IO_STRING_SIZE];
+    const lp_gpu *gpu;
+    lp_status st;
+    char error[LP_ERROR_MESSAGE_SIZE];
+} gpu_slot;
+
+typedef struct {
+    const lp_gpu_db *db;
+    model_slot models[BATCH_MODEL_SLOTS];
+    gpu_slot gpus[BATCH_GPU_SLOTS];
+    unsigned next_model, next_gpu;
+} batch_cache;
+
+static lp_status cached_model(batch_cache *c, const char *id, const lp_model **out, lp_error *err) {
+    for (int i = 0; i < BATCH_MODEL_SLOTS; i++) {
+        model_slot *s = &c->models[i];
+        if (s->id[0] && strcmp(s->id, id) == 0) {
+            *out = &s->model;
+            return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
+        }
+    }
+    model_slot *s = &c->models[c->next_model++ % BATCH_MODEL_SLOTS];
+    snprintf(s->id, sizeof s->id, "%s", id);
+    lp_error e;
+    lp_error_clear(&e);
+    s->st = lp_model_load(id, NULL, &s->model, &e);
+    snprintf(s->error, sizeof s->error, "%s", e.message);
+    *out = &s->model;
+    return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
 }
 
-static bool batch_grow(batch *b) {
-    if (b->n < b->cap)
-        return true;
-    size_t cap = b->cap ? 2 * b->cap : 16;
-    lp_perf_request *r = realloc(b->reqs, cap * sizeof *r);
-    if (r)
-        b->reqs = r;
-    lp_perf_estimate *e = realloc(b->ests, cap * sizeof *e);
-    if (e)
-        b->ests = e;
-    lp_perf_io_strings *s = realloc(b->strings, cap * sizeof *s);
-    if (s)
-        b->strings = s;
-    long *l = realloc(b->lines, cap * sizeof *l);
-    if (l)
-        b->lines = l;
-    if (!r || !e || !s || !l)
-        return false;
-    b->cap = cap;
-    for (size_t k = 0; k < b->n; k++)
-        repoint(&b->reqs[k], &b->strings[k]);
-    return true;
+static lp_status cached_gpu(batch_cache *c, const char *name, const lp_gpu **out, lp_error *err) {
+    for (int i = 0; i < BATCH_GPU_SLOTS; i++) {
+        gpu_slot *s = &c->gpus[i];
+        if (s->name[0] && strcmp(s->name, name) == 0) {
+            *out = s->gpu;
+            return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
+        }
+    }
+    gpu_slot *s = &c->gpus[c->next_gpu++ % BATCH_GPU_SLOTS];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    lp_error e;
+    lp_error_clear(&e);
+    s->st = lp_gpu_find(c->db, name, &s->gpu, &e);
+    snprintf(s->error, sizeof s->error, "%s", e.message);
+    *out = s->gpu;
+    return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
 }
 
-static void batch_free(batch *b) {
-    free(b->reqs);
-    free(b->ests);
-    free(b->strings);
-    free(b->lines);
+static void mark_invalid(lp_estimate_result *r, long line, const char *msg) {
+    char copy[LP_ERROR_MESSAGE_SIZE];
+    snprintf(copy, sizeof copy, "%s", msg);
+    memset(&r->estimate, 0, sizeof r->estimate);
+    r->estimate.valid = false;
+    snprintf(r->estimate.error, sizeof r->estimate.error, "line %ld: %s", line, copy);
 }
 
-static void mark_invalid(lp_perf_estimate *e, long line, const char *msg) {
-    memset(e, 0, sizeof *e);
-    e->valid = false;
-    snprintf(e->error, sizeof e->error, "line %ld: %s", line, msg);
+/* One line into res (valid or with its error). */
+static void batch_line(batch_cache *c, const char *line, size_t len, long lineno,
+                       lp_estimate_request *req, lp_perf_io_strings *strings,
+                       lp_estimate_result *res) {
+    lp_error err;
+    lp_error_clear(&err);
+    lp_estimate_request_init(req);
+    memset(&res->request, 0, sizeof res->request);
+    res->planned_max_model_len = 0;
+    res->vllm_serve[0] = '\0';
+    lp_perf_request *r = &req->perf;
+    lp_status st = lp_perf_request_from_json(line, len, r, strings, &err);
+    res->request = *r;
+    if (st == LP_OK && r->model_id)
+        st = cached_model(c, r->model_id, &r->model, &err);
+    if (st == LP_OK && r->gpu_name)
+        st = cached_gpu(c, r->gpu_name, &r->cluster.gpu, &err);
+    if (st != LP_OK) {
+        mark_invalid(res, lineno, err.message);
+        return;
+    }
+    req->method_given = r->method != LP_ROOFLINE;
+    if (lp_estimate(req, res) != LP_OK)
+        mark_invalid(res, lineno, res->estimate.error);
 }
 
 static int run_batch(const est_args *a) {
@@ -211,89 +184,62 @@ static int run_batch(const est_args *a) {
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
     int rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
-    if (rc != 0) {
-        if (f != stdin)
-            fclose(f);
-        return rc;
+    batch_cache *cache = rc == 0 ? calloc(1, sizeof *cache) : NULL;
+    lp_estimate_request *req = rc == 0 ? malloc(sizeof *req) : NULL;
+    lp_estimate_result *res = rc == 0 ? malloc(sizeof *res) : NULL;
+    lp_perf_io_strings *strings = rc == 0 ? malloc(sizeof *strings) : NULL;
+    if (rc == 0 && (!cache || !req || !res || !strings)) {
+        fprintf(stderr, "llmplan estimate: out of memory\n");
+        rc = LP_EXIT_FAILURE;
     }
-    batch b = {0};
+    if (cache)
+        cache->db = db;
     char *line = NULL;
-    size_t linecap = 0;
+    size_t linecap = 0, n = 0, invalid = 0;
     ssize_t len;
     long lineno = 0;
-    while ((len = getline(&line, &linecap, f)) >= 0) {
+    bool write_failed = false;
+    while (rc == 0 && !write_failed && (len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
         const char *p = line;
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         if (*p == '\0')
             continue; /* blank lines separate nothing in JSONL; skip them */
-        if (!batch_grow(&b)) {
-            rc = LP_EXIT_FAILURE;
-            fprintf(stderr, "llmplan estimate: out of memory\n");
-            break;
-        }
-        size_t i = b.n++;
-        b.lines[i] = lineno;
-        lp_error err;
-        lp_error_clear(&err);
-        lp_perf_request *r = &b.reqs[i];
-        if (lp_perf_request_from_json(line, (size_t)len, r, &b.strings[i], &err) != LP_OK) {
-            mark_invalid(&b.ests[i], lineno, err.message);
-            continue;
-        }
-        if (!r->model_id && r->params_b > 0 && r->method == LP_ROOFLINE)
-            r->method = LP_HEURISTIC; /* only a parameter count: the heuristic is all there is */
-        if (r->gpu_name) {
-            const lp_gpu *g;
-            if (lp_gpu_find(db, r->gpu_name, &g, &err) != LP_OK) {
-                mark_invalid(&b.ests[i], lineno, err.message);
-                continue;
-            }
-            r->cluster.gpu = g;
-        }
-        if (lp_estimate_performance(r, &b.ests[i]) != LP_OK) {
-            char msg[LP_ERROR_MESSAGE_SIZE];
-            snprintf(msg, sizeof msg, "%s", b.ests[i].error);
-            mark_invalid(&b.ests[i], lineno, msg);
-        }
+        batch_line(cache, line, (size_t)len, lineno, req, strings, res);
+        invalid += !res->estimate.valid;
+        lp_status st = LP_OK;
+        if (a->json)
+            st = lp_render_estimate_json(stdout, res, lineno, false);
+        else if ((n > 0 || (st = lp_render_estimate_batch_header(stdout)) == LP_OK))
+            st = lp_render_estimate_batch_row(stdout, res, lineno);
+        n++;
+        write_failed = st != LP_OK;
     }
     bool read_failed = ferror(f);
     free(line);
     if (f != stdin)
         fclose(f);
-    if (rc == 0 && read_failed) {
+    if (rc == 0 && (write_failed || fflush(stdout) != 0)) {
+        fprintf(stderr, "llmplan estimate: writing the results failed\n");
+        rc = LP_EXIT_FAILURE;
+    } else if (rc == 0 && read_failed) {
         fprintf(stderr, "llmplan estimate: --batch: reading %s failed\n", a->batch);
         rc = LP_EXIT_FAILURE;
-    }
-    if (rc == 0 && b.n == 0) {
+    } else if (rc == 0 && n == 0) {
         fprintf(stderr,
-                "llmplan estimate: --batch: %s has no requests (one JSON object per "
-                "line)\n",
+                "llmplan estimate: --batch: %s has no requests (one JSON object per line)\n",
                 a->batch);
         rc = LP_EXIT_USAGE;
+    } else if (rc == 0) {
+        if (invalid > 0)
+            fprintf(stderr, "llmplan estimate: %zu of %zu requests invalid\n", invalid, n);
+        rc = invalid > 0 ? LP_EXIT_INFEASIBLE : LP_EXIT_OK;
     }
-    if (rc == 0) {
-        size_t invalid = 0;
-        lp_status st = LP_OK;
-        for (size_t i = 0; i < b.n; i++)
-            invalid += !b.ests[i].valid;
-        if (a->json) {
-            for (size_t i = 0; i < b.n && st == LP_OK; i++)
-                st = lp_render_estimate_json(stdout, &b.reqs[i], &b.ests[i], b.lines[i], false);
-        } else {
-            st = lp_render_estimate_batch_text(stdout, b.reqs, b.ests, b.lines, b.n);
-        }
-        if (st != LP_OK) {
-            fprintf(stderr, "llmplan estimate: writing the results failed\n");
-            rc = LP_EXIT_FAILURE;
-        } else {
-            if (invalid > 0)
-                fprintf(stderr, "llmplan estimate: %zu of %zu requests invalid\n", invalid, b.n);
-            rc = invalid > 0 ? LP_EXIT_INFEASIBLE : LP_EXIT_OK;
-        }
-    }
-    batch_free(&b);
+    free(cache);
+    free(req);
+    free(res);
+    free(strings);
     lp_gpu_db_free(user_db);
     return rc;
 }
@@ -303,12 +249,12 @@ static int run_batch(const est_args *a) {
 /* --gpu detect: this machine's GPUs. Their one type must be in the database (an estimate needs
  * its bandwidth and FLOPS); their count is the tensor-parallel size unless -tp/--num-gpus say
  * otherwise; their links set --interconnect unless it is given; the memory other processes
- * hold must pass vLLM's start-up check. notes[0] says what was found, notes[1] the memory in
- * use. Prints the error and returns the exit code on failure. */
-static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_request *req,
-                               char notes[2][192]) {
+ * hold must pass vLLM's start-up check. The request's notes say what was found and the memory
+ * in use. Prints the error and returns the exit code on failure. */
+static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_estimate_request *er,
+                               lp_gpu *gpu) {
     static lp_detect_result det; /* about 40 KB; one per process */
-    static lp_gpu gpu;
+    lp_perf_request *req = &er->perf;
     lp_error err;
     lp_error_clear(&err);
     lp_detect_opts opts;
@@ -319,7 +265,7 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
     bool described = false;
     lp_status st = lp_detect_run(&opts, db, &det, &err);
     if (st == LP_OK)
-        st = lp_detect_gpu_type(&det, &gpu, &described, &err);
+        st = lp_detect_gpu_type(&det, gpu, &described, &err);
     if (st != LP_OK) {
         fprintf(stderr, "llmplan estimate: --gpu detect: %s\n", err.message);
         return st == LP_ERR_INVALID_ARG ? LP_EXIT_USAGE : LP_EXIT_FAILURE;
@@ -331,7 +277,7 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
                 det.gpus[0].name, det.gpus[0].match_error);
         return LP_EXIT_USAGE;
     }
-    req->cluster.gpu = &gpu;
+    req->cluster.gpu = gpu;
     lp_serving *s = &req->serving;
     int units = s->pipeline_parallel_size * s->data_parallel_size;
     if (!a->sv.seen_tp && a->sv.num_gpus == 0 && det.n_gpus % units == 0) {
@@ -347,95 +293,97 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_perf_r
         req->cluster.intra_node_link_given = true;
     }
     double util = s->gpu_memory_utilization > 0 ? s->gpu_memory_utilization : 0.9;
-    if (lp_detect_check_free(&det, n_used, util, notes[1], sizeof notes[1], &err) != LP_OK)
+    if (lp_detect_check_free(&det, n_used, util, er->notes[1], sizeof er->notes[1], &err) != LP_OK)
         return lp_cli_fail(&err);
-    snprintf(notes[0], sizeof notes[0], "--gpu detect: %d x %s (%s) found by %s; -tp %d%s%s",
-             det.n_gpus, det.gpus[0].name, gpu.name, lp_detect_source_name(det.source),
-             s->tensor_parallel_size, known ? ", linked by " : "",
-             known ? (nvlink ? "NVLink" : "PCIe") : "");
+    snprintf(er->notes[0], sizeof er->notes[0],
+             "--gpu detect: %d x %s (%s) found by %s; -tp %d%s%s", det.n_gpus, det.gpus[0].name,
+             gpu->name, lp_detect_source_name(det.source), s->tensor_parallel_size,
+             known ? ", linked by " : "", known ? (nvlink ? "NVLink" : "PCIe") : "");
+    er->n_notes = 2;
     return 0;
 }
 
 /* ---- one request -------------------------------------------------------------------------- */
 
-static int run_one(const est_args *a) {
-    static lp_perf_request req; /* static: large, one per process */
-    lp_perf_request_init(&req);
-    lp_cli_hist_store hs[2] = {{0}};
-    char detect_notes[2][192] = {"", ""};
-    lp_gpu_db *user_db = NULL;
-    int rc = lp_cli_build_serving("estimate", &a->sv, &req.serving);
-    bool sharegpt = false;
+/* The flags as an estimate request; the model and GPU resolved here. Prints the error and
+ * returns the exit code on failure. */
+static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_request *er,
+                         lp_cli_hist_store hs[2], lp_gpu *detected, lp_model *model) {
+    lp_estimate_request_init(er);
+    er->vllm_serve = true;
+    lp_perf_request *req = &er->perf;
+    int rc = lp_cli_build_serving("estimate", &a->sv, &req->serving);
     if (rc == 0)
-        rc = build_workload(a, &req, hs, &sharegpt);
+        rc = lp_cli_build_workload("estimate", &a->w, &req->workload, hs);
+    if (rc == 0 && a->seed < 0)
+        rc = usage_error("%s: expected a non-negative integer", "--seed");
+    req->workload.seed = (uint64_t)(a->seed > 0 ? a->seed : 0);
     if (rc == 0)
-        rc = lp_cli_set_interconnect("estimate", a->interconnect, &req.cluster);
-    req.model_id = a->model;
-    req.params_b = a->params_b;
-    if (rc == 0 && a->seen_method) {
-        lp_error err;
-        if (lp_method_parse(a->method, &req.method, &err) != LP_OK)
-            rc = lp_cli_fail(&err);
-    } else if (rc == 0) {
-        req.method = a->model ? LP_ROOFLINE : LP_HEURISTIC;
-    }
+        rc = lp_cli_set_interconnect("estimate", a->interconnect, &req->cluster);
+    req->params_b = a->params_b;
+    er->method_given = a->seen_method;
+    lp_error err;
+    lp_error_clear(&err);
+    if (rc == 0 && a->seen_method && lp_method_parse(a->method, &req->method, &err) != LP_OK)
+        rc = lp_cli_fail(&err);
     if (rc == 0 && !a->model && !(a->params_b > 0))
         rc = usage_error("%s", "--model (HF id, config.json or model directory) or --params-b "
                                "(billions of parameters, heuristic method) is required");
     if (rc == 0 && a->params_b < 0)
         rc = usage_error("%s", "--params-b must be a positive number of billions");
-    if (rc == 0 && !a->gpu && req.method != LP_HEURISTIC)
+    lp_method method = a->seen_method ? req->method : a->model ? LP_ROOFLINE : LP_HEURISTIC;
+    if (rc == 0 && !a->gpu && method != LP_HEURISTIC)
         rc = usage_error("--gpu is required for the %s method (see `llmplan gpus`)",
-                         lp_method_name(req.method));
-    const lp_gpu_db *db = NULL;
-    if (rc == 0)
-        rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
+                         lp_method_name(method));
     if (rc == 0 && a->gpu) {
-        lp_error err;
-        if (strcasecmp(a->gpu, "detect") == 0) {
-            rc = detect_for_estimate(a, db, &req, detect_notes);
-        } else if (lp_gpu_find(db, a->gpu, &req.cluster.gpu, &err) != LP_OK) {
+        if (strcasecmp(a->gpu, "detect") == 0)
+            rc = detect_for_estimate(a, db, er, detected);
+        else if (lp_gpu_find(db, a->gpu, &req->cluster.gpu, &err) != LP_OK)
             rc = lp_cli_fail(&err);
-        }
     }
+    if (rc == 0 && a->model) {
+        if (lp_model_load(a->model, NULL, model, &err) != LP_OK)
+            return lp_cli_fail(&err);
+        req->model = model;
+        req->model_id = a->model;
+    }
+    return rc;
+}
+
+static int run_one(const est_args *a) {
+    static lp_estimate_request req; /* static: several KB, one per process */
+    static lp_estimate_result res;
+    static lp_model model;
+    static lp_gpu detected;
     static lp_calibration cal;
+    lp_cli_hist_store hs[2] = {{0}};
+    lp_gpu_db *user_db = NULL;
+    const lp_gpu_db *db = NULL;
+    int rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
+    if (rc == 0)
+        rc = build_request(a, db, &req, hs, &detected, &model);
     if (rc == 0 && a->calibration) {
         lp_error err;
         if (lp_calibration_load(a->calibration, &cal, &err) != LP_OK)
             rc = lp_cli_fail(&err);
+        req.calibration = &cal;
     }
     if (rc == 0) {
-        static lp_perf_estimate est;
-        lp_status st = lp_estimate_performance_calibrated(&req, a->calibration ? &cal : NULL, &est);
-        if (st == LP_OK) {
-            if (sharegpt)
-                lp_perf_assume(&est,
-                               "--dataset-name sharegpt: ShareGPT-like long-tailed lengths with "
-                               "means %.0f in / %.0f out (the averages quoted for vLLM's "
-                               "ShareGPT runs), not the data set itself",
-                               lp_len_mean(&req.workload.input), lp_len_mean(&req.workload.output));
-            for (int k = 0; k < 2; k++)
-                if (detect_notes[k][0])
-                    lp_perf_assume(&est, "%s", detect_notes[k]);
-            if (req.method == LP_HEURISTIC && !a->seen_method)
-                lp_perf_assume(&est, "method heuristic: only a parameter count was given");
-        }
+        lp_status st = lp_estimate(&req, &res);
         /* a resource limit is no estimate of this configuration: nothing on stdout */
         lp_status wst = st == LP_ERR_LIMIT ? LP_OK
-                        : a->json          ? lp_render_estimate_json(stdout, &req, &est, 0, true)
-                                           : lp_render_estimate_text(stdout, &req, &est);
+                        : a->json          ? lp_render_estimate_json(stdout, &res, 0, true)
+                                           : lp_render_estimate_text(stdout, &res);
         if (st != LP_OK) {
-            fprintf(stderr, "llmplan estimate: %s\n", est.error);
+            fprintf(stderr, "llmplan estimate: %s\n", res.estimate.error);
             rc = lp_cli_exit_code(st);
         } else if (wst != LP_OK) {
             fprintf(stderr, "llmplan estimate: writing the report failed\n");
             rc = LP_EXIT_FAILURE;
         }
     }
-    free(hs[0].values);
-    free(hs[0].weights);
-    free(hs[1].values);
-    free(hs[1].weights);
+    lp_cli_hist_free(&hs[0]);
+    lp_cli_hist_free(&hs[1]);
     lp_gpu_db_free(user_db);
     return rc;
 }
@@ -444,9 +392,7 @@ int lp_cmd_estimate(int argc, char **argv) {
     est_args a;
     memset(&a, 0, sizeof a);
     lp_cli_serving_init(&a.sv);
-    a.num_prompts = 1000;
-    a.input_len = 1024;
-    a.output_len = 128;
+    lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
         {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
          NULL},
@@ -461,22 +407,7 @@ int lp_cmd_estimate(int argc, char **argv) {
          "nvlink, pcie or unknown (default: the GPU's)", NULL},
         {"--method", NULL, LP_OPT_STRING, &a.method, "M",
          "roofline (default), simulate or heuristic", &a.seen_method},
-        {"--random-input-len", "--input-len", LP_OPT_INT, &a.input_len, "N",
-         "prompt tokens per request (default 1024)", &a.seen_input_len},
-        {"--random-output-len", "--output-len", LP_OPT_INT, &a.output_len, "N",
-         "output tokens per request (default 128)", &a.seen_output_len},
-        {"--input-len-dist", NULL, LP_OPT_STRING, &a.input_dist, "D",
-         "prompt length distribution (see below)", NULL},
-        {"--output-len-dist", NULL, LP_OPT_STRING, &a.output_dist, "D",
-         "output length distribution (see below)", NULL},
-        {"--dataset-name", NULL, LP_OPT_STRING, &a.dataset, "NAME",
-         "random (default) or sharegpt (means 202 in / 179 out)", NULL},
-        {"--num-prompts", NULL, LP_OPT_INT, &a.num_prompts, "N",
-         "requests in the benchmark (default 1000)", NULL},
-        {"--max-concurrency", NULL, LP_OPT_INT, &a.max_concurrency, "N",
-         "client-side limit on requests in flight", NULL},
-        {"--request-rate", NULL, LP_OPT_STRING, &a.request_rate, "R",
-         "Poisson arrivals per second, or inf (default: inf)", NULL},
+        LP_CLI_WORKLOAD_OPTS(a.w),
         {"--seed", NULL, LP_OPT_INT, &a.seed, "N", "random seed of the simulation (default 0)",
          NULL},
         {"--calibration", NULL, LP_OPT_STRING, &a.calibration, "FILE",

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/shell.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/perf.h"
 #include "llmplan/report.h"
@@ -66,66 +67,6 @@ typedef struct {
     char workload_note[400], simulation_note[300];
     char *command, *serve;
 } report_data;
-
-/* ---- argv and the `vllm serve` line as shell text ------------------------------------------ */
-
-static size_t shell_word(char *buf, size_t size, size_t used, const char *w) {
-    bool safe = *w != '\0';
-    for (const char *p = w; *p && safe; p++)
-        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-               strchr("_@%+=:,./-", *p) != NULL;
-    if (strcmp(w, "$MASTER_ADDR") == 0)
-        safe = true; /* the placeholder of a multi-node command stays a variable */
-    if (used + 1 < size && used > 0)
-        buf[used++] = ' ';
-    if (!safe && used + 1 < size)
-        buf[used++] = '\'';
-    for (const char *p = w; *p && used + 5 < size; p++) {
-        if (!safe && *p == '\'') {
-            memcpy(buf + used, "'\\''", 4);
-            used += 4;
-        } else {
-            buf[used++] = *p;
-        }
-    }
-    if (!safe && used + 1 < size)
-        buf[used++] = '\'';
-    buf[used < size ? used : size - 1] = '\0';
-    return used;
-}
-
-/* argv as one shell line (malloc'd; NULL when out of memory). */
-static char *join_words(int argc, char *const *argv, const char *first) {
-    size_t cap = 8 + (first ? 4 * strlen(first) + 3 : 0);
-    for (int i = 0; i < argc; i++)
-        cap += 4 * strlen(argv[i]) + 3;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    buf[0] = '\0';
-    size_t used = 0;
-    if (first)
-        used = shell_word(buf, cap, used, first);
-    for (int i = 0; i < argc; i++)
-        used = shell_word(buf, cap, used, argv[i]);
-    return buf;
-}
-
-static char *serve_line(const lp_deploy *d) {
-    char **argv = NULL;
-    int argc = 0;
-    lp_args_opts ao;
-    lp_error err;
-    memset(&ao, 0, sizeof ao);
-    ao.form = LP_ARGS_VLLM_SERVE;
-    if (lp_artifact_num_nodes(d) > 1)
-        ao.master_addr = "$MASTER_ADDR";
-    if (lp_artifact_vllm_args(d, &ao, &argv, &argc, &err) != LP_OK)
-        return NULL;
-    char *line = join_words(argc, argv, NULL);
-    lp_artifact_args_free(argv, argc);
-    return line;
-}
 
 /* ---- the series ---------------------------------------------------------------------------- */
 
@@ -297,7 +238,7 @@ static report_data *data_new(int argc, char **argv) {
     if (!rd)
         return NULL;
     lp_report_init(&rd->report);
-    rd->command = join_words(argc, argv, "llmplan");
+    rd->command = lp_sh_join("llmplan", argv, argc, NULL);
     rd->report.command = rd->command;
     return rd;
 }
@@ -377,7 +318,8 @@ int lp_cli_report_plan(const char *path, int argc, char **argv, const char *mode
     d.num_gpus = plan->num_gpus;
     d.gpus_per_node = PLAN_GPUS_PER_NODE;
     d.serving = *s;
-    rd->serve = serve_line(&d);
+    lp_error err;
+    rd->serve = lp_artifact_vllm_serve_line(&d, &err); /* NULL: the report shows none */
     r->vllm_serve = rd->serve;
     int rc = write_report("plan", path, r);
     data_free(rd);

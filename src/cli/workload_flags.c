@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "llmplan/usecase.h"
 
 /* Histogram files are small tables; more rows than this is surely the wrong file. */
 #define MAX_HIST_ROWS 100000
@@ -187,5 +188,68 @@ int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *o
     out->max_e2e_ms = t->max_e2e_ms;
     out->min_output_tok_s = t->min_throughput;
     out->percentile = (int)t->percentile;
+    return 0;
+}
+
+/* A positive request rate or "inf" (0). */
+static bool parse_rate(const char *text, double *out) {
+    if (strcasecmp(text, "inf") == 0) {
+        *out = 0.0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v > 0) || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload *w,
+                          lp_cli_hist_store hs[2]) {
+    lp_workload_init(w);
+    lp_error err;
+    if (a->dataset && lp_dataset_parse(a->dataset, &w->dataset, &err) != LP_OK)
+        return lp_cli_usage_error(cmd, "%s", err.message);
+    if (a->input_len < 1 || a->input_len > LP_MAX_LEN_TOKENS)
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
+                                  "--random-input-len");
+    if (a->output_len < 1 || a->output_len > LP_MAX_LEN_TOKENS)
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
+                                  "--random-output-len");
+    w->input = lp_len_fixed((double)a->input_len);
+    w->output = lp_len_fixed((double)a->output_len);
+    if (w->dataset == LP_DATASET_SHAREGPT)
+        lp_workload_sharegpt(w, a->seen_input_len ? (double)a->input_len : 0,
+                             a->seen_output_len ? (double)a->output_len : 0);
+    /* a sharegpt length distribution has the given length as its mean, else the preset's */
+    double in_mean = a->seen_input_len ? (double)a->input_len : LP_SHAREGPT_MEAN_INPUT;
+    double out_mean = a->seen_output_len ? (double)a->output_len : LP_SHAREGPT_MEAN_OUTPUT;
+    int rc;
+    if (a->input_dist && (rc = lp_cli_parse_len_dist(cmd, "--input-len-dist", a->input_dist,
+                                                     in_mean, &w->input, &hs[0])) != 0)
+        return rc;
+    if (a->output_dist && (rc = lp_cli_parse_len_dist(cmd, "--output-len-dist", a->output_dist,
+                                                      out_mean, &w->output, &hs[1])) != 0)
+        return rc;
+    if (a->num_prompts < 1 || a->num_prompts > LP_MAX_LEN_TOKENS)
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000", "--num-prompts");
+    w->num_prompts = (int)a->num_prompts;
+    if (a->max_concurrency < 0 || a->max_concurrency > LP_MAX_LEN_TOKENS)
+        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000",
+                                  "--max-concurrency");
+    w->max_concurrency = (int)a->max_concurrency;
+    if (a->request_rate && !parse_rate(a->request_rate, &w->request_rate))
+        return lp_cli_usage_error(cmd,
+                                  "--request-rate: expected a positive number of requests per "
+                                  "second or inf, got \"%s\"",
+                                  a->request_rate);
+    if (a->daily_output_tokens < 0 || !isfinite(a->daily_output_tokens))
+        return lp_cli_usage_error(cmd, "%s: expected a positive number of output tokens per day",
+                                  "--daily-output-tokens");
+    if (a->daily_output_tokens > 0 && w->request_rate > 0)
+        return lp_cli_usage_error(cmd, "%s: give either --request-rate or --daily-output-tokens",
+                                  "--daily-output-tokens");
     return 0;
 }

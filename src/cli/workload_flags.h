@@ -17,7 +17,7 @@
 typedef struct {
     int64_t input_len, output_len, max_concurrency, num_prompts;
     const char *input_dist, *output_dist, *dataset, *request_rate;
-    double daily_output_tokens;
+    double daily_output_tokens; /* recommend and explain only (LP_CLI_DAILY_OPT) */
     bool seen_input_len, seen_output_len;
 } lp_cli_workload;
 
@@ -25,7 +25,7 @@ typedef struct {
  *  output tokens per request, 1000 prompts. */
 void lp_cli_workload_init(lp_cli_workload *w);
 
-/** Option rows for an lp_opt table initializer (--num-prompts is the command's own). */
+/** Option rows for an lp_opt table initializer. */
 #define LP_CLI_WORKLOAD_OPTS(w)                                                                    \
     {"--random-input-len", "--input-len", LP_OPT_INT,                                              \
      &(w).input_len,       "N",           "prompt tokens per request (default 1024)",              \
@@ -58,24 +58,45 @@ void lp_cli_workload_init(lp_cli_workload *w);
          "NAME",                                                                                   \
          "random (default) or sharegpt (means 202 in / 179 out)",                                  \
          NULL},                                                                                    \
+        {"--num-prompts",                                                                          \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).num_prompts,                                                                         \
+         "N",                                                                                      \
+         "requests in the benchmark (default 1000)",                                               \
+         NULL},                                                                                    \
         {"--request-rate",                                                                         \
          NULL,                                                                                     \
          LP_OPT_STRING,                                                                            \
          &(w).request_rate,                                                                        \
          "R",                                                                                      \
-         "Poisson arrivals per second, or inf",                                                    \
+         "Poisson arrivals per second, or inf (default: inf)",                                     \
          NULL},                                                                                    \
-        {"--max-concurrency",                                                                      \
-         NULL,                                                                                     \
-         LP_OPT_INT,                                                                               \
-         &(w).max_concurrency,                                                                     \
-         "N",                                                                                      \
-         "client-side limit on requests in flight",                                                \
-         NULL},                                                                                    \
+    {                                                                                              \
+        "--max-concurrency", NULL, LP_OPT_INT, &(w).max_concurrency, "N",                          \
+            "client-side limit on requests in flight", NULL                                        \
+    }
+
+/** The --daily-output-tokens row (recommend and explain). */
+#define LP_CLI_DAILY_OPT(w)                                                                        \
     {                                                                                              \
         "--daily-output-tokens", NULL, LP_OPT_DOUBLE, &(w).daily_output_tokens, "T",               \
             "output tokens per day (a mean request rate)", NULL                                    \
     }
+
+/** Arrays a histogram distribution points to (the caller frees them at the end). */
+typedef struct {
+    double *values, *weights;
+} lp_cli_hist_store;
+
+/**
+ * The workload flags as an lp_workload (hist:FILE distributions point into hs[0] (input) and
+ * hs[1] (output), which the caller frees with lp_cli_hist_free). Checks ranges and that
+ * --request-rate and --daily-output-tokens are not both given. Prints one message naming
+ * `llmplan <cmd>` and returns an exit code on a problem; 0 when w is filled.
+ */
+int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload *w,
+                          lp_cli_hist_store hs[2]);
 
 /** Latency and throughput targets as flags (0: no target). */
 typedef struct {
@@ -129,11 +150,6 @@ void lp_cli_targets_init(lp_cli_targets *t);
 
 /** Check the target flags (percentile 50/90/99, limits >= 0) and fill out; 0 or exit code. */
 int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *out);
-
-/** Arrays a histogram distribution points to (the caller frees them at the end). */
-typedef struct {
-    double *values, *weights;
-} lp_cli_hist_store;
 
 /** Free the arrays of a histogram store (safe on an empty one). */
 void lp_cli_hist_free(lp_cli_hist_store *hs);

@@ -9,22 +9,6 @@
 
 #include "llmplan/perf.h"
 
-/** splitmix64-seeded xoshiro256** generator: deterministic for a seed on every platform. */
-typedef struct {
-    uint64_t s[4];
-} lp_rng;
-
-void lp_rng_seed(lp_rng *r, uint64_t seed);
-/** Uniform double in [0, 1). */
-double lp_rng_uniform(lp_rng *r);
-/** Standard normal deviate. */
-double lp_rng_normal(lp_rng *r);
-/** Exponential deviate with the given rate (mean 1/rate). */
-double lp_rng_exponential(lp_rng *r, double rate);
-
-/** Draw one length (>= 1 token) from a distribution. */
-int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
-
 /**
  * Everything lp_estimate_performance does before a method runs: resolve the GPU and the model
  * (model_buf is scratch for one loaded by id), turn num_gpus into replicas, plan the memory

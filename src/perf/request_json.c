@@ -41,6 +41,7 @@ typedef enum {
     F_EP,
     F_EAGER,
     F_SEED,
+    F_DATASET,
     F_COUNT
 } field_id;
 
@@ -88,6 +89,8 @@ static const struct {
     {"enable_expert_parallel", F_EP},
     {"enforce_eager", F_EAGER},
     {"seed", F_SEED},
+    {"dataset_name", F_DATASET},
+    {"dataset", F_DATASET},
 };
 
 /* Largest integer accepted for counts and lengths (fits an int with room to multiply). */
@@ -236,6 +239,16 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
         return want_bool(key, v, &r->serving.enable_expert_parallel, err);
     case F_EAGER:
         return want_bool(key, v, &r->serving.enforce_eager, err);
+    case F_DATASET: {
+        char buf[32];
+        if ((s = want_string(key, v, buf, sizeof buf, err)) != LP_OK)
+            return s;
+        lp_error inner;
+        if (lp_dataset_parse(buf, &r->workload.dataset, &inner) != LP_OK)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "%s: expected \"random\" or \"sharegpt\", got \"%s\"", key, buf);
+        return LP_OK;
+    }
     case F_SEED:
         if ((s = want_int(key, v, 0, 9007199254740991LL, &n, err)) == LP_OK)
             r->workload.seed = (uint64_t)n;
@@ -341,5 +354,9 @@ lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_reques
             break;
     }
     json_decref(root);
+    /* the ShareGPT-like data set: the lengths given are its means (else the preset's) */
+    if (st == LP_OK && out->workload.dataset == LP_DATASET_SHAREGPT)
+        lp_workload_sharegpt(&out->workload, seen[F_INPUT] ? out->workload.input.mean : 0,
+                             seen[F_OUTPUT] ? out->workload.output.mean : 0);
     return st;
 }

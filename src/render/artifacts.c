@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/shell.h"
 #include "llmplan/artifacts.h"
 #include "render/artifacts_internal.h"
 
@@ -95,28 +96,18 @@ void art_buf_addf(art_buf *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
-static bool sh_safe_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("_@%+=:,./-", c) != NULL;
-}
-
 void art_buf_sh_quote(art_buf *b, const char *text) {
-    bool safe = *text != '\0';
-    for (const char *p = text; *p && safe; p++)
-        safe = sh_safe_char(*p);
-    if (safe) {
-        art_buf_add(b, text);
+    size_t n = lp_sh_quote(NULL, 0, text);
+    char small[256];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    if (!tmp) {
+        b->oom = true;
         return;
     }
-    /* Inside single quotes nothing is special except the quote itself: close, escape, reopen. */
-    art_buf_add(b, "'");
-    for (const char *p = text; *p; p++) {
-        if (*p == '\'')
-            art_buf_add(b, "'\\''");
-        else
-            buf_addn(b, p, 1);
-    }
-    art_buf_add(b, "'");
+    lp_sh_quote(tmp, n + 1, text);
+    buf_addn(b, tmp, n);
+    if (tmp != small)
+        free(tmp);
 }
 
 void art_buf_dollar_escape(art_buf *b, const char *text) {
@@ -596,6 +587,23 @@ void lp_artifact_args_free(char **argv, int argc) {
     for (int i = 0; i < argc; i++)
         free(argv[i]);
     free(argv);
+}
+
+char *lp_artifact_vllm_serve_line(const lp_deploy *d, lp_error *err) {
+    lp_args_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ao.form = LP_ARGS_VLLM_SERVE;
+    if (lp_artifact_num_nodes(d) > 1)
+        ao.master_addr = LP_ARTIFACT_MASTER_ADDR_VAR;
+    char **argv = NULL;
+    int argc = 0;
+    if (lp_artifact_vllm_args(d, &ao, &argv, &argc, err) != LP_OK)
+        return NULL;
+    char *line = lp_sh_join(NULL, argv, argc, LP_ARTIFACT_MASTER_ADDR_VAR);
+    lp_artifact_args_free(argv, argc);
+    if (!line)
+        lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    return line;
 }
 
 /* ---------------------------------------------------------------- shell scripts */

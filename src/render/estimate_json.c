@@ -46,7 +46,9 @@ static json_t *request_rate_json(const lp_perf_request *req) {
     return json_real(req->workload.request_rate);
 }
 
-static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimate *e, long line) {
+static json_t *estimate_object(const lp_estimate_result *res, long line) {
+    const lp_perf_request *req = &res->request;
+    const lp_perf_estimate *e = &res->estimate;
     json_t *o = json_object();
     if (!o)
         return NULL;
@@ -59,11 +61,11 @@ static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimat
     }
     put(o, "error", json_null());
     put(o, "method", json_string(lp_method_name(e->method)));
-    if (req) {
-        if (req->model)
-            put(o, "model_id", json_string(req->model->id));
-        else if (req->model_id)
+    {
+        if (req->model_id)
             put(o, "model_id", json_string(req->model_id));
+        else if (req->model)
+            put(o, "model_id", json_string(req->model->id));
         else
             put(o, "model_id", json_null());
         if (req->params_b > 0)
@@ -115,12 +117,15 @@ static json_t *estimate_object(const lp_perf_request *req, const lp_perf_estimat
     for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
         json_array_append_new(assumptions, json_string(e->assumptions[i]));
     put(o, "assumptions", assumptions);
+    if (res->planned_max_model_len > 0)
+        put(o, "planned_max_model_len", json_integer(res->planned_max_model_len));
+    if (res->vllm_serve[0])
+        put(o, "vllm_serve", json_string(res->vllm_serve));
     return o;
 }
 
-lp_status lp_render_estimate_json(FILE *out, const lp_perf_request *req,
-                                  const lp_perf_estimate *est, long line, bool indent) {
-    json_t *o = estimate_object(req, est, line);
+lp_status lp_render_estimate_json(FILE *out, const lp_estimate_result *r, long line, bool indent) {
+    json_t *o = estimate_object(r, line);
     if (!o)
         return LP_ERR_NOMEM;
     size_t flags = JSON_REAL_PRECISION(6) | (indent ? JSON_INDENT(2) : JSON_COMPACT);

@@ -65,9 +65,9 @@ static void request_section(FILE *o, const lp_perf_request *r) {
     fprintf(o, "\n");
 }
 
-lp_status lp_render_estimate_text(FILE *o, const lp_perf_request *req, const lp_perf_estimate *e) {
-    if (req)
-        request_section(o, req);
+lp_status lp_render_estimate_text(FILE *o, const lp_estimate_result *r) {
+    const lp_perf_estimate *e = &r->estimate;
+    request_section(o, &r->request);
     if (!e->valid) {
         fprintf(o, "\nNo estimate: %s\n", e->error);
         return ferror(o) ? LP_ERR_IO : LP_OK;
@@ -109,33 +109,38 @@ lp_status lp_render_estimate_text(FILE *o, const lp_perf_request *req, const lp_
         for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
             fprintf(o, "  - %s\n", e->assumptions[i]);
     }
+    if (r->vllm_serve[0])
+        fprintf(o, "\nvLLM command\n  %s\n", r->vllm_serve);
     return ferror(o) ? LP_ERR_IO : LP_OK;
 }
 
-lp_status lp_render_estimate_batch_text(FILE *o, const lp_perf_request *reqs,
-                                        const lp_perf_estimate *ests, const long *lines, size_t n) {
+lp_status lp_render_estimate_batch_header(FILE *o) {
     fprintf(o, "%5s  %-9s  %-36s  %-14s  %9s  %9s  %11s  %8s\n", "line", "method", "model", "GPU",
             "TTFT ms", "TPOT ms", "output t/s", "max conc");
-    for (size_t i = 0; i < n; i++) {
-        const lp_perf_request *r = &reqs[i];
-        const lp_perf_estimate *e = &ests[i];
-        if (!e->valid) {
-            fprintf(o, "%5ld  invalid: %s\n", lines[i], e->error);
-            continue;
-        }
-        char model[40], a[32], b[32], c[32], d[32];
-        if (r->model_id)
-            snprintf(model, sizeof model, "%s", r->model_id);
-        else
-            snprintf(model, sizeof model, "%.2f B params", r->params_b);
-        const char *gpu =
-            r->cluster.gpu ? r->cluster.gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
-        fprintf(o, "%5ld  %-9s  %-36.36s  %-14.14s  %9s  %9s  %11s  %8s\n", lines[i],
-                lp_method_name(e->method), model, gpu,
-                lp_render_fmt_num(a, sizeof a, e->ttft_ms.mean, 1),
-                lp_render_fmt_num(b, sizeof b, e->tpot_ms.mean, 2),
-                lp_render_fmt_num(c, sizeof c, e->output_tok_s, 0),
-                lp_render_fmt_num(d, sizeof d, e->max_concurrent_requests, 1));
+    return ferror(o) ? LP_ERR_IO : LP_OK;
+}
+
+lp_status lp_render_estimate_batch_row(FILE *o, const lp_estimate_result *res, long line) {
+    const lp_perf_request *r = &res->request;
+    const lp_perf_estimate *e = &res->estimate;
+    if (!e->valid) {
+        fprintf(o, "%5ld  invalid: %s\n", line, e->error);
+        return ferror(o) ? LP_ERR_IO : LP_OK;
     }
+    char model[40], a[32], b[32], c[32], d[32];
+    if (r->model_id)
+        snprintf(model, sizeof model, "%s", r->model_id);
+    else if (r->model)
+        snprintf(model, sizeof model, "%s", r->model->id);
+    else
+        snprintf(model, sizeof model, "%.2f B params", r->params_b);
+    const char *gpu =
+        r->cluster.gpu ? r->cluster.gpu->name : (r->gpu_name ? r->gpu_name : "(default)");
+    fprintf(o, "%5ld  %-9s  %-36.36s  %-14.14s  %9s  %9s  %11s  %8s\n", line,
+            lp_method_name(e->method), model, gpu,
+            lp_render_fmt_num(a, sizeof a, e->ttft_ms.mean, 1),
+            lp_render_fmt_num(b, sizeof b, e->tpot_ms.mean, 2),
+            lp_render_fmt_num(c, sizeof c, e->output_tok_s, 0),
+            lp_render_fmt_num(d, sizeof d, e->max_concurrent_requests, 1));
     return ferror(o) ? LP_ERR_IO : LP_OK;
 }

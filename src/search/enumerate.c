@@ -44,12 +44,6 @@ static const int SEQ_CAPS[] = {512, 256, 128, 64, 32};
 /* FP8 KV cache: offered on CUDA from Ampere (cc 8.0), where vLLM's V1 attention backends
  * (FlashInfer / Triton) read an fp8 cache; on other vendors only where FP8 is supported. */
 #define LP_SEARCH_CC_FP8_KV 80
-/* Samples drawn to find length quantiles of a distribution (deterministic seed). */
-#define LP_SEARCH_LEN_SAMPLES 8192
-#define LP_SEARCH_LEN_SEED 20240601u
-/* Quantile of the longest request sized by the default max-model-len for unbounded
- * distributions (normal without hi, ShareGPT-like without hi). */
-#define LP_SEARCH_MAX_LEN_QUANTILE 0.999
 
 /*
  * Roofline median -> percentile factors for requests beyond the simulated top of the ranking.
@@ -65,54 +59,6 @@ static const int SEQ_CAPS[] = {512, 256, 128, 64, 32};
 #define LP_TAIL_TPOT_P99 1.25
 #define LP_TAIL_ITL_P90 1.1
 #define LP_TAIL_ITL_P99 3.0
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Quantile q of a length distribution (exact for fixed lengths, else sampled). */
-static double len_quantile(const lp_len_dist *d, double q, lp_status *st) {
-    if (d->kind == LP_LEN_FIXED)
-        return d->mean;
-    double *v = malloc(LP_SEARCH_LEN_SAMPLES * sizeof *v);
-    if (!v) {
-        *st = LP_ERR_NOMEM;
-        return d->mean;
-    }
-    lp_rng rng;
-    lp_rng_seed(&rng, LP_SEARCH_LEN_SEED);
-    for (int i = 0; i < LP_SEARCH_LEN_SAMPLES; i++)
-        v[i] = (double)lp_len_sample(d, &rng);
-    qsort(v, LP_SEARCH_LEN_SAMPLES, sizeof *v, cmp_double);
-    size_t k = (size_t)ceil(q * LP_SEARCH_LEN_SAMPLES) - 1;
-    if (k >= LP_SEARCH_LEN_SAMPLES)
-        k = LP_SEARCH_LEN_SAMPLES - 1;
-    double r = v[k];
-    free(v);
-    return r;
-}
-
-/* The longest length the deployment must hold: hi where the distribution has one. */
-static double len_longest(const lp_len_dist *d, lp_status *st) {
-    switch (d->kind) {
-    case LP_LEN_FIXED:
-        return d->mean;
-    case LP_LEN_UNIFORM:
-        return d->hi;
-    case LP_LEN_HISTOGRAM: {
-        double m = 0;
-        for (int i = 0; i < d->n; i++)
-            if (d->weights[i] > 0 && d->values[i] > m)
-                m = d->values[i];
-        return m;
-    }
-    default:
-        if (d->hi > d->lo && d->hi >= 1)
-            return d->hi;
-        return len_quantile(d, LP_SEARCH_MAX_LEN_QUANTILE, st);
-    }
-}
 
 static bool is_pow2(int x) {
     return x > 0 && (x & (x - 1)) == 0;
@@ -272,9 +218,12 @@ static lp_status resolve_workload(lp_search_ctx *ctx, const lp_search_spec *spec
         ctx->tail_ttft = p == 90 ? LP_TAIL_TTFT_P90 : LP_TAIL_TTFT_P99;
         ctx->tail_tpot = p == 90 ? LP_TAIL_TPOT_P90 : LP_TAIL_TPOT_P99;
         ctx->tail_itl = p == 90 ? LP_TAIL_ITL_P90 : LP_TAIL_ITL_P99;
-        ctx->output_len_at_pct = len_quantile(&r->workload.output, q, &st);
-        ctx->input_ratio_at_pct =
-            len_quantile(&r->workload.input, q, &st) / lp_len_mean(&r->workload.input);
+        double out_q = mean_out, in_q = lp_len_mean(&r->workload.input);
+        if (lp_len_quantile(&r->workload.output, q, &out_q) != LP_OK ||
+            lp_len_quantile(&r->workload.input, q, &in_q) != LP_OK)
+            st = LP_ERR_NOMEM;
+        ctx->output_len_at_pct = out_q;
+        ctx->input_ratio_at_pct = in_q / lp_len_mean(&r->workload.input);
         if (ctx->input_ratio_at_pct < 1.0)
             ctx->input_ratio_at_pct = 1.0;
     }
@@ -284,9 +233,8 @@ static lp_status resolve_workload(lp_search_ctx *ctx, const lp_search_spec *spec
     if (spec->max_model_len > 0) {
         ctx->max_model_len = spec->max_model_len;
     } else {
-        double longest =
-            len_longest(&r->workload.input, &st) + len_longest(&r->workload.output, &st);
-        ctx->max_model_len = (int64_t)ceil(longest);
+        if (lp_workload_context_needed(&r->workload, &ctx->max_model_len) != LP_OK)
+            st = LP_ERR_NOMEM;
         /* vLLM cannot serve beyond the model's context; longer requests are the workload's
          * problem, not the deployment's */
         int64_t derived = ctx->model->derived_max_model_len;

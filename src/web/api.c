@@ -442,6 +442,8 @@ static bool find_gpu(const char *name, const lp_gpu **out, api_fail *f) {
 typedef struct {
     lp_request_store store;
     lp_plan_result plan;
+    lp_estimate_request estimate_req;
+    lp_estimate_result estimate;
     lp_model model;
     lp_perf_request req;
     lp_perf_estimate est;
@@ -483,66 +485,25 @@ static lp_status handle_plan(const lp_web_request *req, api_work *w, lp_web_resp
 /* ---- POST /v1/estimate ------------------------------------------------------------------- */
 
 static lp_status handle_estimate(const lp_web_request *req, api_work *w, lp_web_response *out) {
-    api_fail f = {0, ""};
-    json_t *root = parse_object(req, &f);
-    json_t *config = NULL;
-    char *line = NULL;
-    bool ok = root != NULL;
-    if (ok && (config = json_object_get(root, "config")) != NULL) {
-        /* "config" is ours, not a --batch field: take it out before the batch reader sees it */
-        json_incref(config);
-        json_object_del(root, "config");
-        if (json_object_get(root, "model") || json_object_get(root, "model_id"))
-            ok = fail(&f, 400,
-                      "give either \"model\" (a catalog id) or \"config\" (a config.json "
-                      "object), not both");
-        else if (!json_is_object(config))
-            ok = fail(&f, 400, "config: expected a config.json object, got %s", type_name(config));
-    }
-    if (ok && !(line = json_dumps(root, JSON_COMPACT)))
-        ok = fail(&f, 500, "out of memory");
-    lp_perf_request *r = &w->req;
     lp_error err;
     lp_error_clear(&err);
-    if (ok && lp_perf_request_from_json(line, strlen(line), r, &w->strings, &err) != LP_OK)
-        ok = fail_lp(&f, NULL, &err);
-    if (ok && config) {
-        json_t *holder = json_object();
-        if (!holder || json_object_set(holder, "config", config) != 0)
-            ok = fail(&f, 500, "out of memory");
-        else
-            ok = load_model(holder, &w->model, &f);
-        json_decref(holder);
-        r->model = ok ? &w->model : NULL;
-    } else if (ok && r->model_id) {
-        /* catalog only: the batch reader's lp_model_load would also open paths */
-        if (cached_catalog_load(r->model_id, &w->model, &err) != LP_OK)
-            ok = fail_model(&f, &err);
-        r->model = &w->model;
+    lp_estimate_request *r = &w->estimate_req;
+    lp_status st =
+        lp_estimate_request_from_json(req->body, req->body_len, &WEB_RESOLVER, &w->store, r, &err);
+    if (st != LP_OK)
+        return respond_error(out, http_status(st), err.message);
+    if (r->perf.method == LP_SIMULATE && r->perf.workload.num_prompts > MAX_SIMULATE_PROMPTS) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "num_prompts: at most %d with method \"simulate\" on the server",
+                 MAX_SIMULATE_PROMPTS);
+        return respond_error(out, 400, msg);
     }
-    if (ok && !r->model && r->params_b > 0 && r->method == LP_ROOFLINE)
-        r->method = LP_HEURISTIC; /* only a parameter count: as `estimate --batch` does */
-    if (ok && r->gpu_name)
-        ok = find_gpu(r->gpu_name, &r->cluster.gpu, &f);
-    if (ok && r->method == LP_SIMULATE && r->workload.num_prompts > MAX_SIMULATE_PROMPTS)
-        ok = fail(&f, 400, "num_prompts: at most %d with method \"simulate\" on the server",
-                  MAX_SIMULATE_PROMPTS);
-    lp_status st;
-    if (ok) {
-        lp_status est_st = lp_estimate_performance(r, &w->est);
-        mem_out m;
-        if (!mem_open(&m))
-            st = respond_error(out, 500, "out of memory");
-        else
-            st = mem_respond(&m, lp_render_estimate_json(m.f, r, &w->est, 0, true),
-                             est_st == LP_OK ? 200 : http_status(est_st), out);
-    } else {
-        st = respond_fail(out, &f);
-    }
-    free(line);
-    json_decref(config);
-    json_decref(root);
-    return st;
+    st = lp_estimate(r, &w->estimate);
+    mem_out m;
+    if (!mem_open(&m))
+        return respond_error(out, 500, "out of memory");
+    return mem_respond(&m, lp_render_estimate_json(m.f, &w->estimate, 0, true),
+                       st == LP_OK ? 200 : http_status(st), out);
 }
 
 /* ---- POST /v1/recommend ------------------------------------------------------------------ */

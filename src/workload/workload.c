@@ -7,6 +7,7 @@
 #include "llmplan/workload.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,6 +16,71 @@
 #define LP_DEFAULT_INPUT_LEN 1024.0
 #define LP_DEFAULT_OUTPUT_LEN 128.0
 #define LP_DEFAULT_NUM_PROMPTS 1000
+/* Draws used to find length quantiles of a distribution, with a fixed seed (deterministic). */
+#define LP_LEN_QUANTILE_SAMPLES 8192
+#define LP_LEN_QUANTILE_SEED 20240601u
+/* Quantile taken as the longest request of an unbounded distribution (normal or
+ * ShareGPT-like without hi): one request in a thousand may be cut by --max-model-len. */
+#define LP_LEN_LONGEST_QUANTILE 0.999
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+lp_status lp_len_quantile(const lp_len_dist *d, double q, double *out) {
+    *out = d->mean;
+    if (d->kind == LP_LEN_FIXED)
+        return LP_OK;
+    double *v = malloc(LP_LEN_QUANTILE_SAMPLES * sizeof *v);
+    if (!v)
+        return LP_ERR_NOMEM;
+    lp_rng rng;
+    lp_rng_seed(&rng, LP_LEN_QUANTILE_SEED);
+    for (int i = 0; i < LP_LEN_QUANTILE_SAMPLES; i++)
+        v[i] = (double)lp_len_sample(d, &rng);
+    qsort(v, LP_LEN_QUANTILE_SAMPLES, sizeof *v, cmp_double);
+    size_t k = (size_t)ceil(q * LP_LEN_QUANTILE_SAMPLES) - 1;
+    if (k >= LP_LEN_QUANTILE_SAMPLES)
+        k = LP_LEN_QUANTILE_SAMPLES - 1;
+    *out = v[k];
+    free(v);
+    return LP_OK;
+}
+
+lp_status lp_len_longest(const lp_len_dist *d, double *out) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        *out = d->mean;
+        return LP_OK;
+    case LP_LEN_UNIFORM:
+        *out = d->hi;
+        return LP_OK;
+    case LP_LEN_HISTOGRAM: {
+        double m = 0;
+        for (int i = 0; i < d->n; i++)
+            if (d->weights[i] > 0 && d->values[i] > m)
+                m = d->values[i];
+        *out = m;
+        return LP_OK;
+    }
+    default:
+        if (d->hi > d->lo && d->hi >= 1) {
+            *out = d->hi;
+            return LP_OK;
+        }
+        return lp_len_quantile(d, LP_LEN_LONGEST_QUANTILE, out);
+    }
+}
+
+lp_status lp_workload_context_needed(const lp_workload *w, int64_t *tokens) {
+    double in = 0, out = 0;
+    lp_status st = lp_len_longest(&w->input, &in);
+    if (st == LP_OK)
+        st = lp_len_longest(&w->output, &out);
+    *tokens = (int64_t)ceil(in + out);
+    return st;
+}
 
 const char *lp_dataset_name(lp_dataset dataset) {
     switch (dataset) {

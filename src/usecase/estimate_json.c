@@ -1,0 +1,86 @@
+/*
+ * estimate_json.c - an estimate request from one JSON object (`POST /v1/estimate`, the
+ * Python package): the fields of a --batch line (lp_perf_request_from_json, tolerant of other
+ * planners' names) plus "config", a pasted config.json; names resolved through the caller's
+ * lp_resolver.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json_get.h"
+#include "usecase/usecase_internal.h"
+
+/* The model and GPU a parsed request names, resolved; the request points into store. */
+static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t *config,
+                         lp_perf_request *r, lp_error *err) {
+    lp_status st;
+    if (config) {
+        json_t *holder = json_object();
+        if (!holder || json_object_set(holder, "config", config) != 0) {
+            json_decref(holder);
+            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+        }
+        st = lp_uc_read_model(holder, res, store, err);
+        json_decref(holder);
+        if (st != LP_OK)
+            return st;
+        r->model = &store->model;
+        r->model_id = store->model_id;
+    } else if (r->model_id) {
+        json_t *holder = json_pack("{ss}", "model", r->model_id);
+        if (!holder)
+            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+        st = lp_uc_read_model(holder, res, store, err);
+        json_decref(holder);
+        if (st != LP_OK)
+            return st;
+        r->model = &store->model;
+        r->model_id = store->model_id;
+    }
+    if (r->gpu_name) {
+        lp_error inner;
+        st = res && res->find_gpu ? res->find_gpu(res->ctx, r->gpu_name, &r->cluster.gpu, &inner)
+                                  : lp_gpu_find(res && res->db ? res->db : NULL, r->gpu_name,
+                                                &r->cluster.gpu, &inner);
+        if (st != LP_OK)
+            return lp_error_set(err, st, "gpu: %s", inner.message);
+    }
+    return LP_OK;
+}
+
+lp_status lp_estimate_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                        lp_request_store *store, lp_estimate_request *out,
+                                        lp_error *err) {
+    lp_estimate_request_init(out);
+    out->vllm_serve = true;
+    json_t *root = NULL;
+    lp_status st = lp_json_parse_object(text, len, "the request body", &root, err);
+    if (st != LP_OK)
+        return st;
+    json_t *config = json_object_get(root, "config");
+    char *line = NULL;
+    if (config) {
+        /* "config" is not a --batch field: take it out before the line reader sees it */
+        json_incref(config);
+        json_object_del(root, "config");
+        if (json_object_get(root, "model") || json_object_get(root, "model_id"))
+            st = lp_error_set(err, LP_ERR_INVALID_ARG,
+                              "give either \"model\" (a catalog id) or \"config\" (a config.json "
+                              "object), not both");
+        else if (!json_is_object(config))
+            st = lp_error_set(err, LP_ERR_INVALID_ARG,
+                              "config: expected a config.json object, got %s",
+                              lp_json_type_name(config));
+    }
+    out->method_given = json_object_get(root, "method") != NULL;
+    if (st == LP_OK && !(line = json_dumps(root, JSON_COMPACT)))
+        st = lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    if (st == LP_OK)
+        st = lp_perf_request_from_json(line, strlen(line), &out->perf, &store->strings, err);
+    if (st == LP_OK)
+        st = resolve(res, store, config, &out->perf, err);
+    free(line);
+    json_decref(config);
+    json_decref(root);
+    return st;
+}

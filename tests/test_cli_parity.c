@@ -1,0 +1,144 @@
+/*
+ * test_cli_parity.c - the front ends agree: for the same request, `llmplan <command> ... --json`
+ * prints exactly the body `POST /v1/<command>` returns (the HTTP handler is called directly,
+ * so every build runs this, with or without libmicrohttpd; test_web checks the handler over a
+ * real socket). One use case per command in the library, one reader per front end, one writer:
+ * any difference here is a use case living twice.
+ *
+ * The expected value of each comparison is the other front end's output, produced by a
+ * separate program (the CLI binary); each case also checks a fact that makes the comparison
+ * meaningful (a valid estimate, configurations found or none, a miss listed), so two equally
+ * empty answers cannot pass.
+ */
+#include "support/lp_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmplan/web.h"
+
+/* The body of POST path with body (status must be want_status). Caller frees. */
+static char *http_body(const char *path, const char *body, int want_status) {
+    lp_web_request q = {"POST", path, NULL, body, strlen(body)};
+    lp_web_response r;
+    assert_int_equal(lp_web_handle(&q, &r), LP_OK);
+    if (r.status != want_status)
+        fail_msg("POST %s %s: status %d, expected %d: %s", path, body, r.status, want_status,
+                 r.body ? r.body : "");
+    char *copy = strdup(r.body ? r.body : "");
+    assert_non_null(copy);
+    lp_web_response_free(&r);
+    return copy;
+}
+
+/* CLI --json stdout and the HTTP body, byte for byte; returns the parsed body (caller decrefs). */
+static json_t *same(const char *path, const char *body, int status, const char *cli_args,
+                    int cli_rc) {
+    char *http = http_body(path, body, status);
+    char *cli = lp_test_cli(cli_args, cli_rc);
+    if (strcmp(http, cli) != 0)
+        fail_msg("POST %s %s differs from llmplan %s:\n--- http\n%s\n--- cli\n%s", path, body,
+                 cli_args, http, cli);
+    json_t *j = json_loads(http, 0, NULL);
+    assert_non_null(j);
+    free(http);
+    free(cli);
+    return j;
+}
+
+static void test_plan(void **state) {
+    (void)state;
+    json_t *j = same("/v1/plan",
+                     "{\"model\": \"Qwen/Qwen3-32B\", \"gpu\": \"A100-80GB\", "
+                     "\"tensor_parallel_size\": 2, \"kv_cache_dtype\": \"fp8\", "
+                     "\"max_model_len\": \"32k\"}",
+                     200,
+                     "plan --model Qwen/Qwen3-32B --gpu A100-80GB -tp 2 --kv-cache-dtype fp8 "
+                     "--max-model-len 32k --json",
+                     0);
+    assert_true(json_is_true(json_object_get(j, "fits")));
+    json_decref(j);
+    /* a GPU described by its numbers, on both */
+    j = same("/v1/plan",
+             "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"my-gpu\", "
+             "\"gpu_memory_gib\": 48, \"gpu_bandwidth_gbs\": 864}",
+             200,
+             "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu my-gpu --gpu-memory-gib 48 "
+             "--gpu-bandwidth-gbs 864 --json",
+             0);
+    json_decref(j);
+}
+
+static void check_valid(json_t *j, const char *method) {
+    assert_true(json_is_true(json_object_get(j, "valid")));
+    assert_string_equal(json_string_value(json_object_get(j, "method")), method);
+    assert_true(json_number_value(json_object_get(j, "output_throughput")) > 0);
+}
+
+static void test_estimate_methods(void **state) {
+    (void)state;
+    json_t *j = same("/v1/estimate",
+                     "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+                     "\"input_len\": 512, \"output_len\": 128, \"max_concurrency\": 8}",
+                     200,
+                     "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                     "--random-input-len 512 --random-output-len 128 --max-concurrency 8 --json",
+                     0);
+    check_valid(j, "roofline");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "vllm_serve")),
+                           "vllm serve meta-llama/Llama-3.1-8B-Instruct"));
+    json_decref(j);
+
+    j = same("/v1/estimate",
+             "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"L40S\", \"method\": \"simulate\", "
+             "\"num_prompts\": 200, \"request_rate\": 4, \"seed\": 3, \"dataset_name\": "
+             "\"sharegpt\"}",
+             200,
+             "estimate --model Qwen/Qwen3-8B --gpu L40S --method simulate --num-prompts 200 "
+             "--request-rate 4 --seed 3 --dataset-name sharegpt --json",
+             0);
+    check_valid(j, "simulate");
+    assert_true(json_number_value(json_object_get(j, "p99_ttft_ms")) > 0);
+    json_decref(j);
+
+    /* only a parameter count: the heuristic, said the same way by both */
+    j = same("/v1/estimate", "{\"params_b\": 13, \"gpu\": \"RTX 4090\", \"tp_size\": 2}", 200,
+             "estimate --params-b 13 --gpu \"RTX 4090\" -tp 2 --json", 0);
+    check_valid(j, "heuristic");
+    json_decref(j);
+}
+
+/* Issue 9's seed example: Llama-3.1-70B on 2 x H100 at TP 2, 2048 in / 512 out. The model's
+ * 131,072-token default context does not fit two H100s next to 2 x 70.6 GB of weights, a
+ * 2,560-token request does: both front ends plan --max-model-len 2560 (2048 + 512) and say so
+ * in the assumptions and the `vllm serve` line. */
+static void test_estimate_planned_context(void **state) {
+    (void)state;
+    json_t *j = same("/v1/estimate",
+                     "{\"model_id\": \"meta-llama/Llama-3.1-70B\", \"gpu_name\": \"H100\", "
+                     "\"num_gpus\": 2, \"tensor_parallel_size\": 2, \"input_length\": 2048, "
+                     "\"output_length\": 512}",
+                     200,
+                     "estimate --model meta-llama/Llama-3.1-70B --gpu H100 --num-gpus 2 -tp 2 "
+                     "--random-input-len 2048 --random-output-len 512 --json",
+                     0);
+    check_valid(j, "roofline");
+    assert_int_equal(json_integer_value(json_object_get(j, "planned_max_model_len")), 2560);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(j, "vllm_serve")), "--max-model-len 2560"));
+    bool said = false;
+    json_t *a = json_object_get(j, "assumptions");
+    for (size_t i = 0; i < json_array_size(a); i++)
+        said = said || strstr(json_string_value(json_array_get(a, i)), "--max-model-len 2560");
+    assert_true(said);
+    json_decref(j);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_estimate_methods),
+        cmocka_unit_test(test_estimate_planned_context),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
