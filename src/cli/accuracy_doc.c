@@ -163,6 +163,7 @@ void lp_accuracy_write_doc(FILE *o, const lp_accuracy_data *data, const char *co
                "its own settings.\nCells: median / p90 of |error| in %%, bias, (rows).\n\n");
     for (int i = 0; i < LP_ACC_KV_FILES; i++) {
         lp_accuracy_print_kv_summary(o, LP_ACC_KV_FILE_NAMES[i], data->kv[i], true);
-        fprintf(o, "\n");
+        fprintf(o, "\nPer vLLM release, median / max |error| in %%, (rows):\n\n");
+        lp_accuracy_print_kv_versions(o, data->kv[i], true);
     }
 }

@@ -162,3 +162,47 @@ void lp_accuracy_print_kv_summary(FILE *o, const char *file, const lp_kv_report 
             fprintf(o, "  %-16s %30s %30s\n", METRICS[m].name, cells[0], cells[1]);
     }
 }
+
+void lp_accuracy_print_kv_versions(FILE *o, const lp_kv_report *r, bool markdown) {
+    const lp_kv_group *groups[LP_KV_MAX_GROUPS + 3];
+    int n = 0;
+    for (int g = 0; g < r->n_groups; g++)
+        groups[n++] = &r->groups[g];
+    groups[n++] = &r->all;
+    groups[n++] = &r->not_fitted;
+    groups[n++] = &r->holdout;
+    if (markdown)
+        fprintf(o, "| vLLM release | rows | planned | weights | KV GiB | KV tokens | concurrency | "
+                   "GPU blocks | failed start-ups predicted | started, predicted failing "
+                   "|\n|---|---|---|---|---|---|---|---|---|---|\n");
+    else
+        fprintf(o,
+                "  per vLLM release, |error| median / max %% (rows):\n  %-11s %5s %7s %20s %20s "
+                "%20s %20s %20s %9s %s\n",
+                "release", "rows", "planned", "weights", "KV GiB", "KV tokens", "concurrency",
+                "GPU blocks", "failed", "ok->fail");
+    for (int i = 0; i < n; i++) {
+        const lp_kv_group *g = groups[i];
+        const lp_error_summary *m[5] = {&g->weights, &g->kv_gib, &g->kv_tokens, &g->concurrency,
+                                        &g->gpu_blocks};
+        char cells[5][40];
+        for (int k = 0; k < 5; k++) {
+            snprintf(cells[k], sizeof cells[k], "-");
+            if (m[k]->n > 0)
+                snprintf(cells[k], sizeof cells[k], "%.2f / %.2f (%d)", m[k]->median, m[k]->max,
+                         m[k]->n);
+        }
+        if (markdown)
+            fprintf(o, "| %s | %d | %d | %s | %s | %s | %s | %s | %d of %d | %d |\n", g->version,
+                    g->rows, g->planned, cells[0], cells[1], cells[2], cells[3], cells[4],
+                    g->failed_predicted, g->failed_rows, g->ok_predicted_fail);
+        else
+            fprintf(o, "  %-11s %5d %7d %20s %20s %20s %20s %20s %5d/%-3d %d\n", g->version,
+                    g->rows, g->planned, cells[0], cells[1], cells[2], cells[3], cells[4],
+                    g->failed_predicted, g->failed_rows, g->ok_predicted_fail);
+    }
+    fprintf(o,
+            "%s(\"not fitted\": rows no memory constant was fitted on; \"holdout\": the "
+            "shared split's held-out rows)\n\n",
+            markdown ? "\n" : "  ");
+}

@@ -227,35 +227,6 @@ static void print_kv_rows(const char *path, const lp_kv_report *r) {
     printf("\n");
 }
 
-/* Memory rows per vLLM release: median / max |error %| (rows) of each metric. */
-static void print_kv_versions(const lp_kv_report *r) {
-    const lp_kv_group *groups[LP_KV_MAX_GROUPS + 3];
-    int n = 0;
-    for (int g = 0; g < r->n_groups; g++)
-        groups[n++] = &r->groups[g];
-    groups[n++] = &r->all;
-    groups[n++] = &r->not_fitted;
-    groups[n++] = &r->holdout;
-    printf("  per vLLM release, |error| median / max %% (rows):\n");
-    printf("  %-11s %5s %7s %20s %20s %20s %20s %20s %9s %s\n", "release", "rows", "planned",
-           "weights", "KV GiB", "KV tokens", "concurrency", "GPU blocks", "failed", "ok->fail");
-    for (int i = 0; i < n; i++) {
-        const lp_kv_group *g = groups[i];
-        const lp_error_summary *m[5] = {&g->weights, &g->kv_gib, &g->kv_tokens, &g->concurrency,
-                                        &g->gpu_blocks};
-        printf("  %-11s %5d %7d", g->version, g->rows, g->planned);
-        for (int k = 0; k < 5; k++) {
-            char buf[40] = "-";
-            if (m[k]->n > 0)
-                snprintf(buf, sizeof buf, "%.2f / %.2f (%d)", m[k]->median, m[k]->max, m[k]->n);
-            printf(" %20s", buf);
-        }
-        printf(" %5d/%-3d %d\n", g->failed_predicted, g->failed_rows, g->ok_predicted_fail);
-    }
-    printf("  (\"not fitted\": rows no memory constant was fitted on; \"holdout\": the shared "
-           "split's held-out rows)\n\n");
-}
-
 static void print_serving(const lp_serving_report *r, bool rows) {
     printf("\nllmplan vs published serving measurements (");
     for (int f = 0; f < r->n_files; f++)
@@ -386,7 +357,7 @@ int lp_cmd_accuracy(int argc, char **argv) {
             if (!brief)
                 print_kv_rows(path, data.kv[i]);
             lp_accuracy_print_kv_summary(stdout, LP_ACC_KV_FILE_NAMES[i], data.kv[i], false);
-            print_kv_versions(data.kv[i]);
+            lp_accuracy_print_kv_versions(stdout, data.kv[i], false);
         }
         print_serving(data.serving, !brief);
         if (markdown)
