@@ -437,6 +437,10 @@ static void test_hybrid_nemotron_h(void **state) {
     lp_assert_near(plan.max_concurrency, (double)plan.kv_blocks / 10.0, 1e-9);
     /* _report_kv_cache_config: tokens = concurrency x max_model_len, not GiB / bytes per token */
     assert_int_equal(plan.kv_tokens, (int64_t)((double)plan.kv_blocks / 10.0 * 8192.0));
+    /* a request of 1,088 tokens takes cdiv(1088, 2080) = 1 attention block + 6 state blocks:
+     * kv_blocks / 7 of them fit, far fewer than kv_tokens / 1088 */
+    lp_assert_near(lp_mem_plan_requests_at(&plan, &model, 1088), (double)plan.kv_blocks / 7.0,
+                   1e-9);
 }
 
 /*

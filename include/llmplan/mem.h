@@ -115,14 +115,15 @@ typedef struct {
     double kv_bytes_per_token; /**< whole model, all layers, one replica (as if all full) */
 
     /* KV capacity (vLLM's log lines) */
-    int64_t kv_blocks;          /**< num_blocks = min over ranks ("# GPU blocks") */
-    int64_t blocks_per_request; /**< blocks one request of max_model_len needs */
-    int kv_groups;              /**< KV-cache groups (hybrid models: several) */
-    int64_t kv_group_size;      /**< layers per group */
-    int64_t kv_tokens;          /**< "GPU KV cache size: N tokens" */
-    double max_concurrency;     /**< "Maximum concurrency for N tokens per request: X" */
-    int64_t max_model_len_fit;  /**< largest max_model_len whose one request fits (0: none) */
-    double needed_bytes;        /**< KV bytes one request of max_model_len needs per rank */
+    int64_t kv_blocks;             /**< num_blocks = min over ranks ("# GPU blocks") */
+    int64_t blocks_per_request;    /**< blocks one request of max_model_len needs */
+    int kv_groups;                 /**< KV-cache groups (hybrid models: several) */
+    int64_t kv_groups_per_kind[6]; /**< groups of each lp_attn_kind on the binding stage */
+    int64_t kv_group_size;         /**< layers per group */
+    int64_t kv_tokens;             /**< "GPU KV cache size: N tokens" */
+    double max_concurrency;        /**< "Maximum concurrency for N tokens per request: X" */
+    int64_t max_model_len_fit;     /**< largest max_model_len whose one request fits (0: none) */
+    double needed_bytes;           /**< KV bytes one request of max_model_len needs per rank */
 
     bool fits;
     bool warmup_fails;      /**< KV pool fits, but graph capture / sampler warm-up runs out */
@@ -167,6 +168,15 @@ double lp_mem_bytes_per_weight(const lp_quant *q, lp_dtype dtype, int64_t hidden
  * largest max-model-len that fits (for callers that need the plan to fit, like estimates).
  */
 lp_status lp_mem_plan_infeasible(const lp_mem_plan *plan, lp_error *err);
+
+/**
+ * How many requests of `tokens` tokens each the KV pool of plan holds at once: kv_blocks over the
+ * blocks one such request takes in every KV-cache group (full attention: cdiv(tokens, block);
+ * sliding window / chunked local: capped by the window; Mamba state: one block). For uniform
+ * models this is kv_tokens / tokens; for hybrid and sliding-window models it is what vLLM's
+ * block pool admits (get_max_concurrency_for_kv_cache_config). m must be the plan's model.
+ */
+double lp_mem_plan_requests_at(const lp_mem_plan *plan, const lp_model *m, int64_t tokens);
 
 /** vLLM's scheduler defaults for a GPU: (max_num_batched_tokens, max_num_seqs) for `vllm serve`. */
 void lp_mem_default_batch(const lp_gpu *gpu, lp_vllm_version version, int *max_num_batched_tokens,

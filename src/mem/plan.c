@@ -58,6 +58,8 @@ static void fill_capacity(const lp_mem_ctx *c, const lp_kv_layout *lays, lp_mem_
     const lp_kv_layout *lay = &lays[p->binding_rank];
     p->blocks_per_request = lp_mem_kv_blocks_per_request(c, lay, p->max_model_len);
     p->kv_groups = lay->n_groups;
+    for (int k = 0; k < 6; k++)
+        p->kv_groups_per_kind[k] = lay->groups_per_kind[k];
     p->kv_group_size = lay->group_size;
     p->needed_bytes = needed_bytes(c, lay, p->max_model_len);
     p->max_concurrency =
@@ -270,4 +272,20 @@ lp_status lp_mem_plan_infeasible(const lp_mem_plan *p, lp_error *err) {
                         "tokens (largest max-model-len that fits: %lld); see `llmplan plan`",
                         p->shortfall_bytes / LP_GIB, (long long)p->max_model_len,
                         (long long)p->max_model_len_fit);
+}
+
+double lp_mem_plan_requests_at(const lp_mem_plan *p, const lp_model *m, int64_t tokens) {
+    if (!p || !m || tokens <= 0 || p->kv_blocks <= 0)
+        return 0.0;
+    lp_mem_ctx c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.block_size = p->block_size;
+    c.max_num_batched_tokens = p->max_num_batched_tokens;
+    lp_kv_layout lay;
+    memset(&lay, 0, sizeof lay);
+    for (int k = 0; k < 6; k++)
+        lay.groups_per_kind[k] = p->kv_groups_per_kind[k];
+    int64_t blocks = lp_mem_kv_blocks_per_request(&c, &lay, tokens);
+    return blocks > 0 ? (double)p->kv_blocks / (double)blocks : 0.0;
 }
