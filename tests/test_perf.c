@@ -63,8 +63,9 @@ static void test_step_model_llama8b(void **state) {
     lp_assert_near(sm.allreduces_per_step, 0.0, 0.0);
 }
 
-/* A decode step of one request with an empty cache is the weights over the bandwidth (the
- * FLOPs are negligible) plus the host overhead. */
+/* A decode step of one request with an empty cache streams the weights (the FLOPs are
+ * negligible: sqrt(c^2 + m^2) differs from m by less than 1e-4 here) and samples one token over
+ * the 128,256 logits (48 bytes per logit), plus the floors of 32 layers and the host overhead. */
 static void test_decode_step_is_memory_bound(void **state) {
     (void)state;
     lp_step_model sm;
@@ -73,13 +74,96 @@ static void test_decode_step_is_memory_bound(void **state) {
     lp_step_time t;
     lp_step_eval(&sm, &b, &t);
     assert_int_equal(t.bound, LP_BOUND_MEMORY);
-    double expect = sm.weight_bytes / (sm.bandwidth * sm.eff.memory_eff);
-    lp_assert_near(t.memory_s, expect, expect * 1e-9);
-    lp_assert_near(t.total_s, t.memory_s + t.compute_s + t.host_s, 1e-12);
+    double rate = sm.bandwidth * sm.eff.memory_eff;
+    double expect = 15009841152.0 / rate + 128256.0 * 48.0 / rate;
+    lp_assert_near(t.memory_s, expect, expect * 1e-4);
+    lp_assert_near(sm.layers, 32.0, 0.0);
+    lp_assert_near(t.launch_s, 32.0 * sm.eff.layer_overhead_s, 1e-12);
+    lp_assert_near(t.total_s, t.memory_s + t.compute_s + t.launch_s + t.host_s, 1e-12);
     /* a full prefill chunk of 8192 tokens is compute bound */
     lp_step_batch p = {0, 0, 8192, 8192.0 * 4096, 1};
     lp_step_eval(&sm, &p, &t);
     assert_int_equal(t.bound, LP_BOUND_COMPUTE);
+}
+
+/* Where compute time equals memory time an operator costs sqrt(2) of either (measured GEMMs
+ * near the ridge point are that much slower than max(c, m)); far from it, the larger. Hand-built
+ * model: 1e9 B at 1e12 B/s = 1 ms; 1e12 FLOPs at 1e15 FLOPS = 1 ms per 1000 tokens. */
+static void test_ridge_norm(void **state) {
+    (void)state;
+    lp_step_model sm;
+    memset(&sm, 0, sizeof sm);
+    sm.weight_bytes = 1e9;
+    sm.bandwidth = 1e12;
+    sm.peak_flops = 1e15;
+    sm.linear_flops_per_token = 1e9;
+    sm.eff.compute_eff = sm.eff.memory_eff = 1.0;
+    sm.eff.ridge_norm = 2.0;
+    sm.tp = 1;
+    sm.pp_stages = 1;
+    lp_step_batch b = {0, 0, 1000, 0, 0};
+    lp_step_time t;
+    lp_step_eval(&sm, &b, &t);
+    lp_assert_near(t.total_s, sqrt(2.0) * 1e-3, 1e-12);
+    lp_step_batch big = {0, 0, 10000, 0, 0}; /* c = 10 ms, m = 1 ms */
+    lp_step_eval(&sm, &big, &t);
+    lp_assert_near(t.total_s, sqrt(100.0 + 1.0) * 1e-3, 1e-12);
+    sm.eff.ridge_norm = 0; /* max(c, m) */
+    lp_step_eval(&sm, &b, &t);
+    lp_assert_near(t.total_s, 1e-3, 1e-12);
+}
+
+/* Without CUDA graphs the host launches every kernel: a small model's layers cost at least the
+ * launch time. Qwen2.5-0.5B (24 layers, ~0.99 GB streamed) on an H100 decodes in well under
+ * 24 x 108 us of launches. */
+static void test_enforce_eager(void **state) {
+    (void)state;
+    lp_error err;
+    if (lp_model_load("Qwen/Qwen2.5-0.5B", NULL, &model, &err) != LP_OK)
+        fail_msg("%s", err.message);
+    lp_serving s;
+    lp_serving_init(&s);
+    s.max_model_len = 4096;
+    s.enforce_eager = true;
+    if (lp_mem_plan_compute(&model, gpu("H100"), &s, &plan, &err) != LP_OK)
+        fail_msg("plan: %s", err.message);
+    lp_step_model sm;
+    if (lp_step_model_init(&model, gpu("H100"), &plan, NULL, &sm, NULL, &err) != LP_OK)
+        fail_msg("step model: %s", err.message);
+    assert_true(sm.eager);
+    lp_step_batch b = {1, 100, 0, 0, 0};
+    lp_step_time eager, graph;
+    lp_step_eval(&sm, &b, &eager);
+    lp_assert_near(eager.compute_s + eager.memory_s + eager.launch_s, 24.0 * sm.eff.eager_layer_s,
+                   1e-12);
+    assert_int_equal(eager.bound, LP_BOUND_HOST);
+    sm.eager = false;
+    lp_step_eval(&sm, &b, &graph);
+    assert_true(graph.total_s < eager.total_s);
+    /* graphs cover a batch up to the engine's capture size; beyond it the step is eager */
+    lp_step_batch big = {(double)sm.eff.graph_max_batch + 1, 100.0 * 600, 0, 0, 0};
+    lp_step_eval(&sm, &big, &eager);
+    assert_true(eager.compute_s + eager.memory_s + eager.launch_s >=
+                24.0 * sm.eff.eager_layer_s - 1e-12);
+}
+
+/* The engine era follows the release: V0 before 0.8.0 (decode graphs up to batch 256 and
+ * context 8192), V1 from 0.8.0 on (512), the family's GPU fractions unchanged. */
+static void test_engine_era(void **state) {
+    (void)state;
+    lp_efficiency v0 = lp_efficiency_for_version(gpu("A100 80GB SXM"), LP_VLLM_VERSION(0, 6, 3));
+    lp_efficiency v1 = lp_efficiency_for_version(gpu("A100 80GB SXM"), LP_VLLM_VERSION(0, 8, 5));
+    assert_string_equal(v0.engine, "V0");
+    assert_string_equal(v1.engine, "V1");
+    assert_int_equal(v0.graph_max_batch, 256);
+    assert_int_equal(v0.graph_max_context, 8192);
+    assert_int_equal(v1.graph_max_batch, 512);
+    assert_int_equal(v1.graph_max_context, 0);
+    lp_assert_near(v0.memory_eff, v1.memory_eff, 0.0);
+    assert_string_equal(v0.family, lp_efficiency_for(gpu("A100 80GB SXM"))->family);
+    lp_efficiency amd = lp_efficiency_for_version(gpu("MI300X"), 0);
+    assert_string_equal(amd.family, "amd-cdna");
+    assert_string_equal(amd.engine, "V1 (ROCm)");
 }
 
 /* Mixtral-8x7B, one request: top-2 of 8 experts per layer, so a step reads 2 experts in each
@@ -94,12 +178,44 @@ static void test_moe_expert_traffic(void **state) {
     lp_step_batch one = {1, 0, 0, 0, 0}, many = {256, 0, 0, 0, 0};
     lp_step_time t1, t2;
     lp_step_eval(&sm, &one, &t1);
-    double expect =
-        (sm.weight_bytes + 32.0 * 2.0 * 352321536.0) / (sm.bandwidth * sm.eff.memory_eff);
-    lp_assert_near(t1.memory_s, expect, expect * 1e-9);
+    double rate = sm.bandwidth * sm.eff.memory_eff;
+    double expect = sm.weight_bytes / rate +
+                    32.0 * 2.0 * 352321536.0 / (rate * sm.eff.moe_memory_share) +
+                    32000.0 * 48.0 / rate;
+    lp_assert_near(t1.memory_s, expect, expect * 1e-4);
+    /* MoE layers add their routing floor to the dense layer floor */
+    lp_assert_near(t1.launch_s, 32.0 * (sm.eff.layer_overhead_s + sm.eff.moe_layer_overhead_s),
+                   1e-12);
     /* 256 tokens touch essentially all 8 experts: 4x the expert traffic of one token */
     lp_step_eval(&sm, &many, &t2);
     assert_true(t2.memory_s + t2.compute_s > t1.memory_s * 1.5);
+}
+
+/* Expert parallelism: each of R ranks holds E/R experts and the step waits for the most
+ * touched one. 128 experts, top-8, 8 ranks (16 each), one token: p = 8/128 per expert, mean
+ * 1 expert per rank, sd sqrt(16 x 0.0625 x 0.9375) = 0.968, expected maximum 1 + 0.968 x
+ * sqrt(2 ln 8) = 2.974 experts read on the slowest rank (not the mean of 1). */
+static void test_expert_parallel_imbalance(void **state) {
+    (void)state;
+    lp_step_model sm;
+    memset(&sm, 0, sizeof sm);
+    sm.bandwidth = 1e12;
+    sm.peak_flops = 1e15;
+    sm.eff.compute_eff = sm.eff.memory_eff = 1.0;
+    sm.eff.moe_memory_share = 1.0;
+    sm.tp = 1;
+    sm.pp_stages = 1;
+    sm.moe_layers = 1;
+    sm.experts_total = 128;
+    sm.topk = 8;
+    sm.experts = 16;
+    sm.ep_ranks = 8;
+    sm.expert_bytes = 1e9;
+    lp_step_batch b = {1, 0, 0, 0, 0};
+    lp_step_time t;
+    lp_step_eval(&sm, &b, &t);
+    double expect = (1.0 + sqrt(16 * 0.0625 * 0.9375) * sqrt(2.0 * log(8.0))) * 1e-3;
+    lp_assert_near(t.memory_s, expect, 1e-9);
 }
 
 /* TP=2: two all-reduces per layer (attention output and MLP output), each paying the family's
@@ -238,6 +354,10 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_model_llama8b),
         cmocka_unit_test(test_decode_step_is_memory_bound),
+        cmocka_unit_test(test_ridge_norm),
+        cmocka_unit_test(test_enforce_eager),
+        cmocka_unit_test(test_engine_era),
+        cmocka_unit_test(test_expert_parallel_imbalance),
         cmocka_unit_test(test_moe_expert_traffic),
         cmocka_unit_test(test_tensor_parallel_comm),
         cmocka_unit_test(test_roofline_single_client),

@@ -96,6 +96,7 @@ typedef struct {
     bool expert_parallel;    /**< routed experts distributed whole over TP x DP */
     bool chunked_prefill;    /**< prefills chunked into decode steps (V1; V0 beyond 32K) */
     int num_scheduler_steps; /**< multi-step scheduling (V0 era); 1 otherwise */
+    bool enforce_eager;      /**< --enforce-eager: no CUDA graphs */
     lp_dtype dtype;          /**< compute/weight dtype of unquantized tensors */
     lp_dtype kv_cache_dtype; /**< resolved KV dtype */
     lp_quant quant;          /**< resolved weight quantization */

@@ -36,7 +36,10 @@ const char *lp_method_name(lp_method method);
 /** Parse a method name. */
 lp_status lp_method_parse(const char *name, lp_method *out, lp_error *err);
 
-/** Efficiencies and overheads of one GPU family, with where they come from. */
+/**
+ * Efficiencies and overheads of one GPU family under one vLLM engine era, with where they
+ * come from (src/perf/efficiency.c). The step model (lp_step_eval) says how each is used.
+ */
 typedef struct {
     const char *family;         /**< "hopper", "ampere", ... */
     double compute_eff;         /**< achieved / peak dense tensor FLOPS for large GEMMs */
@@ -45,6 +48,20 @@ typedef struct {
     double per_seq_overhead_s;  /**< extra host time per running request per step */
     double allreduce_latency_s; /**< latency of one small all-reduce in the TP group */
     const char *source;
+    double attn_memory_eff;      /**< decode attention: achieved / peak bandwidth reading paged KV
+                                      (0: memory_eff) */
+    double attn_compute_eff;     /**< prefill attention on long sequences: achieved / peak FLOPS
+                                      (0: compute_eff at any length) */
+    double layer_overhead_s;     /**< GPU time per decoder layer per step beyond bytes and FLOPs
+                                      (launch gaps, ramps and tails of its kernels in a CUDA graph) */
+    double moe_memory_share;     /**< routed experts stream at this share of memory_eff */
+    double moe_layer_overhead_s; /**< extra per MoE layer: routing, sorting, grouped GEMMs */
+    const char *engine;          /**< engine era of the host values: "V0", "V1", "V1 (ROCm)" */
+    double eager_layer_s;        /**< host time to launch one layer's kernels without graphs */
+    int graph_max_batch;         /**< largest step (tokens) run as a CUDA graph; beyond it, eager */
+    int graph_max_context;       /**< longest decode context a graph covers (V0); 0: no limit */
+    double ridge_norm; /**< an operator costs (c^p + m^p)^(1/p) of its compute time c and memory
+                            time m with p = ridge_norm; 0: max(c, m) */
 } lp_efficiency;
 
 /** One configuration to estimate. Zero/NULL fields take the documented defaults. */
@@ -163,25 +180,37 @@ size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_p
 
 /* ---- The step model (shared by roofline, simulation and search) ------------------------- */
 
-/** The efficiencies llmplan assumes for a GPU (by architecture family). */
+/** The efficiencies llmplan assumes for a GPU (by architecture family) under the latest vLLM
+ * engine. Points into a static table (two GPUs of one family get the same pointer). */
 const lp_efficiency *lp_efficiency_for(const lp_gpu *gpu);
+
+/** The same for a given vLLM release (0: the latest): the family's GPU-side fractions with
+ * the host overheads and CUDA-graph limits of that release's engine (V0 before 0.8.0). */
+lp_efficiency lp_efficiency_for_version(const lp_gpu *gpu, lp_vllm_version version);
 
 /** Constants of one replica's engine step, prepared once per (model, GPU, settings). */
 typedef struct {
     /* per GPU of the replica (the slowest pipeline stage) */
-    double weight_bytes;              /**< weights read every step except routed experts */
-    double expert_bytes;              /**< bytes of one routed expert on this GPU (0: dense) */
-    double moe_layers;                /**< MoE layers on the stage */
-    double experts;                   /**< routed experts per layer held by this GPU */
-    double experts_total;             /**< routed experts per layer in the model */
-    double topk;                      /**< experts per token */
-    double linear_flops_per_token;    /**< 2 x active linear parameters on this GPU */
-    double lm_head_flops_per_token;   /**< 2 x vocab x hidden / tp per sampled token */
-    double expert_flops_per_token;    /**< the part of linear_flops_per_token in routed experts */
-    double attn_flops_per_ctx;        /**< FLOPs per (query token x attended token), this GPU */
-    double kv_bytes_per_token;        /**< KV bytes read per cached token per step, this GPU */
-    double window;                    /**< sliding window (0: none) and ... */
-    double window_fraction;           /**< ... fraction of attention layers that use it */
+    double weight_bytes;            /**< weights read every step except routed experts */
+    double expert_bytes;            /**< bytes of one routed expert on this GPU (0: dense) */
+    double moe_layers;              /**< MoE layers on the stage */
+    double experts;                 /**< routed experts per layer held by this GPU */
+    double experts_total;           /**< routed experts per layer in the model */
+    double ep_ranks;                /**< ranks the experts are spread over (EP; 0/1: none) */
+    double topk;                    /**< experts per token */
+    double linear_flops_per_token;  /**< 2 x active linear parameters on this GPU */
+    double lm_head_flops_per_token; /**< 2 x vocab x hidden / tp per sampled token */
+    double expert_flops_per_token;  /**< the part of linear_flops_per_token in routed experts */
+    double attn_flops_per_ctx;      /**< FLOPs per (query token x attended token), this GPU */
+    double layers;                  /**< decoder layers on the stage (kernel floors) */
+    double sampler_bytes_per_seq;   /**< logits traffic of sampling one token (last stage) */
+    double gemm_compute_scale;      /**< share of compute_eff the GEMMs' precision reaches (0: 1) */
+    double expert_compute_scale; /**< the same for the routed experts' grouped GEMMs (0: as gemm) */
+    double peak_flops_attn;      /**< 16-bit peak: attention runs in the model dtype */
+    bool eager;                  /**< --enforce-eager: no CUDA graphs */
+    double kv_bytes_per_token;   /**< KV bytes read per cached token per step, this GPU */
+    double window;               /**< sliding window (0: none) and ... */
+    double window_fraction;      /**< ... fraction of attention layers that use it */
     double allreduce_bytes_per_token; /**< activation bytes all-reduced per token per step */
     double allreduces_per_step;       /**< all-reduce calls per step (2 per layer with TP > 1) */
     double pp_stages;
@@ -213,6 +242,7 @@ typedef struct {
 /** Time of one step and what limits it. */
 typedef struct {
     double total_s, compute_s, memory_s, comm_s, host_s;
+    double launch_s; /**< kernel floors of the layers (in total_s; part of the GPU time) */
     lp_bottleneck bound;
 } lp_step_time;
 

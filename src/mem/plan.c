@@ -148,6 +148,7 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
     p->expert_parallel = c->ep;
     p->chunked_prefill = c->chunked_prefill;
     p->num_scheduler_steps = c->scheduler_steps;
+    p->enforce_eager = c->enforce_eager;
     p->dtype = c->dtype;
     p->kv_cache_dtype = c->kv_dtype;
     p->quant = c->quant;

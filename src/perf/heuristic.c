@@ -4,10 +4,13 @@
  * pipeline parallelism, context length and quantization. Needs only a parameter count and
  * (optionally) a GPU; every factor it applies is written into the assumptions.
  *
- * Where the 7B baselines come from (nothing is a per-GPU magic number; only the two
- * efficiencies per GPU family are chosen):
- *  - single-stream decode: every generated token streams all weights once, so
- *      r1 = memory_eff x bandwidth / (7e9 params x 2 bytes of bf16);
+ * Where the 7B baselines come from (nothing is a per-GPU magic number: the GPU family's
+ * constants are the roofline's, src/perf/efficiency.c, so the quick method and the step model
+ * agree on a single stream of the reference model):
+ *  - single-stream decode: every generated token streams all weights once and pays the
+ *    engine's fixed costs of a step (host time per step and per request, the kernel floors
+ *    of the reference's 32 layers), so
+ *      r1 = 1 / (host + 32 x layer floor + 7e9 params x 2 bytes / (memory_eff x bandwidth));
  *  - decode baseline (the original design's "decode tokens/s" is an aggregate at a moderate
  *    batch, not a single stream): the aggregate of HEUR_REF_BATCH concurrent streams, whose
  *    step costs HEUR_REF_BATCH_STEP_GROWTH single-stream steps (the batch's KV reads at ~1k
@@ -34,9 +37,11 @@
 
 #include "perf/perf_internal.h"
 
-/* The reference model of the baselines: 7B parameters in bf16 (2 bytes each). */
+/* The reference model of the baselines: 7B parameters in bf16 (2 bytes each), 32 decoder
+ * layers (Llama-2-7B / Mistral-7B). */
 #define HEUR_REF_PARAMS_B 7.0
 #define HEUR_REF_BYTES_PER_PARAM 2.0
+#define HEUR_REF_LAYERS 32.0
 /* Throughput ~ (7 / params_b)^0.85: the original design's size exponent (sub-linear because
  * fixed per-step costs do not shrink with the model). */
 #define HEUR_SIZE_EXPONENT 0.85
@@ -78,57 +83,6 @@
 #define HEUR_DEFAULT_BF16_TFLOPS 150.0
 /* vLLM's max_num_seqs default on devices under 70 GiB (used when no GPU is known). */
 #define HEUR_DEFAULT_MAX_NUM_SEQS 256
-
-/* Efficiencies per GPU family: the only chosen constants of the baselines. memory_eff is the
- * share of datasheet bandwidth that decode reaches (STREAM-like copies reach 85-90 % of HBM
- * peak; decode mixes GEMV, attention and launches; GDDR parts and younger software stacks
- * reach less). compute_eff is the share of dense bf16 peak a whole prefill reaches (large
- * GEMMs 60-75 % in cuBLAS on H100; attention, norms and launches pull the average down). */
-typedef struct {
-    const char *name;
-    double memory_eff;
-    double compute_eff;
-} heur_family;
-
-enum { FAM_DATACENTER, FAM_PRO, FAM_CONSUMER, FAM_AMD, FAM_INTEL, FAM_OTHER };
-
-static const heur_family FAMILIES[] = {
-    [FAM_DATACENTER] = {"NVIDIA data-centre HBM (Volta/Ampere/Hopper/Blackwell)", 0.80, 0.55},
-    [FAM_PRO] = {"NVIDIA Ada/Ampere/Blackwell professional GDDR (L4, L40S, A10, RTX A6000)", 0.75,
-                 0.50},
-    [FAM_CONSUMER] = {"NVIDIA GeForce consumer (RTX 3090/4090/5090)", 0.70, 0.45},
-    [FAM_AMD] = {"AMD Instinct (ROCm)", 0.65, 0.40},
-    [FAM_INTEL] = {"Intel Gaudi", 0.60, 0.40},
-    [FAM_OTHER] = {"older or undescribed GPU (defaults)", 0.65, 0.40},
-};
-
-static bool starts_with(const char *s, const char *prefix) {
-    return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static int gpu_family(const lp_gpu *g) {
-    static const char *const datacenter[] = {"A100",  "A800", "A30",  "H100",  "H800",  "H200",
-                                             "GH200", "B200", "B300", "GB200", "GB300", "V100"};
-    if (!g)
-        return FAM_OTHER;
-    if (starts_with(g->vendor, "AMD"))
-        return FAM_AMD;
-    if (starts_with(g->vendor, "Intel"))
-        return FAM_INTEL;
-    if (!starts_with(g->vendor, "NVIDIA"))
-        return FAM_OTHER;
-    for (size_t i = 0; i < sizeof datacenter / sizeof datacenter[0]; i++)
-        if (starts_with(g->name, datacenter[i]))
-            return FAM_DATACENTER;
-    /* GeForce names are "RTX <digits>"; the professional ones "RTX A6000", "RTX 6000 Ada",
-     * "RTX PRO 6000 Blackwell". */
-    if (starts_with(g->name, "RTX ") && g->name[4] >= '0' && g->name[4] <= '9' &&
-        !strstr(g->name, "Ada") && !strstr(g->name, "PRO"))
-        return FAM_CONSUMER;
-    if (strstr(g->name, "GeForce"))
-        return FAM_CONSUMER;
-    return g->cc_major >= 8 ? FAM_PRO : FAM_OTHER;
-}
 
 /* How weights are stored, for the speed-up factors. */
 typedef enum { Q_NONE, Q_FP8, Q_INT8, Q_4BIT, Q_BNB4, Q_BNB8 } heur_quant;
@@ -382,16 +336,17 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     }
     out->replicas = dp;
 
-    /* ---- GPU baselines ---- */
-    int fam = gpu_family(gpu);
+    /* ---- GPU baselines: the roofline's constants for this GPU family and engine ---- */
+    lp_efficiency f =
+        gpu ? lp_efficiency_for_version(gpu, sv->vllm_version) : *lp_efficiency_for(NULL);
     double bw_gbs = gpu ? gpu->bandwidth_gbs : 0.0;
     double tflops = gpu ? (gpu->bf16_tflops > 0 ? gpu->bf16_tflops : gpu->fp16_tflops) : 0.0;
     if (!gpu) {
         lp_perf_assume(out,
                        "no GPU given: default baseline of a %.0f GB/s, %.0f TFLOPS bf16 GPU with "
                        "efficiencies %.2f (memory) / %.2f (compute)",
-                       HEUR_DEFAULT_BANDWIDTH_GBS, HEUR_DEFAULT_BF16_TFLOPS,
-                       FAMILIES[fam].memory_eff, FAMILIES[fam].compute_eff);
+                       HEUR_DEFAULT_BANDWIDTH_GBS, HEUR_DEFAULT_BF16_TFLOPS, f.memory_eff,
+                       f.compute_eff);
     } else {
         if (!(bw_gbs > 0)) {
             bw_gbs = HEUR_DEFAULT_BANDWIDTH_GBS;
@@ -407,16 +362,19 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
         bw_gbs = HEUR_DEFAULT_BANDWIDTH_GBS;
     if (!(tflops > 0))
         tflops = HEUR_DEFAULT_BF16_TFLOPS;
-    const heur_family *f = &FAMILIES[fam];
     double ref_bytes = HEUR_REF_PARAMS_B * 1e9 * HEUR_REF_BYTES_PER_PARAM;
-    double single_7b = f->memory_eff * bw_gbs * 1e9 / ref_bytes;
+    double fixed_s =
+        f.step_overhead_s + f.per_seq_overhead_s + HEUR_REF_LAYERS * f.layer_overhead_s;
+    double single_7b = 1.0 / (fixed_s + ref_bytes / (f.memory_eff * bw_gbs * 1e9));
     double decode_7b = HEUR_REF_BATCH * single_7b / HEUR_REF_BATCH_STEP_GROWTH;
-    double prefill_7b = f->compute_eff * tflops * 1e12 / (2.0 * HEUR_REF_PARAMS_B * 1e9);
+    double prefill_7b = f.compute_eff * tflops * 1e12 / (2.0 * HEUR_REF_PARAMS_B * 1e9);
     lp_perf_assume(out,
-                   "7B baseline (%s): decode %.0f tok/s at batch %.0f (= %.0f x %.2f x %.0f GB/s "
-                   "/ 14 GB / %.1f), prefill %.0f tok/s (= %.2f x %.0f TFLOPS / 14 GFLOP)",
-                   f->name, decode_7b, HEUR_REF_BATCH, HEUR_REF_BATCH, f->memory_eff, bw_gbs,
-                   HEUR_REF_BATCH_STEP_GROWTH, prefill_7b, f->compute_eff, tflops);
+                   "7B baseline (%s, vLLM %s): decode %.0f tok/s at batch %.0f (= %.0f / %.1f "
+                   "x 1 / (%.2f ms + 14 GB / (%.2f x %.0f GB/s))), prefill %.0f tok/s (= %.2f "
+                   "x %.0f TFLOPS / 14 GFLOP)",
+                   f.family, f.engine, decode_7b, HEUR_REF_BATCH, HEUR_REF_BATCH,
+                   HEUR_REF_BATCH_STEP_GROWTH, 1e3 * fixed_s, f.memory_eff, bw_gbs, prefill_7b,
+                   f.compute_eff, tflops);
 
     /* ---- scaling factors ---- */
     double size_f = pow(HEUR_REF_PARAMS_B / params_b, HEUR_SIZE_EXPONENT);

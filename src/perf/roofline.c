@@ -30,6 +30,8 @@
 #define LP_LITTLE_ITERATIONS 60
 #define LP_SHAREGPT_SIGMA 1.0 /* must match dist.c */
 #define LP_PI 3.141592653589793
+/* waves of at most this many prompts get their mean TTFT summed prompt by prompt */
+#define LP_WAVE_EXACT_MAX 32
 
 typedef struct {
     double t_decode;         /* plain decode step (C requests) */
@@ -52,24 +54,28 @@ static double eval(const lp_step_model *sm, double dec, double ctx, double pre, 
     return t.total_s;
 }
 
-/* prompts_per_step: prompts prefilled together when several wait (saturated runs). */
+/* prompts_per_step: prompts prefilled together when several wait (saturated runs).
+ * others: prompts of other requests prefilled while one request decodes its O tokens: with a
+ * closed loop of C clients C - 1 (each other client is replaced about once; the request's own
+ * prefill comes before its first token, not between its tokens), with Poisson arrivals C
+ * (Little's law: rate x lifetime). */
 static steady steady_state(const lp_step_model *sm, double c, double in, double out,
-                           double prompts_per_step) {
+                           double prompts_per_step, double others) {
     steady s;
     const double ctx = in + out / 2.0;
     const double budget_total = (double)sm->max_num_batched_tokens;
     s.t_decode = eval(sm, c, ctx, 0, 0, 0, &s.decode_bound);
-    double others = c > 1 ? c - 1 : 0;
+    double busy = c > 1 ? c - 1 : 0; /* requests decoding beside a prefill */
     if (sm->chunked_prefill) {
-        double budget = fmax(budget_total - c, 1.0);
+        double budget = fmax(budget_total - busy, 1.0);
         s.steps_per_prompt = ceil(in / budget);
         double chunk = in / s.steps_per_prompt;
         double m = fmax(1.0, fmin(prompts_per_step, floor(budget / fmax(chunk, 1.0))));
         double heavy = c * s.steps_per_prompt / m; /* heavy steps per cycle of O steps */
         if (heavy <= out) {
-            s.t_prefill =
-                eval(sm, others, ctx, m * chunk, m * chunk * in / 2.0, m, &s.prefill_bound);
-            s.heavy_share = out > 0 ? heavy / out : 1;
+            s.t_prefill = eval(sm, busy, ctx, m * chunk, m * chunk * in / 2.0, m, &s.prefill_bound);
+            double beside = others * s.steps_per_prompt / m; /* during one request's decode */
+            s.heavy_share = out > 1 ? fmin(1.0, beside / (out - 1)) : 0;
             s.tpot = s.heavy_share * s.t_prefill + (1 - s.heavy_share) * s.t_decode;
         } else {
             /* prompts outweigh the cycle: every step carries C x I / O prompt tokens */
@@ -85,14 +91,14 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
         s.steps_per_prompt = 1;
         double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / in)));
         s.t_prefill = eval(sm, 0, 0, m * in, m * in * in / 2.0, m, &s.prefill_bound);
-        double stalls = c / m * s.t_prefill; /* per cycle of O decode steps */
-        s.heavy_share = (c / m) / (out + c / m);
-        s.tpot = s.t_decode + (out > 0 ? stalls / out : stalls);
+        double stalls = others / m * s.t_prefill; /* during one request's decode */
+        s.heavy_share = (others / m) / (out + others / m);
+        s.tpot = s.t_decode + (out > 1 ? stalls / (out - 1) : 0);
     }
     s.itl_median = s.heavy_share < 0.5 ? s.t_decode : s.t_prefill;
-    /* a new request waits for the step in progress (half a step), or with V0 multi-step for
-     * the rest of the N-step run */
-    double wait = 0.5 * s.tpot;
+    /* a new request waits for the step in progress (half a step) when others keep the engine
+     * busy, or with V0 multi-step for the rest of the N-step run */
+    double wait = busy > 0 || others >= 1 ? 0.5 * s.tpot : 0;
     if (sm->scheduler_steps > 1)
         wait = 0.5 * sm->scheduler_steps * s.t_decode;
     s.ttft = wait + s.steps_per_prompt * s.t_prefill;
@@ -174,7 +180,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         how = "client concurrency";
         double clients = (double)req->workload.max_concurrency / replicas;
         c = fmin(fmin(clients, cap), n);
-        s = steady_state(sm, c, in, outl, 1);
+        s = steady_state(sm, c, in, outl, 1, fmax(c - 1, 0));
         if (clients > cap) {
             queueing = true;
             wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
@@ -182,19 +188,21 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     } else if (req->workload.request_rate > 0) {
         how = "Little's law at the request rate";
         double lambda = req->workload.request_rate / replicas;
+        /* a finite run never holds more requests than it sends */
+        double cap_rate = fmin(cap, fmax(n, 1.0));
         c = 1;
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
-            s = steady_state(sm, c, in, outl, 1);
-            double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap);
+            s = steady_state(sm, c, in, outl, 1, c);
+            double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
             if (fabs(next - c) < 1e-4 * c)
                 break;
             /* plain iteration converges in a few steps (E2E depends weakly on C); damp it
              * after that in case it oscillates */
             c = i < 8 ? next : 0.5 * (c + next);
         }
-        s = steady_state(sm, c, in, outl, 1);
+        s = steady_state(sm, c, in, outl, 1, c);
         double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
-        if (c >= cap * 0.999 && lambda > capacity_rps) {
+        if (c >= cap_rate * 0.999 && lambda > capacity_rps) {
             /* overloaded: a backlog builds over the run; the mean request waits for half */
             queueing = true;
             wait_s = 0.5 * n * (1.0 / capacity_rps - 1.0 / lambda);
@@ -202,7 +210,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     } else {
         how = "all requests at once";
         c = fmin(cap, n);
-        s = steady_state(sm, c, in, outl, c);
+        s = steady_state(sm, c, in, outl, c, fmax(c - 1, 0));
     }
 
     double e2e_service = s.ttft + (outl - 1) * s.tpot;
@@ -225,7 +233,16 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         lp_step_batch db = {mean_batch, mean_batch * (in + outl / 2.0), 0, 0, 0};
         lp_step_time dt;
         lp_step_eval(sm, &db, &dt);
-        ttft_s = 0.5 * (prefill_steps + 1) * t_pf;
+        /* the i-th prompt's first token comes with prefill step ceil(i x I / budget) */
+        if (n <= LP_WAVE_EXACT_MAX) {
+            double steps_sum = 0;
+            for (double i = 1; i <= n; i++)
+                steps_sum += ceil(i * in / budget);
+            ttft_s = steps_sum / n * t_pf;
+        } else {
+            /* mean of ceil(i x I / budget): the mean of i x I / budget plus half a step */
+            ttft_s = (0.5 * (n + 1) * in / budget + 0.5) * t_pf;
+        }
         tpot_s = itl_med = dt.total_s;
         double duration = prefill_steps * t_pf + (longest - 1) * dt.total_s;
         req_s_replica = n / duration;

@@ -4,12 +4,27 @@
  * Every step streams the weights of one GPU once (routed experts only for the experts the
  * batch touches), reads the KV cache of every decoding request, and does
  * 2 x (active linear parameters) FLOPs per token plus attention FLOPs per (query, key) pair.
- * Each operator costs max(FLOPs / (peak x compute_eff), bytes / (bandwidth x memory_eff))
- * (linear layers with the weights; decode attention with the KV cache; prefill attention);
- * the step is their sum + tensor-parallel all-reduces (latency + ring traffic / link
- * bandwidth) + pipeline hand-offs + host overhead per step.
+ * Each operator costs sqrt(c^2 + m^2) with c = FLOPs / (peak x compute efficiency) and
+ * m = bytes / (bandwidth x memory efficiency): compute and memory traffic overlap, but not
+ * perfectly near the ridge point. On an H200 this law was within ~5-10 % of measured bf16
+ * GEMMs of LLM layer shapes from M = 1 to 8192 rows (tools/measurements/h200-2026-12-04.json,
+ * gemm_bf16), where max(c, m) was up to 27 % optimistic at M = 128-256 - the batch sizes of
+ * busy decode steps.
+ * Operators: linear layers (GEMMs) against the weights; routed experts (grouped GEMMs that
+ * stream at a share of the dense rate, efficiency.c); decode attention against the KV cache
+ * (at the family's paged-attention rate); prefill attention FLOPs (at a rate that grows with
+ * the context each query attends to, as FlashAttention's does); sampling over the logits.
+ * Then fixed costs per layer that no byte or FLOP explains (kernel launch gaps inside a CUDA
+ * graph, per-MoE-layer routing), measured on an H200; without CUDA graphs (--enforce-eager,
+ * a batch beyond the captured sizes, V0 prefill steps or V0 contexts beyond 8192) the host
+ * launches every kernel and a layer costs at least the host's launch time.
+ * The step is their sum + tensor-parallel all-reduces (latency + ring traffic / link
+ * bandwidth) + pipeline hand-offs + host overhead per step and per running request (by vLLM
+ * engine era, efficiency.c).
  * Routed experts: with N tokens and top-k of E experts, the expected number of distinct
- * experts a layer touches is E x (1 - (1 - k/E)^N) (uniform routing).
+ * experts a layer touches is E x (1 - (1 - k/E)^N) (uniform routing); with expert
+ * parallelism the step waits for the rank whose experts are touched most (expected maximum
+ * over the ranks of a binomial count).
  * Pipeline parallelism is modelled from one request's point of view: a step crosses all
  * stages in turn (latency = stages x the slowest stage); vLLM keeps several micro-batches in
  * flight, which this does not credit (an assumption the estimate states).
@@ -33,6 +48,27 @@
 #define LP_PP_HANDOFF_S 30e-6
 /* A PCIe all-reduce costs at least this much more latency than the family's NVLink figure. */
 #define LP_PCIE_ALLREDUCE_LATENCY_S 50e-6
+/* FP8 GEMMs reach a smaller share of the FP8 peak than bf16 GEMMs of the bf16 peak: on H200
+ * 1,407-1,427 of 1,979 TFLOPS (72 %) against 760-815 of 989.5 (80 %): 0.72 / 0.80 = 0.9
+ * (tools/measurements/h200-2026-12-04.json, gemm_fp8 vs gemm_bf16 at M = 8192). */
+#define LP_FP8_GEMM_SHARE 0.9
+/* Sampling reads and writes the fp32 logits of every sampled sequence several times
+ * (softmax, random draw, argmax): on H200 softmax + multinomial over [B, 128256] took
+ * 0.20 ms at B = 1 and 1.65 ms at B = 1024, 11 ps per logit beyond the first: 47 bytes per
+ * logit at the measured 4.3 TB/s (h200-2026-12-04.json, sampler). */
+#define LP_SAMPLER_BYTES_PER_LOGIT 48.0
+/* Routed experts' FLOPs (prefill) run in vLLM's fused-MoE kernels (Triton fused_moe, the
+ * Triton mxfp4 kernels on Hopper) at about half the dense GEMM rate: kept from the previous
+ * calibration of this model. (CUTLASS grouped GEMMs measured on H200 reached ~0.9 of a
+ * batched GEMM at 256 tokens per expert, tools/measurements/h200-2026-12-04.json,
+ * moe_grouped: the share is the kernels', not grouping's.) Expert weight streaming (decode)
+ * is the family's moe_memory_share. */
+#define LP_MOE_GEMM_COMPUTE_SHARE 0.5
+/* Prefill attention reaches attn_compute_eff only when each query attends to many keys:
+ * causal SDPA on H200 ran at 134, 398, 611 and 657 TFLOPS for 512, 2K, 8K and 16K tokens
+ * (queries attend to L/2 keys on average). eff(q) = eff x q / (q + LP_ATTN_HALF_CONTEXT)
+ * with q the mean keys per query matches those within ~20 %. */
+#define LP_ATTN_HALF_CONTEXT 600.0
 
 static double link_bandwidth(const lp_gpu *gpu, lp_link_kind kind, double *latency,
                              lp_perf_estimate *est) {
@@ -81,8 +117,14 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
                             "%s has no memory bandwidth figure; describe it with "
                             "--gpu-bandwidth-gbs",
                             gpu->name);
-    sm->eff = *lp_efficiency_for(gpu);
+    sm->eff = lp_efficiency_for_version(gpu, plan->vllm_version);
     sm->peak_flops = peak_flops(gpu, plan, est);
+    sm->peak_flops_attn = (gpu->bf16_tflops > 0 ? gpu->bf16_tflops : gpu->fp16_tflops) * TERA;
+    if (!(sm->peak_flops_attn > 0))
+        sm->peak_flops_attn = sm->peak_flops;
+    sm->gemm_compute_scale = sm->peak_flops > sm->peak_flops_attn * 1.01 ? LP_FP8_GEMM_SHARE : 1.0;
+    sm->expert_compute_scale = sm->gemm_compute_scale * LP_MOE_GEMM_COMPUTE_SHARE;
+    sm->eager = plan->enforce_eager;
     if (!(sm->peak_flops > 0))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "%s has no tensor FLOPS figure for this precision; describe it with "
@@ -114,10 +156,11 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     const double heads_rank = (double)m->num_heads / tp;
 
     double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
-    double window_coef = 0, moe_layers = 0, expert_params = 0;
+    double window_coef = 0, moe_layers = 0, expert_params = 0, layers = 0;
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         lp_model_layer_params(m, i, &lp);
+        layers += 1;
         double dense = (double)lp.attn_sharded / tp + (double)lp.attn_kv * kv_share +
                        (double)lp.attn_replicated + (double)lp.mlp_dense / tp;
         weight_bytes += dense * linear_b + (double)lp.small * dtype_b;
@@ -150,7 +193,9 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
         /* lm_head streamed every step; logits only for sampled tokens (see lp_step_eval) */
         weight_bytes += (double)m->vocab_size * (double)m->hidden_size / tp * dtype_b;
         sm->lm_head_flops_per_token = 2.0 * (double)m->vocab_size * (double)m->hidden_size / tp;
+        sm->sampler_bytes_per_seq = (double)m->vocab_size * LP_SAMPLER_BYTES_PER_LOGIT;
     }
+    sm->layers = layers;
     sm->weight_bytes = weight_bytes;
     sm->linear_flops_per_token = 2.0 * linear_params;
     sm->expert_flops_per_token = 2.0 * expert_params;
@@ -174,6 +219,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
             /* EP: whole experts spread over the TP x DP ranks */
             double ranks = (double)tp * plan->dp;
             sm->experts = ceil((double)m->num_experts / ranks);
+            sm->ep_ranks = ranks;
             sm->expert_bytes = (double)one.expert_one * expert_b;
         } else {
             /* TP slices every expert */
@@ -209,47 +255,54 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
     lp_perf_assume(est,
                    "roofline efficiencies (%s): %.0f %% of peak FLOPS, %.0f %% of peak "
-                   "bandwidth, %.1f ms host overhead per step",
+                   "bandwidth, %.0f us per layer, %.2f ms + %.0f us per request per step "
+                   "(vLLM %s host)",
                    sm->eff.family, 100 * sm->eff.compute_eff, 100 * sm->eff.memory_eff,
-                   1e3 * sm->eff.step_overhead_s);
+                   1e6 * sm->eff.layer_overhead_s, 1e3 * sm->eff.step_overhead_s,
+                   1e6 * sm->eff.per_seq_overhead_s, sm->eff.engine);
+    if (sm->eager)
+        lp_perf_assume(est,
+                       "--enforce-eager: every kernel launched by the host, at least %.0f us "
+                       "per layer",
+                       1e6 * sm->eff.eager_layer_s);
     if (pp > 1)
         lp_perf_assume(est,
                        "pipeline parallel %d: one micro-batch in flight modelled (vLLM "
                        "overlaps several; throughput may be higher)",
                        pp);
     if (m->num_experts > 0)
-        lp_perf_assume(est, "MoE: uniform routing; a step reads the distinct experts its tokens "
-                            "touch");
+        lp_perf_assume(est,
+                       "MoE: uniform routing; a step reads the distinct experts its tokens "
+                       "touch, as grouped GEMMs at %.0f %% of the dense streaming rate",
+                       100 * sm->eff.moe_memory_share);
     return LP_OK;
 }
 
-/* Fused-MoE grouped GEMMs split a batch into one small GEMM per expert (tokens x top-k / E
- * rows each), which reach a smaller share of peak than one dense GEMM; we take half the dense
- * efficiency (vLLM's fused_moe Triton kernels, and gpt-oss prefill in published H100 runs,
- * are well below dense GEMM throughput). */
-#define LP_MOE_GEMM_EFFICIENCY_SHARE 0.5
-
-/* One operator on the roofline: the slower of its compute and its memory traffic.
- * flops_slow are FLOPs that run at a reduced share of the family's efficiency. */
-static void op2(double flops, double flops_slow, double slow_share, double bytes,
-                const lp_step_model *sm, lp_step_time *t) {
-    double c =
-        flops / (sm->peak_flops * sm->eff.compute_eff) +
-        (flops_slow > 0 ? flops_slow / (sm->peak_flops * sm->eff.compute_eff * slow_share) : 0);
-    double m = bytes / (sm->bandwidth * sm->eff.memory_eff);
+/* One operator: compute and memory traffic overlap imperfectly, sqrt(c^2 + m^2) (see the top
+ * of the file). Adds to compute_s or memory_s by which of the two dominates. */
+static double op(const lp_step_model *sm, double c, double m, lp_step_time *t) {
+    double p = sm->eff.ridge_norm;
+    double v = p == 2.0  ? sqrt(c * c + m * m)
+               : p > 1.0 ? pow(pow(c, p) + pow(m, p), 1.0 / p)
+                         : fmax(c, m);
     if (c >= m)
-        t->compute_s += c;
+        t->compute_s += v;
     else
-        t->memory_s += m;
+        t->memory_s += v;
+    return v;
 }
 
-static void op(double flops, double bytes, const lp_step_model *sm, lp_step_time *t) {
-    double c = flops / (sm->peak_flops * sm->eff.compute_eff);
-    double m = bytes / (sm->bandwidth * sm->eff.memory_eff);
-    if (c >= m)
-        t->compute_s += c;
-    else
-        t->memory_s += m;
+/* Expected distinct experts a rank reads per MoE layer for `tokens` tokens: without EP every
+ * rank holds a slice of every expert; with EP a rank holds `experts` whole experts and the
+ * step waits for the most touched rank (mean + sqrt(2 ln R) standard deviations of a
+ * binomial count, at most all of them). */
+static double experts_read(const lp_step_model *sm, double tokens) {
+    double p = 1.0 - pow(1.0 - sm->topk / sm->experts_total, tokens);
+    double mean = sm->experts * p;
+    if (sm->ep_ranks <= 1)
+        return mean;
+    double sd = sqrt(sm->experts * p * (1.0 - p));
+    return fmin(sm->experts, mean + sd * sqrt(2.0 * log(sm->ep_ranks)));
 }
 
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
@@ -262,22 +315,65 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
         ctx_pre =
             (1 - wf) * b->prefill_ctx + wf * fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
     }
-    out->compute_s = out->memory_s = 0;
-    /* linear layers (GEMMs): every token's FLOPs against one read of the weights and of the
-     * routed experts the batch touches */
-    double weight_bytes = sm->weight_bytes;
-    if (sm->moe_layers > 0 && tokens > 0) {
-        double p_untouched = pow(1.0 - sm->topk / sm->experts_total, tokens);
-        weight_bytes += sm->moe_layers * sm->experts * (1.0 - p_untouched) * sm->expert_bytes;
-    }
+    out->compute_s = out->memory_s = out->launch_s = 0;
+    const double gemm_scale = sm->gemm_compute_scale > 0 ? sm->gemm_compute_scale : 1.0;
+    const double flops_rate = sm->peak_flops * sm->eff.compute_eff * gemm_scale;
+    const double stream_rate = sm->bandwidth * sm->eff.memory_eff;
+    const double attn_peak = sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops;
+    const double kv_rate = sm->bandwidth * (sm->eff.attn_memory_eff > 0 ? sm->eff.attn_memory_eff
+                                                                        : sm->eff.memory_eff);
+    const double moe_share = sm->eff.moe_memory_share > 0 ? sm->eff.moe_memory_share : 1.0;
+    /* linear layers (GEMMs): every token's FLOPs against one read of the weights */
     double sampled = b->decode_seqs + b->prefill_seqs;
     double expert_flops = tokens * sm->expert_flops_per_token;
-    op2(tokens * sm->linear_flops_per_token - expert_flops + sampled * sm->lm_head_flops_per_token,
-        expert_flops, LP_MOE_GEMM_EFFICIENCY_SHARE, weight_bytes, sm, out);
+    const double expert_scale =
+        sm->expert_compute_scale > 0 ? sm->expert_compute_scale : gemm_scale;
+    double gpu = op(sm,
+                    (tokens * sm->linear_flops_per_token - expert_flops +
+                     sampled * sm->lm_head_flops_per_token) /
+                        flops_rate,
+                    sm->weight_bytes / stream_rate, out);
+    /* routed experts: grouped GEMMs over the experts the batch touches */
+    if (sm->moe_layers > 0 && tokens > 0) {
+        double bytes = sm->moe_layers * experts_read(sm, tokens) * sm->expert_bytes;
+        gpu += op(sm, expert_flops / (flops_rate / gemm_scale * expert_scale),
+                  bytes / (stream_rate * moe_share), out);
+    }
     /* decode attention reads the whole KV cache of every decoding request */
-    op(sm->attn_flops_per_ctx * ctx_dec, sm->kv_bytes_per_token * ctx_dec, sm, out);
-    /* prefill attention: causal FLOPs over the chunk; writes the chunk's KV */
-    op(sm->attn_flops_per_ctx * ctx_pre, sm->kv_bytes_per_token * b->prefill_tokens, sm, out);
+    if (ctx_dec > 0)
+        gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / (attn_peak * sm->eff.compute_eff),
+                  sm->kv_bytes_per_token * ctx_dec / kv_rate, out);
+    /* prefill attention: causal FLOPs over the chunk at a rate that grows with the keys each
+     * query attends to; writes the chunk's KV */
+    if (b->prefill_tokens > 0) {
+        double q = ctx_pre / b->prefill_tokens;
+        double eff = sm->eff.attn_compute_eff > 0
+                         ? sm->eff.attn_compute_eff * q / (q + LP_ATTN_HALF_CONTEXT)
+                         : sm->eff.compute_eff;
+        gpu += op(sm, sm->attn_flops_per_ctx * ctx_pre / (attn_peak * fmax(eff, 1e-3)),
+                  sm->kv_bytes_per_token * b->prefill_tokens / stream_rate, out);
+    }
+    /* sampling over the logits of every sampled sequence */
+    if (sampled > 0 && sm->sampler_bytes_per_seq > 0)
+        gpu += op(sm, 0, sampled * sm->sampler_bytes_per_seq / stream_rate, out);
+
+    /* kernel floors; without CUDA graphs the host's launches can be slower than the GPU */
+    double floors =
+        sm->layers * sm->eff.layer_overhead_s + sm->moe_layers * sm->eff.moe_layer_overhead_s;
+    bool graphs = !sm->eager && (sm->eff.graph_max_batch <= 0 || tokens <= sm->eff.graph_max_batch);
+    if (sm->eff.graph_max_context > 0) {
+        /* V0: prefill steps ran eagerly, and decodes beyond max_seq_len_to_capture */
+        if (b->prefill_tokens > 0)
+            graphs = false;
+        if (b->decode_seqs > 0 && b->decode_ctx / b->decode_seqs > sm->eff.graph_max_context)
+            graphs = false;
+    }
+    out->launch_s = floors;
+    if (!graphs) {
+        double launches = sm->layers * sm->eff.eager_layer_s;
+        if (launches > gpu + floors)
+            out->launch_s = launches - gpu;
+    }
 
     out->comm_s = 0;
     if (sm->tp > 1) {
@@ -289,8 +385,10 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
     if (sm->pp_stages > 1)
         out->comm_s += (sm->pp_stages - 1) * (LP_PP_HANDOFF_S + tokens * sm->pp_bytes_per_token /
                                                                     sm->inter_node_bandwidth);
-    out->host_s = sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled);
-    double stage = out->compute_s + out->memory_s;
+    double steps = sm->scheduler_steps > 1 ? sm->scheduler_steps : 1;
+    out->host_s =
+        (sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled)) / steps;
+    double stage = out->compute_s + out->memory_s + out->launch_s;
     double pp = sm->pp_stages > 1 ? sm->pp_stages : 1;
     out->total_s = pp * stage + out->comm_s + out->host_s;
     double best = out->compute_s >= out->memory_s ? out->compute_s : out->memory_s;
@@ -299,6 +397,6 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
         best = out->comm_s;
         out->bound = LP_BOUND_COMM;
     }
-    if (out->host_s > best)
+    if (out->host_s + out->launch_s > best)
         out->bound = LP_BOUND_HOST;
 }
