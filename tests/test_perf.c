@@ -128,7 +128,9 @@ static void test_enforce_eager(void **state) {
     if (lp_mem_plan_compute(&model, gpu("H100"), &s, &plan, &err) != LP_OK)
         fail_msg("plan: %s", err.message);
     lp_step_model sm;
-    if (lp_step_model_init(&model, gpu("H100"), &plan, NULL, &sm, NULL, &err) != LP_OK)
+    lp_cluster cluster;
+    lp_cluster_init(&cluster, gpu("H100"));
+    if (lp_step_model_init(&model, &cluster, &plan, &sm, NULL, &err) != LP_OK)
         fail_msg("step model: %s", err.message);
     assert_true(sm.eager);
     lp_step_batch b = {1, 100, 0, 0, 0};

@@ -69,6 +69,8 @@
  * (queries attend to L/2 keys on average). eff(q) = eff x q / (q + LP_ATTN_HALF_CONTEXT)
  * with q the mean keys per query matches those within ~20 %. */
 #define LP_ATTN_HALF_CONTEXT 600.0
+/* Below this ratio of the smaller to the larger time an operator costs the larger alone. */
+#define LP_RIDGE_NEGLIGIBLE 0.01
 
 static double link_bandwidth(const lp_gpu *gpu, lp_link_kind kind, double *latency,
                              lp_perf_estimate *est) {
@@ -280,11 +282,15 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
 /* One operator: compute and memory traffic overlap imperfectly, sqrt(c^2 + m^2) (see the top
  * of the file). Adds to compute_s or memory_s by which of the two dominates. */
-static double op(const lp_step_model *sm, double c, double m, lp_step_time *t) {
+static inline double op(const lp_step_model *sm, double c, double m, lp_step_time *t) {
+    double hi = c >= m ? c : m, lo = c >= m ? m : c, v;
     double p = sm->eff.ridge_norm;
-    double v = p == 2.0  ? sqrt(c * c + m * m)
-               : p > 1.0 ? pow(pow(c, p) + pow(m, p), 1.0 / p)
-                         : fmax(c, m);
+    if (p <= 1.0 || lo <= LP_RIDGE_NEGLIGIBLE * hi)
+        v = hi; /* the smaller term changes sqrt(c^2 + m^2) by less than 5e-5 */
+    else if (p == 2.0)
+        v = sqrt(c * c + m * m);
+    else
+        v = pow(pow(c, p) + pow(m, p), 1.0 / p);
     if (c >= m)
         t->compute_s += v;
     else
@@ -316,46 +322,50 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
             (1 - wf) * b->prefill_ctx + wf * fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
     }
     out->compute_s = out->memory_s = out->launch_s = 0;
+    /* seconds per FLOP and per byte of each kind of operator (fields left at 0 by a
+     * hand-built model take the plain compute/memory efficiencies) */
     const double gemm_scale = sm->gemm_compute_scale > 0 ? sm->gemm_compute_scale : 1.0;
-    const double flops_rate = sm->peak_flops * sm->eff.compute_eff * gemm_scale;
-    const double stream_rate = sm->bandwidth * sm->eff.memory_eff;
+    const double expert_scale =
+        sm->expert_compute_scale > 0 ? sm->expert_compute_scale : gemm_scale;
     const double attn_peak = sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops;
-    const double kv_rate = sm->bandwidth * (sm->eff.attn_memory_eff > 0 ? sm->eff.attn_memory_eff
-                                                                        : sm->eff.memory_eff);
-    const double moe_share = sm->eff.moe_memory_share > 0 ? sm->eff.moe_memory_share : 1.0;
+    const double s_flop = 1.0 / (sm->peak_flops * sm->eff.compute_eff);
+    const double s_byte = 1.0 / (sm->bandwidth * sm->eff.memory_eff);
     /* linear layers (GEMMs): every token's FLOPs against one read of the weights */
     double sampled = b->decode_seqs + b->prefill_seqs;
     double expert_flops = tokens * sm->expert_flops_per_token;
-    const double expert_scale =
-        sm->expert_compute_scale > 0 ? sm->expert_compute_scale : gemm_scale;
     double gpu = op(sm,
                     (tokens * sm->linear_flops_per_token - expert_flops +
-                     sampled * sm->lm_head_flops_per_token) /
-                        flops_rate,
-                    sm->weight_bytes / stream_rate, out);
+                     sampled * sm->lm_head_flops_per_token) *
+                        s_flop / gemm_scale,
+                    sm->weight_bytes * s_byte, out);
     /* routed experts: grouped GEMMs over the experts the batch touches */
     if (sm->moe_layers > 0 && tokens > 0) {
         double bytes = sm->moe_layers * experts_read(sm, tokens) * sm->expert_bytes;
-        gpu += op(sm, expert_flops / (flops_rate / gemm_scale * expert_scale),
-                  bytes / (stream_rate * moe_share), out);
+        double share = sm->eff.moe_memory_share > 0 ? sm->eff.moe_memory_share : 1.0;
+        gpu += op(sm, expert_flops * s_flop / expert_scale, bytes * s_byte / share, out);
     }
     /* decode attention reads the whole KV cache of every decoding request */
-    if (ctx_dec > 0)
+    if (ctx_dec > 0) {
+        double kv_share =
+            sm->eff.attn_memory_eff > 0 ? sm->eff.memory_eff / sm->eff.attn_memory_eff : 1.0;
         gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / (attn_peak * sm->eff.compute_eff),
-                  sm->kv_bytes_per_token * ctx_dec / kv_rate, out);
+                  sm->kv_bytes_per_token * ctx_dec * s_byte * kv_share, out);
+    }
     /* prefill attention: causal FLOPs over the chunk at a rate that grows with the keys each
-     * query attends to; writes the chunk's KV */
+     * query attends to, eff x q / (q + LP_ATTN_HALF_CONTEXT); writes the chunk's KV */
     if (b->prefill_tokens > 0) {
-        double q = ctx_pre / b->prefill_tokens;
-        double eff = sm->eff.attn_compute_eff > 0
-                         ? sm->eff.attn_compute_eff * q / (q + LP_ATTN_HALF_CONTEXT)
-                         : sm->eff.compute_eff;
-        gpu += op(sm, sm->attn_flops_per_ctx * ctx_pre / (attn_peak * fmax(eff, 1e-3)),
-                  sm->kv_bytes_per_token * b->prefill_tokens / stream_rate, out);
+        double flops = sm->attn_flops_per_ctx * ctx_pre, c;
+        if (sm->eff.attn_compute_eff > 0) {
+            double q = fmax(ctx_pre / b->prefill_tokens, 1.0);
+            c = flops * (q + LP_ATTN_HALF_CONTEXT) / (attn_peak * sm->eff.attn_compute_eff * q);
+        } else {
+            c = flops / (attn_peak * sm->eff.compute_eff);
+        }
+        gpu += op(sm, c, sm->kv_bytes_per_token * b->prefill_tokens * s_byte, out);
     }
     /* sampling over the logits of every sampled sequence */
     if (sampled > 0 && sm->sampler_bytes_per_seq > 0)
-        gpu += op(sm, 0, sampled * sm->sampler_bytes_per_seq / stream_rate, out);
+        gpu += op(sm, 0, sampled * sm->sampler_bytes_per_seq * s_byte, out);
 
     /* kernel floors; without CUDA graphs the host's launches can be slower than the GPU */
     double floors =
