@@ -134,11 +134,106 @@ static void test_estimate_planned_context(void **state) {
     json_decref(j);
 }
 
+/* As same(), for answers that carry the search's wall time: equal but for "search_s". */
+static json_t *same_but_time(const char *path, const char *body, int status, const char *cli_args,
+                             int cli_rc) {
+    char *http = http_body(path, body, status);
+    char *cli = lp_test_cli(cli_args, cli_rc);
+    json_t *a = json_loads(http, 0, NULL), *b = json_loads(cli, 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(json_number_value(json_object_get(a, "search_s")) >= 0);
+    json_object_del(a, "search_s");
+    json_object_del(b, "search_s");
+    if (!json_equal(a, b))
+        fail_msg("POST %s %s differs from llmplan %s:\n--- http\n%s\n--- cli\n%s", path, body,
+                 cli_args, http, cli);
+    free(http);
+    free(cli);
+    json_decref(b);
+    return a;
+}
+
+static void test_recommend_with_results(void **state) {
+    (void)state;
+    json_t *j = same_but_time(
+        "/v1/recommend",
+        "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpus\": [\"H100\", \"L40S\"], "
+        "\"input_len\": 1024, \"output_len\": 128, \"max_concurrency\": 16, "
+        "\"max_ttft_ms\": 2000, \"top\": 3}",
+        200,
+        "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,L40S "
+        "--random-input-len 1024 --random-output-len 128 --max-concurrency 16 --max-ttft-ms 2000 "
+        "--top 3 --json",
+        0);
+    json_t *configs = json_object_get(j, "configs");
+    assert_int_equal(json_array_size(configs), 3);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(configs, 0), "vllm_serve")),
+               "vllm serve meta-llama/Llama-3.1-8B-Instruct"));
+    assert_int_equal(json_array_size(json_object_get(j, "closest_misses")), 0);
+    json_decref(j);
+}
+
+/* Issue 9's case: Llama-3.3-70B, 2000 in / 300 out at 10 req/s, TTFT <= 1500 ms and TPOT <= 50 ms
+ * on up to 8 x H100 or A100-80GB. Nothing meets both targets; the CLI listed three closest
+ * misses and the server none. Both must now list the same misses. */
+static void test_recommend_without_results(void **state) {
+    (void)state;
+    json_t *j = same_but_time(
+        "/v1/recommend",
+        "{\"model\": \"meta-llama/Llama-3.3-70B-Instruct\", \"gpus\": \"H100,A100-80GB\", "
+        "\"max_gpus\": 8, \"input_len\": 2000, \"output_len\": 300, \"request_rate\": 10, "
+        "\"max_ttft_ms\": 1500, \"max_tpot_ms\": 50}",
+        200,
+        "recommend --model meta-llama/Llama-3.3-70B-Instruct --gpus H100,A100-80GB --max-gpus 8 "
+        "--random-input-len 2000 --random-output-len 300 --request-rate 10 --max-ttft-ms 1500 "
+        "--max-tpot-ms 50 --json 2>/dev/null",
+        3);
+    assert_int_equal(json_array_size(json_object_get(j, "configs")), 0);
+    json_t *misses = json_object_get(j, "closest_misses");
+    assert_true(json_array_size(misses) >= 1);
+    /* each miss says which target it misses, by how much (more than 1x) */
+    for (size_t i = 0; i < json_array_size(misses); i++) {
+        const char *why = json_string_value(json_object_get(json_array_get(misses, i), "why"));
+        assert_non_null(strstr(why, "x the target"));
+    }
+    json_decref(j);
+}
+
+static void test_explain(void **state) {
+    (void)state;
+    json_t *j = same("/v1/explain",
+                     "{\"model\": \"meta-llama/Llama-3.3-70B-Instruct\", \"gpu\": \"H100\", "
+                     "\"tensor_parallel_size\": 4, \"input_len\": 2000, \"output_len\": 300, "
+                     "\"request_rate\": 10, \"max_ttft_ms\": 1500}",
+                     200,
+                     "explain --model meta-llama/Llama-3.3-70B-Instruct --gpu H100 -tp 4 "
+                     "--random-input-len 2000 --random-output-len 300 --request-rate 10 "
+                     "--max-ttft-ms 1500 --json",
+                     3);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "plan"), "fits")));
+    assert_true(json_is_true(json_object_get(json_object_get(j, "estimate"), "valid")));
+    json_t *steps = json_object_get(j, "steps");
+    assert_true(json_number_value(json_object_get(json_object_get(steps, "decode"), "total_ms")) >
+                0);
+    /* 10 req/s of 2000-token prompts overload four H100s: requests queue, TTFT is missed */
+    json_t *ttft = json_object_get(json_object_get(j, "targets"), "ttft_ms");
+    assert_true(json_is_false(json_object_get(ttft, "met")));
+    assert_true(json_is_false(json_object_get(j, "meets_targets")));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(j, "vllm_serve")), "--tensor-parallel-size 4"));
+    json_decref(j);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_estimate_methods),
         cmocka_unit_test(test_estimate_planned_context),
+        cmocka_unit_test(test_recommend_with_results),
+        cmocka_unit_test(test_recommend_without_results),
+        cmocka_unit_test(test_explain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

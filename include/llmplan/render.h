@@ -76,23 +76,6 @@ lp_status lp_render_estimate_batch_row(FILE *out, const lp_estimate_result *r, l
 
 /* ---- Recommendation (`llmplan recommend`) and explanation (`llmplan explain`) ----------- */
 
-/** What a recommendation report shows. Everything is computed by the caller; the renderers
- *  only format it. */
-typedef struct {
-    const char *model_id;              /**< the model searched */
-    const lp_search_spec *spec;        /**< what was searched (workload, targets, objective) */
-    const lp_search_result *result;    /**< the outcome */
-    size_t top;                        /**< ranked configurations to show (clamped to n_ranked) */
-    const lp_perf_estimate *estimates; /**< full roofline statistics of ranked[i], indexed as
-                                            vllm_serve, or NULL */
-    /** `vllm serve` command of ranked[i] for every shown i and for `chosen` (NULL, or an
-     *  entry NULL, when unknown). */
-    const char *const *vllm_serve;
-    size_t chosen;              /**< ranked index whose command the text report prints */
-    const lp_candidate *misses; /**< closest misses when nothing meets the targets */
-    size_t n_misses;
-} lp_recommend_view;
-
 /**
  * Print a recommendation as terminal tables: the top configurations (rank, GPU x count and
  * nodes, tp/pp/dp/ep, quantization, KV dtype, max-num-seqs, TTFT/TPOT/E2E at the percentile,
@@ -119,24 +102,6 @@ lp_status lp_render_recommend_csv(FILE *out, const lp_recommend_view *v);
 const char *lp_render_rejections(char *buf, size_t size, const lp_search_result *r,
                                  const lp_targets *t);
 
-/** What an explanation of one configuration shows (computed by the caller). */
-typedef struct {
-    const lp_model *model;
-    const lp_gpu *gpu;
-    const lp_mem_plan *plan;          /**< vLLM's start-up memory arithmetic */
-    const lp_perf_request *request;   /**< the workload and settings estimated */
-    const lp_perf_estimate *estimate; /**< roofline estimate (NULL when it does not fit) */
-    const lp_step_time *prefill_step; /**< one engine step of prefill_step_tokens (or NULL) */
-    double prefill_step_tokens;
-    const lp_step_time *decode_step; /**< one decode step of decode_step_seqs (or NULL) */
-    double decode_step_seqs;
-    const lp_targets *targets;     /**< targets to compare with (NULL: none) */
-    const lp_candidate *candidate; /**< the ranked configuration explained (NULL: flags) */
-    size_t rank;                   /**< its rank, 1-based (0: not from a search) */
-    lp_objective objective;        /**< the objective it was ranked by */
-    const char *vllm_serve;        /**< its `vllm serve` command (NULL: unknown) */
-} lp_explain_view;
-
 /**
  * Print why a configuration performs as it does: its rank and the objective (when from a
  * search), the memory breakdown (as `llmplan plan` prints it), the roofline estimate with the
@@ -144,6 +109,16 @@ typedef struct {
  * with their margins, and the assumptions.
  */
 lp_status lp_render_explain_text(FILE *out, const lp_explain_view *v);
+
+/**
+ * Print an explanation as one JSON object: "model", "gpu" (and "rank", "objective", "why" for
+ * a ranked configuration), "plan" (as `plan --json`), "estimate" (as `estimate --json`),
+ * "steps" ({"prefill": {tokens, total_ms, compute_ms, memory_ms, communication_ms, host_ms,
+ * bottleneck}, "decode": {sequences, ...}}), "targets" (each given target's value, target, met
+ * and margin_pct, at "percentile"), "meets_targets" and "vllm_serve". The body of
+ * `POST /v1/explain` and what `llmplan explain --json` prints.
+ */
+lp_status lp_render_explain_json(FILE *out, const lp_explain_view *v);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
 #include "llmplan/perf_io.h"
+#include "llmplan/search.h"
 #include "llmplan/status.h"
 #include "llmplan/workload.h"
 
@@ -68,6 +69,9 @@ typedef struct {
     bool reads_paths;
 } lp_resolver;
 
+/** Most GPU types one recommend request may name. */
+#define LP_MAX_GPU_TYPES 64
+
 /** Longest model id or name a request may carry. */
 #define LP_REQUEST_NAME_SIZE 512
 
@@ -81,7 +85,8 @@ typedef struct {
     lp_gpu gpu;
     char model_id[LP_REQUEST_NAME_SIZE]; /**< the model as named ("config.json" when pasted) */
     char quantization[64];
-    lp_perf_io_strings strings; /**< the strings of an estimate request */
+    lp_perf_io_strings strings;           /**< the strings of an estimate request */
+    const lp_gpu *gpus[LP_MAX_GPU_TYPES]; /**< the GPU types of a recommend request */
 } lp_request_store;
 
 /* ---- plan: does the model fit on these GPUs under vLLM, with which flags ----------------- */
@@ -188,6 +193,172 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out);
 lp_status lp_estimate_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                         lp_request_store *store, lp_estimate_request *out,
                                         lp_error *err);
+
+/* ---- recommend: the best deployments for a workload under targets ----------------------- */
+
+/** Closest misses a recommendation lists when nothing meets the targets. */
+#define LP_RECOMMEND_MAX_MISSES 3
+/** Configurations shown with a full estimate when a request leaves top 0, and at most. */
+#define LP_RECOMMEND_DEFAULT_TOP 10
+#define LP_RECOMMEND_MAX_TOP 100000
+
+/** What to recommend. */
+typedef struct {
+    /** The search: model, GPU types, workload, targets, objective, prices, threads. */
+    lp_search_spec spec;
+    const char *model_id; /**< how the user named the model (NULL: spec.model->id) */
+    size_t top;           /**< configurations shown with a full estimate (0: 10) */
+    /** The ranked index (0-based) whose `vllm serve` command a text report prints; estimated
+     *  too when it ranks below top. */
+    size_t chosen;
+} lp_recommend_request;
+
+/** A recommendation. The arrays are owned (lp_recommend_result_free); spec.gpus and the model
+ *  are the request's. Written through lp_recommend_result_view by lp_render_recommend_*. */
+typedef struct {
+    lp_search_spec spec;         /**< what was searched */
+    const char *model_id;        /**< the model as named */
+    lp_search_result search;     /**< ranked configurations, Pareto front, rejections */
+    size_t top;                  /**< shown: min(request top, search.n_ranked) */
+    size_t chosen;               /**< as requested, or 0 when beyond the ranking */
+    size_t n_estimates;          /**< entries of estimates and vllm_serve */
+    lp_perf_estimate *estimates; /**< every `vllm bench serve` statistic of ranked[i] */
+    char **vllm_serve;           /**< the `vllm serve` line of ranked[i] (an entry NULL: none) */
+    /** When nothing meets the targets: the nearest configurations without them, one per
+     *  layout, ranked by how far they miss (why says which target, by how much). */
+    lp_candidate misses[LP_RECOMMEND_MAX_MISSES];
+    size_t n_misses;
+} lp_recommend_result;
+
+/** Fill r with lp_search_spec_init's defaults, top 10, chosen 0. */
+void lp_recommend_request_init(lp_recommend_request *r);
+
+/**
+ * Search, then estimate every shown configuration again for the statistics `vllm bench serve`
+ * reports, build their `vllm serve` lines and, when nothing meets the targets, search again
+ * without them for the closest misses. Returns LP_OK even when nothing meets the targets
+ * (search.n_ranked 0); an error for an invalid search (the spec's message) or LP_ERR_NOMEM.
+ * Free out with lp_recommend_result_free, also after an error.
+ */
+lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out, lp_error *err);
+
+/** Free what a recommendation owns (safe on a zeroed or freed result). */
+void lp_recommend_result_free(lp_recommend_result *r);
+
+/**
+ * Read a recommend request: "model" or "config"; "gpus" (an array of names or one
+ * comma-separated string; absent: every GPU) or "gpu" (one type); "max_gpus",
+ * "gpus_per_node", "allow_multi_node_tp", "allow_quantization", "no_fp8_kv",
+ * "no_expert_parallel", "max_model_len", "gpu_memory_utilization", "vllm_version"; the
+ * workload ("input_len", "output_len", "dataset_name", "num_prompts", "request_rate",
+ * "max_concurrency", "daily_output_tokens"); targets ("max_ttft_ms", "max_tpot_ms",
+ * "max_itl_ms", "max_e2e_ms", "percentile", "min_throughput"); "objective", "top".
+ * Errors as lp_plan_request_from_json.
+ */
+lp_status lp_recommend_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                         lp_request_store *store, lp_recommend_request *out,
+                                         lp_error *err);
+
+/* ---- explain: why one configuration performs as it does ---------------------------------- */
+
+/** What to explain: a configuration given by its settings, or one ranked by a search. */
+typedef struct {
+    const lp_model *model;
+    const char *model_id; /**< how the user named the model (the `vllm serve` line) */
+    lp_cluster cluster;   /**< gpu and gpus_per_node; the GPU count is in serving */
+    lp_serving serving;
+    lp_workload workload;
+    double daily_output_tokens; /**< a daily volume as a mean rate when no rate is given */
+    lp_targets targets;
+    bool gpu_described;  /**< cluster.gpu described by its numbers (said in the notes) */
+    const lp_gpu_db *db; /**< for the plan's larger-GPU suggestion (NULL: embedded) */
+    /** From a search (`recommend --explain N`), or NULL: the candidate, its 1-based rank and
+     *  the objective it was ranked by; its serving is then the candidate's and its targets
+     *  are judged on the search's numbers. */
+    const lp_candidate *candidate;
+    size_t rank;
+    lp_objective objective;
+} lp_explain_request;
+
+/** An explanation: the memory plan, the roofline estimate, one prefill and one decode step,
+ *  the targets and the `vllm serve` line. Written through lp_explain_result_view. */
+typedef struct {
+    const lp_model *model; /**< the request's (borrowed), as are gpu and candidate */
+    const lp_gpu *gpu;
+    lp_mem_plan plan;
+    lp_perf_request request;   /**< the settings and workload estimated */
+    lp_perf_estimate estimate; /**< valid when the plan fits and the estimate succeeded */
+    bool have_steps;           /**< the two steps below were evaluated */
+    lp_step_time prefill_step, decode_step;
+    double prefill_step_tokens, decode_step_seqs;
+    lp_targets targets;
+    const lp_candidate *candidate;
+    size_t rank;
+    lp_objective objective;
+    bool meets_targets;                       /**< fits, estimated, and every target given is met */
+    char vllm_serve[LP_VLLM_SERVE_LINE_SIZE]; /**< "" when it does not fit */
+} lp_explain_result;
+
+/** Fill r with no model and GPU, vLLM's defaults, lp_workload_init, no targets. */
+void lp_explain_request_init(lp_explain_request *r);
+
+/**
+ * Explain req into out (about 20 KB). LP_OK whenever the plan could be computed, fitting or
+ * not (out->plan.fits, out->estimate.valid, out->meets_targets say how it went);
+ * LP_ERR_INVALID_ARG for settings vLLM refuses or a missing model or GPU.
+ */
+lp_status lp_explain(const lp_explain_request *req, lp_explain_result *out, lp_error *err);
+
+/**
+ * Read an explain request: the fields of a plan request, "gpus_per_node", the workload and the
+ * targets as lp_recommend_request_from_json names them. Errors as lp_plan_request_from_json.
+ */
+lp_status lp_explain_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                       lp_request_store *store, lp_explain_request *out,
+                                       lp_error *err);
+
+/* ---- what the renderers show (render.h) --------------------------------------------------- */
+
+/** What a recommendation report shows. Everything is computed by the caller; the renderers
+ *  only format it. */
+typedef struct {
+    const char *model_id;              /**< the model searched */
+    const lp_search_spec *spec;        /**< what was searched (workload, targets, objective) */
+    const lp_search_result *result;    /**< the outcome */
+    size_t top;                        /**< ranked configurations to show (clamped to n_ranked) */
+    const lp_perf_estimate *estimates; /**< full roofline statistics of ranked[i], indexed as
+                                            vllm_serve, or NULL */
+    /** `vllm serve` command of ranked[i] for every shown i and for `chosen` (NULL, or an
+     *  entry NULL, when unknown). */
+    const char *const *vllm_serve;
+    size_t chosen;              /**< ranked index whose command the text report prints */
+    const lp_candidate *misses; /**< closest misses when nothing meets the targets */
+    size_t n_misses;
+} lp_recommend_view;
+
+/** What an explanation of one configuration shows (computed by the caller). */
+typedef struct {
+    const lp_model *model;
+    const lp_gpu *gpu;
+    const lp_mem_plan *plan;          /**< vLLM's start-up memory arithmetic */
+    const lp_perf_request *request;   /**< the workload and settings estimated */
+    const lp_perf_estimate *estimate; /**< roofline estimate (NULL when it does not fit) */
+    const lp_step_time *prefill_step; /**< one engine step of prefill_step_tokens (or NULL) */
+    double prefill_step_tokens;
+    const lp_step_time *decode_step; /**< one decode step of decode_step_seqs (or NULL) */
+    double decode_step_seqs;
+    const lp_targets *targets;     /**< targets to compare with (NULL: none) */
+    const lp_candidate *candidate; /**< the ranked configuration explained (NULL: flags) */
+    size_t rank;                   /**< its rank, 1-based (0: not from a search) */
+    lp_objective objective;        /**< the objective it was ranked by */
+    const char *vllm_serve;        /**< its `vllm serve` command (NULL: unknown) */
+} lp_explain_view;
+
+/** The view of a recommendation the renderers take (pointers into r). */
+void lp_recommend_result_view(const lp_recommend_result *r, lp_recommend_view *v);
+
+/** The view of an explanation the renderers take (pointers into r). */
+void lp_explain_result_view(const lp_explain_result *r, lp_explain_view *v);
 
 #ifdef __cplusplus
 }

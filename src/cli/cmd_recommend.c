@@ -1,17 +1,15 @@
 /*
- * cmd_recommend.c - `llmplan recommend` and `llmplan explain`.
+ * cmd_recommend.c - `llmplan recommend` and `llmplan explain`: flags into the recommend and
+ * explain use cases (usecase.h), results to the renderers.
  *
  * recommend: what is the best way to serve this model on these GPUs for this workload under
- * these latency targets? Parses the flags into an lp_search_spec, runs lp_search_run (with a
- * progress bar on stderr when stderr is a terminal), re-estimates the configurations it shows
- * to report every statistic `vllm bench serve` has, asks the artifacts module for their
- * `vllm serve` command lines and hands all of it to the renderers; --emit writes the
- * deployment files of one ranked configuration; --explain N explains one. When nothing meets
- * the targets it searches again without them to show the closest misses, and exits 3.
- * explain: why does one configuration (plan-style flags, or rank N of a search) perform as it
- * does: memory breakdown, roofline bottleneck per phase, step-time composition, assumptions.
- * The search, estimates and files are the library's; only flags, dispatch and printing live
- * here.
+ * these latency targets? The flags become a recommend request (model, GPU types and prices
+ * resolved here, at the edge); lp_recommend searches, estimates the shown configurations
+ * again, builds their `vllm serve` lines and, when nothing meets the targets, finds the closest
+ * misses (exit 3). What stays here is the terminal's: a progress bar when stderr is one,
+ * --report, --emit (writing files) and --explain N (the explain use case on rank N).
+ * explain: why does one configuration perform as it does: memory breakdown, roofline
+ * bottleneck per phase, step-time composition, targets and assumptions (lp_explain).
  */
 #include <errno.h>
 #include <math.h>
@@ -22,140 +20,17 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/opts.h"
 #include "cli/gpu_flags.h"
+#include "cli/opts.h"
+#include "cli/report_data.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
-#include "cli/report_data.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/hw.h"
-#include "llmplan/mem.h"
 #include "llmplan/model.h"
-#include "llmplan/perf.h"
 #include "llmplan/render.h"
 #include "llmplan/search.h"
-
-/* ShareGPT-like preset: the mean lengths quoted for vLLM's ShareGPT benchmark runs
- * (../shared/validation/README.md: about 202 input / 179 output tokens), as `estimate`. */
-#define SHAREGPT_MEAN_INPUT 202.0
-#define SHAREGPT_MEAN_OUTPUT 179.0
-/* Most GPU types one --gpus list may name. */
-#define MAX_GPU_TYPES 64
-/* Closest misses shown when nothing meets the targets. */
-#define MAX_MISSES 3
-/* Seconds in a day, for --daily-output-tokens. */
-#define SECONDS_PER_DAY 86400.0
-
-/* ---- workload flags, spelled as `vllm bench serve` and `llmplan estimate` spell them ------ */
-
-/* The parsed workload: lengths, arrival and the bench size. */
-typedef struct {
-    lp_len_dist input, output;
-    double request_rate; /* req/s; 0: none given */
-    int max_concurrency;
-    int num_prompts;
-    double daily_output_tokens;
-    bool sharegpt;
-    lp_cli_hist_store hist[2];
-} workload;
-
-static void workload_free(workload *w) {
-    for (int i = 0; i < 2; i++) {
-        free(w->hist[i].values);
-        free(w->hist[i].weights);
-    }
-}
-
-static int build_workload(const char *cmd, const lp_cli_workload *a, workload *w) {
-    memset(w, 0, sizeof *w);
-    if (a->dataset) {
-        if (strcasecmp(a->dataset, "sharegpt") == 0)
-            w->sharegpt = true;
-        else if (strcasecmp(a->dataset, "random") != 0)
-            return lp_cli_usage_error(
-                cmd, "--dataset-name: expected random or sharegpt, got \"%s\"", a->dataset);
-    }
-    if (a->input_len < 1 || a->input_len > 10000000)
-        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
-                                  "--random-input-len");
-    if (a->output_len < 1 || a->output_len > 10000000)
-        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000 tokens",
-                                  "--random-output-len");
-    w->input = lp_len_fixed((double)a->input_len);
-    w->output = lp_len_fixed((double)a->output_len);
-    if (w->sharegpt) {
-        w->input.kind = w->output.kind = LP_LEN_SHAREGPT;
-        w->input.mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
-        w->output.mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    }
-    int rc;
-    double in_mean = a->seen_input_len ? (double)a->input_len : SHAREGPT_MEAN_INPUT;
-    double out_mean = a->seen_output_len ? (double)a->output_len : SHAREGPT_MEAN_OUTPUT;
-    if (a->input_dist && (rc = lp_cli_parse_len_dist(cmd, "--input-len-dist", a->input_dist,
-                                                     in_mean, &w->input, &w->hist[0])) != 0)
-        return rc;
-    if (a->output_dist && (rc = lp_cli_parse_len_dist(cmd, "--output-len-dist", a->output_dist,
-                                                      out_mean, &w->output, &w->hist[1])) != 0)
-        return rc;
-    if (a->max_concurrency < 0 || a->max_concurrency > 10000000)
-        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000",
-                                  "--max-concurrency");
-    w->max_concurrency = (int)a->max_concurrency;
-    if (a->num_prompts < 1 || a->num_prompts > 10000000)
-        return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000", "--num-prompts");
-    w->num_prompts = (int)a->num_prompts;
-    if (a->request_rate && strcasecmp(a->request_rate, "inf") != 0) {
-        char *end;
-        errno = 0;
-        double v = strtod(a->request_rate, &end);
-        if (errno || end == a->request_rate || *end || !(v > 0) || !isfinite(v))
-            return lp_cli_usage_error(cmd,
-                                      "--request-rate: expected a positive number of requests per "
-                                      "second or inf, got \"%s\"",
-                                      a->request_rate);
-        w->request_rate = v;
-    }
-    if (a->daily_output_tokens < 0 || !isfinite(a->daily_output_tokens))
-        return lp_cli_usage_error(cmd, "%s: expected a positive number of output tokens per day",
-                                  "--daily-output-tokens");
-    w->daily_output_tokens = a->daily_output_tokens;
-    if (w->daily_output_tokens > 0 && w->request_rate > 0)
-        return lp_cli_usage_error(cmd, "%s: give either --request-rate or --daily-output-tokens",
-                                  "--daily-output-tokens");
-    return 0;
-}
-
-/*
- * The workload as a performance request. As the search reads it (search_order), one arrival
- * process only: a request rate, else a concurrency, else a daily volume as a mean rate; so
- * that a configuration estimated again matches the search's numbers. Otherwise (explain with
- * flags) rate and concurrency combine as in `vllm bench serve`.
- */
-static void workload_to_request(const workload *w, bool search_order, lp_perf_request *r) {
-    r->workload.input = w->input;
-    r->workload.output = w->output;
-    r->workload.num_prompts = w->num_prompts;
-    r->workload.request_rate = w->request_rate;
-    r->workload.max_concurrency = w->max_concurrency;
-    if (search_order && r->workload.request_rate > 0)
-        r->workload.max_concurrency = 0;
-    if (!(r->workload.request_rate > 0) && !(search_order && r->workload.max_concurrency > 0) &&
-        w->daily_output_tokens > 0) {
-        /* a daily volume is a mean rate: tokens per second over the mean output length */
-        double out = lp_len_mean(&w->output);
-        if (out > 0)
-            r->workload.request_rate = w->daily_output_tokens / SECONDS_PER_DAY / out;
-    }
-}
-
-/* Output tokens/s the workload offers (a rate or a daily volume), 0 for a closed loop. */
-static double offered_output_tok_s(const workload *w) {
-    if (w->request_rate > 0)
-        return w->request_rate * lp_len_mean(&w->output);
-    if (w->max_concurrency > 0)
-        return 0;
-    return w->daily_output_tokens / SECONDS_PER_DAY;
-}
+#include "llmplan/usecase.h"
 
 static int load_model(const char *cmd, const char *spec, lp_model *m) {
     lp_error err;
@@ -172,228 +47,23 @@ static int load_model(const char *cmd, const char *spec, lp_model *m) {
     return 0;
 }
 
-/* A shell word: left bare when it holds only safe characters, else single-quoted. */
-static void shell_word(char *buf, size_t size, size_t *used, const char *w) {
-    bool safe = *w != '\0';
-    for (const char *p = w; *p && safe; p++)
-        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-               strchr("_@%+=:,./-", *p) != NULL;
-    /* the placeholder for node 0's address stays a variable the shell expands */
-    if (strcmp(w, "$MASTER_ADDR") == 0)
-        safe = true;
-    size_t u = *used;
-    if (safe) {
-        int n = snprintf(buf + u, u < size ? size - u : 0, "%s", w);
-        *used = u + (size_t)(n > 0 ? n : 0);
-        return;
-    }
-    if (u < size)
-        buf[u] = '\'';
-    u++;
-    for (const char *p = w; *p; p++) {
-        const char *piece = *p == '\'' ? "'\\''" : NULL;
-        if (piece) {
-            for (const char *q = piece; *q; q++, u++)
-                if (u < size)
-                    buf[u] = *q;
-        } else {
-            if (u < size)
-                buf[u] = *p;
-            u++;
-        }
-    }
-    if (u < size)
-        buf[u] = '\'';
-    u++;
-    if (u < size)
-        buf[u] = '\0';
-    *used = u;
-}
-
-static void candidate_deploy(const char *model_spec, const lp_candidate *c, int gpus_per_node,
-                             lp_deploy *d) {
-    memset(d, 0, sizeof *d);
-    d->model = model_spec;
-    d->gpu = c->gpu;
-    d->num_gpus = c->num_gpus;
-    d->gpus_per_node = gpus_per_node;
-    lp_candidate_serving(c, &d->serving);
-}
-
-/*
- * The `vllm serve` command of a deployment as one shell line (node 0's command for several
- * nodes, with $MASTER_ADDR for its address), or NULL when the artifacts module cannot build
- * one (the reason is left in err). Caller frees.
- */
-static char *serve_command(const lp_deploy *d, lp_error *err) {
-    char **argv = NULL;
-    int argc = 0;
-    lp_args_opts ao;
-    memset(&ao, 0, sizeof ao);
-    ao.form = LP_ARGS_VLLM_SERVE;
-    if (lp_artifact_num_nodes(d) > 1)
-        ao.master_addr = "$MASTER_ADDR";
-    if (lp_artifact_vllm_args(d, &ao, &argv, &argc, err) != LP_OK)
-        return NULL;
-    /* quoting at most quadruples a character ('\'' for '), plus quotes and a space */
-    size_t cap = 1;
-    for (int i = 0; i < argc; i++)
-        cap += 4 * strlen(argv[i]) + 3;
-    char *buf = malloc(cap);
-    if (!buf) {
-        lp_artifact_args_free(argv, argc);
-        lp_error_set(err, LP_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < argc; i++) {
-        if (i > 0)
-            buf[used++] = ' ';
-        shell_word(buf, cap, &used, argv[i]);
-    }
-    buf[used < cap ? used : cap - 1] = '\0';
-    lp_artifact_args_free(argv, argc);
-    return buf;
-}
-
-/* ---- explain (shared by `llmplan explain` and `recommend --explain N`) -------------------- */
-
-typedef struct {
-    const lp_model *model;
-    const char *model_spec;
-    const lp_gpu *gpu;
-    const lp_gpu_db *db;
-    lp_serving serving;
-    int num_gpus, gpus_per_node;
-    const workload *load;
-    const lp_targets *targets;
-    const lp_candidate *candidate; /* from a search, or NULL */
-    size_t rank;
-    lp_objective objective;
-    bool gpu_described;
-} explain_input;
-
-/* A prefill step of the mean prompt (up to the token budget) and a decode step at the
- * estimate's mean batch: the two steps whose composition says what bounds each phase. */
-static void explain_steps(const explain_input *in, const lp_mem_plan *plan,
-                          const lp_perf_estimate *est, lp_step_time *prefill,
-                          double *prefill_tokens, lp_step_time *decode, double *decode_seqs,
-                          bool *have) {
-    lp_step_model sm;
-    lp_error err;
-    *have = false;
-    lp_cluster cluster;
-    lp_cluster_init(&cluster, in->gpu);
-    cluster.gpus_per_node = in->gpus_per_node;
-    if (lp_step_model_init(in->model, &cluster, plan, &sm, NULL, &err) != LP_OK)
-        return;
-    double in_mean = lp_len_mean(&in->load->input);
-    double out_mean = lp_len_mean(&in->load->output);
-    double budget = plan->max_num_batched_tokens > 0 ? plan->max_num_batched_tokens : in_mean;
-    lp_step_batch b;
-    memset(&b, 0, sizeof b);
-    b.prefill_tokens = in_mean < budget ? in_mean : budget;
-    /* causal attention: token i attends to i positions */
-    b.prefill_ctx = b.prefill_tokens * (b.prefill_tokens + 1) / 2;
-    b.prefill_seqs = b.prefill_tokens >= in_mean ? 1 : 0;
-    lp_step_eval(&sm, &b, prefill);
-    *prefill_tokens = b.prefill_tokens;
-    memset(&b, 0, sizeof b);
-    b.decode_seqs = est->mean_batch >= 1 ? est->mean_batch : 1;
-    b.decode_ctx = b.decode_seqs * (in_mean + out_mean / 2);
-    lp_step_eval(&sm, &b, decode);
-    *decode_seqs = b.decode_seqs;
-    *have = true;
-}
-
-static bool meets(const lp_targets *t, const lp_perf_estimate *e) {
-    if (!t)
-        return true;
-    int pct = t->percentile > 0 ? t->percentile : 50;
-    const lp_stat *s[4] = {&e->ttft_ms, &e->tpot_ms, &e->itl_ms, &e->e2el_ms};
-    const double lim[4] = {t->max_ttft_ms, t->max_tpot_ms, t->max_itl_ms, t->max_e2e_ms};
-    for (int i = 0; i < 4; i++) {
-        if (!(lim[i] > 0))
-            continue;
-        double v = pct >= 99 ? s[i]->p99 : (pct >= 90 ? s[i]->p90 : s[i]->median);
-        if (isfinite(v) && v > lim[i])
-            return false;
-    }
-    return !(t->min_output_tok_s > 0) || e->output_tok_s >= t->min_output_tok_s;
-}
-
-static int run_explain(const explain_input *in) {
-    static lp_mem_plan plan;
-    static lp_perf_request req;
-    static lp_perf_estimate est;
-    lp_error err;
-    lp_error_clear(&err);
-    lp_status st =
-        lp_mem_plan_with_suggestions(in->model, in->gpu, &in->serving, in->db, &plan, &err);
-    if (st != LP_OK)
-        return lp_cli_fail(&err);
-    if (in->gpu_described && plan.n_notes < LP_MAX_MEM_NOTES)
-        snprintf(plan.notes[plan.n_notes++], sizeof plan.notes[0],
-                 "GPU described on the command line: %.2f GiB total, bf16-capable assumed",
-                 in->gpu->usable_gib);
-    lp_perf_request_init(&req);
-    req.model = in->model;
-    req.cluster.gpu = in->gpu;
-    req.cluster.num_gpus = in->num_gpus;
-    req.serving = in->serving;
-    req.method = LP_ROOFLINE;
-    workload_to_request(in->load, in->candidate != NULL, &req);
-    bool estimated = false;
-    lp_step_time prefill, decode;
-    double prefill_tokens = 0, decode_seqs = 0;
-    bool have_steps = false;
-    if (plan.fits) {
-        estimated = lp_estimate_performance(&req, &est) == LP_OK;
-        if (estimated)
-            explain_steps(in, &plan, &est, &prefill, &prefill_tokens, &decode, &decode_seqs,
-                          &have_steps);
-    }
-    lp_deploy d;
-    memset(&d, 0, sizeof d);
-    d.model = in->model_spec;
-    d.gpu = in->gpu;
-    d.num_gpus = in->num_gpus;
-    d.gpus_per_node = in->gpus_per_node;
-    d.serving = in->serving;
-    lp_error serr;
-    char *serve = plan.fits ? serve_command(&d, &serr) : NULL;
-
+/* Explain a result, as text or JSON; the exit code says whether it fits and meets the
+ * targets. */
+static int print_explanation(const char *cmd, const lp_explain_result *res, bool json) {
     lp_explain_view v;
-    memset(&v, 0, sizeof v);
-    v.model = in->model;
-    v.gpu = in->gpu;
-    v.plan = &plan;
-    v.request = &req;
-    v.estimate = plan.fits ? &est : NULL;
-    v.prefill_step = have_steps ? &prefill : NULL;
-    v.prefill_step_tokens = prefill_tokens;
-    v.decode_step = have_steps ? &decode : NULL;
-    v.decode_step_seqs = decode_seqs;
-    v.targets = in->targets;
-    v.candidate = in->candidate;
-    v.rank = in->rank;
-    v.objective = in->objective;
-    v.vllm_serve = serve;
-    st = lp_render_explain_text(stdout, &v);
-    free(serve);
+    lp_explain_result_view(res, &v);
+    lp_status st = json ? lp_render_explain_json(stdout, &v) : lp_render_explain_text(stdout, &v);
     if (st != LP_OK) {
-        fprintf(stderr, "llmplan explain: writing the report failed\n");
+        fprintf(stderr, "llmplan %s: writing the report failed\n", cmd);
         return LP_EXIT_FAILURE;
     }
-    if (!plan.fits)
+    if (!res->plan.fits)
         return LP_EXIT_INFEASIBLE;
-    if (!estimated) {
-        fprintf(stderr, "llmplan explain: %s\n", est.error);
-        return lp_cli_exit_code(LP_ERR_INFEASIBLE);
+    if (!res->estimate.valid) {
+        fprintf(stderr, "llmplan %s: %s\n", cmd, res->estimate.error);
+        return LP_EXIT_INFEASIBLE;
     }
-    /* a ranked configuration met the targets on the search's numbers */
-    return in->candidate || meets(in->targets, &est) ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;
+    return res->meets_targets ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;
 }
 
 /* ---- recommend ---------------------------------------------------------------------------- */
@@ -474,8 +144,8 @@ static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **l
             tok[--len] = '\0';
         if (!*tok)
             continue;
-        if (*n == MAX_GPU_TYPES) {
-            fprintf(stderr, "llmplan recommend: --gpus: at most %d GPU types\n", MAX_GPU_TYPES);
+        if (*n == LP_MAX_GPU_TYPES) {
+            fprintf(stderr, "llmplan recommend: --gpus: at most %d GPU types\n", LP_MAX_GPU_TYPES);
             rc = LP_EXIT_USAGE;
             break;
         }
@@ -570,112 +240,24 @@ static void progress_clear(progress_state *p) {
     }
 }
 
-/*
- * How far a candidate is from the targets it misses: the worst ratio of value to limit (limit
- * to value for the throughput floor); 1 or less meets them all. Sets the reason of the worst.
- */
-static double miss_ratio(const lp_targets *t, double offered, const lp_candidate *c,
-                         lp_reject_reason *why) {
-    const double v[4] = {c->ttft_ms, c->tpot_ms, c->itl_ms, c->e2e_ms};
-    const double lim[4] = {t->max_ttft_ms, t->max_tpot_ms, t->max_itl_ms, t->max_e2e_ms};
-    const lp_reject_reason rs[4] = {LP_REJECT_TTFT, LP_REJECT_TPOT, LP_REJECT_ITL, LP_REJECT_E2E};
-    double worst = 0;
-    *why = LP_REJECT_NO_FIT;
-    for (int i = 0; i < 4; i++) {
-        if (!(lim[i] > 0))
-            continue;
-        double r = isfinite(v[i]) ? v[i] / lim[i] : INFINITY;
-        if (r > worst) {
-            worst = r;
-            *why = rs[i];
-        }
-    }
-    double floor = t->min_output_tok_s > offered ? t->min_output_tok_s : offered;
-    if (floor > 0) {
-        double r = c->output_tok_s > 0 ? floor / c->output_tok_s : INFINITY;
-        if (r > worst) {
-            worst = r;
-            *why = LP_REJECT_THROUGHPUT;
-        }
-    }
-    return worst;
-}
-
-/* Same GPUs, parallel layout and dtypes (differing only in scheduler limits). */
-static bool same_layout(const lp_candidate *a, const lp_candidate *b) {
-    return a->gpu == b->gpu && a->num_gpus == b->num_gpus && a->tp == b->tp && a->pp == b->pp &&
-           a->dp == b->dp && a->expert_parallel == b->expert_parallel &&
-           a->kv_cache_dtype == b->kv_cache_dtype && strcmp(a->quantization, b->quantization) == 0;
-}
-
-/* Nothing met the targets: search again without them and keep the nearest misses, one per
- * layout (the ranking by the objective breaks ties). */
-typedef struct {
-    double ratio;
-    size_t index;
-    lp_reject_reason why;
-} miss;
-
-static int miss_cmp(const void *a, const void *b) {
-    const miss *x = a, *y = b;
-    if (x->ratio != y->ratio)
-        return x->ratio < y->ratio ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-static size_t closest_misses(const lp_search_spec *spec, const workload *w, lp_candidate *out,
-                             size_t max) {
-    lp_search_spec relaxed = *spec;
-    memset(&relaxed.targets, 0, sizeof relaxed.targets);
-    relaxed.targets.percentile = spec->targets.percentile;
-    relaxed.progress = NULL;
-    lp_search_result r;
-    lp_error err;
-    memset(&r, 0, sizeof r);
-    if (lp_search_run(&relaxed, &r, &err) != LP_OK)
-        return 0;
-    miss *all = r.n_ranked ? malloc(r.n_ranked * sizeof *all) : NULL;
-    size_t n = 0;
-    if (all) {
-        for (size_t i = 0; i < r.n_ranked; i++) {
-            all[i].index = i;
-            all[i].ratio =
-                miss_ratio(&spec->targets, offered_output_tok_s(w), &r.ranked[i], &all[i].why);
-        }
-        qsort(all, r.n_ranked, sizeof *all, miss_cmp);
-        for (size_t i = 0; i < r.n_ranked && n < max; i++) {
-            const lp_candidate *c = &r.ranked[all[i].index];
-            bool dup = false;
-            for (size_t k = 0; k < n && !dup; k++)
-                dup = same_layout(&out[k], c);
-            if (dup)
-                continue;
-            out[n] = *c;
-            out[n].meets_targets = false;
-            out[n].reject = all[i].why;
-            snprintf(out[n].why, sizeof out[n].why, "%s: %.2fx the target",
-                     lp_reject_reason_name(all[i].why), all[i].ratio);
-            n++;
-        }
-    }
-    free(all);
-    lp_search_result_free(&r);
-    return n;
-}
-
-static int emit_artifacts(const rec_args *a, const lp_search_spec *spec,
-                          const lp_search_result *r) {
+static int emit_artifacts(const rec_args *a, const lp_recommend_result *r) {
     size_t idx = (size_t)a->rank - 1;
-    if (idx >= r->n_ranked) {
+    if (idx >= r->search.n_ranked) {
         fprintf(stderr,
                 "llmplan recommend: --rank %lld: only %zu configuration%s meet%s the "
                 "targets\n",
-                (long long)a->rank, r->n_ranked, r->n_ranked == 1 ? "" : "s",
-                r->n_ranked == 1 ? "s" : "");
+                (long long)a->rank, r->search.n_ranked, r->search.n_ranked == 1 ? "" : "s",
+                r->search.n_ranked == 1 ? "s" : "");
         return LP_EXIT_USAGE;
     }
+    const lp_candidate *c = &r->search.ranked[idx];
     lp_deploy d;
-    candidate_deploy(a->model, &r->ranked[idx], spec->gpus_per_node, &d);
+    memset(&d, 0, sizeof d);
+    d.model = a->model;
+    d.gpu = c->gpu;
+    d.num_gpus = c->num_gpus;
+    d.gpus_per_node = r->spec.gpus_per_node;
+    lp_candidate_serving(c, &d.serving);
     lp_error err;
     lp_error_clear(&err);
     if (lp_artifact_write(&d, a->emit, a->out, &err) != LP_OK)
@@ -683,132 +265,153 @@ static int emit_artifacts(const rec_args *a, const lp_search_spec *spec,
     fprintf(stderr, "llmplan recommend: wrote the deployment files (%s) of #%zu to %s\n", a->emit,
             idx + 1, a->out);
     char ckpt[128];
-    if (lp_candidate_needs_checkpoint(&r->ranked[idx], spec->model, ckpt, sizeof ckpt))
+    if (lp_candidate_needs_checkpoint(c, r->spec.model, ckpt, sizeof ckpt))
         fprintf(stderr,
                 "llmplan recommend: note: the files serve %s with --quantization %s, which vLLM "
                 "only accepts for %s: replace the model id in them\n",
-                a->model, r->ranked[idx].quantization, ckpt);
+                a->model, c->quantization, ckpt);
     return 0;
 }
 
-static int recommend_explain(const rec_args *a, const lp_search_spec *spec,
-                             const lp_search_result *r, const lp_gpu_db *db, const workload *w) {
+/* --explain N: the explain use case on the configuration ranked N. */
+static int recommend_explain(const rec_args *a, const lp_recommend_request *rq,
+                             const lp_recommend_result *r, const lp_gpu_db *db) {
     size_t idx = (size_t)a->explain - 1;
-    if (idx >= r->n_ranked) {
-        if (r->n_ranked == 0) {
+    if (idx >= r->search.n_ranked) {
+        if (r->search.n_ranked == 0) {
             char line[1024];
             fprintf(stderr,
                     "llmplan recommend: --explain %lld: no configuration meets the "
                     "targets (%s)\n",
                     (long long)a->explain,
-                    lp_render_rejections(line, sizeof line, r, &spec->targets));
+                    lp_render_rejections(line, sizeof line, &r->search, &r->spec.targets));
             return LP_EXIT_INFEASIBLE;
         }
         fprintf(stderr,
                 "llmplan recommend: --explain %lld: only %zu configuration%s meet%s the "
                 "targets\n",
-                (long long)a->explain, r->n_ranked, r->n_ranked == 1 ? "" : "s",
-                r->n_ranked == 1 ? "s" : "");
+                (long long)a->explain, r->search.n_ranked, r->search.n_ranked == 1 ? "" : "s",
+                r->search.n_ranked == 1 ? "s" : "");
         return LP_EXIT_USAGE;
     }
-    const lp_candidate *c = &r->ranked[idx];
-    explain_input in;
-    memset(&in, 0, sizeof in);
-    in.model = spec->model;
-    in.model_spec = a->model;
-    in.gpu = c->gpu;
+    const lp_candidate *c = &r->search.ranked[idx];
+    static lp_explain_request in;
+    static lp_explain_result res;
+    lp_explain_request_init(&in);
+    in.model = rq->spec.model;
+    in.model_id = a->model;
+    lp_cluster_init(&in.cluster, c->gpu);
+    in.cluster.gpus_per_node = rq->spec.gpus_per_node;
     in.db = db;
     lp_candidate_serving(c, &in.serving);
-    in.num_gpus = c->num_gpus;
-    in.gpus_per_node = spec->gpus_per_node;
-    in.load = w;
-    in.targets = &spec->targets;
+    in.workload = rq->spec.workload;
+    in.daily_output_tokens = rq->spec.daily_output_tokens;
+    in.targets = rq->spec.targets;
     in.candidate = c;
     in.rank = idx + 1;
-    in.objective = spec->objective;
-    return run_explain(&in);
+    in.objective = rq->spec.objective;
+    lp_error err;
+    lp_error_clear(&err);
+    if (lp_explain(&in, &res, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    return print_explanation("recommend", &res, false);
 }
 
-static int report(const rec_args *a, const lp_search_spec *spec, const lp_search_result *r,
-                  const workload *w, int argc, char **argv) {
-    size_t top = (size_t)a->top < r->n_ranked ? (size_t)a->top : r->n_ranked;
+static int report(const rec_args *a, const lp_recommend_result *r, int argc, char **argv) {
     size_t chosen = (size_t)a->rank - 1;
-    if (r->n_ranked > 0 && chosen >= r->n_ranked) {
+    if (r->search.n_ranked > 0 && chosen >= r->search.n_ranked) {
         fprintf(stderr,
                 "llmplan recommend: --rank %lld: only %zu configuration%s meet%s the targets\n",
-                (long long)a->rank, r->n_ranked, r->n_ranked == 1 ? "" : "s",
-                r->n_ranked == 1 ? "s" : "");
+                (long long)a->rank, r->search.n_ranked, r->search.n_ranked == 1 ? "" : "s",
+                r->search.n_ranked == 1 ? "s" : "");
         return LP_EXIT_USAGE;
     }
-    /* the shown configurations, and the chosen one when it ranks below them */
-    size_t n = r->n_ranked > 0 && chosen + 1 > top ? chosen + 1 : top;
-    lp_perf_estimate *ests = n ? calloc(n, sizeof *ests) : NULL;
-    char **serve = n ? calloc(n, sizeof *serve) : NULL;
-    lp_candidate misses[MAX_MISSES];
-    size_t n_misses = 0;
-    if (n && (!ests || !serve)) {
-        free(ests);
-        free(serve);
-        fprintf(stderr, "llmplan recommend: out of memory\n");
-        return LP_EXIT_FAILURE;
-    }
-    /* The search keeps one latency per quantity (at the percentile); the reports carry every
-     * statistic `vllm bench serve` has, so the shown configurations are estimated again. */
-    for (size_t i = 0; i < n; i++) {
-        if (i >= top && i != chosen)
-            continue;
-        const lp_candidate *c = &r->ranked[i];
-        static lp_perf_request req;
-        lp_perf_request_init(&req);
-        req.model = spec->model;
-        req.cluster.gpu = c->gpu;
-        req.cluster.num_gpus = c->num_gpus;
-        lp_candidate_serving(c, &req.serving);
-        req.method = LP_ROOFLINE;
-        workload_to_request(w, true, &req);
-        lp_estimate_performance(&req, &ests[i]); /* an invalid one renders as nulls */
-        lp_deploy d;
-        candidate_deploy(a->model, c, spec->gpus_per_node, &d);
-        lp_error err;
-        serve[i] = serve_command(&d, &err);
-    }
-    if (r->n_ranked == 0)
-        n_misses = closest_misses(spec, w, misses, MAX_MISSES);
-
     lp_recommend_view v;
-    memset(&v, 0, sizeof v);
-    v.model_id = a->model;
-    v.spec = spec;
-    v.result = r;
-    v.top = top;
-    v.estimates = ests;
-    v.vllm_serve = (const char *const *)serve;
-    v.chosen = chosen;
-    v.misses = misses;
-    v.n_misses = n_misses;
+    lp_recommend_result_view(r, &v);
     lp_status st = a->json  ? lp_render_recommend_json(stdout, &v)
                    : a->csv ? lp_render_recommend_csv(stdout, &v)
                             : lp_render_recommend_text(stdout, &v);
-    int report_rc = st == LP_OK && a->report
-                        ? lp_cli_report_recommend(a->report, argc - 1, argv + 1, &v, w->num_prompts)
-                        : 0;
-    for (size_t i = 0; i < n; i++)
-        free(serve[i]);
-    free(serve);
-    free(ests);
     if (st != LP_OK) {
         fprintf(stderr, "llmplan recommend: writing the report failed\n");
         return LP_EXIT_FAILURE;
     }
-    if (report_rc != 0)
-        return report_rc;
-    if (r->n_ranked == 0) {
+    if (a->report) {
+        int rc = lp_cli_report_recommend(a->report, argc - 1, argv + 1, &v,
+                                         r->spec.workload.num_prompts);
+        if (rc != 0)
+            return rc;
+    }
+    if (r->search.n_ranked == 0) {
         char line[1024];
         fprintf(stderr, "llmplan recommend: no configuration meets the targets: %s\n",
-                lp_render_rejections(line, sizeof line, r, &spec->targets));
+                lp_render_rejections(line, sizeof line, &r->search, &r->spec.targets));
         return LP_EXIT_INFEASIBLE;
     }
     return LP_EXIT_OK;
+}
+
+/* The flags as a recommend request; GPU types, prices and the model resolved here. Prints the
+ * error and returns the exit code on failure. The caller frees *gpus, *prices, *user_db. */
+static int build_recommend(const rec_args *a, lp_recommend_request *rq, lp_cli_hist_store hs[2],
+                           lp_model *model, const lp_gpu **gpu_list, const lp_gpu ***all_gpus,
+                           lp_price_table **prices, lp_gpu_db **user_db, const lp_gpu_db **db) {
+    lp_recommend_request_init(rq);
+    lp_search_spec *spec = &rq->spec;
+    lp_error err;
+    lp_error_clear(&err);
+    if (a->objective && lp_objective_parse(a->objective, &spec->objective, &err) != LP_OK) {
+        fprintf(stderr, "llmplan recommend: --objective: %s\n", err.message);
+        return LP_EXIT_USAGE;
+    }
+    if (a->vllm_version &&
+        lp_vllm_version_parse(a->vllm_version, &spec->vllm_version, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    int rc = lp_cli_build_workload("recommend", &a->w, &spec->workload, hs);
+    if (rc != 0)
+        return rc;
+    spec->daily_output_tokens = a->w.daily_output_tokens;
+    if ((rc = lp_cli_open_gpu_db(a->gpu_file, user_db, db)) != 0)
+        return rc;
+    size_t n_gpus = 0;
+    if ((rc = resolve_gpus(a, *db, gpu_list, &n_gpus)) != 0)
+        return rc;
+    if (n_gpus == 0 && *user_db) {
+        /* every GPU of the database the user extended, not only the embedded one */
+        size_t n = lp_gpu_db_count(*db);
+        *all_gpus = calloc(n ? n : 1, sizeof **all_gpus);
+        if (!*all_gpus) {
+            fprintf(stderr, "llmplan recommend: out of memory\n");
+            return LP_EXIT_FAILURE;
+        }
+        for (size_t i = 0; i < n; i++)
+            (*all_gpus)[i] = lp_gpu_db_at(*db, i);
+        n_gpus = n;
+    }
+    if (a->price_file && lp_price_table_load(a->price_file, prices, &err) != LP_OK) {
+        fprintf(stderr, "llmplan recommend: --price-file: %s\n", err.message);
+        return lp_cli_exit_code(err.code);
+    }
+    if ((rc = load_model("recommend", a->model, model)) != 0)
+        return rc;
+    spec->model = model;
+    spec->gpus = n_gpus == 0 ? NULL : (*all_gpus ? *all_gpus : gpu_list);
+    spec->n_gpus = n_gpus;
+    spec->max_gpus = (int)a->max_gpus;
+    spec->gpus_per_node = (int)a->gpus_per_node;
+    spec->allow_multi_node_tp = a->allow_multi_node_tp;
+    spec->allow_quantization = a->allow_quantization;
+    spec->no_fp8_kv = a->no_fp8_kv;
+    spec->no_expert_parallel = a->no_expert_parallel;
+    spec->max_model_len = a->max_model_len;
+    if (a->seen_gmu)
+        spec->gpu_memory_utilization = a->gpu_memory_utilization;
+    lp_cli_targets_build("recommend", &a->t, &spec->targets); /* checked in check_args */
+    spec->prices = *prices;
+    spec->threads = (int)a->threads;
+    rq->model_id = a->model;
+    rq->top = (size_t)a->top;
+    rq->chosen = (size_t)a->rank - 1;
+    return 0;
 }
 
 int lp_cmd_recommend(int argc, char **argv) {
@@ -847,6 +450,7 @@ int lp_cmd_recommend(int argc, char **argv) {
         {"--vllm-version", NULL, LP_OPT_STRING, &a.vllm_version, "V",
          "vLLM release to reproduce (default: latest)", NULL},
         LP_CLI_WORKLOAD_OPTS(a.w),
+        LP_CLI_DAILY_OPT(a.w),
         LP_CLI_TARGET_OPTS(a.t),
         {"--objective", NULL, LP_OPT_STRING, &a.objective, "O",
          "throughput-per-gpu (default), cost, latency, gpus", NULL},
@@ -887,103 +491,42 @@ int lp_cmd_recommend(int argc, char **argv) {
     if (lp_cli_report_check("recommend", a.report) != 0)
         return LP_EXIT_USAGE;
 
-    static lp_search_spec spec;
-    lp_search_spec_init(&spec);
-    lp_error err;
-    lp_error_clear(&err);
-    if (a.objective && lp_objective_parse(a.objective, &spec.objective, &err) != LP_OK) {
-        fprintf(stderr, "llmplan recommend: --objective: %s\n", err.message);
-        return LP_EXIT_USAGE;
-    }
-    if (a.vllm_version && lp_vllm_version_parse(a.vllm_version, &spec.vllm_version, &err) != LP_OK)
-        return lp_cli_fail(&err);
-    static workload w;
-    rc = build_workload("recommend", &a.w, &w);
-    if (rc != 0) {
-        workload_free(&w);
-        return rc;
-    }
-
-    lp_gpu_db *user_db = NULL;
-    lp_price_table *prices = NULL;
-    const lp_gpu_db *db = NULL;
-    static const lp_gpu *gpu_list[MAX_GPU_TYPES];
-    static const lp_gpu **all_gpus;
-    size_t n_gpus = 0;
+    static lp_recommend_request rq;
+    static lp_recommend_result res;
     static lp_model model;
-    rc = lp_cli_open_gpu_db(a.gpu_file, &user_db, &db);
-    if (rc == 0)
-        rc = resolve_gpus(&a, db, gpu_list, &n_gpus);
-    if (rc == 0 && n_gpus == 0 && user_db) {
-        /* every GPU of the database the user extended, not only the embedded one */
-        size_t n = lp_gpu_db_count(db);
-        all_gpus = calloc(n ? n : 1, sizeof *all_gpus);
-        if (!all_gpus) {
-            fprintf(stderr, "llmplan recommend: out of memory\n");
-            rc = LP_EXIT_FAILURE;
-        } else {
-            for (size_t i = 0; i < n; i++)
-                all_gpus[i] = lp_gpu_db_at(db, i);
-            n_gpus = n;
-        }
-    }
-    if (rc == 0 && a.price_file && lp_price_table_load(a.price_file, &prices, &err) != LP_OK) {
-        fprintf(stderr, "llmplan recommend: --price-file: %s\n", err.message);
-        rc = lp_cli_exit_code(err.code);
-    }
-    if (rc == 0)
-        rc = load_model("recommend", a.model, &model);
-
-    lp_search_result result;
-    memset(&result, 0, sizeof result);
-    bool searched = false;
+    static const lp_gpu *gpu_list[LP_MAX_GPU_TYPES];
+    const lp_gpu **all_gpus = NULL;
+    lp_price_table *prices = NULL;
+    lp_gpu_db *user_db = NULL;
+    const lp_gpu_db *db = NULL;
+    lp_cli_hist_store hs[2] = {{0}};
+    rc = build_recommend(&a, &rq, hs, &model, gpu_list, &all_gpus, &prices, &user_db, &db);
     if (rc == 0) {
-        spec.model = &model;
-        spec.gpus = n_gpus == 0 ? NULL : (all_gpus ? all_gpus : gpu_list);
-        spec.n_gpus = n_gpus;
-        spec.max_gpus = (int)a.max_gpus;
-        spec.gpus_per_node = (int)a.gpus_per_node;
-        spec.allow_multi_node_tp = a.allow_multi_node_tp;
-        spec.allow_quantization = a.allow_quantization;
-        spec.no_fp8_kv = a.no_fp8_kv;
-        spec.no_expert_parallel = a.no_expert_parallel;
-        spec.max_model_len = a.max_model_len;
-        if (a.seen_gmu)
-            spec.gpu_memory_utilization = a.gpu_memory_utilization;
-        spec.workload.input = w.input;
-        spec.workload.output = w.output;
-        spec.workload.request_rate = w.request_rate;
-        spec.workload.max_concurrency = w.max_concurrency;
-        spec.daily_output_tokens = w.daily_output_tokens;
-        lp_cli_targets_build("recommend", &a.t, &spec.targets); /* checked in check_args */
-        spec.prices = prices;
-        spec.threads = (int)a.threads;
         static progress_state progress = {-1, false};
         if (isatty(STDERR_FILENO)) {
-            spec.progress = progress_bar;
-            spec.progress_ctx = &progress;
+            rq.spec.progress = progress_bar;
+            rq.spec.progress_ctx = &progress;
         }
-        lp_status st = lp_search_run(&spec, &result, &err);
+        lp_error err;
+        lp_error_clear(&err);
+        lp_status st = lp_recommend(&rq, &res, &err);
         progress_clear(&progress);
         if (st != LP_OK)
             rc = lp_cli_fail(&err);
-        else
-            searched = true;
     }
     if (rc == 0 && a.seen_explain) {
-        rc = recommend_explain(&a, &spec, &result, db, &w);
+        rc = recommend_explain(&a, &rq, &res, db);
     } else if (rc == 0) {
-        rc = report(&a, &spec, &result, &w, argc, argv);
+        rc = report(&a, &res, argc, argv);
         if (rc == LP_EXIT_OK && a.emit)
-            rc = emit_artifacts(&a, &spec, &result);
+            rc = emit_artifacts(&a, &res);
     }
-    if (searched)
-        lp_search_result_free(&result);
+    lp_recommend_result_free(&res);
     free(all_gpus);
-    all_gpus = NULL;
     lp_price_table_free(prices);
     lp_gpu_db_free(user_db);
-    workload_free(&w);
+    lp_cli_hist_free(&hs[0]);
+    lp_cli_hist_free(&hs[1]);
     return rc;
 }
 
@@ -995,7 +538,7 @@ typedef struct {
     lp_cli_serving sv;  /* the vLLM engine flags */
     int64_t gpus_per_node;
     lp_cli_targets t;
-    bool help;
+    bool help, json;
     lp_cli_workload w;
 } explain_args;
 
@@ -1037,9 +580,9 @@ int lp_cmd_explain(int argc, char **argv) {
          NULL},
         LP_CLI_SERVING_OPTS(a.sv),
         LP_CLI_WORKLOAD_OPTS(a.w),
-        {"--num-prompts", NULL, LP_OPT_INT, &a.w.num_prompts, "N",
-         "requests in the benchmark (default 1000)", NULL},
+        LP_CLI_DAILY_OPT(a.w),
         LP_CLI_TARGET_OPTS(a.t),
+        {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
         {0},
     };
@@ -1056,22 +599,20 @@ int lp_cmd_explain(int argc, char **argv) {
         return lp_cli_usage_error("explain", "%s", "--gpu is required (see `llmplan gpus`)");
     if (a.gpus_per_node < 1 || a.gpus_per_node > 1024)
         return lp_cli_usage_error("explain", "%s: expected between 1 and 1024", "--gpus-per-node");
-    lp_targets targets;
-    int trc = lp_cli_targets_build("explain", &a.t, &targets);
-    if (trc != 0)
-        return trc;
-    lp_serving s;
-    int num_gpus = 1;
-    int rc = lp_cli_build_serving("explain", &a.sv, &s);
-    num_gpus = s.tensor_parallel_size * s.pipeline_parallel_size * s.data_parallel_size;
-    if (rc != 0)
-        return rc;
-    static workload w;
-    rc = build_workload("explain", &a.w, &w);
-    lp_gpu_db *user_db = NULL;
-    const lp_gpu_db *db = NULL;
+    static lp_explain_request in;
+    static lp_explain_result res;
     static lp_gpu gpu;
     static lp_model model;
+    lp_explain_request_init(&in);
+    int rc = lp_cli_targets_build("explain", &a.t, &in.targets);
+    if (rc == 0)
+        rc = lp_cli_build_serving("explain", &a.sv, &in.serving);
+    lp_cli_hist_store hs[2] = {{0}};
+    if (rc == 0)
+        rc = lp_cli_build_workload("explain", &a.w, &in.workload, hs);
+    in.daily_output_tokens = a.w.daily_output_tokens;
+    lp_gpu_db *user_db = NULL;
+    const lp_gpu_db *db = NULL;
     if (rc == 0)
         rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db);
     if (rc == 0)
@@ -1079,23 +620,21 @@ int lp_cmd_explain(int argc, char **argv) {
     if (rc == 0)
         rc = load_model("explain", a.model, &model);
     if (rc == 0) {
-        lp_targets t = targets;
-        explain_input in;
-        memset(&in, 0, sizeof in);
         in.model = &model;
-        in.model_spec = a.model;
-        in.gpu = &gpu;
-        in.db = db;
-        in.serving = s;
-        in.num_gpus = num_gpus;
-        in.gpus_per_node = (int)a.gpus_per_node;
-        in.load = &w;
-        in.targets = &t;
-        in.objective = LP_OBJ_THROUGHPUT_PER_GPU;
+        in.model_id = a.model;
+        lp_cluster_init(&in.cluster, &gpu);
+        in.cluster.gpus_per_node = (int)a.gpus_per_node;
         in.gpu_described = a.g.memory_gib > 0;
-        rc = run_explain(&in);
+        in.db = db;
+        lp_error err;
+        lp_error_clear(&err);
+        if (lp_explain(&in, &res, &err) != LP_OK)
+            rc = lp_cli_fail(&err);
+        else
+            rc = print_explanation("explain", &res, a.json);
     }
     lp_gpu_db_free(user_db);
-    workload_free(&w);
+    lp_cli_hist_free(&hs[0]);
+    lp_cli_hist_free(&hs[1]);
     return rc;
 }

@@ -7,6 +7,7 @@
  * Formatting only: no number here is computed beyond unit conversion.
  */
 #include "render/json_out.h"
+#include "render/json_objects.h"
 #include <jansson.h>
 #include <math.h>
 
@@ -46,9 +47,8 @@ static json_t *request_rate_json(const lp_perf_request *req) {
     return json_real(req->workload.request_rate);
 }
 
-static json_t *estimate_object(const lp_estimate_result *res, long line) {
-    const lp_perf_request *req = &res->request;
-    const lp_perf_estimate *e = &res->estimate;
+json_t *lp_render_estimate_object(const lp_perf_request *req, const lp_perf_estimate *e,
+                                  long line) {
     json_t *o = json_object();
     if (!o)
         return NULL;
@@ -117,6 +117,13 @@ static json_t *estimate_object(const lp_estimate_result *res, long line) {
     for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
         json_array_append_new(assumptions, json_string(e->assumptions[i]));
     put(o, "assumptions", assumptions);
+    return o;
+}
+
+static json_t *estimate_object(const lp_estimate_result *res, long line) {
+    json_t *o = lp_render_estimate_object(&res->request, &res->estimate, line);
+    if (!o || !res->estimate.valid)
+        return o;
     if (res->planned_max_model_len > 0)
         put(o, "planned_max_model_len", json_integer(res->planned_max_model_len));
     if (res->vllm_serve[0])

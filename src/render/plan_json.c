@@ -4,6 +4,7 @@
  * `memory.per_stage` lists every pipeline stage. Formatting only.
  */
 #include "render/json_out.h"
+#include "render/json_objects.h"
 #include <jansson.h>
 
 #include "llmplan/render.h"
@@ -53,8 +54,7 @@ static json_t *rank_json(const lp_mem_rank *r) {
                      (json_int_t)r->kv_blocks);
 }
 
-lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
-                              const lp_mem_plan *p) {
+json_t *lp_render_plan_object(const lp_model *m, const lp_gpu *gpu, const lp_mem_plan *p) {
     const lp_mem_rank *b = &p->ranks[p->binding_rank];
     json_t *stages = json_array();
     for (int r = 0; r < p->n_ranks; r++)
@@ -107,9 +107,17 @@ lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
         p->fits ? 0.0 : p->shortfall_bytes / GIB, "suggestions", sugg, "assumptions",
         notes_array((const char(*)[192])p->notes, p->n_notes));
     if (!root)
-        return LP_ERR_NOMEM;
+        return NULL;
     json_object_set_new(root, "vllm_error", p->fits ? json_null() : json_string(p->vllm_error));
     json_object_set_new(root, "warmup_fails", json_boolean(p->warmup_fails));
+    return root;
+}
+
+lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
+                              const lp_mem_plan *p) {
+    json_t *root = lp_render_plan_object(m, gpu, p);
+    if (!root)
+        return LP_ERR_NOMEM;
     int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     fputc('\n', out);
     json_decref(root);

@@ -51,6 +51,33 @@ lp_status lp_uc_read_serving(json_t *o, lp_request_store *store, lp_serving *s, 
 lp_status lp_uc_open(const char *text, size_t len, const char *const *allowed, const char *what,
                      json_t **o, lp_error *err);
 
+/** The request fields of a workload and of targets (recommend and explain). */
+#define LP_UC_WORKLOAD_FIELDS                                                                      \
+    "input_len", "output_len", "dataset_name", "num_prompts", "request_rate", "max_concurrency",   \
+        "daily_output_tokens"
+#define LP_UC_TARGET_FIELDS                                                                        \
+    "max_ttft_ms", "max_tpot_ms", "max_itl_ms", "max_e2e_ms", "percentile", "min_throughput"
+
+/** The workload fields (LP_UC_WORKLOAD_FIELDS) into w (lp_workload_init first) and *daily. */
+lp_status lp_uc_read_workload(json_t *o, lp_workload *w, double *daily, lp_error *err);
+
+/** The target fields (LP_UC_TARGET_FIELDS) into t (lp_targets_init first). */
+lp_status lp_uc_read_targets(json_t *o, lp_targets *t, lp_error *err);
+
+/**
+ * The workload an estimate of one configuration sends. With one_process (configurations of a
+ * search, estimated again), one arrival process as the search reads it: the rate, else the
+ * concurrency, else the daily volume as a mean rate; otherwise (settings given by hand) rate
+ * and concurrency combine as in `vllm bench serve` and a daily volume stands in for a missing
+ * rate.
+ */
+void lp_uc_arrival(const lp_workload *w, double daily_output_tokens, bool one_process,
+                   lp_workload *out);
+
+/** Output tokens per second a workload offers (a rate or a daily volume; 0 for a closed loop
+ *  of clients or every request at once). */
+double lp_uc_offered_output_tok_s(const lp_workload *w, double daily_output_tokens);
+
 /** The note a plan carries for a GPU described by its numbers. */
 void lp_uc_note_described_gpu(lp_mem_plan *plan, const lp_gpu *gpu);
 
