@@ -13,9 +13,10 @@
  *      r1 = 1 / (host + 32 x layer floor + 7e9 params x 2 bytes / (memory_eff x bandwidth));
  *  - decode baseline (the original design's "decode tokens/s" is an aggregate at a moderate
  *    batch, not a single stream): the aggregate of HEUR_REF_BATCH concurrent streams, whose
- *    step costs HEUR_REF_BATCH_STEP_GROWTH single-stream steps (the batch's KV reads at ~1k
- *    context, attention, sampling and scheduling grow with it), i.e.
- *      decode_7b = 32 x r1 / 1.5;
+ *    step is the same one of the roofline with 32 requests: the host's per-request time
+ *    and the batch's KV reads at ~1k context (the reference's 128 KiB per token, at the
+ *    family's paged-attention rate) come on top, i.e.
+ *      decode_7b = 32 / (t_step(32 requests) / t_step(1)) x r1;
  *  - prefill baseline: prompt tokens are compute bound, 2 FLOPs per parameter per token:
  *      prefill_7b = compute_eff x dense bf16 FLOPS / (2 x 7e9).
  * Between a single stream and larger batches the step time grows linearly with the batch
@@ -45,12 +46,11 @@
 /* Throughput ~ (7 / params_b)^0.85: the original design's size exponent (sub-linear because
  * fixed per-step costs do not shrink with the model). */
 #define HEUR_SIZE_EXPONENT 0.85
-/* The moderate batch the decode baseline refers to, and how much longer one decode step of
- * that batch takes than a single stream's. For a GQA 7-8B model (128 KiB of KV per token) 32
- * requests at ~1k tokens read ~4 GB of KV next to 14-16 GB of weights (+25 %), plus
- * attention, sampling and scheduling work that grows with the batch: 1.5x in all. */
+/* The moderate batch the decode baseline refers to, its context and the reference's KV bytes
+ * per token (a GQA 7-8B model: 32 layers x 8 KV heads x 128 x 2 x 2 B = 128 KiB). */
 #define HEUR_REF_BATCH 32.0
-#define HEUR_REF_BATCH_STEP_GROWTH 1.5
+#define HEUR_REF_BATCH_CONTEXT 1024.0
+#define HEUR_REF_KV_BYTES_PER_TOKEN 131072.0
 /* Decode slows with the square root of the context beyond this many tokens (KV reads). */
 #define HEUR_REF_CONTEXT_TOKENS 4096.0
 /* Tensor-parallel efficiency per doubling of TP: speed-up = tp x eff^log2(tp). All-reduces
@@ -365,16 +365,21 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     double ref_bytes = HEUR_REF_PARAMS_B * 1e9 * HEUR_REF_BYTES_PER_PARAM;
     double fixed_s =
         f.step_overhead_s + f.per_seq_overhead_s + HEUR_REF_LAYERS * f.layer_overhead_s;
-    double single_7b = 1.0 / (fixed_s + ref_bytes / (f.memory_eff * bw_gbs * 1e9));
-    double decode_7b = HEUR_REF_BATCH * single_7b / HEUR_REF_BATCH_STEP_GROWTH;
+    double t_one = fixed_s + ref_bytes / (f.memory_eff * bw_gbs * 1e9);
+    double kv_eff = f.attn_memory_eff > 0 ? f.attn_memory_eff : f.memory_eff;
+    double t_batch = t_one + (HEUR_REF_BATCH - 1.0) * f.per_seq_overhead_s +
+                     HEUR_REF_BATCH * HEUR_REF_BATCH_CONTEXT * HEUR_REF_KV_BYTES_PER_TOKEN /
+                         (kv_eff * bw_gbs * 1e9);
+    double batch_growth = t_batch / t_one;
+    double single_7b = 1.0 / t_one;
+    double decode_7b = HEUR_REF_BATCH * single_7b / batch_growth;
     double prefill_7b = f.compute_eff * tflops * 1e12 / (2.0 * HEUR_REF_PARAMS_B * 1e9);
     lp_perf_assume(out,
-                   "7B baseline (%s, vLLM %s): decode %.0f tok/s at batch %.0f (= %.0f / %.1f "
+                   "7B baseline (%s, vLLM %s): decode %.0f tok/s at batch %.0f (= %.0f / %.2f "
                    "x 1 / (%.2f ms + 14 GB / (%.2f x %.0f GB/s))), prefill %.0f tok/s (= %.2f "
                    "x %.0f TFLOPS / 14 GFLOP)",
-                   f.family, f.engine, decode_7b, HEUR_REF_BATCH, HEUR_REF_BATCH,
-                   HEUR_REF_BATCH_STEP_GROWTH, 1e3 * fixed_s, f.memory_eff, bw_gbs, prefill_7b,
-                   f.compute_eff, tflops);
+                   f.family, f.engine, decode_7b, HEUR_REF_BATCH, HEUR_REF_BATCH, batch_growth,
+                   1e3 * fixed_s, f.memory_eff, bw_gbs, prefill_7b, f.compute_eff, tflops);
 
     /* ---- scaling factors ---- */
     double size_f = pow(HEUR_REF_PARAMS_B / params_b, HEUR_SIZE_EXPONENT);
@@ -454,7 +459,7 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     /* ---- the replica's rates ---- */
     heur_model h;
     h.r1 = single_7b * size_f * tp_f * ctx_f * q_decode * pp_f;
-    h.growth = (HEUR_REF_BATCH_STEP_GROWTH - 1.0) / (HEUR_REF_BATCH - 1.0);
+    h.growth = (batch_growth - 1.0) / (HEUR_REF_BATCH - 1.0);
     h.pp = pp;
     h.prefill = prefill_7b * size_f * tp_f * q_prefill * pp_f;
     h.in_tokens = in_tokens;
@@ -467,9 +472,9 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
         h.ceiling_kv_s_per_req = ctx * kv_bytes_per_token / replica_bw;
     }
     lp_perf_assume(out,
-                   "decode step grows linearly with the batch: x%.1f at %.0f requests vs one "
+                   "decode step grows linearly with the batch: x%.2f at %.0f requests vs one "
                    "(per-stream rate %.1f tok/s alone)",
-                   HEUR_REF_BATCH_STEP_GROWTH, HEUR_REF_BATCH, h.r1);
+                   batch_growth, HEUR_REF_BATCH, h.r1);
 
     /* ---- concurrency per replica ---- */
     double cap = max_num_seqs > 0 ? max_num_seqs : HEUR_DEFAULT_MAX_NUM_SEQS;
