@@ -139,11 +139,11 @@ static const lp_efficiency FAMILIES[] = {
      * 96 us, attn_compute_eff 0.435 (FlashAttention-2 prefill of 6-129k-token prompts),
      * compute_eff 0.80, attn_memory_eff 0.80. */
     ROW("ampere-datacenter", 0.80, 0.83, 30e-6,
-        "A100/A10/A10G: fitted on vLLM A100 rows (QwenLM batch-1, ShareGPT)", 0.80, 0.435, 96e-6,
-        1.0, 30e-6, CUDA_V1),
+        "A100/A30/A800 (GA100, HBM): fitted on vLLM A100 rows (QwenLM batch-1, ShareGPT)", 0.80,
+        0.435, 96e-6, 1.0, 30e-6, CUDA_V1),
     ROW("ada-or-consumer", 0.65, 0.78, 50e-6,
-        "L4/L40/L40S/RTX: Ampere/Hopper fractions with GDDR streaming; PCIe all-reduce", 0.75, 0.45,
-        70e-6, 1.0, 30e-6, CUDA_V1),
+        "GDDR parts (A10/A10G/A40, L4, L40/L40S, RTX): lower streaming share; PCIe all-reduce",
+        0.75, 0.45, 70e-6, 1.0, 30e-6, CUDA_V1),
     /* CDNA. FIT on the MI300X latency fit rows (see above): memory_eff 0.56, layer_overhead_s
      * 32 us, all-reduce 15 us; compute_eff 0.5 and attn_memory_eff 0.6 were not moved by the
      * fit from their starting points (FP8 hipBLASLt GEMMs at about half of peak). */
@@ -188,7 +188,7 @@ static int family_index(const lp_gpu *gpu) {
     case 8:
         if (gpu->cc_minor == 0)
             return F_AMPERE;
-        return gpu->cc_minor == 6 && strstr(gpu->name, "A10") == gpu->name ? F_AMPERE : F_ADA;
+        return F_ADA; /* GA102 parts (A10, A10G, A40, RTX 30xx): GDDR6, power-capped clocks */
     case 7:
         return F_ADA;
     default:
