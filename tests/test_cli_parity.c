@@ -226,6 +226,55 @@ static void test_explain(void **state) {
     json_decref(j);
 }
 
+#define BENCH LP_SOURCE_DIR "/tests/data/vllm-bench/"
+
+/* A real benchmark file and start-up log pasted into POST /v1/compare compare as the CLI
+ * compares the files (but for the file names, which only the CLI has). The file measured
+ * 450.3 output tok/s (tests/data/vllm-bench/README.md). */
+static void test_compare(void **state) {
+    (void)state;
+    char *result = lp_test_read_file(BENCH "vllm-bench-serve_llama-3.1-8b_h100_c8.json", NULL);
+    char *log = lp_test_read_file(BENCH "startup_v0.19_llama-3.1-8b_h100.log", NULL);
+    json_t *body =
+        json_pack("{s:o, s:s, s:s, s:s, s:f, s:i, s:s}", "result", json_loads(result, 0, NULL),
+                  "log", log, "model", "meta-llama/Llama-3.1-8B-Instruct", "gpu", "H100",
+                  "gpu_memory_utilization", 0.95, "max_model_len", 8192, "vllm_version", "0.19.0");
+    assert_non_null(body);
+    char *text = json_dumps(body, JSON_COMPACT);
+    char *http = http_body("/v1/compare", text, 200);
+    char *cli = lp_test_cli("compare --json --result " BENCH
+                            "vllm-bench-serve_llama-3.1-8b_h100_c8.json --log " BENCH
+                            "startup_v0.19_llama-3.1-8b_h100.log --model "
+                            "meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                            "--gpu-memory-utilization 0.95 --max-model-len 8192 "
+                            "--vllm-version 0.19.0",
+                            0);
+    json_t *a = json_loads(http, 0, NULL), *b = json_loads(cli, 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(json_is_null(json_object_get(a, "result_file")));
+    const char *keys[] = {"result_file", "log_file"};
+    for (int i = 0; i < 2; i++) {
+        json_object_del(a, keys[i]);
+        json_object_del(b, keys[i]);
+    }
+    if (!json_equal(a, b))
+        fail_msg("POST /v1/compare differs from llmplan compare:\n--- http\n%s\n--- cli\n%s", http,
+                 cli);
+    json_t *ot = json_object_get(json_object_get(json_object_get(a, "performance"), "metrics"),
+                                 "output_throughput");
+    lp_assert_near(json_real_value(json_object_get(ot, "measured")), 450.3, 1e-9);
+    assert_true(json_integer_value(json_object_get(json_object_get(a, "memory"), "compared")) > 0);
+    json_decref(a);
+    json_decref(b);
+    json_decref(body);
+    free(text);
+    free(http);
+    free(cli);
+    free(result);
+    free(log);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
@@ -234,6 +283,7 @@ int main(void) {
         cmocka_unit_test(test_recommend_with_results),
         cmocka_unit_test(test_recommend_without_results),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_compare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

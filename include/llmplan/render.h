@@ -120,6 +120,20 @@ lp_status lp_render_explain_text(FILE *out, const lp_explain_view *v);
  */
 lp_status lp_render_explain_json(FILE *out, const lp_explain_view *v);
 
+/* ---- Comparison with a real benchmark (`llmplan compare`) -------------------------------- */
+
+/**
+ * Print a comparison as one JSON object: "model_id", "gpu", with a result "result_file",
+ * "method", "workload", "performance" ({"metrics": {key: {measured, estimated, error_pct}},
+ * "median_abs_error_pct", "compared"}), "result_notes", "assumptions"; with a log "log_file",
+ * "memory" (as performance) and "log_notes". The body of `POST /v1/compare`.
+ */
+lp_status lp_render_compare_json(FILE *out, const lp_compare_result *c);
+
+/** Print a comparison as terminal tables: per metric measured, estimated and the error, then
+ *  the median |error|, and the notes of each file. */
+lp_status lp_render_compare_text(FILE *out, const lp_compare_result *c);
+
 #ifdef __cplusplus
 }
 #endif

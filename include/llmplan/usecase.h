@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llmplan/bench_import.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
@@ -316,6 +317,76 @@ lp_status lp_explain(const lp_explain_request *req, lp_explain_result *out, lp_e
 lp_status lp_explain_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                        lp_request_store *store, lp_explain_request *out,
                                        lp_error *err);
+
+/* ---- compare: a real benchmark next to llmplan's estimate -------------------------------- */
+
+/** Rows of one comparison (performance keys or memory lines). */
+#define LP_COMPARE_MAX_ROWS 32
+
+/** One metric: measured, estimated (NaN: not estimated) and the error in percent. */
+typedef struct {
+    const char *name; /**< the `vllm bench serve` key or the memory line ("kv_cache_gib") */
+    double measured, estimated, error_pct;
+} lp_compare_row;
+
+/** What to compare: a `vllm bench serve --save-result` file, a vLLM start-up log, or both,
+ *  with the deployment they came from (a result file does not record the engine settings). */
+typedef struct {
+    /** The deployment and the method: model resolved (required with a log; otherwise
+     *  model_id alone may name it), cluster.gpu resolved, serving, method. Its workload is
+     *  ignored: the result file's is used, with the overrides below. */
+    lp_perf_request perf;
+    const lp_calibration *calibration;  /**< fitted efficiencies (NULL: the family's) */
+    const lp_bench_result *result;      /**< the benchmark (NULL: none) */
+    const lp_startup_log *log;          /**< the start-up log (NULL: none) */
+    const char *result_name, *log_name; /**< how to name them in the output (file paths) */
+    /* workload overrides (the result file's otherwise) */
+    double input_len, output_len; /**< mean tokens per request (0: the file's) */
+    int num_prompts;              /**< 0: the file's (its num_prompts, else completed) */
+    int max_concurrency;          /**< -1: the file's */
+    double request_rate;          /**< -1: the file's; 0: inf */
+} lp_compare_request;
+
+/** A comparison. Written by lp_render_compare_json / _text. result and log are the request's. */
+typedef struct {
+    lp_perf_request request;   /**< what was estimated (the file's workload) */
+    lp_perf_estimate estimate; /**< valid when a result file was given */
+    lp_mem_plan plan;          /**< when a log was given */
+    lp_compare_row perf[LP_COMPARE_MAX_ROWS];
+    int n_perf;
+    lp_compare_row memory[LP_COMPARE_MAX_ROWS];
+    int n_memory;
+    const lp_bench_result *result;
+    const lp_startup_log *log;
+    const char *result_name, *log_name;
+} lp_compare_result;
+
+/** Fill r with no benchmark, no log and every workload field from the file. */
+void lp_compare_request_init(lp_compare_request *r);
+
+/**
+ * Compare (about 30 KB). LP_ERR_INVALID_ARG when neither a result nor a log is given, the
+ * file's mean lengths are unknown and not given, or a log comes without a model; an estimate
+ * that cannot be made returns its status with out->estimate.error; a plan's errors as
+ * lp_plan.
+ */
+lp_status lp_compare(const lp_compare_request *req, lp_compare_result *out, lp_error *err);
+
+/** The median |error| over the rows that have one, in percent (NaN when none); *count says
+ *  how many. */
+double lp_compare_median_abs_error(const lp_compare_row *rows, int n, int *count);
+
+/**
+ * Read a compare request: "result" (a `vllm bench serve --save-result` object, parsed into
+ * *result) and/or "log" (a start-up log's text, parsed into *log), the model ("model" or
+ * "config"; default: the result's model_id), "gpu" and the engine arguments of a plan request,
+ * "method", and the overrides "input_len", "output_len", "num_prompts", "max_concurrency",
+ * "request_rate". Errors as lp_plan_request_from_json; a result or log that cannot be read
+ * names the field.
+ */
+lp_status lp_compare_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                       lp_request_store *store, lp_bench_result *result,
+                                       lp_startup_log *log, lp_compare_request *out, lp_error *err);
 
 /* ---- what the renderers show (render.h) --------------------------------------------------- */
 

@@ -8,7 +8,7 @@
  * settings come from the flags and are the same for every file.
  * Only flag parsing, reading and printing live here; the fit is lp_calibrate's.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * the flags and prints the result as a table or one JSON object. Without a GPU or driver it
  * says what it tried and exits 1.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>

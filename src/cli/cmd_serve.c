@@ -24,10 +24,13 @@ static void print_help(const lp_opt *opts) {
            "                       \"tensor_parallel_size\": N, ... vLLM engine arguments}\n"
            "  POST /v1/estimate   one request object as in `llmplan estimate --batch` lines\n"
            "  POST /v1/recommend  {\"model\": ID, \"gpus\": [...], \"input_len\": N, targets ...}\n"
+           "  POST /v1/explain    a plan request with a workload and targets\n"
+           "  POST /v1/compare    {\"result\": {vllm bench serve --save-result}, \"log\": TEXT,\n"
+           "                       \"gpu\": NAME, ... vLLM engine arguments}\n"
            "  GET  /v1/gpus, /v1/models[?q=text], /health\n"
-           "Responses are the JSON `llmplan plan|estimate|recommend --json` prints; bad input is\n"
-           "a 4xx with {\"error\": \"...\"}. Models come from the embedded catalog or a pasted\n"
-           "config.json: the server opens no file a client names.\n"
+           "Responses are the JSON `llmplan plan|estimate|recommend|explain|compare --json`\n"
+           "prints; bad input is a 4xx with {\"error\": \"...\"}. Models come from the embedded\n"
+           "catalog or a pasted config.json: the server opens no file a client names.\n"
            "\n"
            "Options:\n");
     lp_opts_print(opts);

@@ -6,7 +6,7 @@
  * them. Not-estimated values (NaN, e.g. percentiles without simulation) are null.
  * Formatting only: no number here is computed beyond unit conversion.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include "render/json_objects.h"
 #include <jansson.h>
 #include <math.h>

@@ -9,7 +9,7 @@
 
 #include "llmplan/render.h"
 #include "render/json_objects.h"
-#include "render/json_out.h"
+#include "common/json_write.h"
 
 static json_t *num(double v) {
     return isfinite(v) ? json_real(v) : json_null();

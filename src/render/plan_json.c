@@ -3,7 +3,7 @@
  * no hand-written JSON). Memory values are per GPU in GiB (2^30 bytes) for the binding stage;
  * `memory.per_stage` lists every pipeline stage. Formatting only.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include "render/json_objects.h"
 #include <jansson.h>
 

@@ -10,7 +10,7 @@
  * CSV: the same flat entries, one row each under a header row, so that a spreadsheet and a
  * program read the same columns. Formatting only.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>

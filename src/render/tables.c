@@ -2,7 +2,7 @@
  * tables.c - `llmplan models` and `llmplan gpus`: the embedded catalog and the GPU database as
  * terminal tables or JSON arrays. Formatting only; parameter counts come from the model module.
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 #include <jansson.h>
 #include <string.h>
 

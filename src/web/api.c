@@ -191,6 +191,12 @@ typedef struct {
             lp_explain_request req;
             lp_explain_result res;
         } explain;
+        struct {
+            lp_compare_request req;
+            lp_compare_result res;
+            lp_bench_result result;
+            lp_startup_log log;
+        } compare;
     } u;
 } api_work;
 
@@ -301,6 +307,32 @@ static lp_status handle_explain(const lp_web_request *req, api_work *w, lp_web_r
     return mem_respond(&m, lp_render_explain_json(m.f, &v), 200, out);
 }
 
+/* ---- POST /v1/compare -------------------------------------------------------------------- */
+
+static lp_status handle_compare(const lp_web_request *req, api_work *w, lp_web_response *out) {
+    lp_error err;
+    lp_error_clear(&err);
+    lp_compare_request *r = &w->u.compare.req;
+    lp_status st = lp_compare_request_from_json(req->body, req->body_len, &WEB_RESOLVER, &w->store,
+                                                &w->u.compare.result, &w->u.compare.log, r, &err);
+    if (st == LP_OK && r->perf.method == LP_SIMULATE && r->result &&
+        (r->num_prompts > MAX_SIMULATE_PROMPTS ||
+         (r->num_prompts == 0 && r->result->num_prompts > MAX_SIMULATE_PROMPTS))) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "num_prompts: at most %d with method \"simulate\" on the server",
+                 MAX_SIMULATE_PROMPTS);
+        return respond_error(out, 400, msg);
+    }
+    if (st == LP_OK)
+        st = lp_compare(r, &w->u.compare.res, &err);
+    if (st != LP_OK)
+        return respond_error(out, http_status(st), err.message);
+    mem_out m;
+    if (!mem_open(&m))
+        return respond_error(out, 500, "out of memory");
+    return mem_respond(&m, lp_render_compare_json(m.f, &w->u.compare.res), 200, out);
+}
+
 /* ---- GET endpoints ----------------------------------------------------------------------- */
 
 /* The GPU table and catalog as JSON never change: rendered once, shared read-only. */
@@ -393,7 +425,7 @@ typedef struct {
     int id;
 } endpoint;
 
-enum { E_PAGE, E_HEALTH, E_GPUS, E_MODELS, E_PLAN, E_ESTIMATE, E_RECOMMEND, E_EXPLAIN };
+enum { E_PAGE, E_HEALTH, E_GPUS, E_MODELS, E_PLAN, E_ESTIMATE, E_RECOMMEND, E_EXPLAIN, E_COMPARE };
 
 static const endpoint ENDPOINTS[] = {
     {"/", EP_GET, E_PAGE},
@@ -405,6 +437,7 @@ static const endpoint ENDPOINTS[] = {
     {"/v1/estimate", EP_POST, E_ESTIMATE},
     {"/v1/recommend", EP_POST, E_RECOMMEND},
     {"/v1/explain", EP_POST, E_EXPLAIN},
+    {"/v1/compare", EP_POST, E_COMPARE},
 };
 
 static lp_status dispatch_post(int id, const lp_web_request *req, lp_web_response *out) {
@@ -420,7 +453,8 @@ static lp_status dispatch_post(int id, const lp_web_request *req, lp_web_respons
     lp_status st = id == E_PLAN        ? handle_plan(req, w, out)
                    : id == E_ESTIMATE  ? handle_estimate(req, w, out)
                    : id == E_RECOMMEND ? handle_recommend(req, w, out)
-                                       : handle_explain(req, w, out);
+                   : id == E_EXPLAIN   ? handle_explain(req, w, out)
+                                       : handle_compare(req, w, out);
     free(w);
     return st;
 }
@@ -465,10 +499,10 @@ lp_status lp_web_handle(const lp_web_request *req, lp_web_response *out) {
             return dispatch_post(e->id, req, out);
         }
     }
-    char msg[200];
+    char msg[320];
     snprintf(msg, sizeof msg,
              "no such endpoint: %.16s %.80s (endpoints: POST /v1/plan, /v1/estimate, "
-             "/v1/recommend, /v1/explain; GET /v1/gpus, /v1/models, /health, /)",
+             "/v1/recommend, /v1/explain, /v1/compare; GET /v1/gpus, /v1/models, /health, /)",
              method, path);
     return respond_error(out, 404, msg);
 }

@@ -1,8 +1,8 @@
 /*
- * json_out.c - lp_json_write: one allocation and one fwrite per JSON document (see
- * json_out.h for why).
+ * json_write.c - lp_json_write: one allocation and one fwrite per JSON document (see
+ * json_write.h for why).
  */
-#include "render/json_out.h"
+#include "common/json_write.h"
 
 #include <stdlib.h>
 #include <string.h>

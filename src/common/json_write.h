@@ -1,12 +1,12 @@
 /*
- * json_out.h - write a jansson value to a FILE in one piece. Private to src/render and
- * src/cli.
+ * json_write.h - write a jansson value to a FILE in one piece: the one JSON writer of the
+ * renderers and the CLI. Private to src/.
  *
  * json_dumpf writes through a callback a few bytes at a time; dumping to one string and
  * writing it once is several times cheaper (it was 70 % of a `POST /v1/plan` request).
  */
-#ifndef LP_RENDER_JSON_OUT_H
-#define LP_RENDER_JSON_OUT_H
+#ifndef LP_COMMON_JSON_WRITE_H
+#define LP_COMMON_JSON_WRITE_H
 
 #include <jansson.h>
 #include <stdio.h>
