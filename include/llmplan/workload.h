@@ -26,7 +26,8 @@ typedef enum {
     LP_LEN_NORMAL,    /**< normal(mean, stddev), clamped to [lo, hi] (lo >= 1) */
     LP_LEN_UNIFORM,   /**< uniform integers in [lo, hi] */
     LP_LEN_HISTOGRAM, /**< values[i] with probability weights[i] (caller-owned arrays) */
-    LP_LEN_SHAREGPT   /**< a ShareGPT-like long-tailed distribution with the given mean */
+    LP_LEN_SHAREGPT   /**< ShareGPT as `vllm bench serve` samples it, with the given mean:
+                         use lp_len_sharegpt_input / _output (lo/hi hold vLLM's filter) */
 } lp_len_kind;
 
 /** A distribution of prompt or output lengths in tokens. */
@@ -72,9 +73,9 @@ double lp_rng_exponential(lp_rng *r, double rate);
 int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
 
 /**
- * Quantile q (0 < q <= 1) of a distribution: exact for fixed lengths, else the q-quantile of
- * 8192 draws with a fixed seed (deterministic). LP_ERR_NOMEM when the draws cannot be held
- * (*out is then the mean).
+ * Quantile q (0 <= q <= 1) of a distribution: its inverse CDF, exact (histograms: the
+ * smallest value whose cumulative weight reaches q; ShareGPT: the shapes src/perf/dist.c
+ * samples). Returns LP_OK (the status is kept for callers that check it).
  */
 lp_status lp_len_quantile(const lp_len_dist *d, double q, double *out);
 
@@ -98,10 +99,24 @@ const char *lp_dataset_name(lp_dataset dataset);
 /** Parse a --dataset-name value (any case). LP_ERR_INVALID_ARG names the accepted ones. */
 lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err);
 
-/** Mean prompt and output lengths of the ShareGPT-like preset: the averages quoted for vLLM's
- *  ShareGPT benchmark runs (the validation data's README: about 202 in / 179 out). */
-#define LP_SHAREGPT_MEAN_INPUT 202.0
-#define LP_SHAREGPT_MEAN_OUTPUT 179.0
+/**
+ * Mean tokens per request of ShareGPT_V3_unfiltered_cleaned_split as `vllm bench serve
+ * --dataset-name sharegpt` sends it (prompt) and as servers answered it (output, early
+ * end-of-sequence included): the medians over the fit rows of ../shared/validation/
+ * serving_perf_2.tsv that state them (IOG-Foundation vLLM 0.8.5 runs, total minus output
+ * tokens/s and output tokens/s over requests/s, 13 models' tokenizers; lines 2 4 6 9 10 14 15
+ * 17 19 22 23 27 28 30 32 35 36 40 41 43 45 48 49 53 54 56 58 61 62 66 123). The holdout rows'
+ * medians are 208 / 202.
+ */
+#define LP_SHAREGPT_MEAN_INPUT 206.0
+#define LP_SHAREGPT_MEAN_OUTPUT 204.0
+
+/** ShareGPT prompt lengths with the given mean: 4..1024 tokens, long-tailed (sampled as
+ *  src/perf/dist.c describes). */
+lp_len_dist lp_len_sharegpt_input(double mean_tokens);
+
+/** ShareGPT output lengths with the given mean: at least 4 tokens, prompt + output <= 2048. */
+lp_len_dist lp_len_sharegpt_output(double mean_tokens);
 
 /** The load, as `vllm bench serve` sends it. Zero fields mean the documented defaults. */
 typedef struct {

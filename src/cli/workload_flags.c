@@ -116,8 +116,8 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
     char extra;
     memset(d, 0, sizeof *d);
     if (strcasecmp(spec, "sharegpt") == 0) {
-        d->kind = LP_LEN_SHAREGPT;
-        d->mean = sharegpt_mean;
+        *d = strstr(flag, "output") ? lp_len_sharegpt_output(sharegpt_mean)
+                                    : lp_len_sharegpt_input(sharegpt_mean);
         return 0;
     }
     if (strncasecmp(spec, "normal:", 7) == 0) {

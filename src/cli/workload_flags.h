@@ -56,7 +56,7 @@ void lp_cli_workload_init(lp_cli_workload *w);
          LP_OPT_STRING,                                                                            \
          &(w).dataset,                                                                             \
          "NAME",                                                                                   \
-         "random (default) or sharegpt (means 202 in / 179 out)",                                  \
+         "random (default) or sharegpt (means 206 in / 204 out)",                                  \
          NULL},                                                                                    \
         {"--num-prompts",                                                                          \
          NULL,                                                                                     \

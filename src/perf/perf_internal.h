@@ -5,9 +5,39 @@
 #ifndef LP_PERF_INTERNAL_H
 #define LP_PERF_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "llmplan/perf.h"
+
+/** One side of a ShareGPT pair as dist.c samples it: a cut shape located for its mean. */
+typedef struct {
+    bool output;         /**< exponential (outputs) or log-normal (prompts) */
+    double location;     /**< exponential mean, or log-normal mu */
+    double a, b;         /**< continuous cut [a, b) */
+    double cdf_a, cdf_b; /**< CDF of the uncut shape at a and b */
+} lp_len_shape;
+
+/**
+ * Draws (prompt, output) pairs the way `vllm bench serve` keeps them: a ShareGPT side follows
+ * its fitted shape, and when the prompt is from ShareGPT a pair longer than 2048 tokens is
+ * dropped and redrawn (vllm/benchmarks/dataset_utils.py is_valid_sequence). Other kinds are
+ * drawn as lp_len_sample draws them.
+ */
+typedef struct {
+    lp_len_dist in, out;
+    bool sharegpt_in, sharegpt_out;
+    lp_len_shape in_shape, out_shape;
+} lp_len_pair_sampler;
+
+/** Prepare a pair sampler (solves the ShareGPT shapes once). LP_ERR_INVALID_ARG when the
+ * filter can keep no pair (a fixed output over 2044 tokens with ShareGPT prompts). */
+lp_status lp_len_pair_init(lp_len_pair_sampler *s, const lp_len_dist *in, const lp_len_dist *out,
+                           lp_error *err);
+
+/** Draw one pair; LP_ERR_INVALID_ARG if no valid pair turned up in many draws. */
+lp_status lp_len_pair_sample(const lp_len_pair_sampler *s, lp_rng *r, int64_t *in, int64_t *out,
+                             lp_error *err);
 
 /**
  * Everything lp_estimate_performance does before a method runs: resolve the GPU and the model

@@ -28,7 +28,6 @@
 #define LP_RANGE_TPUT_LO 0.75
 #define LP_RANGE_TPUT_HI 1.2
 #define LP_LITTLE_ITERATIONS 60
-#define LP_SHAREGPT_SIGMA 1.0 /* must match dist.c */
 #define LP_PI 3.141592653589793
 /* waves of at most this many prompts get their mean TTFT summed prompt by prompt */
 #define LP_WAVE_EXACT_MAX 32
@@ -119,9 +118,10 @@ static double expected_max(const lp_len_dist *d, double n) {
         return d->hi > d->lo && v > d->hi ? d->hi : v;
     }
     case LP_LEN_SHAREGPT: {
-        double v =
-            exp(log(d->mean) - 0.5 * LP_SHAREGPT_SIGMA * LP_SHAREGPT_SIGMA + LP_SHAREGPT_SIGMA * z);
-        return d->hi > d->lo && v > d->hi ? d->hi : v;
+        /* the shape dist.c samples, at the normal extreme's probability */
+        double v = d->mean;
+        lp_len_quantile(d, 0.5 * erfc(-z / sqrt(2.0)), &v);
+        return v;
     }
     case LP_LEN_HISTOGRAM: {
         /* the largest value whose upper tail still holds 1/n of the weight */

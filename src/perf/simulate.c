@@ -325,9 +325,14 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
     const lp_step_model *sm = S->sm;
     const double capacity_tokens =
         floor(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS) * LP_SIM_BLOCK_TOKENS;
+    lp_len_pair_sampler pairs;
+    lp_status st = lp_len_pair_init(&pairs, &req->workload.input, &req->workload.output, err);
+    if (st != LP_OK)
+        return st;
     for (int i = 0; i < S->n; i++) {
-        int64_t in = lp_len_sample(&req->workload.input, &S->rng);
-        int64_t out = lp_len_sample(&req->workload.output, &S->rng);
+        int64_t in, out;
+        if ((st = lp_len_pair_sample(&pairs, &S->rng, &in, &out, err)) != LP_OK)
+            return st;
         if (sm->max_model_len > 0 && in + out > sm->max_model_len)
             return lp_error_set(err, LP_ERR_INFEASIBLE,
                                 "simulate: request %d has %lld prompt + %lld output tokens, more "
@@ -362,7 +367,7 @@ static void describe_len(const lp_len_dist *d, char *buf, size_t size) {
         snprintf(buf, size, "histogram of %d lengths, mean %.0f", d->n, lp_len_mean(d));
         break;
     case LP_LEN_SHAREGPT:
-        snprintf(buf, size, "ShareGPT-like log-normal, mean %.0f", d->mean);
+        snprintf(buf, size, "ShareGPT as vllm bench serve keeps it, mean %.0f", d->mean);
         break;
     }
 }
@@ -456,8 +461,11 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        "simulate: at most %d requests in flight; a request waits for a free "
                        "slot and its latencies count from when it is sent (vllm bench serve)",
                        req->workload.max_concurrency);
-    lp_perf_assume(out, "simulate: input lengths %s, output lengths %s tokens (no early EOS)", in,
-                   outl);
+    lp_perf_assume(out, "simulate: input lengths %s, output lengths %s tokens", in, outl);
+    if (req->workload.input.kind == LP_LEN_SHAREGPT || req->workload.output.kind == LP_LEN_SHAREGPT)
+        lp_perf_assume(out, "simulate: ShareGPT pairs kept as vllm bench serve keeps them (prompt "
+                            "4-1024 tokens, output >= 4, sum <= 2048); shapes fitted to two "
+                            "published runs' per-request lengths");
     if (sm->chunked_prefill)
         lp_perf_assume(out,
                        "simulate: vLLM V1 scheduler, chunked prefill, %d tokens and %d requests "

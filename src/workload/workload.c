@@ -16,37 +16,9 @@
 #define LP_DEFAULT_INPUT_LEN 1024.0
 #define LP_DEFAULT_OUTPUT_LEN 128.0
 #define LP_DEFAULT_NUM_PROMPTS 1000
-/* Draws used to find length quantiles of a distribution, with a fixed seed (deterministic). */
-#define LP_LEN_QUANTILE_SAMPLES 8192
-#define LP_LEN_QUANTILE_SEED 20240601u
 /* Quantile taken as the longest request of an unbounded distribution (normal or
  * ShareGPT-like without hi): one request in a thousand may be cut by --max-model-len. */
 #define LP_LEN_LONGEST_QUANTILE 0.999
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-lp_status lp_len_quantile(const lp_len_dist *d, double q, double *out) {
-    *out = d->mean;
-    if (d->kind == LP_LEN_FIXED)
-        return LP_OK;
-    double *v = malloc(LP_LEN_QUANTILE_SAMPLES * sizeof *v);
-    if (!v)
-        return LP_ERR_NOMEM;
-    lp_rng rng;
-    lp_rng_seed(&rng, LP_LEN_QUANTILE_SEED);
-    for (int i = 0; i < LP_LEN_QUANTILE_SAMPLES; i++)
-        v[i] = (double)lp_len_sample(d, &rng);
-    qsort(v, LP_LEN_QUANTILE_SAMPLES, sizeof *v, cmp_double);
-    size_t k = (size_t)ceil(q * LP_LEN_QUANTILE_SAMPLES) - 1;
-    if (k >= LP_LEN_QUANTILE_SAMPLES)
-        k = LP_LEN_QUANTILE_SAMPLES - 1;
-    *out = v[k];
-    free(v);
-    return LP_OK;
-}
 
 lp_status lp_len_longest(const lp_len_dist *d, double *out) {
     switch (d->kind) {
@@ -114,11 +86,8 @@ void lp_workload_init(lp_workload *w) {
 
 void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean) {
     w->dataset = LP_DATASET_SHAREGPT;
-    memset(&w->input, 0, sizeof w->input);
-    memset(&w->output, 0, sizeof w->output);
-    w->input.kind = w->output.kind = LP_LEN_SHAREGPT;
-    w->input.mean = input_mean > 0 ? input_mean : LP_SHAREGPT_MEAN_INPUT;
-    w->output.mean = output_mean > 0 ? output_mean : LP_SHAREGPT_MEAN_OUTPUT;
+    w->input = lp_len_sharegpt_input(input_mean > 0 ? input_mean : LP_SHAREGPT_MEAN_INPUT);
+    w->output = lp_len_sharegpt_output(output_mean > 0 ? output_mean : LP_SHAREGPT_MEAN_OUTPUT);
 }
 
 lp_status lp_workload_check(const lp_workload *w, lp_error *err) {
