@@ -54,12 +54,26 @@ static lp_perf_request fixed_request(int in, int out, int n) {
     return r;
 }
 
+/* The engine alone: no API-server time, so step times add up by hand. */
+static const lp_sim_frontend NO_FRONTEND = {0.0, 0.0};
+
+static lp_status simulate_with(const lp_step_model *sm, const lp_sim_frontend *fe,
+                               const lp_perf_request *r, int replicas, lp_perf_estimate *est) {
+    lp_error err;
+    lp_error_clear(&err);
+    memset(est, 0, sizeof *est);
+    lp_status st = lp_perf_simulate_with(sm, fe, r, replicas, est, &err);
+    if (st != LP_OK)
+        print_message("simulate: %s\n", err.message);
+    return st;
+}
+
 static lp_status simulate(const lp_step_model *sm, const lp_perf_request *r, int replicas,
                           lp_perf_estimate *est) {
     lp_error err;
     lp_error_clear(&err);
     memset(est, 0, sizeof *est);
-    lp_status st = lp_perf_simulate(sm, r, replicas, est, &err);
+    lp_status st = lp_perf_simulate_with(sm, &NO_FRONTEND, r, replicas, est, &err);
     if (st != LP_OK)
         print_message("simulate: %s\n", err.message);
     return st;
@@ -305,6 +319,135 @@ static void test_replicas(void **state) {
     assert_int_equal(b.replicas, 2);
 }
 
+/* The API server: ingress 2 ms and egress 3 ms around the single request of
+ * test_single_request (16 ms prefill, 99 decode steps of 8 ms): the client sees the first
+ * token 2 + 16 + 3 ms after sending, the last 2 + 808 + 3 ms after; TPOT is unchanged. */
+static void test_api_server_times(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1000, 100, 1);
+    const lp_sim_frontend fe = {0.002, 0.003};
+    lp_perf_estimate e;
+    assert_int_equal(simulate_with(&sm, &fe, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, 21.0, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, 813.0, 1e-9);
+    lp_assert_near(e.tpot_ms.mean, 8.0, 1e-9);
+    lp_assert_near(e.itl_ms.p99, 8.0, 1e-9);
+    lp_assert_near(e.duration_s, 0.813, 1e-12);
+
+    /* --max-concurrency 1: the next request leaves the client when it has seen the last
+     * token, so five requests take 5 x 813 ms */
+    r = fixed_request(1000, 100, 5);
+    r.workload.max_concurrency = 1;
+    assert_int_equal(simulate_with(&sm, &fe, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 5 * 0.813, 1e-9);
+    lp_assert_near(e.ttft_ms.p99, 21.0, 1e-9);
+}
+
+/* Ingress is served one request at a time: four requests sent together reach the engine
+ * 10, 20, 30 and 40 ms later. Each has a 100-token prompt and one output token, a step of
+ * 8 ms (the memory floor) on an idle engine: they finish at 18, 28, 38 and 48 ms (egress 0),
+ * where all four at once would share one 8 ms step. */
+static void test_api_ingress_is_serial(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(100, 1, 4);
+    const lp_sim_frontend fe = {0.010, 0.0};
+    lp_perf_estimate e;
+    assert_int_equal(simulate_with(&sm, &fe, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.mean, (18.0 + 28.0 + 38.0 + 48.0) / 4, 1e-9);
+    lp_assert_near(e.ttft_ms.p99, 38.0 + 0.97 * (48.0 - 38.0), 1e-9); /* numpy: rank 0.99 x 3 */
+    lp_assert_near(e.duration_s, 0.048, 1e-12);
+    lp_assert_near(e.mean_batch, 4 * 0.008 / 0.048, 1e-9);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.p99, 8.0, 1e-9);
+}
+
+/*
+ * Preemption under KV pressure, with and without vLLM V1's prefix cache. KV of 128 blocks
+ * (2048 tokens); A and B have 1020-token prompts and 10 output tokens. Step 1 prefills both
+ * (2040 x 16 us = 32.64 ms), leaving no free block. Steps 2-5 decode both (8 ms each). In
+ * step 6 A's 1025th token needs a 65th block: B (admitted last) is preempted with 1024
+ * computed tokens = 64 full blocks, and A takes one of them (B's last). A finishes after
+ * step 10 (32.64 + 9 x 8 = 104.64 ms). B could not come back earlier: it needs 65 blocks.
+ *  - V1 (0.8+): B's first 63 blocks (1008 tokens) are still cached, so step 11 recomputes
+ *    only 17 tokens (8 ms floor); B's tokens 6-10 follow at 8 ms: done at 144.64 ms.
+ *  - before 0.8 (no prefix caching): step 11 recomputes all 1025 tokens (16.4 ms): B is
+ *    done at 153.04 ms.
+ */
+static void test_preemption_resumes_from_cached_blocks(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.kv_capacity_tokens = 2048;
+    lp_perf_request r = fixed_request(1020, 10, 2);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.preemptions, 1);
+    lp_assert_near(e.ttft_ms.mean, 32.64, 1e-9);
+    lp_assert_near(e.duration_s * 1e3, 144.64, 1e-9);
+    lp_assert_near(e.e2el_ms.mean, (104.64 + 144.64) / 2, 1e-9);
+
+    sm.vllm_version = LP_VLLM_VERSION(0, 7, 3);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.preemptions, 1);
+    lp_assert_near(e.duration_s * 1e3, 153.04, 1e-9);
+}
+
+/* Poisson sends as vllm bench serve makes them: from 0.10.1 the last of n requests leaves at
+ * n / rate exactly (PR #21108); older clients sent the first at 0 and the last, on average,
+ * at (n - 1) / rate. Four one-token requests at 1 req/s, each an 8 ms step on an idle
+ * engine: the benchmark ends 8 ms after the last send. */
+static void test_poisson_sends_end_on_time(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(100, 1, 4);
+    r.workload.request_rate = 1.0;
+    r.workload.seed = 5;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 4.008, 1e-9);
+    sm.vllm_version = LP_VLLM_VERSION(0, 8, 5);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 3.008, 1e-9);
+}
+
+/* Little's law, L = lambda x W: the mean number of running requests equals throughput times
+ * the mean time a request runs (here E2E: at 10 req/s against 256 slots nothing waits). */
+static void test_littles_law(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(500, 100, 2000);
+    r.workload.request_rate = 10;
+    r.workload.seed = 11;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    double little = e.request_s * e.e2el_ms.mean / 1e3;
+    lp_assert_near(e.mean_batch, little, 0.01 * little);
+    assert_true(e.mean_batch > 5.0); /* a real load, not an empty engine */
+}
+
+/* ShareGPT with the simulation: lengths drawn as vllm bench serve keeps them, not the fixed
+ * 1024 / 128 the CLI once clamped them to (the bug this replaced): mean output tokens per
+ * request near the ShareGPT mean. */
+static void test_sharegpt_workload(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1, 1, 2000);
+    r.workload.input = lp_len_sharegpt_input(LP_SHAREGPT_MEAN_INPUT);
+    r.workload.output = lp_len_sharegpt_output(LP_SHAREGPT_MEAN_OUTPUT);
+    r.workload.request_rate = 10;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    double out_per_request = e.output_tok_s / e.request_s;
+    double in_per_request = e.total_tok_s / e.request_s - out_per_request;
+    /* 2000 draws of long-tailed lengths (prompt sd ~270 tokens): within 3 standard errors */
+    lp_assert_near(out_per_request, LP_SHAREGPT_MEAN_OUTPUT, 0.10 * LP_SHAREGPT_MEAN_OUTPUT);
+    lp_assert_near(in_per_request, LP_SHAREGPT_MEAN_INPUT, 0.10 * LP_SHAREGPT_MEAN_INPUT);
+    /* long-tailed outputs: at a light load E2E follows them, p99 far above the median (an
+     * exponential's p99 / median is ln 100 / ln 2 = 6.6) */
+    assert_true(e.e2el_ms.p99 > 3 * e.e2el_ms.median);
+}
+
 /* numpy: np.median(1..10) = 5.5, np.percentile(1..10, 90) = 9.1, 99 -> 9.91. */
 static void test_stats_small_sample(void **state) {
     (void)state;
@@ -369,6 +512,12 @@ int main(void) {
         cmocka_unit_test(test_poisson_low_rate),
         cmocka_unit_test(test_queueing_bound),
         cmocka_unit_test(test_replicas),
+        cmocka_unit_test(test_api_server_times),
+        cmocka_unit_test(test_api_ingress_is_serial),
+        cmocka_unit_test(test_preemption_resumes_from_cached_blocks),
+        cmocka_unit_test(test_poisson_sends_end_on_time),
+        cmocka_unit_test(test_littles_law),
+        cmocka_unit_test(test_sharegpt_workload),
         cmocka_unit_test(test_stats_small_sample),
         cmocka_unit_test(test_stats_histogram_precision),
     };

@@ -228,6 +228,8 @@ typedef struct {
     int max_num_batched_tokens;
     double kv_capacity_tokens; /**< KV tokens one replica holds */
     int64_t max_model_len;
+    lp_vllm_version
+        vllm_version; /**< release whose scheduler and client to reproduce (0: latest) */
 } lp_step_model;
 
 /** A batch of one engine step. */

@@ -68,6 +68,20 @@ void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req,
 lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                            lp_perf_estimate *out, lp_error *err);
 
+/** What the simulation adds around the engine: vLLM's API server. */
+typedef struct {
+    double api_ingress_s; /**< per request, client send to engine, one request at a time */
+    double api_egress_s;  /**< end of an engine step to the client seeing its tokens */
+} lp_sim_frontend;
+
+/** The API-server times lp_perf_simulate uses (fitted; see simulate.c). */
+void lp_sim_frontend_default(lp_sim_frontend *fe);
+
+/** lp_perf_simulate with the given API-server times (0 and 0: the engine alone). */
+lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *fe,
+                                const lp_perf_request *req, int replicas, lp_perf_estimate *out,
+                                lp_error *err);
+
 /**
  * Heuristic method (the quick one of the original design): needs only params_b and a GPU.
  * model may be NULL (then params_b is used).

@@ -10,22 +10,41 @@
  * and budget is left (chunked prefill: a prompt may be split over steps). The KV cache is
  * paged in blocks of LP_SIM_BLOCK_TOKENS; a request holds ceil(computed tokens / block) blocks.
  * When a running request needs a block and none is free, the most recently admitted running
- * request is preempted (V1 recompute: its blocks are freed, it goes to the front of the
- * waiting queue and later prefills its prompt plus the tokens it had generated). The step's
- * duration is lp_step_eval of its batch; tokens appear at the end of the step.
+ * request is preempted (Scheduler._preempt_request: its blocks are freed, it goes to the
+ * front of the waiting queue and later prefills its prompt plus the tokens it had generated).
+ * From vLLM 0.8 (V1, prefix caching on by default) the freed blocks keep their contents
+ * until the pool hands them out again (BlockPool's free queue is least-recently-freed
+ * first, and KVCacheManager.free frees a request's blocks tail first), so a request resumed
+ * soon recomputes only what was evicted (get_computed_blocks finds the rest); free blocks
+ * are kept here as that queue. The step's duration is lp_step_eval of its batch.
  * When the step model says chunked prefill is off (vLLM V0 defaults), steps follow V0's
  * default scheduler instead: a step prefills whole prompts of newly admitted requests or
  * decodes every running request, never both; with --num-scheduler-steps N, admissions happen
  * only every N decode steps.
  *
- * Arrivals follow `vllm bench serve`: request rate inf sends every request at t = 0, a finite
- * rate sends them with exponential gaps, and --max-concurrency makes a request wait for a free
- * slot (its latencies are measured from the moment it is sent). Data-parallel replicas each
- * get 1/replicas of the requests, the rate and the concurrency; one replica is simulated and
+ * The API server (a separate process from vLLM 0.6 on: HTTP, tokenization, detokenization,
+ * streaming) is modelled by two times per request: ingress (from the client's send to the
+ * request reaching the engine) is served one request at a time, as the server's single
+ * asyncio event loop does it, so a burst of requests reaches the scheduler spread out rather
+ * than at once; egress is the latency from the end of a step to the client seeing its
+ * tokens. Latencies and the benchmark duration are measured at the client, as
+ * `vllm bench serve` measures them (vllm/benchmarks/serve.py, calculate_metrics: TTFT at the
+ * first streamed chunk, TPOT = (E2E - TTFT) / (output - 1) for outputs of more than one
+ * token, ITL between chunks, duration from the first send to the last response).
+ *
+ * Arrivals follow `vllm bench serve` (get_request): request rate inf sends every request at
+ * t = 0; a finite rate draws exponential gaps, and from vLLM 0.10.1 (PR #21108) the sends
+ * are scaled so that the last one is at num_prompts / rate (older clients sent the first at
+ * t = 0 and added raw gaps: their last send is scaled to its expected time, (n - 1) / rate,
+ * as the duration of one random draw cannot be predicted); --max-concurrency makes a request wait
+ * for a free slot (its latencies are measured from the moment it is sent). The initial test request
+ * bench sends before measuring is not simulated: it only warms the server. Data-parallel replicas
+ * each get 1/replicas of the requests, the rate and the concurrency; one replica is simulated and
  * throughputs are multiplied by the number of replicas.
  *
- * It deliberately does not model prefix-cache hits (random prompts share nothing), async
- * scheduling overlap, speculative decoding, priorities or network/detokenizer time.
+ * It deliberately does not model prefix-cache hits between different requests (random and
+ * ShareGPT prompts share none), async scheduling overlap, speculative decoding, priorities,
+ * bursty (gamma) arrivals or early end-of-sequence beyond the lengths drawn.
  */
 #include <limits.h>
 #include <math.h>
@@ -46,9 +65,27 @@
 /* Reported ranges: +-15 % around the simulated value (uncertainty of the step model). */
 #define LP_SIM_RANGE 0.15
 #define LP_N_BOUNDS (LP_BOUND_QUEUEING + 1)
+/* V1 engine with prefix caching on by default (VLLM_USE_V1 default from 0.8.0). */
+#define LP_SIM_V1_PREFIX_CACHING LP_VLLM_VERSION(0, 8, 0)
+/* vllm bench serve scales its Poisson sends to end at num_prompts / rate (PR #21108). */
+#define LP_SIM_SCALED_ARRIVALS LP_VLLM_VERSION(0, 10, 1)
+/*
+ * API-server time per request: ingress (HTTP, validation, tokenization, hand-over to the
+ * engine, served one request at a time) and egress (engine output to the client's parsed
+ * chunk), split evenly for want of data that separates them. Their sum, 3.7 ms, was fitted on
+ * the fit rows of ../shared/validation/serving_perf_2.tsv that are vLLM ShareGPT runs at 1 and
+ * 4 req/s (IOG-Foundation, vLLM 0.8.5, H100 PCIe, 200 prompts; lines 15 17 19 22 27 41 43 45
+ * 48 53), where the engine is nearly idle: the median over those rows of the measured median
+ * TTFT minus the one simulated without API-server time (residuals 0.8 to 4.6 ms;
+ * tools/sim_fit/api_time.c repeats the fit). Checked on the holdout rows by
+ * `llmplan accuracy`.
+ */
+#define LP_SIM_API_INGRESS_S 0.00185
+#define LP_SIM_API_EGRESS_S 0.00185
 
 typedef struct {
-    double arrival_s;     /* when the benchmark client sent it */
+    double send_s;        /* when the benchmark client sent it */
+    double ready_s;       /* when the API server handed it to the engine */
     double admitted_s;    /* first time the scheduler admitted it */
     double first_token_s; /* end of the step that completed its prefill */
     double last_token_s;
@@ -56,11 +93,22 @@ typedef struct {
     int32_t generated;      /* output tokens produced so far */
     int32_t computed;       /* tokens whose KV is in the cache */
     int32_t blocks;         /* KV blocks held */
+    int32_t cached_blocks;  /* after a preemption: leading blocks still in the free queue */
+    int32_t segment;        /* the free-queue segment holding them (-1: none) */
     bool admitted;
 } sim_req;
 
+/* A run of free blocks in the free queue, oldest first; owner >= 0: the leading blocks of a
+ * preempted request whose contents are still valid. */
+typedef struct {
+    int32_t owner;
+    int64_t count;
+} sim_segment;
+
 typedef struct {
     const lp_step_model *sm;
+    lp_sim_frontend fe;
+    bool prefix_caching;
     sim_req *reqs;
     int n;
     /* running requests in admission order, and the tokens scheduled for each this step */
@@ -71,11 +119,15 @@ typedef struct {
     /* waiting queue: a ring of request indices (preempted requests go to its front) */
     int *waiting;
     int wait_head, wait_len;
+    /* the free queue: segments[seg_head .. seg_len) */
+    sim_segment *segments;
+    int64_t seg_head, seg_len, seg_cap;
     int64_t free_blocks;
-    /* the benchmark client */
+    /* the benchmark client and the API server */
     lp_rng rng;
-    double rate; /* req/s for this replica, 0: all at once */
-    double next_sched_s;
+    double *schedule;   /* send times of requests without a concurrency limit */
+    double slot_free_s; /* when the client last saw a slot freed while all were taken */
+    double ingress_free_s;
     int next_issue, in_flight, concurrency;
     /* results */
     lp_sim_stat ttft, tpot, itl, e2e;
@@ -91,6 +143,11 @@ typedef struct {
     long bound_prefill[LP_N_BOUNDS], bound_decode[LP_N_BOUNDS];
 } sim_state;
 
+void lp_sim_frontend_default(lp_sim_frontend *fe) {
+    fe->api_ingress_s = LP_SIM_API_INGRESS_S;
+    fe->api_egress_s = LP_SIM_API_EGRESS_S;
+}
+
 static int64_t blocks_for(int64_t tokens) {
     return (tokens + LP_SIM_BLOCK_TOKENS - 1) / LP_SIM_BLOCK_TOKENS;
 }
@@ -100,24 +157,138 @@ static void stat_add(sim_state *S, lp_sim_stat *st, double v, uint64_t count) {
         S->mem_status = LP_ERR_NOMEM;
 }
 
-/* Send the requests the client has due by `now` while a concurrency slot is free. `blocked`:
- * the slot was freed at `now`, so a request due earlier waited for it (bench's semaphore). */
-static void issue(sim_state *S, double now, bool blocked) {
-    while (S->next_issue < S->n && S->in_flight < S->concurrency && S->next_sched_s <= now) {
-        int r = S->next_issue++;
-        S->reqs[r].arrival_s = blocked ? now : S->next_sched_s;
-        S->waiting[(S->wait_head + S->wait_len) % S->n] = r;
-        S->wait_len++;
-        S->in_flight++;
-        if (S->rate > 0)
-            S->next_sched_s += lp_rng_exponential(&S->rng, S->rate);
+/* ---- the free queue (vllm/v1/core/block_pool.py FreeKVCacheBlockQueue) --------------------- */
+
+static void push_free(sim_state *S, int32_t owner, int64_t count) {
+    if (count <= 0)
+        return;
+    S->free_blocks += count;
+    if (S->seg_len > S->seg_head && S->segments[S->seg_len - 1].owner < 0 && owner < 0) {
+        S->segments[S->seg_len - 1].count += count;
+        return;
+    }
+    if (S->seg_len == S->seg_cap) {
+        int64_t live = S->seg_len - S->seg_head;
+        if (S->seg_head > 0 && live < S->seg_cap / 2) {
+            for (int64_t i = 0; i < live; i++) {
+                sim_segment g = S->segments[S->seg_head + i];
+                S->segments[i] = g;
+                if (g.owner >= 0)
+                    S->reqs[g.owner].segment = (int32_t)i;
+            }
+            S->seg_head = 0;
+            S->seg_len = live;
+        } else {
+            int64_t cap = S->seg_cap ? 2 * S->seg_cap : 64;
+            sim_segment *g = realloc(S->segments, (size_t)cap * sizeof *g);
+            if (!g) {
+                S->mem_status = LP_ERR_NOMEM;
+                return;
+            }
+            S->segments = g;
+            S->seg_cap = cap;
+        }
+    }
+    S->segments[S->seg_len].owner = owner;
+    S->segments[S->seg_len].count = count;
+    if (owner >= 0)
+        S->reqs[owner].segment = (int32_t)S->seg_len;
+    S->seg_len++;
+}
+
+/* Hand out k blocks from the head of the free queue, evicting cached contents. */
+static void take_free(sim_state *S, int64_t k) {
+    if (k <= 0)
+        return;
+    S->free_blocks -= k;
+    while (k > 0 && S->seg_head < S->seg_len) {
+        sim_segment *g = &S->segments[S->seg_head];
+        int64_t t = g->count < k ? g->count : k;
+        g->count -= t;
+        k -= t;
+        if (g->owner >= 0) {
+            sim_req *q = &S->reqs[g->owner];
+            q->cached_blocks -= (int32_t)t; /* its tail blocks go first */
+            if (g->count == 0)
+                q->segment = -1;
+        }
+        if (g->count == 0)
+            S->seg_head++;
     }
 }
 
-/* V1 recompute preemption: free the KV, forget the progress, back to the queue's front. */
+/* ---- the client and the API server -------------------------------------------------------- */
+
+/* Send times without a concurrency limit, as vllm bench serve's get_request draws them,
+ * scaled to end where the client's sends end on average. */
+static void draw_schedule(sim_state *S, double rate) {
+    if (!(rate > 0)) {
+        for (int i = 0; i < S->n; i++)
+            S->schedule[i] = 0.0;
+        return;
+    }
+    const bool scaled = S->sm->vllm_version == 0 || S->sm->vllm_version >= LP_SIM_SCALED_ARRIVALS;
+    double t = 0;
+    for (int i = 0; i < S->n; i++) {
+        if (scaled || i > 0)
+            t += lp_rng_exponential(&S->rng, rate);
+        S->schedule[i] = t;
+    }
+    /* older clients sent the first request at once and added raw gaps: their duration is
+     * random, so its expected value, (n - 1) / rate, is what can be predicted */
+    double last = scaled ? S->n / rate : (S->n - 1) / rate;
+    if (t > 0)
+        for (int i = 0; i < S->n; i++)
+            S->schedule[i] *= last / t;
+}
+
+/* Send every request the client has sent by `horizon` while a concurrency slot is free; the
+ * API server hands each to the engine ingress time after the previous one. */
+static void issue(sim_state *S, double horizon) {
+    while (S->next_issue < S->n && S->in_flight < S->concurrency) {
+        double t = S->schedule[S->next_issue];
+        if (t < S->slot_free_s)
+            t = S->slot_free_s; /* it waited for the slot (bench's semaphore) */
+        if (t > horizon)
+            break;
+        int r = S->next_issue++;
+        sim_req *q = &S->reqs[r];
+        q->send_s = t;
+        double start = t > S->ingress_free_s ? t : S->ingress_free_s;
+        q->ready_s = start + S->fe.api_ingress_s;
+        S->ingress_free_s = q->ready_s;
+        S->waiting[(S->wait_head + S->wait_len) % S->n] = r;
+        S->wait_len++;
+        S->in_flight++;
+    }
+}
+
+/* When the client will next send a request (INFINITY: none left or no free slot). */
+static double next_send(const sim_state *S) {
+    if (S->next_issue >= S->n || S->in_flight >= S->concurrency)
+        return INFINITY;
+    double t = S->schedule[S->next_issue];
+    return t > S->slot_free_s ? t : S->slot_free_s;
+}
+
+/* ---- the scheduler -------------------------------------------------------------------------- */
+
+/* Recompute preemption: free the KV (from 0.8 its full blocks stay cached until handed out
+ * again), forget the progress, back to the queue's front. */
 static void preempt(sim_state *S, int r) {
     sim_req *q = &S->reqs[r];
-    S->free_blocks += q->blocks;
+    int32_t full = S->prefix_caching ? q->computed / LP_SIM_BLOCK_TOKENS : 0;
+    if (full > q->blocks)
+        full = q->blocks;
+    /* KVCacheManager.free frees tail first: the partial block, then the full ones last to
+     * first, so eviction takes a request's later blocks before its earlier ones */
+    push_free(S, -1, q->blocks - full);
+    q->cached_blocks = 0;
+    q->segment = -1;
+    if (full > 0) {
+        push_free(S, r, full);
+        q->cached_blocks = full;
+    }
     q->blocks = 0;
     q->computed = 0;
     S->wait_head = (S->wait_head + S->n - 1) % S->n;
@@ -126,30 +297,59 @@ static void preempt(sim_state *S, int r) {
     S->preemptions++;
 }
 
-/* Admit waiting requests FCFS while a slot, budget and KV blocks are left. V1 splits the last
- * prompt to fit the budget (chunked prefill); without chunking (V0) a prompt is taken whole,
- * and only one longer than the whole budget may exceed it (alone), so nothing can starve. */
+/* Blocks the request at the head of the waiting queue would need to run c more tokens, after
+ * the cached part of its earlier blocks (KVCacheManager.get_computed_blocks: never all of
+ * its tokens, one is always recomputed). */
+static int32_t cached_tokens(const sim_req *q) {
+    int32_t total = q->prompt + q->generated;
+    int32_t hit = q->cached_blocks * LP_SIM_BLOCK_TOKENS;
+    if (hit > total - 1)
+        hit = (total - 1) / LP_SIM_BLOCK_TOKENS * LP_SIM_BLOCK_TOKENS;
+    return hit > 0 ? hit : 0;
+}
+
+/* Admit waiting requests FCFS while a slot, budget and KV blocks are left and the API server
+ * has handed them over. V1 splits the last prompt to fit the budget (chunked prefill);
+ * without chunking (V0) a prompt is taken whole, and only one longer than the whole budget
+ * may exceed it (alone), so nothing can starve. */
 static int admit(sim_state *S, double now, int budget) {
     const bool chunked = S->sm->chunked_prefill;
     int admitted = 0;
     while (S->wait_len > 0 && budget > 0 && S->n_running < S->max_running) {
         int r = S->waiting[S->wait_head];
         sim_req *q = &S->reqs[r];
-        int32_t want = q->prompt + q->generated - q->computed;
+        if (q->ready_s > now)
+            break;
+        int32_t hit = cached_tokens(q);
+        int32_t want = q->prompt + q->generated - hit;
         int32_t c = want;
         if (chunked && c > budget)
             c = budget;
         if (!chunked && c > budget && admitted > 0)
             break;
-        int64_t need = blocks_for((int64_t)q->computed + c) - q->blocks;
+        /* the cached blocks are free-queue blocks too: they count against the free pool */
+        int64_t need = blocks_for((int64_t)hit + c);
         if (need > S->free_blocks) {
             S->kv_blocked_steps++;
             break;
         }
         S->wait_head = (S->wait_head + 1) % S->n;
         S->wait_len--;
-        S->free_blocks -= need;
-        q->blocks += (int32_t)need;
+        int64_t own = hit / LP_SIM_BLOCK_TOKENS;
+        if (q->segment >= 0) {
+            /* its cached blocks leave the free queue; any beyond the hit are plain free */
+            sim_segment *g = &S->segments[q->segment];
+            S->free_blocks -= own;
+            g->count -= own;
+            g->owner = -1;
+            if (g->count == 0 && q->segment == S->seg_head)
+                S->seg_head++;
+            q->segment = -1;
+        }
+        q->cached_blocks = 0;
+        take_free(S, need - own);
+        q->blocks = (int32_t)need;
+        q->computed = hit;
         if (!q->admitted) {
             q->admitted = true;
             q->admitted_s = now;
@@ -202,7 +402,7 @@ static int schedule(sim_state *S, double now) {
         }
         if (self)
             break;
-        S->free_blocks -= need;
+        take_free(S, need);
         q->blocks += (int32_t)need;
         S->chunk[i] = c;
         budget -= c;
@@ -221,20 +421,24 @@ static int schedule(sim_state *S, double now) {
     return S->n_running;
 }
 
+/* A request's last token left the engine at t; the client has it egress time later. */
 static void finish(sim_state *S, sim_req *q, double t) {
-    S->free_blocks += q->blocks;
+    push_free(S, -1, q->blocks);
     q->blocks = 0;
+    const double seen = t + S->fe.api_egress_s;
+    if (S->in_flight == S->concurrency)
+        S->slot_free_s = seen; /* a request waiting for a slot is sent now */
     S->in_flight--;
     S->completed++;
-    S->last_finish_s = t;
-    double ttft = q->first_token_s - q->arrival_s, e2e = t - q->arrival_s;
+    S->last_finish_s = seen;
+    double ttft = q->first_token_s + S->fe.api_egress_s - q->send_s, e2e = seen - q->send_s;
     stat_add(S, &S->ttft, ttft, 1);
     stat_add(S, &S->e2e, e2e, 1);
     if (q->output > 1)
         stat_add(S, &S->tpot, (e2e - ttft) / (q->output - 1), 1);
     S->total_input += q->prompt;
     S->total_output += q->output;
-    S->wait_sum_s += q->admitted_s - q->arrival_s;
+    S->wait_sum_s += q->admitted_s - q->send_s;
     S->service_sum_s += t - q->admitted_s;
 }
 
@@ -243,7 +447,7 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
     const double now = *t;
     int n_sched = schedule(S, now);
     if (n_sched <= S->sched_first)
-        return LP_OK; /* everything was preempted; the next step admits again */
+        return S->mem_status; /* everything was preempted; the next step admits again */
 
     lp_step_batch b = {0};
     for (int k = S->sched_first; k < n_sched; k++) {
@@ -286,9 +490,6 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
         S->decode_time_s += dt;
     }
 
-    /* requests the client sent during the step, while slots were free */
-    issue(S, end, false);
-
     uint64_t one_step_gaps = 0;
     for (int k = S->sched_first; k < n_sched; k++) {
         sim_req *q = &S->reqs[S->running[k]];
@@ -315,8 +516,8 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
             S->running[kept++] = r;
     }
     S->n_running = kept;
-    /* slots freed at the end of the step go to requests that were waiting for one */
-    issue(S, end, true);
+    /* what the client sent during the step and after the responses it has seen by then */
+    issue(S, end + S->fe.api_egress_s);
     *t = end;
     return S->mem_status;
 }
@@ -348,6 +549,7 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
                                 i + 1, (long long)(in + out - 1), capacity_tokens);
         S->reqs[i].prompt = (int32_t)in;
         S->reqs[i].output = (int32_t)out;
+        S->reqs[i].segment = -1;
     }
     return LP_OK;
 }
@@ -450,8 +652,11 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
     describe_len(&req->workload.output, outl, sizeof outl);
     if (req->workload.request_rate > 0)
         lp_perf_assume(out,
-                       "simulate: %d requests sent as a Poisson process at %g req/s, seed %llu",
+                       "simulate: %d requests sent as a Poisson process at %g req/s%s, seed %llu",
                        req->workload.num_prompts, req->workload.request_rate,
+                       sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_SCALED_ARRIVALS
+                           ? " (the last at num-prompts / rate, as vllm bench serve since 0.10.1)"
+                           : "",
                        (unsigned long long)req->workload.seed);
     else
         lp_perf_assume(out, "simulate: %d requests all sent at t = 0 (request rate inf), seed %llu",
@@ -466,6 +671,10 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
         lp_perf_assume(out, "simulate: ShareGPT pairs kept as vllm bench serve keeps them (prompt "
                             "4-1024 tokens, output >= 4, sum <= 2048); shapes fitted to two "
                             "published runs' per-request lengths");
+    lp_perf_assume(out,
+                   "simulate: API server %.1f ms per request before the engine (one at a time) "
+                   "and %.1f ms from engine to client, fitted on published vLLM runs",
+                   1e3 * S->fe.api_ingress_s, 1e3 * S->fe.api_egress_s);
     if (sm->chunked_prefill)
         lp_perf_assume(out,
                        "simulate: vLLM V1 scheduler, chunked prefill, %d tokens and %d requests "
@@ -480,8 +689,10 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        sm->scheduler_steps > 1 ? sm->scheduler_steps : 1);
     lp_perf_assume(out,
                    "simulate: KV cache of %.0f tokens in blocks of %d; when full the newest "
-                   "running request is preempted and recomputed (%d preemptions)",
-                   sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS, S->preemptions);
+                   "running request is preempted and recomputed%s (%d preemptions)",
+                   sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS,
+                   S->prefix_caching ? " from its blocks not yet reused (prefix caching)" : "",
+                   S->preemptions);
     if (replicas > 1)
         lp_perf_assume(out,
                        "simulate: one of %d data-parallel replicas simulated with 1/%d of the "
@@ -496,6 +707,8 @@ static void sim_free(sim_state *S) {
     free(S->running);
     free(S->chunk);
     free(S->waiting);
+    free(S->segments);
+    free(S->schedule);
     lp_sim_stat_free(&S->ttft);
     lp_sim_stat_free(&S->tpot);
     lp_sim_stat_free(&S->itl);
@@ -504,7 +717,7 @@ static void sim_free(sim_state *S) {
 
 static lp_status run(sim_state *S, lp_error *err) {
     double t = 0;
-    issue(S, t, false);
+    issue(S, t);
     long long steps = 0;
     const long long max_steps = lp_budget_sim_steps();
     while (S->completed < S->n) {
@@ -515,12 +728,21 @@ static lp_status run(sim_state *S, lp_error *err) {
                                       max_steps, S->completed, S->n);
         if (steps % LP_SIM_BUDGET_CHECK_STEPS == 0 && lp_budget_check("simulate", err) != LP_OK)
             return LP_ERR_LIMIT;
-        if (S->n_running == 0 && S->wait_len == 0) {
-            /* idle engine: jump to the next request the client sends */
-            if (S->next_sched_s > t)
-                t = S->next_sched_s;
-            issue(S, t, false);
-            continue;
+        if (S->n_running == 0) {
+            /* idle engine: wait for the next request to reach it */
+            double next = S->wait_len > 0 ? S->reqs[S->waiting[S->wait_head]].ready_s : INFINITY;
+            if (S->wait_len == 0) {
+                double send = next_send(S);
+                if (!isfinite(send))
+                    return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                        "simulate: no request left to send with %d of %d done",
+                                        S->completed, S->n);
+                issue(S, send);
+                continue;
+            }
+            if (next > t)
+                t = next;
+            issue(S, t);
         }
         lp_status st = step(S, &t, err);
         if (st == LP_ERR_NOMEM)
@@ -531,8 +753,9 @@ static lp_status run(sim_state *S, lp_error *err) {
     return LP_OK;
 }
 
-lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
-                           lp_perf_estimate *out, lp_error *err) {
+lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *fe,
+                                const lp_perf_request *req, int replicas, lp_perf_estimate *out,
+                                lp_error *err) {
     if (replicas < 1)
         replicas = 1;
     if (req->workload.num_prompts < 1 || req->workload.num_prompts > LP_SIM_MAX_PROMPTS)
@@ -548,15 +771,16 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
         return lp_error_set(err, LP_ERR_INFEASIBLE,
                             "simulate: the KV cache holds %.0f tokens, less than one block of %d",
                             sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS);
+    if (!(fe->api_ingress_s >= 0 && fe->api_egress_s >= 0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "simulate: API server times must not be negative");
 
     sim_state S = {0};
     S.sm = sm;
+    S.fe = *fe;
+    S.prefix_caching = sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_V1_PREFIX_CACHING;
     S.n = (req->workload.num_prompts + replicas - 1) / replicas;
     S.max_running = sm->max_num_seqs < S.n ? sm->max_num_seqs : S.n;
-    S.free_blocks = (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
-    S.rate = req->workload.request_rate > 0 && isfinite(req->workload.request_rate)
-                 ? req->workload.request_rate / replicas
-                 : 0.0;
     S.concurrency = req->workload.max_concurrency > 0
                         ? (req->workload.max_concurrency + replicas - 1) / replicas
                         : INT_MAX;
@@ -568,12 +792,23 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
     S.running = malloc((size_t)S.max_running * sizeof *S.running);
     S.chunk = malloc((size_t)S.max_running * sizeof *S.chunk);
     S.waiting = malloc((size_t)S.n * sizeof *S.waiting);
+    S.schedule = malloc((size_t)S.n * sizeof *S.schedule);
     lp_status st = LP_OK;
-    if (!S.reqs || !S.running || !S.chunk || !S.waiting)
+    if (!S.reqs || !S.running || !S.chunk || !S.waiting || !S.schedule)
         st = lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S.n);
     if (st == LP_OK) {
         lp_rng_seed(&S.rng, req->workload.seed);
         st = draw_requests(&S, req, err);
+    }
+    if (st == LP_OK) {
+        double rate = req->workload.request_rate > 0 && isfinite(req->workload.request_rate)
+                          ? req->workload.request_rate / replicas
+                          : 0.0;
+        draw_schedule(&S, rate);
+        push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
+        st = S.mem_status;
+        if (st != LP_OK)
+            lp_error_set(err, st, "simulate: out of memory for the KV block queue");
     }
     if (st == LP_OK)
         st = run(&S, err);
@@ -583,4 +818,11 @@ lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, 
     }
     sim_free(&S);
     return st;
+}
+
+lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                           lp_perf_estimate *out, lp_error *err) {
+    lp_sim_frontend fe;
+    lp_sim_frontend_default(&fe);
+    return lp_perf_simulate_with(sm, &fe, req, replicas, out, err);
 }

@@ -254,6 +254,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     sm->max_num_batched_tokens = plan->max_num_batched_tokens;
     sm->kv_capacity_tokens = (double)plan->kv_tokens;
     sm->max_model_len = plan->max_model_len;
+    sm->vllm_version = plan->vllm_version;
 
     lp_perf_assume(est,
                    "roofline efficiencies (%s): %.0f %% of peak FLOPS, %.0f %% of peak "
