@@ -514,6 +514,18 @@ static void test_quant_ignore_regex(void **state) {
     assert_true(model.quant.experts_only);
 }
 
+/* Python's json module writes NaN / Infinity literals (Nemotron-H's time_step_limit): they are
+ * read as null, whatever their length, and the rest of the config as usual. */
+static void test_config_nonfinite_literals(void **state) {
+    (void)state;
+    load_json("{\"model_type\":\"llama\",\"hidden_size\":512,\"num_hidden_layers\":2,"
+              "\"vocab_size\":1000,\"num_attention_heads\":8,\"intermediate_size\":1024,"
+              "\"a\":NaN,\"b\":[-Infinity,Infinity],\"c\":\"NaN\",\"torch_dtype\":"
+              "\"bfloat16\"}");
+    assert_int_equal(model.hidden_size, 512);
+    assert_int_equal(model.num_layers, 2);
+}
+
 /* MXFP4 experts on Marlin (compute capability < 9: A100) are allocated with the intermediate
  * size rounded up to 128 and the hidden size to 256 (mxfp4.py create_weights): gpt-oss-20b's
  * 24 x 32 experts of 3 x 2880 x 2880 = 19,110,297,600 weights x 0.53125 B = 10,152,345,600 B
@@ -636,6 +648,7 @@ int main(void) {
         cmocka_unit_test(test_hybrid_gdn),
         cmocka_unit_test(test_quant_kept_modules),
         cmocka_unit_test(test_quant_ignore_regex),
+        cmocka_unit_test(test_config_nonfinite_literals),
         cmocka_unit_test(test_mxfp4_backend_padding),
         cmocka_unit_test(test_pixtral_replicated),
         cmocka_unit_test(test_warmup_failure),

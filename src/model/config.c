@@ -493,11 +493,13 @@ static lp_status check_dense_width(const lp_cfg *t, lp_family fam, lp_model *m) 
     return LP_OK;
 }
 
-/* A copy of text with the bare literals Infinity, -Infinity and NaN outside strings replaced
- * by null (space-padded, so positions in error messages stay right); NULL when it has none. */
-static char *json_nonfinite_to_null(const char *text, size_t len) {
+/* A copy of text with the bare literals Infinity, -Infinity and NaN outside strings replaced by
+ * null, its length in *out_len; NULL when it has none (or on allocation failure, when the text
+ * is parsed as it is and such a literal is reported as invalid JSON). */
+static char *json_nonfinite_to_null(const char *text, size_t len, size_t *out_len) {
     static const char *const words[] = {"-Infinity", "Infinity", "NaN"};
     char *out = NULL;
+    size_t n_out = 0, copied = 0; /* text[0 .. copied) is in out[0 .. n_out) */
     bool in_string = false;
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
@@ -514,20 +516,27 @@ static char *json_nonfinite_to_null(const char *text, size_t len) {
         }
         for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
             size_t n = strlen(words[w]);
-            if (i + n <= len && memcmp(text + i, words[w], n) == 0) {
-                if (!out) {
-                    out = malloc(len);
-                    if (!out)
-                        return NULL;
-                    memcpy(out, text, len);
-                }
-                memcpy(out + i, "null", 4);
-                memset(out + i + 4, ' ', n - 4);
-                i += n - 1;
-                break;
+            if (i + n > len || memcmp(text + i, words[w], n) != 0)
+                continue;
+            if (!out) {
+                /* each 3-byte NaN grows by one byte: at most len / 3 bytes more */
+                out = malloc(len + len / 3 + 1);
+                if (!out)
+                    return NULL;
             }
+            memcpy(out + n_out, text + copied, i - copied);
+            n_out += i - copied;
+            memcpy(out + n_out, "null", 4);
+            n_out += 4;
+            copied = i + n;
+            i += n - 1;
+            break;
         }
     }
+    if (!out)
+        return NULL;
+    memcpy(out + n_out, text + copied, len - copied);
+    *out_len = n_out + (len - copied);
     return out;
 }
 
@@ -548,8 +557,9 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
     json_error_t jerr;
     /* Python's json module writes Infinity / NaN (Nemotron-H's time_step_limit): read them as
      * null, which no field llmplan reads can take. */
-    char *patched = json_nonfinite_to_null(text, len);
-    json_t *root = json_loadb(patched ? patched : text, len, 0, &jerr);
+    size_t patched_len = 0;
+    char *patched = json_nonfinite_to_null(text, len, &patched_len);
+    json_t *root = json_loadb(patched ? patched : text, patched ? patched_len : len, 0, &jerr);
     free(patched);
     if (!root)
         return lp_error_set(err, LP_ERR_PARSE, "%s:%d:%d: not valid JSON: %s", origin, jerr.line,

@@ -216,6 +216,15 @@ lp_status lp_config_parse_hybrid(const lp_cfg *t, lp_family fam, lp_model *m) {
     }
     if (st == LP_OK)
         st = ssm_dtype(t, m);
+    /* the widths multiply in params.c: keep each product within the config bounds */
+    if (st == LP_OK && (m->mamba_groups * m->mamba_state_size > LP_CFG_MAX_FFN ||
+                        m->mamba_heads > LP_CFG_MAX_FFN || m->mamba_conv > 64))
+        st = lp_error_set(t->err, LP_ERR_INVALID_ARG,
+                          "%s: %smamba groups x state size (%lld x %lld) or conv kernel (%lld): "
+                          "expected at most %lld and 64",
+                          t->origin, t->prefix, (long long)m->mamba_groups,
+                          (long long)m->mamba_state_size, (long long)m->mamba_conv,
+                          (long long)LP_CFG_MAX_FFN);
     if (st == LP_OK && (m->mamba_inner <= 0 || m->mamba_inner > LP_CFG_MAX_FFN))
         st = lp_error_set(t->err, LP_ERR_INVALID_ARG,
                           "%s: %smamba heads x head size: expected a positive width up to %lld, "
