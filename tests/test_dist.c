@@ -138,6 +138,18 @@ static void test_sharegpt_kind_over_fixed_is_not_clamped(void **state) {
     assert_true(above_128 > 300);
 }
 
+/* The context a ShareGPT workload needs is vLLM's pair cut, 2048 tokens, not the longest
+ * prompt (1024) plus the longest output alone (2044). */
+static void test_sharegpt_context_needed(void **state) {
+    (void)state;
+    lp_workload w;
+    lp_workload_init(&w);
+    lp_workload_sharegpt(&w, 0, 0);
+    int64_t tokens = 0;
+    assert_int_equal(lp_workload_context_needed(&w, &tokens), LP_OK);
+    assert_int_equal(tokens, 2048);
+}
+
 /* Means vLLM's filter cannot produce are refused with a reason. */
 static void test_sharegpt_mean_out_of_reach(void **state) {
     (void)state;
@@ -301,6 +313,7 @@ int main(void) {
         cmocka_unit_test(test_sharegpt_pairs_pass_vllm_filter),
         cmocka_unit_test(test_sharegpt_fixed_output_filter_count),
         cmocka_unit_test(test_sharegpt_kind_over_fixed_is_not_clamped),
+        cmocka_unit_test(test_sharegpt_context_needed),
         cmocka_unit_test(test_sharegpt_mean_out_of_reach),
         cmocka_unit_test(test_quantile_normal),
         cmocka_unit_test(test_sharegpt_shape_matches_published_runs),

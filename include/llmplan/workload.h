@@ -111,6 +111,10 @@ lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err);
 #define LP_SHAREGPT_MEAN_INPUT 206.0
 #define LP_SHAREGPT_MEAN_OUTPUT 204.0
 
+/** The longest ShareGPT prompt + output `vllm bench serve` keeps (vllm/benchmarks/
+ *  dataset_utils.py is_valid_sequence, max_total_len). */
+#define LP_SHAREGPT_MAX_PAIR_TOKENS 2048
+
 /** ShareGPT prompt lengths with the given mean: 4..1024 tokens, long-tailed (sampled as
  *  src/perf/dist.c describes). */
 lp_len_dist lp_len_sharegpt_input(double mean_tokens);
@@ -149,7 +153,8 @@ lp_status lp_workload_check(const lp_workload *w, lp_error *err);
 /**
  * The context one request of w may need: the longest prompt plus the longest output
  * (lp_len_longest of each), rounded up - the --max-model-len that serves every request of the
- * workload. LP_ERR_NOMEM as lp_len_quantile.
+ * workload; with ShareGPT prompts at most LP_SHAREGPT_MAX_PAIR_TOKENS. LP_ERR_NOMEM as
+ * lp_len_quantile.
  */
 lp_status lp_workload_context_needed(const lp_workload *w, int64_t *tokens);
 

@@ -32,7 +32,7 @@
  * max_prompt_len 1024, max_total_len 2048). */
 #define LP_SHAREGPT_MIN_LEN 4
 #define LP_SHAREGPT_MAX_PROMPT 1024
-#define LP_SHAREGPT_MAX_TOTAL 2048
+#define LP_SHAREGPT_MAX_TOTAL LP_SHAREGPT_MAX_PAIR_TOKENS
 
 /* Shapes before the filter, fitted by maximum likelihood (interval likelihood of the integer
  * lengths, truncated to the filter) to ../shared/fixtures/vllm-bench/

@@ -97,9 +97,9 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
                        (long long)planned, (long long)default_len, (long long)fit_len);
     if (r->workload.dataset == LP_DATASET_SHAREGPT)
         lp_perf_assume(e,
-                       "--dataset-name sharegpt: ShareGPT-like long-tailed lengths with means "
-                       "%.0f in / %.0f out (the averages quoted for vLLM's ShareGPT runs), not "
-                       "the data set itself",
+                       "--dataset-name sharegpt: ShareGPT lengths as vllm bench serve keeps "
+                       "them, means %.0f in / %.0f out (published vLLM runs' tokens per "
+                       "request), not the data set itself",
                        lp_len_mean(&r->workload.input), lp_len_mean(&r->workload.output));
     for (int i = 0; i < req->n_notes && i < LP_ESTIMATE_MAX_NOTES; i++)
         if (req->notes[i][0])

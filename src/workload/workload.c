@@ -51,6 +51,9 @@ lp_status lp_workload_context_needed(const lp_workload *w, int64_t *tokens) {
     if (st == LP_OK)
         st = lp_len_longest(&w->output, &out);
     *tokens = (int64_t)ceil(in + out);
+    /* vllm bench serve keeps no ShareGPT pair longer than that (is_valid_sequence) */
+    if (w->input.kind == LP_LEN_SHAREGPT && *tokens > LP_SHAREGPT_MAX_PAIR_TOKENS)
+        *tokens = LP_SHAREGPT_MAX_PAIR_TOKENS;
     return st;
 }
 
