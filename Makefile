@@ -7,6 +7,8 @@
 #   make accuracy-doc  write that report to docs/ACCURACY.md
 #   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 30)
 #   make fuzz-ci  the same for 20 s each (what CI runs); see fuzz/README.md
+#   make install  install llmplan, libllmplan.{so,a}, headers, llmplan.pc and the man page
+#                 under PREFIX (default /usr/local), staged under DESTDIR when given
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
@@ -15,8 +17,10 @@ FUZZ_CC    ?= clang
 FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all deps build run test test-plain test-asan bench accuracy accuracy-doc fuzz fuzz-build fuzz-ci format clean
+.PHONY: all deps build run install test test-plain test-asan bench accuracy accuracy-doc fuzz fuzz-build fuzz-ci format clean
 
 all: build
 
@@ -29,6 +33,9 @@ build: deps
 
 run: build
 	./$(BUILD)/llmplan plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 test: test-plain test-asan
 

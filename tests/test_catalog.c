@@ -2,8 +2,8 @@
  * test_catalog.c - the embedded model catalog: contents, lookup, variants, errors.
  *
  * Expected parameter totals are written here from ../shared/reference/model_configs.md §5
- * (each row names the HF id), independently of data/models.json: the test checks that the
- * data file's configs, read by the config.json parser, reproduce the published numbers
+ * (each row names the HF id), independently of data/models/: the test checks that the
+ * catalog's configs, read by the config.json parser, reproduce the published numbers
  * exactly, and that every entry's published_params agrees with this table.
  */
 #include "support/lp_test.h"

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-
-#define LP_VERSION_STRING "0.1.0"
+#include "llmplan/version.h"
 
 int lp_cli_exit_code(lp_status st) {
     switch (st) {
