@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "llmplan/perf.h"
 #include "perf/perf_internal.h"
@@ -68,10 +69,14 @@ int main(void) {
                pass == 0 ? "(concurrency / all at once)" : "(Poisson rate, Little's law)",
                count / t, 1e6 * t / count, count, sink);
     }
-    /* the batch API end to end, as `llmplan estimate --batch` uses it: every item resolves its
-     * model and GPU by name, plans the memory and runs the roofline (assumption texts included) */
+    /* the batch API end to end (lp_estimate_performance_batch): every item names its model and
+     * GPU; the batch resolves each model, GPU and step model once per thread and spreads the
+     * items over every core. First 10,000 mixed configurations of one model (GPU type, TP,
+     * context, lengths, closed-loop concurrency or Poisson rate), with the assumption texts and
+     * with numbers only; then four models. The best of a few runs is printed (the machine is
+     * shared). */
     {
-        enum { N = 2000 };
+        enum { N = 10000 };
         static lp_perf_request reqs[N];
         static lp_perf_estimate outs[N];
         static const char *const models[] = {"meta-llama/Llama-3.1-8B-Instruct",
@@ -79,21 +84,46 @@ int main(void) {
                                              "mistralai/Mixtral-8x7B-v0.1"};
         static const char *const gpus[] = {"H100", "H200", "A100 80GB", "L40S"};
         static const int tps[] = {1, 4, 1, 2};
-        for (int i = 0; i < N; i++) {
-            lp_perf_request_init(&reqs[i]);
-            reqs[i].model_id = models[i % 4];
-            reqs[i].gpu_name = gpus[(i / 4) % 4];
-            reqs[i].serving.tensor_parallel_size = tps[i % 4];
-            reqs[i].serving.max_model_len = 8192;
-            reqs[i].workload.input = lp_len_fixed(ins[i % 6]);
-            reqs[i].workload.output = lp_len_fixed(outs_len[i % 5]);
-            reqs[i].workload.max_concurrency = concs[i % 5];
+        for (int set = 0; set < 2; set++) {
+            for (int i = 0; i < N; i++) {
+                lp_perf_request *r = &reqs[i];
+                lp_perf_request_init(r);
+                if (set == 0) {
+                    r->model_id = models[0];
+                    r->gpu_name = gpus[i % 4];
+                    r->serving.tensor_parallel_size = 1 + (i / 4) % 2;
+                    r->serving.max_model_len = 4096 << ((i / 8) % 3);
+                } else {
+                    r->model_id = models[i % 4];
+                    r->gpu_name = gpus[(i / 4) % 4];
+                    r->serving.tensor_parallel_size = tps[i % 4];
+                    r->serving.max_model_len = 8192;
+                }
+                r->workload.input = lp_len_fixed(64.0 + 61.0 * (i % 53));
+                r->workload.output = lp_len_fixed(16.0 + 29.0 * (i % 31));
+                if (i % 3 == 2)
+                    r->workload.request_rate = 0.5 + 0.25 * (i % 40);
+                else
+                    r->workload.max_concurrency = concs[i % 5];
+            }
+            for (unsigned flags = 0; flags <= (set == 0 ? LP_PERF_NO_ASSUMPTIONS : 0); flags++) {
+                double best = 1e9;
+                size_t valid = 0;
+                for (int rep = 0; rep < 5; rep++) {
+                    lp_perf_batch_opts opts = {0, flags};
+                    double t0 = now_s();
+                    valid = lp_estimate_performance_batch_opts(reqs, N, outs, &opts);
+                    double t = now_s() - t0;
+                    if (t < best)
+                        best = t;
+                }
+                printf("batch    %-32s %10.0f items/s      %7.3f us/item      (%d items, %zu "
+                       "valid, %ld threads)\n",
+                       set == 0 ? (flags ? "(one model, numbers only)" : "(one model, mixed)")
+                                : "(four models)",
+                       N / best, 1e6 * best / N, N, valid, sysconf(_SC_NPROCESSORS_ONLN));
+            }
         }
-        double t0 = now_s();
-        size_t valid = lp_estimate_performance_batch(reqs, N, outs);
-        double t = now_s() - t0;
-        printf("batch    %-32s %10.0f items/s      %7.1f us/item      (%d items, %zu valid)\n",
-               "(lp_estimate_performance_batch)", N / t, 1e6 * t / N, N, valid);
     }
     return 0;
 }

@@ -173,10 +173,61 @@ typedef struct {
 lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out);
 
 /**
- * Estimate n configurations; out[i] is valid or says why not. Returns the number of valid
- * estimates. Items are independent: one bad item never stops the others.
+ * Estimate n configurations; out[i] is valid or says why not, exactly as
+ * lp_estimate_performance would say it. Returns the number of valid estimates. Items are
+ * independent: one bad item never stops the others. Each model, GPU and step model is
+ * resolved once per batch (an lp_perf_cache per thread), and the items are spread over one
+ * thread per online CPU (fewer under a budget, llmplan/budget.h, which every thread enters);
+ * the results do not depend on the number of threads.
  */
 size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out);
+
+/** Leave the assumption texts out (n_assumptions 0): the numbers alone, several times faster. */
+#define LP_PERF_NO_ASSUMPTIONS 1u
+
+/** How a batch runs. Zero fields take the defaults. */
+typedef struct {
+    unsigned threads; /**< worker threads (0: one per online CPU) */
+    unsigned flags;   /**< LP_PERF_NO_ASSUMPTIONS */
+} lp_perf_batch_opts;
+
+/** lp_estimate_performance_batch with options (opts NULL: the defaults). */
+size_t lp_estimate_performance_batch_opts(const lp_perf_request *reqs, size_t n,
+                                          lp_perf_estimate *out, const lp_perf_batch_opts *opts);
+
+/**
+ * What a batch shares between its items: models loaded by id, GPUs found by name, and for
+ * each distinct (model, GPU, cluster, serving settings, efficiencies) the memory plan and
+ * the step model, prepared once (or the reason it cannot be, kept for the next item that
+ * asks). Requests given a model or GPU pointer are keyed by the pointer: the object must not
+ * change while the cache lives. Not thread-safe: one cache per thread.
+ */
+typedef struct lp_perf_cache lp_perf_cache;
+
+/** A new, empty cache (NULL when out of memory). Free with lp_perf_cache_free. */
+lp_perf_cache *lp_perf_cache_new(void);
+
+/** Free a cache and everything it holds. NULL is fine. */
+void lp_perf_cache_free(lp_perf_cache *c);
+
+/**
+ * The model named id, loaded once per cache with lp_model_load (a catalog id, a config.json
+ * path, a model directory, the HF cache or the Hub): *out stays valid, and the same pointer,
+ * while the cache lives. Fails as lp_model_load does (the error is kept and given again).
+ */
+lp_status lp_perf_cache_model(lp_perf_cache *c, const char *id, const lp_model **out,
+                              lp_error *err);
+
+/** The GPU named name in the built-in database, found once per cache (lp_gpu_find). */
+lp_status lp_perf_cache_gpu(lp_perf_cache *c, const char *name, const lp_gpu **out, lp_error *err);
+
+/**
+ * lp_estimate_performance through the cache: the same result, bit for bit (except the
+ * assumption texts left out with LP_PERF_NO_ASSUMPTIONS), at the cost of the method alone
+ * once the configuration has been seen. Returns what lp_estimate_performance returns.
+ */
+lp_status lp_perf_cache_estimate(lp_perf_cache *c, const lp_perf_request *req,
+                                 lp_perf_estimate *out, unsigned flags);
 
 /* ---- The step model (shared by roofline, simulation and search) ------------------------- */
 

@@ -9,6 +9,7 @@
 #ifndef LLMPLAN_PERF_IO_H
 #define LLMPLAN_PERF_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "llmplan/perf.h"
@@ -30,6 +31,68 @@ typedef struct {
     char gpu_name[LP_PERF_IO_STRING_SIZE];
     char quantization[LP_PERF_IO_STRING_SIZE];
 } lp_perf_io_strings;
+
+/* ---- Setting request fields one by one (every reader: JSON lines, the HTTP API, Python) ---- */
+
+/** The kind of a field value, as a reader found it. */
+typedef enum {
+    LP_VALUE_NULL = 0,
+    LP_VALUE_BOOL,
+    LP_VALUE_INT,    /**< an integer literal */
+    LP_VALUE_NUMBER, /**< a number with a fraction or an exponent */
+    LP_VALUE_STRING, /**< UTF-8 text: string[0..len) */
+    LP_VALUE_OTHER   /**< anything else (an array, an object): a type error for every field */
+} lp_value_kind;
+
+/** One field value. Only the member of its kind is read. */
+typedef struct {
+    lp_value_kind kind;
+    bool boolean;
+    long long integer;
+    double number;
+    const char *string; /**< NUL-ended at string[len] when the reader keeps no storage */
+    size_t len;
+} lp_value;
+
+/** Upper bound on the distinct settings a request has (each with any number of names). */
+#define LP_PERF_REQUEST_FIELDS 32
+
+/** The state of reading one request: where it goes and which settings were given already. */
+typedef struct {
+    lp_perf_request *request;
+    lp_perf_io_strings *storage;
+    const char *given[LP_PERF_REQUEST_FIELDS]; /**< the name each setting was given under */
+} lp_perf_request_reader;
+
+/**
+ * Start reading into r: r is reset with lp_perf_request_init. storage receives copies of the
+ * request's strings; NULL makes the request point at the callers' string values instead
+ * (NUL-ended, and they must outlive r).
+ */
+void lp_perf_request_reader_init(lp_perf_request_reader *rd, lp_perf_request *r,
+                                 lp_perf_io_strings *storage);
+
+/** The setting a field name stands for (any accepted name, see below), or -1 for none. */
+int lp_perf_request_field(const char *name);
+
+/**
+ * Set one field, checking its type and range exactly as the JSON reader does (it is the JSON
+ * reader's own code): LP_ERR_INVALID_ARG naming key for an unknown name (field -1), a setting
+ * given twice under two names, a wrong type or a value out of range. field is what
+ * lp_perf_request_field returned for key (callers that see one name often may keep it).
+ */
+lp_status lp_perf_request_set_field(lp_perf_request_reader *rd, int field, const char *key,
+                                    const lp_value *v, lp_error *err);
+
+/** lp_perf_request_set_field with the field looked up from key. */
+lp_status lp_perf_request_set(lp_perf_request_reader *rd, const char *key, const lp_value *v,
+                              lp_error *err);
+
+/**
+ * Finish reading once every field is set: what depends on several fields together (a
+ * ShareGPT-like data set takes the lengths given as its means). Every reader calls it last.
+ */
+lp_status lp_perf_request_reader_finish(lp_perf_request_reader *rd, lp_error *err);
 
 /**
  * Parse one JSON object (line[0..len), no NUL needed) into *out, which is first reset with

@@ -193,19 +193,22 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
     const lp_gpu *gpu;
     if ((st = lp_perf_prepare(req, &loaded, &sm, &replicas, &gpu, out, &err)) != LP_OK)
         return invalid(out, &err);
+    return lp_perf_run(&sm, req, replicas, out, false);
+}
+
+lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out, bool quiet) {
+    lp_error err;
+    lp_status st;
     if (req->method == LP_ROOFLINE) {
-        lp_perf_roofline(&sm, req, replicas, out);
-    } else if ((st = lp_perf_simulate(&sm, req, replicas, out, &err)) != LP_OK) {
+        if (quiet)
+            lp_perf_roofline_quiet(sm, req, replicas, out);
+        else
+            lp_perf_roofline(sm, req, replicas, out);
+    } else if ((st = lp_perf_simulate(sm, req, replicas, out, &err)) != LP_OK) {
         return invalid(out, &err);
     }
     out->method = req->method;
     out->valid = true;
     return LP_OK;
-}
-
-size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out) {
-    size_t ok = 0;
-    for (size_t i = 0; i < n; i++)
-        ok += lp_estimate_performance(&reqs[i], &out[i]) == LP_OK;
-    return ok;
 }

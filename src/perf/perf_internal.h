@@ -51,6 +51,15 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
                           lp_error *err);
 
 /**
+ * Run req's method (roofline or simulate) on a prepared step model into out, after
+ * lp_perf_prepare: the tail of lp_estimate_performance, shared with the cached batch path
+ * (batch.c). quiet: the roofline leaves out its assumption texts. Returns LP_OK with
+ * out->valid, or the simulation's error with out->valid false.
+ */
+lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out, bool quiet);
+
+/**
  * Roofline method: the steady state of the workload solved analytically on the step model.
  * Fills out (valid, latencies as means = medians, throughputs, bottlenecks, ranges).
  */

@@ -45,6 +45,8 @@ typedef enum {
     F_COUNT
 } field_id;
 
+_Static_assert(F_COUNT <= LP_PERF_REQUEST_FIELDS, "lp_perf_request_reader.given is too small");
+
 static const struct {
     const char *name;
     field_id id;
@@ -96,18 +98,31 @@ static const struct {
 /* Largest integer accepted for counts and lengths (fits an int with room to multiply). */
 #define MAX_INT_FIELD 1000000000LL
 
-static lp_status want_int(const char *key, const json_t *v, long long lo, long long hi,
+static const char *kind_name(const lp_value *v) {
+    switch (v->kind) {
+    case LP_VALUE_STRING:
+        return "a string";
+    case LP_VALUE_BOOL:
+        return "a boolean";
+    case LP_VALUE_NULL:
+        return "null";
+    default:
+        return "another type";
+    }
+}
+
+static lp_status want_int(const char *key, const lp_value *v, long long lo, long long hi,
                           long long *out, lp_error *err) {
     double d;
-    if (json_is_integer(v)) {
-        d = (double)json_integer_value(v);
-    } else if (json_is_real(v)) {
-        d = json_real_value(v);
+    if (v->kind == LP_VALUE_INT) {
+        d = (double)v->integer;
+    } else if (v->kind == LP_VALUE_NUMBER) {
+        d = v->number;
         if (d != floor(d))
             return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected an integer, got %g", key, d);
     } else {
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected an integer, got %s", key,
-                            json_is_string(v) ? "a string" : "another JSON type");
+                            kind_name(v));
     }
     if (!(d >= (double)lo && d <= (double)hi))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
@@ -118,39 +133,60 @@ static lp_status want_int(const char *key, const json_t *v, long long lo, long l
     return LP_OK;
 }
 
-static lp_status want_number(const char *key, const json_t *v, double *out, lp_error *err) {
-    if (!json_is_number(v))
+static lp_status want_number(const char *key, const lp_value *v, double *out, lp_error *err) {
+    if (v->kind == LP_VALUE_INT)
+        *out = (double)v->integer;
+    else if (v->kind == LP_VALUE_NUMBER)
+        *out = v->number;
+    else
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a number, got %s", key,
-                            json_is_string(v) ? "a string" : "another JSON type");
-    *out = json_number_value(v);
+                            kind_name(v));
     if (!isfinite(*out))
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a finite number", key);
     return LP_OK;
 }
 
-static lp_status want_string(const char *key, const json_t *v, char *buf, size_t size,
-                             lp_error *err) {
-    if (!json_is_string(v))
+/* A string value, checked: no NUL inside, shorter than size. */
+static lp_status want_text(const char *key, const lp_value *v, size_t size, lp_error *err) {
+    if (v->kind != LP_VALUE_STRING)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a string", key);
-    size_t n = json_string_length(v);
-    if (n >= size)
+    if (v->len >= size)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: longer than %zu characters", key,
                             size - 1);
-    const char *s = json_string_value(v);
-    if (strlen(s) != n)
+    if (memchr(v->string, '\0', v->len))
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: contains a NUL character", key);
-    memcpy(buf, s, n + 1);
     return LP_OK;
 }
 
-static lp_status want_bool(const char *key, const json_t *v, bool *out, lp_error *err) {
-    if (!json_is_boolean(v))
+static lp_status want_string(const char *key, const lp_value *v, char *buf, size_t size,
+                             lp_error *err) {
+    lp_status st = want_text(key, v, size, err);
+    if (st != LP_OK)
+        return st;
+    memcpy(buf, v->string, v->len);
+    buf[v->len] = '\0';
+    return LP_OK;
+}
+
+/* A string field of the request: copied into buf, or with no storage the caller's own
+ * (NUL-ended) text, which then must outlive the request. */
+static lp_status want_kept_string(const char *key, const lp_value *v, char *buf, size_t size,
+                                  const char **out, lp_error *err) {
+    lp_status st =
+        buf ? want_string(key, v, buf, size, err) : want_text(key, v, LP_PERF_IO_STRING_SIZE, err);
+    if (st == LP_OK)
+        *out = buf ? buf : v->string;
+    return st;
+}
+
+static lp_status want_bool(const char *key, const lp_value *v, bool *out, lp_error *err) {
+    if (v->kind != LP_VALUE_BOOL)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected true or false", key);
-    *out = json_is_true(v);
+    *out = v->boolean;
     return LP_OK;
 }
 
-static lp_status want_dtype(const char *key, const json_t *v, lp_dtype *out, lp_error *err) {
+static lp_status want_dtype(const char *key, const lp_value *v, lp_dtype *out, lp_error *err) {
     char buf[64];
     lp_status st = want_string(key, v, buf, sizeof buf, err);
     if (st != LP_OK)
@@ -161,27 +197,24 @@ static lp_status want_dtype(const char *key, const json_t *v, lp_dtype *out, lp_
     return LP_OK;
 }
 
-static lp_status set_field(field_id id, const char *key, const json_t *v, lp_perf_request *r,
+static lp_status set_field(field_id id, const char *key, const lp_value *v, lp_perf_request *r,
                            lp_perf_io_strings *st, lp_error *err) {
     long long n = 0;
     lp_status s = LP_OK;
     switch (id) {
     case F_GPU:
-        if ((s = want_string(key, v, st->gpu_name, sizeof st->gpu_name, err)) == LP_OK)
-            r->gpu_name = st->gpu_name;
-        return s;
+        return want_kept_string(key, v, st ? st->gpu_name : NULL, sizeof st->gpu_name, &r->gpu_name,
+                                err);
     case F_MODEL:
-        if ((s = want_string(key, v, st->model_id, sizeof st->model_id, err)) == LP_OK)
-            r->model_id = st->model_id;
-        return s;
+        return want_kept_string(key, v, st ? st->model_id : NULL, sizeof st->model_id, &r->model_id,
+                                err);
     case F_QUANT:
-        if (json_is_null(v)) {
+        if (v->kind == LP_VALUE_NULL) {
             r->serving.quantization = NULL;
             return LP_OK;
         }
-        if ((s = want_string(key, v, st->quantization, sizeof st->quantization, err)) == LP_OK)
-            r->serving.quantization = st->quantization;
-        return s;
+        return want_kept_string(key, v, st ? st->quantization : NULL, sizeof st->quantization,
+                                &r->serving.quantization, err);
     case F_INTERCONNECT: {
         char word[64];
         if ((s = want_string(key, v, word, sizeof word, err)) != LP_OK)
@@ -202,7 +235,7 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
                                 "%s: expected a positive number of billions", key);
         return LP_OK;
     case F_RATE:
-        if (json_is_string(v) && strcasecmp(json_string_value(v), "inf") == 0) {
+        if (v->kind == LP_VALUE_STRING && v->len == 3 && strncasecmp(v->string, "inf", 3) == 0) {
             r->workload.request_rate = 0.0; /* 0 means inf: all requests at once */
             return LP_OK;
         }
@@ -311,10 +344,83 @@ static lp_status set_field(field_id id, const char *key, const json_t *v, lp_per
     return LP_OK;
 }
 
+int lp_perf_request_field(const char *name) {
+    for (size_t k = 0; name && k < sizeof FIELDS / sizeof FIELDS[0]; k++)
+        if (strcmp(FIELDS[k].name, name) == 0)
+            return (int)FIELDS[k].id;
+    return -1;
+}
+
+void lp_perf_request_reader_init(lp_perf_request_reader *rd, lp_perf_request *r,
+                                 lp_perf_io_strings *storage) {
+    memset(rd, 0, sizeof *rd);
+    rd->request = r;
+    rd->storage = storage;
+    lp_perf_request_init(r);
+    if (storage)
+        memset(storage, 0, sizeof *storage);
+}
+
+lp_status lp_perf_request_set_field(lp_perf_request_reader *rd, int field, const char *key,
+                                    const lp_value *v, lp_error *err) {
+    if (field < 0 || field >= F_COUNT)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "unknown field \"%s\" (accepted: model|model_id, params_b, "
+                            "gpu|gpu_name|gpu_type, num_gpus, tp_size, pp_size, input_len, "
+                            "output_len, context_len, concurrency, request_rate, num_prompts, "
+                            "quantization, interconnect, method, kv_cache_dtype, seed, ...)",
+                            key);
+    if (rd->given[field])
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "fields \"%s\" and \"%s\" say the same thing; give one",
+                            rd->given[field], key);
+    lp_status st = set_field((field_id)field, key, v, rd->request, rd->storage, err);
+    if (st == LP_OK)
+        rd->given[field] = key;
+    return st;
+}
+
+lp_status lp_perf_request_set(lp_perf_request_reader *rd, const char *key, const lp_value *v,
+                              lp_error *err) {
+    return lp_perf_request_set_field(rd, lp_perf_request_field(key), key, v, err);
+}
+
+lp_status lp_perf_request_reader_finish(lp_perf_request_reader *rd, lp_error *err) {
+    (void)err;
+    lp_perf_request *r = rd->request;
+    /* the ShareGPT-like data set: the lengths given are its means (else the preset's) */
+    if (r->workload.dataset == LP_DATASET_SHAREGPT)
+        lp_workload_sharegpt(&r->workload, rd->given[F_INPUT] ? r->workload.input.mean : 0,
+                             rd->given[F_OUTPUT] ? r->workload.output.mean : 0);
+    return LP_OK;
+}
+
+/* A JSON value as the setters read it. */
+static lp_value value_of(const json_t *j) {
+    lp_value v = {.kind = LP_VALUE_OTHER};
+    if (json_is_null(j)) {
+        v.kind = LP_VALUE_NULL;
+    } else if (json_is_boolean(j)) {
+        v.kind = LP_VALUE_BOOL;
+        v.boolean = json_is_true(j);
+    } else if (json_is_integer(j)) {
+        v.kind = LP_VALUE_INT;
+        v.integer = (long long)json_integer_value(j);
+    } else if (json_is_real(j)) {
+        v.kind = LP_VALUE_NUMBER;
+        v.number = json_real_value(j);
+    } else if (json_is_string(j)) {
+        v.kind = LP_VALUE_STRING;
+        v.string = json_string_value(j);
+        v.len = json_string_length(j);
+    }
+    return v;
+}
+
 lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_request *out,
                                     lp_perf_io_strings *storage, lp_error *err) {
-    lp_perf_request_init(out);
-    memset(storage, 0, sizeof *storage);
+    lp_perf_request_reader rd;
+    lp_perf_request_reader_init(&rd, out, storage);
     json_error_t jerr;
     json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
@@ -325,38 +431,14 @@ lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_reques
         json_decref(root);
         return lp_error_set(err, LP_ERR_PARSE, "expected a JSON object {...}, got %s", what);
     }
-    const char *seen[F_COUNT] = {0};
     lp_status st = LP_OK;
     const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        size_t k = 0;
-        while (k < sizeof FIELDS / sizeof FIELDS[0] && strcmp(FIELDS[k].name, key) != 0)
-            k++;
-        if (k == sizeof FIELDS / sizeof FIELDS[0]) {
-            st = lp_error_set(err, LP_ERR_INVALID_ARG,
-                              "unknown field \"%s\" (accepted: model|model_id, params_b, "
-                              "gpu|gpu_name|gpu_type, num_gpus, tp_size, pp_size, input_len, "
-                              "output_len, context_len, concurrency, request_rate, num_prompts, "
-                              "quantization, interconnect, method, kv_cache_dtype, seed, ...)",
-                              key);
-            break;
-        }
-        field_id id = FIELDS[k].id;
-        if (seen[id]) {
-            st = lp_error_set(err, LP_ERR_INVALID_ARG,
-                              "fields \"%s\" and \"%s\" say the same thing; give one", seen[id],
-                              key);
-            break;
-        }
-        seen[id] = key;
-        if ((st = set_field(id, key, v, out, storage, err)) != LP_OK)
+    json_t *j;
+    json_object_foreach(root, key, j) {
+        lp_value v = value_of(j);
+        if ((st = lp_perf_request_set(&rd, key, &v, err)) != LP_OK)
             break;
     }
     json_decref(root);
-    /* the ShareGPT-like data set: the lengths given are its means (else the preset's) */
-    if (st == LP_OK && out->workload.dataset == LP_DATASET_SHAREGPT)
-        lp_workload_sharegpt(&out->workload, seen[F_INPUT] ? out->workload.input.mean : 0,
-                             seen[F_OUTPUT] ? out->workload.output.mean : 0);
-    return st;
+    return st == LP_OK ? lp_perf_request_reader_finish(&rd, err) : st;
 }

@@ -1,0 +1,499 @@
+/*
+ * batch.c - estimating many requests fast: lp_perf_cache and lp_estimate_performance_batch.
+ *
+ * A batch of requests usually repeats a few models, GPUs and engine settings while the
+ * workload changes from item to item. Loading a model from the catalog costs tens of
+ * microseconds, a memory plan and a step model about a microsecond each, the roofline solve a
+ * fraction of one. So the cache keeps, per thread: each model loaded by id, each GPU found by
+ * name (or the error either gave), and per distinct configuration - model, GPU, cluster,
+ * serving settings, efficiencies - what lp_perf_prepare made of it: the step model, the
+ * replicas and the assumption texts it wrote, or the error it returned. An item then costs
+ * the workload check, a hash lookup and the method.
+ *
+ * The result is lp_estimate_performance's, bit for bit: the same checks in the same order,
+ * lp_perf_prepare and lp_perf_run do the work, only their inputs are remembered
+ * (tests/test_perf_batch.c compares the two paths over mixed batches). Requests it does not
+ * cache (the heuristic, which prepares nothing) go through lp_estimate_performance with their
+ * model and GPU already resolved.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "llmplan/budget.h"
+#include "perf/perf_internal.h"
+
+/* ---- a small open-addressing hash table of indexes into an array ------------------------- */
+
+typedef struct {
+    uint64_t *hashes; /* 0: empty slot */
+    size_t *index;
+    size_t cap; /* power of two */
+    size_t n;
+} table;
+
+/* 64-bit hash of a byte string, eight bytes at a time (a multiply-xorshift mix per word). */
+static uint64_t hash_bytes(const void *p, size_t len, uint64_t h) {
+    const unsigned char *b = p;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+        b += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, b, len);
+    h = (h ^ w ^ (uint64_t)len << 56) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static bool table_grow(table *t) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    uint64_t *hashes = calloc(cap, sizeof *hashes);
+    size_t *index = malloc(cap * sizeof *index);
+    if (!hashes || !index) {
+        free(hashes);
+        free(index);
+        return false;
+    }
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->hashes[i])
+            continue;
+        size_t j = t->hashes[i] & (cap - 1);
+        while (hashes[j])
+            j = (j + 1) & (cap - 1);
+        hashes[j] = t->hashes[i];
+        index[j] = t->index[i];
+    }
+    free(t->hashes);
+    free(t->index);
+    t->hashes = hashes;
+    t->index = index;
+    t->cap = cap;
+    return true;
+}
+
+static void table_free(table *t) {
+    free(t->hashes);
+    free(t->index);
+}
+
+/* ---- the cache ---------------------------------------------------------------------------- */
+
+/* A model loaded by id, or why it could not be. */
+typedef struct {
+    char *id;
+    lp_model *model;
+    lp_status status;
+    char *error;
+} model_slot;
+
+/* A GPU found by name in the built-in database, or why not. */
+typedef struct {
+    char *name;
+    const lp_gpu *gpu;
+    lp_status status;
+    char *error;
+} gpu_slot;
+
+/* What lp_perf_prepare needs, with every pointer resolved: equal keys prepare equally. */
+typedef struct {
+    const lp_model *model;
+    lp_cluster cluster; /* cluster.gpu resolved */
+    lp_serving serving; /* quantization: the cache's own copy of the text (interned) */
+    const lp_efficiency *efficiency;
+} prep_key;
+
+/* One prepared configuration. */
+typedef struct {
+    prep_key key;
+    lp_status status;
+    char *error; /* when status != LP_OK */
+    lp_step_model sm;
+    int replicas;
+    int n_assumptions;
+    char (*assumptions)[LP_ASSUMPTION_SIZE];
+} prep_slot;
+
+#define SLOTS_GROW(arr, n, cap)                                                                    \
+    ((n) < (cap) ? true : grow_array((void **)&(arr), &(cap), sizeof *(arr)))
+
+struct lp_perf_cache {
+    model_slot *models;
+    size_t n_models, cap_models;
+    table model_index;
+    gpu_slot *gpus;
+    size_t n_gpus, cap_gpus;
+    table gpu_index;
+    prep_slot *preps;
+    size_t n_preps, cap_preps;
+    table prep_index;
+    char **quants; /* interned --quantization texts */
+    size_t n_quants, cap_quants;
+    lp_perf_estimate scratch; /* receives lp_perf_prepare's assumption texts */
+};
+
+static bool grow_array(void **arr, size_t *cap, size_t elem) {
+    size_t n = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = n;
+    return true;
+}
+
+lp_perf_cache *lp_perf_cache_new(void) {
+    return calloc(1, sizeof(lp_perf_cache));
+}
+
+void lp_perf_cache_free(lp_perf_cache *c) {
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_models; i++) {
+        free(c->models[i].id);
+        free(c->models[i].model);
+        free(c->models[i].error);
+    }
+    for (size_t i = 0; i < c->n_gpus; i++) {
+        free(c->gpus[i].name);
+        free(c->gpus[i].error);
+    }
+    for (size_t i = 0; i < c->n_preps; i++) {
+        free(c->preps[i].error);
+        free(c->preps[i].assumptions);
+    }
+    for (size_t i = 0; i < c->n_quants; i++)
+        free(c->quants[i]);
+    free(c->models);
+    free(c->gpus);
+    free(c->preps);
+    free(c->quants);
+    table_free(&c->model_index);
+    table_free(&c->gpu_index);
+    table_free(&c->prep_index);
+    free(c);
+}
+
+static lp_status fail(lp_perf_estimate *out, lp_status status, const char *message) {
+    out->valid = false;
+    snprintf(out->error, sizeof out->error, "%s", message ? message : lp_strerror(status));
+    return status;
+}
+
+/* Find name in a table of slots whose first member is a char * key; SIZE_MAX when absent. */
+static size_t find_name(const table *t, const void *slots, size_t stride, const char *name,
+                        uint64_t h) {
+    for (size_t j = t->cap ? h & (t->cap - 1) : 0; t->cap && t->hashes[j];
+         j = (j + 1) & (t->cap - 1))
+        if (t->hashes[j] == h) {
+            const char *key =
+                *(char *const *)(const void *)((const char *)slots + t->index[j] * stride);
+            if (strcmp(key, name) == 0)
+                return t->index[j];
+        }
+    return SIZE_MAX;
+}
+
+static bool table_add(table *t, uint64_t h, size_t index) {
+    if ((t->n + 1) * 4 > t->cap * 3 && !table_grow(t))
+        return false;
+    size_t j = h & (t->cap - 1);
+    while (t->hashes[j])
+        j = (j + 1) & (t->cap - 1);
+    t->hashes[j] = h;
+    t->index[j] = index;
+    t->n++;
+    return true;
+}
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* The model named id, loaded once (lp_model_load, as lp_estimate_performance loads it). */
+static const model_slot *model_by_id(lp_perf_cache *c, const char *id) {
+    uint64_t h = hash_bytes(id, strlen(id), 0x6d6f64656cull);
+    size_t i = find_name(&c->model_index, c->models, sizeof *c->models, id, h);
+    if (i != SIZE_MAX)
+        return &c->models[i];
+    if (!SLOTS_GROW(c->models, c->n_models, c->cap_models))
+        return NULL;
+    model_slot *s = &c->models[c->n_models];
+    memset(s, 0, sizeof *s);
+    s->id = dup_str(id);
+    s->model = malloc(sizeof *s->model);
+    if (!s->id || !s->model) {
+        free(s->id);
+        free(s->model);
+        return NULL;
+    }
+    lp_error err;
+    lp_error_clear(&err);
+    s->status = lp_model_load(id, NULL, s->model, &err);
+    if (s->status != LP_OK) {
+        free(s->model);
+        s->model = NULL;
+        if (!(s->error = dup_str(err.message))) {
+            free(s->id);
+            return NULL;
+        }
+    }
+    if (!table_add(&c->model_index, h, c->n_models)) {
+        free(s->id);
+        free(s->model);
+        free(s->error);
+        return NULL;
+    }
+    c->n_models++;
+    return s;
+}
+
+/* The GPU named name in the built-in database, found once. */
+static const gpu_slot *gpu_by_name(lp_perf_cache *c, const char *name) {
+    uint64_t h = hash_bytes(name, strlen(name), 0x677075ull);
+    size_t i = find_name(&c->gpu_index, c->gpus, sizeof *c->gpus, name, h);
+    if (i != SIZE_MAX)
+        return &c->gpus[i];
+    if (!SLOTS_GROW(c->gpus, c->n_gpus, c->cap_gpus))
+        return NULL;
+    gpu_slot *s = &c->gpus[c->n_gpus];
+    memset(s, 0, sizeof *s);
+    if (!(s->name = dup_str(name)))
+        return NULL;
+    lp_error err;
+    lp_error_clear(&err);
+    s->status = lp_gpu_find(lp_gpu_db_builtin(), name, &s->gpu, &err);
+    if (s->status != LP_OK && !(s->error = dup_str(err.message))) {
+        free(s->name);
+        return NULL;
+    }
+    if (!table_add(&c->gpu_index, h, c->n_gpus)) {
+        free(s->name);
+        free(s->error);
+        return NULL;
+    }
+    c->n_gpus++;
+    return s;
+}
+
+/* The cache's own copy of a --quantization text, the same pointer for the same text. */
+static const char *intern_quant(lp_perf_cache *c, const char *q) {
+    if (!q)
+        return NULL;
+    for (size_t i = 0; i < c->n_quants; i++)
+        if (strcmp(c->quants[i], q) == 0)
+            return c->quants[i];
+    if (!SLOTS_GROW(c->quants, c->n_quants, c->cap_quants))
+        return NULL;
+    char *p = dup_str(q);
+    if (p)
+        c->quants[c->n_quants++] = p;
+    return p;
+}
+
+/* The prepared configuration of key (lp_perf_prepare on first sight). NULL: out of memory. */
+static const prep_slot *prepared(lp_perf_cache *c, const prep_key *key,
+                                 const lp_perf_request *req) {
+    uint64_t h = hash_bytes(key, sizeof *key, 0x70726570ull);
+    const table *t = &c->prep_index;
+    for (size_t j = t->cap ? h & (t->cap - 1) : 0; t->cap && t->hashes[j];
+         j = (j + 1) & (t->cap - 1))
+        if (t->hashes[j] == h && memcmp(&c->preps[t->index[j]].key, key, sizeof *key) == 0)
+            return &c->preps[t->index[j]];
+    if (!SLOTS_GROW(c->preps, c->n_preps, c->cap_preps))
+        return NULL;
+    prep_slot *s = &c->preps[c->n_preps];
+    memset(s, 0, sizeof *s);
+    s->key = *key;
+    lp_perf_request r = *req;
+    r.model = key->model;
+    r.cluster = key->cluster;
+    r.serving = key->serving;
+    r.efficiency = key->efficiency;
+    lp_perf_estimate *est = &c->scratch;
+    memset(est, 0, offsetof(lp_perf_estimate, assumptions));
+    est->n_assumptions = 0;
+    lp_error err;
+    lp_error_clear(&err);
+    const lp_gpu *gpu;
+    s->status = lp_perf_prepare(&r, NULL, &s->sm, &s->replicas, &gpu, est, &err);
+    if (s->status != LP_OK) {
+        if (!(s->error = dup_str(err.message)))
+            return NULL;
+    } else if (est->n_assumptions > 0) {
+        s->assumptions = malloc((size_t)est->n_assumptions * sizeof *s->assumptions);
+        if (!s->assumptions)
+            return NULL;
+        memcpy(s->assumptions, est->assumptions,
+               (size_t)est->n_assumptions * sizeof *s->assumptions);
+        s->n_assumptions = est->n_assumptions;
+    }
+    if (!table_add(&c->prep_index, h, c->n_preps)) {
+        free(s->error);
+        free(s->assumptions);
+        return NULL;
+    }
+    c->n_preps++;
+    return s;
+}
+
+lp_status lp_perf_cache_model(lp_perf_cache *c, const char *id, const lp_model **out,
+                              lp_error *err) {
+    const model_slot *m = model_by_id(c, id);
+    if (!m)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    *out = m->model;
+    return m->status == LP_OK ? LP_OK : lp_error_set(err, m->status, "%s", m->error);
+}
+
+lp_status lp_perf_cache_gpu(lp_perf_cache *c, const char *name, const lp_gpu **out, lp_error *err) {
+    const gpu_slot *g = gpu_by_name(c, name);
+    if (!g)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    *out = g->gpu;
+    return g->status == LP_OK ? LP_OK : lp_error_set(err, g->status, "%s", g->error);
+}
+
+lp_status lp_perf_cache_estimate(lp_perf_cache *c, const lp_perf_request *req,
+                                 lp_perf_estimate *out, unsigned flags) {
+    /* what lp_estimate_performance resets, less the bytes nobody reads: the error past its
+     * end and the texts past n_assumptions */
+    out->valid = false;
+    out->error[0] = '\0';
+    memset(&out->method, 0,
+           offsetof(lp_perf_estimate, assumptions) - offsetof(lp_perf_estimate, method));
+    out->n_assumptions = 0;
+    out->method = req->method;
+    lp_error err;
+    lp_error_clear(&err);
+    lp_status st;
+    if ((st = lp_workload_check(&req->workload, &err)) != LP_OK)
+        return fail(out, st, err.message);
+
+    /* the GPU, then the model, in lp_estimate_performance's order */
+    lp_perf_request r = *req;
+    if (!r.cluster.gpu && r.gpu_name) {
+        const gpu_slot *g = gpu_by_name(c, r.gpu_name);
+        if (!g)
+            return fail(out, LP_ERR_NOMEM, "out of memory");
+        if (g->status != LP_OK)
+            return fail(out, g->status, g->error);
+        r.cluster.gpu = g->gpu;
+    }
+    if (!r.model && r.model_id && (r.cluster.gpu || r.method == LP_HEURISTIC)) {
+        const model_slot *m = model_by_id(c, r.model_id);
+        if (!m)
+            return fail(out, LP_ERR_NOMEM, "out of memory");
+        if (m->status != LP_OK)
+            return fail(out, m->status, m->error);
+        r.model = m->model;
+    }
+    if (r.method == LP_HEURISTIC || !r.cluster.gpu || !r.model) {
+        /* nothing to prepare (the heuristic), or an error lp_estimate_performance words */
+        st = lp_estimate_performance(&r, out);
+        if (flags & LP_PERF_NO_ASSUMPTIONS)
+            out->n_assumptions = 0;
+        return st;
+    }
+
+    prep_key key;
+    memset(&key, 0, sizeof key);
+    key.model = r.model;
+    key.cluster = r.cluster;
+    key.serving = r.serving;
+    if (r.serving.quantization &&
+        !(key.serving.quantization = intern_quant(c, r.serving.quantization)))
+        return fail(out, LP_ERR_NOMEM, "out of memory");
+    key.efficiency = r.efficiency;
+    const prep_slot *p = prepared(c, &key, &r);
+    if (!p)
+        return fail(out, LP_ERR_NOMEM, "out of memory");
+    if (p->status != LP_OK)
+        return fail(out, p->status, p->error);
+    bool quiet = flags & LP_PERF_NO_ASSUMPTIONS;
+    if (!quiet && p->n_assumptions > 0) {
+        memcpy(out->assumptions, p->assumptions, (size_t)p->n_assumptions * sizeof *p->assumptions);
+        out->n_assumptions = p->n_assumptions;
+    }
+    st = lp_perf_run(&p->sm, &r, p->replicas, out, quiet);
+    if (quiet)
+        out->n_assumptions = 0; /* the simulation writes its texts regardless */
+    return st;
+}
+
+/* ---- the batch, over every core ----------------------------------------------------------- */
+
+typedef struct {
+    const lp_perf_request *reqs;
+    lp_perf_estimate *out;
+    size_t begin, end;
+    unsigned flags;
+    lp_budget *budget; /* the caller's (llmplan/budget.h), entered by every thread */
+    size_t valid;
+} slice;
+
+static void *run_slice(void *arg) {
+    slice *s = arg;
+    lp_budget_enter(s->budget);
+    lp_perf_cache *c = lp_perf_cache_new();
+    for (size_t i = s->begin; i < s->end; i++) {
+        lp_status st = c ? lp_perf_cache_estimate(c, &s->reqs[i], &s->out[i], s->flags)
+                         : lp_estimate_performance(&s->reqs[i], &s->out[i]);
+        s->valid += st == LP_OK;
+    }
+    lp_perf_cache_free(c);
+    return NULL;
+}
+
+/* Fewer items than this per thread do not pay for starting it. */
+#define ITEMS_PER_THREAD_MIN 256
+#define MAX_THREADS 256
+
+size_t lp_estimate_performance_batch_opts(const lp_perf_request *reqs, size_t n,
+                                          lp_perf_estimate *out, const lp_perf_batch_opts *opts) {
+    size_t t = opts && opts->threads ? opts->threads : 0;
+    if (t == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        t = cpus > 0 ? (size_t)cpus : 1;
+    }
+    if (t > MAX_THREADS)
+        t = MAX_THREADS;
+    t = (size_t)lp_budget_threads((int)t);
+    if (t > n / ITEMS_PER_THREAD_MIN)
+        t = n / ITEMS_PER_THREAD_MIN;
+    if (t < 1)
+        t = 1;
+    unsigned flags = opts ? opts->flags : 0;
+    slice sl[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    for (size_t k = 0; k < t; k++)
+        sl[k] = (slice){reqs, out, n * k / t, n * (k + 1) / t, flags, lp_budget_current(), 0};
+    for (size_t k = 1; k < t; k++)
+        started[k] = pthread_create(&tid[k], NULL, run_slice, &sl[k]) == 0;
+    run_slice(&sl[0]);
+    size_t valid = sl[0].valid;
+    for (size_t k = 1; k < t; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            run_slice(&sl[k]); /* no thread could be started: its share runs here */
+        valid += sl[k].valid;
+    }
+    return valid;
+}
+
+size_t lp_estimate_performance_batch(const lp_perf_request *reqs, size_t n, lp_perf_estimate *out) {
+    return lp_estimate_performance_batch_opts(reqs, n, out, NULL);
+}
