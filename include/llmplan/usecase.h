@@ -160,6 +160,11 @@ typedef struct {
     bool vllm_serve;                   /**< also build the deployment's `vllm serve` line */
     char notes[LP_ESTIMATE_MAX_NOTES][LP_ASSUMPTION_SIZE]; /**< the front end's assumptions */
     int n_notes;
+    /** A batch's per-thread cache (llmplan/perf.h), or NULL: with it the estimate reuses the
+     *  models, GPUs and step models it has prepared (the same answer, faster); a calibrated
+     *  request does not use it. */
+    lp_perf_cache *cache;
+    unsigned perf_flags; /**< with a cache: LP_PERF_NO_ASSUMPTIONS for the numbers alone */
 } lp_estimate_request;
 
 /** An estimate and what was estimated. Written by lp_render_estimate_json / _text. */
@@ -194,6 +199,16 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out);
 lp_status lp_estimate_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                         lp_request_store *store, lp_estimate_request *out,
                                         lp_error *err);
+
+/**
+ * Resolve the model and GPU names of req->perf (model_id, gpu_name) as
+ * lp_estimate_request_from_json resolves them, with its messages ("model: ...", "gpu: ..."),
+ * through a per-thread lp_perf_cache (models loaded with lp_model_load once, GPUs found in
+ * the built-in database once): for readers that set the request's fields one by one
+ * (lp_perf_request_set), such as the Python package's batches. The pointers stay the cache's.
+ */
+lp_status lp_estimate_request_resolve(lp_estimate_request *req, lp_perf_cache *cache,
+                                      lp_error *err);
 
 /* ---- recommend: the best deployments for a workload under targets ----------------------- */
 

@@ -87,7 +87,9 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
         out->planned_max_model_len = planned;
     }
     lp_perf_estimate *e = &out->estimate;
-    lp_status st = lp_estimate_performance_calibrated(r, req->calibration, e);
+    lp_status st = req->cache && !req->calibration
+                       ? lp_perf_cache_estimate(req->cache, r, e, req->perf_flags)
+                       : lp_estimate_performance_calibrated(r, req->calibration, e);
     if (st != LP_OK)
         return st;
     if (planned > 0)

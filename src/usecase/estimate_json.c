@@ -43,7 +43,26 @@ static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t
                                   : lp_gpu_find(res && res->db ? res->db : NULL, r->gpu_name,
                                                 &r->cluster.gpu, &inner);
         if (st != LP_OK)
-            return lp_error_set(err, st, "gpu: %s", inner.message);
+            return lp_uc_gpu_error(st, &inner, err);
+    }
+    return LP_OK;
+}
+
+lp_status lp_estimate_request_resolve(lp_estimate_request *req, lp_perf_cache *cache,
+                                      lp_error *err) {
+    lp_perf_request *r = &req->perf;
+    lp_error inner;
+    lp_status st;
+    if (!r->model && r->model_id) {
+        if (lp_perf_cache_model(cache, r->model_id, &r->model, err) != LP_OK) {
+            /* loaded with lp_model_load, as a resolver that reads paths loads it */
+            static const lp_resolver reads_paths = {NULL, NULL, NULL, NULL, true};
+            return lp_uc_model_error(&reads_paths, err);
+        }
+    }
+    if (!r->cluster.gpu && r->gpu_name) {
+        if ((st = lp_perf_cache_gpu(cache, r->gpu_name, &r->cluster.gpu, &inner)) != LP_OK)
+            return lp_uc_gpu_error(st, &inner, err);
     }
     return LP_OK;
 }

@@ -26,7 +26,7 @@ lp_status lp_uc_open(const char *text, size_t len, const char *const *allowed, c
 }
 
 /* An unknown model: a reader that opens no path suggests pasting the config instead. */
-static lp_status model_error(const lp_resolver *res, lp_error *err) {
+lp_status lp_uc_model_error(const lp_resolver *res, lp_error *err) {
     char *tail = strstr(err->message, " (a config.json path");
     if (tail && !(res && res->reads_paths))
         snprintf(tail, sizeof err->message - (size_t)(tail - err->message),
@@ -34,6 +34,10 @@ static lp_status model_error(const lp_resolver *res, lp_error *err) {
     char msg[LP_ERROR_MESSAGE_SIZE];
     snprintf(msg, sizeof msg, "%s", err->message);
     return lp_error_set(err, err->code, "model: %s", msg);
+}
+
+lp_status lp_uc_gpu_error(lp_status st, const lp_error *inner, lp_error *err) {
+    return lp_error_set(err, st, "gpu: %s", inner->message);
 }
 
 lp_status lp_uc_read_model(json_t *o, const lp_resolver *res, lp_request_store *store,
@@ -71,7 +75,7 @@ lp_status lp_uc_read_model(json_t *o, const lp_resolver *res, lp_request_store *
     st = res && res->load_model ? res->load_model(res->ctx, id, &store->model, err)
                                 : lp_catalog_load(id, &store->model, err);
     if (st != LP_OK)
-        return model_error(res, err);
+        return lp_uc_model_error(res, err);
     snprintf(store->model_id, sizeof store->model_id, "%s", id);
     return LP_OK;
 }
@@ -106,7 +110,7 @@ lp_status lp_uc_read_gpu(json_t *o, const lp_resolver *res, lp_request_store *st
     st = res && res->find_gpu ? res->find_gpu(res->ctx, name, gpu, &inner)
                               : lp_gpu_find(res && res->db ? res->db : NULL, name, gpu, &inner);
     if (st != LP_OK)
-        return lp_error_set(err, st, "gpu: %s", inner.message);
+        return lp_uc_gpu_error(st, &inner, err);
     return LP_OK;
 }
 

@@ -22,6 +22,13 @@
 #define LP_UC_MODEL_GPU_FIELDS                                                                     \
     "model", "config", "gpu", "gpu_memory_gib", "gpu_bandwidth_gbs", "gpu_tflops"
 
+/** The message of a model name res could not resolve (err holds the resolver's, which gets
+ *  "model: " before it; a resolver that opens no path suggests pasting the config.json). */
+lp_status lp_uc_model_error(const lp_resolver *res, lp_error *err);
+
+/** The message of a GPU name that did not resolve: "gpu: " and the lookup's own message. */
+lp_status lp_uc_gpu_error(lp_status st, const lp_error *inner, lp_error *err);
+
 /**
  * "model" (a name res resolves) or "config" (a pasted config.json object) into store->model;
  * store->model_id gets the name ("config.json" when pasted). LP_ERR_INVALID_ARG when neither
