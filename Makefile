@@ -17,6 +17,9 @@ FUZZ_CC    ?= clang
 FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# Debian's interpreter (the Python package is built and tested for it), else the first on PATH
+PYTHON     ?= $(firstword $(wildcard /usr/bin/python3) python3)
+LP_CMAKE    = -DPython3_EXECUTABLE=$(PYTHON) $(CMAKE_FLAGS)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
@@ -28,7 +31,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LP_CMAKE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -43,18 +46,21 @@ test-plain: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLP_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLP_SANITIZE=ON $(LP_CMAKE) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
 bench: deps
-	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(LP_CMAKE) >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
 	./$(BENCH_BUILD)/bench_perf
 	./$(BENCH_BUILD)/bench_sim
 	./$(BENCH_BUILD)/bench_search
+	@if [ -d $(BENCH_BUILD)/python/llmplan ]; then \
+		PYTHONPATH=$(BENCH_BUILD)/python HF_HUB_OFFLINE=1 $(PYTHON) bench/bench_python.py; \
+	else echo "bench_python: skipped (the Python extension was not built: python3-dev missing)"; fi
 
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
@@ -74,7 +80,7 @@ accuracy-doc: build
 # clang build: the gcc builds of `make test` hold that line, this one is for finding bugs.
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DLP_FUZZ=ON -DLP_SANITIZE=ON -DLP_WERROR=OFF $(CMAKE_FLAGS) >/dev/null
+		-DLP_FUZZ=ON -DLP_SANITIZE=ON -DLP_WERROR=OFF $(LP_CMAKE) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 
 fuzz: fuzz-build
@@ -101,7 +107,7 @@ fuzz-ci:
 # screenshots in $(BUILD)/web-screenshots/) and a bounded load test on 127.0.0.1 (req/s, p99).
 .PHONY: bench-web
 bench-web: deps
-	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(LP_CMAKE) >/dev/null
 	@cmake --build $(BENCH_BUILD) -j $(JOBS) --target llmplan_cli
 	sh bench/web_load.sh $(BENCH_BUILD)
 
