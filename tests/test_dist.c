@@ -164,6 +164,46 @@ static void test_sharegpt_mean_out_of_reach(void **state) {
     assert_int_equal(lp_len_validate(&d, "output length", &err), LP_OK);
 }
 
+/* Gamma deviates (vllm bench serve's --burstiness gaps): mean shape x scale, variance
+ * shape x scale^2, for a shape below and above 1. */
+static void test_gamma(void **state) {
+    (void)state;
+    static const double SHAPES[] = {0.25, 3.0};
+    for (size_t k = 0; k < 2; k++) {
+        lp_rng rng;
+        lp_rng_seed(&rng, 9);
+        double shape = SHAPES[k], scale = 2.0, sum = 0, sum2 = 0;
+        const int n = 200000;
+        for (int i = 0; i < n; i++) {
+            double x = lp_rng_gamma(&rng, shape, scale);
+            assert_true(x >= 0);
+            sum += x;
+            sum2 += x * x;
+        }
+        double mean = sum / n, var = sum2 / n - mean * mean;
+        lp_assert_near(mean, shape * scale, 0.02 * shape * scale);
+        lp_assert_near(var, shape * scale * scale, 0.05 * shape * scale * scale);
+    }
+}
+
+/* A negative or NaN burstiness is refused by the workload check; 0 (the default) and inf are
+ * accepted. */
+static void test_burstiness_checked(void **state) {
+    (void)state;
+    lp_workload w;
+    lp_workload_init(&w);
+    lp_error err;
+    lp_error_clear(&err);
+    assert_int_equal(lp_workload_check(&w, &err), LP_OK);
+    w.burstiness = INFINITY;
+    assert_int_equal(lp_workload_check(&w, &err), LP_OK);
+    w.burstiness = -1;
+    assert_int_equal(lp_workload_check(&w, &err), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "--burstiness"));
+    w.burstiness = NAN;
+    assert_int_equal(lp_workload_check(&w, &err), LP_ERR_INVALID_ARG);
+}
+
 /* Phi^-1(0.975) = 1.959964 (any table of the normal distribution). */
 static void test_quantile_normal(void **state) {
     (void)state;
@@ -315,6 +355,8 @@ int main(void) {
         cmocka_unit_test(test_sharegpt_kind_over_fixed_is_not_clamped),
         cmocka_unit_test(test_sharegpt_context_needed),
         cmocka_unit_test(test_sharegpt_mean_out_of_reach),
+        cmocka_unit_test(test_gamma),
+        cmocka_unit_test(test_burstiness_checked),
         cmocka_unit_test(test_quantile_normal),
         cmocka_unit_test(test_sharegpt_shape_matches_published_runs),
         cmocka_unit_test(test_sharegpt_means_from_validation_rows),

@@ -411,6 +411,30 @@ static void test_poisson_sends_end_on_time(void **state) {
     lp_assert_near(e.duration_s, 3.008, 1e-9);
 }
 
+/* --burstiness inf: evenly spaced sends. Four one-token requests at 1 req/s leave at 1, 2, 3
+ * and 4 s (scaled to end at n / rate) and each is one 8 ms step on an idle engine; with
+ * burstiness 0.25 (bursty gamma gaps) some arrive together and wait, so TTFT p99 grows. */
+static void test_burstiness(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(100, 1, 4);
+    r.workload.request_rate = 1.0;
+    r.workload.burstiness = INFINITY;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 4.008, 1e-9);
+    lp_assert_near(e.ttft_ms.p99, 8.0, 1e-9);
+
+    r = fixed_request(100, 1, 2000);
+    r.workload.request_rate = 50;
+    r.workload.burstiness = INFINITY; /* a step every 20 ms, each 8 ms long: never a queue */
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.ttft_ms.p99, 8.0, 1e-9);
+    r.workload.burstiness = 0.25;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_true(e.ttft_ms.p99 > 12.0);
+}
+
 /* Little's law, L = lambda x W: the mean number of running requests equals throughput times
  * the mean time a request runs (here E2E: at 10 req/s against 256 slots nothing waits). */
 static void test_littles_law(void **state) {
@@ -516,6 +540,7 @@ int main(void) {
         cmocka_unit_test(test_api_ingress_is_serial),
         cmocka_unit_test(test_preemption_resumes_from_cached_blocks),
         cmocka_unit_test(test_poisson_sends_end_on_time),
+        cmocka_unit_test(test_burstiness),
         cmocka_unit_test(test_littles_law),
         cmocka_unit_test(test_sharegpt_workload),
         cmocka_unit_test(test_stats_small_sample),

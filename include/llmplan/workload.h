@@ -68,6 +68,8 @@ double lp_rng_uniform(lp_rng *r);
 double lp_rng_normal(lp_rng *r);
 /** Exponential deviate with the given rate (mean 1/rate): Poisson inter-arrival times. */
 double lp_rng_exponential(lp_rng *r, double rate);
+/** Gamma deviate with the given shape (> 0) and scale: mean shape x scale. */
+double lp_rng_gamma(lp_rng *r, double shape, double scale);
 
 /** Draw one length (>= 1 token) from a distribution. */
 int64_t lp_len_sample(const lp_len_dist *d, lp_rng *r);
@@ -131,6 +133,10 @@ typedef struct {
     int max_concurrency; /**< --max-concurrency: clients in a closed loop (0: no limit) */
     double request_rate; /**< --request-rate, Poisson arrivals per second (0: inf, all at once) */
     uint64_t seed;       /**< --seed of the simulation (default 0) */
+    /** --burstiness: shape of the gamma distribution of the gaps between sends at a finite
+     *  request rate (vllm bench serve's get_request): 0 or 1 a Poisson process, below 1
+     *  burstier, above 1 more regular, INFINITY evenly spaced. */
+    double burstiness;
 } lp_workload;
 
 /** Fill w with `vllm bench serve`'s defaults: random data set, fixed 1024 prompt and 128 output

@@ -188,6 +188,26 @@ double lp_rng_normal(lp_rng *r) {
     return sqrt(-2.0 * log(u1)) * cos(LP_TWO_PI * u2);
 }
 
+/* Marsaglia and Tsang (2000), "A simple method for generating gamma variables": for shape
+ * below 1, a draw at shape + 1 times U^(1 / shape). */
+double lp_rng_gamma(lp_rng *r, double shape, double scale) {
+    double boost = 1.0;
+    if (shape < 1.0) {
+        boost = pow(1.0 - lp_rng_uniform(r), 1.0 / shape);
+        shape += 1.0;
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = lp_rng_normal(r), v = 1.0 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        double u = 1.0 - lp_rng_uniform(r);
+        if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+            return d * v * scale * boost;
+    }
+}
+
 double lp_rng_exponential(lp_rng *r, double rate) {
     return -log(1.0 - lp_rng_uniform(r)) / rate;
 }

@@ -33,7 +33,8 @@
  * token, ITL between chunks, duration from the first send to the last response).
  *
  * Arrivals follow `vllm bench serve` (get_request): request rate inf sends every request at
- * t = 0; a finite rate draws exponential gaps, and from vLLM 0.10.1 (PR #21108) the sends
+ * t = 0; a finite rate draws exponential gaps (gamma ones with --burstiness other than 1,
+ * shape burstiness and mean 1 / rate), and from vLLM 0.10.1 (PR #21108) the sends
  * are scaled so that the last one is at num_prompts / rate (older clients sent the first at
  * t = 0 and added raw gaps: their last send is scaled to its expected time, (n - 1) / rate,
  * as the duration of one random draw cannot be predicted); --max-concurrency makes a request wait
@@ -44,7 +45,7 @@
  *
  * It deliberately does not model prefix-cache hits between different requests (random and
  * ShareGPT prompts share none), async scheduling overlap, speculative decoding, priorities,
- * bursty (gamma) arrivals or early end-of-sequence beyond the lengths drawn.
+ * --ramp-up-strategy or early end-of-sequence beyond the lengths drawn.
  */
 #include <limits.h>
 #include <math.h>
@@ -222,17 +223,21 @@ static void take_free(sim_state *S, int64_t k) {
 
 /* Send times without a concurrency limit, as vllm bench serve's get_request draws them,
  * scaled to end where the client's sends end on average. */
-static void draw_schedule(sim_state *S, double rate) {
+static void draw_schedule(sim_state *S, double rate, double burstiness) {
     if (!(rate > 0)) {
         for (int i = 0; i < S->n; i++)
             S->schedule[i] = 0.0;
         return;
     }
     const bool scaled = S->sm->vllm_version == 0 || S->sm->vllm_version >= LP_SIM_SCALED_ARRIVALS;
+    /* gaps: gamma with shape b and mean 1 / rate (exponential at b = 1, constant at inf) */
+    const double b = burstiness > 0 ? burstiness : 1.0;
     double t = 0;
     for (int i = 0; i < S->n; i++) {
         if (scaled || i > 0)
-            t += lp_rng_exponential(&S->rng, rate);
+            t += isinf(b)   ? 1.0 / rate
+                 : b == 1.0 ? lp_rng_exponential(&S->rng, rate)
+                            : lp_rng_gamma(&S->rng, b, 1.0 / (rate * b));
         S->schedule[i] = t;
     }
     /* older clients sent the first request at once and added raw gaps: their duration is
@@ -651,10 +656,17 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
     char in[64], outl[64];
     describe_len(&req->workload.input, in, sizeof in);
     describe_len(&req->workload.output, outl, sizeof outl);
+    const double b = req->workload.burstiness > 0 ? req->workload.burstiness : 1.0;
+    char process[64];
+    if (b == 1.0)
+        snprintf(process, sizeof process, "a Poisson process");
+    else if (isinf(b))
+        snprintf(process, sizeof process, "evenly spaced sends");
+    else
+        snprintf(process, sizeof process, "gamma gaps of burstiness %g", b);
     if (req->workload.request_rate > 0)
-        lp_perf_assume(out,
-                       "simulate: %d requests sent as a Poisson process at %g req/s%s, seed %llu",
-                       req->workload.num_prompts, req->workload.request_rate,
+        lp_perf_assume(out, "simulate: %d requests sent as %s at %g req/s%s, seed %llu",
+                       req->workload.num_prompts, process, req->workload.request_rate,
                        sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_SCALED_ARRIVALS
                            ? " (the last at num-prompts / rate, as vllm bench serve since 0.10.1)"
                            : "",
@@ -805,7 +817,7 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
         double rate = req->workload.request_rate > 0 && isfinite(req->workload.request_rate)
                           ? req->workload.request_rate / replicas
                           : 0.0;
-        draw_schedule(&S, rate);
+        draw_schedule(&S, rate, req->workload.burstiness);
         push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
         st = S.mem_status;
         if (st != LP_OK)

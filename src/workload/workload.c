@@ -108,6 +108,11 @@ lp_status lp_workload_check(const lp_workload *w, lp_error *err) {
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "--request-rate must be a positive number of requests per second or "
                             "inf");
+    if (!(w->burstiness >= 0.0))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--burstiness must be positive (1: Poisson, below 1: burstier, "
+                            "inf: evenly spaced), got %g",
+                            w->burstiness);
     return LP_OK;
 }
 
