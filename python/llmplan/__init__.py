@@ -10,7 +10,7 @@ its HTTP API, so results are the same numbers and ``to_dict()`` is the same JSON
     True
 
 Functions: :func:`estimate_performance`, :func:`estimate_performance_batch`, :func:`plan`,
-:func:`gpus`, :func:`models`. Nothing is raised for a configuration that cannot be estimated (the result
+:func:`recommend`, :func:`explain`, :func:`compare`, :func:`gpus`, :func:`models`. Nothing is raised for a configuration that cannot be estimated (the result
 says why); only programmer errors (wrong argument types) raise ``TypeError``.
 """
 
@@ -21,9 +21,20 @@ from ._enums import Interconnect, Method, Quantization
 from ._estimate import PerformanceEstimate, estimate_performance, estimate_performance_batch
 from ._llmplan import __version__
 from ._result import Result
-from ._usecases import Plan, plan
+from ._usecases import (
+    Comparison,
+    Explanation,
+    Plan,
+    Recommendation,
+    compare,
+    explain,
+    plan,
+    recommend,
+)
 
 __all__ = [
+    "Comparison",
+    "Explanation",
     "GPU",
     "Interconnect",
     "Method",
@@ -31,11 +42,15 @@ __all__ = [
     "PerformanceEstimate",
     "Plan",
     "Quantization",
+    "Recommendation",
     "Result",
     "__version__",
+    "compare",
     "estimate_performance",
     "estimate_performance_batch",
+    "explain",
     "gpus",
     "models",
     "plan",
+    "recommend",
 ]

@@ -1,16 +1,20 @@
-"""plan() and the other use cases: keywords in, the library's JSON request reader, the use
-case, and the library's JSON writer out -- the path `llmplan serve` takes for the same body."""
+"""plan(), recommend() and explain(): keywords in, the library's JSON request reader, the use
+case, and the library's JSON writer out -- the path `llmplan serve` takes for the same body,
+with names resolved as the `llmplan` command resolves them (paths and the HF cache too)."""
 
 from __future__ import annotations
 
 import json
+import os
 from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _llmplan
 from ._result import Result
 
-__all__ = ["Plan", "plan"]
+__all__ = [
+    "Comparison", "Explanation", "Plan", "Recommendation", "compare", "explain", "plan", "recommend"
+]
 
 
 class Plan(Result):
@@ -42,14 +46,96 @@ class Plan(Result):
     vllm_error: Optional[str]
 
 
-def _clean(value: Any) -> Any:
+class Recommendation(Result):
+    """The best deployments for a workload under targets, as ``llmplan recommend --json``.
+
+    Keys: ``configs`` (best first: GPU type and count, parallel sizes, vLLM settings, the
+    estimate under ``vllm bench serve`` key names, cost with its price source, why it was
+    chosen, and ``vllm_serve``), ``meeting_targets``, ``pareto`` (cost against latency),
+    ``rejected`` and ``rejected_summary`` (why the rest was dropped), ``closest_misses`` (when
+    nothing meets the targets: the nearest configurations and by how much they miss),
+    ``enumerated``, ``estimated``, ``search_s``, ``objective``, ``targets``, ``model`` and
+    ``price_source``.
+    """
+
+    model: str
+    objective: str
+    targets: Dict[str, Any]
+    configs: List[Dict[str, Any]]
+    meeting_targets: int
+    pareto: List[Dict[str, Any]]
+    rejected: Dict[str, int]
+    rejected_summary: str
+    enumerated: int
+    estimated: int
+    search_s: float
+    price_source: str
+    closest_misses: List[Dict[str, Any]]
+
+    @property
+    def best(self) -> Optional[Dict[str, Any]]:
+        """The best configuration, or None when nothing meets the targets."""
+        configs = self._data.get("configs") or []
+        return configs[0] if configs else None
+
+
+class Explanation(Result):
+    """Why one configuration performs as it does, as ``llmplan explain --json`` prints it:
+    the memory plan, the roofline estimate, one prefill and one decode step split into
+    compute, memory, communication and host time, the targets with their margins, the
+    assumptions and the ``vllm serve`` line."""
+
+
+_INT = (int,)
+_NUM = (int, float)
+_STR = (str,)
+_BOOL = (bool,)
+_LEN = (int, str)  # 16000, "32k", "auto"
+_RATE = (int, float, str)  # a number, or "inf"
+
+_TYPES: Dict[str, Tuple[type, ...]] = {
+    "model": _STR, "gpu": _STR, "num_gpus": _INT, "tensor_parallel_size": _INT,
+    "pipeline_parallel_size": _INT, "data_parallel_size": _INT, "enable_expert_parallel": _BOOL,
+    "max_model_len": _LEN, "gpu_memory_utilization": _NUM, "kv_cache_dtype": _STR, "dtype": _STR,
+    "quantization": _STR, "max_num_seqs": _INT, "max_num_batched_tokens": _INT, "block_size": _INT,
+    "enforce_eager": _BOOL, "enable_chunked_prefill": _BOOL,
+    "disable_hybrid_kv_cache_manager": _BOOL, "cpu_offload_gb": _NUM, "vllm_version": _STR,
+    "gpu_memory_gib": _NUM, "gpu_bandwidth_gbs": _NUM, "gpu_tflops": _NUM,
+    "gpus_per_node": _INT, "max_gpus": _INT, "allow_multi_node_tp": _BOOL,
+    "allow_quantization": _BOOL, "no_fp8_kv": _BOOL, "no_expert_parallel": _BOOL,
+    "input_len": _INT, "output_len": _INT, "dataset_name": _STR, "num_prompts": _INT,
+    "request_rate": _RATE, "max_concurrency": _INT, "daily_output_tokens": _NUM,
+    "max_ttft_ms": _NUM, "max_tpot_ms": _NUM, "max_itl_ms": _NUM, "max_e2e_ms": _NUM,
+    "percentile": _INT, "min_throughput": _NUM, "objective": _STR, "top": _INT,
+    "method": _STR, "result": (dict,), "log": _STR,
+}
+
+
+def _clean(name: str, value: Any) -> Any:
+    """value as the JSON request wants it, or TypeError (a programmer error)."""
     if isinstance(value, Enum):
-        return value.value
+        value = value.value
+    if name == "gpus":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Sequence) and all(isinstance(g, str) for g in value):
+            return list(value)
+        raise TypeError(f"gpus: expected a list of GPU names or one comma-separated str, got {value!r}")
+    if name == "config":
+        if not isinstance(value, Mapping):
+            raise TypeError(f"config: expected a config.json as a dict, got {type(value).__name__}")
+        return dict(value)
+    kinds = _TYPES.get(name)
+    if kinds is not None and (
+        not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+    ):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(f"{name}: expected {names}, got {type(value).__name__} {value!r}")
     return value
 
 
 def _run(use_case: str, request: Mapping[str, Any], cls: type) -> Any:
-    body = {k: _clean(v) for k, v in request.items() if v is not None}
+    body = {k: _clean(k, v) for k, v in request.items() if v is not None}
     try:
         text = json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as e:
@@ -123,7 +209,7 @@ def plan(
         vLLM would refuse) returns a Plan with ``is_valid() == False`` and ``error`` set.
 
     Raises:
-        TypeError: an unknown keyword, a value with no JSON form, or conflicting aliases.
+        TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
     """
     kwargs = dict(locals())
     _alias(kwargs, "model", "model_id")
@@ -131,3 +217,224 @@ def plan(
     _alias(kwargs, "tensor_parallel_size", "tp_size")
     _alias(kwargs, "max_model_len", "context_len")
     return _run("plan", kwargs, Plan)
+
+
+def recommend(
+    model: Optional[str] = None,
+    *,
+    gpus: Union[Sequence[str], str, None] = None,
+    gpu: Optional[str] = None,
+    config: Optional[Mapping[str, Any]] = None,
+    max_gpus: Optional[int] = None,
+    gpus_per_node: Optional[int] = None,
+    allow_multi_node_tp: Optional[bool] = None,
+    allow_quantization: Optional[bool] = None,
+    no_fp8_kv: Optional[bool] = None,
+    no_expert_parallel: Optional[bool] = None,
+    max_model_len: Union[int, str, None] = None,
+    gpu_memory_utilization: Optional[float] = None,
+    vllm_version: Optional[str] = None,
+    input_len: Optional[int] = None,
+    output_len: Optional[int] = None,
+    dataset_name: Optional[str] = None,
+    num_prompts: Optional[int] = None,
+    request_rate: Union[float, str, None] = None,
+    max_concurrency: Optional[int] = None,
+    daily_output_tokens: Optional[float] = None,
+    max_ttft_ms: Optional[float] = None,
+    max_tpot_ms: Optional[float] = None,
+    max_itl_ms: Optional[float] = None,
+    max_e2e_ms: Optional[float] = None,
+    percentile: Optional[int] = None,
+    min_throughput: Optional[float] = None,
+    objective: Optional[str] = None,
+    top: Optional[int] = None,
+    model_id: Optional[str] = None,
+    input_length: Optional[int] = None,
+    output_length: Optional[int] = None,
+) -> Recommendation:
+    """The best deployments for a workload under latency targets (``llmplan recommend``).
+
+    Searches GPU type x count x tensor / pipeline / data parallel sizes x expert parallelism x
+    quantization x KV-cache dtype x scheduler limits, drops what vLLM would refuse or what does
+    not fit, estimates the rest, keeps what meets every target and ranks it by ``objective``
+    (``"throughput-per-gpu"`` (default), ``"cost"``, ``"latency"``, ``"gpus"``).
+
+    Args:
+        model: as in :func:`plan` (alias ``model_id``); or ``config``, a config.json dict.
+        gpus: GPU types to consider (a list, or ``"H100,L40S"``; default every type); or
+            ``gpu``, one type.
+        input_len, output_len: tokens per request (aliases ``input_length``, ``output_length``).
+        request_rate, max_concurrency, daily_output_tokens: the offered load.
+        max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms: latency targets at ``percentile``
+            (50, 90 or 99); min_throughput: output tokens/s of the whole deployment.
+        top: configurations shown with a full estimate (default 10).
+
+    Returns:
+        A :class:`Recommendation`; ``configs`` is empty and ``closest_misses`` says why when
+        nothing meets the targets. An invalid request is a Recommendation with
+        ``is_valid() == False`` and ``error`` set.
+
+    Raises:
+        TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
+    """
+    kwargs = dict(locals())
+    _alias(kwargs, "model", "model_id")
+    _alias(kwargs, "input_len", "input_length")
+    _alias(kwargs, "output_len", "output_length")
+    return _run("recommend", kwargs, Recommendation)
+
+
+def explain(
+    model: Optional[str] = None,
+    gpu: Optional[str] = None,
+    *,
+    config: Optional[Mapping[str, Any]] = None,
+    num_gpus: Optional[int] = None,
+    gpus_per_node: Optional[int] = None,
+    tensor_parallel_size: Optional[int] = None,
+    pipeline_parallel_size: Optional[int] = None,
+    data_parallel_size: Optional[int] = None,
+    enable_expert_parallel: Optional[bool] = None,
+    max_model_len: Union[int, str, None] = None,
+    gpu_memory_utilization: Optional[float] = None,
+    kv_cache_dtype: Optional[str] = None,
+    dtype: Optional[str] = None,
+    quantization: Optional[str] = None,
+    max_num_seqs: Optional[int] = None,
+    max_num_batched_tokens: Optional[int] = None,
+    block_size: Optional[int] = None,
+    enforce_eager: Optional[bool] = None,
+    enable_chunked_prefill: Optional[bool] = None,
+    disable_hybrid_kv_cache_manager: Optional[bool] = None,
+    cpu_offload_gb: Optional[float] = None,
+    vllm_version: Optional[str] = None,
+    gpu_memory_gib: Optional[float] = None,
+    gpu_bandwidth_gbs: Optional[float] = None,
+    gpu_tflops: Optional[float] = None,
+    input_len: Optional[int] = None,
+    output_len: Optional[int] = None,
+    dataset_name: Optional[str] = None,
+    num_prompts: Optional[int] = None,
+    request_rate: Union[float, str, None] = None,
+    max_concurrency: Optional[int] = None,
+    daily_output_tokens: Optional[float] = None,
+    max_ttft_ms: Optional[float] = None,
+    max_tpot_ms: Optional[float] = None,
+    max_itl_ms: Optional[float] = None,
+    max_e2e_ms: Optional[float] = None,
+    percentile: Optional[int] = None,
+    min_throughput: Optional[float] = None,
+    model_id: Optional[str] = None,
+    gpu_name: Optional[str] = None,
+    tp_size: Optional[int] = None,
+    input_length: Optional[int] = None,
+    output_length: Optional[int] = None,
+) -> Explanation:
+    """Why one configuration performs as it does (``llmplan explain``).
+
+    Takes :func:`plan`'s keywords, the workload and the targets of :func:`recommend`, and
+    returns an :class:`Explanation`: the memory breakdown, the roofline estimate with what
+    bounds each phase, one prefill and one decode step, the targets with their margins.
+    """
+    kwargs = dict(locals())
+    _alias(kwargs, "model", "model_id")
+    _alias(kwargs, "gpu", "gpu_name")
+    _alias(kwargs, "tensor_parallel_size", "tp_size")
+    _alias(kwargs, "input_len", "input_length")
+    _alias(kwargs, "output_len", "output_length")
+    return _run("explain", kwargs, Explanation)
+
+
+class Comparison(Result):
+    """A real benchmark next to llmplan's estimate, as ``llmplan compare --json`` prints it:
+    ``performance`` (per ``vllm bench serve`` key: measured, estimated, error in percent; the
+    median absolute error), ``memory`` (the start-up log's lines against the plan), the notes
+    on both files and the assumptions. ``result_file`` and ``log_file`` are None unless
+    :func:`compare` was given paths."""
+
+
+def _read_result(result: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Tuple[Dict[str, Any], Optional[str]]:
+    if isinstance(result, Mapping):
+        return dict(result), None
+    if isinstance(result, (str, os.PathLike)):
+        path = os.fspath(result)
+        with open(path, encoding="utf-8") as f:
+            return json.load(f), path
+    raise TypeError(f"result: expected a dict or a path, got {type(result).__name__}")
+
+
+def _read_log(log: Union[str, "os.PathLike[str]"]) -> Tuple[str, Optional[str]]:
+    if isinstance(log, os.PathLike) or (isinstance(log, str) and "\n" not in log and os.path.isfile(log)):
+        path = os.fspath(log)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(), path
+    if isinstance(log, str):
+        return log, None
+    raise TypeError(f"log: expected the log's text or a path, got {type(log).__name__}")
+
+
+def compare(
+    result: Union[Mapping[str, Any], str, "os.PathLike[str]", None] = None,
+    *,
+    log: Union[str, "os.PathLike[str]", None] = None,
+    model: Optional[str] = None,
+    gpu: Optional[str] = None,
+    config: Optional[Mapping[str, Any]] = None,
+    method: Optional[str] = None,
+    num_gpus: Optional[int] = None,
+    tensor_parallel_size: Optional[int] = None,
+    pipeline_parallel_size: Optional[int] = None,
+    data_parallel_size: Optional[int] = None,
+    enable_expert_parallel: Optional[bool] = None,
+    max_model_len: Union[int, str, None] = None,
+    gpu_memory_utilization: Optional[float] = None,
+    kv_cache_dtype: Optional[str] = None,
+    dtype: Optional[str] = None,
+    quantization: Optional[str] = None,
+    max_num_seqs: Optional[int] = None,
+    max_num_batched_tokens: Optional[int] = None,
+    block_size: Optional[int] = None,
+    enforce_eager: Optional[bool] = None,
+    vllm_version: Optional[str] = None,
+    input_len: Optional[float] = None,
+    output_len: Optional[float] = None,
+    num_prompts: Optional[int] = None,
+    max_concurrency: Optional[int] = None,
+    request_rate: Union[float, str, None] = None,
+    model_id: Optional[str] = None,
+    gpu_name: Optional[str] = None,
+    tp_size: Optional[int] = None,
+) -> Comparison:
+    """A real benchmark next to llmplan's estimate for the same deployment (``llmplan compare``).
+
+    Args:
+        result: a ``vllm bench serve --save-result`` file (or an older benchmark_serving.py
+            one), as a path or as the dict it holds.
+        log: a vLLM start-up log, as a path or as its text (memory and KV-cache lines).
+        model: the model (default: the result's ``model_id``); gpu and the engine settings as
+            in :func:`plan` (a result file does not record them).
+        input_len, output_len, num_prompts, max_concurrency, request_rate: override the
+            workload the result file records.
+
+    Returns:
+        A :class:`Comparison`, or one with ``is_valid() == False`` and ``error`` set.
+    """
+    kwargs = dict(locals())
+    _alias(kwargs, "model", "model_id")
+    _alias(kwargs, "gpu", "gpu_name")
+    _alias(kwargs, "tensor_parallel_size", "tp_size")
+    paths: Dict[str, Optional[str]] = {"result_file": None, "log_file": None}
+    if result is not None:
+        kwargs["result"], paths["result_file"] = _read_result(result)
+    if log is not None:
+        kwargs["log"], paths["log_file"] = _read_log(log)
+    c = _run("compare", kwargs, Comparison)
+    if c.is_valid():
+        # the file names, as `llmplan compare --result FILE --log FILE` names them
+        data = c.to_dict()
+        for key, path in paths.items():
+            if key in data and path is not None:
+                data[key] = path
+        c = Comparison(data)
+    return c

@@ -562,21 +562,95 @@ typedef struct {
     lp_status status;
     lp_error err;
     lp_request_store store;
-    lp_plan_request plan_req;
-    lp_plan_result plan;
+    union {
+        struct {
+            lp_plan_request req;
+            lp_plan_result res;
+        } plan;
+        struct {
+            lp_recommend_request req;
+            lp_recommend_result res;
+        } recommend;
+        struct {
+            lp_explain_request req;
+            lp_explain_result res;
+        } explain;
+        struct {
+            lp_bench_result result;
+            lp_startup_log log;
+            lp_compare_request req;
+            lp_compare_result res;
+        } compare;
+    } u;
 } usecase_work;
 
 static lp_status render_plan(FILE *out, const void *arg) {
     const usecase_work *w = arg;
-    return lp_render_plan_json(out, w->plan.model, w->plan.gpu, &w->plan.plan);
+    return lp_render_plan_json(out, w->u.plan.res.model, w->u.plan.res.gpu, &w->u.plan.res.plan);
 }
 
 static void run_plan(usecase_work *w) {
-    w->status =
-        lp_plan_request_from_json(w->text, w->len, &PY_RESOLVER, &w->store, &w->plan_req, &w->err);
+    w->status = lp_plan_request_from_json(w->text, w->len, &PY_RESOLVER, &w->store, &w->u.plan.req,
+                                          &w->err);
     if (w->status == LP_OK)
-        w->status = lp_plan(&w->plan_req, &w->plan, &w->err);
+        w->status = lp_plan(&w->u.plan.req, &w->u.plan.res, &w->err);
 }
+
+static lp_status render_recommend(FILE *out, const void *arg) {
+    const usecase_work *w = arg;
+    lp_recommend_view v;
+    lp_recommend_result_view(&w->u.recommend.res, &v);
+    return lp_render_recommend_json(out, &v);
+}
+
+static void run_recommend(usecase_work *w) {
+    w->status = lp_recommend_request_from_json(w->text, w->len, &PY_RESOLVER, &w->store,
+                                               &w->u.recommend.req, &w->err);
+    if (w->status == LP_OK)
+        w->status = lp_recommend(&w->u.recommend.req, &w->u.recommend.res, &w->err);
+}
+
+static void free_recommend(usecase_work *w) {
+    lp_recommend_result_free(&w->u.recommend.res);
+}
+
+static lp_status render_explain(FILE *out, const void *arg) {
+    const usecase_work *w = arg;
+    lp_explain_view v;
+    lp_explain_result_view(&w->u.explain.res, &v);
+    return lp_render_explain_json(out, &v);
+}
+
+static void run_explain(usecase_work *w) {
+    w->status = lp_explain_request_from_json(w->text, w->len, &PY_RESOLVER, &w->store,
+                                             &w->u.explain.req, &w->err);
+    if (w->status == LP_OK)
+        w->status = lp_explain(&w->u.explain.req, &w->u.explain.res, &w->err);
+}
+
+static lp_status render_compare(FILE *out, const void *arg) {
+    return lp_render_compare_json(out, &((const usecase_work *)arg)->u.compare.res);
+}
+
+static void run_compare(usecase_work *w) {
+    w->status =
+        lp_compare_request_from_json(w->text, w->len, &PY_RESOLVER, &w->store, &w->u.compare.result,
+                                     &w->u.compare.log, &w->u.compare.req, &w->err);
+    if (w->status == LP_OK)
+        w->status = lp_compare(&w->u.compare.req, &w->u.compare.res, &w->err);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(usecase_work *);
+    render_fn render;
+    void (*release)(usecase_work *);
+} USE_CASES[] = {
+    {"plan", run_plan, render_plan, NULL},
+    {"recommend", run_recommend, render_recommend, free_recommend},
+    {"explain", run_explain, render_explain, NULL},
+    {"compare", run_compare, render_compare, NULL},
+};
 
 /* call(use_case: str, request: str) -> (status: int, json_or_message: str) */
 static PyObject *py_call(PyObject *self, PyObject *args) {
@@ -585,12 +659,10 @@ static PyObject *py_call(PyObject *self, PyObject *args) {
     Py_ssize_t len;
     if (!PyArg_ParseTuple(args, "ss#", &use_case, &text, &len))
         return NULL;
-    void (*run)(usecase_work *) = NULL;
-    render_fn render = NULL;
-    if (strcmp(use_case, "plan") == 0) {
-        run = run_plan;
-        render = render_plan;
-    } else {
+    size_t k = 0;
+    while (k < sizeof USE_CASES / sizeof USE_CASES[0] && strcmp(USE_CASES[k].name, use_case) != 0)
+        k++;
+    if (k == sizeof USE_CASES / sizeof USE_CASES[0]) {
         PyErr_Format(PyExc_ValueError, "no use case named %.40s", use_case);
         return NULL;
     }
@@ -600,15 +672,17 @@ static PyObject *py_call(PyObject *self, PyObject *args) {
     w->text = text;
     w->len = (size_t)len;
     lp_error_clear(&w->err);
-    Py_BEGIN_ALLOW_THREADS run(w);
+    Py_BEGIN_ALLOW_THREADS USE_CASES[k].run(w);
     Py_END_ALLOW_THREADS PyObject *body;
     if (w->status == LP_OK) {
-        body = render_to_str(render, w);
+        body = render_to_str(USE_CASES[k].render, w);
     } else {
         const char *msg = w->err.message[0] ? w->err.message : lp_strerror(w->status);
         body = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
     }
     int status = (int)w->status;
+    if (USE_CASES[k].release)
+        USE_CASES[k].release(w); /* also after an error, as the use case asks */
     PyMem_Free(w);
     if (!body)
         return NULL;
