@@ -7,6 +7,7 @@
 #include "support/lp_test.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,47 @@ static void test_estimate_method_choice(void **state) {
     assert_non_null(strstr(err.message, "config"));
 }
 
+/* The core reads no files: an estimate given a path as its model id refuses it and says how to
+ * load it, even though the file is there and is a valid config.json. */
+static void test_core_reads_no_files(void **state) {
+    (void)state;
+    const lp_catalog_entry *e = lp_catalog_find("Qwen/Qwen3-8B", NULL, 0);
+    assert_non_null(e);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, e->config_json);
+    lp_perf_request r;
+    lp_perf_request_init(&r);
+    r.model_id = path;
+    r.gpu_name = "H100";
+    static lp_perf_estimate out;
+    assert_int_equal(lp_estimate_performance(&r, &out), LP_ERR_NOT_FOUND);
+    assert_non_null(strstr(out.error, "embedded catalog only"));
+    /* loaded at the edge, the same file estimates */
+    static lp_model m;
+    lp_error err;
+    assert_int_equal(lp_model_load(path, NULL, &m, &err), LP_OK);
+    r.model = &m;
+    assert_int_equal(lp_estimate_performance(&r, &out), LP_OK);
+    remove(path);
+}
+
+/* Every catalog model is listed, parsed, in catalog order. */
+static void test_models_list(void **state) {
+    (void)state;
+    lp_catalog_row *rows = NULL;
+    size_t n = 0;
+    lp_error err;
+    assert_int_equal(lp_models_list(&rows, &n, &err), LP_OK);
+    assert_int_equal(n, lp_catalog_count());
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(rows[i].entry, lp_catalog_at(i));
+        if (!rows[i].parsed)
+            fail_msg("%s does not parse", rows[i].entry->id);
+        assert_true(rows[i].model.params_total > 0);
+    }
+    free(rows);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_request_fields),
@@ -250,6 +292,8 @@ int main(void) {
         cmocka_unit_test(test_plan_runs),
         cmocka_unit_test(test_estimate_plans_context),
         cmocka_unit_test(test_estimate_method_choice),
+        cmocka_unit_test(test_core_reads_no_files),
+        cmocka_unit_test(test_models_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

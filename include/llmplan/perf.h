@@ -66,7 +66,10 @@ typedef struct {
 
 /** One configuration to estimate. Zero/NULL fields take the documented defaults. */
 typedef struct {
-    /* model: a loaded model, or an id/path to load, or only params_b (heuristic method) */
+    /** The model: a loaded one; or NULL and model_id, an id of the embedded catalog (no file,
+     *  cache or network is read here: load other models first, e.g. with lp_model_load); or
+     *  only params_b (heuristic method). With model set, model_id is how the user named it
+     *  (shown in results and `vllm serve` lines). */
     const lp_model *model;
     const char *model_id;
     double params_b;
@@ -166,9 +169,10 @@ typedef struct {
 } lp_perf_estimate;
 
 /**
- * Estimate one configuration. Returns LP_OK when out->valid; otherwise the status of the
- * failure, with out->valid false and out->error set (bad model/GPU name, impossible
- * parallelism, does not fit: LP_ERR_INFEASIBLE).
+ * Estimate one configuration. Pure computation: the model and GPU come resolved, or are looked
+ * up in the embedded catalog and GPU table. Returns LP_OK when out->valid; otherwise the status
+ * of the failure, with out->valid false and out->error set (bad model/GPU name, impossible
+ * parallelism, does not fit: LP_ERR_INFEASIBLE). Thread-safe.
  */
 lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out);
 
@@ -309,6 +313,27 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
 /** Time of one engine step for a batch. Pure, allocation-free. */
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out);
+
+/* ---- Methods on a prepared step model (searches, calibration, batches) ------------------- */
+
+/**
+ * Roofline method: the steady state of the workload solved analytically on the step model.
+ * Fills out (valid, latencies as means = medians, throughputs, bottlenecks, ranges).
+ */
+void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                      lp_perf_estimate *out);
+
+/** The roofline without its assumption texts: the fast path of searches, batches and
+ *  benchmarks (identical numbers). */
+void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                            lp_perf_estimate *out);
+
+/**
+ * Simulation method: discrete-event simulation of vLLM's scheduler on the step model, with
+ * the statistics of `vllm bench serve`. Returns LP_OK or an error for impossible workloads.
+ */
+lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
+                           lp_perf_estimate *out, lp_error *err);
 
 /** Add an assumption to an estimate (no-op when full). */
 void lp_perf_assume(lp_perf_estimate *est, const char *fmt, ...)

@@ -33,8 +33,8 @@ lp_status lp_render_plan_text(FILE *out, const lp_model *m, const lp_gpu *gpu,
 lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
                               const lp_mem_plan *plan);
 
-/** Print the embedded model catalog as a table (or JSON array when json is true). */
-lp_status lp_render_catalog(FILE *out, bool json);
+/** Print catalog rows (lp_models_list) as a table (or a JSON array when json is true). */
+lp_status lp_render_catalog(FILE *out, const lp_catalog_row *rows, size_t n, bool json);
 
 /** Print a GPU database as a table (or JSON array when json is true). */
 lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json);

@@ -90,6 +90,23 @@ typedef struct {
     const lp_gpu *gpus[LP_MAX_GPU_TYPES]; /**< the GPU types of a recommend request */
 } lp_request_store;
 
+/* ---- models: the embedded catalog ------------------------------------------------------- */
+
+/** One model of the embedded catalog, parsed (parsed false: its config does not parse, a build
+ *  defect the listing shows). */
+typedef struct {
+    const lp_catalog_entry *entry;
+    lp_model model;
+    bool parsed;
+} lp_catalog_row;
+
+/**
+ * Every model of the embedded catalog, parsed, in catalog order: *rows is malloc'd (*n
+ * entries; the caller frees it with free()). LP_ERR_NOMEM when it cannot be held. Written by
+ * lp_render_catalog.
+ */
+lp_status lp_models_list(lp_catalog_row **rows, size_t *n, lp_error *err);
+
 /* ---- plan: does the model fit on these GPUs under vLLM, with which flags ----------------- */
 
 /** What to plan. */

@@ -54,12 +54,17 @@ static int build_serving(const cal_args *a, lp_perf_request *r) {
 
 /* One result file -> one point (workload and measured metrics); 0 or an exit code. */
 static int to_point(const char *path, const lp_bench_result *b, const lp_perf_request *base,
-                    lp_calib_point *p) {
+                    lp_calib_point *p, lp_model *model) {
     p->req = *base;
     if (!p->req.model_id)
         p->req.model_id = b->model_id[0] ? b->model_id : NULL;
     if (!p->req.model_id)
         return fail("%s: names no model_id; give --model", path);
+    /* the model is read here (files, HF cache, Hub); one that cannot be is left to the
+     * calibration, which skips the point and says why */
+    lp_error err;
+    if (lp_model_load(p->req.model_id, NULL, model, &err) == LP_OK)
+        p->req.model = model;
     if (!(b->mean_input_len >= 1) || !(b->mean_output_len >= 1)) {
         fprintf(stderr,
                 "llmplan calibrate: %s: mean input/output lengths unknown (no input_lens/"
@@ -133,8 +138,9 @@ static int run(const cal_args *a, char **files, int n_files) {
 
     lp_bench_result *results = calloc((size_t)n_files, sizeof *results);
     lp_calib_point *points = calloc((size_t)n_files, sizeof *points);
+    lp_model *models = calloc((size_t)n_files, sizeof *models);
     lp_calib_point_result *per = calloc((size_t)n_files, sizeof *per);
-    if (!results || !points || !per) {
+    if (!results || !points || !per || !models) {
         fprintf(stderr, "llmplan calibrate: out of memory\n");
         rc = LP_EXIT_FAILURE;
         goto out;
@@ -143,7 +149,7 @@ static int run(const cal_args *a, char **files, int n_files) {
         if (lp_bench_result_load(files[i], &results[i], &err) != LP_OK)
             rc = lp_cli_fail(&err);
         else
-            rc = to_point(files[i], &results[i], &base, &points[i]);
+            rc = to_point(files[i], &results[i], &base, &points[i], &models[i]);
     }
     if (rc)
         goto out;
@@ -238,6 +244,7 @@ static int run(const cal_args *a, char **files, int n_files) {
 out:
     free(results);
     free(points);
+    free(models);
     free(per);
     return rc;
 }

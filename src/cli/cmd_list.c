@@ -3,12 +3,14 @@
  * database (plus a user GPU file) as tables or JSON.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "llmplan/hw.h"
 #include "llmplan/render.h"
+#include "llmplan/usecase.h"
 
 int lp_cmd_models(int argc, char **argv) {
     bool json = false, help = false;
@@ -27,7 +29,14 @@ int lp_cmd_models(int argc, char **argv) {
         printf("\nExample:\n  llmplan models | grep -i qwen3\n");
         return LP_EXIT_OK;
     }
-    return lp_render_catalog(stdout, json) == LP_OK ? LP_EXIT_OK : LP_EXIT_FAILURE;
+    lp_catalog_row *rows = NULL;
+    size_t n = 0;
+    lp_error err;
+    if (lp_models_list(&rows, &n, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    lp_status st = lp_render_catalog(stdout, rows, n, json);
+    free(rows);
+    return st == LP_OK ? LP_EXIT_OK : LP_EXIT_FAILURE;
 }
 
 int lp_cmd_gpus(int argc, char **argv) {

@@ -1,5 +1,6 @@
 /*
- * estimate.c - lp_estimate_performance: validate the request, resolve model and GPU, plan the
+ * estimate.c - lp_estimate_performance: validate the request, resolve model (the embedded
+ * catalog only: no file, cache or network) and GPU (the embedded table), plan the
  * memory (an estimate for a configuration that does not fit is invalid, with the reason),
  * prepare the step model and hand over to the chosen method. Also the batch form, where one
  * bad item never stops the others, and small helpers (names, assumptions).
@@ -78,6 +79,22 @@ static lp_status invalid(lp_perf_estimate *out, const lp_error *err) {
     return err->code;
 }
 
+/*
+ * A model named by id: the embedded catalog only. Reading config files, the HF cache or the Hub
+ * is I/O and happens at the edge (lp_model_load, or a use case's lp_resolver) before an
+ * estimate; here an id outside the catalog is an error that says so.
+ */
+static lp_status resolve_model(const char *id, lp_model *out, lp_error *err) {
+    lp_error inner;
+    lp_status st = lp_catalog_load(id, out, &inner);
+    if (st == LP_OK)
+        return LP_OK;
+    return lp_error_set(err, st,
+                        "%s (an estimate resolves model ids from the embedded catalog only: load "
+                        "other models first, e.g. with lp_model_load, and pass them as model)",
+                        inner.message);
+}
+
 static lp_status resolve_gpu(const lp_perf_request *r, const lp_gpu **gpu, lp_error *err) {
     *gpu = r->cluster.gpu;
     if (*gpu)
@@ -131,7 +148,7 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
     *gpu_out = gpu;
     const lp_model *m = req->model;
     if (!m && req->model_id) {
-        if ((st = lp_model_load(req->model_id, NULL, model_buf, err)) != LP_OK)
+        if ((st = resolve_model(req->model_id, model_buf, err)) != LP_OK)
             return st;
         m = model_buf;
     }
@@ -173,7 +190,7 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
             return invalid(out, &err);
         const lp_model *m = req->model;
         if (!m && req->model_id) {
-            if ((st = lp_model_load(req->model_id, NULL, &loaded, &err)) != LP_OK)
+            if ((st = resolve_model(req->model_id, &loaded, &err)) != LP_OK)
                 return invalid(out, &err);
             m = &loaded;
         }

@@ -1,6 +1,7 @@
 /*
- * perf_internal.h - the pieces of src/perf/ behind lp_estimate_performance: one function per
- * method, the length distributions and the random generator they share. Not public API.
+ * perf_internal.h - the pieces of src/perf/ behind lp_estimate_performance: the preparation
+ * of a request and the heuristic method. Not public API (the roofline and the simulation on a
+ * prepared step model are perf.h's).
  */
 #ifndef LP_PERF_INTERNAL_H
 #define LP_PERF_INTERNAL_H
@@ -58,24 +59,6 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
  */
 lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                       lp_perf_estimate *out, bool quiet);
-
-/**
- * Roofline method: the steady state of the workload solved analytically on the step model.
- * Fills out (valid, latencies as means = medians, throughputs, bottlenecks, ranges).
- */
-void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int replicas,
-                      lp_perf_estimate *out);
-
-/** The roofline without its assumption texts: the fast path of searches and benchmarks. */
-void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req, int replicas,
-                            lp_perf_estimate *out);
-
-/**
- * Simulation method: discrete-event simulation of vLLM's scheduler on the step model, with
- * the statistics of `vllm bench serve`. Returns LP_OK or an error for impossible workloads.
- */
-lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
-                           lp_perf_estimate *out, lp_error *err);
 
 /** What the simulation adds around the engine: vLLM's API server. */
 typedef struct {

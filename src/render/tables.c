@@ -1,6 +1,6 @@
 /*
  * tables.c - `llmplan models` and `llmplan gpus`: the embedded catalog and the GPU database as
- * terminal tables or JSON arrays. Formatting only; parameter counts come from the model module.
+ * terminal tables or JSON arrays. Formatting only: the rows come parsed (lp_models_list).
  */
 #include "common/json_write.h"
 #include <jansson.h>
@@ -8,19 +8,20 @@
 
 #include "llmplan/render.h"
 
-lp_status lp_render_catalog(FILE *out, bool json) {
+lp_status lp_render_catalog(FILE *out, const lp_catalog_row *rows, size_t n, bool json) {
     json_t *arr = json ? json_array() : NULL;
     if (!json)
         fprintf(out, "%-52s %10s %10s %6s %-12s %s\n", "MODEL", "PARAMS", "ACTIVE", "LAYERS",
                 "TYPE", "QUANT");
-    for (size_t i = 0; i < lp_catalog_count(); i++) {
-        const lp_catalog_entry *e = lp_catalog_at(i);
-        lp_model m;
-        if (lp_catalog_load(e->id, &m, NULL) != LP_OK) {
+    for (size_t i = 0; i < n; i++) {
+        const lp_catalog_entry *e = rows[i].entry;
+        const lp_model *mp = &rows[i].model;
+        if (!rows[i].parsed) {
             if (!json)
                 fprintf(out, "%-52s (config does not parse)\n", e->id);
             continue;
         }
+        const lp_model m = *mp;
         const char *q =
             m.quant.method == LP_QUANT_NONE ? lp_dtype_name(m.dtype) : m.quant.vllm_name;
         if (json) {

@@ -11,7 +11,6 @@
 
 #include "llmplan/budget.h"
 #include "llmplan/search.h"
-#include "perf/perf_internal.h"
 
 /* (The most configurations one search may enumerate: LP_BUDGET_DEFAULT_SEARCH_CONFIGS.) */
 /* Most candidates returned in lp_search_result.ranked (the rest are counted in `feasible`). */

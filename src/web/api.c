@@ -351,8 +351,10 @@ static void render_tables(void) {
             free(m.buf);
         }
     }
-    if (mem_open(&m)) {
-        lp_status st = lp_render_catalog(m.f, true);
+    lp_catalog_row *rows = NULL;
+    size_t n = 0;
+    if (lp_models_list(&rows, &n, NULL) == LP_OK && mem_open(&m)) {
+        lp_status st = lp_render_catalog(m.f, rows, n, true);
         if (fclose(m.f) == 0 && st == LP_OK) {
             g_models_json = m.buf;
             g_models_len = m.len;
@@ -360,6 +362,7 @@ static void render_tables(void) {
             free(m.buf);
         }
     }
+    free(rows);
 }
 
 static lp_status respond_copy(lp_web_response *out, const char *text, size_t len) {
