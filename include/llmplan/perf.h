@@ -214,10 +214,21 @@ lp_perf_cache *lp_perf_cache_new(void);
 /** Free a cache and everything it holds. NULL is fine. */
 void lp_perf_cache_free(lp_perf_cache *c);
 
+/** How a cache loads a model named by id (as lp_resolver.load_model). */
+typedef lp_status (*lp_model_loader)(void *ctx, const char *id, lp_model *out, lp_error *err);
+
 /**
- * The model named id, loaded once per cache with lp_model_load (a catalog id, a config.json
- * path, a model directory, the HF cache or the Hub): *out stays valid, and the same pointer,
- * while the cache lives. Fails as lp_model_load does (the error is kept and given again).
+ * Set how c loads models named by id: fn (with ctx), or NULL for the embedded catalog only,
+ * as lp_estimate_performance resolves ids (the default). The front ends' edge passes
+ * lp_model_load's reach (config.json paths, model directories, the HF cache, the Hub) through
+ * lp_estimate_request_resolve; perf itself reads nothing.
+ */
+void lp_perf_cache_set_loader(lp_perf_cache *c, lp_model_loader fn, void *ctx);
+
+/**
+ * The model named id, loaded once per cache by its loader (lp_perf_cache_set_loader): *out
+ * stays valid, and the same pointer, while the cache lives. Fails as the loader does (the
+ * error is kept and given again).
  */
 lp_status lp_perf_cache_model(lp_perf_cache *c, const char *id, const lp_model **out,
                               lp_error *err);

@@ -54,7 +54,13 @@ static lp_status render_gpus(FILE *out, const void *arg) {
 
 static lp_status render_models(FILE *out, const void *arg) {
     (void)arg;
-    return lp_render_catalog(out, true);
+    lp_catalog_row *rows = NULL;
+    size_t n = 0;
+    lp_status st = lp_models_list(&rows, &n, NULL);
+    if (st == LP_OK)
+        st = lp_render_catalog(out, rows, n, true);
+    free(rows);
+    return st;
 }
 
 static PyObject *py_gpus_json(PyObject *self, PyObject *args) {

@@ -137,7 +137,14 @@ struct lp_perf_cache {
     char **quants; /* interned --quantization texts */
     size_t n_quants, cap_quants;
     lp_perf_estimate scratch; /* receives lp_perf_prepare's assumption texts */
+    lp_model_loader loader;   /* how models named by id load (NULL: the embedded catalog) */
+    void *loader_ctx;
 };
+
+void lp_perf_cache_set_loader(lp_perf_cache *c, lp_model_loader fn, void *ctx) {
+    c->loader = fn;
+    c->loader_ctx = ctx;
+}
 
 static bool grow_array(void **arr, size_t *cap, size_t elem) {
     size_t n = *cap ? *cap * 2 : 16;
@@ -221,7 +228,8 @@ static char *dup_str(const char *s) {
     return p;
 }
 
-/* The model named id, loaded once (lp_model_load, as lp_estimate_performance loads it). */
+/* The model named id, loaded once: by the cache's loader, else from the embedded catalog as
+ * lp_estimate_performance resolves it (no I/O here). */
 static const model_slot *model_by_id(lp_perf_cache *c, const char *id) {
     uint64_t h = hash_bytes(id, strlen(id), 0x6d6f64656cull);
     size_t i = find_name(&c->model_index, c->models, sizeof *c->models, id, h);
@@ -240,7 +248,8 @@ static const model_slot *model_by_id(lp_perf_cache *c, const char *id) {
     }
     lp_error err;
     lp_error_clear(&err);
-    s->status = lp_model_load(id, NULL, s->model, &err);
+    s->status = c->loader ? c->loader(c->loader_ctx, id, s->model, &err)
+                          : lp_perf_model_by_id(id, s->model, &err);
     if (s->status != LP_OK) {
         free(s->model);
         s->model = NULL;

@@ -84,7 +84,7 @@ static lp_status invalid(lp_perf_estimate *out, const lp_error *err) {
  * is I/O and happens at the edge (lp_model_load, or a use case's lp_resolver) before an
  * estimate; here an id outside the catalog is an error that says so.
  */
-static lp_status resolve_model(const char *id, lp_model *out, lp_error *err) {
+lp_status lp_perf_model_by_id(const char *id, lp_model *out, lp_error *err) {
     lp_error inner;
     lp_status st = lp_catalog_load(id, out, &inner);
     if (st == LP_OK)
@@ -148,7 +148,7 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
     *gpu_out = gpu;
     const lp_model *m = req->model;
     if (!m && req->model_id) {
-        if ((st = resolve_model(req->model_id, model_buf, err)) != LP_OK)
+        if ((st = lp_perf_model_by_id(req->model_id, model_buf, err)) != LP_OK)
             return st;
         m = model_buf;
     }
@@ -190,7 +190,7 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
             return invalid(out, &err);
         const lp_model *m = req->model;
         if (!m && req->model_id) {
-            if ((st = resolve_model(req->model_id, &loaded, &err)) != LP_OK)
+            if ((st = lp_perf_model_by_id(req->model_id, &loaded, &err)) != LP_OK)
                 return invalid(out, &err);
             m = &loaded;
         }

@@ -41,6 +41,12 @@ lp_status lp_len_pair_sample(const lp_len_pair_sampler *s, lp_rng *r, int64_t *i
                              lp_error *err);
 
 /**
+ * A model named by id as an estimate resolves it: the embedded catalog only (no file, cache or
+ * network); an id outside it is an error saying to load the model first.
+ */
+lp_status lp_perf_model_by_id(const char *id, lp_model *out, lp_error *err);
+
+/**
  * Everything lp_estimate_performance does before a method runs: resolve the GPU and the model
  * (model_buf is scratch for one loaded by id), turn num_gpus into replicas, plan the memory
  * (LP_ERR_INFEASIBLE when it does not fit), prepare the step model and apply

@@ -48,12 +48,19 @@ static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t
     return LP_OK;
 }
 
+/* The edge's loader: everything lp_model_load reaches (catalog, paths, HF cache, Hub). */
+static lp_status load_any(void *ctx, const char *id, lp_model *out, lp_error *err) {
+    (void)ctx;
+    return lp_model_load(id, NULL, out, err);
+}
+
 lp_status lp_estimate_request_resolve(lp_estimate_request *req, lp_perf_cache *cache,
                                       lp_error *err) {
     lp_perf_request *r = &req->perf;
     lp_error inner;
     lp_status st;
     if (!r->model && r->model_id) {
+        lp_perf_cache_set_loader(cache, load_any, NULL);
         if (lp_perf_cache_model(cache, r->model_id, &r->model, err) != LP_OK) {
             /* loaded with lp_model_load, as a resolver that reads paths loads it */
             static const lp_resolver reads_paths = {NULL, NULL, NULL, NULL, true};
