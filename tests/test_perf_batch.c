@@ -149,6 +149,7 @@ static void test_numbers_only(void **state) {
 
 static void test_cache_keys_on_what_changes_the_answer(void **state) {
     (void)state;
+    lp_error err_unused;
     lp_perf_cache *c = lp_perf_cache_new();
     assert_non_null(c);
     lp_perf_request r;
@@ -180,6 +181,27 @@ static void test_cache_keys_on_what_changes_the_answer(void **state) {
     lp_perf_cache_estimate(c, &r, &b, 0);
     lp_estimate_performance(&r, &ref);
     assert_same(0, &ref, &b, true);
+    /* a memory plan is made once per (model, GPU, settings) and is lp_mem_plan_compute's */
+    const lp_model *m;
+    const lp_gpu *g;
+    assert_int_equal(lp_perf_cache_model(c, MODELS[0], &m, &err_unused), LP_OK);
+    assert_int_equal(lp_perf_cache_gpu(c, "L40S", &g, &err_unused), LP_OK);
+    lp_serving s;
+    lp_serving_init(&s);
+    static lp_mem_plan direct;
+    const lp_mem_plan *p1, *p2;
+    assert_int_equal(lp_perf_cache_mem_plan(c, m, g, &s, &p1, &err_unused), LP_OK);
+    assert_int_equal(lp_perf_cache_mem_plan(c, m, g, &s, &p2, &err_unused), LP_OK);
+    assert_ptr_equal(p1, p2);
+    assert_int_equal(lp_mem_plan_compute(m, g, &s, &direct, &err_unused), LP_OK);
+    assert_int_equal(p1->kv_tokens, direct.kv_tokens);
+    assert_int_equal(p1->fits, direct.fits);
+    s.tensor_parallel_size = 3; /* vLLM refuses: 32 heads do not split 3 ways */
+    lp_error e1, e2;
+    lp_status s1 = lp_perf_cache_mem_plan(c, m, g, &s, &p1, &e1);
+    assert_int_equal(s1, lp_mem_plan_compute(m, g, &s, &direct, &e2));
+    assert_int_equal(s1, lp_perf_cache_mem_plan(c, m, g, &s, &p1, &e1));
+    assert_string_equal(e1.message, e2.message);
     lp_perf_cache_free(c);
     lp_perf_cache_free(NULL);
 }

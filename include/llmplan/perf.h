@@ -237,6 +237,13 @@ lp_status lp_perf_cache_model(lp_perf_cache *c, const char *id, const lp_model *
 lp_status lp_perf_cache_gpu(lp_perf_cache *c, const char *name, const lp_gpu **out, lp_error *err);
 
 /**
+ * lp_mem_plan_compute(m, gpu, s) once per distinct (model, GPU, settings) in the cache: *out
+ * stays valid while the cache lives. Errors as lp_mem_plan_compute's (kept and given again).
+ */
+lp_status lp_perf_cache_mem_plan(lp_perf_cache *c, const lp_model *m, const lp_gpu *gpu,
+                                 const lp_serving *s, const lp_mem_plan **out, lp_error *err);
+
+/**
  * lp_estimate_performance through the cache: the same result, bit for bit (except the
  * assumption texts left out with LP_PERF_NO_ASSUMPTIONS), at the cost of the method alone
  * once the configuration has been seen. Returns what lp_estimate_performance returns.

@@ -128,7 +128,7 @@ typedef struct {
  * POST /v1/estimate run it): names resolved with the reader's messages, through cache. */
 static lp_status estimate_item(const EstimateObject *self, lp_perf_cache *cache, bool full,
                                estimate_scratch *w) {
-    lp_estimate_request_init(&w->req);
+    /* w->req was initialized once (lp_estimate_request_init); every item sets what it uses */
     w->req.perf = self->req;
     w->req.method_given = self->method_given;
     w->req.vllm_serve = full;
@@ -181,6 +181,7 @@ static PyObject *estimate_json(EstimateObject *self) {
     if (!w)
         return PyErr_NoMemory();
     if (self->parsed) {
+        lp_estimate_request_init(&w->req);
         Py_BEGIN_ALLOW_THREADS w->cache = lp_perf_cache_new();
         if (w->cache)
             estimate_item(self, w->cache, true, w);
@@ -464,8 +465,10 @@ typedef struct {
 static void *run_slice(void *arg) {
     const slice *s = arg;
     estimate_scratch *w = malloc(sizeof *w);
-    if (w)
+    if (w) {
+        lp_estimate_request_init(&w->req);
         w->cache = lp_perf_cache_new();
+    }
     for (size_t i = s->begin; w && w->cache && i < s->end; i++)
         estimate_run(s->items[i], w);
     if (!w || !w->cache) /* no memory for even the scratch: every item says so */

@@ -121,6 +121,14 @@ typedef struct {
     char (*assumptions)[LP_ASSUMPTION_SIZE];
 } prep_slot;
 
+/* A memory plan of (model, GPU, settings), or why it could not be made. */
+typedef struct {
+    prep_key key; /* cluster and efficiency zero: they do not change a plan */
+    lp_status status;
+    char *error;
+    lp_mem_plan *plan;
+} plan_slot;
+
 #define SLOTS_GROW(arr, n, cap)                                                                    \
     ((n) < (cap) ? true : grow_array((void **)&(arr), &(cap), sizeof *(arr)))
 
@@ -134,6 +142,9 @@ struct lp_perf_cache {
     prep_slot *preps;
     size_t n_preps, cap_preps;
     table prep_index;
+    plan_slot *plans;
+    size_t n_plans, cap_plans;
+    table plan_index;
     char **quants; /* interned --quantization texts */
     size_t n_quants, cap_quants;
     lp_perf_estimate scratch; /* receives lp_perf_prepare's assumption texts */
@@ -176,6 +187,12 @@ void lp_perf_cache_free(lp_perf_cache *c) {
         free(c->preps[i].error);
         free(c->preps[i].assumptions);
     }
+    for (size_t i = 0; i < c->n_plans; i++) {
+        free(c->plans[i].error);
+        free(c->plans[i].plan);
+    }
+    free(c->plans);
+    table_free(&c->plan_index);
     for (size_t i = 0; i < c->n_quants; i++)
         free(c->quants[i]);
     free(c->models);
@@ -372,6 +389,49 @@ lp_status lp_perf_cache_gpu(lp_perf_cache *c, const char *name, const lp_gpu **o
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
     *out = g->gpu;
     return g->status == LP_OK ? LP_OK : lp_error_set(err, g->status, "%s", g->error);
+}
+
+lp_status lp_perf_cache_mem_plan(lp_perf_cache *c, const lp_model *m, const lp_gpu *gpu,
+                                 const lp_serving *s, const lp_mem_plan **out, lp_error *err) {
+    prep_key key;
+    memset(&key, 0, sizeof key);
+    key.model = m;
+    key.cluster.gpu = gpu;
+    key.serving = *s;
+    if (s->quantization && !(key.serving.quantization = intern_quant(c, s->quantization)))
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    uint64_t h = hash_bytes(&key, sizeof key, 0x706c616eull);
+    const table *t = &c->plan_index;
+    for (size_t j = t->cap ? h & (t->cap - 1) : 0; t->cap && t->hashes[j];
+         j = (j + 1) & (t->cap - 1)) {
+        const plan_slot *p = &c->plans[t->index[j]];
+        if (t->hashes[j] == h && memcmp(&p->key, &key, sizeof key) == 0) {
+            *out = p->plan;
+            return p->status == LP_OK ? LP_OK : lp_error_set(err, p->status, "%s", p->error);
+        }
+    }
+    if (!SLOTS_GROW(c->plans, c->n_plans, c->cap_plans))
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    plan_slot *p = &c->plans[c->n_plans];
+    memset(p, 0, sizeof *p);
+    p->key = key;
+    if (!(p->plan = malloc(sizeof *p->plan)))
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    lp_error inner;
+    lp_error_clear(&inner);
+    p->status = lp_mem_plan_compute(m, gpu, s, p->plan, &inner);
+    if (p->status != LP_OK && !(p->error = dup_str(inner.message))) {
+        free(p->plan);
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    }
+    if (!table_add(&c->plan_index, h, c->n_plans)) {
+        free(p->plan);
+        free(p->error);
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    }
+    c->n_plans++;
+    *out = p->plan;
+    return p->status == LP_OK ? LP_OK : lp_error_set(err, p->status, "%s", inner.message);
 }
 
 lp_status lp_perf_cache_estimate(lp_perf_cache *c, const lp_perf_request *req,

@@ -32,20 +32,24 @@ static void deployed_serving(const lp_perf_request *r, lp_serving *s) {
  * length planned, or 0 when nothing changes (the default fits, settings vLLM refuses - the
  * estimate reports those - or the workload needs the model's whole context anyway).
  */
-static int64_t plan_context(const lp_perf_request *r, int64_t *default_len, int64_t *fit_len) {
+static int64_t plan_context(const lp_perf_request *r, lp_perf_cache *cache, int64_t *default_len,
+                            int64_t *fit_len) {
     if (r->method == LP_HEURISTIC || !r->model || !r->cluster.gpu || r->serving.max_model_len != 0)
         return 0;
-    static _Thread_local lp_mem_plan plan; /* about 10 KB: not on the stack */
+    static _Thread_local lp_mem_plan own; /* about 10 KB: not on the stack */
+    const lp_mem_plan *p = &own;
     lp_serving s;
     deployed_serving(r, &s);
-    if (lp_mem_plan_compute(r->model, r->cluster.gpu, &s, &plan, NULL) != LP_OK || plan.fits)
+    lp_status st = cache ? lp_perf_cache_mem_plan(cache, r->model, r->cluster.gpu, &s, &p, NULL)
+                         : lp_mem_plan_compute(r->model, r->cluster.gpu, &s, &own, NULL);
+    if (st != LP_OK || p->fits)
         return 0;
     int64_t need = 0;
     if (lp_workload_context_needed(&r->workload, &need) != LP_OK || need < 1 ||
-        need >= plan.max_model_len)
+        need >= p->max_model_len)
         return 0;
-    *default_len = plan.max_model_len;
-    *fit_len = plan.max_model_len_fit;
+    *default_len = p->max_model_len;
+    *fit_len = p->max_model_len_fit;
     return need;
 }
 
@@ -81,7 +85,7 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
         chose_heuristic = true;
     }
     int64_t default_len = 0, fit_len = 0;
-    int64_t planned = plan_context(r, &default_len, &fit_len);
+    int64_t planned = plan_context(r, req->cache, &default_len, &fit_len);
     if (planned > 0) {
         r->serving.max_model_len = planned;
         out->planned_max_model_len = planned;
