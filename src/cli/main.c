@@ -3,8 +3,11 @@
  * No estimation logic lives here or in any src/cli file; they parse flags, call the library
  * and hand results to src/render.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "llmplan/version.h"
@@ -60,11 +63,37 @@ static void usage(FILE *f) {
         LP_VERSION_STRING);
 }
 
-int main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return LP_EXIT_USAGE;
+/*
+ * Descriptors 0-2 that the caller closed (`llmplan plan ... >&-`) are held by /dev/null opened
+ * read-only: a file the command opens can then never become its stdout, and a write to them
+ * fails (EBADF) as it would have, to be reported below.
+ */
+static void hold_standard_fds(void) {
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int held = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (held >= 0 && held != fd) {
+            dup2(held, fd); /* the lowest free descriptor is fd itself; this is a safeguard */
+            close(held);
+        }
     }
+}
+
+/* Every command's output reaches its reader, or the command fails: a write error (a full
+ * disk, a closed stdout) is exit 1 with the system's reason. glibc keeps unwritten output in
+ * the buffer, so the final flush fails again with the same errno. */
+static int finish_output(const char *cmd, int rc) {
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    int e = errno;
+    fprintf(stderr, "llmplan%s%s: cannot write the output: %s\n", *cmd ? " " : "", cmd,
+            e ? strerror(e) : "write error");
+    return LP_EXIT_FAILURE;
+}
+
+static int dispatch(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "plan") == 0)
         return lp_cmd_plan(argc, argv);
@@ -96,7 +125,23 @@ int main(int argc, char **argv) {
         usage(stdout);
         return LP_EXIT_OK;
     }
-    fprintf(stderr, "llmplan: unknown command \"%s\"\n\n", cmd);
+    char shown[64];
+    snprintf(shown, sizeof shown, "%s", cmd);
+    for (char *p = shown; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    fprintf(stderr, "llmplan: unknown command \"%s%s\"\n\n", shown,
+            strlen(cmd) >= sizeof shown ? "..." : "");
     usage(stderr);
     return LP_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    hold_standard_fds();
+    if (argc < 2) {
+        usage(stderr);
+        return LP_EXIT_USAGE;
+    }
+    int rc = dispatch(argc, argv);
+    return finish_output(argv[1][0] == '-' ? "" : argv[1], rc);
 }
