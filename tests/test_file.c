@@ -1,7 +1,8 @@
 /*
  * test_file.c - lp_read_stream, the whole-file read behind --gpu-file, --price-file and the
  * vLLM result readers: a file larger than its first buffer (4096 bytes), an empty file, and
- * a directory (opens, but reading fails).
+ * a directory (opens, but reading fails), and the size cap: a file one byte over it and
+ * /dev/zero (endless) are refused, a file exactly at it is read.
  */
 #include "support/lp_test.h"
 
@@ -24,7 +25,7 @@ static void test_large_file(void **state) {
     char *got;
     size_t len;
     lp_error err;
-    assert_int_equal(lp_read_stream(f, "test file", path, &got, &len, &err), LP_OK);
+    assert_int_equal(lp_read_stream(f, "test file", path, 1 << 20, &got, &len, &err), LP_OK);
     fclose(f);
     remove(path);
     assert_int_equal(len, 10000);
@@ -42,7 +43,7 @@ static void test_empty_file(void **state) {
     char *got;
     size_t len = 99;
     lp_error err;
-    assert_int_equal(lp_read_stream(f, "test file", path, &got, &len, &err), LP_OK);
+    assert_int_equal(lp_read_stream(f, "test file", path, 1 << 20, &got, &len, &err), LP_OK);
     fclose(f);
     remove(path);
     assert_int_equal(len, 0);
@@ -59,7 +60,7 @@ static void test_directory(void **state) {
     char *got = (char *)1;
     size_t len;
     lp_error err;
-    assert_int_equal(lp_read_stream(f, "GPU file", dir, &got, &len, &err), LP_ERR_IO);
+    assert_int_equal(lp_read_stream(f, "GPU file", dir, 1 << 20, &got, &len, &err), LP_ERR_IO);
     fclose(f);
     assert_null(got);
     char want[600];
@@ -68,10 +69,45 @@ static void test_directory(void **state) {
     assert_int_equal(lp_test_remove_tree(dir), 0);
 }
 
+static void test_cap(void **state) {
+    (void)state;
+    static char text[4097];
+    memset(text, 'x', 4096);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, text);
+    char *got = NULL;
+    size_t len = 0;
+    lp_error err;
+    assert_int_equal(lp_read_file(path, "test file", 4096, &got, &len, &err), LP_OK);
+    assert_int_equal(len, 4096);
+    free(got);
+    assert_int_equal(lp_read_file(path, "test file", 4095, &got, &len, &err), LP_ERR_PARSE);
+    assert_null(got);
+    assert_non_null(strstr(err.message, "is larger than"));
+    remove(path);
+    assert_int_equal(lp_read_file("/nonexistent/lp-test", "GPU file", 10, &got, &len, &err),
+                     LP_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "cannot open GPU file /nonexistent/lp-test"));
+}
+
+/* /dev/zero never ends: the cap ends the read, and the bytes are NULs, not text. */
+static void test_endless(void **state) {
+    (void)state;
+    char *got = NULL;
+    size_t len = 0;
+    lp_error err;
+    assert_int_equal(lp_read_file("/dev/zero", "price file", 1 << 20, &got, &len, &err),
+                     LP_ERR_PARSE);
+    assert_string_equal(err.message, "price file /dev/zero is larger than 1 MiB: is it the right "
+                                     "file?");
+    assert_true(lp_text_has_nul("a\0b", 3));
+    assert_false(lp_text_has_nul("abc", 3));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_large_file),
-        cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_cap),        cmocka_unit_test(test_endless),
+        cmocka_unit_test(test_large_file), cmocka_unit_test(test_empty_file),
         cmocka_unit_test(test_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

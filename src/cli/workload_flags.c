@@ -12,10 +12,13 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "common/file.h"
 #include "llmplan/usecase.h"
 
 /* Histogram files are small tables; more rows than this is surely the wrong file. */
 #define MAX_HIST_ROWS 100000
+/* Largest histogram file read: MAX_HIST_ROWS lines of "tokens weight" with room to spare. */
+#define HIST_MAX_BYTES (16u * 1024u * 1024u)
 
 void lp_cli_hist_free(lp_cli_hist_store *hs) {
     free(hs->values);
@@ -33,9 +36,27 @@ int lp_cli_usage_error(const char *cmd, const char *fmt, const char *arg) {
 /* "tokens weight" lines (blank lines and '#' comments skipped) into a histogram. */
 static int read_histogram(const char *cmd, const char *flag, const char *path, lp_len_dist *d,
                           lp_cli_hist_store *hs) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "llmplan %s: %s: cannot open %s: %s\n", cmd, flag, path, strerror(errno));
+    /* read whole, with a cap, so that /dev/zero or a FIFO cannot keep us reading */
+    char *text;
+    size_t len;
+    lp_error err;
+    lp_status rst = lp_read_file(path, "length histogram", HIST_MAX_BYTES, &text, &len, &err);
+    if (rst != LP_OK) {
+        fprintf(stderr, "llmplan %s: %s: %s\n", cmd, flag, err.message);
+        return lp_cli_exit_code(rst);
+    }
+    if (lp_text_has_nul(text, len)) {
+        fprintf(stderr,
+                "llmplan %s: %s: %s holds binary data (a NUL byte), not \"tokens weight\" "
+                "lines\n",
+                cmd, flag, path);
+        free(text);
+        return LP_EXIT_USAGE;
+    }
+    FILE *f = len ? fmemopen(text, len, "r") : NULL;
+    if (len && !f) {
+        free(text);
+        fprintf(stderr, "llmplan %s: out of memory\n", cmd);
         return LP_EXIT_FAILURE;
     }
     size_t cap = 64, n = 0;
@@ -44,7 +65,7 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
     char line[512];
     long lineno = 0;
     int rc = 0;
-    while (rc == 0 && hs->values && hs->weights && fgets(line, sizeof line, f)) {
+    while (rc == 0 && hs->values && hs->weights && f && fgets(line, sizeof line, f)) {
         lineno++;
         char *p = line;
         while (*p == ' ' || *p == '\t')
@@ -89,11 +110,9 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
         fprintf(stderr, "llmplan %s: out of memory\n", cmd);
         rc = LP_EXIT_FAILURE;
     }
-    if (rc == 0 && ferror(f)) {
-        fprintf(stderr, "llmplan %s: %s: reading %s failed\n", cmd, flag, path);
-        rc = LP_EXIT_FAILURE;
-    }
-    fclose(f);
+    if (f)
+        fclose(f);
+    free(text);
     if (rc == 0 && n == 0) {
         fprintf(stderr, "llmplan %s: %s: %s has no \"tokens weight\" rows\n", cmd, flag, path);
         rc = LP_EXIT_USAGE;

@@ -1,16 +1,19 @@
 /*
- * file.c - whole-file reads for the user-file readers (see file.h).
+ * file.c - whole-file reads with a size cap for the user-file readers (see file.h).
  */
 #include "common/file.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-lp_status lp_read_stream(FILE *f, const char *kind, const char *path, char **text, size_t *len,
-                         lp_error *err) {
+lp_status lp_read_stream(FILE *f, const char *kind, const char *path, size_t max_bytes, char **text,
+                         size_t *len, lp_error *err) {
     *text = NULL;
     *len = 0;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
+    bool too_large = false;
     while (buf) {
         if (n + 1 == cap) { /* keep one byte for the NUL */
             char *bigger = realloc(buf, cap * 2);
@@ -22,13 +25,26 @@ lp_status lp_read_stream(FILE *f, const char *kind, const char *path, char **tex
             buf = bigger;
             cap *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        size_t want = cap - 1 - n;
+        if (want > max_bytes + 1 - n)
+            want = max_bytes + 1 - n; /* one byte past the cap tells that there is more */
+        size_t got = fread(buf + n, 1, want, f);
         n += got;
+        if (n > max_bytes) {
+            too_large = true;
+            break;
+        }
         if (got == 0)
             break;
     }
     if (!buf)
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", path);
+    if (too_large) {
+        free(buf);
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "%s %s is larger than %.0f MiB: is it the right file?", kind, path,
+                            (double)max_bytes / 1048576.0);
+    }
     if (ferror(f)) {
         free(buf);
         return lp_error_set(err, LP_ERR_IO, "error reading %s %s", kind, path);
@@ -37,4 +53,21 @@ lp_status lp_read_stream(FILE *f, const char *kind, const char *path, char **tex
     *text = buf;
     *len = n;
     return LP_OK;
+}
+
+lp_status lp_read_file(const char *path, const char *kind, size_t max_bytes, char **text,
+                       size_t *len, lp_error *err) {
+    *text = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lp_error_set(err, errno == ENOENT ? LP_ERR_NOT_FOUND : LP_ERR_IO,
+                            "cannot open %s %s: %s", kind, path, strerror(errno));
+    lp_status st = lp_read_stream(f, kind, path, max_bytes, text, len, err);
+    fclose(f);
+    return st;
+}
+
+bool lp_text_has_nul(const char *text, size_t len) {
+    return memchr(text, '\0', len) != NULL;
 }

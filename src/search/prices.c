@@ -238,18 +238,16 @@ static lp_status parse_table(const char *text, size_t len, const char *origin, l
     return LP_OK;
 }
 
+/* Largest --price-file read (a table of GPUs x providers is a few KB). */
+#define PRICE_FILE_MAX_BYTES (64u * 1024u * 1024u)
+
 lp_status lp_price_table_load(const char *path, lp_price_table **out, lp_error *err) {
     if (!path || !out)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "lp_price_table_load: NULL argument");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lp_error_set(err, errno == ENOENT ? LP_ERR_NOT_FOUND : LP_ERR_IO,
-                            "cannot open price file %s: %s", path, strerror(errno));
     char *buf;
     size_t n;
-    lp_status st = lp_read_stream(f, "price file", path, &buf, &n, err);
-    fclose(f);
+    lp_status st = lp_read_file(path, "price file", PRICE_FILE_MAX_BYTES, &buf, &n, err);
     if (st == LP_OK)
         st = parse_table(buf, n, path, out, err);
     free(buf);
