@@ -1087,7 +1087,7 @@ static void test_write(void **state) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/out/nested", g_tmp);
     lp_error err;
-    lp_status st = lp_artifact_write(&d, "vllm,docker,compose,k8s", dir, &err);
+    lp_status st = lp_artifact_write(&d, "vllm,docker,compose,k8s", dir, false, &err);
     if (st != LP_OK)
         fail_msg("lp_artifact_write: %s", err.message);
     assert_true(file_exists(dir, "serve.sh", true));
@@ -1098,28 +1098,28 @@ static void test_write(void **state) {
     /* unknown kind: an error naming it, nothing written */
     char dir2[512];
     snprintf(dir2, sizeof dir2, "%s/other", g_tmp);
-    assert_int_equal(lp_artifact_write(&d, "vllm,helm", dir2, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_artifact_write(&d, "vllm,helm", dir2, false, &err), LP_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "helm"));
     struct stat sb;
     assert_int_not_equal(stat(dir2, &sb), 0);
-    assert_int_equal(lp_artifact_write(&d, "", dir2, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_artifact_write(&d, "", dir2, false, &err), LP_ERR_INVALID_ARG);
 
     /* a subset, and an output path that is a file */
-    assert_int_equal(lp_artifact_write(&d, "k8s", dir2, &err), LP_OK);
+    assert_int_equal(lp_artifact_write(&d, "k8s", dir2, false, &err), LP_OK);
     assert_true(file_exists(dir2, "k8s.yaml", false));
     assert_false(file_exists(dir2, "serve.sh", false));
     char file_path[600];
     snprintf(file_path, sizeof file_path, "%s/k8s.yaml", dir2);
-    assert_int_equal(lp_artifact_write(&d, "all", file_path, &err), LP_ERR_IO);
+    assert_int_equal(lp_artifact_write(&d, "all", file_path, false, &err), LP_ERR_IO);
     assert_non_null(strstr(err.message, "k8s.yaml"));
 
     /* no container recipe for Gaudi: refused before anything is written; serve.sh alone is fine */
     d.gpu = gpu("Gaudi 2");
     char dir3[512];
     snprintf(dir3, sizeof dir3, "%s/gaudi", g_tmp);
-    assert_int_equal(lp_artifact_write(&d, "all", dir3, &err), LP_ERR_UNSUPPORTED);
+    assert_int_equal(lp_artifact_write(&d, "all", dir3, false, &err), LP_ERR_UNSUPPORTED);
     assert_int_not_equal(stat(dir3, &sb), 0);
-    assert_int_equal(lp_artifact_write(&d, "vllm", dir3, &err), LP_OK);
+    assert_int_equal(lp_artifact_write(&d, "vllm", dir3, false, &err), LP_OK);
     assert_true(file_exists(dir3, "serve.sh", true));
     /* each container writer refuses on its own and says which artifact it is */
     FILE *sink = tmpfile();

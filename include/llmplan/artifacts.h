@@ -162,13 +162,22 @@ lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err);
 /**
  * Write the artifacts named in kinds (comma-separated: "vllm", "docker", "compose", "k8s",
  * or "all") into out_dir as serve.sh, docker-run.sh, docker-compose.yaml and k8s.yaml,
- * creating out_dir (and its parents) when missing. Scripts are made executable. kinds is
- * checked before anything is written. Errors: LP_ERR_INVALID_ARG for an unknown or empty kind
- * list; LP_ERR_IO when the directory or a file cannot be created or written (the message names
- * the path); the errors of the renderers. A file whose rendering failed is removed.
+ * creating out_dir (and its parents) when missing. A file that exists is replaced only with
+ * force (keeping its permissions); a new script is executable (mode 0777 less the umask).
+ * Each file is written beside its name and renamed into place once all are complete, so a
+ * failure changes nothing; a symbolic link at a name is replaced, never written through.
+ * Errors: LP_ERR_INVALID_ARG for an unknown or empty kind list or a file that exists (without
+ * force); LP_ERR_IO when the directory or a file cannot be created or written (the message
+ * names the path); the errors of the renderers.
  */
-lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *out_dir,
+lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *out_dir, bool force,
                             lp_error *err);
+
+/**
+ * Whether lp_artifact_write(kinds, out_dir, force) would find its names free (or force), and
+ * kinds valid, without writing anything: for a command to refuse before it does any work.
+ */
+lp_status lp_artifact_check(const char *kinds, const char *out_dir, bool force, lp_error *err);
 
 #ifdef __cplusplus
 }

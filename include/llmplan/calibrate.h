@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "llmplan/perf.h"
@@ -122,8 +123,16 @@ lp_status lp_calibrate(const lp_calib_point *points, size_t n, const lp_calib_op
                        lp_calibration *out, lp_calib_point_result *per_point, lp_error *err);
 
 /**
- * Write a calibration as a text file: a header comment (what, GPU family, points, residuals,
- * date) and `key = value` lines. Errors: LP_ERR_IO.
+ * Write a calibration as text to f: a header comment (what, GPU family, points, residuals,
+ * date) and one "key = value" line per field, as lp_calibration_load reads it. LP_ERR_IO when
+ * the stream reports a write error.
+ */
+lp_status lp_calibration_write(FILE *f, const lp_calibration *cal);
+
+/**
+ * lp_calibration_write into the file at path, replacing it when it exists (its permissions
+ * kept; written beside it and renamed into place, so a failure leaves it as it was; a symbolic
+ * link at path is replaced, not written through). LP_ERR_IO with the system's reason.
  */
 lp_status lp_calibration_save(const char *path, const lp_calibration *cal, lp_error *err);
 

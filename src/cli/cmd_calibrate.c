@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "common/outfile.h"
 #include "cli/serving_flags.h"
 #include "llmplan/bench_import.h"
 #include "llmplan/calibrate.h"
@@ -34,7 +35,7 @@ typedef struct {
     lp_cli_serving sv; /* the vLLM engine flags */
     int64_t holdout_every, seed, max_evaluations;
     double holdout;
-    bool json, help;
+    bool json, help, force;
 } cal_args;
 
 static int fail(const char *fmt, const char *arg) {
@@ -114,6 +115,53 @@ static json_t *num(double v) {
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* Open --out's set of one file: it may not be one of the --results files, even with --force,
+ * and exists only with --force. NULL after a message on stderr (*rc its exit code). */
+static lp_outset *open_out(const cal_args *a, char **files, int n_files, char *name,
+                           size_t name_size, int *rc) {
+    char dir[4096];
+    const char **inputs = calloc((size_t)n_files + 1, sizeof *inputs);
+    lp_outset *set = NULL;
+    lp_error err;
+    *rc = 0;
+    if (!inputs) {
+        *rc = fail("%s", "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < n_files; i++)
+        inputs[i] = files[i];
+    lp_outset_opts o = {a->force, "--force", inputs};
+    if (!lp_outfile_split(a->out, dir, sizeof dir, name, name_size))
+        *rc = fail("--out %s: expected a file name", a->out);
+    else if (lp_outset_open(dir, &o, &set, &err) != LP_OK ||
+             lp_outset_check(set, name, &err) != LP_OK)
+        *rc = fail("--out: %s", err.message);
+    free(inputs);
+    if (*rc) {
+        lp_outset_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+static int write_calibration(const cal_args *a, const lp_calibration *cal, char **files,
+                             int n_files) {
+    char name[1024];
+    int rc;
+    lp_outset *set = open_out(a, files, n_files, name, sizeof name, &rc);
+    if (!set)
+        return rc;
+    lp_error err;
+    FILE *f;
+    lp_status st = lp_outset_add(set, name, 0666u, &f, &err);
+    if (st == LP_OK && lp_calibration_write(f, cal) != LP_OK)
+        st = lp_error_set(&err, LP_ERR_IO, "%s: writing failed", a->out);
+    if (st == LP_OK)
+        st = lp_outset_commit(set, &err);
+    lp_outset_free(set);
+    return st == LP_OK ? 0 : lp_cli_fail(&err);
+}
+
 static int run(const cal_args *a, char **files, int n_files) {
     if (n_files == 0)
         return fail("%s", "--results FILE.json ... is required");
@@ -125,6 +173,15 @@ static int run(const cal_args *a, char **files, int n_files) {
         return fail("%s", "--holdout-every: expected K >= 2");
     if (a->seed < 0 || a->max_evaluations < 0 || a->max_evaluations > 1000000)
         return fail("%s", "--seed and --max-evaluations must be non-negative");
+    if (a->out) {
+        /* before any work: the calibration will have a place to go */
+        char name[1024];
+        int rc;
+        lp_outset *set = open_out(a, files, n_files, name, sizeof name, &rc);
+        if (!set)
+            return rc;
+        lp_outset_free(set);
+    }
     lp_perf_request base;
     lp_perf_request_init(&base);
     int rc = build_serving(a, &base);
@@ -165,10 +222,8 @@ static int run(const cal_args *a, char **files, int n_files) {
         rc = lp_cli_fail(&err);
         goto out;
     }
-    if (a->out && lp_calibration_save(a->out, &cal, &err) != LP_OK) {
-        rc = lp_cli_fail(&err);
+    if (a->out && (rc = write_calibration(a, &cal, files, n_files)) != 0)
         goto out;
-    }
     const lp_efficiency *fam = lp_efficiency_for(base.cluster.gpu);
     if (a->json) {
         json_t *j = json_object(), *pts = json_array();
@@ -281,6 +336,7 @@ int lp_cmd_calibrate(int argc, char **argv) {
         {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "GPU the runs used (see `llmplan gpus`)",
          NULL},
         {"--out", "-o", LP_OPT_STRING, &a.out, "FILE", "write the calibration here", NULL},
+        {"--force", NULL, LP_OPT_FLAG, &a.force, NULL, "replace an --out file that exists", NULL},
         {"--holdout", NULL, LP_OPT_DOUBLE, &a.holdout, "F",
          "hold back this share of the files (random, --seed)", NULL},
         {"--holdout-every", NULL, LP_OPT_INT, &a.holdout_every, "K", "hold back every K-th file",

@@ -27,7 +27,7 @@ typedef struct {
     const char *model, *revision, *report;
     lp_cli_gpu_flags g; /* --gpu, --gpu-file and a described GPU */
     lp_cli_serving sv;  /* the vLLM engine flags */
-    bool json, help, no_safetensors;
+    bool json, help, no_safetensors, force;
 } plan_args;
 
 static void print_help(const lp_opt *opts) {
@@ -127,6 +127,8 @@ int lp_cmd_plan(int argc, char **argv) {
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--report", NULL, LP_OPT_STRING, &a.report, "FILE",
          "also write a report with charts: FILE.html or FILE.md", NULL},
+        {"--force", NULL, LP_OPT_FLAG, &a.force, NULL,
+         "replace a --report file (and its charts) that exists", NULL},
         {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
         {0},
     };
@@ -136,8 +138,9 @@ int lp_cmd_plan(int argc, char **argv) {
         print_help(opts);
         return LP_EXIT_OK;
     }
-    if (lp_cli_report_check("plan", a.report) != 0)
-        return LP_EXIT_USAGE;
+    int checked = lp_cli_report_check("plan", a.report, a.force);
+    if (checked != 0)
+        return checked;
     if (!a.model) {
         fprintf(stderr, "llmplan plan: --model is required (a HF id such as "
                         "meta-llama/Llama-3.1-8B-Instruct, a config.json or a model directory)\n");
@@ -174,7 +177,7 @@ int lp_cmd_plan(int argc, char **argv) {
         fprintf(stderr, "llmplan plan: writing the report failed\n");
         return LP_EXIT_FAILURE;
     }
-    if (a.report && lp_cli_report_plan(a.report, argc - 1, argv + 1, a.model, &model, &gpu,
+    if (a.report && lp_cli_report_plan(a.report, a.force, argc - 1, argv + 1, a.model, &model, &gpu,
                                        &res.serving, &res.plan) != 0)
         return LP_EXIT_FAILURE;
     return res.plan.fits ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;

@@ -75,7 +75,7 @@ typedef struct {
     double gpu_memory_utilization;
     lp_cli_targets t;
     bool allow_multi_node_tp, allow_quantization, no_fp8_kv, no_expert_parallel;
-    bool json, csv, help, seen_gmu, seen_explain;
+    bool json, csv, help, seen_gmu, seen_explain, force;
     lp_cli_workload w;
 } rec_args;
 
@@ -260,7 +260,7 @@ static int emit_artifacts(const rec_args *a, const lp_recommend_result *r) {
     lp_candidate_serving(c, &d.serving);
     lp_error err;
     lp_error_clear(&err);
-    if (lp_artifact_write(&d, a->emit, a->out, &err) != LP_OK)
+    if (lp_artifact_write(&d, a->emit, a->out, a->force, &err) != LP_OK)
         return lp_cli_fail(&err);
     fprintf(stderr, "llmplan recommend: wrote the deployment files (%s) of #%zu to %s\n", a->emit,
             idx + 1, a->out);
@@ -336,7 +336,7 @@ static int report(const rec_args *a, const lp_recommend_result *r, int argc, cha
         return LP_EXIT_FAILURE;
     }
     if (a->report) {
-        int rc = lp_cli_report_recommend(a->report, argc - 1, argv + 1, &v,
+        int rc = lp_cli_report_recommend(a->report, a->force, argc - 1, argv + 1, &v,
                                          r->spec.workload.num_prompts);
         if (rc != 0)
             return rc;
@@ -464,6 +464,8 @@ int lp_cmd_recommend(int argc, char **argv) {
         {"--emit", NULL, LP_OPT_STRING, &a.emit, "KINDS",
          "write vllm,docker,compose,k8s (or all) files ...", NULL},
         {"--out", NULL, LP_OPT_STRING, &a.out, "DIR", "  ... into DIR", NULL},
+        {"--force", NULL, LP_OPT_FLAG, &a.force, NULL, "replace --emit / --report files that exist",
+         NULL},
         {"--rank", NULL, LP_OPT_INT, &a.rank, "N",
          "the configuration --emit writes (default 1: the best)", NULL},
         {"--explain", NULL, LP_OPT_INT, &a.explain, "N",
@@ -488,8 +490,14 @@ int lp_cmd_recommend(int argc, char **argv) {
     int rc = check_args(&a);
     if (rc != 0)
         return rc;
-    if (lp_cli_report_check("recommend", a.report) != 0)
-        return LP_EXIT_USAGE;
+    if ((rc = lp_cli_report_check("recommend", a.report, a.force)) != 0)
+        return rc;
+    if (a.emit && a.out) {
+        /* the deployment files, before the search: nothing is replaced without --force */
+        lp_error cerr;
+        if (lp_artifact_check(a.emit, a.out, a.force, &cerr) != LP_OK)
+            return lp_cli_fail(&cerr);
+    }
 
     static lp_recommend_request rq;
     static lp_recommend_result res;

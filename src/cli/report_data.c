@@ -15,6 +15,8 @@
  */
 #include "cli/report_data.h"
 
+#include "common/outfile.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,15 +45,63 @@
 /* GPUs per node assumed for the plan's `vllm serve` command (8-GPU servers). */
 #define PLAN_GPUS_PER_NODE 8
 
-int lp_cli_report_check(const char *cmd, const char *path) {
+static int write_error(const char *cmd, const char *path, const char *why) {
+    fprintf(stderr, "llmplan %s: --report %s: %s\n", cmd, path, why);
+    return LP_EXIT_FAILURE;
+}
+
+/* "dir/name.md" -> directory "dir/" (may be empty) and stem "name". */
+static void split_path(const char *path, char *dir, size_t dsize, char *stem, size_t ssize) {
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(dir, dsize, "%.*s", (int)dlen, path);
+    snprintf(stem, ssize, "%s", path + dlen);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem)
+        *dot = '\0';
+}
+
+/* Names the Markdown report's charts are checked under before any work: more than it ever
+ * writes (lp_report_chart_count is at most 7), so no chart of an earlier report is replaced
+ * without --force. */
+#define CHART_NAMES_CHECKED 16
+
+/* "stem-N.svg", the name of chart N (1-based) of a Markdown report. */
+static void chart_name(const char *stem, size_t n, char *buf, size_t size) {
+    snprintf(buf, size, "%s-%zu.svg", stem, n);
+}
+
+int lp_cli_report_check(const char *cmd, const char *path, bool force) {
     if (!path)
         return 0;
-    if (lp_report_format_for_path(path) == LP_REPORT_NONE) {
+    lp_report_format fmt = lp_report_format_for_path(path);
+    if (fmt == LP_REPORT_NONE) {
         fprintf(stderr,
                 "llmplan %s: --report %s: expected a file name ending in .html or .md (the "
                 "extension picks the format)\n",
                 cmd, path);
         return LP_EXIT_USAGE;
+    }
+    /* every file the report will write, checked before any work or output */
+    char dir[4096], name[1024], stem[1024];
+    if (!lp_outfile_split(path, dir, sizeof dir, name, sizeof name))
+        return write_error(cmd, path, "expected a file name");
+    split_path(path, dir, sizeof dir, stem, sizeof stem);
+    lp_outset *set;
+    lp_outset_opts o = {force, "--force", NULL};
+    lp_error err;
+    lp_status st = lp_outset_open(dir, &o, &set, &err);
+    if (st == LP_OK)
+        st = lp_outset_check(set, name, &err);
+    for (size_t i = 1; st == LP_OK && fmt == LP_REPORT_MARKDOWN && i <= CHART_NAMES_CHECKED; i++) {
+        char svg[sizeof stem + 32];
+        chart_name(stem, i, svg, sizeof svg);
+        st = lp_outset_check(set, svg, &err);
+    }
+    lp_outset_free(set);
+    if (st != LP_OK) {
+        fprintf(stderr, "llmplan %s: --report: %s\n", cmd, err.message);
+        return lp_cli_exit_code(st);
     }
     return 0;
 }
@@ -184,51 +234,40 @@ static void simulate(report_data *rd, const lp_perf_request *w) {
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-static int write_error(const char *cmd, const char *path, const char *why) {
-    fprintf(stderr, "llmplan %s: --report %s: %s\n", cmd, path, why);
-    return LP_EXIT_FAILURE;
-}
-
-/* "dir/name.md" -> directory "dir/" (may be empty) and stem "name". */
-static void split_path(const char *path, char *dir, size_t dsize, char *stem, size_t ssize) {
-    const char *slash = strrchr(path, '/');
-    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-    snprintf(dir, dsize, "%.*s", (int)dlen, path);
-    snprintf(stem, ssize, "%s", path + dlen);
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem)
-        *dot = '\0';
-}
-
-static int write_report(const char *cmd, const char *path, const lp_report *r) {
+/* The report and, for Markdown, its charts: all or nothing, nothing replaced without force. */
+static int write_report(const char *cmd, const char *path, const lp_report *r, bool force) {
     lp_report_format fmt = lp_report_format_for_path(path);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return write_error(cmd, path, strerror(errno));
-    lp_status st;
-    char dir[4096], stem[1024];
+    char dir[4096], name[1024], stem[1024];
+    if (!lp_outfile_split(path, dir, sizeof dir, name, sizeof name))
+        return write_error(cmd, path, "expected a file name");
     split_path(path, dir, sizeof dir, stem, sizeof stem);
-    if (fmt == LP_REPORT_HTML)
-        st = lp_render_report_html(f, r);
-    else
-        st = lp_render_report_md(f, r, stem);
-    if (fclose(f) != 0 && st == LP_OK)
-        st = LP_ERR_IO;
-    if (st != LP_OK)
-        return write_error(cmd, path, st == LP_ERR_NOMEM ? "out of memory" : "writing failed");
-    if (fmt != LP_REPORT_MARKDOWN)
-        return 0;
-    for (size_t i = 0, n = lp_report_chart_count(r); i < n; i++) {
-        char svg[sizeof dir + sizeof stem + 32];
-        snprintf(svg, sizeof svg, "%s%s-%zu.svg", dir, stem, i + 1);
-        FILE *g = fopen(svg, "w");
-        if (!g)
-            return write_error(cmd, svg, strerror(errno));
-        st = lp_render_report_chart_svg(g, r, i);
-        if (fclose(g) != 0 && st == LP_OK)
-            st = LP_ERR_IO;
+    lp_outset *set;
+    lp_outset_opts o = {force, "--force", NULL};
+    lp_error err;
+    lp_error_clear(&err);
+    lp_status st = lp_outset_open(dir, &o, &set, &err);
+    FILE *f;
+    if (st == LP_OK && (st = lp_outset_add(set, name, 0666u, &f, &err)) == LP_OK) {
+        st = fmt == LP_REPORT_HTML ? lp_render_report_html(f, r) : lp_render_report_md(f, r, stem);
         if (st != LP_OK)
-            return write_error(cmd, svg, "writing failed");
+            lp_error_set(&err, st, "%s: %s", path,
+                         st == LP_ERR_NOMEM ? "out of memory" : "writing failed");
+    }
+    for (size_t i = 0, n = lp_report_chart_count(r);
+         st == LP_OK && fmt == LP_REPORT_MARKDOWN && i < n; i++) {
+        char svg[sizeof stem + 32];
+        chart_name(stem, i + 1, svg, sizeof svg);
+        FILE *g;
+        if ((st = lp_outset_add(set, svg, 0666u, &g, &err)) == LP_OK &&
+            (st = lp_render_report_chart_svg(g, r, i)) != LP_OK)
+            lp_error_set(&err, st, "%s: writing chart %zu failed", path, i + 1);
+    }
+    if (st == LP_OK)
+        st = lp_outset_commit(set, &err);
+    lp_outset_free(set);
+    if (st != LP_OK) {
+        fprintf(stderr, "llmplan %s: --report: %s\n", cmd, err.message);
+        return lp_cli_exit_code(st);
     }
     return 0;
 }
@@ -261,7 +300,7 @@ static void config_series(report_data *rd, const lp_model *m, const lp_gpu *gpu,
         load_sweep(rd, &rd->workload);
 }
 
-int lp_cli_report_plan(const char *path, int argc, char **argv, const char *model_spec,
+int lp_cli_report_plan(const char *path, bool force, int argc, char **argv, const char *model_spec,
                        const lp_model *model, const lp_gpu *gpu, const lp_serving *s,
                        const lp_mem_plan *plan) {
     report_data *rd = data_new(argc, argv);
@@ -321,13 +360,13 @@ int lp_cli_report_plan(const char *path, int argc, char **argv, const char *mode
     lp_error err;
     rd->serve = lp_artifact_vllm_serve_line(&d, &err); /* NULL: the report shows none */
     r->vllm_serve = rd->serve;
-    int rc = write_report("plan", path, r);
+    int rc = write_report("plan", path, r, force);
     data_free(rd);
     return rc;
 }
 
-int lp_cli_report_recommend(const char *path, int argc, char **argv, const lp_recommend_view *v,
-                            int num_prompts) {
+int lp_cli_report_recommend(const char *path, bool force, int argc, char **argv,
+                            const lp_recommend_view *v, int num_prompts) {
     report_data *rd = data_new(argc, argv);
     if (!rd)
         return write_error("recommend", path, "out of memory");
@@ -374,7 +413,7 @@ int lp_cli_report_recommend(const char *path, int argc, char **argv, const lp_re
         if (v->vllm_serve)
             r->vllm_serve = v->vllm_serve[v->chosen];
     }
-    int rc = write_report("recommend", path, r);
+    int rc = write_report("recommend", path, r, force);
     data_free(rd);
     return rc;
 }

@@ -27,6 +27,9 @@
 #include <time.h>
 
 #include "llmplan/calibrate.h"
+
+#include "common/file.h"
+#include "common/outfile.h"
 #include "perf/perf_internal.h"
 
 #define N_PARAMS 4
@@ -494,10 +497,7 @@ done:
 
 /* ---- the file --------------------------------------------------------------------------- */
 
-lp_status lp_calibration_save(const char *path, const lp_calibration *c, lp_error *err) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return lp_error_set(err, LP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+lp_status lp_calibration_write(FILE *f, const lp_calibration *c) {
     fprintf(f,
             "# llmplan calibration: roofline efficiencies of one GPU family fitted to measured\n"
             "# benchmarks (llmplan calibrate). Apply with `llmplan estimate --calibration "
@@ -525,9 +525,25 @@ lp_status lp_calibration_save(const char *path, const lp_calibration *c, lp_erro
     fprintf(f, "holdout_median_error_pct_before = %.3f\n", c->holdout_median_before);
     fprintf(f, "holdout_median_error_pct_after = %.3f\n", c->holdout_median_after);
     fprintf(f, "date = %s\n", c->date);
-    if (fclose(f) != 0)
-        return lp_error_set(err, LP_ERR_IO, "%s: writing failed", path);
-    return LP_OK;
+    return ferror(f) ? LP_ERR_IO : LP_OK;
+}
+
+lp_status lp_calibration_save(const char *path, const lp_calibration *c, lp_error *err) {
+    char dir[4096], name[1024];
+    if (!path || !lp_outfile_split(path, dir, sizeof dir, name, sizeof name))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected a file name",
+                            path ? path : "(null)");
+    lp_outset *set;
+    lp_outset_opts o = {true, NULL, NULL}; /* the caller named this path to be written */
+    lp_status st = lp_outset_open(dir, &o, &set, err);
+    FILE *f;
+    if (st == LP_OK && (st = lp_outset_add(set, name, 0666u, &f, err)) == LP_OK &&
+        lp_calibration_write(f, c) != LP_OK)
+        st = lp_error_set(err, LP_ERR_IO, "%s: writing failed", path);
+    if (st == LP_OK)
+        st = lp_outset_commit(set, err);
+    lp_outset_free(set);
+    return st;
 }
 
 static char *trim(char *s) {
@@ -554,18 +570,38 @@ static bool parse_number(const char *v, bool allow_nan, double *out) {
     return true;
 }
 
+/* Largest calibration file read (one is about 1 KB). */
+#define CALIBRATION_MAX_BYTES (1u << 20)
+
 lp_status lp_calibration_load(const char *path, lp_calibration *c, lp_error *err) {
     memset(c, 0, sizeof *c);
     c->holdout_median_before = c->holdout_median_after = NAN;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return lp_error_set(err, LP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* read whole, with a cap, so that /dev/zero or a FIFO cannot keep us reading */
+    char *text;
+    size_t len;
+    lp_status rst = lp_read_file(path, "calibration file", CALIBRATION_MAX_BYTES, &text, &len, err);
+    if (rst == LP_ERR_NOT_FOUND && err)
+        err->code = LP_ERR_IO; /* documented: a file that cannot be read is LP_ERR_IO */
+    if (rst != LP_OK)
+        return rst == LP_ERR_NOT_FOUND ? LP_ERR_IO : rst;
+    if (lp_text_has_nul(text, len)) {
+        free(text);
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "%s: binary data (a NUL byte), not a calibration written by llmplan "
+                            "calibrate",
+                            path);
+    }
+    FILE *f = len ? fmemopen(text, len, "r") : NULL;
+    if (len && !f) {
+        free(text);
+        return lp_error_set(err, LP_ERR_NOMEM, "%s: out of memory", path);
+    }
     enum { K_FAMILY, K_COMPUTE, K_MEMORY, K_STEP, K_SEQ, K_REQUIRED };
     bool seen[K_REQUIRED] = {false};
     char line[512];
     int lineno = 0;
     lp_status st = LP_OK;
-    while (st == LP_OK && fgets(line, sizeof line, f)) {
+    while (st == LP_OK && f && fgets(line, sizeof line, f)) {
         lineno++;
         char *s = trim(line);
         if (!*s || *s == '#')
@@ -641,7 +677,9 @@ lp_status lp_calibration_load(const char *path, lp_calibration *c, lp_error *err
                               "memory_eff, step_overhead_s, per_seq_overhead_s, ...)",
                               path, lineno, key);
     }
-    fclose(f);
+    if (f)
+        fclose(f);
+    free(text);
     if (st != LP_OK)
         return st;
     static const char *const REQUIRED_NAMES[K_REQUIRED] = {"family", "compute_eff", "memory_eff",

@@ -19,6 +19,7 @@
 
 #include "common/shell.h"
 #include "llmplan/artifacts.h"
+#include "common/outfile.h"
 #include "render/artifacts_internal.h"
 
 /* GPUs per node when the caller leaves it 0 (the lp_cluster default, include/llmplan/hw.h). */
@@ -958,7 +959,28 @@ static lp_status make_dirs(const char *dir, lp_error *err) {
     return LP_OK;
 }
 
-lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *out_dir,
+lp_status lp_artifact_check(const char *kinds, const char *out_dir, bool force, lp_error *err) {
+    bool want[N_KINDS];
+    lp_status st = parse_kinds(kinds, want, err);
+    if (st != LP_OK)
+        return st;
+    if (!out_dir || !*out_dir)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "no output directory given");
+    struct stat sb;
+    if (stat(out_dir, &sb) != 0)
+        return LP_OK; /* created when written: nothing in it yet */
+    lp_outset *set;
+    lp_outset_opts o = {force, "--force", NULL};
+    if ((st = lp_outset_open(out_dir, &o, &set, err)) != LP_OK)
+        return st;
+    for (size_t i = 0; i < N_KINDS && st == LP_OK; i++)
+        if (want[i])
+            st = lp_outset_check(set, KINDS[i].file, err);
+    lp_outset_free(set);
+    return st;
+}
+
+lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *out_dir, bool force,
                             lp_error *err) {
     bool want[N_KINDS];
     lp_status st = parse_kinds(kinds, want, err);
@@ -975,32 +997,22 @@ lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *o
             return st;
     if ((st = make_dirs(out_dir, err)) != LP_OK)
         return st;
-    for (size_t i = 0; i < N_KINDS; i++) {
+    /* all files or none: each is renamed into place once every one is complete */
+    lp_outset *set;
+    lp_outset_opts o = {force, "--force", NULL};
+    if ((st = lp_outset_open(out_dir, &o, &set, err)) != LP_OK)
+        return st;
+    for (size_t i = 0; i < N_KINDS && st == LP_OK; i++) {
         if (!want[i])
             continue;
-        size_t len = strlen(out_dir) + strlen(KINDS[i].file) + 2;
-        char *path = malloc(len);
-        if (!path)
-            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
-        snprintf(path, len, "%s/%s", out_dir, KINDS[i].file);
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            st = lp_error_set(err, LP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-            free(path);
-            return st;
-        }
-        st = KINDS[i].render(d, f, err);
-        if (fclose(f) != 0 && st == LP_OK)
-            st = lp_error_set(err, LP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        if (st == LP_OK && KINDS[i].executable && chmod(path, 0755) != 0)
-            st = lp_error_set(err, LP_ERR_IO, "%s: cannot make executable: %s", path,
-                              strerror(errno));
-        if (st != LP_OK) {
-            unlink(path);
-            free(path);
-            return st;
-        }
-        free(path);
+        FILE *f;
+        /* scripts executable by whoever may read them (the umask decides the rest) */
+        st = lp_outset_add(set, KINDS[i].file, KINDS[i].executable ? 0777u : 0666u, &f, err);
+        if (st == LP_OK)
+            st = KINDS[i].render(d, f, err);
     }
-    return LP_OK;
+    if (st == LP_OK)
+        st = lp_outset_commit(set, err);
+    lp_outset_free(set);
+    return st;
 }
