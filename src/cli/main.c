@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/text.h"
 #include "llmplan/version.h"
 
 int lp_cli_exit_code(lp_status st) {
@@ -29,7 +30,11 @@ int lp_cli_exit_code(lp_status st) {
 }
 
 int lp_cli_fail(const lp_error *err) {
-    fprintf(stderr, "llmplan: %s\n", err->message[0] ? err->message : lp_strerror(err->code));
+    /* messages quote files, names and servers: no control character reaches the terminal */
+    char msg[LP_ERROR_MESSAGE_SIZE];
+    lp_text_printable_copy(err->message[0] ? err->message : lp_strerror(err->code), msg,
+                           sizeof msg);
+    fprintf(stderr, "llmplan: %s\n", msg);
     return lp_cli_exit_code(err->code);
 }
 

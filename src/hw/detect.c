@@ -13,6 +13,8 @@
  */
 #include "llmplan/detect.h"
 
+#include "common/text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -302,6 +304,7 @@ static lp_status smi_cell(lp_detected_gpu *g, column col, const char *cell, size
             return lp_error_set(err, LP_ERR_PARSE, "%s, line %zu: the GPU name is empty", where,
                                 line);
         snprintf(g->name, sizeof g->name, "%s", cell);
+        lp_text_printable(g->name); /* a tool's output is not trusted to be printable */
         return LP_OK;
     case COL_TOTAL:
     case COL_USED:
@@ -577,6 +580,7 @@ static lp_status rocm_card(lp_detected_gpu *g, rocm_get get, void *ctx, const ch
         return lp_error_set(err, LP_ERR_PARSE,
                             "%s: no \"Card Series\" (run rocm-smi with --showproductname)", where);
     snprintf(g->name, sizeof g->name, "%s", name);
+    lp_text_printable(g->name);
     const char *total = get(ctx, ROCM_TOTAL_KEY), *used = get(ctx, ROCM_USED_KEY);
     double v;
     if (!total)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/file.h"
+#include "common/text.h"
 
 extern const unsigned char lp_data_gpus_tsv[];
 extern const size_t lp_data_gpus_tsv_len;
@@ -515,6 +516,11 @@ lp_status lp_gpu_db_parse_tsv(const char *text, size_t len, const char *origin, 
         lp_gpu *g = &db->rows[db->count];
         if ((st = parse_row(&ctx, &map, fields, n, g)) != LP_OK)
             goto fail;
+        /* shown on terminals: a user's file is not trusted to hold only printable text */
+        char *texts[] = {g->name,         g->aliases, g->vendor,
+                         g->architecture, g->source,  g->usable_source};
+        for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
+            lp_text_printable(texts[k]);
         if (index_find(&names, db, g->name) >= 0) {
             st = lp_error_set(err, LP_ERR_PARSE,
                               "%s:%zu: name: \"%s\" appears twice; each GPU needs its own row",

@@ -10,6 +10,7 @@
  * catalog or the HF cache (other files of the module), and never guesses an unknown
  * model_type: that is LP_ERR_UNSUPPORTED.
  */
+#include "common/text.h"
 #include "config_internal.h"
 
 #include <errno.h>
@@ -631,6 +632,9 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
     if (json_is_array(archs) && json_is_string(json_array_get(archs, 0)))
         snprintf(m->architecture, sizeof m->architecture, "%s",
                  json_string_value(json_array_get(archs, 0)));
+    /* shown on terminals: a config.json is not trusted to hold only printable text */
+    lp_text_printable(m->architecture);
+    lp_text_printable(m->id);
 
     bool llama_defaults = wrapper && strcmp(wrapper, "llava") == 0 && fam == LP_FAM_LLAMA;
     st = parse_text(&tc, fam, text_type, text_types[ti].tie_default, llama_defaults, m);
