@@ -81,9 +81,21 @@ static void test_num_gpus_rule(void **state) {
     lp_serving s;
     lp_serving_init(&s);
     lp_error err;
-    assert_int_equal(lp_serving_apply_num_gpus(&s, 0, false, &err), LP_OK);
+    assert_int_equal(lp_serving_apply_num_gpus(&s, 0, false, false, &err), LP_OK);
     assert_int_equal(s.tensor_parallel_size, 1);
-    assert_int_equal(lp_serving_apply_num_gpus(&s, -2, false, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_serving_apply_num_gpus(&s, -2, false, false, &err), LP_ERR_INVALID_ARG);
+    /* every size and a count that disagrees (issue 13: --num-gpus 8 -tp 2 -pp 2 -dp 4 planned
+     * dp 2 without a word) */
+    plan_fails("{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"num_gpus\": 8, "
+               "\"tensor_parallel_size\": 2, \"pipeline_parallel_size\": 2, "
+               "\"data_parallel_size\": 4}",
+               LP_ERR_INVALID_ARG, "2 x 2 x 4 = 16 GPUs");
+    /* a data-parallel size beside a count: tensor parallelism fills the rest */
+    s.tensor_parallel_size = 1;
+    s.data_parallel_size = 2;
+    assert_int_equal(lp_serving_apply_num_gpus(&s, 8, false, true, &err), LP_OK);
+    assert_int_equal(s.tensor_parallel_size, 4);
+    assert_int_equal(s.data_parallel_size, 2);
 }
 
 static void test_plan_request_errors(void **state) {

@@ -44,13 +44,15 @@ extern "C" {
 #define LP_MAX_LEN_TOKENS 10000000          /**< prompt or output tokens per request */
 
 /**
- * The GPU count rule of every front end: num_gpus alone (tp_given false and data parallel 1)
- * means tensor parallelism over all of them (divided by the pipeline size); with a tensor
- * parallel size the GPUs beyond one replica's tp x pp are data-parallel replicas. num_gpus 0
- * leaves s unchanged. LP_ERR_INVALID_ARG when the count does not divide ("num_gpus 6 is not a
- * multiple of tp x pp = 4; the rest would be data-parallel replicas").
+ * The GPU count rule of every front end: without a tensor-parallel size, num_gpus means tensor
+ * parallelism over all of them (divided by the pipeline and data-parallel sizes); with one, the
+ * GPUs beyond one replica's tp x pp are data-parallel replicas; with a data-parallel size too,
+ * num_gpus must equal tp x pp x dp. num_gpus 0 leaves s unchanged. LP_ERR_INVALID_ARG when the
+ * count does not divide or disagrees ("num_gpus 8 disagrees with tensor x pipeline x data
+ * parallel sizes 2 x 2 x 4 = 16 GPUs: ...").
  */
-lp_status lp_serving_apply_num_gpus(lp_serving *s, int64_t num_gpus, bool tp_given, lp_error *err);
+lp_status lp_serving_apply_num_gpus(lp_serving *s, int64_t num_gpus, bool tp_given, bool dp_given,
+                                    lp_error *err);
 
 /* ---- resolving names at the edge -------------------------------------------------------- */
 

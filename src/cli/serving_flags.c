@@ -43,7 +43,7 @@ static int parallel(const char *cmd, const lp_cli_serving *a, lp_serving *s) {
         return LP_EXIT_USAGE;
     }
     lp_error err;
-    if (lp_serving_apply_num_gpus(s, a->num_gpus, a->seen_tp, &err) != LP_OK) {
+    if (lp_serving_apply_num_gpus(s, a->num_gpus, a->seen_tp, a->seen_dp, &err) != LP_OK) {
         fprintf(stderr, "llmplan %s: %s\n", cmd, err.message);
         return LP_EXIT_USAGE;
     }

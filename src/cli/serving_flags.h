@@ -19,7 +19,7 @@ typedef struct {
     int64_t num_gpus, tp, pp, dp, max_num_seqs, max_num_batched_tokens, block_size;
     double gpu_memory_utilization, cpu_offload_gb;
     bool ep, enforce_eager, no_chunked_prefill, no_hybrid;
-    bool seen_tp, seen_gmu;
+    bool seen_tp, seen_dp, seen_gmu;
 } lp_cli_serving;
 
 /** Defaults: tp = pp = dp = 1, utilization 0.9, everything else vLLM's default. */
@@ -44,7 +44,7 @@ void lp_cli_serving_init(lp_cli_serving *sv);
          &(sv).dp,                                                                                   \
          "N",                                                                                        \
          "data parallel replicas (default 1)",                                                       \
-         NULL},                                                                                      \
+         &(sv).seen_dp},                                                                             \
         {"--enable-expert-parallel",        "-ep", LP_OPT_FLAG, &(sv).ep, NULL,                      \
          "shard routed experts over TPxDP", NULL},                                                   \
         {"--max-model-len",                                                                          \

@@ -171,7 +171,8 @@ lp_status lp_uc_read_serving(json_t *o, lp_request_store *store, lp_serving *s, 
     s->pipeline_parallel_size = (int)pp;
     s->data_parallel_size = (int)dp;
     bool tp_field = lp_json_field(o, "tensor_parallel_size") != NULL;
-    if ((st = lp_serving_apply_num_gpus(s, num_gpus, tp_field, err)) != LP_OK)
+    bool dp_field = lp_json_field(o, "data_parallel_size") != NULL;
+    if ((st = lp_serving_apply_num_gpus(s, num_gpus, tp_field, dp_field, err)) != LP_OK)
         return st;
     *tp_given = tp_field || num_gpus > 0;
     s->max_num_seqs = (int)seqs;
