@@ -359,6 +359,60 @@ static void test_remote_headers_exact(void **state) {
 
 /* lp_model_load reaches the Hub for an id neither cached nor in the catalog; a single
  * model.safetensors (no index) with tied embeddings. */
+/* Progress hook: calls seen, the last counts. */
+typedef struct {
+    int calls;
+    int64_t done, total, bytes;
+} progress_seen;
+
+static void on_progress(void *ctx, const char *id, int64_t done, int64_t total, int64_t bytes) {
+    (void)id;
+    progress_seen *p = ctx;
+    p->calls++;
+    p->done = done;
+    p->total = total;
+    p->bytes = bytes;
+}
+
+/* A load has a byte budget in all (issue 13: a repo of many shards with 50 MB headers made
+ * `plan` download 1 GB): over it the load stops with LP_ERR_LIMIT before the shard that would
+ * cross it, and says how to go on. Progress is reported shard by shard. */
+static void test_load_budget_and_progress(void **state) {
+    (void)state;
+    const char *id = "hubtest/Budget-Llama-8B";
+    shard_set shards;
+    make_llama_repo(id, "meta-llama/Llama-3.1-8B-Instruct", 4, &shards);
+    progress_seen seen = {0, 0, 0, 0};
+    lp_hub_set_progress(on_progress, &seen);
+    lp_model m;
+    lp_hub_fetch_info info;
+    lp_error e;
+    assert_int_equal(hub_load(id, &info, &m, &e), LP_OK);
+    assert_int_equal(seen.calls, 5); /* before each of 4 shards, and once at the end */
+    assert_int_equal(seen.done, 4);
+    assert_int_equal(seen.total, 4);
+    assert_int_equal(seen.bytes, info.body_bytes);
+
+    /* a budget of what config.json, the index and about one header take */
+    char budget[32];
+    snprintf(budget, sizeof budget, "%lld", (long long)(info.body_bytes / 2));
+    setenv("LLMPLAN_HUB_MAX_BYTES", budget, 1);
+    int64_t sent_before = lp_hub_server_total_bytes(g_server);
+    lp_error_clear(&e);
+    assert_int_equal(lp_hub_load(id, NULL, &info, &m, &e), LP_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "--no-safetensors"));
+    assert_non_null(strstr(e.message, "LLMPLAN_HUB_MAX_BYTES"));
+    assert_true(lp_hub_server_total_bytes(g_server) - sent_before <= (int64_t)atoll(budget));
+    setenv("LLMPLAN_HUB_MAX_BYTES", "12x", 1);
+    assert_int_equal(lp_hub_load(id, NULL, &info, &m, &e), LP_ERR_INVALID_ARG);
+    unsetenv("LLMPLAN_HUB_MAX_BYTES");
+    setenv("LLMPLAN_HUB_TIMEOUT_S", "0.000001", 1);
+    assert_int_equal(lp_hub_load(id, NULL, &info, &m, &e), LP_ERR_LIMIT);
+    assert_non_null(strstr(e.message, "LLMPLAN_HUB_TIMEOUT_S"));
+    unsetenv("LLMPLAN_HUB_TIMEOUT_S");
+    lp_hub_set_progress(NULL, NULL);
+}
+
 static void test_model_load_single_file(void **state) {
     (void)state;
     const char *id = "hubtest/Remote-Llama-1B";
@@ -678,6 +732,7 @@ int main(void) {
     const struct CMUnitTest served[] = {
         cmocka_unit_test(test_remote_headers_exact),
         cmocka_unit_test(test_model_load_single_file),
+        cmocka_unit_test(test_load_budget_and_progress),
         cmocka_unit_test(test_gated),
         cmocka_unit_test(test_not_found_suggests),
         cmocka_unit_test(test_retry_after_500),

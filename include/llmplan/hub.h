@@ -47,6 +47,19 @@ typedef struct {
     bool cache_written;   /**< config.json and refs were stored in the cache */
 } lp_hub_fetch_info;
 
+/**
+ * Progress of one lp_hub_load: shards whose safetensors header was read of the index's total,
+ * and body bytes received so far. Called before each shard and once at the end.
+ */
+typedef void (*lp_hub_progress_fn)(void *ctx, const char *id, int64_t shards_done,
+                                   int64_t shards_total, int64_t bytes);
+
+/**
+ * Set the process-wide progress hook of Hub loads (NULL: none). For a front end that shows
+ * progress (the CLI on a terminal); not thread-safe against loads in flight.
+ */
+void lp_hub_set_progress(lp_hub_progress_fn fn, void *ctx);
+
 /** True when this build can reach the Hub (it was built with libcurl). */
 bool lp_hub_available(void);
 

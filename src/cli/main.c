@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "common/text.h"
+#include "llmplan/hub.h"
 #include "llmplan/version.h"
 
 int lp_cli_exit_code(lp_status st) {
@@ -98,6 +99,18 @@ static int finish_output(const char *cmd, int rc) {
     return LP_EXIT_FAILURE;
 }
 
+/* Hub downloads on a terminal: one line, rewritten shard by shard (stderr, never stdout). */
+static void hub_progress(void *ctx, const char *id, int64_t done, int64_t total, int64_t bytes) {
+    (void)ctx;
+    char shown[96];
+    lp_text_printable_copy(id, shown, sizeof shown);
+    fprintf(stderr, "\rllmplan: %s: safetensors headers from the Hub: %lld of %lld shards, %.1f MB",
+            shown, (long long)done, (long long)total, (double)bytes / 1e6);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static int dispatch(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "plan") == 0)
@@ -143,6 +156,8 @@ static int dispatch(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     hold_standard_fds();
+    if (isatty(STDERR_FILENO))
+        lp_hub_set_progress(hub_progress, NULL);
     if (argc < 2) {
         usage(stderr);
         return LP_EXIT_USAGE;

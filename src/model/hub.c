@@ -25,6 +25,8 @@
  */
 #include "hub_internal.h"
 
+#include "llmplan/budget.h"
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,6 +44,15 @@
 #define HUB_NO_CURL_MESSAGE                                                                        \
     "llmplan was built without libcurl: the Hugging Face Hub is not reachable; use a local "       \
     "config.json, the HF cache or a catalog id"
+
+/* The progress hook (lp_hub_set_progress): process-wide, set by a front end that shows it. */
+static lp_hub_progress_fn g_progress;
+static void *g_progress_ctx;
+
+void lp_hub_set_progress(lp_hub_progress_fn fn, void *ctx) {
+    g_progress = fn;
+    g_progress_ctx = ctx;
+}
 
 bool lp_hub_available(void) {
 #ifdef LP_HAVE_CURL
@@ -106,6 +117,12 @@ static lp_status load_offline(const char *id, const char *revision, const char *
 /* Bounded transfers: a dead host or a stalled CDN must not hang a planning run. */
 #define HUB_CONNECT_TIMEOUT_S 10L
 #define HUB_TOTAL_TIMEOUT_S 60L
+/* The budget of one model load, all requests together: a repository with thousands of shards
+ * or 100 MB headers must not download gigabytes or run for hours to count parameters. A real
+ * checkpoint's headers are at most a few MB (DeepSeek-V3: 163 shards, 8.8 MB). Changed with
+ * LLMPLAN_HUB_MAX_BYTES and LLMPLAN_HUB_TIMEOUT_S. */
+#define HUB_LOAD_MAX_BYTES (256LL << 20)
+#define HUB_LOAD_MAX_S 120.0
 /* Abort when slower than 1 KiB/s for 20 s (config files are KBs, headers up to a few MB). */
 #define HUB_LOW_SPEED_BYTES 1024L
 #define HUB_LOW_SPEED_TIME_S 20L
@@ -147,6 +164,9 @@ typedef struct {
     bool have_token;
     lp_hub_fetch_info *info;
     char errbuf[CURL_ERROR_SIZE];
+    /* the whole load's budget: bytes received and time since it started */
+    int64_t max_bytes;
+    double max_s, started;
 } hub_session;
 
 typedef struct {
@@ -282,6 +302,28 @@ static const char *offline_advice(void) {
 }
 
 /*
+ * LP_ERR_LIMIT when the load has received its byte budget (or would with `more` bytes) or used
+ * its time, naming the limit and the ways around it.
+ */
+static lp_status over_budget(hub_session *s, int64_t more, const char *url, lp_error *err) {
+    if (s->info->body_bytes + more > s->max_bytes)
+        return lp_error_set(err, LP_ERR_LIMIT,
+                            "%s: reading %s would take the bytes received from the Hub past "
+                            "%.0f MB for one model (%" PRId64 " shards read so far): plan from "
+                            "config.json alone with --no-safetensors, or raise "
+                            "LLMPLAN_HUB_MAX_BYTES",
+                            s->id, url, (double)s->max_bytes / 1e6, s->info->shards);
+    if (lp_budget_now() - s->started > s->max_s)
+        return lp_error_set(
+            err, LP_ERR_LIMIT,
+            "%s: fetching from the Hub took more than %.0f s for one model (%" PRId64
+            " shards read so far): plan from config.json alone with "
+            "--no-safetensors, or raise LLMPLAN_HUB_TIMEOUT_S",
+            s->id, s->max_s, s->info->shards);
+    return LP_OK;
+}
+
+/*
  * One GET, retried after 5xx answers and timeouts. LP_OK means an HTTP answer came back
  * (r->status says which); transport failures are LP_ERR_IO with advice.
  */
@@ -289,6 +331,13 @@ static lp_status hub_get(hub_session *s, hub_response *r, lp_error *err) {
     char range[64];
     CURLcode rc = CURLE_OK;
     for (int attempt = 0;; attempt++) {
+        lp_status over = over_budget(s, 0, r->url, err);
+        if (over != LP_OK)
+            return over;
+        /* no request outlives the load's budget */
+        double left = s->max_s - (lp_budget_now() - s->started);
+        long timeout = left < (double)HUB_TOTAL_TIMEOUT_S ? (long)left + 1 : HUB_TOTAL_TIMEOUT_S;
+        curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, timeout);
         response_reset(r);
         s->errbuf[0] = '\0';
         curl_easy_setopt(s->curl, CURLOPT_URL, r->url);
@@ -305,6 +354,8 @@ static lp_status hub_get(hub_session *s, hub_response *r, lp_error *err) {
         rc = curl_easy_perform(s->curl);
         s->info->requests++;
         s->info->body_bytes += (int64_t)r->len;
+        if ((over = over_budget(s, 0, r->url, err)) != LP_OK)
+            return over;
         if (r->status != 0)
             s->info->reached = true;
         if (rc == CURLE_OK) {
@@ -549,6 +600,10 @@ static lp_status read_shard_header(hub_session *s, const char *rev, const char *
                             " bytes): not a safetensors file",
                             url, n, file_size);
     }
+    if ((st = over_budget(s, (int64_t)n, url, err)) != LP_OK) {
+        response_free(&r);
+        return st; /* before a byte of a header that would not fit */
+    }
     unsigned char *buf = malloc(HUB_ST_PREFIX + (size_t)n);
     if (!buf) {
         response_free(&r);
@@ -599,6 +654,11 @@ static bool valid_shard_name(const char *name) {
     return true;
 }
 
+static void report_progress(const hub_session *s, size_t done, size_t total) {
+    if (g_progress)
+        g_progress(g_progress_ctx, s->id, (int64_t)done, (int64_t)total, s->info->body_bytes);
+}
+
 /* Read every shard an index names, each once, in name order. */
 static lp_status read_index_shards(hub_session *s, const char *rev, const hub_response *index,
                                    int64_t num_layers, lp_st_summary *sum, lp_error *err) {
@@ -638,10 +698,14 @@ static lp_status read_index_shards(hub_session *s, const char *rev, const hub_re
     }
     if (st == LP_OK)
         qsort(names, n, sizeof *names, cmp_str);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        distinct += i == 0 || strcmp(names[i], names[i - 1]) != 0;
     size_t shards = 0;
     for (size_t i = 0; st == LP_OK && i < n; i++) {
         if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
             continue;
+        report_progress(s, shards, distinct);
         if (++shards > HUB_MAX_SHARDS) {
             st = lp_error_set(err, LP_ERR_PARSE, "%s: more than %d shards", index->url,
                               HUB_MAX_SHARDS);
@@ -650,6 +714,8 @@ static lp_status read_index_shards(hub_session *s, const char *rev, const hub_re
         bool absent = false;
         st = read_shard_header(s, rev, names[i], num_layers, false, sum, &absent, err);
     }
+    if (st == LP_OK)
+        report_progress(s, shards, distinct);
     free(names);
     json_decref(root);
     return st;
@@ -661,6 +727,29 @@ static lp_status session_open(hub_session *s, const char *id, const char *endpoi
     s->id = id;
     s->endpoint = endpoint;
     s->info = info;
+    s->started = lp_budget_now();
+    s->max_bytes = HUB_LOAD_MAX_BYTES;
+    s->max_s = HUB_LOAD_MAX_S;
+    const char *v = getenv("LLMPLAN_HUB_MAX_BYTES");
+    char *end;
+    if (v && *v) {
+        long long b = strtoll(v, &end, 10);
+        if (*end || b < 1)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "LLMPLAN_HUB_MAX_BYTES: expected a positive number of bytes, got "
+                                "\"%.40s\"",
+                                v);
+        s->max_bytes = b;
+    }
+    if ((v = getenv("LLMPLAN_HUB_TIMEOUT_S")) && *v) {
+        double t = strtod(v, &end);
+        if (*end || !(t > 0) || t > 86400)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "LLMPLAN_HUB_TIMEOUT_S: expected seconds between 0 and 86400, got "
+                                "\"%.40s\"",
+                                v);
+        s->max_s = t;
+    }
     lp_status loaded = lp_curl_load(err);
     if (loaded != LP_OK)
         return loaded;
