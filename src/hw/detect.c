@@ -30,8 +30,10 @@
 #define MIB_PER_GIB 1024.0
 #define BYTES_PER_MIB 1048576.0
 /* Longest line or cell the parsers look at; longer ones are malformed for these tools. */
-#define LINE_MAX_LEN 4096
-#define MAX_CELLS 64
+/* A --query-gpu with every field nvidia-smi knows has about 250 columns and a 7 KB header
+ * line (../shared/fixtures/nvidia-smi/h100-sxm-80gbx1.query-gpu.csv). */
+#define LINE_MAX_LEN 32768
+#define MAX_CELLS 512
 
 const char *lp_detect_source_name(lp_detect_source source) {
     switch (source) {
@@ -343,8 +345,28 @@ static lp_status smi_cell(lp_detected_gpu *g, column col, const char *cell, size
     }
 }
 
+/* What nvidia-smi output other than --query-gpu's CSV text is, for a refusal that says so;
+ * NULL when it looks like none of them. */
+static const char *other_smi_output(const char *text) {
+    if (strstr(text, "<nvidia_smi_log>") || strncmp(text, "<?xml", 5) == 0)
+        return "the XML of nvidia-smi -q -x";
+    if (strstr(text, "==NVSMI LOG=="))
+        return "the report of nvidia-smi -q";
+    if (strstr(text, "NVIDIA-SMI") && strstr(text, "+---"))
+        return "the table nvidia-smi prints by default";
+    if (strstr(text, "Legend:") && strstr(text, "GPU0"))
+        return "the matrix of nvidia-smi topo -m";
+    return NULL;
+}
+
 static lp_status parse_smi_csv(const char *text, const char *fields, lp_detect_result *r,
                                lp_error *err) {
+    const char *other = other_smi_output(text);
+    if (other)
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "this is %s, not the CSV of nvidia-smi --query-gpu=%s "
+                            "--format=csv,noheader,nounits that llmplan reads",
+                            other, LP_DETECT_SMI_FIELDS);
     static const char *const where = "nvidia-smi --query-gpu output";
     column cols[MAX_CELLS];
     char list[LINE_MAX_LEN];

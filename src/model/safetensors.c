@@ -516,6 +516,24 @@ lp_status lp_safetensors_read_file(const char *path, int64_t num_layers, lp_st_s
         fclose(f);
         return lp_error_set(err, LP_ERR_IO, "cannot read %s: short read", path);
     }
+    if (memcmp(prefix, "version ", ST_LEN_PREFIX) == 0) {
+        /* a clone without `git lfs pull` holds pointers: "version https://git-lfs.github.com/
+         * spec/v1\noid sha256:...\nsize N\n" */
+        char text[256];
+        memcpy(text, prefix, ST_LEN_PREFIX);
+        size_t more = fread(text + ST_LEN_PREFIX, 1, sizeof text - ST_LEN_PREFIX - 1, f);
+        text[ST_LEN_PREFIX + more] = '\0';
+        if (strstr(text, "git-lfs")) {
+            fclose(f);
+            const char *sz = strstr(text, "\nsize ");
+            long long bytes = sz ? strtoll(sz + 6, NULL, 10) : 0;
+            return lp_error_set(err, LP_ERR_PARSE,
+                                "%s is a Git LFS pointer (to %lld bytes of weights), not a "
+                                "safetensors file: run `git lfs pull` in the clone, or give "
+                                "--no-safetensors to count parameters from config.json",
+                                path, bytes);
+        }
+    }
     uint64_t n = 0;
     lp_status st = header_length(prefix, size, path, &n, err);
     if (st != LP_OK) {
