@@ -76,6 +76,28 @@ static void test_compare_bad_input(void **state) {
     free(out);
 }
 
+/* A failed start-up (the real vLLM 0.25.1 CPU log of ../shared/fixtures) is reported as a
+ * failure with vLLM's own exception line, in text and JSON. */
+static void test_compare_failed_startup(void **state) {
+    (void)state;
+    char log[1024], args[2048];
+    lp_test_shared_path("fixtures/vllm-bench/opt-125m.cpu.vllm-0.25.1.no-kv-cache-memory.error.log",
+                        log, sizeof log);
+    snprintf(args, sizeof args,
+             "compare --log %s --model meta-llama/Llama-3.1-8B-Instruct --gpu H100", log);
+    char *out = lp_test_cli(args, 0);
+    assert_non_null(strstr(out, "start-up FAILED in"));
+    assert_non_null(strstr(out, "ValueError: No available memory for the cache blocks"));
+    assert_non_null(strstr(out, "llmplan plan for these settings: "));
+    free(out);
+    strncat(args, " --json", sizeof args - strlen(args) - 1);
+    json_t *j = lp_test_cli_json(args, 0);
+    assert_true(json_is_true(json_object_get(j, "startup_failed")));
+    assert_non_null(strstr(json_string_value(json_object_get(j, "vllm_error")),
+                           "No available memory for the cache blocks"));
+    json_decref(j);
+}
+
 static void test_calibrate_and_apply(void **state) {
     (void)state;
     const char *dir = getenv("TMPDIR");
@@ -126,9 +148,8 @@ static void test_calibrate_and_apply(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_text),
-        cmocka_unit_test(test_compare_json_with_log),
-        cmocka_unit_test(test_compare_bad_input),
+        cmocka_unit_test(test_compare_text),        cmocka_unit_test(test_compare_json_with_log),
+        cmocka_unit_test(test_compare_bad_input),   cmocka_unit_test(test_compare_failed_startup),
         cmocka_unit_test(test_calibrate_and_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

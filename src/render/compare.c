@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "common/json_write.h"
+#include "common/text.h"
 #include "llmplan/render.h"
 
 static json_t *num(double v) {
@@ -74,6 +75,11 @@ lp_status lp_render_compare_json(FILE *out, const lp_compare_result *c) {
     }
     if (c->log) {
         json_object_set_new(o, "log_file", c->log_name ? json_string(c->log_name) : json_null());
+        /* a failed start-up is the log's verdict: said first, with vLLM's own error */
+        json_object_set_new(o, "startup_failed", json_boolean(c->log->failed));
+        json_object_set_new(o, "vllm_error",
+                            c->log->error[0] ? json_string(c->log->error) : json_null());
+        json_object_set_new(o, "llmplan_fits", json_boolean(c->plan.fits));
         json_object_set_new(o, "memory", rows_json(c->memory, c->n_memory));
         json_object_set_new(
             o, "log_notes",
@@ -121,6 +127,15 @@ lp_status lp_render_compare_text(FILE *out, const lp_compare_result *c) {
         print_rows(out, "\nperformance (vllm bench serve keys):", c->perf, c->n_perf);
         for (int i = 0; i < c->result->n_notes; i++)
             fprintf(out, "  note: %s\n", c->result->notes[i]);
+    }
+    if (c->log && c->log->failed) {
+        char shown[sizeof c->log->error];
+        lp_text_printable_copy(c->log->error[0] ? c->log->error : "(no exception line)", shown,
+                               sizeof shown);
+        fprintf(out, "\nstart-up FAILED in %s: %s\n", c->log_name ? c->log_name : "the log", shown);
+        fprintf(out, "llmplan plan for these settings: %s\n",
+                c->plan.fits ? "fits - it would not have predicted this failure"
+                             : "does not fit - it predicts this failure");
     }
     if (c->log) {
         print_rows(out, "\nstart-up memory per GPU (log vs llmplan plan):", c->memory, c->n_memory);
