@@ -29,10 +29,12 @@ static void test_compare_text(void **state) {
 
 static void test_compare_json_with_log(void **state) {
     (void)state;
+    /* the benchmark's requests are 20000 + 2000 tokens: a max-model-len below 22000 would be
+     * refused by vLLM (and by every method of llmplan) */
     char *out = lp_test_cli(
         "compare --json --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --log " DATA
         "startup_v0.19_llama-3.1-8b_h100.log --model meta-llama/Llama-3.1-8B-Instruct "
-        "--gpu H100 --gpu-memory-utilization 0.95 --max-model-len 8192 "
+        "--gpu H100 --gpu-memory-utilization 0.95 --max-model-len 23000 "
         "--vllm-version 0.19.0",
         0);
     json_error_t je;

@@ -275,6 +275,19 @@ static void test_infeasible_and_help(void **state) {
                             3);
     assert_non_null(strstr(out, "does not fit"));
     free(out);
+    /* a prompt longer than max-model-len: vLLM refuses it, and so does every method (issue 13:
+     * the roofline estimated it as valid while simulate refused) */
+    const char *methods[] = {"roofline", "simulate", "heuristic"};
+    for (size_t i = 0; i < 3; i++) {
+        char args[512];
+        snprintf(args, sizeof args,
+                 "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --method %s "
+                 "--random-input-len 200000 --max-model-len 16000 2>&1",
+                 methods[i]);
+        out = lp_test_cli(args, 3);
+        assert_non_null(strstr(out, "max-model-len 16000"));
+        free(out);
+    }
     json_t *j = lp_test_cli_json("estimate --model Qwen/Qwen2.5-72B-Instruct --gpu \"RTX 4090\" "
                                  "--method heuristic --json 2>/dev/null",
                                  3);

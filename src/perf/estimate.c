@@ -95,6 +95,25 @@ lp_status lp_perf_model_by_id(const char *id, lp_model *out, lp_error *err) {
                         inner.message);
 }
 
+/*
+ * vLLM refuses a request longer than max-model-len (its OpenAI server: "This model's maximum
+ * context length is N tokens. However, you requested M tokens"), so every method does: the
+ * simulation per drawn request, the roofline and the heuristic for the workload's longest
+ * prompt + output (lp_workload_context_needed). LP_ERR_INFEASIBLE, as the simulation says.
+ */
+static lp_status check_context(const lp_perf_request *req, int64_t max_model_len, lp_error *err) {
+    int64_t need = 0;
+    if (max_model_len <= 0 || lp_workload_context_needed(&req->workload, &need) != LP_OK ||
+        need <= max_model_len)
+        return LP_OK;
+    return lp_error_set(err, LP_ERR_INFEASIBLE,
+                        "%s: a request of up to %lld prompt + output tokens is longer than "
+                        "max-model-len %lld, and vLLM refuses it (\"This model's maximum context "
+                        "length is %lld tokens\"); shorten the lengths or raise --max-model-len",
+                        lp_method_name(req->method), (long long)need, (long long)max_model_len,
+                        (long long)max_model_len);
+}
+
 static lp_status resolve_gpu(const lp_perf_request *r, const lp_gpu **gpu, lp_error *err) {
     *gpu = r->cluster.gpu;
     if (*gpu)
@@ -199,6 +218,8 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
                          "no model: give a model id, a config.json or params_b");
             return invalid(out, &err);
         }
+        if ((st = check_context(req, req->serving.max_model_len, &err)) != LP_OK)
+            return invalid(out, &err);
         if ((st = lp_perf_heuristic(req, m, gpu, out, &err)) != LP_OK)
             return invalid(out, &err);
         out->valid = true;
@@ -218,6 +239,8 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
     lp_error err;
     lp_status st;
     if (req->method == LP_ROOFLINE) {
+        if ((st = check_context(req, sm->max_model_len, &err)) != LP_OK)
+            return invalid(out, &err);
         if (quiet)
             lp_perf_roofline_quiet(sm, req, replicas, out);
         else
