@@ -278,6 +278,12 @@ def estimate_performance(
         dataset_name: ``"random"`` (default) or ``"sharegpt"``: ShareGPT-like long-tailed
             lengths whose means are input_length / output_length (else 202 / 179).
 
+    The workload defaults to ``vllm bench serve``'s: 1000 prompts sent all at once, so the
+    latencies include the time requests wait for a free slot. For the latency of one request
+    at a time pass ``concurrency=1``; for a served load pass ``request_rate`` or
+    ``concurrency``. When no ``max_model_len`` is given and the model's own context does not
+    fit, the estimate plans one that serves the workload and says so in ``assumptions``.
+
     Returns:
         A :class:`PerformanceEstimate`. A configuration that cannot be estimated (unknown
         model or GPU -- the error lists the closest names --, a model that does not fit, a
