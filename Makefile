@@ -5,6 +5,7 @@
 #   make bench    build optimised and run the benchmarks in bench/
 #   make accuracy print llmplan against the real vLLM measurements in ../shared/validation
 #   make accuracy-doc  write that report to docs/ACCURACY.md
+#   make bands    fit the error bands (data/bands.tsv) on the fit rows of ../shared/validation
 #   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 30)
 #   make fuzz-ci  the same for 20 s each (what CI runs); see fuzz/README.md
 #   make install  install llmplan, libllmplan.{so,a}, headers, llmplan.pc and the man page
@@ -23,7 +24,7 @@ LP_CMAKE    = -DPython3_EXECUTABLE=$(PYTHON) $(CMAKE_FLAGS)
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all deps build run install test test-plain test-asan bench accuracy accuracy-doc fuzz fuzz-build fuzz-ci format clean
+.PHONY: all deps build run install test test-plain test-asan bench accuracy accuracy-doc bands fuzz fuzz-build fuzz-ci format clean
 
 all: build
 
@@ -66,13 +67,21 @@ bench: deps
 accuracy: build
 	./$(BUILD)/llmplan accuracy --validation ../shared/validation
 
-# The commit of the model measured: the last one that changed src/, include/ or data/, marked
-# -dirty when they differ from it.
-MODEL_COMMIT = $$(git log -1 --format=%h -- src include data)$$(git diff --quiet HEAD -- src include data || echo -dirty)
+# The commit of what is measured: the last one that changed the model (src/, include/, data/ but
+# the band table) or, for the report, also the band table; -dirty when those differ from it.
+MODEL_PATHS = src include data ':!data/bands.tsv'
+MODEL_COMMIT = $$(git log -1 --format=%h -- $(MODEL_PATHS))$$(git diff --quiet HEAD -- $(MODEL_PATHS) || echo -dirty)
+DOC_COMMIT = $$(git log -1 --format=%h -- src include data)$$(git diff --quiet HEAD -- src include data || echo -dirty)
+
+# Regenerate after any change to the model: the bands are how wrong this model has been.
+bands: build
+	./$(BUILD)/llmplan accuracy --brief --validation ../shared/validation \
+		--bands-out data/bands.tsv --commit "$(MODEL_COMMIT)" >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
 
 accuracy-doc: build
 	./$(BUILD)/llmplan accuracy --brief --validation ../shared/validation \
-		--markdown docs/ACCURACY.md --commit "$(MODEL_COMMIT)" >/dev/null
+		--markdown docs/ACCURACY.md --commit "$(DOC_COMMIT)" >/dev/null
 
 # Each target runs on a copy of its seed corpus under $(FUZZ_BUILD)/fuzz-work (the repo's corpus
 # stays as committed), with the saved crash inputs of fuzz/regressions as extra seeds. A crash,

@@ -51,12 +51,16 @@ static void check_keys(json_t *j, bool simulated) {
     assert_true(simulated ? json_is_number(p99) : json_is_null(p99));
     assert_true(json_is_array(json_object_get(j, "assumptions")));
     assert_true(json_array_size(json_object_get(j, "assumptions")) > 0);
-    json_t *r = json_object_get(json_object_get(j, "ranges"), "ttft_ms");
+    /* the error band of the mean TTFT: where the measured value lay on comparable published
+     * runs (it need not hold the estimate: a biased method's band sits to one side) */
+    json_t *r = json_object_get(json_object_get(j, "ranges"), "mean_ttft_ms");
     assert_true(json_is_object(r));
     double lo = json_number_value(json_object_get(r, "lo"));
     double hi = json_number_value(json_object_get(r, "hi"));
-    double mean = json_number_value(json_object_get(j, "mean_ttft_ms"));
-    assert_true(lo <= mean && mean <= hi);
+    assert_true(lo > 0 && lo < hi);
+    assert_true(json_is_string(json_object_get(r, "class")));
+    assert_true(json_integer_value(json_object_get(r, "rows")) >= 1);
+    lp_assert_near(json_number_value(json_object_get(r, "coverage")), 0.8, 1e-12);
     assert_true(json_is_string(json_object_get(json_object_get(j, "bottlenecks"), "decode")));
 }
 

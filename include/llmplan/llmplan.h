@@ -22,6 +22,7 @@
 #define LLMPLAN_LLMPLAN_H
 
 #include "llmplan/artifacts.h"
+#include "llmplan/bands.h"
 #include "llmplan/bench_import.h"
 #include "llmplan/budget.h"
 #include "llmplan/calibrate.h"

@@ -137,6 +137,37 @@ typedef struct {
     double mean, median, p90, p99;
 } lp_stat;
 
+/** Quantities an error band covers (llmplan/bands.h). */
+typedef enum {
+    LP_BAND_THROUGHPUT = 0, /**< request, output and total token throughput */
+    LP_BAND_TTFT,
+    LP_BAND_TPOT,
+    LP_BAND_ITL,
+    LP_BAND_E2E,
+    LP_BAND_KV, /**< KV capacity: tokens and the concurrent requests they hold */
+    LP_BAND_METRICS
+} lp_band_metric;
+
+/** The statistic class of a band: the centre (mean, median) or the tail (p90, p99). */
+typedef enum { LP_BAND_CENTER = 0, LP_BAND_TAIL, LP_BAND_STATS } lp_band_stat;
+
+/** The evidence behind the bands of one quantity and statistic class of an estimate. */
+typedef struct {
+    bool found;       /**< a band applies (false: no evidence, no range) */
+    char cls[64];     /**< the class used: "ttft/center/simulate/hopper/poisson" ('*': any) */
+    char own[64];     /**< the estimate's own class (differs when it fell back) */
+    int level;        /**< 0: its own class; higher: a broader one */
+    int rows, groups; /**< fit rows of the validation data, and their groups */
+    double coverage;  /**< nominal coverage */
+    double lo, hi;    /**< the measured value lay within [lo, hi] x the estimate */
+    double widen;     /**< how much its log half-widths were widened */
+} lp_band_info;
+
+/** Ranges of each statistic of a latency. */
+typedef struct {
+    lp_range mean, median, p90, p99;
+} lp_stat_range;
+
 #define LP_MAX_ASSUMPTIONS 24
 #define LP_ASSUMPTION_SIZE 200
 
@@ -159,6 +190,14 @@ typedef struct {
 
     lp_range ttft_ms_range, itl_ms_range, tpot_ms_range, e2el_ms_range;
     lp_range decode_tok_s_range, prefill_tok_s_range, output_tok_s_range;
+    /**
+     * Error bands from evidence (llmplan/bands.h): each statistic of each latency, every
+     * throughput and the KV capacity x [lo, hi] of its class; {0, 0} where no evidence exists.
+     * The ranges above are the means' (and the output throughput's) of these.
+     */
+    lp_stat_range ttft_band, tpot_band, itl_band, e2el_band;
+    lp_range request_s_range, total_tok_s_range, max_concurrent_range;
+    lp_band_info bands[LP_BAND_METRICS][LP_BAND_STATS];
 
     int completed;     /**< requests finished (simulation) */
     int preemptions;   /**< recompute preemptions (simulation) */

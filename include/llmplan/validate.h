@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "llmplan/bands.h"
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
 #include "llmplan/status.h"
@@ -70,6 +71,7 @@ typedef struct {
     char gpu[48];         /**< the GPU database row planned on */
     bool version_stated;  /**< false: the row names no vLLM version; planned as the default */
     bool holdout;         /**< held out by lp_validate_is_holdout */
+    uint64_t group;       /**< hash of its split group (lp_validate_split_key) */
     bool fit_row;         /**< a row the memory constants were fitted on (src/mem/overheads.c) */
     bool gpu_from_remark; /**< the GPU cell names no GPU first; taken from its remark */
     lp_status status;     /**< LP_OK when the row could be planned */
@@ -228,6 +230,7 @@ typedef struct {
     int num_gpus, tp, pp;
     lp_serving_engine engine;
     bool holdout;      /**< held out by lp_validate_is_holdout: never fitted on */
+    uint64_t group;    /**< hash of its split group (lp_validate_split_key) */
     bool offline;      /**< request rate inf / offline: throughput at full load */
     char workload[64]; /**< short text: "128/128 inf n=1000", "ShareGPT r=4 n=1200" */
     bool usable;       /**< false: skipped, with reason */
@@ -238,6 +241,9 @@ typedef struct {
     /** per method: comparison of every metric (actual NaN when the row does not state it) */
     lp_metric_cmp metrics[LP_SERVING_METHODS][LP_SM_COUNT];
     bool estimated[LP_SERVING_METHODS]; /**< the method ran and gave a valid estimate */
+    /** the error band each estimate gave for each compared metric: the compared prediction x
+     * the [lo, hi] of its class ({0, 0}: no band) */
+    lp_range band[LP_SERVING_METHODS][LP_SM_COUNT];
     char method_error[LP_SERVING_METHODS][LP_SERVING_NOTE_SIZE]; /**< why not, when it did not */
     /**
      * TensorRT-LLM offline rows: B x (num_gpus x peak bandwidth) / (weights + B x (ISL + OSL/2)
@@ -374,6 +380,56 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
 
 /** Free what lp_serving_points_read returned (NULL is fine). */
 void lp_serving_points_free(lp_serving_point *points);
+
+/* ---- Error bands: fitting them, and measuring their coverage ----------------------------- */
+
+/** The band class of a metric column: its quantity and statistic (p99 is a tail). */
+void lp_serving_metric_band(lp_serving_metric metric, lp_band_metric *quantity, lp_band_stat *stat);
+
+/** How the fit went, for the table's header and the report. */
+typedef struct {
+    int serving_rows, serving_groups; /**< fit vLLM rows and groups with a comparison */
+    int serving_residuals;            /**< comparisons (row x method x quantity x statistic) */
+    int kv_rows, kv_groups;           /**< fit start-up logs with a KV comparison */
+    /** widening per domain (0 serving, 1 memory) and fallback level */
+    double widen[2][LP_BAND_LEVELS];
+    /** coverage of the widened bands when each fit group is left out in turn */
+    double logo_coverage[2];
+} lp_band_fit_info;
+
+/**
+ * Fit the band table (llmplan/bands.h) on the fit rows only: serving comparisons of the vLLM
+ * rows of r (never TensorRT-LLM, never a holdout row) and the KV capacity of the fit rows of
+ * the n_kv memory reports. *out is malloc'd (lp_band_table_free); info may be NULL.
+ * Errors: LP_ERR_NOMEM.
+ */
+lp_status lp_bands_fit(const lp_serving_report *r, const lp_kv_report *const *kv, int n_kv,
+                       lp_band_table **out, lp_band_fit_info *info, lp_error *err);
+
+/** Comparisons and how many fell inside their band. */
+typedef struct {
+    int n, inside;
+} lp_band_count;
+
+/** Band coverage over the usable vLLM rows of one split, per method, quantity and statistic. */
+typedef struct {
+    lp_band_count cells[LP_SERVING_METHODS][LP_BAND_METRICS][LP_BAND_STATS];
+    lp_band_count methods[LP_SERVING_METHODS];
+    lp_band_count all;
+} lp_band_coverage;
+
+/**
+ * Count the comparisons of the vLLM rows of r in the split (holdout or fit) whose measured
+ * value lies inside the band the estimate gave (one per row, method, quantity and statistic,
+ * chosen as the summaries choose them). Rows without a band are not counted.
+ */
+void lp_band_coverage_of(const lp_serving_report *r, bool holdout, lp_band_coverage *out);
+
+/**
+ * The same for KV capacity over the planned rows of a memory report in the split, against the
+ * bands of table (NULL: the built-in one).
+ */
+lp_band_count lp_band_coverage_kv(const lp_kv_report *r, const lp_band_table *table, bool holdout);
 
 #ifdef __cplusplus
 }

@@ -125,6 +125,29 @@ static void headline(FILE *o, const lp_serving_report *r) {
     free(rows);
 }
 
+static void bands_section(FILE *o, const lp_accuracy_data *data) {
+    fprintf(o, "\n## Error bands\n\n"
+               "Every performance number of an estimate (TTFT, TPOT, ITL and E2E at each "
+               "statistic, request /\noutput / total throughput, per-replica prefill and decode "
+               "rates) and its KV capacity carries an\ninterval: the estimate x [lo, hi] of its "
+               "class (quantity x statistic (mean/median or p90/p99) x\nmethod x GPU family x "
+               "load regime: batch-1, closed loop, Poisson, all at once), where [lo, hi] holds\n"
+               "the ratio measured / predicted of 80 %% of the class's **fit** rows "
+               "(src/validate/bands_fit.c).\nThe 10th and 90th percentiles of ln(measured / "
+               "predicted) are widened around their median by a\nfactor found by leaving each "
+               "fit group out in turn, so that the coverage holds for deployments not\nseen; a "
+               "class with fewer than 10 rows or 3 groups falls back to a broader one (any "
+               "family, any\nregime, any statistic, any method) and is widened at least as much. "
+               "The estimate's text and JSON\n(`ranges`) name the class, its rows and the "
+               "nominal coverage. The table is data (data/bands.tsv,\ncompiled in; "
+               "`make bands` regenerates it after a model change).\n\n"
+               "Share of measured values inside the band the estimate gave (the compiled-in "
+               "table):\n\n");
+    lp_accuracy_print_coverage_bands(o, data, true);
+    fprintf(o, "\nThe issue's target: 70-90 %% on held-out rows. Fit rows are in-sample and "
+               "lie inside more often.\n");
+}
+
 void lp_accuracy_write_doc(FILE *o, const lp_accuracy_data *data, const char *commit) {
     const lp_serving_report *r = data->serving;
     fprintf(o,
@@ -153,6 +176,7 @@ void lp_accuracy_write_doc(FILE *o, const lp_accuracy_data *data, const char *co
         fprintf(o, "\n### By %s\n\n", lp_accuracy_dim_name((lp_accuracy_dim)d));
         lp_accuracy_print_table(o, r, (lp_accuracy_dim)d, LP_ENGINE_VLLM, true);
     }
+    bands_section(o, data);
     fprintf(o, "\n## TensorRT-LLM rows: an upper bound, never fitted on\n\n"
                "TensorRT-LLM is a different, faster engine. Its rows check that llmplan's "
                "predictions for vLLM\nstay below what the hardware allows; they are not vLLM "

@@ -206,3 +206,107 @@ void lp_accuracy_print_kv_versions(FILE *o, const lp_kv_report *r, bool markdown
             "shared split's held-out rows)\n\n",
             markdown ? "\n" : "  ");
 }
+
+/* ---- error bands ------------------------------------------------------------------------- */
+
+static const char *method_or_any(int method) {
+    return method == LP_BAND_ANY           ? "*"
+           : method == LP_BAND_METHOD_PLAN ? "plan"
+                                           : METHOD_NAMES[method];
+}
+
+void lp_accuracy_write_bands(FILE *o, const lp_accuracy_data *data, const char *commit) {
+    const lp_band_fit_info *f = &data->fit;
+    fprintf(o,
+            "# " LP_BANDS_MARKER " (llmplan accuracy --bands-out data/bands.tsv) at model "
+            "commit %s from ../shared/validation; do not edit\n",
+            commit);
+    fprintf(o,
+            "# rows used: fit rows only (lp_validate_is_holdout false), vLLM engine only: %d "
+            "serving rows in %d groups (%d comparisons), %d start-up logs in %d groups\n",
+            f->serving_rows, f->serving_groups, f->serving_residuals, f->kv_rows, f->kv_groups);
+    fprintf(o,
+            "# nominal coverage %.0f %%: measured / predicted in [lo, hi]; r = ln(measured / "
+            "predicted), band exp(c - widen (c - q10)) .. exp(c + widen (q90 - c)) over the "
+            "class's fit rows (src/validate/bands_fit.c)\n",
+            100 * LP_BAND_COVERAGE);
+    for (int d = 0; d < 2; d++) {
+        fprintf(o, "# widen per fallback level 0-%d (%s):", LP_BAND_LEVELS - 1,
+                d ? "memory" : "serving");
+        for (int l = 0; l < LP_BAND_LEVELS; l++)
+            fprintf(o, " %.3f", f->widen[d][l]);
+        fprintf(o, "; coverage with each fit group left out %.1f %%\n", 100 * f->logo_coverage[d]);
+    }
+    fprintf(o, "%s\n", LP_BAND_TSV_HEADER);
+    for (int i = 0; data->fitted && i < data->fitted->n; i++) {
+        const lp_band *b = &data->fitted->bands[i];
+        fprintf(o, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\n", lp_band_metric_name(b->metric),
+                lp_band_stat_name(b->stat), method_or_any(b->method),
+                b->family[0] ? b->family : "*", lp_perf_regime_name((lp_load_regime)b->regime),
+                b->rows, b->groups, b->lo, b->hi, b->widen);
+    }
+}
+
+static void coverage_cell(const lp_band_count *c, char *buf, size_t size) {
+    if (c->n == 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.0f %% (%d/%d)", 100.0 * c->inside / c->n, c->inside, c->n);
+}
+
+void lp_accuracy_print_coverage_bands(FILE *o, const lp_accuracy_data *data, bool markdown) {
+    lp_band_coverage cov[2];
+    lp_band_coverage_of(data->serving, false, &cov[0]);
+    lp_band_coverage_of(data->serving, true, &cov[1]);
+    const lp_band_table *t = lp_band_table_builtin();
+    fprintf(o, "%sBand table: %s\n%s", markdown ? "" : "  ",
+            t && t->origin[0] ? t->origin : "(none)", markdown ? "\n" : "");
+    if (markdown)
+        fprintf(o, "| method | quantity | statistic | fit rows inside | holdout rows inside "
+                   "|\n|---|---|---|---|---|\n");
+    else
+        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "method", "quantity", "stat", "fit inside",
+                "holdout inside");
+    for (int k = 0; k < LP_SERVING_METHODS; k++) {
+        for (int m = 0; m < LP_BAND_METRICS; m++)
+            for (int s = 0; s < LP_BAND_STATS; s++) {
+                char a[48], b[48];
+                coverage_cell(&cov[0].cells[k][m][s], a, sizeof a);
+                coverage_cell(&cov[1].cells[k][m][s], b, sizeof b);
+                if (cov[0].cells[k][m][s].n + cov[1].cells[k][m][s].n == 0)
+                    continue;
+                const char *q = lp_band_metric_name((lp_band_metric)m), *st = lp_band_stat_name(s);
+                if (markdown)
+                    fprintf(o, "| %s | %s | %s | %s | %s |\n", METHOD_NAMES[k], q, st, a, b);
+                else
+                    fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", METHOD_NAMES[k], q, st, a, b);
+            }
+        char a[48], b[48];
+        coverage_cell(&cov[0].methods[k], a, sizeof a);
+        coverage_cell(&cov[1].methods[k], b, sizeof b);
+        if (markdown)
+            fprintf(o, "| %s | all | | %s | %s |\n", METHOD_NAMES[k], a, b);
+        else
+            fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", METHOD_NAMES[k], "all", "", a, b);
+    }
+    char a[48], b[48];
+    coverage_cell(&cov[0].all, a, sizeof a);
+    coverage_cell(&cov[1].all, b, sizeof b);
+    if (markdown)
+        fprintf(o, "| all | all | | %s | %s |\n", a, b);
+    else
+        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "all", "all", "", a, b);
+    lp_band_count kv[2] = {{0, 0}, {0, 0}};
+    for (int i = 0; i < LP_ACC_KV_FILES; i++)
+        for (int h = 0; h < 2 && data->kv[i]; h++) {
+            lp_band_count c = lp_band_coverage_kv(data->kv[i], NULL, h == 1);
+            kv[h].n += c.n;
+            kv[h].inside += c.inside;
+        }
+    coverage_cell(&kv[0], a, sizeof a);
+    coverage_cell(&kv[1], b, sizeof b);
+    if (markdown)
+        fprintf(o, "| plan | kv | center | %s | %s |\n", a, b);
+    else
+        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "plan", "kv", "center", a, b);
+}

@@ -290,6 +290,7 @@ static int write_generated(const char *path, const char *marker, const lp_accura
 }
 
 static void free_data(lp_accuracy_data *d) {
+    lp_band_table_free(d->fitted);
     for (int i = 0; i < LP_ACC_KV_FILES; i++)
         free(d->kv[i]);
     free(d->serving);
@@ -317,7 +318,7 @@ static int load(lp_accuracy_data *d, const lp_validate_serving_opts *opts) {
 
 int lp_cmd_accuracy(int argc, char **argv) {
     lp_accuracy_data data = {.dir = "../shared/validation"};
-    const char *markdown = NULL, *commit = "unknown";
+    const char *markdown = NULL, *bands = NULL, *commit = "unknown";
     bool help = false, brief = false;
     const lp_opt opts[] = {
         {"--validation", NULL, LP_OPT_STRING, &data.dir, "DIR",
@@ -326,6 +327,8 @@ int lp_cmd_accuracy(int argc, char **argv) {
          "summaries and tables only, without the row-by-row listing", NULL},
         {"--markdown", NULL, LP_OPT_STRING, &markdown, "FILE",
          "also write the report as Markdown (docs/ACCURACY.md)", NULL},
+        {"--bands-out", NULL, LP_OPT_STRING, &bands, "FILE",
+         "fit the error bands on the fit rows and write them (data/bands.tsv)", NULL},
         {"--commit", NULL, LP_OPT_STRING, &commit, "ID",
          "the commit of the model measured, named in what --markdown writes", NULL},
         {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
@@ -344,7 +347,8 @@ int lp_cmd_accuracy(int argc, char **argv) {
                "never used to fit a constant) and every skipped row with its reason.\n\n");
         lp_opts_print(opts);
         printf("\nExamples:\n  make accuracy\n  make accuracy-doc      (writes "
-               "docs/ACCURACY.md)\n  llmplan accuracy --brief\n");
+               "docs/ACCURACY.md)\n  make bands             (fits data/bands.tsv on the fit "
+               "rows)\n  llmplan accuracy --brief\n");
         return LP_EXIT_OK;
     }
     lp_validate_serving_opts sopts;
@@ -360,7 +364,19 @@ int lp_cmd_accuracy(int argc, char **argv) {
             lp_accuracy_print_kv_versions(stdout, data.kv[i], false);
         }
         print_serving(data.serving, !brief);
-        if (markdown)
+        printf("\nError bands (80 %% nominal) of the compiled-in table: measured values inside\n");
+        lp_accuracy_print_coverage_bands(stdout, &data, false);
+        lp_error err;
+        if (bands) {
+            const lp_kv_report *kv[LP_ACC_KV_FILES] = {data.kv[0], data.kv[1]};
+            if (lp_bands_fit(data.serving, kv, LP_ACC_KV_FILES, &data.fitted, &data.fit, &err) !=
+                LP_OK)
+                rc = lp_cli_fail(&err);
+            else
+                rc =
+                    write_generated(bands, LP_BANDS_MARKER, &data, commit, lp_accuracy_write_bands);
+        }
+        if (rc == LP_EXIT_OK && markdown)
             rc = write_generated(markdown, LP_ACCURACY_DOC_MARKER, &data, commit,
                                  lp_accuracy_write_doc);
     }

@@ -1,12 +1,25 @@
 /*
- * bands.c - error bands from evidence: how wrong llmplan has been on comparable published
- * runs, turned into an interval around each estimate.
+ * bands.c - error bands from evidence (see llmplan/bands.h): the band table compiled in from
+ * data/bands.tsv, the lookup of a class with its fallbacks, and the ranges of an estimate.
  *
- * This part classifies a request's load regime; the band table and its lookup follow.
+ * The table is generated from the fit rows of ../shared/validation by `make bands` (the
+ * fitting is in src/validate/bands_fit.c); this file only reads it. A range is the estimate x
+ * the class's [lo, hi]: bands are relative, so the same class serves a 5 ms TPOT and a 50 ms
+ * one. It does not judge whether the bands are right: tests/test_perf_accuracy.c measures
+ * their coverage on held-out rows.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "llmplan/perf.h"
+#include "llmplan/bands.h"
+
+extern const unsigned char lp_data_bands_tsv[];
+extern const size_t lp_data_bands_tsv_len;
+
+#define BAND_COLUMNS 10
 
 lp_load_regime lp_perf_regime(const lp_workload *w) {
     if (w->max_concurrency == 1 || w->num_prompts == 1)
@@ -18,8 +31,317 @@ lp_load_regime lp_perf_regime(const lp_workload *w) {
     return LP_REGIME_ALL_AT_ONCE;
 }
 
+static const char *const REGIME_NAMES[LP_REGIME_COUNT] = {"batch1", "closed", "poisson",
+                                                          "all-at-once"};
+static const char *const METRIC_NAMES[LP_BAND_METRICS] = {"throughput", "ttft", "tpot",
+                                                          "itl",        "e2e",  "kv"};
+static const char *const STAT_NAMES[LP_BAND_STATS] = {"center", "tail"};
+static const char *const METHOD_NAMES[] = {"heuristic", "roofline", "simulate", "plan"};
+#define N_METHOD_NAMES ((int)(sizeof METHOD_NAMES / sizeof METHOD_NAMES[0]))
+
 const char *lp_perf_regime_name(lp_load_regime regime) {
-    static const char *const NAMES[LP_REGIME_COUNT] = {"batch1", "closed", "poisson",
-                                                       "all-at-once"};
-    return regime >= 0 && regime < LP_REGIME_COUNT ? NAMES[regime] : "unknown";
+    return regime >= 0 && regime < LP_REGIME_COUNT ? REGIME_NAMES[regime] : "*";
+}
+
+const char *lp_band_metric_name(lp_band_metric metric) {
+    return metric >= 0 && metric < LP_BAND_METRICS ? METRIC_NAMES[metric] : "unknown";
+}
+
+const char *lp_band_stat_name(int stat) {
+    return stat >= 0 && stat < LP_BAND_STATS ? STAT_NAMES[stat] : "*";
+}
+
+static const char *method_name(int method) {
+    return method >= 0 && method < N_METHOD_NAMES ? METHOD_NAMES[method] : "*";
+}
+
+int lp_band_level(const lp_band *b) {
+    if (b->method == LP_BAND_ANY)
+        return 5;
+    if (b->stat == LP_BAND_ANY)
+        return 4;
+    bool any_family = b->family[0] == '\0', any_regime = b->regime == LP_BAND_ANY;
+    return any_family && any_regime ? 3 : any_regime ? 2 : any_family ? 1 : 0;
+}
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+/* Index of name in names[0..n), LP_BAND_ANY for "*", -2 when unknown. */
+static int name_index(const char *name, const char *const *names, int n) {
+    if (strcmp(name, "*") == 0)
+        return LP_BAND_ANY;
+    for (int i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -2;
+}
+
+/* One data line: metric stat method family regime rows groups lo hi widen, tab-separated. */
+static lp_status parse_row(const char *line, int lineno, lp_band *b, lp_error *err) {
+    memset(b, 0, sizeof *b);
+    char c[5][32];
+    int used = 0;
+    if (sscanf(line, "%31[^\t]\t%31[^\t]\t%31[^\t]\t%31[^\t]\t%31[^\t]\t%d\t%d\t%lf\t%lf\t%lf%n",
+               c[0], c[1], c[2], c[3], c[4], &b->rows, &b->groups, &b->lo, &b->hi, &b->widen,
+               &used) != BAND_COLUMNS ||
+        line[used] != '\0')
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "band table line %d: expected %d tab-separated cells (metric, stat, "
+                            "method, family, regime, rows, groups, lo, hi, widen)",
+                            lineno, BAND_COLUMNS);
+    int metric = name_index(c[0], METRIC_NAMES, LP_BAND_METRICS);
+    b->stat = name_index(c[1], STAT_NAMES, LP_BAND_STATS);
+    b->method = name_index(c[2], METHOD_NAMES, N_METHOD_NAMES);
+    b->regime = name_index(c[4], REGIME_NAMES, LP_REGIME_COUNT);
+    if (metric < 0 || b->stat == -2 || b->method == -2 || b->regime == -2)
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "band table line %d: unknown metric, statistic, method or regime "
+                            "(\"%s\", \"%s\", \"%s\", \"%s\")",
+                            lineno, c[0], c[1], c[2], c[4]);
+    b->metric = (lp_band_metric)metric;
+    snprintf(b->family, sizeof b->family, "%s", strcmp(c[3], "*") == 0 ? "" : c[3]);
+    if (!(b->rows > 0 && b->groups > 0 && b->lo > 0 && b->hi >= b->lo && isfinite(b->hi) &&
+          b->widen > 0))
+        return lp_error_set(err, LP_ERR_PARSE,
+                            "band table line %d: expected rows and groups >= 1, 0 < lo <= hi and "
+                            "widen > 0",
+                            lineno);
+    return LP_OK;
+}
+
+lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out, lp_error *err) {
+    *out = NULL;
+    lp_band_table *t = calloc(1, sizeof *t);
+    char *copy = malloc(len + 1);
+    int cap = 0;
+    lp_status st = LP_OK;
+    if (!t || !copy) {
+        st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading the band table");
+        goto fail;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    bool header = false;
+    int lineno = 0;
+    for (char *line = copy, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        line[strcspn(line, "\r")] = '\0';
+        if (line[0] == '#') {
+            if (!t->origin[0] && strstr(line, "generated"))
+                snprintf(t->origin, sizeof t->origin, "%s", line + 1 + strspn(line + 1, " "));
+            continue;
+        }
+        if (!line[0])
+            continue;
+        if (!header) {
+            if (strcmp(line, LP_BAND_TSV_HEADER) != 0) {
+                st = lp_error_set(err, LP_ERR_PARSE,
+                                  "band table line %d: expected the header metric, stat, "
+                                  "method, family, regime, rows, groups, lo, hi, widen",
+                                  lineno);
+                goto fail;
+            }
+            header = true;
+            continue;
+        }
+        if (t->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            lp_band *nb = realloc(t->bands, (size_t)cap * sizeof *nb);
+            if (!nb) {
+                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading the band table");
+                goto fail;
+            }
+            t->bands = nb;
+        }
+        if ((st = parse_row(line, lineno, &t->bands[t->n], err)) != LP_OK)
+            goto fail;
+        t->n++;
+    }
+    if (!header) {
+        st = lp_error_set(err, LP_ERR_PARSE, "band table: no header line");
+        goto fail;
+    }
+    free(copy);
+    *out = t;
+    return LP_OK;
+fail:
+    free(copy);
+    lp_band_table_free(t);
+    return st;
+}
+
+void lp_band_table_free(lp_band_table *t) {
+    if (!t)
+        return;
+    free(t->bands);
+    free(t);
+}
+
+static lp_band_table *builtin;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void) {
+    lp_error err;
+    if (lp_band_table_parse((const char *)lp_data_bands_tsv, lp_data_bands_tsv_len, &builtin,
+                            &err) != LP_OK)
+        builtin = NULL;
+}
+
+const lp_band_table *lp_band_table_builtin(void) {
+    pthread_once(&builtin_once, builtin_init);
+    return builtin;
+}
+
+/* ---- lookup ------------------------------------------------------------------------------ */
+
+static const lp_band *find(const lp_band_table *t, lp_band_metric metric, int stat, int method,
+                           const char *family, int regime) {
+    for (int i = 0; i < t->n; i++) {
+        const lp_band *b = &t->bands[i];
+        if (b->metric == metric && b->stat == stat && b->method == method && b->regime == regime &&
+            strcmp(b->family, family) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+void lp_band_class_at(int level, lp_band_metric metric, lp_band_stat stat, int method,
+                      const char *family, int regime, lp_band *out) {
+    memset(out, 0, sizeof *out);
+    out->metric = metric;
+    out->stat = level >= 4 ? LP_BAND_ANY : (int)stat;
+    out->method = level >= 5 ? LP_BAND_ANY : method;
+    bool keep_family = level == 0 || level == 2, keep_regime = level <= 1;
+    snprintf(out->family, sizeof out->family, "%s", keep_family && family ? family : "");
+    out->regime = keep_regime ? regime : LP_BAND_ANY;
+}
+
+const lp_band *lp_band_lookup(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat,
+                              int method, const char *family, int regime, int *level) {
+    for (int l = 0; t && l < LP_BAND_LEVELS; l++) {
+        lp_band c;
+        lp_band_class_at(l, metric, stat, method, family, regime, &c);
+        const lp_band *b = find(t, c.metric, c.stat, c.method, c.family, c.regime);
+        if (b) {
+            if (level)
+                *level = l;
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* ---- an estimate's bands ----------------------------------------------------------------- */
+
+static void class_name(char *buf, size_t size, lp_band_metric metric, int stat, int method,
+                       const char *family, int regime) {
+    snprintf(buf, size, "%s/%s/%s/%s/%s", lp_band_metric_name(metric), lp_band_stat_name(stat),
+             method_name(method), family && family[0] ? family : "*",
+             lp_perf_regime_name((lp_load_regime)regime));
+}
+
+static lp_range scaled(double v, const lp_band_info *b) {
+    lp_range r = {0, 0};
+    if (b->found && isfinite(v) && v > 0) {
+        r.lo = v * b->lo;
+        r.hi = v * b->hi;
+    }
+    return r;
+}
+
+static lp_stat_range stat_ranges(const lp_stat *s, const lp_band_info *center,
+                                 const lp_band_info *tail) {
+    lp_stat_range r = {scaled(s->mean, center), scaled(s->median, center), scaled(s->p90, tail),
+                       scaled(s->p99, tail)};
+    return r;
+}
+
+/* "band TTFT p90/p99 x0.50-1.31 (measured / estimated in 80 % of 12 fit runs, 3 groups;
+ * class ...; own class ... too thin, widened x1.40)" */
+static void assume_band(lp_perf_estimate *est, const char *what, const lp_band_info *b) {
+    if (!b->found) {
+        lp_perf_assume(est,
+                       "%s: no published run of its class (%s) to measure an error band by; "
+                       "no range",
+                       what, b->own);
+        return;
+    }
+    char fallback[96] = "";
+    if (b->level > 0)
+        snprintf(fallback, sizeof fallback, "; own class %s too thin, widened x%.2f", b->own,
+                 b->widen);
+    lp_perf_assume(est,
+                   "%s x%.2f-%.2f (measured / estimated in %.0f %% of %d fit runs, %d "
+                   "groups; class %s%s)",
+                   what, b->lo, b->hi, 100 * b->coverage, b->rows, b->groups, b->cls, fallback);
+}
+
+static void fill_info(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
+                      const char *family, int regime, lp_band_info *info) {
+    memset(info, 0, sizeof *info);
+    info->coverage = LP_BAND_COVERAGE;
+    class_name(info->own, sizeof info->own, metric, stat, method, family, regime);
+    int level = 0;
+    const lp_band *b = lp_band_lookup(t, metric, stat, method, family, regime, &level);
+    if (!b)
+        return;
+    info->found = true;
+    info->level = level;
+    info->rows = b->rows;
+    info->groups = b->groups;
+    info->lo = b->lo;
+    info->hi = b->hi;
+    info->widen = b->widen;
+    class_name(info->cls, sizeof info->cls, metric, b->stat, b->method, b->family, b->regime);
+}
+
+void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const lp_gpu *gpu,
+                         lp_perf_estimate *est) {
+    static const char *const LABELS[LP_BAND_METRICS][LP_BAND_STATS] = {
+        {"band throughput", NULL},
+        {"band TTFT mean/median", "band TTFT p90/p99"},
+        {"band TPOT mean/median", "band TPOT p90/p99"},
+        {"band ITL mean/median", "band ITL p90/p99"},
+        {"band E2E mean/median", "band E2E p90/p99"},
+        {"band KV capacity", NULL},
+    };
+    if (!table)
+        table = lp_band_table_builtin();
+    const char *family = lp_efficiency_for(gpu)->family;
+    int regime = (int)lp_perf_regime(&req->workload);
+    for (int m = 0; m < LP_BAND_METRICS; m++)
+        for (int s = 0; s < LP_BAND_STATS; s++) {
+            if (!LABELS[m][s])
+                continue;
+            bool kv = m == LP_BAND_KV;
+            fill_info(table, (lp_band_metric)m, (lp_band_stat)s,
+                      kv ? LP_BAND_METHOD_PLAN : (int)est->method, family,
+                      kv ? LP_BAND_ANY : regime, &est->bands[m][s]);
+        }
+    lp_band_info(*b)[LP_BAND_STATS] = est->bands;
+    est->ttft_band = stat_ranges(&est->ttft_ms, &b[LP_BAND_TTFT][0], &b[LP_BAND_TTFT][1]);
+    est->tpot_band = stat_ranges(&est->tpot_ms, &b[LP_BAND_TPOT][0], &b[LP_BAND_TPOT][1]);
+    est->itl_band = stat_ranges(&est->itl_ms, &b[LP_BAND_ITL][0], &b[LP_BAND_ITL][1]);
+    est->e2el_band = stat_ranges(&est->e2el_ms, &b[LP_BAND_E2E][0], &b[LP_BAND_E2E][1]);
+    const lp_band_info *tput = &b[LP_BAND_THROUGHPUT][0];
+    est->output_tok_s_range = scaled(est->output_tok_s, tput);
+    est->total_tok_s_range = scaled(est->total_tok_s, tput);
+    est->request_s_range = scaled(est->request_s, tput);
+    est->decode_tok_s_range = scaled(est->decode_tok_s, tput);
+    est->prefill_tok_s_range = scaled(est->prefill_tok_s, tput);
+    est->max_concurrent_range = scaled(est->max_concurrent_requests, &b[LP_BAND_KV][0]);
+    est->ttft_ms_range = est->ttft_band.mean;
+    est->tpot_ms_range = est->tpot_band.mean;
+    est->itl_ms_range = est->itl_band.mean;
+    est->e2el_ms_range = est->e2el_band.mean;
+    for (int m = 0; m < LP_BAND_METRICS; m++)
+        for (int s = 0; s < LP_BAND_STATS; s++) {
+            /* a tail band is said only where the method gives percentiles */
+            if (!LABELS[m][s] || (s == LP_BAND_TAIL && !isfinite(est->ttft_ms.p99)))
+                continue;
+            assume_band(est, LABELS[m][s], &b[m][s]);
+        }
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "llmplan/bands.h"
 #include "perf/perf_internal.h"
 
 void lp_perf_request_init(lp_perf_request *r) {
@@ -222,6 +223,7 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
             return invalid(out, &err);
         if ((st = lp_perf_heuristic(req, m, gpu, out, &err)) != LP_OK)
             return invalid(out, &err);
+        lp_perf_apply_bands(NULL, req, gpu, out);
         out->valid = true;
         return LP_OK;
     }
@@ -249,6 +251,7 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
         return invalid(out, &err);
     }
     out->method = req->method;
+    lp_perf_apply_bands(NULL, req, gpu, out);
     out->valid = true;
     return LP_OK;
 }

@@ -61,9 +61,6 @@
 /* Pipeline parallelism: micro-batches of C/pp per stage; hand-offs and bubbles cost this per
  * doubling of stages. */
 #define HEUR_PP_EFF 0.90
-/* Uncertainty of the original design. */
-#define HEUR_DECODE_RANGE 0.30
-#define HEUR_PREFILL_RANGE 0.40
 /* Quantization speed-ups (weights are read in fewer bytes; decode is bandwidth bound).
  * 8-bit halves the bytes but pays for scales and dequantisation: ~1.4x (fp8), ~1.3x (int8
  * W8A8). 4-bit Marlin-style kernels (GPTQ, AWQ, int4, MXFP4, NVFP4) reach ~1.8x of bf16 at
@@ -250,17 +247,6 @@ static bool concurrency_for_rate(const heur_model *h, double rate, double cap, d
     }
     *c = 0.5 * (lo + hi);
     return true;
-}
-
-static lp_range range_of(double v, double rel) {
-    lp_range r = {v * (1.0 - rel), v * (1.0 + rel)};
-    return r;
-}
-
-/* A latency that is 1/throughput: throughput +-rel gives latency / (1 +- rel). */
-static lp_range inverse_range(double v, double rel) {
-    lp_range r = {v / (1.0 + rel), v / (1.0 - rel)};
-    return r;
 }
 
 static void set_stat(lp_stat *s, double mean_ms) {
@@ -562,21 +548,11 @@ lp_status lp_perf_heuristic(const lp_perf_request *req, const lp_model *model, c
     out->prefill_bound = LP_BOUND_COMPUTE;
     out->decode_bound = decode_bound;
 
-    out->decode_tok_s_range = range_of(out->decode_tok_s, HEUR_DECODE_RANGE);
-    out->output_tok_s_range = range_of(out->output_tok_s, HEUR_DECODE_RANGE);
-    out->prefill_tok_s_range = range_of(out->prefill_tok_s, HEUR_PREFILL_RANGE);
-    out->ttft_ms_range = inverse_range(ttft_ms, HEUR_PREFILL_RANGE);
-    out->tpot_ms_range = inverse_range(tpot_ms, HEUR_DECODE_RANGE);
-    out->itl_ms_range = out->tpot_ms_range;
-    out->e2el_ms_range.lo = out->ttft_ms_range.lo + out_after_first * out->tpot_ms_range.lo;
-    out->e2el_ms_range.hi = out->ttft_ms_range.hi + out_after_first * out->tpot_ms_range.hi;
-
     out->completed = req->workload.num_prompts;
     out->duration_s = request_s > 0 ? req->workload.num_prompts / request_s : NAN;
     lp_perf_assume(out,
                    "%.1f requests running per replica (of %d replica%s); TTFT = %.0f prompt "
-                   "tokens / prefill tok/s; ranges: decode +-%.0f %%, prefill +-%.0f %%",
-                   c, dp, dp == 1 ? "" : "s", in_tokens, HEUR_DECODE_RANGE * 100,
-                   HEUR_PREFILL_RANGE * 100);
+                   "tokens / prefill tok/s",
+                   c, dp, dp == 1 ? "" : "s", in_tokens);
     return LP_OK;
 }

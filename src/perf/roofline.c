@@ -22,11 +22,6 @@
 
 #include "perf/perf_internal.h"
 
-/* Ranges of the roofline: its latency is more often optimistic than pessimistic. */
-#define LP_RANGE_LAT_LO 0.8
-#define LP_RANGE_LAT_HI 1.35
-#define LP_RANGE_TPUT_LO 0.75
-#define LP_RANGE_TPUT_HI 1.2
 #define LP_LITTLE_ITERATIONS 60
 #define LP_PI 3.141592653589793
 /* waves of at most this many prompts get their mean TTFT summed prompt by prompt */
@@ -148,11 +143,6 @@ static void set_stat(lp_stat *st, double mean_ms, double median_ms) {
     st->mean = mean_ms;
     st->median = median_ms;
     st->p90 = st->p99 = NAN;
-}
-
-static lp_range range(double v, double lo, double hi) {
-    lp_range r = {v * lo, v * hi};
-    return r;
 }
 
 typedef struct {
@@ -283,13 +273,6 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     out->decode_bound =
         kv_cap < sm->max_num_seqs && c >= cap * 0.999 ? LP_BOUND_KV_CAPACITY : s.decode_bound;
 
-    out->ttft_ms_range = range(out->ttft_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
-    out->tpot_ms_range = range(out->tpot_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
-    out->itl_ms_range = out->tpot_ms_range;
-    out->e2el_ms_range = range(out->e2el_ms.mean, LP_RANGE_LAT_LO, LP_RANGE_LAT_HI);
-    out->decode_tok_s_range = range(out->decode_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
-    out->prefill_tok_s_range = range(out->prefill_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
-    out->output_tok_s_range = range(out->output_tok_s, LP_RANGE_TPUT_LO, LP_RANGE_TPUT_HI);
     out->completed = req->workload.num_prompts;
     out->duration_s = out->request_s > 0 ? req->workload.num_prompts / out->request_s : 0;
     facts->c = c;
@@ -328,6 +311,5 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
                        sm->scheduler_steps);
     if (replicas > 1)
         lp_perf_assume(out, "%d data-parallel replicas share the load evenly", replicas);
-    lp_perf_assume(out, "p90/p99 need --method simulate; ranges are the roofline's model "
-                        "uncertainty");
+    lp_perf_assume(out, "p90/p99 need --method simulate");
 }

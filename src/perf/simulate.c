@@ -63,8 +63,6 @@
 #define LP_SIM_MAX_PROMPTS 1000000
 /* Engine steps between two checks of the caller's budget (llmplan/budget.h): about 0.1 ms. */
 #define LP_SIM_BUDGET_CHECK_STEPS 1024
-/* Reported ranges: +-15 % around the simulated value (uncertainty of the step model). */
-#define LP_SIM_RANGE 0.15
 #define LP_N_BOUNDS (LP_BOUND_QUEUEING + 1)
 /* V1 engine with prefix caching on by default (VLLM_USE_V1 default from 0.8.0). */
 #define LP_SIM_V1_PREFIX_CACHING LP_VLLM_VERSION(0, 8, 0)
@@ -589,11 +587,6 @@ static lp_stat summary_ms(lp_sim_stat *s) {
     return r;
 }
 
-static lp_range around(double v) {
-    lp_range r = {(1 - LP_SIM_RANGE) * v, (1 + LP_SIM_RANGE) * v};
-    return r;
-}
-
 static lp_bottleneck most_seen(const long *counts, lp_bottleneck fallback) {
     int best = -1;
     for (int i = 0; i < LP_N_BOUNDS; i++)
@@ -635,14 +628,6 @@ static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas
     /* the KV cache, not max_num_seqs or the step, limits the batch */
     if (S->preemptions > 0 || S->kv_blocked_steps > 0)
         out->decode_bound = LP_BOUND_KV_CAPACITY;
-
-    out->ttft_ms_range = around(out->ttft_ms.mean);
-    out->itl_ms_range = around(out->itl_ms.mean);
-    out->tpot_ms_range = around(out->tpot_ms.mean);
-    out->e2el_ms_range = around(out->e2el_ms.mean);
-    out->decode_tok_s_range = around(out->decode_tok_s);
-    out->prefill_tok_s_range = around(out->prefill_tok_s);
-    out->output_tok_s_range = around(out->output_tok_s);
 
     long long all = (long long)S->completed * replicas;
     out->completed = all < req->workload.num_prompts ? (int)all : req->workload.num_prompts;
@@ -711,8 +696,7 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        "simulate: one of %d data-parallel replicas simulated with 1/%d of the "
                        "requests, rate and concurrency; throughputs multiplied by %d",
                        replicas, replicas, replicas);
-    lp_perf_assume(out, "simulate: ranges are +-15 %% around the simulated values for step-model "
-                        "uncertainty, not run-to-run noise; percentiles within 0.25 %%");
+    lp_perf_assume(out, "simulate: percentiles within 0.25 %%");
 }
 
 static void sim_free(sim_state *S) {

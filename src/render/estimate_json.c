@@ -31,13 +31,34 @@ static void put_stat(json_t *o, const char *name, const lp_stat *s) {
     }
 }
 
-static json_t *range_json(lp_range r) {
+/* A range and the evidence behind it (its band class, the fit rows it rests on, the nominal
+ * coverage), or null where there is no range. */
+static json_t *range_json(lp_range r, const lp_band_info *b) {
     if (r.lo == 0 && r.hi == 0)
-        return json_null(); /* the method gives no range for this quantity */
+        return json_null(); /* no evidence for this quantity */
     json_t *o = json_object();
     put(o, "lo", num(r.lo));
     put(o, "hi", num(r.hi));
+    if (b && b->found) {
+        put(o, "coverage", json_real(b->coverage));
+        put(o, "class", json_string(b->cls));
+        put(o, "rows", json_integer(b->rows));
+        put(o, "groups", json_integer(b->groups));
+        put(o, "fallback_from", b->level > 0 ? json_string(b->own) : json_null());
+    }
     return o;
+}
+
+/* The ranges of the four statistics of a latency, keyed as its values are. */
+static void put_stat_ranges(json_t *o, const char *name, const lp_stat_range *r,
+                            const lp_band_info *bands) {
+    static const char *const which[] = {"mean", "median", "p90", "p99"};
+    const lp_range vals[] = {r->mean, r->median, r->p90, r->p99};
+    for (int i = 0; i < 4; i++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_%s_ms", which[i], name);
+        put(o, key, range_json(vals[i], &bands[i < 2 ? LP_BAND_CENTER : LP_BAND_TAIL]));
+    }
 }
 
 static json_t *request_rate_json(const lp_perf_request *req) {
@@ -100,14 +121,26 @@ json_t *lp_render_estimate_object(const lp_perf_request *req, const lp_perf_esti
     put(o, "replicas", json_integer(e->replicas));
     if (e->method == LP_SIMULATE)
         put(o, "preemptions", json_integer(e->preemptions));
+    /* error bands from evidence: the value of the same key lay in [lo, hi] for `coverage` of
+     * the published runs of its class (llmplan/bands.h) */
     json_t *ranges = json_object();
-    put(ranges, "ttft_ms", range_json(e->ttft_ms_range));
-    put(ranges, "tpot_ms", range_json(e->tpot_ms_range));
-    put(ranges, "itl_ms", range_json(e->itl_ms_range));
-    put(ranges, "e2el_ms", range_json(e->e2el_ms_range));
-    put(ranges, "output_throughput", range_json(e->output_tok_s_range));
-    put(ranges, "prefill_tok_s", range_json(e->prefill_tok_s_range));
-    put(ranges, "decode_tok_s", range_json(e->decode_tok_s_range));
+    const lp_band_info *tput = &e->bands[LP_BAND_THROUGHPUT][LP_BAND_CENTER];
+    put(ranges, "request_throughput", range_json(e->request_s_range, tput));
+    put(ranges, "output_throughput", range_json(e->output_tok_s_range, tput));
+    put(ranges, "total_token_throughput", range_json(e->total_tok_s_range, tput));
+    put_stat_ranges(ranges, "ttft", &e->ttft_band, e->bands[LP_BAND_TTFT]);
+    put_stat_ranges(ranges, "tpot", &e->tpot_band, e->bands[LP_BAND_TPOT]);
+    put_stat_ranges(ranges, "itl", &e->itl_band, e->bands[LP_BAND_ITL]);
+    put_stat_ranges(ranges, "e2el", &e->e2el_band, e->bands[LP_BAND_E2E]);
+    put(ranges, "max_concurrent_requests",
+        range_json(e->max_concurrent_range, &e->bands[LP_BAND_KV][LP_BAND_CENTER]));
+    put(ranges, "prefill_tok_s", range_json(e->prefill_tok_s_range, tput));
+    put(ranges, "decode_tok_s", range_json(e->decode_tok_s_range, tput));
+    /* the means' ranges under their earlier names */
+    put(ranges, "ttft_ms", range_json(e->ttft_ms_range, &e->bands[LP_BAND_TTFT][LP_BAND_CENTER]));
+    put(ranges, "tpot_ms", range_json(e->tpot_ms_range, &e->bands[LP_BAND_TPOT][LP_BAND_CENTER]));
+    put(ranges, "itl_ms", range_json(e->itl_ms_range, &e->bands[LP_BAND_ITL][LP_BAND_CENTER]));
+    put(ranges, "e2el_ms", range_json(e->e2el_ms_range, &e->bands[LP_BAND_E2E][LP_BAND_CENTER]));
     put(o, "ranges", ranges);
     json_t *bounds = json_object();
     put(bounds, "prefill", json_string(lp_bottleneck_name(e->prefill_bound)));

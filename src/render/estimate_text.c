@@ -19,20 +19,21 @@ static const char *fmt_range(char *buf, size_t size, lp_range r, int decimals) {
     return buf;
 }
 
-static void latency_row(FILE *o, const char *name, const lp_stat *s, lp_range r) {
-    char a[32], b[32], c[32], d[32], e[48];
+static void latency_row(FILE *o, const char *name, const lp_stat *s, const lp_stat_range *r) {
+    char a[32], b[32], c[32], d[32], e[48], f[48];
     int k = lp_render_decimals(s->mean);
-    fprintf(o, "  %-12s %10s %10s %10s %10s   %s\n", name,
+    fprintf(o, "  %-12s %10s %10s %10s %10s   %-17s %s\n", name,
             lp_render_fmt_num(a, sizeof a, s->mean, k),
             lp_render_fmt_num(b, sizeof b, s->median, k), lp_render_fmt_num(c, sizeof c, s->p90, k),
-            lp_render_fmt_num(d, sizeof d, s->p99, k), fmt_range(e, sizeof e, r, k));
+            lp_render_fmt_num(d, sizeof d, s->p99, k), fmt_range(e, sizeof e, r->mean, k),
+            isfinite(s->p99) ? fmt_range(f, sizeof f, r->p99, k) : "");
 }
 
 static void rate_row(FILE *o, const char *name, double v, const char *unit, lp_range r) {
     char a[32], e[48];
     int k = lp_render_decimals(v);
     fprintf(o, "  %-34s %12s %-8s %s%s\n", name, lp_render_fmt_num(a, sizeof a, v, k), unit,
-            r.lo == 0 && r.hi == 0 ? "" : "range ", fmt_range(e, sizeof e, r, k));
+            r.lo == 0 && r.hi == 0 ? "" : "80 % band ", fmt_range(e, sizeof e, r, k));
 }
 
 static void request_section(FILE *o, const lp_perf_request *r) {
@@ -74,24 +75,25 @@ lp_status lp_render_estimate_text(FILE *o, const lp_estimate_result *r) {
     }
     fprintf(o, "Method     %s\n\n", lp_method_name(e->method));
 
-    fprintf(o, "%-14s %10s %10s %10s %10s   %s\n", "Latency (ms)", "mean", "median", "p90", "p99",
-            "range");
-    latency_row(o, "TTFT", &e->ttft_ms, e->ttft_ms_range);
-    latency_row(o, "TPOT", &e->tpot_ms, e->tpot_ms_range);
-    latency_row(o, "ITL", &e->itl_ms, e->itl_ms_range);
-    latency_row(o, "E2E", &e->e2el_ms, e->e2el_ms_range);
+    fprintf(o, "%-14s %10s %10s %10s %10s   %-17s %s\n", "Latency (ms)", "mean", "median", "p90",
+            "p99", "80 % band: mean", isfinite(e->ttft_ms.p99) ? "p99" : "");
+    latency_row(o, "TTFT", &e->ttft_ms, &e->ttft_band);
+    latency_row(o, "TPOT", &e->tpot_ms, &e->tpot_band);
+    latency_row(o, "ITL", &e->itl_ms, &e->itl_band);
+    latency_row(o, "E2E", &e->e2el_ms, &e->e2el_band);
 
     lp_range none = {0, 0};
     fprintf(o, "\nThroughput (whole deployment)\n");
-    rate_row(o, "requests", e->request_s, "req/s", none);
+    rate_row(o, "requests", e->request_s, "req/s", e->request_s_range);
     rate_row(o, "output tokens", e->output_tok_s, "tok/s", e->output_tok_s_range);
-    rate_row(o, "total tokens (input + output)", e->total_tok_s, "tok/s", none);
+    rate_row(o, "total tokens (input + output)", e->total_tok_s, "tok/s", e->total_tok_s_range);
     fprintf(o, "\nPer replica (%d replica%s)\n", e->replicas, e->replicas == 1 ? "" : "s");
     rate_row(o, "prefill at full load", e->prefill_tok_s, "tok/s", e->prefill_tok_s_range);
     rate_row(o, "decode at the workload's batch", e->decode_tok_s, "tok/s", e->decode_tok_s_range);
     rate_row(o, "mean running requests", e->mean_batch, "", none);
     if (isfinite(e->max_concurrent_requests))
-        rate_row(o, "max concurrent requests", e->max_concurrent_requests, "", none);
+        rate_row(o, "max concurrent requests", e->max_concurrent_requests, "",
+                 e->max_concurrent_range);
     else
         fprintf(o, "  %-34s %12s (needs a model and a GPU)\n", "max concurrent requests", "-");
     if (e->method == LP_SIMULATE || e->completed > 0) {

@@ -244,6 +244,8 @@ static void plan_row(const char *path, char **c, lp_kv_row_result *row) {
     snprintf(row->model, sizeof row->model, "%s", c[C_MODEL]);
     row->holdout = lp_validate_is_holdout(c[C_SOURCE], c[C_MODEL], c[C_GPU], c[C_TP], c[C_VERSION]);
     row->fit_row = is_fit_row(path, c[C_MODEL]);
+    row->group =
+        lp_validate_split_key(c[C_SOURCE], c[C_MODEL], c[C_GPU], c[C_TP], c[C_VERSION], NULL, 0);
 
     lp_serving s;
     lp_serving_init(&s);

@@ -188,8 +188,17 @@ static void estimate_row(const lp_validate_serving_opts *opts, lp_serving_row_re
         row->estimated[k] = true;
         double pred[LP_SM_COUNT];
         predictions(&est, rm, pred);
-        for (int j = 0; j < LP_SM_COUNT; j++)
+        for (int j = 0; j < LP_SM_COUNT; j++) {
             row->metrics[k][j] = compare(rm->actual[j], pred[j]);
+            /* the band of the comparison: its prediction x its class's factors */
+            lp_band_metric q;
+            lp_band_stat st;
+            lp_serving_metric_band((lp_serving_metric)j, &q, &st);
+            const lp_band_info *b = &est.bands[q][st];
+            double v = row->metrics[k][j].predicted;
+            if (b->found && v > 0)
+                row->band[k][j] = (lp_range){v * b->lo, v * b->hi};
+        }
     }
     row->physical_limit_tok_s = NAN;
     if (row->engine == LP_ENGINE_TRT && row->offline) {

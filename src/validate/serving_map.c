@@ -743,6 +743,8 @@ bool lp_serving_map_row(char **c, lp_serving_row_result *row, lp_serving_row_map
     snprintf(row->gpu, sizeof row->gpu, "%s", c[LP_SC_GPU]);
     row->holdout = lp_validate_is_holdout(c[LP_SC_SOURCE], c[LP_SC_MODEL], c[LP_SC_GPU],
                                           c[LP_SC_TP], c[LP_SC_ENGINE_VERSION]);
+    row->group = lp_validate_split_key(c[LP_SC_SOURCE], c[LP_SC_MODEL], c[LP_SC_GPU], c[LP_SC_TP],
+                                       c[LP_SC_ENGINE_VERSION], NULL, 0);
     snprintf(row->source, sizeof row->source, "%s", c[LP_SC_SOURCE]);
     row->source[strcspn(row->source, " \t")] = '\0';
     row->usable = true;
