@@ -34,6 +34,9 @@
 #define LLVMFuzzerTestOneInput lp_fuzz_bench_import
 #include "../fuzz/fuzz_bench_import.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput lp_fuzz_band_table
+#include "../fuzz/fuzz_band_table.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*lp_fuzz_entry)(const uint8_t *data, size_t size);
 
@@ -104,6 +107,11 @@ static void test_bench_import(void **state) {
     replay("fuzz_bench_import", lp_fuzz_bench_import);
 }
 
+static void test_band_table(void **state) {
+    (void)state;
+    replay("fuzz_band_table", lp_fuzz_band_table);
+}
+
 /* A huge usable_gib (1e38) is rejected by the GPU table parser instead of overflowing the plan. */
 static void test_gpu_tsv_rejects_huge_numbers(void **state) {
     (void)state;
@@ -158,6 +166,7 @@ int main(void) {
         cmocka_unit_test(test_perf_request),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_bench_import),
+        cmocka_unit_test(test_band_table),
         cmocka_unit_test(test_gpu_tsv_rejects_huge_numbers),
         cmocka_unit_test(test_plan_rejects_implausible_gpu_memory),
         cmocka_unit_test(test_startup_log_ignores_impossible_counts),

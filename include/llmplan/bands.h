@@ -56,7 +56,9 @@ typedef struct {
 typedef struct {
     lp_band *bands;
     int n;
-    char origin[160]; /**< the commit and rows it was generated from (its header) */
+    char origin[160];               /**< the commit and rows it was generated from (its header) */
+    int first[LP_BAND_METRICS + 1]; /**< bands[first[m] .. first[m + 1]) are metric m's */
+    unsigned long serial;           /**< distinct for every table parsed (caches key on it) */
 } lp_band_table;
 
 /** Names: "throughput", "ttft", ...; "center", "tail"; "*" for LP_BAND_ANY. */
@@ -74,6 +76,12 @@ const lp_band_table *lp_band_table_builtin(void);
  * (free with lp_band_table_free). LP_ERR_PARSE names the line and what was wrong.
  */
 lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out, lp_error *err);
+
+/**
+ * Make a table filled by hand (bands and n set) ready for lookups: group its rows by quantity,
+ * index them and give it a new serial. lp_band_table_parse does this itself.
+ */
+void lp_band_table_index(lp_band_table *t);
 
 /** Free a table from lp_band_table_parse (NULL is fine). */
 void lp_band_table_free(lp_band_table *t);

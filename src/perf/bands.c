@@ -109,6 +109,25 @@ static lp_status parse_row(const char *line, int lineno, lp_band *b, lp_error *e
     return LP_OK;
 }
 
+/* By quantity (a class appears once, so the order within one does not matter). */
+static int cmp_metric(const void *a, const void *b) {
+    const lp_band *x = a, *y = b;
+    return (int)x->metric - (int)y->metric;
+}
+
+void lp_band_table_index(lp_band_table *t) {
+    static _Atomic unsigned long next_serial = 1;
+    /* grouped by quantity, so that a lookup reads only its quantity's rows */
+    if (t->n > 0)
+        qsort(t->bands, (size_t)t->n, sizeof *t->bands, cmp_metric);
+    for (int m = 0, i = 0; m <= LP_BAND_METRICS; m++) {
+        while (i < t->n && (int)t->bands[i].metric < m)
+            i++;
+        t->first[m] = i;
+    }
+    t->serial = next_serial++;
+}
+
 lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out, lp_error *err) {
     *out = NULL;
     lp_band_table *t = calloc(1, sizeof *t);
@@ -164,6 +183,7 @@ lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out,
         st = lp_error_set(err, LP_ERR_PARSE, "band table: no header line");
         goto fail;
     }
+    lp_band_table_index(t);
     free(copy);
     *out = t;
     return LP_OK;
@@ -199,7 +219,7 @@ const lp_band_table *lp_band_table_builtin(void) {
 
 static const lp_band *find(const lp_band_table *t, lp_band_metric metric, int stat, int method,
                            const char *family, int regime) {
-    for (int i = 0; i < t->n; i++) {
+    for (int i = t->first[metric]; i < t->first[metric + 1]; i++) {
         const lp_band *b = &t->bands[i];
         if (b->metric == metric && b->stat == stat && b->method == method && b->regime == regime &&
             strcmp(b->family, family) == 0)
@@ -236,11 +256,54 @@ const lp_band *lp_band_lookup(const lp_band_table *t, lp_band_metric metric, lp_
 
 /* ---- an estimate's bands ----------------------------------------------------------------- */
 
+/*
+ * Text without printf: every estimate gets a dozen class names and band lines, and formatting
+ * them with snprintf cost more than the roofline itself.
+ */
+typedef struct {
+    char *buf;
+    size_t size, len;
+} text;
+
+static void put_str(text *t, const char *s) {
+    while (*s && t->len + 1 < t->size)
+        t->buf[t->len++] = *s++;
+    t->buf[t->len] = '\0';
+}
+
+/* A non-negative integer. */
+static void put_int(text *t, long v) {
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0 && n < (int)sizeof digits);
+    while (n > 0 && t->len + 1 < t->size)
+        t->buf[t->len++] = digits[--n];
+    t->buf[t->len] = '\0';
+}
+
+/* A non-negative number with two decimals (rounded). */
+static void put_2f(text *t, double v) {
+    long hundredths = (long)floor(v * 100.0 + 0.5);
+    put_int(t, hundredths / 100);
+    put_str(t, ".");
+    put_str(t, hundredths % 100 < 10 ? "0" : "");
+    put_int(t, hundredths % 100);
+}
+
 static void class_name(char *buf, size_t size, lp_band_metric metric, int stat, int method,
                        const char *family, int regime) {
-    snprintf(buf, size, "%s/%s/%s/%s/%s", lp_band_metric_name(metric), lp_band_stat_name(stat),
-             method_name(method), family && family[0] ? family : "*",
-             lp_perf_regime_name((lp_load_regime)regime));
+    text t = {buf, size, 0};
+    put_str(&t, lp_band_metric_name(metric));
+    put_str(&t, "/");
+    put_str(&t, lp_band_stat_name(stat));
+    put_str(&t, "/");
+    put_str(&t, method_name(method));
+    put_str(&t, "/");
+    put_str(&t, family && family[0] ? family : "*");
+    put_str(&t, "/");
+    put_str(&t, lp_perf_regime_name((lp_load_regime)regime));
 }
 
 static lp_range scaled(double v, const lp_band_info *b) {
@@ -262,21 +325,35 @@ static lp_stat_range stat_ranges(const lp_stat *s, const lp_band_info *center,
 /* "band TTFT p90/p99 x0.50-1.31 (measured / estimated in 80 % of 12 fit runs, 3 groups;
  * class ...; own class ... too thin, widened x1.40)" */
 static void assume_band(lp_perf_estimate *est, const char *what, const lp_band_info *b) {
+    if (est->n_assumptions >= LP_MAX_ASSUMPTIONS)
+        return;
+    text t = {est->assumptions[est->n_assumptions++], LP_ASSUMPTION_SIZE, 0};
+    put_str(&t, what);
     if (!b->found) {
-        lp_perf_assume(est,
-                       "%s: no published run of its class (%s) to measure an error band by; "
-                       "no range",
-                       what, b->own);
+        put_str(&t, ": no published run of its class (");
+        put_str(&t, b->own);
+        put_str(&t, ") to measure an error band by; no range");
         return;
     }
-    char fallback[96] = "";
-    if (b->level > 0)
-        snprintf(fallback, sizeof fallback, "; own class %s too thin, widened x%.2f", b->own,
-                 b->widen);
-    lp_perf_assume(est,
-                   "%s x%.2f-%.2f (measured / estimated in %.0f %% of %d fit runs, %d "
-                   "groups; class %s%s)",
-                   what, b->lo, b->hi, 100 * b->coverage, b->rows, b->groups, b->cls, fallback);
+    put_str(&t, " x");
+    put_2f(&t, b->lo);
+    put_str(&t, "-");
+    put_2f(&t, b->hi);
+    put_str(&t, " (measured / estimated in ");
+    put_int(&t, lround(100 * b->coverage));
+    put_str(&t, " % of ");
+    put_int(&t, b->rows);
+    put_str(&t, " fit runs, ");
+    put_int(&t, b->groups);
+    put_str(&t, " groups; class ");
+    put_str(&t, b->cls);
+    if (b->level > 0) {
+        put_str(&t, "; own class ");
+        put_str(&t, b->own);
+        put_str(&t, " too thin, widened x");
+        put_2f(&t, b->widen);
+    }
+    put_str(&t, ")");
 }
 
 static void fill_info(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
@@ -298,29 +375,77 @@ static void fill_info(const lp_band_table *t, lp_band_metric metric, lp_band_sta
     class_name(info->cls, sizeof info->cls, metric, b->stat, b->method, b->family, b->regime);
 }
 
-void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const lp_gpu *gpu,
-                         lp_perf_estimate *est) {
-    static const char *const LABELS[LP_BAND_METRICS][LP_BAND_STATS] = {
-        {"band throughput", NULL},
-        {"band TTFT mean/median", "band TTFT p90/p99"},
-        {"band TPOT mean/median", "band TPOT p90/p99"},
-        {"band ITL mean/median", "band ITL p90/p99"},
-        {"band E2E mean/median", "band E2E p90/p99"},
-        {"band KV capacity", NULL},
-    };
-    if (!table)
-        table = lp_band_table_builtin();
-    const char *family = lp_efficiency_for(gpu)->family;
-    int regime = (int)lp_perf_regime(&req->workload);
+static const char *const LABELS[LP_BAND_METRICS][LP_BAND_STATS] = {
+    {"band throughput", NULL},
+    {"band TTFT mean/median", "band TTFT p90/p99"},
+    {"band TPOT mean/median", "band TPOT p90/p99"},
+    {"band ITL mean/median", "band ITL p90/p99"},
+    {"band E2E mean/median", "band E2E p90/p99"},
+    {"band KV capacity", NULL},
+};
+
+/*
+ * The bands and their assumption lines depend only on the table, the method, the GPU family,
+ * the regime and whether the method gives percentiles: the last ones are kept per thread, so
+ * that a batch of similar estimates (or a search) looks them up and words them once.
+ */
+typedef struct {
+    unsigned long serial; /* of the table */
+    int method, regime;
+    const char *family; /* lp_efficiency_for's static string */
+    bool tails;
+    bool valid;
+    lp_band_info bands[LP_BAND_METRICS][LP_BAND_STATS];
+    char lines[LP_BAND_METRICS * LP_BAND_STATS][LP_ASSUMPTION_SIZE];
+    int n_lines;
+} band_cache;
+
+static void fill_cache(band_cache *c, const lp_band_table *table) {
+    lp_perf_estimate scratch; /* words the lines with lp_perf_estimate's own buffers */
+    scratch.n_assumptions = 0;
     for (int m = 0; m < LP_BAND_METRICS; m++)
         for (int s = 0; s < LP_BAND_STATS; s++) {
             if (!LABELS[m][s])
                 continue;
             bool kv = m == LP_BAND_KV;
             fill_info(table, (lp_band_metric)m, (lp_band_stat)s,
-                      kv ? LP_BAND_METHOD_PLAN : (int)est->method, family,
-                      kv ? LP_BAND_ANY : regime, &est->bands[m][s]);
+                      kv ? LP_BAND_METHOD_PLAN : c->method, c->family, kv ? LP_BAND_ANY : c->regime,
+                      &c->bands[m][s]);
+            /* a tail band is said only where the method gives percentiles */
+            if (s == LP_BAND_TAIL && !c->tails)
+                continue;
+            assume_band(&scratch, LABELS[m][s], &c->bands[m][s]);
         }
+    c->n_lines = scratch.n_assumptions;
+    for (int i = 0; i < c->n_lines; i++)
+        memcpy(c->lines[i], scratch.assumptions[i], LP_ASSUMPTION_SIZE);
+    c->valid = true;
+}
+
+void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const lp_gpu *gpu,
+                         lp_perf_estimate *est) {
+    static _Thread_local band_cache cache;
+    if (!table)
+        table = lp_band_table_builtin();
+    const char *family = lp_efficiency_for(gpu)->family;
+    int regime = (int)lp_perf_regime(&req->workload);
+    bool tails = isfinite(est->ttft_ms.p99);
+    if (!table) { /* the built-in data is corrupt: no bands, and said */
+        lp_perf_assume(est, "error bands: the built-in band table does not read; no ranges");
+        return;
+    }
+    if (!cache.valid || cache.serial != table->serial || cache.method != (int)est->method ||
+        cache.regime != regime || cache.family != family || cache.tails != tails) {
+        cache.serial = table->serial;
+        cache.method = (int)est->method;
+        cache.regime = regime;
+        cache.family = family;
+        cache.tails = tails;
+        fill_cache(&cache, table);
+    }
+    memcpy(est->bands, cache.bands, sizeof est->bands);
+    for (int i = 0; i < cache.n_lines && est->n_assumptions < LP_MAX_ASSUMPTIONS; i++)
+        memcpy(est->assumptions[est->n_assumptions++], cache.lines[i], LP_ASSUMPTION_SIZE);
     lp_band_info(*b)[LP_BAND_STATS] = est->bands;
     est->ttft_band = stat_ranges(&est->ttft_ms, &b[LP_BAND_TTFT][0], &b[LP_BAND_TTFT][1]);
     est->tpot_band = stat_ranges(&est->tpot_ms, &b[LP_BAND_TPOT][0], &b[LP_BAND_TPOT][1]);
@@ -337,11 +462,4 @@ void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req,
     est->tpot_ms_range = est->tpot_band.mean;
     est->itl_ms_range = est->itl_band.mean;
     est->e2el_ms_range = est->e2el_band.mean;
-    for (int m = 0; m < LP_BAND_METRICS; m++)
-        for (int s = 0; s < LP_BAND_STATS; s++) {
-            /* a tail band is said only where the method gives percentiles */
-            if (!LABELS[m][s] || (s == LP_BAND_TAIL && !isfinite(est->ttft_ms.p99)))
-                continue;
-            assume_band(est, LABELS[m][s], &b[m][s]);
-        }
 }

@@ -361,6 +361,7 @@ lp_status lp_bands_fit(const lp_serving_report *r, const lp_kv_report *const *kv
         }
     }
     qsort(t->bands, (size_t)t->n, sizeof *t->bands, cmp_bands);
+    lp_band_table_index(t);
     for (int i = 0; i < rs.n; i++) {
         bool memory = domain_of(rs.v[i].metric) == DOMAIN_MEMORY;
         info->serving_residuals += !memory;
