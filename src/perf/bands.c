@@ -20,6 +20,9 @@ extern const unsigned char lp_data_bands_tsv[];
 extern const size_t lp_data_bands_tsv_len;
 
 #define BAND_COLUMNS 10
+/* No band factor beyond this: a measured value a million times the estimate is not evidence
+ * but a broken table (and keeps the factors printable as integers). */
+#define LP_BAND_MAX_FACTOR 1e6
 
 lp_load_regime lp_perf_regime(const lp_workload *w) {
     if (w->max_concurrency == 1 || w->num_prompts == 1)
@@ -100,12 +103,12 @@ static lp_status parse_row(const char *line, int lineno, lp_band *b, lp_error *e
                             lineno, c[0], c[1], c[2], c[4]);
     b->metric = (lp_band_metric)metric;
     snprintf(b->family, sizeof b->family, "%s", strcmp(c[3], "*") == 0 ? "" : c[3]);
-    if (!(b->rows > 0 && b->groups > 0 && b->lo > 0 && b->hi >= b->lo && isfinite(b->hi) &&
-          b->widen > 0))
+    if (!(b->rows > 0 && b->groups > 0 && b->lo > 0 && b->hi >= b->lo &&
+          b->hi <= LP_BAND_MAX_FACTOR && b->widen > 0 && b->widen <= LP_BAND_MAX_FACTOR))
         return lp_error_set(err, LP_ERR_PARSE,
-                            "band table line %d: expected rows and groups >= 1, 0 < lo <= hi and "
-                            "widen > 0",
-                            lineno);
+                            "band table line %d: expected rows and groups >= 1, 0 < lo <= hi <= "
+                            "%g and 0 < widen <= %g",
+                            lineno, LP_BAND_MAX_FACTOR, LP_BAND_MAX_FACTOR);
     return LP_OK;
 }
 
