@@ -252,15 +252,16 @@ static void test_fit_three_groups(void **state) {
 
 /*
  * Four groups of four rows, residuals A 0, B +0.1, C -0.1, D +0.3. Leaving each out (twelve
- * rows, three groups left; median = mean of sorted positions 5 and 6, q10 at 1.1, q90 at 9.9):
- *   without A: -0.1 .. 0.3, centre 0.1; A's 0 needs (0.1 - 0) / (0.1 + 0.1) = 0.5
- *   without B: -0.1 .. 0.3, centre 0;   B's 0.1 needs 0.1 / 0.3 = 1/3
- *   without C:  0   .. 0.3, centre 0.1; C's -0.1 needs 0.2 / 0.1 = 2
- *   without D: -0.1 .. 0.1, centre 0;   D's 0.3 needs 0.3 / 0.1 = 3
- * Sixteen needs, fewer than the 20 a level needs, so the pooled finite-sample 80 % quantile:
- * the ceil(17 x 0.8) = 14th smallest = 3. All sixteen rows: centre at position 7.5 = 0.05,
- * q10 at 1.5 = -0.1, q90 at 13.5 = 0.3: band exp(0.05 - 3 x 0.15) .. exp(0.05 + 3 x 0.25) =
- * exp(-0.4) .. exp(0.8); every group left out is then covered.
+ * rows, three groups left; q10 at sorted position 1.1, q90 at 9.9), the margin each residual
+ * of the group left out needs beyond that band:
+ *   without A: -0.1 .. 0.3; A's 0 is inside: 0
+ *   without B: -0.1 .. 0.3; B's 0.1 is inside: 0
+ *   without C:  0   .. 0.3; C's -0.1 needs 0.1
+ *   without D: -0.1 .. 0.1; D's 0.3 needs 0.2
+ * Sixteen margins, fewer than the 20 a level needs, so the pooled finite-sample 80 % quantile:
+ * the ceil(17 x 0.8) = 14th smallest of eight 0, four 0.1 and four 0.2 = 0.2. All sixteen
+ * rows: q10 at position 1.5 = -0.1, q90 at 13.5 = 0.3; band exp(-0.1 - 0.2) .. exp(0.3 + 0.2),
+ * widened by exp(0.2); every group left out is then covered.
  */
 static void test_fit_leave_group_out(void **state) {
     (void)state;
@@ -276,10 +277,10 @@ static void test_fit_leave_group_out(void **state) {
     assert_int_equal(lp_bands_fit(r, NULL, 0, &t, &info, &err), LP_OK);
     const lp_band *b = only_class(t);
     assert_non_null(b);
-    lp_assert_near(b->widen, 3.0, 1e-12);
-    lp_assert_near(b->lo, exp(-0.4), 1e-9);
-    lp_assert_near(b->hi, exp(0.8), 1e-9);
-    lp_assert_near(info.widen[0][0], 3.0, 1e-12);
+    lp_assert_near(b->widen, exp(0.2), 1e-12);
+    lp_assert_near(b->lo, exp(-0.3), 1e-9);
+    lp_assert_near(b->hi, exp(0.5), 1e-9);
+    lp_assert_near(info.widen[0][0], exp(0.2), 1e-12);
     for (int l = 1; l < LP_BAND_LEVELS; l++)
         assert_true(info.widen[0][l] >= info.widen[0][l - 1]); /* broader: never narrower */
     lp_assert_near(info.logo_coverage[0], 1.0, 1e-12);

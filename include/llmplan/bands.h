@@ -6,8 +6,9 @@
  * capacity), its statistic (a centre: mean or median; or a tail: p90 / p99), the estimation
  * method, the GPU family and the load regime. Its interval is where the measured value fell,
  * relative to the estimate, on the fit rows of ../shared/validation in that class (quantiles of
- * log(measured / predicted) at a nominal coverage of 80 %), widened by a factor found by
- * leaving each group of fit rows out in turn so that the coverage holds on runs not seen. A
+ * log(measured / predicted) at a nominal coverage of 80 %), widened on both sides by a factor
+ * found by leaving each group of fit rows out in turn so that the coverage holds on runs not
+ * seen. A
  * class with too few rows falls back to a broader one (any GPU family, any regime, any
  * statistic, any method) and is widened more; the estimate says which class it used.
  *
@@ -49,7 +50,7 @@ typedef struct {
     int rows;        /**< fit rows the class rests on */
     int groups;      /**< ... and their split groups */
     double lo, hi;   /**< measured / predicted lies in [lo, hi] with the nominal coverage */
-    double widen;    /**< the factor its log half-widths were widened by */
+    double widen;    /**< lo and hi were widened by this factor (lo / widen, hi x widen) */
 } lp_band;
 
 /** A band table: classes at every fallback level. */

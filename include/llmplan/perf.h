@@ -160,7 +160,7 @@ typedef struct {
     int rows, groups; /**< fit rows of the validation data, and their groups */
     double coverage;  /**< nominal coverage */
     double lo, hi;    /**< the measured value lay within [lo, hi] x the estimate */
-    double widen;     /**< how much its log half-widths were widened */
+    double widen;     /**< the factor its quantiles were widened by on each side */
 } lp_band_info;
 
 /** Ranges of each statistic of a latency. */

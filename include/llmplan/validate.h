@@ -391,7 +391,7 @@ typedef struct {
     int serving_rows, serving_groups; /**< fit vLLM rows and groups with a comparison */
     int serving_residuals;            /**< comparisons (row x method x quantity x statistic) */
     int kv_rows, kv_groups;           /**< fit start-up logs with a KV comparison */
-    /** widening per domain (0 serving, 1 memory) and fallback level */
+    /** widening factor exp(margin) per domain (0 serving, 1 memory) and fallback level */
     double widen[2][LP_BAND_LEVELS];
     /** coverage of the widened bands when each fit group is left out in turn */
     double logo_coverage[2];

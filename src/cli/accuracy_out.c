@@ -227,8 +227,8 @@ void lp_accuracy_write_bands(FILE *o, const lp_accuracy_data *data, const char *
             f->serving_rows, f->serving_groups, f->serving_residuals, f->kv_rows, f->kv_groups);
     fprintf(o,
             "# nominal coverage %.0f %%: measured / predicted in [lo, hi]; r = ln(measured / "
-            "predicted), band exp(c - widen (c - q10)) .. exp(c + widen (q90 - c)) over the "
-            "class's fit rows (src/validate/bands_fit.c)\n",
+            "predicted), band exp(q10) / widen .. exp(q90) x widen over the class's "
+            "fit rows (src/validate/bands_fit.c)\n",
             100 * LP_BAND_COVERAGE);
     for (int d = 0; d < 2; d++) {
         fprintf(o, "# widen per fallback level 0-%d (%s):", LP_BAND_LEVELS - 1,
@@ -240,7 +240,7 @@ void lp_accuracy_write_bands(FILE *o, const lp_accuracy_data *data, const char *
     fprintf(o, "%s\n", LP_BAND_TSV_HEADER);
     for (int i = 0; data->fitted && i < data->fitted->n; i++) {
         const lp_band *b = &data->fitted->bands[i];
-        fprintf(o, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.4f\t%.4f\t%.3f\n", lp_band_metric_name(b->metric),
+        fprintf(o, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.4g\t%.4g\t%.4g\n", lp_band_metric_name(b->metric),
                 lp_band_stat_name(b->stat), method_or_any(b->method),
                 b->family[0] ? b->family : "*", lp_perf_regime_name((lp_load_regime)b->regime),
                 b->rows, b->groups, b->lo, b->hi, b->widen);

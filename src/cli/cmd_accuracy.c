@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/accuracy_out.h"
+#include "common/file.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "llmplan/perf.h"
@@ -289,6 +290,25 @@ static int write_generated(const char *path, const char *marker, const lp_accura
     return LP_EXIT_OK;
 }
 
+/* Read back the band table just written: a table the library cannot read must not be built in
+ * (every estimate would lose its bands). */
+static int check_bands(const char *path) {
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    size_t len = 0;
+    lp_error err;
+    lp_band_table *t = NULL;
+    lp_status st = f ? lp_read_stream(f, "band table", path, &text, &len, &err)
+                     : lp_error_set(&err, LP_ERR_IO, "%s: cannot read back", path);
+    if (f)
+        fclose(f);
+    if (st == LP_OK)
+        st = lp_band_table_parse(text, len, &t, &err);
+    free(text);
+    lp_band_table_free(t);
+    return st == LP_OK ? LP_EXIT_OK : lp_cli_fail(&err);
+}
+
 static void free_data(lp_accuracy_data *d) {
     lp_band_table_free(d->fitted);
     for (int i = 0; i < LP_ACC_KV_FILES; i++)
@@ -375,6 +395,8 @@ int lp_cmd_accuracy(int argc, char **argv) {
             else
                 rc =
                     write_generated(bands, LP_BANDS_MARKER, &data, commit, lp_accuracy_write_bands);
+            if (rc == LP_EXIT_OK)
+                rc = check_bands(bands);
         }
         if (rc == LP_EXIT_OK && markdown)
             rc = write_generated(markdown, LP_ACCURACY_DOC_MARKER, &data, commit,

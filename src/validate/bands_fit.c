@@ -9,16 +9,18 @@
  * r = ln(measured / predicted).
  *
  * A class (quantity, statistic, method, GPU family, load regime; any of the last four may be
- * '*') needs MIN_ROWS residuals from MIN_GROUPS split groups. Its band is, in log space, its
- * median c and the 10th / 90th percentiles q10 / q90 (80 % nominal coverage), each half-width
- * at least MIN_HALF_WIDTH, widened around c by a factor w: [c - w (c - q10), c + w (q90 - c)].
- * w is found without the holdout rows by leaving each fit group out in turn: the group's
- * residuals are looked up (with the same fallbacks as an estimate) in the classes built from
- * the other groups, and w of each fallback level is the 80th percentile of how much each
- * residual needs the band widened to be covered. A row of a new deployment is a new group, and
- * rows of one group are alike, so coverage measured within the fit rows would be too high;
- * leaving whole groups out measures it as a user meets it. Broader levels never get a smaller
- * w than narrower ones (a thin class falls back and widens).
+ * '*') needs MIN_ROWS residuals from MIN_GROUPS split groups. Its band is, in log space, the
+ * 10th / 90th percentiles q10 / q90 of its residuals (80 % nominal coverage; each at least
+ * MIN_HALF_WIDTH from the median), widened on both sides by a margin d: [q10 - d, q90 + d],
+ * i.e. the factors exp(q10) / w .. exp(q90) x w with w = exp(d). d is found without the holdout
+ * rows by leaving each fit group out in turn: the group's residuals are looked up (with the same
+ * fallbacks as an estimate) in the classes built from the other groups, and d of each fallback
+ * level is the 80th percentile of the margin each residual needs to be covered. A row of a new
+ * deployment is a new group, and rows of one group are alike, so coverage measured within the
+ * fit rows would be too high; leaving whole groups out measures it as a user meets it. The
+ * margin is added, not a multiple of the class's width: what a new group adds is its own shift,
+ * whatever the spread of the class. Broader levels never get a smaller margin than narrower
+ * ones (a thin class falls back and widens).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -210,9 +212,9 @@ static int domain_of(lp_band_metric m) {
     return m == LP_BAND_KV ? DOMAIN_MEMORY : DOMAIN_SERVING;
 }
 
-/* How much the band of s must be widened around its centre to hold r. */
+/* The margin the band of s needs on either side to hold r (0 when it holds it). */
 static double needed(const class_stats *s, double r) {
-    return r >= s->c ? (r - s->c) / (s->hi - s->c) : (s->c - r) / (s->c - s->lo);
+    return r > s->hi ? r - s->hi : r < s->lo ? s->lo - r : 0.0;
 }
 
 /* The k-th smallest of n values with k = ceil((n + 1) q), the finite-sample quantile that
@@ -223,7 +225,8 @@ static double upper_quantile(double *v, int n, double q) {
     return v[(k < 1 ? 1 : k > n ? n : k) - 1];
 }
 
-/* Leave each fit group out in turn; widen[d][l] from where its residuals fell. */
+/* Leave each fit group out in turn; the margin of each domain and level (stored as the factor
+ * widen = exp(margin)) from where its residuals fell. */
 static bool calibrate(const residuals *rs, lp_band_fit_info *info) {
     int n = rs->n;
     double *scratch = malloc((size_t)(n > 0 ? n : 1) * sizeof *scratch);
@@ -258,22 +261,24 @@ static bool calibrate(const residuals *rs, lp_band_fit_info *info) {
         for (int i = 0; i < n; i++)
             if (level[i] >= 0 && domain_of(rs->v[i].metric) == d)
                 vals[m++] = need[i];
-        double pooled = m > 0 ? upper_quantile(vals, m, LP_BAND_COVERAGE) : 1.0;
+        double pooled = m > 0 ? upper_quantile(vals, m, LP_BAND_COVERAGE) : 0.0;
+        double margin[LP_BAND_LEVELS];
         for (int l = 0; l < LP_BAND_LEVELS; l++) {
             m = 0;
             for (int i = 0; i < n; i++)
                 if (level[i] == l && domain_of(rs->v[i].metric) == d)
                     vals[m++] = need[i];
-            double w = m >= MIN_CALIBRATION ? upper_quantile(vals, m, LP_BAND_COVERAGE)
+            double x = m >= MIN_CALIBRATION ? upper_quantile(vals, m, LP_BAND_COVERAGE)
                        : l == 0             ? pooled
-                                            : info->widen[d][l - 1];
-            info->widen[d][l] = l > 0 && w < info->widen[d][l - 1] ? info->widen[d][l - 1] : w;
+                                            : margin[l - 1];
+            margin[l] = l > 0 && x < margin[l - 1] ? margin[l - 1] : x;
+            info->widen[d][l] = exp(margin[l]);
         }
         int covered = 0, counted = 0;
         for (int i = 0; i < n; i++)
             if (level[i] >= 0 && domain_of(rs->v[i].metric) == d) {
                 counted++;
-                covered += need[i] <= info->widen[d][level[i]];
+                covered += need[i] <= margin[level[i]];
             }
         info->logo_coverage[d] = counted ? (double)covered / counted : NAN;
     }
@@ -355,8 +360,8 @@ lp_status lp_bands_fit(const lp_serving_report *r, const lp_kv_report *const *kv
             cls.rows = s.n;
             cls.groups = s.groups;
             cls.widen = w;
-            cls.lo = exp(s.c - w * (s.c - s.lo));
-            cls.hi = exp(s.c + w * (s.hi - s.c));
+            cls.lo = exp(s.lo) / w;
+            cls.hi = exp(s.hi) * w;
             t->bands[t->n++] = cls;
         }
     }
