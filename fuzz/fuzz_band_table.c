@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     e.ttft_ms = (lp_stat){100, 90, 150, 200};
     e.output_tok_s = 1000;
     e.max_concurrent_requests = 10;
-    lp_perf_apply_bands(t, &req, lp_fuzz_h100(), &e);
+    lp_perf_apply_bands(t, &req, lp_efficiency_for(lp_fuzz_h100())->family, &e);
     LP_FUZZ_CHECK(e.n_assumptions <= LP_MAX_ASSUMPTIONS);
     LP_FUZZ_CHECK(!(e.ttft_band.mean.lo > e.ttft_band.mean.hi));
     lp_band_table_free(t);

@@ -135,7 +135,7 @@ static void test_apply(void **state) {
     e.tpot_ms = (lp_stat){10, 10, 12, 14};
     e.output_tok_s = 1000;
     e.max_concurrent_requests = 50;
-    lp_perf_apply_bands(t, &req, h100, &e);
+    lp_perf_apply_bands(t, &req, lp_efficiency_for(h100)->family, &e);
     const lp_band_info *b = &e.bands[LP_BAND_TTFT][LP_BAND_CENTER];
     assert_true(b->found);
     assert_int_equal(b->level, 0);

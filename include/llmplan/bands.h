@@ -104,13 +104,13 @@ const lp_band *lp_band_lookup(const lp_band_table *t, lp_band_metric metric, lp_
                               int method, const char *family, int regime, int *level);
 
 /**
- * Attach the bands of table (NULL: the built-in one) to an estimate of req on gpu (NULL when
- * the heuristic ran without one): every range of est (latencies at each statistic,
- * throughputs, KV capacity) becomes estimate x the class's [lo, hi], est->bands[] say which
- * class each rests on, and one assumption per quantity says it in words. Quantities without
+ * Attach the bands of table (NULL: the built-in one) to an estimate of req on a GPU of family
+ * (lp_efficiency_for(gpu)->family; NULL: "default", no GPU): every range of est (latencies at each
+ * statistic, throughputs, KV capacity) becomes estimate x the class's [lo, hi], est->bands[] say
+ * which class each rests on, and one assumption per quantity says it in words. Quantities without
  * evidence keep no range ({0, 0}) and say so.
  */
-void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const lp_gpu *gpu,
+void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const char *family,
                          lp_perf_estimate *est);
 
 #ifdef __cplusplus

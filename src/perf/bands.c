@@ -395,7 +395,7 @@ static const char *const LABELS[LP_BAND_METRICS][LP_BAND_STATS] = {
 typedef struct {
     unsigned long serial; /* of the table */
     int method, regime;
-    const char *family; /* lp_efficiency_for's static string */
+    char family[24];
     bool tails;
     bool valid;
     lp_band_info bands[LP_BAND_METRICS][LP_BAND_STATS];
@@ -425,12 +425,13 @@ static void fill_cache(band_cache *c, const lp_band_table *table) {
     c->valid = true;
 }
 
-void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const lp_gpu *gpu,
+void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const char *family,
                          lp_perf_estimate *est) {
     static _Thread_local band_cache cache;
     if (!table)
         table = lp_band_table_builtin();
-    const char *family = lp_efficiency_for(gpu)->family;
+    if (!family)
+        family = lp_efficiency_for(NULL)->family;
     int regime = (int)lp_perf_regime(&req->workload);
     bool tails = isfinite(est->ttft_ms.p99);
     if (!table) { /* the built-in data is corrupt: no bands, and said */
@@ -438,11 +439,11 @@ void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req,
         return;
     }
     if (!cache.valid || cache.serial != table->serial || cache.method != (int)est->method ||
-        cache.regime != regime || cache.family != family || cache.tails != tails) {
+        cache.regime != regime || strcmp(cache.family, family) != 0 || cache.tails != tails) {
         cache.serial = table->serial;
         cache.method = (int)est->method;
         cache.regime = regime;
-        cache.family = family;
+        snprintf(cache.family, sizeof cache.family, "%s", family);
         cache.tails = tails;
         fill_cache(&cache, table);
     }

@@ -223,7 +223,7 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
             return invalid(out, &err);
         if ((st = lp_perf_heuristic(req, m, gpu, out, &err)) != LP_OK)
             return invalid(out, &err);
-        lp_perf_apply_bands(NULL, req, gpu, out);
+        lp_perf_apply_bands(NULL, req, lp_efficiency_for(gpu)->family, out);
         out->valid = true;
         return LP_OK;
     }
@@ -251,7 +251,7 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
         return invalid(out, &err);
     }
     out->method = req->method;
-    lp_perf_apply_bands(NULL, req, gpu, out);
+    lp_perf_apply_bands(NULL, req, sm->eff.family, out);
     out->valid = true;
     return LP_OK;
 }
