@@ -15,6 +15,7 @@
 
 #include "cli/accuracy_out.h"
 #include "common/file.h"
+#include "common/outfile.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "llmplan/perf.h"
@@ -253,55 +254,54 @@ static void print_serving(const lp_serving_report *r, bool rows) {
     lp_accuracy_print_coverage(stdout, r, false);
 }
 
-/* Write what generate() wrote to tmp over path, refusing to replace a file it did not write
- * (one whose first line lacks marker). */
-static int write_generated(const char *path, const char *marker, const lp_accuracy_data *data,
-                           const char *commit,
+/*
+ * Write what generate() writes to path through the common output rules (src/common/outfile.h:
+ * a temporary file renamed over it when complete). A file that exists is replaced only when
+ * llmplan wrote it (its first line carries marker) or with --force.
+ */
+static int write_generated(const char *path, const char *marker, bool force,
+                           const lp_accuracy_data *data, const char *commit,
                            void (*generate)(FILE *, const lp_accuracy_data *, const char *)) {
+    char dir[4096], name[256];
+    lp_error err;
+    if (!lp_outfile_split(path, dir, sizeof dir, name, sizeof name)) {
+        lp_error_set(&err, LP_ERR_INVALID_ARG, "%s: expected a file name", path);
+        return lp_cli_fail(&err);
+    }
     FILE *old = fopen(path, "r");
     if (old) {
         char first[512] = "";
-        bool ours = fgets(first, sizeof first, old) && strstr(first, marker);
+        force |= fgets(first, sizeof first, old) && strstr(first, marker);
         fclose(old);
-        if (!ours) {
-            fprintf(stderr,
-                    "llmplan: %s exists and was not written by llmplan accuracy; not replaced "
-                    "(remove it first)\n",
-                    path);
-            return LP_EXIT_FAILURE;
-        }
     }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "llmplan: cannot write %s\n", tmp);
-        return LP_EXIT_FAILURE;
+    lp_outset_opts o = {.force = force, .force_flag = "--force", .inputs = NULL};
+    lp_outset *set = NULL;
+    FILE *f = NULL;
+    lp_status st = lp_outset_open(dir, &o, &set, &err);
+    if (st == LP_OK)
+        st = lp_outset_add(set, name, 0666, &f, &err);
+    if (st == LP_OK) {
+        generate(f, data, commit);
+        st = lp_outset_commit(set, &err);
     }
-    generate(f, data, commit);
-    bool failed = ferror(f) != 0;
-    failed |= fclose(f) != 0;
-    if (failed || rename(tmp, path) != 0) {
-        remove(tmp);
-        fprintf(stderr, "llmplan: cannot write %s\n", path);
-        return LP_EXIT_FAILURE;
-    }
+    lp_outset_free(set);
+    if (st != LP_OK)
+        return lp_cli_fail(&err);
     fprintf(stderr, "llmplan: wrote %s\n", path);
     return LP_EXIT_OK;
 }
 
+/* A band table is a few hundred lines; anything far larger is not one. */
+#define LP_BAND_TABLE_MAX_BYTES (4u << 20)
+
 /* Read back the band table just written: a table the library cannot read must not be built in
  * (every estimate would lose its bands). */
 static int check_bands(const char *path) {
-    FILE *f = fopen(path, "r");
     char *text = NULL;
     size_t len = 0;
     lp_error err;
     lp_band_table *t = NULL;
-    lp_status st = f ? lp_read_stream(f, "band table", path, &text, &len, &err)
-                     : lp_error_set(&err, LP_ERR_IO, "%s: cannot read back", path);
-    if (f)
-        fclose(f);
+    lp_status st = lp_read_file(path, "band table", LP_BAND_TABLE_MAX_BYTES, &text, &len, &err);
     if (st == LP_OK)
         st = lp_band_table_parse(text, len, &t, &err);
     free(text);
@@ -339,7 +339,7 @@ static int load(lp_accuracy_data *d, const lp_validate_serving_opts *opts) {
 int lp_cmd_accuracy(int argc, char **argv) {
     lp_accuracy_data data = {.dir = "../shared/validation"};
     const char *markdown = NULL, *bands = NULL, *commit = "unknown";
-    bool help = false, brief = false;
+    bool help = false, brief = false, force = false;
     const lp_opt opts[] = {
         {"--validation", NULL, LP_OPT_STRING, &data.dir, "DIR",
          "folder of the validation tables (default ../shared/validation)", NULL},
@@ -349,6 +349,8 @@ int lp_cmd_accuracy(int argc, char **argv) {
          "also write the report as Markdown (docs/ACCURACY.md)", NULL},
         {"--bands-out", NULL, LP_OPT_STRING, &bands, "FILE",
          "fit the error bands on the fit rows and write them (data/bands.tsv)", NULL},
+        {"--force", NULL, LP_OPT_FLAG, &force, NULL,
+         "replace --markdown / --bands-out files llmplan did not write", NULL},
         {"--commit", NULL, LP_OPT_STRING, &commit, "ID",
          "the commit of the model measured, named in what --markdown writes", NULL},
         {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
@@ -393,13 +395,13 @@ int lp_cmd_accuracy(int argc, char **argv) {
                 LP_OK)
                 rc = lp_cli_fail(&err);
             else
-                rc =
-                    write_generated(bands, LP_BANDS_MARKER, &data, commit, lp_accuracy_write_bands);
+                rc = write_generated(bands, LP_BANDS_MARKER, force, &data, commit,
+                                     lp_accuracy_write_bands);
             if (rc == LP_EXIT_OK)
                 rc = check_bands(bands);
         }
         if (rc == LP_EXIT_OK && markdown)
-            rc = write_generated(markdown, LP_ACCURACY_DOC_MARKER, &data, commit,
+            rc = write_generated(markdown, LP_ACCURACY_DOC_MARKER, force, &data, commit,
                                  lp_accuracy_write_doc);
     }
     free_data(&data);
