@@ -250,6 +250,25 @@ static void test_workload_flags(void **state) {
     json_decref(j);
 }
 
+/* Issue 13: conflicting flags are errors; a GPU described by hand works for estimate too;
+ * --batch reads lines of bounded length (an endless line ends the batch with a message). */
+static void test_hardening(void **state) {
+    (void)state;
+    lp_test_cli_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct --params-b 13 --gpu H100",
+                      "give --model or --params-b, not both");
+    lp_test_cli_usage("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu-memory-gib 80",
+                      "needs --gpu-bandwidth-gbs and --gpu-tflops");
+    char *out = lp_test_cli("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu \"My GPU\" "
+                            "--gpu-memory-gib 80 --gpu-bandwidth-gbs 3350 --gpu-tflops 989 --json",
+                            0);
+    assert_non_null(strstr(out, "\"gpu\": \"My GPU\""));
+    free(out);
+    /* /dev/zero: one endless line of NUL bytes */
+    out = lp_test_cli("estimate --batch /dev/zero 2>&1", 2);
+    assert_non_null(strstr(out, "line 1 is longer than 1048576 bytes"));
+    free(out);
+}
+
 static void test_bad_flags(void **state) {
     (void)state;
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --bogus", "unknown option \"--bogus\"");
@@ -314,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_example_heuristic),   cmocka_unit_test(test_batch),
         cmocka_unit_test(test_workload_flags),      cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_infeasible_and_help), cmocka_unit_test(test_rented_gpus),
+        cmocka_unit_test(test_hardening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

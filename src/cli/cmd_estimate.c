@@ -30,9 +30,10 @@
 #include "llmplan/usecase.h"
 
 typedef struct {
-    const char *model, *gpu, *gpu_file, *interconnect, *method, *batch, *calibration;
-    lp_cli_serving sv; /* the vLLM engine flags */
-    lp_cli_workload w; /* the `vllm bench serve` flags */
+    const char *model, *interconnect, *method, *batch, *calibration;
+    lp_cli_gpu_flags g; /* --gpu, --gpu-file and a GPU described by hand */
+    lp_cli_serving sv;  /* the vLLM engine flags */
+    lp_cli_workload w;  /* the `vllm bench serve` flags */
     int64_t seed;
     double params_b;
     bool json, help, seen_method;
@@ -174,6 +175,24 @@ static void batch_line(batch_cache *c, const char *line, size_t len, long lineno
         mark_invalid(res, lineno, res->estimate.error);
 }
 
+/* Longest --batch line: a request object is a few hundred bytes (the server takes 1 MiB). */
+#define BATCH_MAX_LINE_BYTES (1u << 20)
+
+/* One line of f into buf (NUL-terminated, without its newline), *len bytes. 0 at the end of
+ * f, 1 for a line, -1 for a line longer than size - 1 (the reading stops there). */
+static int read_batch_line(FILE *f, char *buf, size_t size, size_t *len) {
+    size_t n = 0;
+    int c = EOF;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (n + 1 >= size)
+            return -1;
+        buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return c == EOF && n == 0 ? 0 : 1;
+}
+
 static int run_batch(const est_args *a) {
     FILE *f = strcmp(a->batch, "-") == 0 ? stdin : fopen(a->batch, "r");
     if (!f) {
@@ -183,7 +202,7 @@ static int run_batch(const est_args *a) {
     }
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
-    int rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
+    int rc = lp_cli_open_gpu_db(a->g.gpu_file, &user_db, &db);
     batch_cache *cache = rc == 0 ? calloc(1, sizeof *cache) : NULL;
     lp_estimate_request *req = rc == 0 ? malloc(sizeof *req) : NULL;
     lp_estimate_result *res = rc == 0 ? malloc(sizeof *res) : NULL;
@@ -194,19 +213,34 @@ static int run_batch(const est_args *a) {
     }
     if (cache)
         cache->db = db;
-    char *line = NULL;
-    size_t linecap = 0, n = 0, invalid = 0;
-    ssize_t len;
+    /* one line at a time, of bounded length: an endless producer or /dev/zero costs no more
+     * than this buffer */
+    char *line = rc == 0 ? malloc(BATCH_MAX_LINE_BYTES) : NULL;
+    if (rc == 0 && !line) {
+        fprintf(stderr, "llmplan estimate: out of memory\n");
+        rc = LP_EXIT_FAILURE;
+    }
+    size_t n = 0, invalid = 0, len = 0;
     long lineno = 0;
     bool write_failed = false;
-    while (rc == 0 && !write_failed && (len = getline(&line, &linecap, f)) >= 0) {
+    int got = 0;
+    while (rc == 0 && !write_failed &&
+           (got = read_batch_line(f, line, BATCH_MAX_LINE_BYTES, &len)) != 0) {
         lineno++;
+        if (got < 0) {
+            fprintf(stderr,
+                    "llmplan estimate: --batch: %s line %ld is longer than %u bytes: not one "
+                    "JSON request per line; stopped\n",
+                    a->batch, lineno, BATCH_MAX_LINE_BYTES);
+            rc = LP_EXIT_USAGE;
+            break;
+        }
         const char *p = line;
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         if (*p == '\0')
             continue; /* blank lines separate nothing in JSONL; skip them */
-        batch_line(cache, line, (size_t)len, lineno, req, strings, res);
+        batch_line(cache, line, len, lineno, req, strings, res);
         invalid += !res->estimate.valid;
         lp_status st = LP_OK;
         if (a->json)
@@ -331,14 +365,35 @@ static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_req
                                "(billions of parameters, heuristic method) is required");
     if (rc == 0 && a->params_b < 0)
         rc = usage_error("%s", "--params-b must be a positive number of billions");
+    if (rc == 0 && a->model && a->params_b > 0)
+        rc = usage_error("%s", "give --model or --params-b, not both: a model's parameters are "
+                               "counted from its config.json, --params-b stands in for a model "
+                               "llmplan cannot read");
     lp_method method = a->seen_method ? req->method : a->model ? LP_ROOFLINE : LP_HEURISTIC;
-    if (rc == 0 && !a->gpu && method != LP_HEURISTIC)
+    bool described = a->g.memory_gib > 0;
+    if (rc == 0 && described && method != LP_HEURISTIC &&
+        !(a->g.bandwidth_gbs > 0 && a->g.tflops > 0))
+        rc = usage_error("a GPU described by --gpu-memory-gib needs --gpu-bandwidth-gbs and "
+                         "--gpu-tflops too for the %s method (the step model runs on them)",
+                         lp_method_name(method));
+    if (rc == 0 && described) {
+        /* a GPU the database lacks, with default efficiencies (said in the assumptions) */
+        rc = lp_cli_describe_gpu("estimate", a->g.gpu, a->g.memory_gib, a->g.bandwidth_gbs,
+                                 a->g.tflops, detected);
+        req->cluster.gpu = detected;
+        if (er->n_notes < LP_ESTIMATE_MAX_NOTES)
+            snprintf(er->notes[er->n_notes++], sizeof er->notes[0],
+                     "GPU described by its numbers (--gpu-memory-gib %g, --gpu-bandwidth-gbs %g, "
+                     "--gpu-tflops %g): bf16-capable (compute capability 8.0) and that family's "
+                     "efficiencies assumed, not measured on it",
+                     a->g.memory_gib, a->g.bandwidth_gbs, a->g.tflops);
+    } else if (rc == 0 && !a->g.gpu && method != LP_HEURISTIC)
         rc = usage_error("--gpu is required for the %s method (see `llmplan gpus`)",
                          lp_method_name(method));
-    if (rc == 0 && a->gpu) {
-        if (strcasecmp(a->gpu, "detect") == 0)
+    else if (rc == 0 && a->g.gpu) {
+        if (strcasecmp(a->g.gpu, "detect") == 0)
             rc = detect_for_estimate(a, db, er, detected);
-        else if (lp_gpu_find(db, a->gpu, &req->cluster.gpu, &err) != LP_OK)
+        else if (lp_gpu_find(db, a->g.gpu, &req->cluster.gpu, &err) != LP_OK)
             rc = lp_cli_fail(&err);
     }
     if (rc == 0 && a->model) {
@@ -359,7 +414,7 @@ static int run_one(const est_args *a) {
     lp_cli_hist_store hs[2] = {{0}};
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db = NULL;
-    int rc = lp_cli_open_gpu_db(a->gpu_file, &user_db, &db);
+    int rc = lp_cli_open_gpu_db(a->g.gpu_file, &user_db, &db);
     if (rc == 0)
         rc = build_request(a, db, &req, hs, &detected, &model);
     if (rc == 0 && a->calibration) {
@@ -398,10 +453,7 @@ int lp_cmd_estimate(int argc, char **argv) {
          NULL},
         {"--params-b", NULL, LP_OPT_DOUBLE, &a.params_b, "B",
          "only a parameter count, in billions (heuristic)", NULL},
-        {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU",
-         "GPU name (see `llmplan gpus`), or detect (this machine's)", NULL},
-        {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
-         "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
+        LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
          "nvlink, pcie or unknown (default: the GPU's)", NULL},
