@@ -7,6 +7,7 @@
  * It does not print; rendering is src/render's job.
  */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -100,12 +101,27 @@ lp_status lp_perf_model_by_id(const char *id, lp_model *out, lp_error *err) {
  * vLLM refuses a request longer than max-model-len (its OpenAI server: "This model's maximum
  * context length is N tokens. However, you requested M tokens"), so every method does: the
  * simulation per drawn request, the roofline and the heuristic for the workload's longest
- * prompt + output (lp_workload_context_needed). LP_ERR_INFEASIBLE, as the simulation says.
+ * prompt + output (lp_workload_context_needed) when it is known exactly, else for its mean (a
+ * quantile costs thousands of draws, too much for every item of a batch; the simulation still
+ * refuses a long draw). LP_ERR_INFEASIBLE, as the simulation says.
  */
+static bool longest_is_exact(const lp_len_dist *d) {
+    return d->kind == LP_LEN_FIXED || d->kind == LP_LEN_UNIFORM || d->kind == LP_LEN_HISTOGRAM ||
+           d->hi > 0;
+}
+
 static lp_status check_context(const lp_perf_request *req, int64_t max_model_len, lp_error *err) {
+    if (max_model_len <= 0)
+        return LP_OK;
+    const lp_workload *w = &req->workload;
     int64_t need = 0;
-    if (max_model_len <= 0 || lp_workload_context_needed(&req->workload, &need) != LP_OK ||
-        need <= max_model_len)
+    if (longest_is_exact(&w->input) && longest_is_exact(&w->output)) {
+        if (lp_workload_context_needed(w, &need) != LP_OK)
+            return LP_OK;
+    } else {
+        need = (int64_t)ceil(lp_len_mean(&w->input) + lp_len_mean(&w->output));
+    }
+    if (need <= max_model_len)
         return LP_OK;
     return lp_error_set(err, LP_ERR_INFEASIBLE,
                         "%s: a request of up to %lld prompt + output tokens is longer than "
