@@ -69,12 +69,13 @@ static void test_compare_bad_input(void **state) {
     free(lp_test_cli(
         "compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json --gpu NoSuchGPU", 2));
     free(lp_test_cli("compare --result " DATA "no-such.json --gpu H100", 1));
-    /* an interconnect outside nvlink/pcie/unknown: a usage error that names the flag */
+    /* an interconnect no link class names: a usage error that names the flag */
     char *out =
         lp_test_cli("compare --result " DATA "vllm-bench-serve_llama-3.1-8b_h100_c8.json "
                     "--model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --interconnect bogus 2>&1",
                     2);
-    assert_non_null(strstr(out, "--interconnect: expected nvlink, pcie or unknown"));
+    assert_non_null(
+        strstr(out, "--interconnect: expected nvlink, pcie, infiniband, roce, ethernet"));
     free(out);
 }
 

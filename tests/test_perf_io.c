@@ -176,7 +176,7 @@ static void test_wrong_types(void **state) {
         {"{\"request_rate\": \"fast\"}", "request_rate"},
         {"{\"request_rate\": 0}", "request_rate"},
         {"{\"method\": \"guess\"}", "method"},
-        {"{\"interconnect\": \"ethernet\"}", "interconnect"},
+        {"{\"interconnect\": \"carrier-pigeon\"}", "interconnect"},
         {"{\"kv_cache_dtype\": \"fp3\"}", "kv_cache_dtype"},
         {"{\"input_len\": 0}", "input_len"},
         {"{\"seed\": -1}", "seed"},

@@ -139,7 +139,7 @@ static void test_cluster(void **state) {
     assert_int_equal(lp_link_parse("PCIe", &k, &err), LP_OK);
     assert_int_equal(k, LP_LINK_PCIE);
     assert_int_equal(lp_link_parse("xgmi", &k, &err), LP_OK);
-    assert_int_equal(k, LP_LINK_NVLINK);
+    assert_int_equal(k, LP_LINK_INFINITY_FABRIC);
     assert_int_equal(lp_link_parse("carrier-pigeon", &k, &err), LP_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "--interconnect"));
 }

@@ -18,17 +18,23 @@
 extern "C" {
 #endif
 
-/** Kind of link between GPUs. */
+/** Kind of link between GPUs: inside a node (NVLink, xGMI, PCIe) or a network. */
 typedef enum {
     LP_LINK_UNKNOWN = 0,
     LP_LINK_PCIE,
     LP_LINK_NVLINK,
     LP_LINK_INFINITY_FABRIC, /**< AMD xGMI */
-    LP_LINK_ETHERNET         /**< Gaudi on-die RoCE, or between nodes */
+    LP_LINK_ETHERNET,        /**< Ethernet with NCCL over TCP sockets (no RDMA); also ranks in
+                                  separate containers/pods without peer-to-peer */
+    LP_LINK_INFINIBAND,      /**< InfiniBand (RDMA) */
+    LP_LINK_ROCE             /**< RDMA over Converged Ethernet (also Gaudi's on-die links) */
 } lp_link_kind;
 
-/** Name of a link kind ("nvlink", "pcie", ...). */
+/** Name of a link kind ("nvlink", "pcie", "infiniband", "roce", "ethernet", ...). */
 const char *lp_link_name(lp_link_kind kind);
+
+/** Whether a link kind is a network between nodes (InfiniBand, RoCE, Ethernet). */
+bool lp_link_is_network(lp_link_kind kind);
 
 /** One accelerator. Numbers are per GPU; FLOPS are dense (no sparsity). 0 = unknown. */
 typedef struct {
@@ -110,7 +116,7 @@ bool lp_gpu_supports_fp4(const lp_gpu *gpu);
  * The GPUs of one deployment: their type, how many, how many share a node and the link between
  * the GPUs of a node. A plain value; gpu is borrowed (a database row, or the caller's own
  * description of a GPU the database lacks) and must outlive the cluster. The network between
- * nodes joins here, as its own field, when link classes for it exist.
+ * nodes is its own field; src/hw/link.c prices both links.
  */
 typedef struct {
     const lp_gpu *gpu; /**< the GPU type (NULL only where a method needs none: the heuristic) */
@@ -120,6 +126,13 @@ typedef struct {
      *  when intra_node_link_given, otherwise the GPU table's own link applies. */
     lp_link_kind intra_node_link;
     bool intra_node_link_given;
+    /** The network between nodes when the user says it (--interconnect infiniband, roce or
+     *  ethernet); otherwise RDMA at 400 Gb/s per GPU is assumed (and said). ethernet for a
+     *  replica that fits one node means each rank in its own container, talking over TCP. */
+    lp_link_kind inter_node_link;
+    bool inter_node_link_given;
+    double link_gbs;       /**< override: GB/s per GPU (one direction) of the link crossed */
+    double link_latency_s; /**< override: seconds per collective step of that link */
 } lp_cluster;
 
 /** A cluster of gpu (may be NULL) with every other field at its default. */
@@ -135,11 +148,15 @@ int lp_cluster_gpus_per_node(const lp_cluster *c);
 int lp_cluster_nodes(const lp_cluster *c, int num_gpus);
 
 /**
- * Parse an --interconnect word for the link inside a node: "nvlink" (also "nvswitch", "xgmi":
- * a fast scale-up link), "pcie" or "unknown", any case. LP_ERR_INVALID_ARG names the accepted
- * words.
+ * Parse an --interconnect word, any case: the link inside a node, "nvlink" (also "nvswitch"),
+ * "xgmi" (also "infinity_fabric"), "pcie"; the network between nodes, "infiniband" (also "ib"),
+ * "roce", "ethernet" (also "tcp"); or "unknown". LP_ERR_INVALID_ARG names the accepted words.
  */
 lp_status lp_link_parse(const char *word, lp_link_kind *out, lp_error *err);
+
+/** Set the cluster's link of that kind: a network word the link between nodes, another word
+ *  the link inside a node. */
+void lp_cluster_set_link(lp_cluster *c, lp_link_kind kind);
 
 /**
  * Describe a GPU the database lacks (DESIGN §5): memory_gib is taken as the driver-reported
@@ -149,6 +166,73 @@ lp_status lp_link_parse(const char *word, lp_link_kind *out, lp_error *err);
  */
 lp_status lp_gpu_describe(const char *name, double memory_gib, double bandwidth_gbs, double tflops,
                           lp_gpu *out, lp_error *err);
+
+/* ---- links and collectives (src/hw/link.c) ---- */
+
+/** One link as used: class defaults, then the GPU table's figure, then the user's. */
+typedef struct {
+    lp_link_kind kind;
+    double bandwidth; /**< bytes/s per GPU, one direction, as NCCL reaches it */
+    double latency_s; /**< one step of a collective over this link */
+    char source[160]; /**< where the figures come from */
+} lp_link;
+
+/** The default link of a kind for a GPU (gpu may be NULL: the class figures). */
+void lp_link_default(lp_link_kind kind, const lp_gpu *gpu, lp_link *out);
+
+/** Where a replica's ranks sit and the links between them. */
+typedef struct {
+    int gpus_per_node;   /**< ranks per node as placed (1 when ranks are isolated) */
+    int nodes;           /**< nodes one replica spans */
+    lp_link intra;       /**< between GPUs of a node */
+    lp_link inter;       /**< between nodes */
+    bool inter_assumed;  /**< the network between nodes was not named (RDMA 400 Gb/s assumed) */
+    bool ranks_isolated; /**< --interconnect ethernet inside one node: every rank in its own
+                              container, talking over TCP */
+} lp_topology;
+
+/**
+ * The topology of one replica of world_size GPUs on a cluster: ranks fill a node before the
+ * next (vLLM numbers ranks TP-major); the link inside a node is the cluster's, the network its
+ * inter-node link (ethernet for a replica that fits one node: isolated ranks over TCP). The
+ * cluster's bandwidth/latency overrides apply to the link the replica crosses (the network when
+ * it spans nodes). LP_ERR_INVALID_ARG for a negative override.
+ */
+lp_status lp_topology_resolve(const lp_cluster *c, int world_size, lp_topology *out, lp_error *err);
+
+/** A communicator: ranks placed per_node to a node over nodes, and the two links. */
+typedef struct {
+    int ranks, per_node, nodes;
+    lp_link intra, inter;
+} lp_comm_group;
+
+/** The group of the first `ranks` consecutive ranks of a topology (a TP group, an EP group). */
+lp_comm_group lp_topology_group(const lp_topology *t, int ranks);
+
+/** NCCL collectives. */
+typedef enum {
+    LP_COLL_ALL_REDUCE,
+    LP_COLL_ALL_GATHER,     /**< bytes: the gathered (whole) tensor */
+    LP_COLL_REDUCE_SCATTER, /**< bytes: the whole input tensor */
+    LP_COLL_SEND_RECV,      /**< bytes: the message */
+    LP_COLL_ALL_TO_ALL      /**< bytes: what one rank sends in all */
+} lp_collective;
+
+/**
+ * Time of one collective of `bytes` over a group, in seconds, excluding the fixed per-call
+ * launch cost: latency steps plus bytes over the slowest link (ring or tree for all-reduce,
+ * whichever is faster, as NCCL chooses). *algo (may be NULL) names the algorithm. 0 for a
+ * group of one.
+ */
+double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group *g,
+                            const char **algo);
+
+/**
+ * One sentence on where a replica of tp x pp GPUs sits and what crossing nodes costs (TP
+ * spanning nodes, ranks isolated in containers, or pipeline hand-offs between nodes) into buf;
+ * "" when it fits one node. Returns its length.
+ */
+size_t lp_topology_describe(const lp_cluster *c, int tp, int pp, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -328,10 +328,16 @@ typedef struct {
     double pp_stages;
     double pp_bytes_per_token; /**< activation bytes handed between stages per token */
     /* hardware */
-    double peak_flops;           /**< dense FLOPS for the compute dtype */
-    double bandwidth;            /**< bytes/s */
-    double link_bandwidth;       /**< bytes/s between TP ranks */
-    double inter_node_bandwidth; /**< bytes/s between pipeline stages on other nodes */
+    double peak_flops;              /**< dense FLOPS for the compute dtype */
+    double bandwidth;               /**< bytes/s */
+    double link_bandwidth;          /**< bytes/s between TP ranks (slowest link of tp_group) */
+    double inter_node_bandwidth;    /**< bytes/s of the network between nodes */
+    lp_comm_group tp_group;         /**< the TP ranks and their links (ranks 0/1: no TP) */
+    lp_comm_group ep_group;         /**< EP ranks over TP x DP (ranks 0/1: no EP collectives) */
+    double ep_collectives_per_step; /**< all-gathers + reduce-scatters (2 per MoE layer) */
+    double ep_bytes_per_token;      /**< activation bytes one token adds to each of them */
+    int pp_handoffs_across_nodes;   /**< pipeline hand-offs that cross a node boundary */
+    lp_link pp_intra, pp_inter;     /**< links of hand-offs inside / across nodes */
     lp_efficiency eff;
     int tp;
     bool chunked_prefill; /**< prefill chunks share steps with decodes (vLLM V1) */
@@ -370,6 +376,14 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
 /** Time of one engine step for a batch. Pure, allocation-free. */
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out);
+
+/** Communication time of one step of `tokens` tokens: TP all-reduces, pipeline hand-offs and
+ * EP collectives over the replica's links (part of lp_step_eval's comm_s). */
+double lp_step_comm_s(const lp_step_model *sm, double tokens);
+
+/** What crossing nodes (or containers) adds to lp_step_comm_s: the same collectives with every
+ * rank of a group in one node, on the node's link, subtracted. 0 inside one node. */
+double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens);
 
 /* ---- Methods on a prepared step model (searches, calibration, batches) ------------------- */
 

@@ -80,8 +80,12 @@ typedef struct {
     const lp_model *model;
     const lp_gpu *const *gpus; /**< GPU types to consider (NULL: every GPU in the database) */
     size_t n_gpus;
-    int max_gpus;             /**< most GPUs in one deployment (default 8) */
-    int gpus_per_node;        /**< default 8 */
+    int max_gpus;      /**< most GPUs in one deployment (default 8) */
+    int gpus_per_node; /**< default 8 */
+    /** The network between nodes (infiniband, roce, ethernet) when given; otherwise RDMA at
+     *  400 Gb/s per GPU is assumed. */
+    lp_link_kind inter_node_link;
+    bool inter_node_link_given;
     bool allow_multi_node_tp; /**< tensor parallelism across nodes (default: only in a node) */
     bool allow_quantization;  /**< also try fp8 and 4-bit weights when the checkpoint is 16-bit */
     bool no_fp8_kv;           /**< do not try --kv-cache-dtype fp8 */
@@ -134,6 +138,8 @@ typedef struct {
     /* cost (NaN when the price table has no price for the GPU) */
     double usd_per_hour;
     double usd_per_million_output_tokens;
+    /** What crossing nodes adds to one decode step (ms): 0 inside one node. */
+    double cross_node_ms;
 
     bool meets_targets;
     lp_reject_reason reject; /**< when !meets_targets */

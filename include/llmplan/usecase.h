@@ -283,7 +283,8 @@ void lp_recommend_result_free(lp_recommend_result *r);
 /**
  * Read a recommend request: "model" or "config"; "gpus" (an array of names or one
  * comma-separated string; absent: every GPU) or "gpu" (one type); "max_gpus",
- * "gpus_per_node", "allow_multi_node_tp", "allow_quantization", "no_fp8_kv",
+ * "gpus_per_node", "allow_multi_node_tp", "interconnect" (the network between nodes:
+ * "infiniband", "roce" or "ethernet"), "allow_quantization", "no_fp8_kv",
  * "no_expert_parallel", "max_model_len", "gpu_memory_utilization", "vllm_version"; the
  * workload ("input_len", "output_len", "dataset_name", "num_prompts", "request_rate",
  * "max_concurrency", "daily_output_tokens"); targets ("max_ttft_ms", "max_tpot_ms",

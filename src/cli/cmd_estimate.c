@@ -34,8 +34,8 @@ typedef struct {
     lp_cli_gpu_flags g; /* --gpu, --gpu-file and a GPU described by hand */
     lp_cli_serving sv;  /* the vLLM engine flags */
     lp_cli_workload w;  /* the `vllm bench serve` flags */
-    int64_t seed;
-    double params_b;
+    int64_t seed, gpus_per_node;
+    double params_b, interconnect_gbs, interconnect_latency_us;
     bool json, help, seen_method;
 } est_args;
 
@@ -354,6 +354,16 @@ static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_req
     req->workload.seed = (uint64_t)(a->seed > 0 ? a->seed : 0);
     if (rc == 0)
         rc = lp_cli_set_interconnect("estimate", a->interconnect, &req->cluster);
+    if (rc == 0 && (a->gpus_per_node < 0 || a->gpus_per_node > 1024))
+        rc = lp_cli_usage_error("estimate", "%s: expected between 1 and 1024", "--gpus-per-node");
+    if (rc == 0 && (a->interconnect_gbs < 0 || a->interconnect_latency_us < 0))
+        rc = lp_cli_usage_error("estimate", "%s: expected a positive number",
+                                a->interconnect_gbs < 0 ? "--interconnect-gbs"
+                                                        : "--interconnect-latency-us");
+    if (a->gpus_per_node > 0)
+        req->cluster.gpus_per_node = (int)a->gpus_per_node;
+    req->cluster.link_gbs = a->interconnect_gbs;
+    req->cluster.link_latency_s = a->interconnect_latency_us * 1e-6;
     req->params_b = a->params_b;
     er->method_given = a->seen_method;
     lp_error err;
@@ -456,7 +466,15 @@ int lp_cmd_estimate(int argc, char **argv) {
         LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
-         "nvlink, pcie or unknown (default: the GPU's)", NULL},
+         "nvlink or pcie (in a node); infiniband, roce or ethernet (between nodes; ethernet "
+         "in one node: ranks in separate pods over TCP); unknown (default: the GPU's)",
+         NULL},
+        {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N",
+         "GPUs in one node (default 8); TP fills a node first", NULL},
+        {"--interconnect-gbs", NULL, LP_OPT_DOUBLE, &a.interconnect_gbs, "GBS",
+         "bandwidth per GPU, one direction, of the link the replica crosses", NULL},
+        {"--interconnect-latency-us", NULL, LP_OPT_DOUBLE, &a.interconnect_latency_us, "US",
+         "latency of one collective step over that link", NULL},
         {"--method", NULL, LP_OPT_STRING, &a.method, "M",
          "roofline (default), simulate or heuristic", &a.seen_method},
         LP_CLI_WORKLOAD_OPTS(a.w),

@@ -15,6 +15,7 @@
 #include "cli/opts.h"
 #include "cli/gpu_flags.h"
 #include "cli/serving_flags.h"
+#include "cli/workload_flags.h"
 #include "cli/report_data.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
@@ -27,6 +28,8 @@ typedef struct {
     const char *model, *revision, *report;
     lp_cli_gpu_flags g; /* --gpu, --gpu-file and a described GPU */
     lp_cli_serving sv;  /* the vLLM engine flags */
+    const char *interconnect;
+    int64_t gpus_per_node;
     bool json, help, no_safetensors, force;
 } plan_args;
 
@@ -98,6 +101,12 @@ static int build_request(const plan_args *a, const lp_gpu_db *db, lp_plan_reques
         r->gpu_described = a->g.memory_gib > 0;
     }
     r->cluster.gpu = gpu;
+    if ((rc = lp_cli_set_interconnect("plan", a->interconnect, &r->cluster)) != 0)
+        return rc;
+    if (a->gpus_per_node < 0 || a->gpus_per_node > 1024)
+        return lp_cli_usage_error("plan", "%s: expected between 1 and 1024", "--gpus-per-node");
+    if (a->gpus_per_node > 0)
+        r->cluster.gpus_per_node = (int)a->gpus_per_node;
     r->db = db;
     lp_model_load_opts lo;
     memset(&lo, 0, sizeof lo);
@@ -124,6 +133,10 @@ int lp_cmd_plan(int argc, char **argv) {
          NULL},
         {"--no-safetensors", NULL, LP_OPT_FLAG, &a.no_safetensors, NULL,
          "do not read safetensors headers", NULL},
+        {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
+         "nvlink or pcie (in a node); infiniband, roce or ethernet (between nodes)", NULL},
+        {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N",
+         "GPUs in one node (default 8); TP fills a node first", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--report", NULL, LP_OPT_STRING, &a.report, "FILE",
          "also write a report with charts: FILE.html or FILE.md", NULL},

@@ -70,7 +70,7 @@ static int print_explanation(const char *cmd, const lp_explain_result *res, bool
 
 typedef struct {
     const char *model, *gpus, *gpu, *gpu_file, *vllm_version, *objective, *price_file;
-    const char *emit, *out, *report;
+    const char *emit, *out, *report, *interconnect;
     int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads;
     double gpu_memory_utilization;
     lp_cli_targets t;
@@ -176,6 +176,14 @@ static int check_args(const rec_args *a) {
         return lp_cli_usage_error(cmd, "%s: expected between 1 and 65536", "--max-gpus");
     if (a->gpus_per_node < 1 || a->gpus_per_node > 1024)
         return lp_cli_usage_error(cmd, "%s: expected between 1 and 1024", "--gpus-per-node");
+    lp_link_kind kind;
+    lp_error err;
+    if (a->interconnect &&
+        (lp_link_parse(a->interconnect, &kind, &err) != LP_OK || !lp_link_is_network(kind)))
+        return lp_cli_usage_error(cmd,
+                                  "--interconnect: expected infiniband, roce or ethernet, got "
+                                  "\"%s\"",
+                                  a->interconnect);
     if (a->max_model_len < 0 || a->max_model_len > (1LL << 40))
         return lp_cli_usage_error(cmd, "%s: expected a positive number of tokens",
                                   "--max-model-len");
@@ -399,6 +407,8 @@ static int build_recommend(const rec_args *a, lp_recommend_request *rq, lp_cli_h
     spec->max_gpus = (int)a->max_gpus;
     spec->gpus_per_node = (int)a->gpus_per_node;
     spec->allow_multi_node_tp = a->allow_multi_node_tp;
+    if (a->interconnect && lp_link_parse(a->interconnect, &spec->inter_node_link, &err) == LP_OK)
+        spec->inter_node_link_given = true;
     spec->allow_quantization = a->allow_quantization;
     spec->no_fp8_kv = a->no_fp8_kv;
     spec->no_expert_parallel = a->no_expert_parallel;
@@ -437,6 +447,8 @@ int lp_cmd_recommend(int argc, char **argv) {
          NULL},
         {"--allow-multi-node-tp", NULL, LP_OPT_FLAG, &a.allow_multi_node_tp, NULL,
          "allow tensor parallelism across nodes", NULL},
+        {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
+         "network between nodes: infiniband, roce or ethernet (default: RDMA assumed)", NULL},
         {"--allow-quantization", NULL, LP_OPT_FLAG, &a.allow_quantization, NULL,
          "also try fp8 and 4-bit weights", NULL},
         {"--no-fp8-kv", NULL, LP_OPT_FLAG, &a.no_fp8_kv, NULL, "do not try --kv-cache-dtype fp8",

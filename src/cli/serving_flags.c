@@ -104,13 +104,14 @@ int lp_cli_set_interconnect(const char *cmd, const char *value, lp_cluster *c) {
     if (!value)
         return 0;
     lp_error err;
-    if (lp_link_parse(value, &c->intra_node_link, &err) != LP_OK) {
+    lp_link_kind kind;
+    if (lp_link_parse(value, &kind, &err) != LP_OK) {
         fprintf(stderr,
-                "llmplan %s: --interconnect: expected nvlink, pcie or unknown, got \"%s\" (see "
-                "llmplan %s --help)\n",
+                "llmplan %s: --interconnect: expected nvlink, pcie, infiniband, roce, ethernet or "
+                "unknown, got \"%s\" (see llmplan %s --help)\n",
                 cmd, value, cmd);
         return LP_EXIT_USAGE;
     }
-    c->intra_node_link_given = true;
+    lp_cluster_set_link(c, kind);
     return 0;
 }

@@ -129,9 +129,10 @@ void lp_cli_serving_init(lp_cli_serving *sv);
 int lp_cli_build_serving(const char *cmd, const lp_cli_serving *sv, lp_serving *s);
 
 /**
- * Set the link inside a node from an --interconnect value (nvlink, pcie or unknown, any case;
- * NULL leaves the GPU's own). Prints one message naming `llmplan <cmd>` and returns an exit
- * code when it is none of them; 0 otherwise.
+ * Set a link of the cluster from an --interconnect value, any case: nvlink, xgmi or pcie the
+ * link inside a node, infiniband, roce or ethernet the network between nodes, or unknown (NULL
+ * leaves the GPU's own). Prints one message naming `llmplan <cmd>` and returns an exit code
+ * when it is none of them; 0 otherwise.
  */
 int lp_cli_set_interconnect(const char *cmd, const char *value, lp_cluster *c);
 

@@ -40,8 +40,14 @@ lp_status lp_link_parse(const char *word, lp_link_kind *out, lp_error *err) {
         lp_link_kind kind;
     } words[] = {{"nvlink", LP_LINK_NVLINK},
                  {"nvswitch", LP_LINK_NVLINK},
-                 {"xgmi", LP_LINK_NVLINK},
+                 {"xgmi", LP_LINK_INFINITY_FABRIC},
+                 {"infinity_fabric", LP_LINK_INFINITY_FABRIC},
                  {"pcie", LP_LINK_PCIE},
+                 {"infiniband", LP_LINK_INFINIBAND},
+                 {"ib", LP_LINK_INFINIBAND},
+                 {"roce", LP_LINK_ROCE},
+                 {"ethernet", LP_LINK_ETHERNET},
+                 {"tcp", LP_LINK_ETHERNET},
                  {"unknown", LP_LINK_UNKNOWN}};
     for (size_t i = 0; word && i < sizeof words / sizeof words[0]; i++)
         if (strcasecmp(word, words[i].word) == 0) {
@@ -49,8 +55,19 @@ lp_status lp_link_parse(const char *word, lp_link_kind *out, lp_error *err) {
             return LP_OK;
         }
     return lp_error_set(err, LP_ERR_INVALID_ARG,
-                        "--interconnect: expected nvlink, pcie or unknown, got \"%s\"",
+                        "--interconnect: expected nvlink, pcie, infiniband, roce, ethernet or "
+                        "unknown, got \"%s\"",
                         word ? word : "");
+}
+
+void lp_cluster_set_link(lp_cluster *c, lp_link_kind kind) {
+    if (lp_link_is_network(kind)) {
+        c->inter_node_link = kind;
+        c->inter_node_link_given = true;
+    } else {
+        c->intra_node_link = kind;
+        c->intra_node_link_given = true;
+    }
 }
 
 lp_status lp_gpu_describe(const char *name, double memory_gib, double bandwidth_gbs, double tflops,

@@ -214,8 +214,9 @@ static lp_status parse_cc(const parse_ctx *ctx, field f, lp_gpu *g) {
 }
 
 static lp_status parse_link(const parse_ctx *ctx, field f, lp_link_kind *out) {
-    static const lp_link_kind kinds[] = {LP_LINK_UNKNOWN, LP_LINK_PCIE, LP_LINK_NVLINK,
-                                         LP_LINK_INFINITY_FABRIC, LP_LINK_ETHERNET};
+    static const lp_link_kind kinds[] = {
+        LP_LINK_UNKNOWN,  LP_LINK_PCIE,       LP_LINK_NVLINK, LP_LINK_INFINITY_FABRIC,
+        LP_LINK_ETHERNET, LP_LINK_INFINIBAND, LP_LINK_ROCE};
     *out = LP_LINK_UNKNOWN;
     if (f.len == 0)
         return LP_OK;
@@ -226,8 +227,8 @@ static lp_status parse_link(const parse_ctx *ctx, field f, lp_link_kind *out) {
         }
     }
     return lp_error_set(ctx->err, LP_ERR_PARSE,
-                        "%s:%zu: link: expected nvlink, pcie, infinity_fabric, ethernet or "
-                        "unknown, got \"%.*s\"",
+                        "%s:%zu: link: expected nvlink, pcie, infinity_fabric, infiniband, roce, "
+                        "ethernet or unknown, got \"%.*s\"",
                         ctx->origin, ctx->line, quote_len(f), f.ptr);
 }
 
@@ -641,22 +642,6 @@ size_t lp_gpu_db_count(const lp_gpu_db *db) {
 
 const lp_gpu *lp_gpu_db_at(const lp_gpu_db *db, size_t i) {
     return db && i < db->count ? &db->rows[i] : NULL;
-}
-
-const char *lp_link_name(lp_link_kind kind) {
-    switch (kind) {
-    case LP_LINK_PCIE:
-        return "pcie";
-    case LP_LINK_NVLINK:
-        return "nvlink";
-    case LP_LINK_INFINITY_FABRIC:
-        return "infinity_fabric";
-    case LP_LINK_ETHERNET:
-        return "ethernet";
-    case LP_LINK_UNKNOWN:
-        break;
-    }
-    return "unknown";
 }
 
 /* ---- capabilities ---- */

@@ -58,6 +58,8 @@
 #define HEUR_TP_EFF_NVLINK 0.90
 #define HEUR_TP_EFF_PCIE 0.75
 #define HEUR_TP_EFF_UNKNOWN 0.70
+/* TP over TCP sockets (ranks in separate containers): see link_of. */
+#define HEUR_TP_EFF_TCP 0.60
 /* Pipeline parallelism: micro-batches of C/pp per stage; hand-offs and bubbles cost this per
  * doubling of stages. */
 #define HEUR_PP_EFF 0.90
@@ -161,44 +163,35 @@ static double quant_decode_factor(heur_quant q) {
     return 1.0;
 }
 
-/* Interconnect between the TP ranks: the one given, else the GPU's own link. */
+/* Interconnect between the TP ranks: the one given, else the GPU's own link. The network
+ * between nodes does not touch this method's TP (it stays in a node), except ethernet for a
+ * replica in one node: ranks in separate containers over TCP, where every all-reduce pays
+ * ~100 us (src/hw/link.c), about a third of a small model's step. */
 static void link_of(const lp_cluster *c, double *eff, const char **label) {
-    if (c->intra_node_link_given) {
-        switch (c->intra_node_link) {
-        case LP_LINK_NVLINK:
-        case LP_LINK_INFINITY_FABRIC:
-            *eff = HEUR_TP_EFF_NVLINK;
-            *label = "NVLink (given)";
-            return;
-        case LP_LINK_PCIE:
-            *eff = HEUR_TP_EFF_PCIE;
-            *label = "PCIe (given)";
-            return;
-        case LP_LINK_ETHERNET:
-        case LP_LINK_UNKNOWN:
-            break;
-        }
-        *eff = HEUR_TP_EFF_UNKNOWN;
-        *label = "unknown (given)";
+    if (c->inter_node_link_given && c->inter_node_link == LP_LINK_ETHERNET) {
+        *eff = HEUR_TP_EFF_TCP;
+        *label = "TCP between ranks (given)";
         return;
     }
-    lp_link_kind k = lp_cluster_intra_node_link(c);
-    switch (k) {
+    const bool given = c->intra_node_link_given;
+    switch (lp_cluster_intra_node_link(c)) {
     case LP_LINK_NVLINK:
     case LP_LINK_INFINITY_FABRIC:
-    case LP_LINK_ETHERNET: /* Gaudi's on-die RoCE links form the scale-up fabric */
+    case LP_LINK_ROCE: /* Gaudi's on-die RoCE links form the scale-up fabric */
         *eff = HEUR_TP_EFF_NVLINK;
-        *label = "the GPU's fast scale-up link (from the GPU table)";
+        *label = given ? "NVLink (given)" : "the GPU's fast scale-up link (from the GPU table)";
         return;
     case LP_LINK_PCIE:
         *eff = HEUR_TP_EFF_PCIE;
-        *label = "PCIe (from the GPU table)";
+        *label = given ? "PCIe (given)" : "PCIe (from the GPU table)";
         return;
+    case LP_LINK_ETHERNET:
+    case LP_LINK_INFINIBAND:
     case LP_LINK_UNKNOWN:
         break;
     }
     *eff = HEUR_TP_EFF_UNKNOWN;
-    *label = "unknown";
+    *label = given ? "unknown (given)" : "unknown";
 }
 
 /* Everything the per-concurrency formulas need, per replica. */

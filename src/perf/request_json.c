@@ -220,11 +220,13 @@ static lp_status set_field(field_id id, const char *key, const lp_value *v, lp_p
         if ((s = want_string(key, v, word, sizeof word, err)) != LP_OK)
             return s;
         lp_error inner;
-        if (lp_link_parse(word, &r->cluster.intra_node_link, &inner) != LP_OK)
+        lp_link_kind kind;
+        if (lp_link_parse(word, &kind, &inner) != LP_OK)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "%s: expected \"nvlink\", \"pcie\" or \"unknown\", got \"%s\"", key,
-                                word);
-        r->cluster.intra_node_link_given = true;
+                                "%s: expected \"nvlink\", \"pcie\", \"infiniband\", \"roce\", "
+                                "\"ethernet\" or \"unknown\", got \"%s\"",
+                                key, word);
+        lp_cluster_set_link(&r->cluster, kind);
         return LP_OK;
     }
     case F_PARAMS_B:

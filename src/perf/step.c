@@ -18,9 +18,13 @@
  * graph, per-MoE-layer routing), measured on an H200; without CUDA graphs (--enforce-eager,
  * a batch beyond the captured sizes, V0 prefill steps or V0 contexts beyond 8192) the host
  * launches every kernel and a layer costs at least the host's launch time.
- * The step is their sum + tensor-parallel all-reduces (latency + ring traffic / link
- * bandwidth) + pipeline hand-offs + host overhead per step and per running request (by vLLM
- * engine era, efficiency.c).
+ * The step is their sum + communication + host overhead per step and per running request (by
+ * vLLM engine era, efficiency.c). Communication (NCCL's algorithms in src/hw/link.c): two TP
+ * all-reduces per layer (the family's per-call latency + NCCL ring or tree over the TP
+ * group's links, which cross nodes when TP spans them or run over TCP when each rank sits in
+ * its own container), pipeline hand-offs (a send/recv per stage boundary, over the network
+ * where a node ends) and, with expert parallelism over data-parallel ranks, an all-gather and
+ * a reduce-scatter per MoE layer.
  * Routed experts: with N tokens and top-k of E experts, the expected number of distinct
  * experts a layer touches is E x (1 - (1 - k/E)^N) (uniform routing); with expert
  * parallelism the step waits for the rank whose experts are touched most (expected maximum
@@ -37,14 +41,7 @@
 
 #define TERA 1e12
 #define GIGA 1e9
-/* Bandwidths in the GPU table are as sold (both directions); one direction is half. */
-#define LP_DIRECTION_SHARE 0.5
-/* Fallbacks when the GPU row lacks a link figure: PCIe Gen4 x16 (64 GB/s both ways) and a
- * 400 Gb/s network between nodes (50 GB/s). */
-#define LP_DEFAULT_PCIE_GBS 64.0
-#define LP_DEFAULT_NVLINK_GBS 600.0
-#define LP_INTER_NODE_GBS 50.0
-/* Latency of one pipeline hand-off (send/recv of activations). */
+/* Latency of one pipeline hand-off (send/recv of activations) beyond its link's step. */
 #define LP_PP_HANDOFF_S 30e-6
 /* A PCIe all-reduce costs at least this much more latency than the family's NVLink figure. */
 #define LP_PCIE_ALLREDUCE_LATENCY_S 50e-6
@@ -71,21 +68,71 @@
 #define LP_ATTN_HALF_CONTEXT 600.0
 /* Below this ratio of the smaller to the larger time an operator costs the larger alone. */
 #define LP_RIDGE_NEGLIGIBLE 0.01
+/* vLLM hands two tensors between pipeline stages, hidden_states and residual
+ * (IntermediateTensors of the decoder models, e.g. vllm/model_executor/models/llama.py). */
+#define LP_PP_TENSORS 2.0
 
-static double link_bandwidth(const lp_gpu *gpu, lp_link_kind kind, double *latency,
-                             lp_perf_estimate *est) {
-    double gbs;
-    if (kind == LP_LINK_NVLINK || kind == LP_LINK_INFINITY_FABRIC) {
-        gbs =
-            gpu->link != LP_LINK_PCIE && gpu->link_gbs > 0 ? gpu->link_gbs : LP_DEFAULT_NVLINK_GBS;
-    } else {
-        gbs = gpu->pcie_gbs > 0 ? gpu->pcie_gbs : LP_DEFAULT_PCIE_GBS;
-        if (*latency < LP_PCIE_ALLREDUCE_LATENCY_S)
-            *latency = LP_PCIE_ALLREDUCE_LATENCY_S;
-        if (kind == LP_LINK_UNKNOWN)
-            lp_perf_assume(est, "interconnect unknown: tensor-parallel traffic over PCIe assumed");
+/* The links of the replica: where its TP group, pipeline hand-offs and EP group sit, and what
+ * an all-reduce costs at the least. Communication terms of the step (see lp_step_eval). */
+static lp_status init_links(const lp_cluster *cluster, const lp_mem_plan *plan, lp_step_model *sm,
+                            lp_perf_estimate *est, lp_error *err) {
+    lp_topology topo;
+    lp_status st = lp_topology_resolve(cluster, plan->tp * plan->pp, &topo, err);
+    if (st != LP_OK)
+        return st;
+    sm->tp_group = lp_topology_group(&topo, plan->tp);
+    sm->link_bandwidth = sm->tp_group.nodes > 1 && topo.inter.bandwidth < topo.intra.bandwidth
+                             ? topo.inter.bandwidth
+                             : topo.intra.bandwidth;
+    sm->inter_node_bandwidth = topo.inter.bandwidth;
+    /* in-node PCIe (or an unknown link): NCCL instead of the custom all-reduce */
+    if ((topo.intra.kind == LP_LINK_PCIE || topo.intra.kind == LP_LINK_UNKNOWN) &&
+        sm->eff.allreduce_latency_s < LP_PCIE_ALLREDUCE_LATENCY_S)
+        sm->eff.allreduce_latency_s = LP_PCIE_ALLREDUCE_LATENCY_S;
+    if (topo.intra.kind == LP_LINK_UNKNOWN && plan->tp > 1)
+        lp_perf_assume(est, "interconnect unknown: tensor-parallel traffic over PCIe assumed");
+
+    /* pipeline: stage s holds ranks [s tp, (s+1) tp); a hand-off crosses a node boundary where
+     * a node ends between two stages */
+    sm->pp_intra = topo.intra;
+    sm->pp_inter = topo.inter;
+    sm->pp_handoffs_across_nodes = 0;
+    for (int s = 1; s < plan->pp; s++)
+        if ((s * plan->tp) / topo.gpus_per_node != (s * plan->tp - 1) / topo.gpus_per_node)
+            sm->pp_handoffs_across_nodes++;
+
+    /* expert parallelism across data-parallel ranks: vLLM's default all2all backend
+     * (VLLM_ALL2ALL_BACKEND=allgather_reducescatter, vllm/envs.py) all-gathers the tokens of
+     * every DP rank before each MoE layer and reduce-scatters the outputs after it */
+    if (plan->expert_parallel && plan->dp > 1) {
+        sm->ep_group = lp_topology_group(&topo, plan->tp * plan->dp);
+        /* the EP group spans the DP replicas: the topology of one replica does not bound it */
+        int per_node = topo.gpus_per_node;
+        sm->ep_group.per_node = per_node < sm->ep_group.ranks ? per_node : sm->ep_group.ranks;
+        sm->ep_group.nodes =
+            (sm->ep_group.ranks + sm->ep_group.per_node - 1) / sm->ep_group.per_node;
     }
-    return gbs * LP_DIRECTION_SHARE * GIGA;
+
+    const int tp = plan->tp;
+    if (tp > 1 && (topo.ranks_isolated || sm->tp_group.nodes > 1)) {
+        const char *algo = NULL;
+        double one = sm->eff.allreduce_latency_s +
+                     lp_collective_time_s(LP_COLL_ALL_REDUCE, 0, &sm->tp_group, &algo);
+        lp_perf_assume(est,
+                       "tensor parallel %d %s %s (%.1f GB/s per GPU, %.0f us per step): every "
+                       "all-reduce costs >= %.0f us (NCCL %s); keep TP inside a node if you can",
+                       tp,
+                       topo.ranks_isolated ? "with each rank in its own container, over"
+                                           : "spans nodes, over",
+                       lp_link_name(topo.inter.kind), topo.inter.bandwidth / GIGA,
+                       topo.inter.latency_s * 1e6, one * 1e6, algo);
+    }
+    if (sm->pp_handoffs_across_nodes > 0 || (sm->ep_group.nodes > 1))
+        lp_perf_assume(
+            est, "between nodes: %s, %.1f GB/s per GPU, %.0f us per step (%s)",
+            lp_link_name(topo.inter.kind), topo.inter.bandwidth / GIGA, topo.inter.latency_s * 1e6,
+            topo.inter_assumed ? "not named: assumed; give --interconnect" : topo.inter.source);
+    return LP_OK;
 }
 
 static double peak_flops(const lp_gpu *gpu, const lp_mem_plan *plan, lp_perf_estimate *est) {
@@ -230,23 +277,18 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
         }
     }
 
-    double latency = sm->eff.allreduce_latency_s;
-    sm->link_bandwidth = link_bandwidth(gpu, lp_cluster_intra_node_link(cluster), &latency, est);
-    sm->eff.allreduce_latency_s = latency;
+    lp_status st = init_links(cluster, plan, sm, est, err);
+    if (st != LP_OK)
+        return st;
     if (tp > 1) {
         sm->allreduces_per_step = 2.0 * (double)(end - start);
         sm->allreduce_bytes_per_token = (double)m->hidden_size * dtype_b;
     }
-    sm->inter_node_bandwidth = LP_INTER_NODE_GBS * GIGA;
-    sm->pp_bytes_per_token = pp > 1 ? (double)m->hidden_size * dtype_b : 0.0;
-    const int per_node = lp_cluster_gpus_per_node(cluster);
-    if (tp > per_node)
-        lp_perf_assume(est,
-                       "tensor parallel size %d spans nodes: all-reduces over the network "
-                       "(%.0f GB/s) assumed",
-                       tp, LP_INTER_NODE_GBS);
-    if (tp > per_node)
-        sm->link_bandwidth = sm->inter_node_bandwidth;
+    sm->pp_bytes_per_token = pp > 1 ? LP_PP_TENSORS * (double)m->hidden_size * dtype_b : 0.0;
+    if (sm->ep_group.ranks > 1) {
+        sm->ep_collectives_per_step = 2.0 * moe_layers;
+        sm->ep_bytes_per_token = (double)m->hidden_size * dtype_b;
+    }
 
     sm->chunked_prefill = plan->chunked_prefill;
     sm->scheduler_steps = plan->num_scheduler_steps > 1 ? plan->num_scheduler_steps : 1;
@@ -310,6 +352,74 @@ static double experts_read(const lp_step_model *sm, double tokens) {
         return mean;
     double sd = sqrt(sm->experts * p * (1.0 - p));
     return fmin(sm->experts, mean + sd * sqrt(2.0 * log(sm->ep_ranks)));
+}
+
+double lp_step_comm_s(const lp_step_model *sm, double tokens) {
+    double comm = 0;
+    /* tensor parallel: two all-reduces per layer, each the family's per-call latency plus
+     * NCCL's ring or tree over the group's links (vLLM's custom all-reduce inside an NVLink
+     * node costs the per-call latency and the ring's bytes) */
+    if (sm->tp > 1 && sm->allreduces_per_step > 0) {
+        lp_comm_group g = sm->tp_group;
+        if (g.ranks < 2) { /* a hand-built model: one node, the link bandwidth given */
+            g.ranks = g.per_node = sm->tp;
+            g.nodes = 1;
+            g.intra.bandwidth = sm->link_bandwidth;
+            g.intra.latency_s = 0;
+        }
+        comm += sm->allreduces_per_step *
+                (sm->eff.allreduce_latency_s +
+                 lp_collective_time_s(LP_COLL_ALL_REDUCE, tokens * sm->allreduce_bytes_per_token,
+                                      &g, NULL));
+    }
+    /* pipeline hand-offs: each TP rank sends its 1/tp slice of the two tensors to its peer of
+     * the next stage, which all-gathers them over its TP group (vllm/distributed/
+     * parallel_state.py GroupCoordinator.send_tensor_dict with all_gather_group) */
+    if (sm->pp_stages > 1) {
+        double bytes = tokens * sm->pp_bytes_per_token;
+        int tp = sm->tp > 1 ? sm->tp : 1;
+        lp_comm_group pair = {2, 1, 2, sm->pp_intra, sm->pp_inter};
+        lp_comm_group local = {2, 2, 1, sm->pp_intra, sm->pp_inter};
+        if (pair.inter.bandwidth <= 0) { /* a hand-built model: the network bandwidth given */
+            pair.inter.bandwidth = local.intra.bandwidth = sm->inter_node_bandwidth;
+            pair.intra = local.intra;
+        }
+        double across =
+            LP_PP_HANDOFF_S + lp_collective_time_s(LP_COLL_SEND_RECV, bytes / tp, &pair, NULL);
+        double inside =
+            LP_PP_HANDOFF_S + lp_collective_time_s(LP_COLL_SEND_RECV, bytes / tp, &local, NULL);
+        double gather = tp > 1 && sm->tp_group.ranks > 1
+                            ? lp_collective_time_s(LP_COLL_ALL_GATHER, bytes, &sm->tp_group, NULL)
+                            : 0;
+        int n_across = sm->pp_handoffs_across_nodes;
+        int n_inside = (int)sm->pp_stages - 1 - n_across;
+        comm += n_across * across + n_inside * inside + (sm->pp_stages - 1) * gather;
+    }
+    /* expert parallelism over data-parallel ranks: an all-gather and a reduce-scatter per MoE
+     * layer of every DP rank's tokens (as many as this replica's, assumed) */
+    if (sm->ep_group.ranks > 1 && sm->ep_collectives_per_step > 0) {
+        int dp = sm->ep_group.ranks / (sm->tp > 1 ? sm->tp : 1);
+        double bytes = tokens * dp * sm->ep_bytes_per_token;
+        comm += sm->ep_collectives_per_step / 2 *
+                (2 * sm->eff.allreduce_latency_s +
+                 lp_collective_time_s(LP_COLL_ALL_GATHER, bytes, &sm->ep_group, NULL) +
+                 lp_collective_time_s(LP_COLL_REDUCE_SCATTER, bytes, &sm->ep_group, NULL));
+    }
+    return comm;
+}
+
+double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens) {
+    lp_step_model local = *sm;
+    /* the same collectives with every rank in one node, on the node's own link */
+    lp_comm_group *groups[] = {&local.tp_group, &local.ep_group};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        groups[i]->per_node = groups[i]->ranks;
+        groups[i]->nodes = 1;
+        groups[i]->inter = groups[i]->intra;
+    }
+    local.pp_handoffs_across_nodes = 0;
+    double extra = lp_step_comm_s(sm, tokens) - lp_step_comm_s(&local, tokens);
+    return extra > 0 ? extra : 0;
 }
 
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
@@ -386,16 +496,7 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
             out->launch_s = launches - gpu;
     }
 
-    out->comm_s = 0;
-    if (sm->tp > 1) {
-        double ring = 2.0 * (sm->tp - 1) / sm->tp;
-        out->comm_s += sm->allreduces_per_step *
-                       (sm->eff.allreduce_latency_s +
-                        tokens * sm->allreduce_bytes_per_token * ring / sm->link_bandwidth);
-    }
-    if (sm->pp_stages > 1)
-        out->comm_s += (sm->pp_stages - 1) * (LP_PP_HANDOFF_S + tokens * sm->pp_bytes_per_token /
-                                                                    sm->inter_node_bandwidth);
+    out->comm_s = lp_step_comm_s(sm, tokens);
     double steps = sm->scheduler_steps > 1 ? sm->scheduler_steps : 1;
     out->host_s =
         (sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled)) / steps;

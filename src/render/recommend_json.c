@@ -95,6 +95,7 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
     put(o, "gpu", json_string(c->gpu ? c->gpu->name : "?"));
     put(o, "num_gpus", json_integer(c->num_gpus));
     put(o, "nodes", json_integer(c->nodes));
+    put(o, "cross_node_ms_per_step", json_real(c->cross_node_ms));
     put(o, "tensor_parallel_size", json_integer(c->tp));
     put(o, "pipeline_parallel_size", json_integer(c->pp));
     put(o, "data_parallel_size", json_integer(c->dp));

@@ -183,6 +183,7 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
     c->prefill_bound = (lp_bottleneck)e->prefill_bound;
     c->usd_per_hour = e->usd_per_hour;
     c->usd_per_million_output_tokens = e->usd_per_million;
+    c->cross_node_ms = e->cross_node_ms;
     c->meets_targets = true;
     c->reject = LP_REJECT_COUNT;
     c->score = e->score;
@@ -201,6 +202,8 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
     char ckpt[128];
     if (lp_candidate_needs_checkpoint(c, ctx->model, ckpt, sizeof ckpt))
         snprintf(needs, sizeof needs, "; needs %s", ckpt);
+    else if (e->cross_node_ms >= 0.05)
+        snprintf(needs, sizeof needs, "; crossing nodes +%.1f ms/step", e->cross_node_ms);
     snprintf(c->why, sizeof c->why,
              "fits %d x %s with %.1f GiB KV/GPU; %s; %.0f tok/s/GPU; %s; %s-bound decode%s%s",
              e->num_gpus, G->gpu->name, e->kv_gib_per_gpu, target, e->output_tok_s / e->num_gpus,

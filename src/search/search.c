@@ -162,6 +162,8 @@ static lp_reject_reason prepare(worker *w, const lp_search_group *g, int dp) {
     lp_cluster cluster;
     lp_cluster_init(&cluster, gpu);
     cluster.gpus_per_node = ctx->gpus_per_node;
+    cluster.inter_node_link = ctx->spec->inter_node_link;
+    cluster.inter_node_link_given = ctx->spec->inter_node_link_given;
     if (lp_step_model_init(ctx->model, &cluster, &w->plan, &w->sm, NULL, NULL) != LP_OK)
         return LP_REJECT_INVALID; /* a GPU row without bandwidth or FLOPS figures */
     return LP_REJECT_COUNT;
@@ -214,6 +216,8 @@ static void eval_group(worker *w, uint32_t gi) {
         e.kv_tokens = w->plan.kv_tokens;
         e.kv_gib_per_gpu = w->plan.ranks[w->plan.binding_rank].kv_cache_bytes / GIB;
         e.decode_bound = (uint8_t)w->est.decode_bound;
+        e.cross_node_ms =
+            1e3 * lp_step_comm_cross_node_s(&w->sm, w->est.mean_batch > 1 ? w->est.mean_batch : 1);
         e.prefill_bound = (uint8_t)w->est.prefill_bound;
         cost(ctx, g, &e);
         lp_reject_reason r = lp_search_check_targets(ctx, &e);

@@ -91,6 +91,7 @@ typedef struct {
     bool simulated; /**< latencies at the percentile come from lp_perf_simulate */
     double usd_per_hour, usd_per_million;
     double score, score2; /**< the objective's keys (lower is better) */
+    double cross_node_ms; /**< communication a decode step pays for crossing nodes */
 } lp_search_eval;
 
 /* enumerate.c */

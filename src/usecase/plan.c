@@ -149,5 +149,10 @@ lp_status lp_plan(const lp_plan_request *req, lp_plan_result *out, lp_error *err
         detect_notes(det, gpu, req->gpu_described, out->plan.num_gpus, used_note, &out->plan);
         drop_refused_utilization(det, &out->plan);
     }
+    /* where the replica's ranks sit: what crossing nodes (or containers) costs */
+    char placement[sizeof out->plan.notes[0]];
+    if (lp_topology_describe(&req->cluster, out->plan.tp, out->plan.pp, placement,
+                             sizeof placement) > 0)
+        add_note(&out->plan, placement);
     return LP_OK;
 }

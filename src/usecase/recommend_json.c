@@ -16,6 +16,7 @@ static const char *const RECOMMEND_FIELDS[] = {"model",
                                                "max_gpus",
                                                "gpus_per_node",
                                                "allow_multi_node_tp",
+                                               "interconnect",
                                                "allow_quantization",
                                                "no_fp8_kv",
                                                "no_expert_parallel",
@@ -127,11 +128,21 @@ static lp_status read_spec(json_t *o, lp_search_spec *spec, int64_t *top, lp_err
         (st = lp_uc_read_workload(o, &spec->workload, &spec->daily_output_tokens, err)) ||
         (st = lp_uc_read_targets(o, &spec->targets, err)))
         return st;
-    const char *objective = NULL, *version = NULL;
+    const char *objective = NULL, *version = NULL, *link = NULL;
     if ((st = lp_json_get_str(o, "objective", &objective, err)) ||
-        (st = lp_json_get_str(o, "vllm_version", &version, err)))
+        (st = lp_json_get_str(o, "vllm_version", &version, err)) ||
+        (st = lp_json_get_str(o, "interconnect", &link, err)))
         return st;
     lp_error inner;
+    if (link) {
+        /* the network between nodes, as recommend's --interconnect */
+        if (lp_link_parse(link, &spec->inter_node_link, &inner) != LP_OK ||
+            !lp_link_is_network(spec->inter_node_link))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "interconnect: expected infiniband, roce or ethernet, got \"%s\"",
+                                link);
+        spec->inter_node_link_given = true;
+    }
     if (objective && lp_objective_parse(objective, &spec->objective, &inner) != LP_OK)
         return lp_error_set(err, inner.code, "objective: %s", inner.message);
     if (version && lp_vllm_version_parse(version, &spec->vllm_version, &inner) != LP_OK)
