@@ -60,6 +60,7 @@ bench: deps
 	./$(BENCH_BUILD)/bench_sim
 	./$(BENCH_BUILD)/bench_search
 	./$(BENCH_BUILD)/bench_gpu_file
+	HF_HUB_OFFLINE=1 ./$(BENCH_BUILD)/bench_batch ./$(BENCH_BUILD)/llmplan
 	@if [ -d $(BENCH_BUILD)/python/llmplan ]; then \
 		PYTHONPATH=$(BENCH_BUILD)/python HF_HUB_OFFLINE=1 $(PYTHON) bench/bench_python.py; \
 	else echo "bench_python: skipped (the Python extension was not built: python3-dev missing)"; fi

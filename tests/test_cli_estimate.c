@@ -327,12 +327,67 @@ static void test_infeasible_and_help(void **state) {
     free(out);
 }
 
+/* A batch longer than one chunk (the CLI reads 4096 lines at a time and splits each chunk over
+ * its threads): every input line answered once, in input order, the bad ones where they were
+ * written, and the same answer for the same request wherever it stands in the file. */
+static void test_batch_streams_in_order(void **state) {
+    (void)state;
+    enum { LINES = 9000 };
+    char path[256], args[512];
+    size_t cap = (size_t)LINES * 128, used = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 1; i <= LINES; i++) {
+        if (i % 1000 == 7) /* a misspelt field: that line, and only it, is invalid */
+            used +=
+                (size_t)snprintf(text + used, cap - used, "{\"params_b\": 7, \"tp_szie\": 2}\n");
+        else
+            used += (size_t)snprintf(text + used, cap - used,
+                                     "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", "
+                                     "\"input_len\": %d, \"output_len\": 128}\n",
+                                     100 + i % 50);
+    }
+    lp_test_write_temp(path, sizeof path, text);
+    free(text);
+    snprintf(args, sizeof args, "estimate --batch '%s' --json 2>/dev/null", path);
+    char *out = lp_test_cli(args, 3);
+    int n = 0;
+    double first_ttft[50] = {0};
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        n++;
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j)
+            fail_msg("output line %d is not JSON", n);
+        assert_int_equal(json_integer_value(json_object_get(j, "line")), n);
+        bool valid = json_is_true(json_object_get(j, "valid"));
+        assert_true(valid == (n % 1000 != 7));
+        if (valid) {
+            /* the same request (input 100 + n % 50) gets the same TTFT wherever it is */
+            double ttft = json_number_value(json_object_get(j, "mean_ttft_ms"));
+            assert_true(ttft > 0);
+            if (first_ttft[n % 50] == 0)
+                first_ttft[n % 50] = ttft;
+            lp_assert_near(ttft, first_ttft[n % 50], 0);
+        }
+        json_decref(j);
+    }
+    assert_int_equal(n, LINES);
+    free(out);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_example_roofline),    cmocka_unit_test(test_example_simulate),
-        cmocka_unit_test(test_example_heuristic),   cmocka_unit_test(test_batch),
-        cmocka_unit_test(test_workload_flags),      cmocka_unit_test(test_bad_flags),
-        cmocka_unit_test(test_infeasible_and_help), cmocka_unit_test(test_rented_gpus),
+        cmocka_unit_test(test_example_roofline),
+        cmocka_unit_test(test_example_simulate),
+        cmocka_unit_test(test_example_heuristic),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_batch_streams_in_order),
+        cmocka_unit_test(test_workload_flags),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_infeasible_and_help),
+        cmocka_unit_test(test_rented_gpus),
         cmocka_unit_test(test_hardening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,16 +4,20 @@
  * them; they become an estimate request (model and GPU resolved here, at the edge), lp_estimate
  * answers it, and the result is the report `vllm bench serve` would print, or with --json the
  * keys of its --save-result file. --batch FILE.jsonl streams one request per line (fields as
- * lp_perf_request_from_json accepts them): each line is answered and written before the next
- * is read, in input order, so memory stays bounded whatever the file's size; bad lines are
+ * lp_perf_request_from_json accepts them): chunks of lines are answered on every core and
+ * written in input order, so memory stays bounded whatever the file's size; bad lines are
  * reported and the others go on.
  */
+/* fopencookie: the workers' output streams (a GNU extension of glibc) */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/gpu_flags.h"
@@ -80,16 +84,17 @@ static int usage_error(const char *fmt, const char *arg) {
 
 /* ---- --batch: one request per line, streamed ------------------------------------------ */
 
-/* The models and GPUs a batch names repeat: each distinct name is resolved once. */
-#define BATCH_MODEL_SLOTS 8
+/*
+ * The file is read in chunks of BATCH_CHUNK_LINES lines; the lines of a chunk are split into
+ * one contiguous range per worker thread, each worker answers its range into its own memory
+ * stream, and the streams are written in worker order, which is input order. Memory is one
+ * chunk's lines and answers, whatever the file's length. Each worker keeps its own caches for
+ * the whole run: models and step models in an lp_perf_cache (models loaded once, with
+ * lp_model_load, here at the edge), GPUs found once by name in the command's database.
+ */
+#define BATCH_CHUNK_LINES 4096
+#define BATCH_MAX_THREADS 16
 #define BATCH_GPU_SLOTS 16
-
-typedef struct {
-    char id[LP_PERF_IO_STRING_SIZE];
-    lp_model model;
-    lp_status st;
-    char error[LP_ERROR_MESSAGE_SIZE];
-} model_slot;
 
 typedef struct {
     char name[LP_PERF_IO_STRING_SIZE];
@@ -99,43 +104,51 @@ typedef struct {
 } gpu_slot;
 
 typedef struct {
-    const lp_gpu_db *db;
-    model_slot models[BATCH_MODEL_SLOTS];
-    gpu_slot gpus[BATCH_GPU_SLOTS];
-    unsigned next_model, next_gpu;
-} batch_cache;
+    const char *text;
+    size_t len;
+    long lineno;
+} batch_item;
 
-static lp_status cached_model(batch_cache *c, const char *id, const lp_model **out, lp_error *err) {
-    for (int i = 0; i < BATCH_MODEL_SLOTS; i++) {
-        model_slot *s = &c->models[i];
-        if (s->id[0] && strcmp(s->id, id) == 0) {
-            *out = &s->model;
-            return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
-        }
-    }
-    model_slot *s = &c->models[c->next_model++ % BATCH_MODEL_SLOTS];
-    snprintf(s->id, sizeof s->id, "%s", id);
-    lp_error e;
-    lp_error_clear(&e);
-    s->st = lp_model_load(id, NULL, &s->model, &e);
-    snprintf(s->error, sizeof s->error, "%s", e.message);
-    *out = &s->model;
-    return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
+/* One worker: its caches (kept for the run) and its share of the current chunk. */
+typedef struct {
+    const lp_gpu_db *db;
+    lp_perf_cache *cache;
+    gpu_slot gpus[BATCH_GPU_SLOTS];
+    unsigned next_gpu;
+    lp_estimate_request req;
+    lp_estimate_result res;
+    lp_perf_io_strings strings;
+    bool json;
+    /* the chunk */
+    const batch_item *items;
+    size_t n;
+    FILE *mem; /* the answers of the chunk: a stream into out, kept open for the run */
+    char *out; /* reused chunk after chunk (no new pages to fault in) */
+    size_t out_len, out_cap;
+    bool out_oom;
+    size_t invalid;
+    bool failed; /* out of memory or a write that failed */
+} batch_worker;
+
+/* Models named by id are read here, at the edge: catalog ids, config files, the HF cache. */
+static lp_status load_model_any(void *ctx, const char *id, lp_model *out, lp_error *err) {
+    (void)ctx;
+    return lp_model_load(id, NULL, out, err);
 }
 
-static lp_status cached_gpu(batch_cache *c, const char *name, const lp_gpu **out, lp_error *err) {
+static lp_status cached_gpu(batch_worker *w, const char *name, const lp_gpu **out, lp_error *err) {
     for (int i = 0; i < BATCH_GPU_SLOTS; i++) {
-        gpu_slot *s = &c->gpus[i];
+        gpu_slot *s = &w->gpus[i];
         if (s->name[0] && strcmp(s->name, name) == 0) {
             *out = s->gpu;
             return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
         }
     }
-    gpu_slot *s = &c->gpus[c->next_gpu++ % BATCH_GPU_SLOTS];
+    gpu_slot *s = &w->gpus[w->next_gpu++ % BATCH_GPU_SLOTS];
     snprintf(s->name, sizeof s->name, "%s", name);
     lp_error e;
     lp_error_clear(&e);
-    s->st = lp_gpu_find(c->db, name, &s->gpu, &e);
+    s->st = lp_gpu_find(w->db, name, &s->gpu, &e);
     snprintf(s->error, sizeof s->error, "%s", e.message);
     *out = s->gpu;
     return s->st == LP_OK ? LP_OK : lp_error_set(err, s->st, "%s", s->error);
@@ -149,41 +162,124 @@ static void mark_invalid(lp_estimate_result *r, long line, const char *msg) {
     snprintf(r->estimate.error, sizeof r->estimate.error, "line %ld: %s", line, copy);
 }
 
-/* One line into res (valid or with its error). */
-static void batch_line(batch_cache *c, const char *line, size_t len, long lineno,
-                       lp_estimate_request *req, lp_perf_io_strings *strings,
-                       lp_estimate_result *res) {
+/* One line into w->res (valid or with its error). */
+static void batch_line(batch_worker *w, const batch_item *it) {
     lp_error err;
     lp_error_clear(&err);
+    lp_estimate_request *req = &w->req;
+    lp_estimate_result *res = &w->res;
     lp_estimate_request_init(req);
-    memset(&res->request, 0, sizeof res->request);
+    req->cache = w->cache;
     res->planned_max_model_len = 0;
     res->vllm_serve[0] = '\0';
     lp_perf_request *r = &req->perf;
-    lp_status st = lp_perf_request_from_json(line, len, r, strings, &err);
+    lp_status st = lp_perf_request_from_json(it->text, it->len, r, &w->strings, &err);
     res->request = *r;
     if (st == LP_OK && r->model_id)
-        st = cached_model(c, r->model_id, &r->model, &err);
+        st = lp_perf_cache_model(w->cache, r->model_id, &r->model, &err);
     if (st == LP_OK && r->gpu_name)
-        st = cached_gpu(c, r->gpu_name, &r->cluster.gpu, &err);
+        st = cached_gpu(w, r->gpu_name, &r->cluster.gpu, &err);
     if (st != LP_OK) {
-        mark_invalid(res, lineno, err.message);
+        mark_invalid(res, it->lineno, err.message);
         return;
     }
     req->method_given = r->method != LP_ROOFLINE;
     if (lp_estimate(req, res) != LP_OK)
-        mark_invalid(res, lineno, res->estimate.error);
+        mark_invalid(res, it->lineno, res->estimate.error);
+}
+
+/* The worker's stream writes here: appended to out, which grows and is never shrunk. */
+static ssize_t out_write(void *cookie, const char *data, size_t n) {
+    batch_worker *w = cookie;
+    if (w->out_len + n > w->out_cap) {
+        size_t cap = w->out_cap ? w->out_cap : 1 << 16;
+        while (cap < w->out_len + n)
+            cap *= 2;
+        char *b = realloc(w->out, cap);
+        if (!b) {
+            w->out_oom = true;
+            return -1;
+        }
+        w->out = b;
+        w->out_cap = cap;
+    }
+    memcpy(w->out + w->out_len, data, n);
+    w->out_len += n;
+    return (ssize_t)n;
+}
+
+/* A worker's share of a chunk, answered into its memory stream. */
+static void *batch_work(void *arg) {
+    batch_worker *w = arg;
+    w->invalid = 0;
+    w->failed = false;
+    FILE *mem = w->mem;
+    w->out_len = 0;
+    for (size_t i = 0; i < w->n && !w->failed; i++) {
+        batch_line(w, &w->items[i]);
+        w->invalid += !w->res.estimate.valid;
+        lp_status st = w->json ? lp_render_estimate_json(mem, &w->res, w->items[i].lineno, false)
+                               : lp_render_estimate_batch_row(mem, &w->res, w->items[i].lineno);
+        w->failed = st != LP_OK;
+    }
+    w->failed |= fflush(mem) != 0 || w->out_oom; /* out[0..out_len): this chunk's answers */
+    return NULL;
+}
+
+/* Answer the n items of a chunk on n_workers threads (worker 0 on this one) and write the
+ * answers in input order. Returns false when writing or memory failed. */
+static bool batch_chunk(batch_worker *ws, int n_workers, const batch_item *items, size_t n,
+                        size_t *invalid) {
+    pthread_t tids[BATCH_MAX_THREADS];
+    bool started[BATCH_MAX_THREADS] = {false};
+    /* a worker takes at least a few hundred lines: a thread costs tens of microseconds */
+    size_t per = (n + (size_t)n_workers - 1) / (size_t)n_workers;
+    if (per < 256)
+        per = 256;
+    for (int k = 0; k < n_workers; k++) {
+        size_t a = (size_t)k * per < n ? (size_t)k * per : n;
+        size_t b = a + per < n ? a + per : n;
+        ws[k].items = items + a;
+        ws[k].n = b - a;
+    }
+    for (int k = 1; k < n_workers; k++)
+        if (ws[k].n > 0)
+            started[k] = pthread_create(&tids[k], NULL, batch_work, &ws[k]) == 0;
+    batch_work(&ws[0]);
+    for (int k = 1; k < n_workers; k++) {
+        if (started[k])
+            pthread_join(tids[k], NULL);
+        else if (ws[k].n > 0)
+            batch_work(&ws[k]); /* a thread that did not start: its share here */
+    }
+    bool ok = true;
+    for (int k = 0; k < n_workers; k++) {
+        if (ws[k].n == 0)
+            continue;
+        ok = ok && !ws[k].failed && fwrite(ws[k].out, 1, ws[k].out_len, stdout) == ws[k].out_len;
+        *invalid += ws[k].invalid;
+    }
+    return ok;
+}
+
+static int batch_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > BATCH_MAX_THREADS ? BATCH_MAX_THREADS : (int)n;
 }
 
 /* Longest --batch line: a request object is a few hundred bytes (the server takes 1 MiB). */
 #define BATCH_MAX_LINE_BYTES (1u << 20)
+/* A chunk's lines share one buffer of this many bytes plus room for one longest line: a chunk
+ * ends at BATCH_CHUNK_LINES lines or when this much text is read, whichever comes first. */
+#define BATCH_CHUNK_BYTES (8u << 20)
 
 /* One line of f into buf (NUL-terminated, without its newline), *len bytes. 0 at the end of
- * f, 1 for a line, -1 for a line longer than size - 1 (the reading stops there). */
+ * f, 1 for a line, -1 for a line longer than size - 1 (the reading stops there). The caller
+ * holds f's lock (getc_unlocked: a lock per byte would cost more than the estimate). */
 static int read_batch_line(FILE *f, char *buf, size_t size, size_t *len) {
     size_t n = 0;
     int c = EOF;
-    while ((c = getc(f)) != EOF && c != '\n') {
+    while ((c = getc_unlocked(f)) != EOF && c != '\n') {
         if (n + 1 >= size)
             return -1;
         buf[n++] = (char)c;
@@ -203,55 +299,74 @@ static int run_batch(const est_args *a) {
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
     int rc = lp_cli_open_gpu_db(a->g.gpu_file, &user_db, &db);
-    batch_cache *cache = rc == 0 ? calloc(1, sizeof *cache) : NULL;
-    lp_estimate_request *req = rc == 0 ? malloc(sizeof *req) : NULL;
-    lp_estimate_result *res = rc == 0 ? malloc(sizeof *res) : NULL;
-    lp_perf_io_strings *strings = rc == 0 ? malloc(sizeof *strings) : NULL;
-    if (rc == 0 && (!cache || !req || !res || !strings)) {
-        fprintf(stderr, "llmplan estimate: out of memory\n");
+    int n_workers = batch_threads();
+    batch_worker *ws = rc == 0 ? calloc((size_t)n_workers, sizeof *ws) : NULL;
+    batch_item *items = rc == 0 ? malloc(BATCH_CHUNK_LINES * sizeof *items) : NULL;
+    /* one line at a time, of bounded length, into a chunk buffer of bounded size: an endless
+     * producer or /dev/zero costs no more than this buffer */
+    char *text = rc == 0 ? malloc(BATCH_CHUNK_BYTES + BATCH_MAX_LINE_BYTES) : NULL;
+    if (rc == 0 && (!ws || !items || !text))
         rc = LP_EXIT_FAILURE;
+    for (int k = 0; rc == 0 && ws && k < n_workers; k++) {
+        ws[k].db = db;
+        ws[k].json = a->json;
+        cookie_io_functions_t io = {NULL, out_write, NULL, NULL};
+        ws[k].mem = fopencookie(&ws[k], "w", io);
+        if (ws[k].mem)
+            setvbuf(ws[k].mem, NULL, _IONBF, 0); /* the line goes straight to out */
+        if (!(ws[k].cache = lp_perf_cache_new()) || !ws[k].mem)
+            rc = LP_EXIT_FAILURE;
+        else
+            lp_perf_cache_set_loader(ws[k].cache, load_model_any, NULL);
     }
-    if (cache)
-        cache->db = db;
-    /* one line at a time, of bounded length: an endless producer or /dev/zero costs no more
-     * than this buffer */
-    char *line = rc == 0 ? malloc(BATCH_MAX_LINE_BYTES) : NULL;
-    if (rc == 0 && !line) {
+    if (rc == LP_EXIT_FAILURE)
         fprintf(stderr, "llmplan estimate: out of memory\n");
-        rc = LP_EXIT_FAILURE;
-    }
-    size_t n = 0, invalid = 0, len = 0;
+    size_t n = 0, invalid = 0, chunk = 0;
     long lineno = 0;
-    bool write_failed = false;
-    int got = 0;
-    while (rc == 0 && !write_failed &&
-           (got = read_batch_line(f, line, BATCH_MAX_LINE_BYTES, &len)) != 0) {
-        lineno++;
-        if (got < 0) {
-            fprintf(stderr,
-                    "llmplan estimate: --batch: %s line %ld is longer than %u bytes: not one "
-                    "JSON request per line; stopped\n",
-                    a->batch, lineno, BATCH_MAX_LINE_BYTES);
-            rc = LP_EXIT_USAGE;
-            break;
+    bool write_failed = false, eof = false, too_long = false;
+    while (rc == 0 && !write_failed && !eof && !too_long) {
+        /* read a chunk: its lines one after another in text */
+        chunk = 0;
+        size_t used = 0;
+        flockfile(f);
+        while (chunk < BATCH_CHUNK_LINES && used < BATCH_CHUNK_BYTES) {
+            size_t len = 0;
+            int got = read_batch_line(f, text + used, BATCH_MAX_LINE_BYTES, &len);
+            if (got == 0) {
+                eof = true;
+                break;
+            }
+            lineno++;
+            if (got < 0) {
+                too_long = true; /* the lines before it are answered, then the reading stops */
+                break;
+            }
+            const char *p = text + used;
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+                p++;
+            if (*p == '\0')
+                continue; /* blank lines separate nothing in JSONL; skip them */
+            items[chunk++] = (batch_item){text + used, len, lineno};
+            used += len + 1;
         }
-        const char *p = line;
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-            p++;
-        if (*p == '\0')
-            continue; /* blank lines separate nothing in JSONL; skip them */
-        batch_line(cache, line, len, lineno, req, strings, res);
-        invalid += !res->estimate.valid;
-        lp_status st = LP_OK;
-        if (a->json)
-            st = lp_render_estimate_json(stdout, res, lineno, false);
-        else if ((n > 0 || (st = lp_render_estimate_batch_header(stdout)) == LP_OK))
-            st = lp_render_estimate_batch_row(stdout, res, lineno);
-        n++;
-        write_failed = st != LP_OK;
+        funlockfile(f);
+        if (chunk == 0)
+            continue;
+        if (n == 0 && !a->json && lp_render_estimate_batch_header(stdout) != LP_OK)
+            write_failed = true;
+        if (!write_failed && !batch_chunk(ws, n_workers, items, chunk, &invalid))
+            write_failed = true;
+        n += chunk;
+    }
+    if (rc == 0 && too_long && !write_failed) {
+        fflush(stdout);
+        fprintf(stderr,
+                "llmplan estimate: --batch: %s line %ld is longer than %u bytes: not one "
+                "JSON request per line; stopped\n",
+                a->batch, lineno, BATCH_MAX_LINE_BYTES);
+        rc = LP_EXIT_USAGE;
     }
     bool read_failed = ferror(f);
-    free(line);
     if (f != stdin)
         fclose(f);
     if (rc == 0 && (write_failed || fflush(stdout) != 0)) {
@@ -270,10 +385,15 @@ static int run_batch(const est_args *a) {
             fprintf(stderr, "llmplan estimate: %zu of %zu requests invalid\n", invalid, n);
         rc = invalid > 0 ? LP_EXIT_INFEASIBLE : LP_EXIT_OK;
     }
-    free(cache);
-    free(req);
-    free(res);
-    free(strings);
+    for (int k = 0; ws && k < n_workers; k++) {
+        lp_perf_cache_free(ws[k].cache);
+        if (ws[k].mem)
+            fclose(ws[k].mem);
+        free(ws[k].out);
+    }
+    free(text);
+    free(items);
+    free(ws);
     lp_gpu_db_free(user_db);
     return rc;
 }

@@ -1,176 +1,228 @@
 /*
  * estimate_json.c - `llmplan estimate --json`: one JSON object per estimate (one line each
- * with --batch), built with jansson. Performance keys are spelled exactly as in a
+ * with --batch), written with common/json_emit (the bytes jansson would write, without a tree
+ * per line: a batch writes hundreds of thousands). Performance keys are spelled exactly as in a
  * `vllm bench serve --save-result` file so that an estimate and a real benchmark can be
  * compared key by key; llmplan's own additions (ranges, bottlenecks, assumptions) sit beside
  * them. Not-estimated values (NaN, e.g. percentiles without simulation) are null.
  * Formatting only: no number here is computed beyond unit conversion.
  */
-#include "common/json_write.h"
-#include "render/json_objects.h"
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
+
+#include "common/json_emit.h"
+#include "render/json_objects.h"
 
 #include "llmplan/render.h"
 
-static json_t *num(double v) {
-    return isfinite(v) ? json_real(v) : json_null();
-}
+/* Significant digits of the reals an estimate writes. */
+#define LP_ESTIMATE_JSON_DIGITS 6
 
-static void put(json_t *o, const char *key, json_t *v) {
-    json_object_set_new(o, key, v ? v : json_null());
-}
-
-static void put_stat(json_t *o, const char *name, const lp_stat *s) {
+static void put_stat(lp_json_emit *w, const char *name, const lp_stat *s) {
     static const char *const which[] = {"mean", "median", "p90", "p99"};
     const double vals[] = {s->mean, s->median, s->p90, s->p99};
     for (int i = 0; i < 4; i++) {
         char key[48];
         snprintf(key, sizeof key, "%s_%s_ms", which[i], name);
-        put(o, key, num(vals[i]));
+        lp_je_key(w, key);
+        lp_je_real(w, vals[i]);
     }
 }
 
 /* A range and the evidence behind it (its band class, the fit rows it rests on, the nominal
  * coverage), or null where there is no range. */
-static json_t *range_json(lp_range r, const lp_band_info *b) {
-    if (r.lo == 0 && r.hi == 0)
-        return json_null(); /* no evidence for this quantity */
-    json_t *o = json_object();
-    put(o, "lo", num(r.lo));
-    put(o, "hi", num(r.hi));
-    if (b && b->found) {
-        put(o, "coverage", json_real(b->coverage));
-        put(o, "class", json_string(b->cls));
-        put(o, "rows", json_integer(b->rows));
-        put(o, "groups", json_integer(b->groups));
-        put(o, "fallback_from", b->level > 0 ? json_string(b->own) : json_null());
+static void put_range(lp_json_emit *w, const char *key, lp_range r, const lp_band_info *b) {
+    lp_je_key(w, key);
+    if (r.lo == 0 && r.hi == 0) {
+        lp_je_null(w); /* no evidence for this quantity */
+        return;
     }
-    return o;
+    lp_je_object_begin(w);
+    lp_je_key(w, "lo");
+    lp_je_real(w, r.lo);
+    lp_je_key(w, "hi");
+    lp_je_real(w, r.hi);
+    if (b && b->found) {
+        lp_je_key(w, "coverage");
+        lp_je_real(w, b->coverage);
+        lp_je_key(w, "class");
+        lp_je_string(w, b->cls);
+        lp_je_key(w, "rows");
+        lp_je_int(w, b->rows);
+        lp_je_key(w, "groups");
+        lp_je_int(w, b->groups);
+        lp_je_key(w, "fallback_from");
+        if (b->level > 0)
+            lp_je_string(w, b->own);
+        else
+            lp_je_null(w);
+    }
+    lp_je_object_end(w);
 }
 
 /* The ranges of the four statistics of a latency, keyed as its values are. */
-static void put_stat_ranges(json_t *o, const char *name, const lp_stat_range *r,
+static void put_stat_ranges(lp_json_emit *w, const char *name, const lp_stat_range *r,
                             const lp_band_info *bands) {
     static const char *const which[] = {"mean", "median", "p90", "p99"};
     const lp_range vals[] = {r->mean, r->median, r->p90, r->p99};
     for (int i = 0; i < 4; i++) {
         char key[48];
         snprintf(key, sizeof key, "%s_%s_ms", which[i], name);
-        put(o, key, range_json(vals[i], &bands[i < 2 ? LP_BAND_CENTER : LP_BAND_TAIL]));
+        put_range(w, key, vals[i], &bands[i < 2 ? LP_BAND_CENTER : LP_BAND_TAIL]);
     }
 }
 
-static json_t *request_rate_json(const lp_perf_request *req) {
+static void put_request(lp_json_emit *w, const lp_perf_request *req) {
+    lp_je_key(w, "model_id");
+    if (req->model_id)
+        lp_je_string(w, req->model_id);
+    else if (req->model)
+        lp_je_string(w, req->model->id);
+    else
+        lp_je_null(w);
+    if (req->params_b > 0) {
+        lp_je_key(w, "params_b");
+        lp_je_real(w, req->params_b);
+    }
+    lp_je_key(w, "gpu");
+    if (req->cluster.gpu)
+        lp_je_string(w, req->cluster.gpu->name);
+    else if (req->gpu_name)
+        lp_je_string(w, req->gpu_name);
+    else
+        lp_je_null(w);
+    lp_je_key(w, "num_prompts");
+    lp_je_int(w, req->workload.num_prompts);
+    lp_je_key(w, "request_rate");
     /* vllm bench writes "inf" for an infinite rate */
     if (!(req->workload.request_rate > 0) || isinf(req->workload.request_rate))
-        return json_string("inf");
-    return json_real(req->workload.request_rate);
+        lp_je_string(w, "inf");
+    else
+        lp_je_real(w, req->workload.request_rate);
+    lp_je_key(w, "max_concurrency");
+    if (req->workload.max_concurrency > 0)
+        lp_je_int(w, req->workload.max_concurrency);
+    else
+        lp_je_null(w);
+}
+
+/* The estimate object; res (may be NULL) adds the use case's keys. */
+static void put_estimate(lp_json_emit *w, const lp_perf_request *req, const lp_perf_estimate *e,
+                         long line, const lp_estimate_result *res) {
+    lp_je_object_begin(w);
+    if (line > 0) {
+        lp_je_key(w, "line");
+        lp_je_int(w, line);
+    }
+    lp_je_key(w, "valid");
+    lp_je_bool(w, e->valid);
+    lp_je_key(w, "error");
+    if (!e->valid) {
+        lp_je_string(w, e->error);
+        lp_je_object_end(w);
+        return;
+    }
+    lp_je_null(w);
+    lp_je_key(w, "method");
+    lp_je_string(w, lp_method_name(e->method));
+    put_request(w, req);
+
+    /* the keys of `vllm bench serve --save-result` */
+    lp_je_key(w, "completed");
+    lp_je_int(w, e->completed);
+    lp_je_key(w, "duration");
+    lp_je_real(w, e->duration_s > 0 ? e->duration_s : NAN);
+    lp_je_key(w, "request_throughput");
+    lp_je_real(w, e->request_s);
+    lp_je_key(w, "output_throughput");
+    lp_je_real(w, e->output_tok_s);
+    lp_je_key(w, "total_token_throughput");
+    lp_je_real(w, e->total_tok_s);
+    put_stat(w, "ttft", &e->ttft_ms);
+    put_stat(w, "tpot", &e->tpot_ms);
+    put_stat(w, "itl", &e->itl_ms);
+    put_stat(w, "e2el", &e->e2el_ms);
+
+    /* llmplan's additions */
+    lp_je_key(w, "max_concurrent_requests");
+    lp_je_real(w, e->max_concurrent_requests);
+    lp_je_key(w, "prefill_tok_s");
+    lp_je_real(w, e->prefill_tok_s);
+    lp_je_key(w, "decode_tok_s");
+    lp_je_real(w, e->decode_tok_s);
+    lp_je_key(w, "mean_batch");
+    lp_je_real(w, e->mean_batch);
+    lp_je_key(w, "replicas");
+    lp_je_int(w, e->replicas);
+    if (e->method == LP_SIMULATE) {
+        lp_je_key(w, "preemptions");
+        lp_je_int(w, e->preemptions);
+    }
+    /* error bands from evidence: the value of the same key lay in [lo, hi] for `coverage` of
+     * the published runs of its class (llmplan/bands.h) */
+    lp_je_key(w, "ranges");
+    lp_je_object_begin(w);
+    const lp_band_info *tput = &e->bands[LP_BAND_THROUGHPUT][LP_BAND_CENTER];
+    put_range(w, "request_throughput", e->request_s_range, tput);
+    put_range(w, "output_throughput", e->output_tok_s_range, tput);
+    put_range(w, "total_token_throughput", e->total_tok_s_range, tput);
+    put_stat_ranges(w, "ttft", &e->ttft_band, e->bands[LP_BAND_TTFT]);
+    put_stat_ranges(w, "tpot", &e->tpot_band, e->bands[LP_BAND_TPOT]);
+    put_stat_ranges(w, "itl", &e->itl_band, e->bands[LP_BAND_ITL]);
+    put_stat_ranges(w, "e2el", &e->e2el_band, e->bands[LP_BAND_E2E]);
+    put_range(w, "max_concurrent_requests", e->max_concurrent_range,
+              &e->bands[LP_BAND_KV][LP_BAND_CENTER]);
+    put_range(w, "prefill_tok_s", e->prefill_tok_s_range, tput);
+    put_range(w, "decode_tok_s", e->decode_tok_s_range, tput);
+    /* the means' ranges under their earlier names */
+    put_range(w, "ttft_ms", e->ttft_ms_range, &e->bands[LP_BAND_TTFT][LP_BAND_CENTER]);
+    put_range(w, "tpot_ms", e->tpot_ms_range, &e->bands[LP_BAND_TPOT][LP_BAND_CENTER]);
+    put_range(w, "itl_ms", e->itl_ms_range, &e->bands[LP_BAND_ITL][LP_BAND_CENTER]);
+    put_range(w, "e2el_ms", e->e2el_ms_range, &e->bands[LP_BAND_E2E][LP_BAND_CENTER]);
+    lp_je_object_end(w);
+    lp_je_key(w, "bottlenecks");
+    lp_je_object_begin(w);
+    lp_je_key(w, "prefill");
+    lp_je_string(w, lp_bottleneck_name(e->prefill_bound));
+    lp_je_key(w, "decode");
+    lp_je_string(w, lp_bottleneck_name(e->decode_bound));
+    lp_je_object_end(w);
+    lp_je_key(w, "assumptions");
+    lp_je_array_begin(w);
+    for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
+        lp_je_string(w, e->assumptions[i]);
+    lp_je_array_end(w);
+    if (res && res->planned_max_model_len > 0) {
+        lp_je_key(w, "planned_max_model_len");
+        lp_je_int(w, res->planned_max_model_len);
+    }
+    if (res && res->vllm_serve[0]) {
+        lp_je_key(w, "vllm_serve");
+        lp_je_string(w, res->vllm_serve);
+    }
+    lp_je_object_end(w);
 }
 
 json_t *lp_render_estimate_object(const lp_perf_request *req, const lp_perf_estimate *e,
                                   long line) {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    if (line > 0)
-        put(o, "line", json_integer(line));
-    put(o, "valid", json_boolean(e->valid));
-    if (!e->valid) {
-        put(o, "error", json_string(e->error));
-        return o;
-    }
-    put(o, "error", json_null());
-    put(o, "method", json_string(lp_method_name(e->method)));
-    {
-        if (req->model_id)
-            put(o, "model_id", json_string(req->model_id));
-        else if (req->model)
-            put(o, "model_id", json_string(req->model->id));
-        else
-            put(o, "model_id", json_null());
-        if (req->params_b > 0)
-            put(o, "params_b", json_real(req->params_b));
-        if (req->cluster.gpu)
-            put(o, "gpu", json_string(req->cluster.gpu->name));
-        else
-            put(o, "gpu", req->gpu_name ? json_string(req->gpu_name) : json_null());
-        put(o, "num_prompts", json_integer(req->workload.num_prompts));
-        put(o, "request_rate", request_rate_json(req));
-        put(o, "max_concurrency",
-            req->workload.max_concurrency > 0 ? json_integer(req->workload.max_concurrency)
-                                              : json_null());
-    }
-
-    /* the keys of `vllm bench serve --save-result` */
-    put(o, "completed", json_integer(e->completed));
-    put(o, "duration", e->duration_s > 0 ? num(e->duration_s) : json_null());
-    put(o, "request_throughput", num(e->request_s));
-    put(o, "output_throughput", num(e->output_tok_s));
-    put(o, "total_token_throughput", num(e->total_tok_s));
-    put_stat(o, "ttft", &e->ttft_ms);
-    put_stat(o, "tpot", &e->tpot_ms);
-    put_stat(o, "itl", &e->itl_ms);
-    put_stat(o, "e2el", &e->e2el_ms);
-
-    /* llmplan's additions */
-    put(o, "max_concurrent_requests", num(e->max_concurrent_requests));
-    put(o, "prefill_tok_s", num(e->prefill_tok_s));
-    put(o, "decode_tok_s", num(e->decode_tok_s));
-    put(o, "mean_batch", num(e->mean_batch));
-    put(o, "replicas", json_integer(e->replicas));
-    if (e->method == LP_SIMULATE)
-        put(o, "preemptions", json_integer(e->preemptions));
-    /* error bands from evidence: the value of the same key lay in [lo, hi] for `coverage` of
-     * the published runs of its class (llmplan/bands.h) */
-    json_t *ranges = json_object();
-    const lp_band_info *tput = &e->bands[LP_BAND_THROUGHPUT][LP_BAND_CENTER];
-    put(ranges, "request_throughput", range_json(e->request_s_range, tput));
-    put(ranges, "output_throughput", range_json(e->output_tok_s_range, tput));
-    put(ranges, "total_token_throughput", range_json(e->total_tok_s_range, tput));
-    put_stat_ranges(ranges, "ttft", &e->ttft_band, e->bands[LP_BAND_TTFT]);
-    put_stat_ranges(ranges, "tpot", &e->tpot_band, e->bands[LP_BAND_TPOT]);
-    put_stat_ranges(ranges, "itl", &e->itl_band, e->bands[LP_BAND_ITL]);
-    put_stat_ranges(ranges, "e2el", &e->e2el_band, e->bands[LP_BAND_E2E]);
-    put(ranges, "max_concurrent_requests",
-        range_json(e->max_concurrent_range, &e->bands[LP_BAND_KV][LP_BAND_CENTER]));
-    put(ranges, "prefill_tok_s", range_json(e->prefill_tok_s_range, tput));
-    put(ranges, "decode_tok_s", range_json(e->decode_tok_s_range, tput));
-    /* the means' ranges under their earlier names */
-    put(ranges, "ttft_ms", range_json(e->ttft_ms_range, &e->bands[LP_BAND_TTFT][LP_BAND_CENTER]));
-    put(ranges, "tpot_ms", range_json(e->tpot_ms_range, &e->bands[LP_BAND_TPOT][LP_BAND_CENTER]));
-    put(ranges, "itl_ms", range_json(e->itl_ms_range, &e->bands[LP_BAND_ITL][LP_BAND_CENTER]));
-    put(ranges, "e2el_ms", range_json(e->e2el_ms_range, &e->bands[LP_BAND_E2E][LP_BAND_CENTER]));
-    put(o, "ranges", ranges);
-    json_t *bounds = json_object();
-    put(bounds, "prefill", json_string(lp_bottleneck_name(e->prefill_bound)));
-    put(bounds, "decode", json_string(lp_bottleneck_name(e->decode_bound)));
-    put(o, "bottlenecks", bounds);
-    json_t *assumptions = json_array();
-    for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
-        json_array_append_new(assumptions, json_string(e->assumptions[i]));
-    put(o, "assumptions", assumptions);
-    return o;
-}
-
-static json_t *estimate_object(const lp_estimate_result *res, long line) {
-    json_t *o = lp_render_estimate_object(&res->request, &res->estimate, line);
-    if (!o || !res->estimate.valid)
-        return o;
-    if (res->planned_max_model_len > 0)
-        put(o, "planned_max_model_len", json_integer(res->planned_max_model_len));
-    if (res->vllm_serve[0])
-        put(o, "vllm_serve", json_string(res->vllm_serve));
+    lp_json_emit w = {0};
+    lp_je_init(&w, false, LP_ESTIMATE_JSON_DIGITS);
+    put_estimate(&w, req, e, line, NULL);
+    json_t *o = w.oom ? NULL : json_loads(w.buf, 0, NULL);
+    lp_je_free(&w);
     return o;
 }
 
 lp_status lp_render_estimate_json(FILE *out, const lp_estimate_result *r, long line, bool indent) {
-    json_t *o = estimate_object(r, line);
-    if (!o)
+    lp_json_emit w = {0};
+    lp_je_init(&w, indent, LP_ESTIMATE_JSON_DIGITS);
+    put_estimate(&w, &r->request, &r->estimate, line, r);
+    int rc = lp_je_write(&w, out);
+    bool oom = w.oom;
+    lp_je_free(&w);
+    if (oom)
         return LP_ERR_NOMEM;
-    size_t flags = JSON_REAL_PRECISION(6) | (indent ? JSON_INDENT(2) : JSON_COMPACT);
-    int rc = lp_json_write(out, o, flags);
     fputc('\n', out);
-    json_decref(o);
     return rc == 0 && !ferror(out) ? LP_OK : LP_ERR_IO;
 }

@@ -74,6 +74,14 @@ static void serve_line(const lp_perf_request *r, char *buf, size_t size) {
     free(line);
 }
 
+/* The estimate of r, through the batch's cache when there is one. */
+static lp_status run(const lp_estimate_request *req, const lp_perf_request *r,
+                     lp_perf_estimate *e) {
+    return req->cache && !req->calibration
+               ? lp_perf_cache_estimate(req->cache, r, e, req->perf_flags)
+               : lp_estimate_performance_calibrated(r, req->calibration, e);
+}
+
 lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
     out->request = req->perf;
     out->planned_max_model_len = 0;
@@ -84,16 +92,17 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
         r->method = LP_HEURISTIC; /* only a parameter count: the heuristic is all there is */
         chose_heuristic = true;
     }
-    int64_t default_len = 0, fit_len = 0;
-    int64_t planned = plan_context(r, req->cache, &default_len, &fit_len);
-    if (planned > 0) {
+    lp_perf_estimate *e = &out->estimate;
+    lp_status st = run(req, r, e);
+    /* the model's default context does not fit: plan the workload's instead (only then, so
+     * that an estimate that fits costs no second memory plan) */
+    int64_t default_len = 0, fit_len = 0, planned = 0;
+    if (st == LP_ERR_INFEASIBLE &&
+        (planned = plan_context(r, req->cache, &default_len, &fit_len)) > 0) {
         r->serving.max_model_len = planned;
         out->planned_max_model_len = planned;
+        st = run(req, r, e);
     }
-    lp_perf_estimate *e = &out->estimate;
-    lp_status st = req->cache && !req->calibration
-                       ? lp_perf_cache_estimate(req->cache, r, e, req->perf_flags)
-                       : lp_estimate_performance_calibrated(r, req->calibration, e);
     if (st != LP_OK)
         return st;
     if (planned > 0)
