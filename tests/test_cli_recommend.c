@@ -199,7 +199,8 @@ static void test_csv(void **state) {
         lines += *p == '\n';
     assert_int_equal(lines, expect + 1);
     assert_true(strncmp(out, "rank,gpu,num_gpus,", 18) == 0);
-    assert_non_null(strstr(out, ",vllm_serve\n"));
+    assert_non_null(strstr(out, ",vllm_serve,"));
+    assert_non_null(strstr(out, ",max_request_rate,"));
     assert_non_null(strstr(out, "\n1,"));
     free(out);
 }

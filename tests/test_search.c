@@ -307,25 +307,29 @@ static void test_objective_ordering(void **state) {
         lp_search_result r;
         run(&spec, &r);
         assert_true(r.n_ranked > 10);
+        /* ties within 1 % of the best remaining value are reordered by latency, so the order
+         * holds to that tolerance: for a before b, a's key is within 1 % of b's or better
+         * (throughput >= 0.99 x b's; a cost or latency <= 1.01 x b's) */
+        const double tol = 1 + LP_SEARCH_TIE_FRACTION;
         for (size_t i = 1; i < r.n_ranked; i++) {
             const lp_candidate *a = &r.ranked[i - 1], *b = &r.ranked[i];
             switch (spec.objective) {
             case LP_OBJ_THROUGHPUT_PER_GPU:
-                assert_true(a->output_tok_s_per_gpu >= b->output_tok_s_per_gpu);
+                assert_true(a->output_tok_s_per_gpu >=
+                            (1 - LP_SEARCH_TIE_FRACTION) * b->output_tok_s_per_gpu);
                 break;
             case LP_OBJ_COST:
                 assert_true(nan_last(a->usd_per_million_output_tokens) <=
-                            nan_last(b->usd_per_million_output_tokens));
+                            tol * nan_last(b->usd_per_million_output_tokens));
                 break;
             case LP_OBJ_LATENCY:
-                assert_true(a->e2e_ms <= b->e2e_ms);
-                if (a->e2e_ms == b->e2e_ms)
-                    assert_true(a->ttft_ms <= b->ttft_ms);
+                assert_true(a->e2e_ms <= tol * b->e2e_ms);
                 break;
             case LP_OBJ_GPUS:
+                /* 1 % of a GPU count is less than one GPU: equal counts tie, on latency */
                 assert_true(a->num_gpus <= b->num_gpus);
                 if (a->num_gpus == b->num_gpus)
-                    assert_true(a->output_tok_s >= b->output_tok_s);
+                    assert_true(a->e2e_ms <= b->e2e_ms);
                 break;
             }
         }
@@ -598,7 +602,7 @@ static void test_validation_kv_capacity(void **state) {
         const lp_dtype kv = strcmp(cols[c_kv], "fp8") == 0 ? LP_DTYPE_FP8 : LP_DTYPE_AUTO;
         lp_search_result r;
         run(&spec, &r);
-        assert_int_equal(r.n_ranked, r.feasible); /* small spaces: nothing capped */
+        assert_int_equal(r.n_ranked, r.deployments); /* small spaces: nothing capped */
         bool found = false;
         for (size_t i = 0; i < r.n_ranked; i++)
             found |= matches(&r.ranked[i], g, spec.max_gpus, tp, pp, kv);

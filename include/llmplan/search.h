@@ -114,6 +114,31 @@ typedef struct {
 /** Fill spec with defaults (objective throughput per GPU, 8 GPUs, percentile 50). */
 void lp_search_spec_init(lp_search_spec *spec);
 
+/** How a configuration's capacity at the targets was found. */
+typedef enum {
+    LP_CAPACITY_NONE = 0, /**< not computed */
+    LP_CAPACITY_ROOFLINE, /**< median targets: the roofline over the load */
+    LP_CAPACITY_SIMULATED /**< p90/p99 targets: bracketed by the roofline, refined by simulation */
+} lp_capacity_method;
+
+/** Name of a capacity method ("none", "roofline", "simulation"). */
+const char *lp_capacity_method_name(lp_capacity_method m);
+
+/**
+ * One batch-limit setting of a deployment (its --max-num-seqs / --max-num-batched-tokens)
+ * that meets the targets, with what the search estimated for it. A ranked deployment shows
+ * its best; lp_search_result.variants holds all of them.
+ */
+typedef struct {
+    int max_num_seqs, max_num_batched_tokens; /**< as vLLM resolves them */
+    double ttft_ms, tpot_ms, itl_ms, e2e_ms;  /**< at the spec's percentile */
+    double output_tok_s;
+    double max_concurrent_requests;
+    int64_t kv_tokens;
+    double score;
+    bool simulated;
+} lp_batch_variant;
+
 /** One evaluated configuration. */
 typedef struct {
     const lp_gpu *gpu; /**< points into the GPU database given */
@@ -147,6 +172,17 @@ typedef struct {
     double score;            /**< the objective's key (lower is better) */
     bool simulated;          /**< p90/p99 latencies from the simulation (else roofline x tail) */
     char why[200];           /**< why it ranks where it does (or why it was rejected) */
+
+    /* the deployment: configurations that differ only in their batch limits are one */
+    size_t n_variants;     /**< its batch-limit settings meeting the targets (this one first) */
+    size_t variants_first; /**< where they are in lp_search_result.variants */
+
+    /* capacity at the targets (lp_search_capacity; NaN / LP_CAPACITY_NONE until computed) */
+    double max_request_rate;        /**< req/s it sustains meeting every target (0: none) */
+    double saturation_request_rate; /**< req/s at full load, targets aside (roofline) */
+    lp_capacity_method capacity_method;
+    lp_reject_reason capacity_limit; /**< what stops more load: a target, or THROUGHPUT */
+    int replicas; /**< copies needed for the offered load with headroom (0: no rate given) */
 } lp_candidate;
 
 /** The outcome of a search. Arrays are owned by the result (lp_search_result_free). */
@@ -158,15 +194,30 @@ typedef struct {
     size_t enumerated; /**< configurations considered */
     size_t estimated;  /**< configurations that fitted and were estimated */
     size_t rejected[LP_REJECT_COUNT];
-    size_t feasible;          /**< candidates meeting every target (n_ranked is capped) */
-    size_t simulated;         /**< candidates re-checked with the simulation (p90/p99) */
-    const char *price_origin; /**< which price table the costs come from */
-    double search_s;          /**< wall time of the search */
+    size_t feasible;            /**< candidates meeting every target (n_ranked is capped) */
+    size_t simulated;           /**< candidates re-checked with the simulation (p90/p99) */
+    const char *price_origin;   /**< which price table the costs come from */
+    double search_s;            /**< wall time of the search */
+    size_t deployments;         /**< distinct deployments among the feasible (n_ranked is capped) */
+    lp_batch_variant *variants; /**< batch-limit settings of the ranked deployments, best first */
+    size_t n_variants;
+    /** The objective and what it means for this load, in one or two sentences. */
+    char objective_note[480];
 } lp_search_result;
+
+/** Candidates within this fraction of the best remaining objective value are tied. */
+#define LP_SEARCH_TIE_FRACTION 0.01
 
 /**
  * Run the search. Returns LP_OK (even when nothing meets the targets: n_ranked == 0 and the
  * rejection counts say why), or an error for an invalid spec.
+ *
+ * Ranking: by the objective; candidates within LP_SEARCH_TIE_FRACTION of the best remaining
+ * value are tied and ordered by lower E2E latency at the target percentile, then no
+ * checkpoint substitution (lp_candidate_needs_checkpoint), then fewer nodes, then fewer GPUs.
+ * Candidates that differ only in --max-num-seqs / --max-num-batched-tokens are one deployment:
+ * ranked lists each deployment once, with its best batch limits (the others in variants).
+ * The Pareto front is computed over those deployments.
  */
 lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_error *err);
 
@@ -187,6 +238,54 @@ bool lp_candidate_needs_checkpoint(const lp_candidate *c, const lp_model *m, cha
  * quantization string points into the candidate).
  */
 void lp_candidate_serving(const lp_candidate *c, lp_serving *out);
+
+/** Whether two candidates are the same configuration (deployment and batch limits). */
+bool lp_candidate_same(const lp_candidate *a, const lp_candidate *b);
+
+/* ---- Capacity at the targets --------------------------------------------------------------- */
+
+/** Simulated prompts per point of a capacity search or load curve (and seed 0). */
+#define LP_CAPACITY_SIM_PROMPTS 1000
+
+/**
+ * The capacity of configurations at spec's targets: the highest Poisson request rate (req/s,
+ * the whole deployment) each sustains while it keeps up with the load and meets every latency
+ * target at the spec's percentile - the "goodput" of DistServe and Vidur's capacity search.
+ * Fills max_request_rate, saturation_request_rate, capacity_method and capacity_limit of
+ * every cands[i]; spec's workload lengths are used, its arrival process is replaced by the
+ * rate being searched.
+ *
+ * Method: the roofline gives the saturation rate (the most requests/s the deployment completes
+ * at full load) and, by bisection over the rate, the highest one whose median latencies (x the
+ * search's tail factors at p90/p99) meet the targets, to 0.2 %. At p90/p99 that rate brackets a
+ * search with the simulation (LP_CAPACITY_SIM_PROMPTS requests, seed 0) refined to 3 %: a
+ * handful of simulations each. The same configuration given twice is computed once; the
+ * configurations are spread over spec->threads. Without latency targets the capacity is the
+ * saturation rate. max_request_rate is 0 when even a nearly idle deployment misses a target.
+ * Returns LP_OK, LP_ERR_INVALID_ARG for a bad spec, LP_ERR_LIMIT when the budget ran out,
+ * LP_ERR_NOMEM.
+ */
+lp_status lp_search_capacity(const lp_search_spec *spec, lp_candidate *const *cands, size_t n,
+                             lp_error *err);
+
+/** Latency and throughput of one configuration at one offered request rate. */
+typedef struct {
+    double request_rate;                     /**< offered req/s (Poisson) */
+    bool valid;                              /**< estimated */
+    bool keeps_up;                           /**< completes what is offered (no backlog) */
+    double ttft_ms, tpot_ms, itl_ms, e2e_ms; /**< at the spec's percentile */
+    double output_tok_s, request_s;
+    bool simulated; /**< latencies from the simulation (p90/p99), else the roofline */
+} lp_load_point;
+
+/**
+ * Latency against load: c estimated at each of rates[0..n) (req/s, Poisson), latencies at
+ * spec's percentile (roofline at p50; simulation, LP_CAPACITY_SIM_PROMPTS requests, at
+ * p90/p99). Returns LP_OK (a point that cannot be estimated is !valid) or an error as
+ * lp_search_capacity.
+ */
+lp_status lp_search_load_curve(const lp_search_spec *spec, const lp_candidate *c,
+                               const double *rates, size_t n, lp_load_point *out, lp_error *err);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@
 #include "llmplan/calibrate.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
+#include "llmplan/load_profile.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
@@ -80,8 +81,8 @@ typedef struct {
 
 /**
  * Storage a JSON reader fills and its request points into (the model, a GPU described by its
- * numbers, strings). Caller-provided (about 6 KB; keep it off small stacks); it must outlive
- * the request.
+ * numbers, strings, a load profile). Caller-provided (about 18 KB; keep it off small stacks);
+ * it must outlive the request.
  */
 typedef struct {
     lp_model model;
@@ -90,6 +91,7 @@ typedef struct {
     char quantization[64];
     lp_perf_io_strings strings;           /**< the strings of an estimate request */
     const lp_gpu *gpus[LP_MAX_GPU_TYPES]; /**< the GPU types of a recommend request */
+    lp_load_profile load_profile;         /**< the "load_profile" of a recommend request */
 } lp_request_store;
 
 /* ---- models: the embedded catalog ------------------------------------------------------- */
@@ -237,16 +239,37 @@ lp_status lp_estimate_request_resolve(lp_estimate_request *req, lp_perf_cache *c
 #define LP_RECOMMEND_DEFAULT_TOP 10
 #define LP_RECOMMEND_MAX_TOP 100000
 
+/** Spare capacity kept when replicas are sized for a load (20 %: a common capacity-planning
+ *  margin for bursts above the mean rate and for losing a replica; --headroom changes it). */
+#define LP_RECOMMEND_DEFAULT_HEADROOM 0.2
+/** Most configurations a load sweep covers, and the points of each. */
+#define LP_RECOMMEND_SWEEP_MAX 5
+#define LP_RECOMMEND_SWEEP_POINTS 12
+
 /** What to recommend. */
 typedef struct {
     /** The search: model, GPU types, workload, targets, objective, prices, threads. */
     lp_search_spec spec;
     const char *model_id; /**< how the user named the model (NULL: spec.model->id) */
-    size_t top;           /**< configurations shown with a full estimate (0: 10) */
+    size_t top;           /**< deployments shown with a full estimate (0: 10) */
     /** The ranked index (0-based) whose `vllm serve` command a text report prints; estimated
      *  too when it ranks below top. */
     size_t chosen;
+    double headroom;   /**< spare capacity when sizing replicas, a fraction (default 0.2) */
+    size_t load_sweep; /**< top configurations whose latency against load is computed (0: none;
+                            at most LP_RECOMMEND_SWEEP_MAX) */
+    /** A day of load (NULL: none): the chosen configuration is sized for it, interval by
+     *  interval. Without a request rate, concurrency or daily volume, the search ranks at the
+     *  profile's mean rate. */
+    const lp_load_profile *load_profile;
 } lp_recommend_request;
+
+/** Latency against load of one ranked configuration (lp_search_load_curve). */
+typedef struct {
+    size_t rank; /**< 0-based index into search.ranked */
+    lp_load_point points[LP_RECOMMEND_SWEEP_POINTS];
+    size_t n;
+} lp_recommend_sweep;
 
 /** A recommendation. The arrays are owned (lp_recommend_result_free); spec.gpus and the model
  *  are the request's. Written through lp_recommend_result_view by lp_render_recommend_*. */
@@ -263,6 +286,16 @@ typedef struct {
      *  layout, ranked by how far they miss (why says which target, by how much). */
     lp_candidate misses[LP_RECOMMEND_MAX_MISSES];
     size_t n_misses;
+    /** The load replicas are sized for, req/s: the request rate, a daily volume's mean rate or
+     *  the load profile's mean (0: a closed loop or every request at once: no replicas). */
+    double offered_request_rate;
+    double headroom;            /**< the fraction of spare capacity replicas keep */
+    char load_note[200];        /**< how the load was chosen ("" when as given) */
+    lp_recommend_sweep *sweeps; /**< latency against load of the top configurations */
+    size_t n_sweeps;
+    const lp_load_profile *load_profile; /**< the request's (borrowed) */
+    lp_load_sizing *sizing;              /**< the chosen configuration over the profile (NULL) */
+    char sizing_error[LP_ERROR_MESSAGE_SIZE]; /**< why there is no sizing ("" when there is) */
 } lp_recommend_result;
 
 /** Fill r with lp_search_spec_init's defaults, top 10, chosen 0. */
@@ -271,9 +304,13 @@ void lp_recommend_request_init(lp_recommend_request *r);
 /**
  * Search, then estimate every shown configuration again for the statistics `vllm bench serve`
  * reports, build their `vllm serve` lines and, when nothing meets the targets, search again
- * without them for the closest misses. Returns LP_OK even when nothing meets the targets
- * (search.n_ranked 0); an error for an invalid search (the spec's message) or LP_ERR_NOMEM.
- * Free out with lp_recommend_result_free, also after an error.
+ * without them for the closest misses. Every shown configuration (ranked, Pareto front,
+ * misses) gets its capacity at the targets (lp_search_capacity) and, when the load is a rate,
+ * the replicas it needs with headroom; the top load_sweep get their latency against load; with
+ * a load profile the chosen configuration is sized for it. Returns LP_OK even when nothing
+ * meets the targets (search.n_ranked 0); an error for an invalid search (the spec's message),
+ * LP_ERR_LIMIT when the budget ran out, or LP_ERR_NOMEM. Free out with
+ * lp_recommend_result_free, also after an error.
  */
 lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out, lp_error *err);
 
@@ -288,8 +325,10 @@ void lp_recommend_result_free(lp_recommend_result *r);
  * "no_expert_parallel", "max_model_len", "gpu_memory_utilization", "vllm_version"; the
  * workload ("input_len", "output_len", "dataset_name", "num_prompts", "request_rate",
  * "max_concurrency", "daily_output_tokens"); targets ("max_ttft_ms", "max_tpot_ms",
- * "max_itl_ms", "max_e2e_ms", "percentile", "min_throughput"); "objective", "top".
- * Errors as lp_plan_request_from_json.
+ * "max_itl_ms", "max_e2e_ms", "percentile", "min_throughput"); "objective", "top";
+ * "headroom_pct" (spare capacity for replicas, percent), "load_sweep" (true, or how many top
+ * configurations), "load_profile" (an array of request rates over equal intervals of a day,
+ * or the CSV text `--load-profile` reads, into store). Errors as lp_plan_request_from_json.
  */
 lp_status lp_recommend_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                          lp_request_store *store, lp_recommend_request *out,
@@ -314,6 +353,9 @@ typedef struct {
     const lp_candidate *candidate;
     size_t rank;
     lp_objective objective;
+    /** The candidate's batch-limit variants (lp_search_result.variants; NULL: none shown). */
+    const lp_batch_variant *variants;
+    size_t n_variants;
 } lp_explain_request;
 
 /** An explanation: the memory plan, the roofline estimate, one prefill and one decode step,
@@ -333,6 +375,8 @@ typedef struct {
     lp_objective objective;
     bool meets_targets;                       /**< fits, estimated, and every target given is met */
     char vllm_serve[LP_VLLM_SERVE_LINE_SIZE]; /**< "" when it does not fit */
+    const lp_batch_variant *variants;         /**< the request's (borrowed) */
+    size_t n_variants;
 } lp_explain_result;
 
 /** Fill r with no model and GPU, vLLM's defaults, lp_workload_init, no targets. */
@@ -440,6 +484,14 @@ typedef struct {
     size_t chosen;              /**< ranked index whose command the text report prints */
     const lp_candidate *misses; /**< closest misses when nothing meets the targets */
     size_t n_misses;
+    double offered_request_rate;      /**< the load replicas are sized for (0: none) */
+    double headroom;                  /**< their spare capacity, a fraction */
+    const char *load_note;            /**< how the load was chosen (NULL or "": as given) */
+    const lp_recommend_sweep *sweeps; /**< latency against load (NULL: none) */
+    size_t n_sweeps;
+    const lp_load_profile *load_profile; /**< a day of load (NULL: none) */
+    const lp_load_sizing *sizing;        /**< the chosen configuration over it (NULL: none) */
+    const char *sizing_error;            /**< why there is no sizing (NULL or "") */
 } lp_recommend_view;
 
 /** What an explanation of one configuration shows (computed by the caller). */
@@ -453,11 +505,13 @@ typedef struct {
     double prefill_step_tokens;
     const lp_step_time *decode_step; /**< one decode step of decode_step_seqs (or NULL) */
     double decode_step_seqs;
-    const lp_targets *targets;     /**< targets to compare with (NULL: none) */
-    const lp_candidate *candidate; /**< the ranked configuration explained (NULL: flags) */
-    size_t rank;                   /**< its rank, 1-based (0: not from a search) */
-    lp_objective objective;        /**< the objective it was ranked by */
-    const char *vllm_serve;        /**< its `vllm serve` command (NULL: unknown) */
+    const lp_targets *targets;        /**< targets to compare with (NULL: none) */
+    const lp_candidate *candidate;    /**< the ranked configuration explained (NULL: flags) */
+    size_t rank;                      /**< its rank, 1-based (0: not from a search) */
+    lp_objective objective;           /**< the objective it was ranked by */
+    const char *vllm_serve;           /**< its `vllm serve` command (NULL: unknown) */
+    const lp_batch_variant *variants; /**< the deployment's batch-limit settings (NULL: none) */
+    size_t n_variants;
 } lp_explain_view;
 
 /** The view of a recommendation the renderers take (pointers into r). */

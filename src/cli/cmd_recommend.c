@@ -25,6 +25,7 @@
 #include "cli/report_data.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
+#include "common/file.h"
 #include "llmplan/artifacts.h"
 #include "llmplan/hw.h"
 #include "llmplan/model.h"
@@ -70,12 +71,12 @@ static int print_explanation(const char *cmd, const lp_explain_result *res, bool
 
 typedef struct {
     const char *model, *gpus, *gpu, *gpu_file, *vllm_version, *objective, *price_file;
-    const char *emit, *out, *report, *interconnect;
+    const char *emit, *out, *report, *interconnect, *load_profile;
     int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads;
-    double gpu_memory_utilization;
+    double gpu_memory_utilization, headroom_pct;
     lp_cli_targets t;
     bool allow_multi_node_tp, allow_quantization, no_fp8_kv, no_expert_parallel;
-    bool json, csv, help, seen_gmu, seen_explain, force;
+    bool json, csv, help, seen_gmu, seen_explain, force, load_sweep;
     lp_cli_workload w;
 } rec_args;
 
@@ -93,26 +94,48 @@ static void print_recommend_help(const lp_opt *opts) {
            "Options (engine settings as `vllm serve` spells them, workload as `vllm bench\n"
            "serve` does):\n");
     lp_opts_print(opts);
-    printf("\nLength distributions (--input-len-dist / --output-len-dist):\n"
-           "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
-           "Arrival: --request-rate R (Poisson), --max-concurrency N (closed loop) or\n"
-           "--daily-output-tokens T (a mean rate: T / 86400 / mean output length).\n"
-           "Objectives: throughput-per-gpu (default), cost ($ per million output tokens, from\n"
-           "the embedded price table or --price-file), latency (E2E, then TTFT), gpus (fewest).\n"
-           "--price-file: TSV with columns gpu, usd_per_gpu_hour, provider, date, source.\n"
-           "\nExamples:\n"
-           "  llmplan recommend --model meta-llama/Llama-3.3-70B-Instruct --random-input-len 2000 "
-           "\\\n"
-           "      --random-output-len 300 --request-rate 10 --max-ttft-ms 1500 --max-tpot-ms 50 "
-           "\\\n"
-           "      --gpus H100,A100-80GB,L40S,H200 --max-gpus 8\n"
-           "  llmplan recommend --model Qwen/Qwen3-235B-A22B --gpu H200 --max-gpus 16 "
-           "--objective cost \\\n"
-           "      --price-file prices.tsv --json\n"
-           "  llmplan recommend ... --emit vllm,docker,compose,k8s --out deploy/\n"
-           "\nExit codes: 0 configurations meet the targets, 3 none does (the report says why),\n"
-           "4 more than 2,000,000 configurations to try (narrow the search), 2 bad input,\n"
-           "1 I/O failure.\n");
+    printf(
+        "\nLength distributions (--input-len-dist / --output-len-dist):\n"
+        "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
+        "Arrival: --request-rate R (Poisson), --max-concurrency N (closed loop) or\n"
+        "--daily-output-tokens T (a mean rate: T / 86400 / mean output length).\n"
+        "Objectives: throughput-per-gpu (default), cost ($ per million output tokens, from\n"
+        "the embedded price table or --price-file), latency (E2E, then TTFT), gpus (fewest).\n"
+        "--price-file: TSV with columns gpu, usd_per_gpu_hour, provider, date, source.\n"
+        "\nEach row is one deployment (GPU type x count, parallel layout, quantization, KV\n"
+        "dtype) with its best --max-num-seqs / --max-num-batched-tokens; --explain N lists\n"
+        "the others. Within 1 %% of the best objective value, lower latency at the target\n"
+        "percentile wins, then the model's own checkpoint, fewer nodes, fewer GPUs.\n"
+        "Capacity: every row gets max req/s, the highest Poisson request rate one\n"
+        "deployment sustains while it keeps up and meets every target (roofline at p50;\n"
+        "simulation at p90/p99), and with a rate, the replicas that load needs with\n"
+        "--headroom (default 20 %%) spare. --load-sweep prints latency against load for the\n"
+        "top configurations (the --report draws it with the target lines).\n"
+        "--load-profile FILE: a day of load as CSV, one row per interval (24 hourly, 96\n"
+        "quarter-hours, 1440 per minute): \"HH:MM,requests_per_s\" (\"# comments\", an optional\n"
+        "header line), or the rates alone. Sizes the chosen configuration (--rank) per\n"
+        "interval and compares GPU-hours and cost with a fixed fleet for the peak. Without\n"
+        "--request-rate the search ranks at the profile's mean rate.\n"
+        "\nExamples:\n"
+        "  llmplan recommend --model meta-llama/Llama-3.3-70B-Instruct --random-input-len 2000 "
+        "\\\n"
+        "      --random-output-len 300 --request-rate 10 --max-ttft-ms 1500 --max-tpot-ms 50 "
+        "\\\n"
+        "      --gpus H100,A100-80GB,L40S,H200 --max-gpus 8\n"
+        "  llmplan recommend --model Qwen/Qwen3-235B-A22B --gpu H200 --max-gpus 16 "
+        "--objective cost \\\n"
+        "      --price-file prices.tsv --json\n"
+        "  llmplan recommend ... --emit vllm,docker,compose,k8s --out deploy/\n"
+        "  llmplan recommend --model Qwen/Qwen3-30B-A3B --gpus H100,L40S,A100-80GB --max-gpus 4 "
+        "\\\n"
+        "      --random-input-len 1000 --random-output-len 500 --max-concurrency 64 "
+        "--max-tpot-ms 40\n"
+        "  llmplan recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,L40S "
+        "--max-ttft-ms 500 \\\n"
+        "      --max-tpot-ms 30 --load-profile day.csv --headroom 30 --report plan.html\n"
+        "\nExit codes: 0 configurations meet the targets, 3 none does (the report says why),\n"
+        "4 more than 2,000,000 configurations to try (narrow the search), 2 bad input,\n"
+        "1 I/O failure.\n");
 }
 
 static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **list, size_t *n) {
@@ -209,6 +232,9 @@ static int check_args(const rec_args *a) {
     if (a->out && !a->emit)
         return lp_cli_usage_error(cmd, "%s",
                                   "--out needs --emit KINDS (vllm,docker,compose,k8s or all)");
+    if (!(a->headroom_pct >= 0 && a->headroom_pct <= 1000))
+        return lp_cli_usage_error(cmd, "%s: expected a percentage between 0 and 1000",
+                                  "--headroom");
     if (a->seen_explain && (a->json || a->csv))
         return lp_cli_usage_error(cmd, "%s",
                                   "--explain prints a report; it does not combine with "
@@ -318,6 +344,10 @@ static int recommend_explain(const rec_args *a, const lp_recommend_request *rq,
     in.candidate = c;
     in.rank = idx + 1;
     in.objective = rq->spec.objective;
+    if (c->n_variants > 0 && c->variants_first + c->n_variants <= r->search.n_variants) {
+        in.variants = &r->search.variants[c->variants_first];
+        in.n_variants = c->n_variants;
+    }
     lp_error err;
     lp_error_clear(&err);
     if (lp_explain(&in, &res, &err) != LP_OK)
@@ -421,6 +451,28 @@ static int build_recommend(const rec_args *a, lp_recommend_request *rq, lp_cli_h
     rq->model_id = a->model;
     rq->top = (size_t)a->top;
     rq->chosen = (size_t)a->rank - 1;
+    rq->headroom = a->headroom_pct / 100.0;
+    rq->load_sweep = a->load_sweep || a->report ? LP_RECOMMEND_SWEEP_MAX : 0;
+    return 0;
+}
+
+/* A day of load per minute is 1440 short rows; a few comments on top stay far below this. */
+#define LOAD_PROFILE_MAX_BYTES (1u << 20)
+
+/* --load-profile FILE: read and check the CSV (the library parses the text). */
+static int read_load_profile(const char *path, lp_load_profile *out) {
+    char *text = NULL;
+    size_t len = 0;
+    lp_error err;
+    lp_error_clear(&err);
+    lp_status st = lp_read_file(path, "load profile", LOAD_PROFILE_MAX_BYTES, &text, &len, &err);
+    if (st == LP_OK)
+        st = lp_load_profile_parse(text, len, path, out, &err);
+    free(text);
+    if (st != LP_OK) {
+        fprintf(stderr, "llmplan recommend: --load-profile: %s\n", err.message);
+        return lp_cli_exit_code(st);
+    }
     return 0;
 }
 
@@ -431,6 +483,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     a.gpus_per_node = 8;
     a.top = 10;
     a.rank = 1;
+    a.headroom_pct = 100 * LP_RECOMMEND_DEFAULT_HEADROOM;
     lp_cli_targets_init(&a.t);
     lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
@@ -468,7 +521,13 @@ int lp_cmd_recommend(int argc, char **argv) {
          "throughput-per-gpu (default), cost, latency, gpus", NULL},
         {"--price-file", NULL, LP_OPT_STRING, &a.price_file, "TSV",
          "$ per GPU-hour (default: the embedded table)", NULL},
-        {"--top", NULL, LP_OPT_INT, &a.top, "N", "configurations to show (default 10)", NULL},
+        {"--top", NULL, LP_OPT_INT, &a.top, "N", "deployments to show (default 10)", NULL},
+        {"--headroom", NULL, LP_OPT_DOUBLE, &a.headroom_pct, "PCT",
+         "spare capacity when sizing replicas (default 20)", NULL},
+        {"--load-sweep", NULL, LP_OPT_FLAG, &a.load_sweep, NULL,
+         "latency against load for the top configurations", NULL},
+        {"--load-profile", NULL, LP_OPT_STRING, &a.load_profile, "CSV",
+         "a day of load: size the chosen configuration per interval", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
         {"--csv", NULL, LP_OPT_FLAG, &a.csv, NULL, "print CSV (a header row, one row each)", NULL},
         {"--report", NULL, LP_OPT_STRING, &a.report, "FILE",
@@ -520,7 +579,12 @@ int lp_cmd_recommend(int argc, char **argv) {
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db = NULL;
     lp_cli_hist_store hs[2] = {{0}};
+    static lp_load_profile profile;
+    if (a.load_profile && (rc = read_load_profile(a.load_profile, &profile)) != 0)
+        return rc;
     rc = build_recommend(&a, &rq, hs, &model, gpu_list, &all_gpus, &prices, &user_db, &db);
+    if (rc == 0 && a.load_profile)
+        rq.load_profile = &profile;
     if (rc == 0) {
         static progress_state progress = {-1, false};
         if (isatty(STDERR_FILENO)) {

@@ -63,6 +63,7 @@ static const opt_range RANGES[] = {
     {NULL, "--rank", 1, 100000},
     {NULL, "--explain", 1, 100000},
     {"recommend", "--threads", 0, 4096},
+    {"recommend", "--headroom", 0, 1000}, /* percent of spare capacity */
     /* calibrate */
     {NULL, "--holdout", 0, 1},
     {NULL, "--holdout-every", 0, 1e6},

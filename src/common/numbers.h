@@ -16,4 +16,11 @@
  */
 bool lp_parse_token_count(const char *text, int64_t *out);
 
+/**
+ * Parse a plain decimal number as a person writes one in a table: digits with an optional
+ * sign, point and exponent ("12", "0.5", "-3", "1e3"), nothing before or after it. False for
+ * anything else (empty, hex, "nan", "inf", a unit, out of range).
+ */
+bool lp_parse_decimal(const char *text, double *out);
+
 #endif

@@ -137,6 +137,105 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
             ? json_string(ckpt)
             : json_null());
     put(o, "vllm_serve", serve ? json_string(serve) : json_null());
+    /* capacity at the targets */
+    bool have_cap = c->capacity_method != LP_CAPACITY_NONE;
+    put(o, "max_request_rate", have_cap ? num(c->max_request_rate) : json_null());
+    put(o, "saturation_request_rate", have_cap ? num(c->saturation_request_rate) : json_null());
+    put(o, "capacity_method",
+        have_cap ? json_string(lp_capacity_method_name(c->capacity_method)) : json_null());
+    put(o, "capacity_limit",
+        !have_cap || c->capacity_limit == LP_REJECT_COUNT ? json_null()
+        : c->capacity_limit == LP_REJECT_THROUGHPUT       ? json_string("saturation")
+                                                    : json_string(reject_key(c->capacity_limit)));
+    put(o, "replicas", c->replicas > 0 ? json_integer(c->replicas) : json_null());
+    put(o, "batch_variants", json_integer((json_int_t)c->n_variants));
+    return o;
+}
+
+/* The batch-limit settings of a ranked deployment that meet the targets, best first. */
+static json_t *variants_array(const lp_recommend_view *v, const lp_candidate *c) {
+    json_t *a = json_array();
+    const lp_search_result *r = v->result;
+    for (size_t k = 0; a && k < c->n_variants && c->variants_first + k < r->n_variants; k++) {
+        const lp_batch_variant *b = &r->variants[c->variants_first + k];
+        json_t *o = json_object();
+        put(o, "max_num_seqs", json_integer(b->max_num_seqs));
+        put(o, "max_num_batched_tokens", json_integer(b->max_num_batched_tokens));
+        put(o, "ttft_ms", num(b->ttft_ms));
+        put(o, "tpot_ms", num(b->tpot_ms));
+        put(o, "itl_ms", num(b->itl_ms));
+        put(o, "e2el_ms", num(b->e2e_ms));
+        put(o, "output_throughput", num(b->output_tok_s));
+        put(o, "kv_tokens", json_integer((json_int_t)b->kv_tokens));
+        put(o, "simulated", json_boolean(b->simulated));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *point_object(const lp_load_point *p) {
+    json_t *o = json_object();
+    put(o, "request_rate", num(p->request_rate));
+    put(o, "keeps_up", json_boolean(p->keeps_up));
+    /* a load it falls behind has no steady latency: a backlog grows without bound */
+    bool ok = p->valid && p->keeps_up;
+    put(o, "ttft_ms", ok ? num(p->ttft_ms) : json_null());
+    put(o, "tpot_ms", ok ? num(p->tpot_ms) : json_null());
+    put(o, "itl_ms", ok ? num(p->itl_ms) : json_null());
+    put(o, "e2el_ms", ok ? num(p->e2e_ms) : json_null());
+    put(o, "output_throughput", p->valid ? num(p->output_tok_s) : json_null());
+    put(o, "simulated", json_boolean(p->simulated));
+    return o;
+}
+
+static json_t *sweeps_array(const lp_recommend_view *v) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && v->sweeps && i < v->n_sweeps; i++) {
+        const lp_recommend_sweep *sw = &v->sweeps[i];
+        json_t *o = json_object();
+        put(o, "rank", json_integer((json_int_t)sw->rank + 1));
+        json_t *pts = json_array();
+        for (size_t k = 0; k < sw->n; k++)
+            json_array_append_new(pts, point_object(&sw->points[k]));
+        put(o, "points", pts);
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *profile_object(const lp_recommend_view *v) {
+    const lp_load_profile *p = v->load_profile;
+    if (!p)
+        return json_null();
+    json_t *o = json_object();
+    put(o, "intervals", json_integer((json_int_t)p->n));
+    put(o, "interval_minutes", num(p->interval_s / 60.0));
+    put(o, "peak_request_rate", num(lp_load_profile_peak(p)));
+    put(o, "mean_request_rate", num(lp_load_profile_mean(p)));
+    json_t *rates = json_array();
+    for (size_t i = 0; i < p->n; i++)
+        json_array_append_new(rates, num(p->rate[i]));
+    put(o, "request_rate", rates);
+    const lp_load_sizing *z = v->sizing;
+    put(o, "rank", z ? json_integer((json_int_t)v->chosen + 1) : json_null());
+    if (z) {
+        json_t *reps = json_array();
+        for (size_t i = 0; i < z->n; i++)
+            json_array_append_new(reps, json_integer(z->replicas[i]));
+        put(o, "replicas", reps);
+        put(o, "num_gpus_per_replica", json_integer(z->num_gpus));
+        put(o, "max_request_rate", num(z->max_request_rate));
+        put(o, "headroom_pct", num(100 * z->headroom));
+        put(o, "min_replicas", json_integer(z->min_replicas));
+        put(o, "peak_replicas", json_integer(z->peak_replicas));
+        put(o, "requests_per_day", num(z->requests_per_day));
+        put(o, "gpu_hours_per_day", num(z->gpu_hours_per_day));
+        put(o, "fixed_fleet_gpu_hours_per_day", num(z->fixed_gpu_hours_per_day));
+        put(o, "usd_per_day", num(z->usd_per_day));
+        put(o, "fixed_fleet_usd_per_day", num(z->fixed_usd_per_day));
+    }
+    put(o, "error",
+        v->sizing_error && v->sizing_error[0] ? json_string(v->sizing_error) : json_null());
     return o;
 }
 
@@ -168,13 +267,22 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     put(root, "model", model ? json_string(model) : json_null());
     put(root, "objective", json_string(lp_objective_name(v->spec->objective)));
     put(root, "targets", targets_object(v->spec));
+    put(root, "objective_note", json_string(r->objective_note));
+    put(root, "offered_request_rate", positive(v->offered_request_rate));
+    put(root, "load_note",
+        v->load_note && v->load_note[0] ? json_string(v->load_note) : json_null());
+    put(root, "headroom_pct", num(100 * v->headroom));
     json_t *configs = json_array();
-    for (size_t i = 0; i < shown(v); i++)
-        json_array_append_new(configs, config_object(v, &r->ranked[i],
-                                                     v->estimates ? &v->estimates[i] : NULL,
-                                                     serve_of(v, i), i + 1));
+    for (size_t i = 0; i < shown(v); i++) {
+        json_t *c = config_object(v, &r->ranked[i], v->estimates ? &v->estimates[i] : NULL,
+                                  serve_of(v, i), i + 1);
+        put(c, "variants", variants_array(v, &r->ranked[i]));
+        json_array_append_new(configs, c);
+    }
     put(root, "configs", configs);
     put(root, "meeting_targets", json_integer((json_int_t)r->n_ranked));
+    put(root, "deployments_meeting_targets", json_integer((json_int_t)r->deployments));
+    put(root, "configurations_meeting_targets", json_integer((json_int_t)r->feasible));
     json_t *pareto = json_array();
     for (size_t i = 0; i < r->n_pareto; i++)
         json_array_append_new(pareto, config_object(v, &r->pareto[i], NULL, NULL, 0));
@@ -194,6 +302,8 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     for (size_t i = 0; i < v->n_misses; i++)
         json_array_append_new(misses, config_object(v, &v->misses[i], NULL, NULL, 0));
     put(root, "closest_misses", misses);
+    put(root, "load_sweep", sweeps_array(v));
+    put(root, "load_profile", profile_object(v));
     int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     fputc('\n', out);
     json_decref(root);

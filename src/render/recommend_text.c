@@ -123,8 +123,11 @@ const char *lp_render_rejections(char *buf, size_t size, const lp_search_result 
                        lp_render_int(n, sizeof n, (long long)r->rejected[k]), what);
         sep = ", ";
     }
-    appendf(buf, size, used, "%s%s %s", sep, lp_render_int(n, sizeof n, (long long)r->n_ranked),
-            r->n_ranked == 1 ? "meets every target" : "meet every target");
+    char d[32];
+    appendf(buf, size, used, "%s%s %s (%s deployment%s)", sep,
+            lp_render_int(n, sizeof n, (long long)r->feasible),
+            r->feasible == 1 ? "meets every target" : "meet every target",
+            lp_render_int(d, sizeof d, (long long)r->deployments), r->deployments == 1 ? "" : "s");
     return buf;
 }
 
@@ -188,28 +191,178 @@ static void header_section(FILE *o, const lp_recommend_view *v) {
     if (s->workload.request_rate > 0 && s->workload.max_concurrency > 0)
         fprintf(o, ", max concurrency %d", s->workload.max_concurrency);
     fprintf(o, "\n");
+    if (v->load_note && v->load_note[0])
+        fprintf(o, "           %s\n", v->load_note);
     describe_targets(o, &s->targets, percentile_of(s));
-    fprintf(o, "Objective  %s\n", lp_objective_name(s->objective));
+    fprintf(o, "Objective  %s\n",
+            v->result->objective_note[0] ? v->result->objective_note
+                                         : lp_objective_name(s->objective));
+}
+
+/* Capacity columns: "12.3" req/s ("0" when no load meets the targets, "-" when unknown). */
+static const char *fmt_capacity(char *buf, size_t size, const lp_candidate *c) {
+    if (c->capacity_method == LP_CAPACITY_NONE || !isfinite(c->max_request_rate))
+        snprintf(buf, size, "-");
+    else
+        lp_render_fmt_num(buf, size, c->max_request_rate, lp_render_decimals(c->max_request_rate));
+    return buf;
+}
+
+static const char *fmt_replicas(char *buf, size_t size, const lp_candidate *c) {
+    if (c->replicas > 0)
+        snprintf(buf, size, "%d", c->replicas);
+    else if (c->replicas < 0)
+        snprintf(buf, size, "none");
+    else
+        snprintf(buf, size, "-");
+    return buf;
 }
 
 static void table_header(FILE *o) {
-    fprintf(o, "%4s  %-22s %5s  %-11s %-12s %-9s %-11s %8s %8s %9s %10s %9s %8s  %s\n", "#",
+    fprintf(o, "%4s  %-22s %5s  %-11s %-12s %-9s %-11s %8s %8s %9s %10s %9s %8s %9s %8s  %s\n", "#",
             "GPU x count", "nodes", "tp/pp/dp/ep", "quant", "kv dtype", "seqs/tokens", "TTFT ms",
-            "TPOT ms", "E2E ms", "out tok/s", "tok/s/GPU", "$/M tok", "why");
+            "TPOT ms", "E2E ms", "out tok/s", "tok/s/GPU", "$/M tok", "max req/s", "replicas",
+            "why");
 }
 
 static void table_row(FILE *o, const char *rank, const lp_candidate *c) {
-    char g[64], l[32], a[32], b[32], d[32], e[32], f[32], h[32], st[32];
+    char g[64], l[32], a[32], b[32], d[32], e[32], f[32], h[32], st[32], m[32], r[32];
     gpu_label(g, sizeof g, c);
     layout_label(l, sizeof l, c);
     snprintf(st, sizeof st, "%d/%d", c->max_num_seqs, c->max_num_batched_tokens);
-    fprintf(o, "%4s  %-22.22s %5d  %-11s %-12.12s %-9s %-11s %8s %8s %9s %10s %9s %8s  %s\n", rank,
-            g, c->nodes, l, quant_label(c), lp_dtype_name(c->kv_cache_dtype), st,
+    fprintf(o,
+            "%4s  %-22.22s %5d  %-11s %-12.12s %-9s %-11s %8s %8s %9s %10s %9s %8s %9s %8s  %s\n",
+            rank, g, c->nodes, l, quant_label(c), lp_dtype_name(c->kv_cache_dtype), st,
             lp_render_fmt_ms(a, sizeof a, c->ttft_ms), lp_render_fmt_ms(b, sizeof b, c->tpot_ms),
             lp_render_fmt_ms(d, sizeof d, c->e2e_ms),
             lp_render_fmt_num(e, sizeof e, c->output_tok_s, 0),
             lp_render_fmt_num(f, sizeof f, c->output_tok_s_per_gpu, 0),
-            fmt_usd(h, sizeof h, c->usd_per_million_output_tokens), c->why);
+            fmt_usd(h, sizeof h, c->usd_per_million_output_tokens), fmt_capacity(m, sizeof m, c),
+            fmt_replicas(r, sizeof r, c), c->why);
+}
+
+/* What the capacity columns mean for this recommendation. */
+static void capacity_note(FILE *o, const lp_recommend_view *v, int pct) {
+    char rate[32];
+    fprintf(o,
+            "  max req/s: the highest Poisson request rate one deployment sustains while it keeps "
+            "up and meets every target (p%d, %s)\n",
+            pct, pct == 50 ? "roofline" : "bracketed by the roofline, refined by simulation");
+    if (v->offered_request_rate > 0)
+        fprintf(o, "  replicas: copies of the deployment for %s req/s with %.0f %% headroom\n",
+                lp_render_fmt_num(rate, sizeof rate, v->offered_request_rate,
+                                  lp_render_decimals(v->offered_request_rate)),
+                100 * v->headroom);
+    else
+        fprintf(o, "  replicas: give a load as a rate (--request-rate, --daily-output-tokens or "
+                   "--load-profile) to size them\n");
+}
+
+static void sweep_section(FILE *o, const lp_recommend_view *v, int pct) {
+    if (!v->sweeps || v->n_sweeps == 0)
+        return;
+    const lp_targets *t = &v->spec->targets;
+    char tv[32];
+    fprintf(o, "\nLatency against load (p%d, %s; targets", pct,
+            pct == 50 ? "roofline" : "simulation");
+    if (t->max_ttft_ms > 0)
+        fprintf(o, " TTFT <= %s", fmt_target(tv, sizeof tv, t->max_ttft_ms));
+    if (t->max_tpot_ms > 0)
+        fprintf(o, " TPOT <= %s", fmt_target(tv, sizeof tv, t->max_tpot_ms));
+    if (t->max_itl_ms > 0)
+        fprintf(o, " ITL <= %s", fmt_target(tv, sizeof tv, t->max_itl_ms));
+    if (t->max_e2e_ms > 0)
+        fprintf(o, " E2E <= %s", fmt_target(tv, sizeof tv, t->max_e2e_ms));
+    fprintf(o, " ms)\n");
+    for (size_t i = 0; i < v->n_sweeps; i++) {
+        const lp_recommend_sweep *sw = &v->sweeps[i];
+        const lp_candidate *c = &v->result->ranked[sw->rank];
+        char g[64], l[32], m[32];
+        gpu_label(g, sizeof g, c);
+        layout_label(l, sizeof l, c);
+        fprintf(o, "  #%zu %s %s %s (max %s req/s)\n", sw->rank + 1, g, l, quant_label(c),
+                fmt_capacity(m, sizeof m, c));
+        if (sw->n == 0) {
+            fprintf(o, "    no load meets the targets\n");
+            continue;
+        }
+        fprintf(o, "    %9s %9s %9s %9s %10s  %s\n", "req/s", "TTFT ms", "TPOT ms", "E2E ms",
+                "out tok/s", "");
+        for (size_t k = 0; k < sw->n; k++) {
+            const lp_load_point *p = &sw->points[k];
+            char a[32], b[32], d[32], e[32], f[32];
+            bool ok = p->valid && p->keeps_up;
+            fprintf(o, "    %9s %9s %9s %9s %10s  %s\n",
+                    lp_render_fmt_num(a, sizeof a, p->request_rate,
+                                      lp_render_decimals(p->request_rate)),
+                    lp_render_fmt_ms(b, sizeof b, ok ? p->ttft_ms : NAN),
+                    lp_render_fmt_ms(d, sizeof d, ok ? p->tpot_ms : NAN),
+                    lp_render_fmt_ms(e, sizeof e, ok ? p->e2e_ms : NAN),
+                    lp_render_fmt_num(f, sizeof f, p->valid ? p->output_tok_s : NAN, 0),
+                    !p->valid      ? "not estimated"
+                    : !p->keeps_up ? "falls behind (a backlog grows)"
+                                   : "");
+        }
+    }
+}
+
+static void profile_section(FILE *o, const lp_recommend_view *v) {
+    const lp_load_profile *p = v->load_profile;
+    if (!p)
+        return;
+    char a[32], b[32];
+    fprintf(o, "\nLoad profile: %zu intervals of %.0f min, peak %s req/s, mean %s req/s\n", p->n,
+            p->interval_s / 60.0,
+            lp_render_fmt_num(a, sizeof a, lp_load_profile_peak(p),
+                              lp_render_decimals(lp_load_profile_peak(p))),
+            lp_render_fmt_num(b, sizeof b, lp_load_profile_mean(p),
+                              lp_render_decimals(lp_load_profile_mean(p))));
+    const lp_load_sizing *z = v->sizing;
+    if (!z) {
+        fprintf(o, "  no sizing: %s\n",
+                v->sizing_error && v->sizing_error[0] ? v->sizing_error
+                                                      : "no configuration meets the targets");
+        return;
+    }
+    const lp_candidate *c = &v->result->ranked[v->chosen];
+    char g[64], l[32], m[32];
+    gpu_label(g, sizeof g, c);
+    layout_label(l, sizeof l, c);
+    fprintf(o,
+            "  #%zu %s %s: %s req/s each at the targets; replicas with %.0f %% headroom (at least "
+            "%d)\n",
+            v->chosen + 1, g, l, fmt_capacity(m, sizeof m, c), 100 * z->headroom, z->min_replicas);
+    /* at most one line per hour: the busiest interval of each hour */
+    size_t per_line = z->n > 24 ? z->n / 24 : 1;
+    fprintf(o, "  %-11s %10s %9s %6s\n", "from", "req/s", "replicas", "GPUs");
+    for (size_t i = 0; i < z->n; i += per_line) {
+        double rate = 0;
+        int reps = 0;
+        for (size_t k = i; k < i + per_line && k < z->n; k++) {
+            rate = p->rate[k] > rate ? p->rate[k] : rate;
+            reps = z->replicas[k] > reps ? z->replicas[k] : reps;
+        }
+        int minute = (int)((double)i * z->interval_s / 60.0 + 0.5);
+        char t[16];
+        snprintf(t, sizeof t, "%02d:%02d", minute / 60, minute % 60);
+        fprintf(o, "  %-11s %10s %9d %6d\n", t,
+                lp_render_fmt_num(a, sizeof a, rate, lp_render_decimals(rate)), reps,
+                reps * z->num_gpus);
+    }
+    if (per_line > 1)
+        fprintf(o, "  (each line: the busiest of its %zu intervals)\n", per_line);
+    char u[32], w[32];
+    fprintf(o, "  following the load: %s GPU-hours a day ($%s)\n",
+            lp_render_fmt_num(a, sizeof a, z->gpu_hours_per_day, 0),
+            fmt_usd(u, sizeof u, z->usd_per_day));
+    fprintf(o, "  fixed fleet for the peak (%d replicas, %d GPUs): %s GPU-hours a day ($%s)",
+            z->peak_replicas, z->peak_replicas * z->num_gpus,
+            lp_render_fmt_num(b, sizeof b, z->fixed_gpu_hours_per_day, 0),
+            fmt_usd(w, sizeof w, z->fixed_usd_per_day));
+    if (z->fixed_gpu_hours_per_day > 0)
+        fprintf(o, "; following the load saves %.0f %%",
+                100 * (1 - z->gpu_hours_per_day / z->fixed_gpu_hours_per_day));
+    fprintf(o, "\n");
 }
 
 static void pareto_section(FILE *o, const lp_search_result *r) {
@@ -262,6 +415,13 @@ static void price_section(FILE *o, const lp_recommend_view *v, size_t shown) {
     fprintf(o, "\n");
 }
 
+static size_t variants_of(const lp_search_result *r, size_t shown) {
+    size_t n = 0;
+    for (size_t i = 0; i < shown; i++)
+        n += r->ranked[i].n_variants;
+    return n;
+}
+
 lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
     const lp_search_result *r = v->result;
     int pct = percentile_of(v->spec);
@@ -270,16 +430,21 @@ lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
     size_t shown = v->top < r->n_ranked ? v->top : r->n_ranked;
     if (shown > 0) {
         fprintf(o,
-                "\nTop %zu of %zu configurations meeting the targets (best first; latencies at "
+                "\nTop %zu of %zu deployments meeting the targets (best first; latencies at "
                 "p%d)\n",
-                shown, r->n_ranked, pct);
+                shown, r->deployments, pct);
         table_header(o);
         for (size_t i = 0; i < shown; i++) {
             char rank[16];
             snprintf(rank, sizeof rank, "%zu%s", i + 1, r->ranked[i].pareto ? "*" : "");
             table_row(o, rank, &r->ranked[i]);
         }
-        fprintf(o, "  (* on the cost / latency Pareto front)\n");
+        fprintf(o,
+                "  (* on the cost / latency Pareto front; each row is one deployment with its "
+                "best max-num-seqs / max-num-batched-tokens;\n   %zu settings of these %zu "
+                "deployments meet the targets: --explain N lists them)\n",
+                variants_of(r, shown), shown);
+        capacity_note(o, v, pct);
         pareto_section(o, r);
     } else {
         fprintf(o, "\nNo configuration meets the targets.\n");
@@ -297,6 +462,8 @@ lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
             table_row(o, rank, &v->misses[i]);
         }
     }
+    sweep_section(o, v, pct);
+    profile_section(o, v);
     if (shown > 0 && v->chosen < r->n_ranked && v->vllm_serve && v->vllm_serve[v->chosen]) {
         fprintf(o, "\nvllm serve command of #%zu:\n  %s\n", v->chosen + 1,
                 v->vllm_serve[v->chosen]);
@@ -389,12 +556,34 @@ static void ranking_section(FILE *o, const lp_explain_view *v) {
             c->quantization[0] ? c->quantization : "as in the checkpoint",
             lp_dtype_name(c->kv_cache_dtype), c->max_num_seqs);
     fprintf(o, "  why: %s\n", c->why);
+    if (c->capacity_method != LP_CAPACITY_NONE) {
+        char m[32];
+        fprintf(o, "  capacity: %s req/s at the targets (%s)\n", fmt_capacity(m, sizeof m, c),
+                lp_capacity_method_name(c->capacity_method));
+    }
     fprintf(o,
             "  %s tok/s per GPU, $%s per million output tokens%s, objective key %.4g (lower "
             "ranks higher)\n",
             lp_render_fmt_num(a, sizeof a, c->output_tok_s_per_gpu, 0),
             fmt_usd(b, sizeof b, c->usd_per_million_output_tokens),
             c->pareto ? ", on the cost / latency Pareto front" : "", c->score);
+    if (v->variants && v->n_variants > 0) {
+        fprintf(o, "\n  Batch limits of this deployment that meet the targets (%zu, best first):\n",
+                v->n_variants);
+        fprintf(o, "    %-14s %-22s %8s %8s %9s %10s %12s\n", "max-num-seqs",
+                "max-num-batched-tokens", "TTFT ms", "TPOT ms", "E2E ms", "out tok/s", "KV tokens");
+        for (size_t k = 0; k < v->n_variants; k++) {
+            const lp_batch_variant *bv = &v->variants[k];
+            char x[32], y[32], z[32], t[32], kv[32];
+            fprintf(o, "    %-14d %-22d %8s %8s %9s %10s %12s%s\n", bv->max_num_seqs,
+                    bv->max_num_batched_tokens, lp_render_fmt_ms(x, sizeof x, bv->ttft_ms),
+                    lp_render_fmt_ms(y, sizeof y, bv->tpot_ms),
+                    lp_render_fmt_ms(z, sizeof z, bv->e2e_ms),
+                    lp_render_fmt_num(t, sizeof t, bv->output_tok_s, 0),
+                    lp_render_int(kv, sizeof kv, (long long)bv->kv_tokens),
+                    k == 0 ? "  <- shown" : "");
+        }
+    }
     fprintf(o, "\n");
 }
 

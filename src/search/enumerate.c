@@ -139,6 +139,7 @@ static size_t walk(lp_search_ctx *ctx, int max_tp, lp_search_group *groups, size
                             uint32_t n = layout_candidates(ctx, tp, pp, ep != 0);
                             if (n == 0)
                                 continue;
+                            const uint32_t layout = (uint32_t)ng;
                             for (int s = 0; s < G->n_seqs; s++)
                                 for (int t = 0; t < G->n_tokens; t++) {
                                     if (groups) {
@@ -153,6 +154,7 @@ static size_t walk(lp_search_ctx *ctx, int max_tp, lp_search_group *groups, size
                                         g->tokens = G->tokens[t];
                                         g->first = idx;
                                         g->n = n;
+                                        g->layout = layout;
                                     }
                                     ng++;
                                     idx += n;
@@ -250,6 +252,23 @@ static bool is_16bit_checkpoint(const lp_model *m) {
     return m->quant.method == LP_QUANT_NONE &&
            (m->dtype == LP_DTYPE_AUTO || m->dtype == LP_DTYPE_BF16 || m->dtype == LP_DTYPE_FP16 ||
             m->dtype == LP_DTYPE_FP32);
+}
+
+lp_status lp_search_ctx_resolve(const lp_search_spec *spec, lp_search_ctx *ctx, lp_error *err) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->spec = spec;
+    ctx->model = spec->model;
+    if (!spec->model)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "search: no model given");
+    double gmu = spec->gpu_memory_utilization == 0 ? 0.9 : spec->gpu_memory_utilization;
+    if (!(gmu > 0 && gmu <= 1))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--gpu-memory-utilization must be in (0, 1], got %g", gmu);
+    ctx->gpu_memory_utilization = gmu;
+    ctx->vllm_version = spec->vllm_version > 0 ? spec->vllm_version : LP_VLLM_VERSION_LATEST;
+    ctx->prices = spec->prices ? spec->prices : lp_price_table_builtin();
+    ctx->gpus_per_node = spec->gpus_per_node > 0 ? spec->gpus_per_node : 8;
+    return resolve_workload(ctx, spec, err);
 }
 
 lp_status lp_search_ctx_build(const lp_search_spec *spec, lp_search_ctx *ctx, lp_error *err) {

@@ -106,7 +106,136 @@ int lp_search_eval_cmp(const void *a, const void *b) {
     return (x->index > y->index) - (x->index < y->index);
 }
 
-lp_reject_reason lp_search_check_targets(const lp_search_ctx *ctx, const lp_search_eval *e) {
+/* vLLM quantizes a 16-bit checkpoint at load time only to fp8 (and bitsandbytes); every other
+ * method reads pre-quantized weights from the checkpoint. */
+static bool quant_needs_checkpoint(const char *quant, const lp_model *m) {
+    return quant && quant[0] && strcmp(quant, "fp8") != 0 && strcmp(quant, "bitsandbytes") != 0 &&
+           m && m->quant.method == LP_QUANT_NONE;
+}
+
+void lp_search_eval_identity(const lp_search_ctx *ctx, lp_search_eval *e) {
+    const lp_search_group *g = &ctx->groups[e->group];
+    e->deployment = (uint64_t)g->layout << 32 | (uint32_t)e->num_gpus;
+    e->needs_checkpoint = quant_needs_checkpoint(ctx->quants[g->quant], ctx->model);
+    e->nodes = (e->num_gpus + ctx->gpus_per_node - 1) / ctx->gpus_per_node;
+}
+
+/* The order inside a tie: lower E2E latency at the percentile (NaN last), the model's own
+ * checkpoint, fewer nodes, fewer GPUs; then the full order, so that it stays total. */
+static int tie_cmp(const void *a, const void *b) {
+    const lp_search_eval *x = a, *y = b;
+    double lx = key(x->e2e_ms), ly = key(y->e2e_ms);
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    if (x->needs_checkpoint != y->needs_checkpoint)
+        return x->needs_checkpoint ? 1 : -1;
+    if (x->nodes != y->nodes)
+        return x->nodes < y->nodes ? -1 : 1;
+    if (x->num_gpus != y->num_gpus)
+        return x->num_gpus < y->num_gpus ? -1 : 1;
+    return lp_search_eval_cmp(a, b);
+}
+
+static bool tied(double s, double best) {
+    if (s == best)
+        return true;
+    return isfinite(best) && fabs(s - best) <= LP_SEARCH_TIE_FRACTION * fabs(best);
+}
+
+void lp_search_rank(lp_search_eval *evals, size_t n) {
+    qsort(evals, n, sizeof *evals, lp_search_eval_cmp);
+    /* a tie is anchored at its best score, so every candidate ranked first in its tie is not
+     * beaten on latency by any candidate within 1 % of it (a comparator with a tolerance is not
+     * transitive, and qsort needs one that is) */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && tied(evals[j].score, evals[i].score))
+            j++;
+        if (j - i > 1)
+            qsort(evals + i, j - i, sizeof *evals, tie_cmp);
+        i = j;
+    }
+}
+
+const char *lp_capacity_method_name(lp_capacity_method m) {
+    switch (m) {
+    case LP_CAPACITY_NONE:
+        return "none";
+    case LP_CAPACITY_ROOFLINE:
+        return "roofline";
+    case LP_CAPACITY_SIMULATED:
+        return "simulation";
+    }
+    return "unknown";
+}
+
+bool lp_candidate_same(const lp_candidate *a, const lp_candidate *b) {
+    return a->gpu == b->gpu && a->num_gpus == b->num_gpus && a->tp == b->tp && a->pp == b->pp &&
+           a->dp == b->dp && a->expert_parallel == b->expert_parallel &&
+           a->kv_cache_dtype == b->kv_cache_dtype &&
+           strcmp(a->quantization, b->quantization) == 0 && a->max_num_seqs == b->max_num_seqs &&
+           a->max_num_batched_tokens == b->max_num_batched_tokens &&
+           a->max_model_len == b->max_model_len &&
+           a->gpu_memory_utilization == b->gpu_memory_utilization &&
+           a->vllm_version == b->vllm_version;
+}
+
+void lp_search_objective_note(const lp_search_ctx *ctx, char *buf, size_t size) {
+    const lp_search_spec *spec = ctx->spec;
+    const lp_workload *w = &spec->workload;
+    const double out_len = lp_len_mean(&ctx->req.workload.output);
+    const double rate = ctx->req.workload.request_rate;
+    char load[160] = "";
+    if (ctx->offered_output_tok_s > 0 && w->request_rate > 0)
+        snprintf(load, sizeof load, "a fixed load of %.3g req/s (%.0f output tok/s)", rate,
+                 ctx->offered_output_tok_s);
+    else if (ctx->offered_output_tok_s > 0)
+        snprintf(load, sizeof load,
+                 "a fixed load of %.3g output tokens a day (a mean %.3g req/s, %.0f output tok/s)",
+                 spec->daily_output_tokens, rate, ctx->offered_output_tok_s);
+    char ties[200];
+    snprintf(ties, sizeof ties,
+             "Ties (within %.0f %%) go to the lower p%d E2E latency, then the model's own "
+             "checkpoint, fewer nodes, fewer GPUs.",
+             100 * LP_SEARCH_TIE_FRACTION, ctx->percentile);
+    switch (spec->objective) {
+    case LP_OBJ_THROUGHPUT_PER_GPU:
+        if (load[0])
+            snprintf(buf, size,
+                     "throughput-per-gpu: output tokens/s per GPU. At %s every deployment that "
+                     "keeps up delivers the same tokens, so this ranks the fewest GPUs that keep "
+                     "up; max_request_rate says how much more load each one takes. %s",
+                     load, ties);
+        else
+            snprintf(buf, size, "throughput-per-gpu: the most output tokens/s per GPU at %s. %s",
+                     w->max_concurrency > 0 ? "the clients' concurrency"
+                                            : "full load (every request at once)",
+                     ties);
+        break;
+    case LP_OBJ_COST:
+        if (load[0])
+            snprintf(buf, size,
+                     "cost: $ per million output tokens. At %s every deployment that keeps up "
+                     "delivers the same tokens, so this ranks the lowest $ per hour that keeps "
+                     "up; max_request_rate says how much more load each one takes. %s",
+                     load, ties);
+        else
+            snprintf(buf, size, "cost: the fewest $ per million output tokens at %s. %s",
+                     w->max_concurrency > 0 ? "the clients' concurrency"
+                                            : "full load (every request at once)",
+                     ties);
+        break;
+    case LP_OBJ_LATENCY:
+        snprintf(buf, size, "latency: the lowest p%d E2E latency (mean output %.0f tokens). %s",
+                 ctx->percentile, out_len, ties);
+        break;
+    case LP_OBJ_GPUS:
+        snprintf(buf, size, "gpus: the fewest GPUs that meet the targets. %s", ties);
+        break;
+    }
+}
+
+lp_reject_reason lp_search_check_latency(const lp_search_ctx *ctx, const lp_search_eval *e) {
     const lp_targets *t = &ctx->spec->targets;
     if (t->max_ttft_ms > 0 && !(e->ttft_ms <= t->max_ttft_ms))
         return LP_REJECT_TTFT;
@@ -116,6 +245,14 @@ lp_reject_reason lp_search_check_targets(const lp_search_ctx *ctx, const lp_sear
         return LP_REJECT_ITL;
     if (t->max_e2e_ms > 0 && !(e->e2e_ms <= t->max_e2e_ms))
         return LP_REJECT_E2E;
+    return LP_REJECT_COUNT;
+}
+
+lp_reject_reason lp_search_check_targets(const lp_search_ctx *ctx, const lp_search_eval *e) {
+    const lp_targets *t = &ctx->spec->targets;
+    lp_reject_reason latency = lp_search_check_latency(ctx, e);
+    if (latency != LP_REJECT_COUNT)
+        return latency;
     if (t->min_output_tok_s > 0 && !(e->output_tok_s >= t->min_output_tok_s))
         return LP_REJECT_THROUGHPUT;
     /* a request rate (or a daily volume) is a throughput the deployment must sustain: when it
@@ -188,6 +325,10 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
     c->reject = LP_REJECT_COUNT;
     c->score = e->score;
     c->simulated = e->simulated;
+    c->n_variants = 1;
+    c->max_request_rate = c->saturation_request_rate = NAN;
+    c->capacity_method = LP_CAPACITY_NONE;
+    c->capacity_limit = LP_REJECT_COUNT;
 
     char target[64], cost[48], pct[40] = "";
     tightest_target(ctx, e, target, sizeof target);
@@ -212,10 +353,7 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
 
 bool lp_candidate_needs_checkpoint(const lp_candidate *c, const lp_model *m, char *what,
                                    size_t size) {
-    /* vLLM quantizes a 16-bit checkpoint at load time only to fp8 (and bitsandbytes); every
-     * other method reads pre-quantized weights from the checkpoint */
-    if (!c->quantization[0] || strcmp(c->quantization, "fp8") == 0 ||
-        strcmp(c->quantization, "bitsandbytes") == 0 || !m || m->quant.method != LP_QUANT_NONE)
+    if (!quant_needs_checkpoint(c->quantization, m))
         return false;
     if (what) {
         char upper[32];

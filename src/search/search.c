@@ -10,15 +10,22 @@
  * TTFT, TPOT, ITL, E2E, throughput (the first one missed is the reason counted).
  *
  * Threads take groups from an atomic counter and keep their own results; the merge sorts by a
- * total order (score, secondary key, enumeration index), so the ranking is the same for any
- * number of threads. The calling thread is worker 0 and the only one that reports progress.
+ * total order (score, secondary key, enumeration index) and then reorders ties (rank.c), so the
+ * ranking is the same for any number of threads. The calling thread is worker 0 and the only
+ * one that reports progress.
  *
  * Percentiles: the roofline gives medians. At p90/p99 every candidate is first judged on the
- * median x a tail factor (enumerate.c); then the best LP_SEARCH_SIMULATE_TOP are simulated
- * (lp_perf_simulate, 1000 requests), their latencies replaced by the simulated percentiles
- * and the targets checked again; a candidate that now misses one is dropped (and counted) and
- * the next one simulated, up to LP_SEARCH_SIMULATE_MAX simulations. The simulated candidates
- * lead the ranking, ordered among themselves; throughput stays the roofline's for all.
+ * median x a tail factor (enumerate.c); then the best candidates of the best
+ * LP_SEARCH_SIMULATE_TOP deployments are simulated (lp_perf_simulate, 1000 requests), their
+ * latencies replaced by the simulated percentiles and the targets checked again; a candidate
+ * that now misses one is dropped (and counted) and the next one simulated, up to
+ * LP_SEARCH_SIMULATE_MAX simulations. The simulated candidates lead the ranking, ordered among
+ * themselves; throughput stays the roofline's for all.
+ *
+ * Deployments: candidates that differ only in --max-num-seqs / --max-num-batched-tokens are one
+ * deployment. After ranking, each deployment is listed once, at the place of its best
+ * candidate, with all its candidates meeting the targets as batch-limit variants; the Pareto
+ * front is computed over the deployments.
  */
 #include <math.h>
 #include <pthread.h>
@@ -79,8 +86,10 @@ void lp_search_result_free(lp_search_result *r) {
         return;
     free(r->ranked);
     free(r->pareto);
+    free(r->variants);
     r->ranked = r->pareto = NULL;
-    r->n_ranked = r->n_pareto = 0;
+    r->variants = NULL;
+    r->n_ranked = r->n_pareto = r->n_variants = 0;
 }
 
 /* ---- evaluation ------------------------------------------------------------------------- */
@@ -125,9 +134,8 @@ static bool push(worker *w, const lp_search_eval *e) {
     return true;
 }
 
-/* Latencies at the percentile from a roofline estimate (medians x tail factors). */
-static void roofline_latencies(const lp_search_ctx *ctx, const lp_perf_estimate *est,
-                               lp_search_eval *e) {
+void lp_search_roofline_latencies(const lp_search_ctx *ctx, const lp_perf_estimate *est,
+                                  lp_search_eval *e) {
     if (ctx->percentile == 50) {
         e->ttft_ms = est->ttft_ms.median;
         e->tpot_ms = est->tpot_ms.median;
@@ -208,7 +216,7 @@ static void eval_group(worker *w, uint32_t gi) {
         e.dp = dp;
         e.max_num_seqs = w->plan.max_num_seqs;
         e.max_num_batched_tokens = w->plan.max_num_batched_tokens;
-        roofline_latencies(ctx, &w->est, &e);
+        lp_search_roofline_latencies(ctx, &w->est, &e);
         e.output_tok_s = w->est.output_tok_s;
         e.request_s = w->est.request_s;
         e.total_tok_s = w->est.total_tok_s;
@@ -220,6 +228,7 @@ static void eval_group(worker *w, uint32_t gi) {
             1e3 * lp_step_comm_cross_node_s(&w->sm, w->est.mean_batch > 1 ? w->est.mean_batch : 1);
         e.prefill_bound = (uint8_t)w->est.prefill_bound;
         cost(ctx, g, &e);
+        lp_search_eval_identity(ctx, &e);
         lp_reject_reason r = lp_search_check_targets(ctx, &e);
         if (r != LP_REJECT_COUNT) {
             w->rejected[r]++;
@@ -304,64 +313,97 @@ static void run_workers(worker *ws, int n_threads, void *(*fn)(void *)) {
 
 /* ---- the simulation stage (p90 / p99) ------------------------------------------------- */
 
+static bool has_deployment(const uint64_t *keys, size_t n, uint64_t key) {
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] == key)
+            return true;
+    return false;
+}
+
+/* Simulate the best candidate of each of the best deployments (batch-limit variants of a
+ * deployment already confirmed are skipped: they would crowd out other deployments). */
 static lp_status simulate_top(const lp_search_ctx *ctx, worker *ws, int n_threads,
                               lp_search_eval *evals, size_t *n_evals, size_t *rejected,
                               size_t *n_simulated) {
     size_t n = *n_evals, next = 0, confirmed = 0, sims = 0;
     bool *drop = calloc(n ? n : 1, sizeof *drop);
+    bool *head = calloc(n ? n : 1, sizeof *head);
     lp_search_eval *batch = malloc(LP_SEARCH_SIMULATE_TOP * sizeof *batch);
+    size_t *where = malloc(LP_SEARCH_SIMULATE_TOP * sizeof *where);
     bool *ok = malloc(LP_SEARCH_SIMULATE_TOP * sizeof *ok);
-    if (!drop || !batch || !ok) {
-        free(drop);
-        free(batch);
-        free(ok);
-        return LP_ERR_NOMEM;
+    lp_search_eval *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    uint64_t done_keys[LP_SEARCH_SIMULATE_TOP];
+    lp_status st = LP_OK;
+    if (!drop || !head || !batch || !where || !ok || !sorted) {
+        st = LP_ERR_NOMEM;
+        goto out;
     }
     while (confirmed < LP_SEARCH_SIMULATE_TOP && next < n && sims < LP_SEARCH_SIMULATE_MAX) {
         size_t want = LP_SEARCH_SIMULATE_TOP - confirmed;
         if (want > LP_SEARCH_SIMULATE_MAX - sims)
             want = LP_SEARCH_SIMULATE_MAX - sims;
-        if (want > n - next)
-            want = n - next;
-        memcpy(batch, &evals[next], want * sizeof *batch);
+        size_t got = 0;
+        for (; next < n && got < want; next++) {
+            if (has_deployment(done_keys, confirmed, evals[next].deployment))
+                continue;
+            bool queued = false; /* one variant of a deployment per batch */
+            for (size_t k = 0; k < got && !queued; k++)
+                queued = batch[k].deployment == evals[next].deployment;
+            if (queued)
+                continue;
+            where[got] = next;
+            batch[got++] = evals[next];
+        }
+        if (got == 0)
+            break;
         atomic_size_t counter = 0;
         for (int t = 0; t < n_threads; t++) {
             ws[t].next = &counter;
             ws[t].sim_items = batch;
             ws[t].sim_ok = ok;
-            ws[t].n_sim = want;
+            ws[t].n_sim = got;
         }
-        run_workers(ws, n_threads < (int)want ? n_threads : (int)want, sim_worker);
-        for (size_t k = 0; k < want; k++) {
-            lp_search_eval *e = &evals[next + k];
+        run_workers(ws, n_threads < (int)got ? n_threads : (int)got, sim_worker);
+        for (size_t k = 0; k < got; k++) {
+            lp_search_eval *e = &evals[where[k]];
             if (ok[k]) {
                 *e = batch[k];
                 lp_reject_reason r = lp_search_check_targets(ctx, e);
                 if (r != LP_REJECT_COUNT) {
                     rejected[r]++;
-                    drop[next + k] = true;
+                    drop[where[k]] = true;
                     continue;
                 }
                 lp_search_score(ctx, e);
             }
+            head[where[k]] = true;
+            if (confirmed < LP_SEARCH_SIMULATE_TOP)
+                done_keys[confirmed] = e->deployment;
             confirmed++;
         }
-        sims += want;
-        next += want;
+        sims += got;
     }
-    /* the checked ones first, ordered among themselves; then the rest as ranked before */
-    size_t m = 0;
+    /* the checked ones first, ranked among themselves; then the rest as ranked before */
+    size_t m = 0, h = 0;
     for (size_t i = 0; i < n; i++)
-        if (!drop[i])
-            evals[m++] = evals[i];
-    size_t head = confirmed < m ? confirmed : m;
-    qsort(evals, head, sizeof *evals, lp_search_eval_cmp);
+        if (head[i])
+            sorted[m++] = evals[i];
+    h = m;
+    for (size_t i = 0; i < n; i++)
+        if (!head[i] && !drop[i])
+            sorted[m++] = evals[i];
+    memcpy(evals, sorted, m * sizeof *evals);
+    lp_search_rank(evals, h);
     *n_evals = m;
     *n_simulated = sims;
+out:
     free(drop);
+    free(head);
     free(batch);
+    free(where);
     free(ok);
-    return LP_OK;
+    free(sorted);
+    return st;
 }
 
 /* ---- the search ----------------------------------------------------------------------- */
@@ -378,32 +420,125 @@ static int thread_count(const lp_search_spec *spec, size_t n_groups) {
     return (int)t;
 }
 
+/* Deployments in ranked order: ordinal[i] is the deployment of evals[i] (0, 1, ... in the
+ * order of their best candidate), leaders[d] the index of deployment d's best. */
+static size_t deployments(const lp_search_eval *evals, size_t n, uint32_t *ordinal, size_t *leaders,
+                          bool *nomem) {
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint64_t *keys = calloc(cap, sizeof *keys);
+    uint32_t *vals = malloc(cap * sizeof *vals);
+    size_t n_dep = 0;
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        *nomem = true;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = evals[i].deployment; /* never 0: the GPU count is at least 1 */
+        size_t h = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+        while (keys[h] && keys[h] != k)
+            h = (h + 1) & (cap - 1);
+        if (!keys[h]) {
+            keys[h] = k;
+            vals[h] = (uint32_t)n_dep;
+            leaders[n_dep++] = i;
+        }
+        ordinal[i] = vals[h];
+    }
+    free(keys);
+    free(vals);
+    return n_dep;
+}
+
+static void fill_variant(const lp_search_eval *e, lp_batch_variant *v) {
+    v->max_num_seqs = e->max_num_seqs;
+    v->max_num_batched_tokens = e->max_num_batched_tokens;
+    v->ttft_ms = e->ttft_ms;
+    v->tpot_ms = e->tpot_ms;
+    v->itl_ms = e->itl_ms;
+    v->e2e_ms = e->e2e_ms;
+    v->output_tok_s = e->output_tok_s;
+    v->max_concurrent_requests = e->max_concurrent_requests;
+    v->kv_tokens = e->kv_tokens;
+    v->score = e->score;
+    v->simulated = e->simulated;
+}
+
 static lp_status finish(const lp_search_ctx *ctx, lp_search_eval *evals, size_t n,
                         lp_search_result *out, lp_error *err) {
-    size_t *front = NULL;
-    bool nomem = false;
-    size_t n_front = lp_search_pareto(evals, n, &front, &nomem);
-    if (nomem)
-        return lp_error_set(err, LP_ERR_NOMEM, "search: out of memory for the Pareto front");
-    size_t n_ranked = n < LP_SEARCH_MAX_RANKED ? n : LP_SEARCH_MAX_RANKED;
-    out->ranked = calloc(n_ranked ? n_ranked : 1, sizeof *out->ranked);
-    out->pareto = calloc(n_front ? n_front : 1, sizeof *out->pareto);
-    if (!out->ranked || !out->pareto) {
+    uint32_t *ordinal = malloc((n ? n : 1) * sizeof *ordinal);
+    size_t *leaders = malloc((n ? n : 1) * sizeof *leaders);
+    lp_search_eval *lead = NULL;
+    size_t *front = NULL, *count = NULL;
+    bool nomem = !ordinal || !leaders;
+    size_t n_dep = nomem ? 0 : deployments(evals, n, ordinal, leaders, &nomem);
+    if (!nomem) {
+        lead = malloc((n_dep ? n_dep : 1) * sizeof *lead);
+        nomem = !lead;
+    }
+    size_t n_front = 0;
+    if (!nomem) {
+        for (size_t d = 0; d < n_dep; d++)
+            lead[d] = evals[leaders[d]];
+        n_front = lp_search_pareto(lead, n_dep, &front, &nomem);
+    }
+    const size_t n_ranked = n_dep < LP_SEARCH_MAX_RANKED ? n_dep : LP_SEARCH_MAX_RANKED;
+    size_t n_var = 0;
+    for (size_t i = 0; i < n && !nomem; i++)
+        n_var += ordinal[i] < n_ranked;
+    if (!nomem) {
+        out->ranked = calloc(n_ranked ? n_ranked : 1, sizeof *out->ranked);
+        out->pareto = calloc(n_front ? n_front : 1, sizeof *out->pareto);
+        out->variants = calloc(n_var ? n_var : 1, sizeof *out->variants);
+        count = calloc(n_ranked + 1, sizeof *count);
+        nomem = !out->ranked || !out->pareto || !out->variants || !count;
+    }
+    if (nomem) {
+        free(ordinal);
+        free(leaders);
+        free(lead);
         free(front);
+        free(count);
         lp_search_result_free(out);
         return lp_error_set(err, LP_ERR_NOMEM, "search: out of memory for the ranking");
     }
-    for (size_t i = 0; i < n_ranked; i++)
-        lp_search_fill_candidate(ctx, &evals[i], &out->ranked[i]);
+    for (size_t d = 0; d < n_ranked; d++)
+        lp_search_fill_candidate(ctx, &lead[d], &out->ranked[d]);
     for (size_t k = 0; k < n_front; k++) {
-        lp_search_fill_candidate(ctx, &evals[front[k]], &out->pareto[k]);
+        lp_search_fill_candidate(ctx, &lead[front[k]], &out->pareto[k]);
         out->pareto[k].pareto = true;
         if (front[k] < n_ranked)
             out->ranked[front[k]].pareto = true;
     }
+    /* each ranked deployment's variants, best first (the order of evals) */
+    for (size_t i = 0; i < n; i++)
+        if (ordinal[i] < n_ranked)
+            count[ordinal[i] + 1]++;
+    for (size_t d = 0; d < n_ranked; d++) {
+        count[d + 1] += count[d];
+        out->ranked[d].variants_first = count[d];
+        out->ranked[d].n_variants = count[d + 1] - count[d];
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ordinal[i] < n_ranked)
+            fill_variant(&evals[i], &out->variants[count[ordinal[i]]++]);
+    for (size_t k = 0; k < n_front; k++)
+        if (front[k] < n_ranked) {
+            out->pareto[k].variants_first = out->ranked[front[k]].variants_first;
+            out->pareto[k].n_variants = out->ranked[front[k]].n_variants;
+        }
     out->n_ranked = n_ranked;
     out->n_pareto = n_front;
+    out->n_variants = n_var;
+    out->deployments = n_dep;
+    free(ordinal);
+    free(leaders);
+    free(lead);
     free(front);
+    free(count);
     return LP_OK;
 }
 
@@ -474,7 +609,7 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
         return lp_error_set(err, LP_ERR_NOMEM,
                             "search: out of memory keeping the feasible configurations");
     }
-    qsort(evals, n, sizeof *evals, lp_search_eval_cmp);
+    lp_search_rank(evals, n);
 
     if (ctx.percentile != 50 && n > 0) {
         int sim_threads = n_threads;
@@ -495,6 +630,7 @@ lp_status lp_search_run(const lp_search_spec *spec, lp_search_result *out, lp_er
     }
     free(ws);
     out->feasible = n;
+    lp_search_objective_note(&ctx, out->objective_note, sizeof out->objective_note);
     st = finish(&ctx, evals, n, out, err);
     free(evals);
     if (st == LP_OK && spec->progress)

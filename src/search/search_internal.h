@@ -46,6 +46,7 @@ typedef struct {
     int seqs, tokens; /**< flag values (0 = vLLM's default) */
     size_t first;     /**< enumeration index of the group's first candidate */
     uint32_t n;       /**< candidates in the group */
+    uint32_t layout;  /**< the first group of its layout: groups that differ only in seqs/tokens */
 } lp_search_group;
 
 typedef struct {
@@ -92,6 +93,9 @@ typedef struct {
     double usd_per_hour, usd_per_million;
     double score, score2; /**< the objective's keys (lower is better) */
     double cross_node_ms; /**< communication a decode step pays for crossing nodes */
+    uint64_t deployment;  /**< layout x GPU count: equal for candidates differing in batch limits */
+    bool needs_checkpoint; /**< its quantization needs another checkpoint (a tie-break) */
+    int nodes;
 } lp_search_eval;
 
 /* enumerate.c */
@@ -114,8 +118,26 @@ bool lp_search_group_supported(const lp_search_ctx *ctx, const lp_search_group *
 void lp_search_score(const lp_search_ctx *ctx, lp_search_eval *e);
 /** Total order: score, then the secondary key, then the enumeration index. */
 int lp_search_eval_cmp(const void *a, const void *b);
+/** Deployment key, checkpoint and node count of an evaluation (before ranking it). */
+void lp_search_eval_identity(const lp_search_ctx *ctx, lp_search_eval *e);
+/**
+ * Rank evals[0..n): sort by lp_search_eval_cmp, then reorder each tie (the candidates within
+ * LP_SEARCH_TIE_FRACTION of the best score remaining) by E2E latency, checkpoint, nodes, GPUs.
+ */
+void lp_search_rank(lp_search_eval *evals, size_t n);
+/** The objective and what it means for the spec's load (lp_search_result.objective_note). */
+void lp_search_objective_note(const lp_search_ctx *ctx, char *buf, size_t size);
+/** The spec's workload resolved (no enumeration): for capacity searches and load curves. */
+lp_status lp_search_ctx_resolve(const lp_search_spec *spec, lp_search_ctx *ctx, lp_error *err);
 /** First target the evaluation misses (LP_REJECT_COUNT when it meets all). */
 lp_reject_reason lp_search_check_targets(const lp_search_ctx *ctx, const lp_search_eval *e);
+/** The same for the latency targets alone (TTFT, TPOT, ITL, E2E). */
+lp_reject_reason lp_search_check_latency(const lp_search_ctx *ctx, const lp_search_eval *e);
+
+/* search.c */
+/** Latencies at the spec's percentile from a roofline estimate (medians x tail factors). */
+void lp_search_roofline_latencies(const lp_search_ctx *ctx, const lp_perf_estimate *est,
+                                  lp_search_eval *e);
 /** Fill a public candidate (with its `why`) from an evaluation. */
 void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e, lp_candidate *c);
 /**

@@ -91,6 +91,8 @@ lp_status lp_explain(const lp_explain_request *req, lp_explain_result *out, lp_e
     out->candidate = req->candidate;
     out->rank = req->rank;
     out->objective = req->objective;
+    out->variants = req->variants;
+    out->n_variants = req->variants ? req->n_variants : 0;
     lp_status st =
         lp_mem_plan_with_suggestions(req->model, req->cluster.gpu, &req->serving,
                                      req->db ? req->db : lp_gpu_db_builtin(), &out->plan, err);
@@ -138,4 +140,6 @@ void lp_explain_result_view(const lp_explain_result *r, lp_explain_view *v) {
     v->rank = r->rank;
     v->objective = r->objective;
     v->vllm_serve = r->vllm_serve[0] ? r->vllm_serve : NULL;
+    v->variants = r->variants;
+    v->n_variants = r->n_variants;
 }

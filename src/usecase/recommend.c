@@ -1,10 +1,13 @@
 /*
  * recommend.c - the recommend use case: the best deployments of a model for a workload under
- * latency targets. The search (lp_search_run) ranks the configurations; this file estimates
+ * latency targets. The search (lp_search_run) ranks the deployments; this file estimates
  * the shown ones again for every statistic `vllm bench serve` reports (the search keeps one
  * latency per quantity), builds their `vllm serve` lines and, when nothing meets the targets,
- * searches again without them to show how close the nearest configurations come. The CLI and
- * the HTTP server both call it, so both list the same closest misses.
+ * searches again without them to show how close the nearest configurations come. Then the
+ * capacity questions: how much load each shown configuration takes at the targets
+ * (lp_search_capacity), how many replicas the offered load needs with headroom, latency
+ * against load for the top ones, and a day's load profile sized for the chosen one. The CLI
+ * and the HTTP server both call it, so both give the same answers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@ void lp_recommend_request_init(lp_recommend_request *r) {
     memset(r, 0, sizeof *r);
     lp_search_spec_init(&r->spec);
     r->top = LP_RECOMMEND_DEFAULT_TOP;
+    r->headroom = LP_RECOMMEND_DEFAULT_HEADROOM;
 }
 
 void lp_recommend_result_free(lp_recommend_result *r) {
@@ -27,10 +31,14 @@ void lp_recommend_result_free(lp_recommend_result *r) {
         free(r->vllm_serve[i]);
     free(r->vllm_serve);
     free(r->estimates);
+    free(r->sweeps);
+    free(r->sizing);
     lp_search_result_free(&r->search);
     r->vllm_serve = NULL;
     r->estimates = NULL;
-    r->n_estimates = 0;
+    r->sweeps = NULL;
+    r->sizing = NULL;
+    r->n_estimates = r->n_sweeps = 0;
 }
 
 /*
@@ -127,36 +135,141 @@ static size_t closest_misses(const lp_search_spec *spec, lp_candidate *out, size
 
 /* Every statistic of ranked configuration c (roofline, the search's arrival process) and its
  * `vllm serve` line. */
-static void estimate_candidate(const lp_recommend_request *req, const lp_candidate *c,
+static void estimate_candidate(const lp_recommend_result *res, const lp_candidate *c,
                                lp_perf_estimate *est, char **serve) {
     lp_perf_request r;
     lp_perf_request_init(&r);
-    r.model = req->spec.model;
+    r.model = res->spec.model;
     r.cluster.gpu = c->gpu;
     r.cluster.num_gpus = c->num_gpus;
-    r.cluster.gpus_per_node = req->spec.gpus_per_node;
+    r.cluster.gpus_per_node = res->spec.gpus_per_node;
     lp_candidate_serving(c, &r.serving);
     r.method = LP_ROOFLINE;
-    lp_uc_arrival(&req->spec.workload, req->spec.daily_output_tokens, true, &r.workload);
+    lp_uc_arrival(&res->spec.workload, res->spec.daily_output_tokens, true, &r.workload);
     lp_estimate_performance(&r, est); /* an invalid one renders as nulls */
     lp_deploy d;
     memset(&d, 0, sizeof d);
-    d.model = req->model_id ? req->model_id : req->spec.model->id;
+    d.model = res->model_id ? res->model_id : res->spec.model->id;
     d.gpu = c->gpu;
     d.num_gpus = c->num_gpus;
-    d.gpus_per_node = req->spec.gpus_per_node;
+    d.gpus_per_node = res->spec.gpus_per_node;
     lp_candidate_serving(c, &d.serving);
     lp_error err;
     *serve = lp_artifact_vllm_serve_line(&d, &err); /* NULL: shown as unknown */
+}
+
+/* Capacity of every configuration shown (each computed once) and the replicas of the load. */
+static lp_status capacities(lp_recommend_result *out, lp_error *err) {
+    lp_search_result *r = &out->search;
+    size_t n = out->top + 1 + r->n_pareto + out->n_misses, k = 0;
+    lp_candidate **all = malloc(n * sizeof *all);
+    if (!all)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < out->top; i++)
+        all[k++] = &r->ranked[i];
+    if (r->n_ranked > 0 && out->chosen >= out->top)
+        all[k++] = &r->ranked[out->chosen];
+    for (size_t i = 0; i < r->n_pareto; i++)
+        all[k++] = &r->pareto[i];
+    for (size_t i = 0; i < out->n_misses; i++)
+        all[k++] = &out->misses[i];
+    lp_search_spec spec = out->spec;
+    spec.progress = NULL;
+    lp_status st = lp_search_capacity(&spec, all, k, err);
+    for (size_t i = 0; st == LP_OK && i < k; i++)
+        all[i]->replicas =
+            lp_load_replicas(out->offered_request_rate, out->headroom, all[i]->max_request_rate, 0);
+    free(all);
+    return st;
+}
+
+/* The rates of a load sweep: fractions of the configuration's capacity (or of its saturation
+ * when it meets the targets at no load), reaching beyond it so the chart shows the targets
+ * being crossed. */
+static const double SWEEP_FRACTIONS[LP_RECOMMEND_SWEEP_POINTS] = {0.1, 0.25, 0.4, 0.55, 0.7, 0.8,
+                                                                  0.9, 0.95, 1.0, 1.05, 1.1, 1.2};
+
+static lp_status sweeps(const lp_recommend_request *req, lp_recommend_result *out, lp_error *err) {
+    size_t n = req->load_sweep < LP_RECOMMEND_SWEEP_MAX ? req->load_sweep : LP_RECOMMEND_SWEEP_MAX;
+    if (n > out->top)
+        n = out->top;
+    if (n == 0)
+        return LP_OK;
+    out->sweeps = calloc(n, sizeof *out->sweeps);
+    if (!out->sweeps)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    lp_search_spec spec = out->spec;
+    spec.progress = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const lp_candidate *c = &out->search.ranked[i];
+        double ref = c->max_request_rate > 0
+                         ? c->max_request_rate
+                         : 0.5 * (c->saturation_request_rate > 0 ? c->saturation_request_rate : 0);
+        lp_recommend_sweep *sw = &out->sweeps[i];
+        sw->rank = i;
+        if (!(ref > 0))
+            continue;
+        double rates[LP_RECOMMEND_SWEEP_POINTS];
+        for (size_t k = 0; k < LP_RECOMMEND_SWEEP_POINTS; k++)
+            rates[k] = SWEEP_FRACTIONS[k] * ref;
+        lp_status st =
+            lp_search_load_curve(&spec, c, rates, LP_RECOMMEND_SWEEP_POINTS, sw->points, err);
+        if (st != LP_OK)
+            return st;
+        sw->n = LP_RECOMMEND_SWEEP_POINTS;
+        out->n_sweeps = i + 1;
+    }
+    out->n_sweeps = n;
+    return LP_OK;
+}
+
+/* The chosen configuration over the load profile. */
+static lp_status size_profile(const lp_recommend_request *req, lp_recommend_result *out) {
+    if (!req->load_profile || out->search.n_ranked == 0)
+        return LP_OK;
+    const lp_candidate *c = &out->search.ranked[out->chosen];
+    out->sizing = calloc(1, sizeof *out->sizing);
+    if (!out->sizing)
+        return LP_ERR_NOMEM;
+    double price = c->num_gpus > 0 ? c->usd_per_hour / c->num_gpus : NAN;
+    lp_error e;
+    /* one copy stays up when no request comes: the service answers at any hour */
+    if (lp_load_profile_size(req->load_profile, c->max_request_rate, c->num_gpus, out->headroom, 1,
+                             price, out->sizing, &e) != LP_OK) {
+        snprintf(out->sizing_error, sizeof out->sizing_error, "%s", e.message);
+        free(out->sizing);
+        out->sizing = NULL;
+    }
+    return LP_OK;
 }
 
 lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out, lp_error *err) {
     memset(out, 0, sizeof *out);
     out->spec = req->spec;
     out->model_id = req->model_id ? req->model_id : (req->spec.model ? req->spec.model->id : NULL);
+    out->headroom = req->headroom > 0 ? req->headroom : 0;
+    out->load_profile = req->load_profile;
     if (!req->spec.model)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "recommend: no model given");
-    lp_status st = lp_search_run(&req->spec, &out->search, err);
+    if (!(req->headroom >= 0) || !isfinite(req->headroom))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "headroom must be a fraction >= 0 (0.2 keeps 20 %% spare), got %g",
+                            req->headroom);
+    const lp_workload *w = &req->spec.workload;
+    if (req->load_profile && !(w->request_rate > 0) && w->max_concurrency <= 0 &&
+        !(req->spec.daily_output_tokens > 0)) {
+        out->spec.workload.request_rate = lp_load_profile_mean(req->load_profile);
+        snprintf(out->load_note, sizeof out->load_note,
+                 "ranked at the load profile's mean rate, %.3g req/s (peak %.3g req/s)",
+                 out->spec.workload.request_rate, lp_load_profile_peak(req->load_profile));
+    }
+    if (out->spec.workload.request_rate > 0 && isfinite(out->spec.workload.request_rate))
+        out->offered_request_rate = out->spec.workload.request_rate;
+    else if (out->spec.workload.max_concurrency <= 0 && out->spec.daily_output_tokens > 0)
+        out->offered_request_rate =
+            lp_uc_offered_output_tok_s(&out->spec.workload, out->spec.daily_output_tokens) /
+            lp_len_mean(&out->spec.workload.output);
+    lp_status st = lp_search_run(&out->spec, &out->search, err);
     if (st != LP_OK)
         return st;
     size_t top = req->top > 0 ? req->top : LP_RECOMMEND_DEFAULT_TOP;
@@ -173,10 +286,14 @@ lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out
     }
     for (size_t i = 0; i < n; i++)
         if (i < out->top || i == out->chosen)
-            estimate_candidate(req, &out->search.ranked[i], &out->estimates[i],
+            estimate_candidate(out, &out->search.ranked[i], &out->estimates[i],
                                &out->vllm_serve[i]);
     if (ranked == 0)
-        out->n_misses = closest_misses(&req->spec, out->misses, LP_RECOMMEND_MAX_MISSES);
+        out->n_misses = closest_misses(&out->spec, out->misses, LP_RECOMMEND_MAX_MISSES);
+    if ((st = capacities(out, err)) != LP_OK || (st = sweeps(req, out, err)) != LP_OK)
+        return st;
+    if (size_profile(req, out) != LP_OK)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
     return LP_OK;
 }
 
@@ -191,4 +308,12 @@ void lp_recommend_result_view(const lp_recommend_result *r, lp_recommend_view *v
     v->chosen = r->chosen;
     v->misses = r->misses;
     v->n_misses = r->n_misses;
+    v->offered_request_rate = r->offered_request_rate;
+    v->headroom = r->headroom;
+    v->load_note = r->load_note;
+    v->sweeps = r->sweeps;
+    v->n_sweeps = r->n_sweeps;
+    v->load_profile = r->load_profile;
+    v->sizing = r->sizing;
+    v->sizing_error = r->sizing_error;
 }

@@ -4,6 +4,7 @@
  * workload and the targets, read as the CLI reads its flags.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json_get.h"
@@ -27,7 +28,15 @@ static const char *const RECOMMEND_FIELDS[] = {"model",
                                                LP_UC_TARGET_FIELDS,
                                                "objective",
                                                "top",
+                                               "headroom_pct",
+                                               "load_sweep",
+                                               "load_profile",
                                                NULL};
+
+/* Longest load profile text a request may carry (1440 rows of "HH:MM,rate"). */
+#define LP_LOAD_PROFILE_MAX_TEXT (64 * 1024)
+/* Highest headroom a request may ask for, in percent (ten times the load). */
+#define LP_MAX_HEADROOM_PCT 1000
 
 static lp_status find_gpu(const lp_resolver *res, const char *name, const lp_gpu **out,
                           const char *field, lp_error *err) {
@@ -153,6 +162,70 @@ static lp_status read_spec(json_t *o, lp_search_spec *spec, int64_t *top, lp_err
     return LP_OK;
 }
 
+/* "headroom_pct", "load_sweep" (true or a count) and "load_profile" (rates or CSV text). */
+static lp_status read_capacity(json_t *o, lp_request_store *store, lp_recommend_request *out,
+                               lp_error *err) {
+    double pct = 100 * out->headroom;
+    lp_status st = lp_json_get_num(o, "headroom_pct", 0, false, LP_MAX_HEADROOM_PCT, &pct, err);
+    if (st != LP_OK)
+        return st;
+    out->headroom = pct / 100;
+    json_t *v = lp_json_field(o, "load_sweep");
+    if (v && json_is_boolean(v)) {
+        out->load_sweep = json_is_true(v) ? LP_RECOMMEND_SWEEP_MAX : 0;
+    } else if (v) {
+        int64_t n = 0;
+        if ((st = lp_json_get_int(o, "load_sweep", 0, LP_RECOMMEND_SWEEP_MAX, &n, err)) != LP_OK)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "load_sweep: expected true, false or a number of configurations "
+                                "between 0 and %d, got %s",
+                                LP_RECOMMEND_SWEEP_MAX, lp_json_type_name(v));
+        out->load_sweep = (size_t)n;
+    }
+    v = lp_json_field(o, "load_profile");
+    if (!v)
+        return LP_OK;
+    if (json_is_string(v)) {
+        size_t n = json_string_length(v);
+        if (n > LP_LOAD_PROFILE_MAX_TEXT)
+            return lp_error_set(err, LP_ERR_INVALID_ARG, "load_profile: at most %d bytes of CSV",
+                                LP_LOAD_PROFILE_MAX_TEXT);
+        st = lp_load_profile_parse(json_string_value(v), n, "load_profile", &store->load_profile,
+                                   err);
+    } else if (json_is_array(v)) {
+        size_t n = json_array_size(v);
+        if (n > LP_LOAD_PROFILE_MAX_INTERVALS)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "load_profile: %zu rates: at most %d (one per minute of a day)", n,
+                                LP_LOAD_PROFILE_MAX_INTERVALS);
+        static const double none = 0;
+        double *rates = n ? malloc(n * sizeof *rates) : NULL;
+        if (n && !rates)
+            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            json_t *x = json_array_get(v, i);
+            if (!json_is_number(x)) {
+                free(rates);
+                return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                    "load_profile[%zu]: expected a request rate (req/s), got %s", i,
+                                    lp_json_type_name(x));
+            }
+            rates[i] = json_number_value(x);
+        }
+        st = lp_load_profile_from_rates(n ? rates : &none, n, "load_profile", &store->load_profile,
+                                        err);
+        free(rates);
+    } else {
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "load_profile: expected an array of request rates over equal "
+                            "intervals of a day, or CSV text, got %s",
+                            lp_json_type_name(v));
+    }
+    if (st == LP_OK)
+        out->load_profile = &store->load_profile;
+    return st;
+}
+
 lp_status lp_recommend_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                          lp_request_store *store, lp_recommend_request *out,
                                          lp_error *err) {
@@ -163,6 +236,8 @@ lp_status lp_recommend_request_from_json(const char *text, size_t len, const lp_
     size_t n_gpus = 0;
     if (st == LP_OK)
         st = read_spec(o, &out->spec, &top, err);
+    if (st == LP_OK)
+        st = read_capacity(o, store, out, err);
     if (st == LP_OK)
         st = read_gpus(o, res, store, &n_gpus, err);
     if (st == LP_OK)
