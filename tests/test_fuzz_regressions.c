@@ -37,6 +37,9 @@
 #define LLVMFuzzerTestOneInput lp_fuzz_band_table
 #include "../fuzz/fuzz_band_table.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput lp_fuzz_load_profile
+#include "../fuzz/fuzz_load_profile.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*lp_fuzz_entry)(const uint8_t *data, size_t size);
 
@@ -102,6 +105,11 @@ static void test_detect(void **state) {
     replay("fuzz_detect", lp_fuzz_detect);
 }
 
+static void test_load_profile(void **state) {
+    (void)state;
+    replay("fuzz_load_profile", lp_fuzz_load_profile);
+}
+
 static void test_bench_import(void **state) {
     (void)state;
     replay("fuzz_bench_import", lp_fuzz_bench_import);
@@ -163,6 +171,7 @@ int main(void) {
         cmocka_unit_test(test_config_json),
         cmocka_unit_test(test_safetensors_header),
         cmocka_unit_test(test_gpu_tsv),
+        cmocka_unit_test(test_load_profile),
         cmocka_unit_test(test_perf_request),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_bench_import),

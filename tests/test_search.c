@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "llmplan/search.h"
+#include "search/search_internal.h"
 
 static lp_model model;
 
@@ -624,6 +625,95 @@ static void test_validation_kv_capacity(void **state) {
     assert_true(successes >= 5);
 }
 
+/* An evaluation with what the tie-breaks read; index is the enumeration order. */
+static lp_search_eval eval(size_t index, double score, double e2e_ms, bool ckpt, int nodes,
+                           int gpus) {
+    lp_search_eval e;
+    memset(&e, 0, sizeof e);
+    e.index = index;
+    e.score = score;
+    e.e2e_ms = e2e_ms;
+    e.needs_checkpoint = ckpt;
+    e.nodes = nodes;
+    e.num_gpus = gpus;
+    return e;
+}
+
+/*
+ * Ties on constructed candidates (scores are -tok/s per GPU: lower is better). The best score
+ * is -1000, so the tie holds everything within 1 % of it: -990 included (exactly 1 %), -980 not.
+ * Inside the tie: lower E2E first (G 5000 ms), then at 6000 ms the model's own checkpoint
+ * (D needs another, last of the three), then fewer nodes (C has 2), then fewer GPUs (F 4 before
+ * B 8); A is slower (9000 ms) and E, though the fastest of all, is outside the tie.
+ */
+static void test_tie_breaks(void **state) {
+    (void)state;
+    lp_search_eval e[] = {
+        eval(0, -1000, 9000, true, 1, 8),  /* A */
+        eval(1, -995, 6000, false, 1, 8),  /* B */
+        eval(2, -994, 6000, false, 2, 16), /* C */
+        eval(3, -996, 6000, true, 1, 8),   /* D */
+        eval(4, -980, 100, false, 1, 8),   /* E */
+        eval(5, -1000, 6000, false, 1, 4), /* F */
+        eval(6, -990, 5000, false, 1, 8),  /* G */
+    };
+    const size_t want[] = {6, 5, 1, 2, 3, 0, 4}; /* G F B C D A E */
+    lp_search_rank(e, sizeof e / sizeof e[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (e[i].index != want[i])
+            fail_msg("position %zu: candidate %zu, expected %zu", i, e[i].index, want[i]);
+    /* a NaN latency sorts last in its tie; equal keys fall back to the enumeration order */
+    lp_search_eval f[] = {eval(0, -100, NAN, false, 1, 1), eval(1, -100, 50, false, 1, 1),
+                          eval(2, -100, 50, false, 1, 1)};
+    lp_search_rank(f, 3);
+    assert_int_equal(f[0].index, 1);
+    assert_int_equal(f[1].index, 2);
+    assert_int_equal(f[2].index, 0);
+}
+
+/* Each ranked row is a different deployment; its batch-limit variants all meet the targets,
+ * the first is the row itself, and the rest differ only in max-num-seqs / -batched-tokens. */
+static void test_distinct_deployments(void **state) {
+    (void)state;
+    lp_search_spec spec;
+    spec_8b(&spec);
+    lp_search_result r;
+    run(&spec, &r);
+    assert_true(r.n_ranked > 10);
+    assert_int_equal(r.n_ranked, r.deployments);
+    size_t total = 0;
+    for (size_t i = 0; i < r.n_ranked; i++) {
+        const lp_candidate *a = &r.ranked[i];
+        for (size_t j = 0; j < i; j++) {
+            const lp_candidate *b = &r.ranked[j];
+            bool same = a->gpu == b->gpu && a->num_gpus == b->num_gpus && a->tp == b->tp &&
+                        a->pp == b->pp && a->dp == b->dp &&
+                        a->expert_parallel == b->expert_parallel &&
+                        a->kv_cache_dtype == b->kv_cache_dtype &&
+                        strcmp(a->quantization, b->quantization) == 0;
+            if (same)
+                fail_msg("ranks %zu and %zu are one deployment", j + 1, i + 1);
+        }
+        assert_true(a->n_variants >= 1);
+        assert_true(a->variants_first + a->n_variants <= r.n_variants);
+        const lp_batch_variant *v = &r.variants[a->variants_first];
+        assert_int_equal(v[0].max_num_seqs, a->max_num_seqs);
+        assert_int_equal(v[0].max_num_batched_tokens, a->max_num_batched_tokens);
+        assert_true(v[0].e2e_ms == a->e2e_ms);
+        for (size_t k = 0; k < a->n_variants; k++) {
+            assert_true(v[k].tpot_ms <= spec.targets.max_tpot_ms);
+            for (size_t m = 0; m < k; m++)
+                assert_false(v[m].max_num_seqs == v[k].max_num_seqs &&
+                             v[m].max_num_batched_tokens == v[k].max_num_batched_tokens);
+        }
+        total += a->n_variants;
+    }
+    /* every candidate meeting the targets is some deployment's variant (nothing capped) */
+    assert_int_equal(total, r.feasible);
+    assert_int_equal(r.n_variants, r.feasible);
+    lp_search_result_free(&r);
+}
+
 /* vLLM quantizes a 16-bit checkpoint at load time only to fp8: a 4-bit AWQ candidate of a bf16
  * model needs an AWQ checkpoint, fp8 does not, and a checkpoint that is already AWQ does not. */
 static void test_needs_checkpoint(void **state) {
@@ -652,7 +742,8 @@ int main(void) {
         cmocka_unit_test(test_prices_builtin),       cmocka_unit_test(test_cost_formula),
         cmocka_unit_test(test_price_file_malformed), cmocka_unit_test(test_progress),
         cmocka_unit_test(test_spec_errors),          cmocka_unit_test(test_validation_kv_capacity),
-        cmocka_unit_test(test_needs_checkpoint),
+        cmocka_unit_test(test_needs_checkpoint),     cmocka_unit_test(test_tie_breaks),
+        cmocka_unit_test(test_distinct_deployments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
  *   lp_model x lp_gpu x lp_serving -> lp_mem_plan (vLLM's start-up memory arithmetic)  mem.h
  *   + lp_workload (workload.h) -> lp_perf_estimate (heuristic, roofline, simulate)  perf.h
  *   + latency targets -> ranked configurations (recommend)                        search.h
+ *   a day of load -> replicas per interval for a configuration              load_profile.h
  *   the questions answered once each (plan, ...), for every front end            usecase.h
  *   results -> terminal tables, JSON, reports, deployment files    render.h, report.h, artifacts.h
  * Around them: real vLLM results read back (bench_import.h), calibration of the step model
@@ -29,6 +30,7 @@
 #include "llmplan/detect.h"
 #include "llmplan/hub.h"
 #include "llmplan/hw.h"
+#include "llmplan/load_profile.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
 #include "llmplan/perf.h"

@@ -151,22 +151,20 @@ lp_status lp_load_profile_parse(const char *text, size_t len, const char *name,
             continue;
         char where[300];
         snprintf(where, sizeof where, "%s:%zu", name, line_no);
-        char *fields[3];
-        int nf = 0;
-        for (char *f = s; nf < 3;) {
-            char *comma = strchr(f, ',');
-            if (comma)
-                *comma = '\0';
-            fields[nf++] = trim(f);
-            if (!comma)
-                break;
-            f = comma + 1;
-            if (nf == 3)
-                return lp_error_set(err, LP_ERR_PARSE,
-                                    "%s: more than 2 fields: expected TIME,REQUESTS_PER_S "
-                                    "(e.g. 04:00,12.5) or one request rate",
-                                    where);
+        char *fields[2];
+        int nf = 1;
+        char *comma = strchr(s, ',');
+        if (comma && strchr(comma + 1, ','))
+            return lp_error_set(err, LP_ERR_PARSE,
+                                "%s: more than 2 fields: expected TIME,REQUESTS_PER_S "
+                                "(e.g. 04:00,12.5) or one request rate",
+                                where);
+        if (comma) {
+            *comma = '\0';
+            fields[1] = trim(comma + 1);
+            nf = 2;
         }
+        fields[0] = trim(s);
         const char *rate_text = fields[nf - 1];
         double rate;
         bool numeric = lp_parse_decimal(rate_text, &rate);
