@@ -148,8 +148,11 @@ static void test_recommend_top50(void **state) {
     char *html = lp_test_read_file(path, &len);
     if (len >= MAX_REPORT_BYTES)
         fail_msg("report of --top 50 is %zu bytes (limit %d)", len, MAX_REPORT_BYTES);
-    assert_int_equal(occurrences(html, "<svg "), 7);
+    /* the plan's six charts, the Pareto front, and latency against load (E2E: no target) */
+    assert_int_equal(occurrences(html, "<svg "), 8);
     assert_non_null(strstr(html, "id=\"chart-pareto\""));
+    assert_non_null(strstr(html, "id=\"chart-capacity-e2e\""));
+    assert_non_null(strstr(html, "<section id=\"capacity\">"));
     assert_int_equal(occurrences(html, "<tr class=\"chosen\">"), 1);
     /* the ranked table: 50 rows, numbered 1 to 50 */
     const char *t = strstr(html, "id=\"ranked-table\"");
@@ -158,6 +161,51 @@ static void test_recommend_top50(void **state) {
     assert_non_null(strstr(html, "<pre id=\"vllm-serve-command\"><code>vllm serve"));
     assert_offline(html);
     free(html);
+}
+
+/* A report with targets and a load profile: one latency-against-load chart per target, each
+ * with the target line and one line per top configuration, and the day's GPUs. */
+static void test_recommend_capacity_charts(void **state) {
+    (void)state;
+    char path[512], csv[512], args[1536];
+    path_in(path, sizeof path, "cap.html");
+    path_in(csv, sizeof csv, "day.csv");
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    for (int h = 0; h < 24; h++)
+        fprintf(f, "%02d:00,%d\n", h, h >= 9 && h < 18 ? 30 : 3);
+    fclose(f);
+    snprintf(args, sizeof args,
+             "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100,L40S --max-gpus 4 "
+             "--random-input-len 1000 --random-output-len 200 --max-ttft-ms 400 "
+             "--max-tpot-ms 40 --top 5 --load-profile '%s' --report '%s'",
+             csv, path);
+    free(lp_test_cli(args, 0));
+    char *html = lp_test_read_file(path, NULL);
+    for (const char *id = "chart-capacity-ttft"; id;
+         id = strcmp(id, "chart-capacity-ttft") == 0 ? "chart-capacity-tpot" : NULL) {
+        char want[64];
+        snprintf(want, sizeof want, "id=\"%s\"", id);
+        const char *svg = strstr(html, want);
+        if (!svg)
+            fail_msg("the report has no %s", id);
+        const char *end = strstr(svg, "</svg>");
+        assert_non_null(end);
+        size_t n = 0;
+        for (const char *p = strstr(svg, "class=\"series-line\""); p && p < end;
+             p = strstr(p + 1, "class=\"series-line\""))
+            n++;
+        assert_int_equal(n, 6); /* 5 configurations and the target */
+        const char *target = strstr(svg, "target ");
+        assert_true(target && target < end);
+    }
+    assert_null(strstr(html, "id=\"chart-capacity-e2e\"")); /* no E2E target */
+    assert_non_null(strstr(html, "id=\"chart-load-profile\""));
+    assert_non_null(strstr(html, "<section id=\"load-profile\">"));
+    assert_non_null(strstr(html, "fixed fleet for the peak"));
+    assert_offline(html);
+    free(html);
+    unlink(csv);
 }
 
 static void test_recommend_nothing_meets(void **state) {
@@ -183,6 +231,7 @@ int main(void) {
         cmocka_unit_test(test_bad_extension),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_recommend_top50),
+        cmocka_unit_test(test_recommend_capacity_charts),
         cmocka_unit_test(test_recommend_nothing_meets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

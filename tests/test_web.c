@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,89 @@ static void test_recommend(void **state) {
     expect_error("POST", "/v1/recommend",
                  "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpus\": [\"H9000\"]}", 404,
                  "gpu");
+    expect_error("POST", "/v1/recommend",
+                 "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"load_profile\": [1, 2, 3, 4, "
+                 "5, 6, 7]}",
+                 400, "load_profile: 7 rows");
+    expect_error("POST", "/v1/recommend",
+                 "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"load_profile\": \"00:00,1\\n"
+                 "01:00,x\\n\"}",
+                 400, "load_profile:2: request rate");
+    expect_error("POST", "/v1/recommend",
+                 "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"headroom_pct\": -5}", 400,
+                 "headroom_pct");
+}
+
+/* Capacity over HTTP: every config has max_request_rate, replicas for the rate, and a profile
+ * given as rates is sized for the first. */
+static void test_recommend_capacity(void **state) {
+    (void)state;
+    NEED_SERVER();
+    http_resp r;
+    char body[1024];
+    int n = snprintf(body, sizeof body,
+                     "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpus\": \"H100,L40S\", "
+                     "\"max_gpus\": 2, \"input_len\": 1024, \"output_len\": 128, "
+                     "\"request_rate\": 4, \"max_tpot_ms\": 40, \"top\": 3, \"load_sweep\": 1, "
+                     "\"headroom_pct\": 25, \"load_profile\": [");
+    for (int h = 0; h < 24; h++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "%s%d", h ? ", " : "", 1 + h % 12);
+    snprintf(body + n, sizeof body - (size_t)n, "]}");
+    http_json("POST", "/v1/recommend", body, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    json_t *configs = json_object_get(j, "configs");
+    assert_true(json_array_size(configs) >= 1);
+    for (size_t i = 0; i < json_array_size(configs); i++) {
+        json_t *c = json_array_get(configs, i);
+        double cap = json_number_value(json_object_get(c, "max_request_rate"));
+        assert_true(cap > 0);
+        /* ceil(4 x 1.25 / capacity) */
+        json_int_t want = (json_int_t)ceil(4 * 1.25 / cap - 1e-9);
+        assert_int_equal(json_integer_value(json_object_get(c, "replicas")), want < 1 ? 1 : want);
+    }
+    assert_true(json_number_value(json_object_get(j, "headroom_pct")) == 25);
+    json_t *sweep = json_array_get(json_object_get(j, "load_sweep"), 0);
+    assert_int_equal(json_array_size(json_object_get(sweep, "points")), 12);
+    json_t *profile = json_object_get(j, "load_profile");
+    assert_int_equal(json_array_size(json_object_get(profile, "replicas")), 24);
+    assert_true(json_number_value(json_object_get(profile, "peak_request_rate")) == 12);
+    json_decref(j);
+    free(r.body);
+}
+
+/* The deployment files of a configuration, as `recommend --emit all` writes them. */
+static void test_artifacts(void **state) {
+    (void)state;
+    NEED_SERVER();
+    http_resp r;
+    http_json("POST", "/v1/artifacts",
+              "{\"model\": \"meta-llama/Llama-3.3-70B-Instruct\", \"gpu\": \"H100 SXM\", "
+              "\"num_gpus\": 8, \"tensor_parallel_size\": 4, \"data_parallel_size\": 2, "
+              "\"quantization\": \"fp8\", \"kv_cache_dtype\": \"fp8\", \"max_model_len\": 2300}",
+              &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    json_t *files = json_object_get(j, "files");
+    assert_int_equal(json_array_size(files), 4);
+    const char *names[] = {"serve.sh", "docker-run.sh", "docker-compose.yaml", "k8s.yaml"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *f = json_array_get(files, i);
+        assert_string_equal(json_string_value(json_object_get(f, "name")), names[i]);
+        assert_non_null(json_string_value(json_object_get(f, "text")));
+    }
+    const char *serve = json_string_value(json_object_get(json_array_get(files, 0), "text"));
+    assert_non_null(strstr(serve, "--tensor-parallel-size 4"));
+    assert_non_null(strstr(serve, "--data-parallel-size 2"));
+    assert_non_null(strstr(serve, "--quantization fp8"));
+    json_decref(j);
+    free(r.body);
+    expect_error("POST", "/v1/artifacts", "{\"gpu\": \"H100\"}", 400, "model: required");
+    expect_error("POST", "/v1/artifacts", "{\"model\": \"x/y\"}", 400, "gpu: required");
+    expect_error("POST", "/v1/artifacts",
+                 "{\"model\": \"x/y\", \"gpu\": \"H100\", \"num_gpus\": 3, "
+                 "\"tensor_parallel_size\": 2}",
+                 400, "num_gpus");
 }
 
 static void test_bad_requests(void **state) {
@@ -569,6 +653,7 @@ int main(void) {
         cmocka_unit_test(test_handler_direct),     cmocka_unit_test(test_get_endpoints),
         cmocka_unit_test(test_plan_same_as_cli),   cmocka_unit_test(test_plan_pasted_config),
         cmocka_unit_test(test_estimate),           cmocka_unit_test(test_recommend),
+        cmocka_unit_test(test_recommend_capacity), cmocka_unit_test(test_artifacts),
         cmocka_unit_test(test_bad_requests),       cmocka_unit_test(test_huge_bodies),
         cmocka_unit_test(test_concurrent_clients), cmocka_unit_test(test_cli_serve_usage),
     };

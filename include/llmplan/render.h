@@ -134,6 +134,10 @@ lp_status lp_render_compare_json(FILE *out, const lp_compare_result *c);
  *  the median |error|, and the notes of each file. */
 lp_status lp_render_compare_text(FILE *out, const lp_compare_result *c);
 
+/** Print deployment files as one JSON object: "files", each {"name", "text", "error"} (text
+ *  null and error set for a file that could not be written). */
+lp_status lp_render_artifacts_json(FILE *out, const lp_artifacts_result *r);
+
 #ifdef __cplusplus
 }
 #endif

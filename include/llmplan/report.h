@@ -22,9 +22,11 @@
  *    <rect class="bar">, <circle class="point">, <circle class="point highlight">,
  *    <line class="marker">);
  *  - chart ids, in this order when present: chart-memory, chart-kv-tokens,
- *    chart-kv-concurrency, chart-throughput, chart-latency, chart-simulation, chart-pareto;
+ *    chart-kv-concurrency, chart-throughput, chart-latency, chart-simulation, chart-pareto,
+ *    chart-capacity-ttft, chart-capacity-tpot, chart-capacity-e2e (latency against load of the
+ *    top configurations, one per latency target, with the target line), chart-load-profile;
  *  - sections <section id=...>: summary, inputs, memory, kv-capacity, load, simulation,
- *    pareto, ranked, rejections, assumptions, vllm-serve;
+ *    pareto, ranked, capacity, load-profile, rejections, assumptions, vllm-serve;
  *  - tables have class "data"; the ranked table is id "ranked-table" with the chosen row
  *    <tr class="chosen">; the load table marks the knee row <tr class="knee">;
  *  - the command is <pre id="vllm-serve-command"><code>...</code></pre>;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llmplan/artifacts.h"
 #include "llmplan/bench_import.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/detect.h"
@@ -466,6 +467,51 @@ double lp_compare_median_abs_error(const lp_compare_row *rows, int n, int *count
 lp_status lp_compare_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                        lp_request_store *store, lp_bench_result *result,
                                        lp_startup_log *log, lp_compare_request *out, lp_error *err);
+
+/* ---- artifacts: the deployment files of one configuration --------------------------------- */
+
+/** Files one artifacts result holds (serve.sh, docker-run.sh, docker-compose.yaml, k8s.yaml). */
+#define LP_ARTIFACT_FILES 4
+
+/** What to write the deployment files of. */
+typedef struct {
+    lp_deploy deploy; /**< model (the id as named), GPU, GPU count, GPUs per node, settings */
+} lp_artifacts_request;
+
+/** One deployment file as text. */
+typedef struct {
+    const char *name; /**< "serve.sh", "docker-run.sh", "docker-compose.yaml", "k8s.yaml" */
+    char *text;       /**< its content (owned; NULL when it could not be written) */
+    char error[LP_ERROR_MESSAGE_SIZE]; /**< why not ("" when written) */
+} lp_artifact_file;
+
+/** The deployment files of a configuration (lp_artifacts_result_free). */
+typedef struct {
+    lp_artifact_file files[LP_ARTIFACT_FILES];
+    size_t n;
+} lp_artifacts_result;
+
+/**
+ * Render every deployment file of req->deploy as text, the ones `recommend --emit all` writes.
+ * A file that cannot be written for this deployment (e.g. no container recipe for the GPU's
+ * vendor) carries its error and the others are still written. LP_ERR_INVALID_ARG when the
+ * deployment itself is refused (the `vllm serve` line cannot be built), LP_ERR_NOMEM. Free out
+ * with lp_artifacts_result_free, also after an error.
+ */
+lp_status lp_artifacts(const lp_artifacts_request *req, lp_artifacts_result *out, lp_error *err);
+
+/** Free the texts of an artifacts result (safe on a zeroed one). */
+void lp_artifacts_result_free(lp_artifacts_result *r);
+
+/**
+ * Read an artifacts request: "model" (an id, echoed into the files; never loaded), "gpu" (a
+ * name), "num_gpus", "gpus_per_node" and vLLM's engine arguments as a plan request names them
+ * (a configs entry of `recommend --json` carries them all). The model id and quantization
+ * point into store. Errors as lp_plan_request_from_json.
+ */
+lp_status lp_artifacts_request_from_json(const char *text, size_t len, const lp_resolver *res,
+                                         lp_request_store *store, lp_artifacts_request *out,
+                                         lp_error *err);
 
 /* ---- what the renderers show (render.h) --------------------------------------------------- */
 

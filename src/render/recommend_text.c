@@ -355,8 +355,9 @@ static void profile_section(FILE *o, const lp_recommend_view *v) {
     fprintf(o, "  following the load: %s GPU-hours a day ($%s)\n",
             lp_render_fmt_num(a, sizeof a, z->gpu_hours_per_day, 0),
             fmt_usd(u, sizeof u, z->usd_per_day));
-    fprintf(o, "  fixed fleet for the peak (%d replicas, %d GPUs): %s GPU-hours a day ($%s)",
-            z->peak_replicas, z->peak_replicas * z->num_gpus,
+    fprintf(o, "  fixed fleet for the peak (%d replica%s, %d GPU%s): %s GPU-hours a day ($%s)",
+            z->peak_replicas, z->peak_replicas == 1 ? "" : "s", z->peak_replicas * z->num_gpus,
+            z->peak_replicas * z->num_gpus == 1 ? "" : "s",
             lp_render_fmt_num(b, sizeof b, z->fixed_gpu_hours_per_day, 0),
             fmt_usd(w, sizeof w, z->fixed_usd_per_day));
     if (z->fixed_gpu_hours_per_day > 0)

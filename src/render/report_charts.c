@@ -2,7 +2,8 @@
  * report_charts.c - the charts of a report as svg.c charts: the memory breakdown (one stacked
  * bar per pipeline stage), KV capacity and maximum concurrency against max-model-len,
  * throughput and latency against concurrency (the knee marked), the latency statistics of the
- * simulation and the cost / latency Pareto front of a recommendation.
+ * simulation, the cost / latency Pareto front of a recommendation, latency against load for
+ * its top configurations with the target drawn, and the GPUs a day's load profile takes.
  *
  * It only arranges numbers the caller computed (lp_report); the one piece of arithmetic is the
  * free part of a memory bar, total minus what the plan accounts for.
@@ -30,6 +31,10 @@ enum {
     CH_LATENCY,
     CH_SIMULATION,
     CH_PARETO,
+    CH_CAPACITY_TTFT,
+    CH_CAPACITY_TPOT,
+    CH_CAPACITY_E2E,
+    CH_PROFILE,
     CH_COUNT
 };
 
@@ -65,6 +70,22 @@ static bool has_chart(const lp_report *r, int kind) {
         return r->simulation && r->simulation->valid;
     case CH_PARETO:
         return r->recommend && r->recommend->result && r->recommend->result->n_ranked > 0;
+    case CH_CAPACITY_TTFT:
+    case CH_CAPACITY_TPOT:
+    case CH_CAPACITY_E2E: {
+        const lp_recommend_view *v = r->recommend;
+        if (!v || !v->sweeps || v->n_sweeps == 0 || !v->spec)
+            return false;
+        const lp_targets *t = &v->spec->targets;
+        bool any =
+            t->max_ttft_ms > 0 || t->max_tpot_ms > 0 || t->max_itl_ms > 0 || t->max_e2e_ms > 0;
+        /* one chart per latency target; E2E alone when there is none */
+        return kind == CH_CAPACITY_TTFT   ? t->max_ttft_ms > 0
+               : kind == CH_CAPACITY_TPOT ? t->max_tpot_ms > 0
+                                          : t->max_e2e_ms > 0 || !any;
+    }
+    case CH_PROFILE:
+        return r->recommend && r->recommend->sizing && r->recommend->load_profile;
     default:
         return false;
     }
@@ -78,8 +99,9 @@ size_t lp_report_chart_count(const lp_report *r) {
 }
 
 static const char *const CHART_IDS[CH_COUNT] = {
-    "chart-memory",  "chart-kv-tokens",  "chart-kv-concurrency", "chart-throughput",
-    "chart-latency", "chart-simulation", "chart-pareto"};
+    "chart-memory",        "chart-kv-tokens",    "chart-kv-concurrency", "chart-throughput",
+    "chart-latency",       "chart-simulation",   "chart-pareto",         "chart-capacity-ttft",
+    "chart-capacity-tpot", "chart-capacity-e2e", "chart-load-profile"};
 
 size_t lp_report_chart_index(const lp_report *r, const char *id) {
     size_t i = 0;
@@ -402,6 +424,128 @@ static lp_status pareto_chart(const lp_report *r, lp_report_chart *c) {
     return LP_OK;
 }
 
+/* ---- capacity: latency against load ------------------------------------------------------ */
+
+static lp_status capacity_chart(const lp_report *r, lp_report_chart *c, int kind) {
+    const lp_recommend_view *v = r->recommend;
+    const lp_targets *t = &v->spec->targets;
+    const char *what = kind == CH_CAPACITY_TTFT   ? "TTFT"
+                       : kind == CH_CAPACITY_TPOT ? "TPOT"
+                                                  : "E2E";
+    const double target = kind == CH_CAPACITY_TTFT   ? t->max_ttft_ms
+                          : kind == CH_CAPACITY_TPOT ? t->max_tpot_ms
+                                                     : t->max_e2e_ms;
+    size_t ns = v->n_sweeps < LP_REPORT_MAX_SERIES - 1 ? v->n_sweeps : LP_REPORT_MAX_SERIES - 1;
+    size_t per = LP_RECOMMEND_SWEEP_POINTS;
+    if (alloc_values(c, 2 * per * ns + 4) != LP_OK)
+        return LP_ERR_NOMEM;
+    c->label_text = malloc((ns + 1) * LABEL_SIZE);
+    if (!c->label_text)
+        return LP_ERR_NOMEM;
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const lp_recommend_sweep *sw = &v->sweeps[i];
+        double *x = c->values + 2 * per * i, *y = x + per;
+        for (size_t k = 0; k < sw->n && k < per; k++) {
+            const lp_load_point *p = &sw->points[k];
+            bool ok = p->valid && p->keeps_up;
+            x[k] = p->request_rate;
+            y[k] = !ok                        ? NAN
+                   : kind == CH_CAPACITY_TTFT ? p->ttft_ms
+                   : kind == CH_CAPACITY_TPOT ? p->tpot_ms
+                                              : p->e2e_ms;
+            if (p->request_rate > 0) {
+                lo = p->request_rate < lo ? p->request_rate : lo;
+                hi = p->request_rate > hi ? p->request_rate : hi;
+            }
+        }
+        const lp_candidate *cand = &v->result->ranked[sw->rank];
+        char *name = c->label_text + i * LABEL_SIZE;
+        snprintf(name, LABEL_SIZE, "#%zu %s x %d tp%d dp%d%s%s", sw->rank + 1,
+                 cand->gpu ? cand->gpu->name : "?", cand->num_gpus, cand->tp, cand->dp,
+                 cand->quantization[0] ? " " : "", cand->quantization);
+        c->series[i].name = name;
+        c->series[i].x = x;
+        c->series[i].y = y;
+        c->series[i].n = sw->n < per ? sw->n : per;
+    }
+    if (target > 0 && hi > 0) {
+        /* the target as a flat reference line across the loads drawn */
+        double *x = c->values + 2 * per * ns, *y = x + 2;
+        x[0] = lo;
+        x[1] = hi;
+        y[0] = y[1] = target;
+        char *name = c->label_text + ns * LABEL_SIZE;
+        snprintf(name, LABEL_SIZE, "target %s <= %g ms", what, target);
+        c->series[ns].name = name;
+        c->series[ns].x = x;
+        c->series[ns].y = y;
+        c->series[ns].n = 2;
+        c->series[ns].color = "#b3261e";
+        c->series[ns].no_markers = true;
+    }
+    lp_svg_chart_init(&c->chart, LP_SVG_LINE);
+    c->chart.n_series = target > 0 && hi > 0 ? ns + 1 : ns;
+    c->chart.id = kind == CH_CAPACITY_TTFT   ? "chart-capacity-ttft"
+                  : kind == CH_CAPACITY_TPOT ? "chart-capacity-tpot"
+                                             : "chart-capacity-e2e";
+    int pct = t->percentile > 0 ? t->percentile : 50;
+    snprintf(c->title, sizeof c->title, "p%d %s against load", pct, what);
+    snprintf(c->desc, sizeof c->desc,
+             "Each line is one of the top configurations at Poisson request rates from 10 %% to "
+             "120 %% of its capacity at the targets (max req/s); %s. A load it falls behind has no "
+             "steady latency (the backlog grows) and is not drawn. The red line is the target.",
+             pct == 50 ? "roofline estimates"
+                       : "simulated percentiles (1000 requests each, seed 0)");
+    c->chart.x_label = "request rate";
+    c->chart.x_unit = "req/s";
+    c->chart.y_label = what;
+    c->chart.y_unit = "ms";
+    return LP_OK;
+}
+
+/* ---- a day of load ------------------------------------------------------------------------ */
+
+static lp_status profile_chart(const lp_report *r, lp_report_chart *c) {
+    const lp_load_sizing *z = r->recommend->sizing;
+    const size_t n = z->n;
+    if (alloc_values(c, 4 * n) != LP_OK)
+        return LP_ERR_NOMEM;
+    double *x = c->values, *need = x + n, *xf = need + n, *fixed = xf + n;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = xf[i] = (double)i * z->interval_s / 3600.0;
+        need[i] = (double)z->replicas[i] * z->num_gpus;
+        fixed[i] = (double)z->peak_replicas * z->num_gpus;
+    }
+    lp_svg_chart_init(&c->chart, LP_SVG_LINE);
+    c->series[0].name = "GPUs following the load";
+    c->series[0].x = x;
+    c->series[0].y = need;
+    c->series[0].n = n;
+    c->series[0].no_markers = n > 48;
+    c->series[1].name = "fixed fleet for the peak";
+    c->series[1].x = xf;
+    c->series[1].y = fixed;
+    c->series[1].n = n;
+    c->series[1].no_markers = true;
+    c->series[1].color = "#b3261e";
+    c->chart.n_series = 2;
+    c->chart.id = "chart-load-profile";
+    snprintf(c->title, sizeof c->title, "GPUs through the day (#%zu, %.0f %% headroom)",
+             r->recommend->chosen + 1, 100 * z->headroom);
+    snprintf(c->desc, sizeof c->desc,
+             "GPUs the chosen configuration needs in each interval of the load profile: "
+             "replicas = ceil(rate x (1 + headroom) / %.3g req/s), at least %d, times %d GPUs "
+             "each; against a fleet sized for the peak all day. %.0f against %.0f GPU-hours a "
+             "day.",
+             z->max_request_rate, z->min_replicas, z->num_gpus, z->gpu_hours_per_day,
+             z->fixed_gpu_hours_per_day);
+    c->chart.x_label = "hour of the day (interval start)";
+    c->chart.x_unit = "h";
+    c->chart.y_label = "GPUs";
+    return LP_OK;
+}
+
 lp_status lp_report_chart_build(const lp_report *r, size_t i, lp_report_chart *out) {
     memset(out, 0, sizeof *out);
     int kind = kind_at(r, i);
@@ -423,6 +567,14 @@ lp_status lp_report_chart_build(const lp_report *r, size_t i, lp_report_chart *o
         break;
     case CH_PARETO:
         st = pareto_chart(r, out);
+        break;
+    case CH_CAPACITY_TTFT:
+    case CH_CAPACITY_TPOT:
+    case CH_CAPACITY_E2E:
+        st = capacity_chart(r, out, kind);
+        break;
+    case CH_PROFILE:
+        st = profile_chart(r, out);
         break;
     default:
         return LP_ERR_INVALID_ARG;

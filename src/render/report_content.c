@@ -435,10 +435,19 @@ static void candidate_cells(const lp_candidate *c, size_t rank, char cells[][CEL
         snprintf(cells[12], CELL, "%.3f", c->usd_per_million_output_tokens);
     else
         snprintf(cells[12], CELL, "-");
-    snprintf(cells[13], CELL, "%s", c->why);
+    if (c->capacity_method == LP_CAPACITY_NONE || !isfinite(c->max_request_rate))
+        snprintf(cells[13], CELL, "-");
+    else
+        lp_render_fmt_num(cells[13], CELL, c->max_request_rate,
+                          lp_render_decimals(c->max_request_rate));
+    if (c->replicas > 0)
+        snprintf(cells[14], CELL, "%d", c->replicas);
+    else
+        snprintf(cells[14], CELL, "%s", c->replicas < 0 ? "none" : "-");
+    snprintf(cells[15], CELL, "%s", c->why);
 }
 
-enum { CAND_COLS = 14 };
+enum { CAND_COLS = 16 };
 
 static void candidate_table(lp_report_doc *d, const char *id, const lp_candidate *list, size_t n,
                             bool ranked, size_t chosen, int pct) {
@@ -459,6 +468,8 @@ static void candidate_table(lp_report_doc *d, const char *id, const lp_candidate
                                       "output tok/s",
                                       "tok/s per GPU",
                                       "$/M tokens",
+                                      "max req/s",
+                                      "replicas",
                                       "why"};
     d->ops->table_begin(d, id, headers, CAND_COLS);
     for (size_t i = 0; i < n; i++) {
@@ -470,6 +481,77 @@ static void candidate_table(lp_report_doc *d, const char *id, const lp_candidate
         d->ops->table_row(d, ranked && i == chosen ? "chosen" : NULL, cp, CAND_COLS);
     }
     d->ops->table_end(d);
+}
+
+/* Latency against load of the top configurations, one chart per latency target. */
+static lp_status capacity_section(lp_report_doc *d, const lp_report *r) {
+    static const char *const ids[] = {"chart-capacity-ttft", "chart-capacity-tpot",
+                                      "chart-capacity-e2e"};
+    const lp_recommend_view *v = r->recommend;
+    if (!v->sweeps || v->n_sweeps == 0)
+        return LP_OK;
+    d->ops->section_begin(d, "capacity", "Latency against load");
+    para(d, NULL,
+         "How each of the top %zu configurations behaves as the request rate grows to its "
+         "capacity and beyond; where a line crosses the target is its max req/s.",
+         v->n_sweeps);
+    lp_status st = LP_OK;
+    for (size_t i = 0; i < 3 && st == LP_OK; i++)
+        if (lp_report_chart_index(r, ids[i]) != (size_t)-1)
+            st = chart(d, r, ids[i]);
+    d->ops->section_end(d);
+    return st;
+}
+
+/* The chosen configuration over a day of load. */
+static lp_status profile_section(lp_report_doc *d, const lp_report *r) {
+    const lp_recommend_view *v = r->recommend;
+    const lp_load_profile *p = v->load_profile;
+    if (!p)
+        return LP_OK;
+    d->ops->section_begin(d, "load-profile", "Sizing for the day's load");
+    char a[32], b[32];
+    para(d, NULL, "Load profile: %zu intervals of %.0f minutes, peak %s req/s, mean %s req/s.",
+         p->n, p->interval_s / 60.0,
+         lp_render_fmt_num(a, sizeof a, lp_load_profile_peak(p),
+                           lp_render_decimals(lp_load_profile_peak(p))),
+         lp_render_fmt_num(b, sizeof b, lp_load_profile_mean(p),
+                           lp_render_decimals(lp_load_profile_mean(p))));
+    const lp_load_sizing *z = v->sizing;
+    lp_status st = LP_OK;
+    if (!z) {
+        para(d, NULL, "No sizing: %s.",
+             v->sizing_error && v->sizing_error[0] ? v->sizing_error
+                                                   : "no configuration meets the targets");
+    } else {
+        st = chart(d, r, "chart-load-profile");
+        static const char *const headers[] = {"", "GPU-hours a day", "$ a day", "peak GPUs"};
+        d->ops->table_begin(d, "load-profile-table", headers, 4);
+        char c0[48], c1[48], c2[48], c3[48];
+        const char *row[4] = {c0, c1, c2, c3};
+        snprintf(c0, sizeof c0, "following the load");
+        fmt_int(c1, sizeof c1, z->gpu_hours_per_day);
+        if (isfinite(z->usd_per_day))
+            snprintf(c2, sizeof c2, "%.2f", z->usd_per_day);
+        else
+            snprintf(c2, sizeof c2, "-");
+        snprintf(c3, sizeof c3, "%d", z->peak_replicas * z->num_gpus);
+        d->ops->table_row(d, NULL, row, 4);
+        snprintf(c0, sizeof c0, "fixed fleet for the peak");
+        fmt_int(c1, sizeof c1, z->fixed_gpu_hours_per_day);
+        if (isfinite(z->fixed_usd_per_day))
+            snprintf(c2, sizeof c2, "%.2f", z->fixed_usd_per_day);
+        else
+            snprintf(c2, sizeof c2, "-");
+        d->ops->table_row(d, NULL, row, 4);
+        d->ops->table_end(d);
+        para(d, NULL,
+             "#%zu takes %.3g req/s at the targets; replicas keep %.0f %% headroom and at least "
+             "%d stays up.",
+             v->chosen + 1, z->max_request_rate, 100 * z->headroom, z->min_replicas);
+    }
+    d->ops->section_end(d);
+    return st;
 }
 
 static lp_status recommend_sections(lp_report_doc *d, const lp_report *r) {
@@ -487,12 +569,32 @@ static lp_status recommend_sections(lp_report_doc *d, const lp_report *r) {
                  res->n_pareto - n);
         d->ops->section_end(d);
 
-        d->ops->section_begin(d, "ranked", "Top configurations");
+        d->ops->section_begin(d, "ranked", "Top deployments");
         size_t top = v->top < res->n_ranked ? v->top : res->n_ranked;
-        para(d, NULL, "The best %zu of %zu configurations that meet every target, by %s.", top,
-             res->feasible, lp_objective_name(v->spec ? v->spec->objective : 0));
+        para(d, NULL,
+             "The best %zu of %zu deployments that meet every target (%zu configurations: each "
+             "row shows its deployment's best max-num-seqs / max-num-batched-tokens).",
+             top, res->deployments, res->feasible);
+        para(d, NULL, "Objective: %s", res->objective_note);
+        if (v->load_note && v->load_note[0])
+            para(d, NULL, "Load: %s.", v->load_note);
         candidate_table(d, "ranked-table", res->ranked, top, true, v->chosen, pct);
+        char rate[32];
+        para(d, NULL,
+             "max req/s: the highest Poisson request rate one deployment sustains while it keeps "
+             "up and meets every target (%s). replicas: %s",
+             pct == 50 ? "roofline" : "bracketed by the roofline, refined by simulation",
+             v->offered_request_rate > 0 ? "" : "a load given as a rate sizes them.");
+        if (v->offered_request_rate > 0)
+            para(d, NULL,
+                 "Replicas are copies of the deployment for %s req/s with %.0f %% headroom.",
+                 lp_render_fmt_num(rate, sizeof rate, v->offered_request_rate,
+                                   lp_render_decimals(v->offered_request_rate)),
+                 100 * v->headroom);
         d->ops->section_end(d);
+        st = capacity_section(d, r);
+        if (st == LP_OK)
+            st = profile_section(d, r);
     } else if (v->misses && v->n_misses > 0) {
         d->ops->section_begin(d, "ranked", "Closest misses");
         para(d, NULL, "Nothing meets the targets; these come closest.");

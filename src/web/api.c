@@ -197,6 +197,10 @@ typedef struct {
             lp_bench_result result;
             lp_startup_log log;
         } compare;
+        struct {
+            lp_artifacts_request req;
+            lp_artifacts_result res;
+        } artifacts;
     } u;
 } api_work;
 
@@ -284,6 +288,31 @@ static lp_status handle_recommend(const lp_web_request *req, api_work *w, lp_web
     else
         st = mem_respond(&m, lp_render_recommend_json(m.f, &v), 200, out);
     lp_recommend_result_free(res);
+    return st;
+}
+
+/* ---- POST /v1/artifacts ------------------------------------------------------------------ */
+
+static lp_status handle_artifacts(const lp_web_request *req, api_work *w, lp_web_response *out) {
+    lp_error err;
+    lp_error_clear(&err);
+    lp_artifacts_request *r = &w->u.artifacts.req;
+    lp_artifacts_result *res = &w->u.artifacts.res;
+    memset(res, 0, sizeof *res); /* freed below even when the request is refused */
+    lp_status st =
+        lp_artifacts_request_from_json(req->body, req->body_len, &WEB_RESOLVER, &w->store, r, &err);
+    if (st == LP_OK)
+        st = lp_artifacts(r, res, &err);
+    if (st != LP_OK) {
+        lp_artifacts_result_free(res);
+        return respond_error(out, http_status(st), err.message);
+    }
+    mem_out m;
+    if (!mem_open(&m))
+        st = respond_error(out, 500, "out of memory");
+    else
+        st = mem_respond(&m, lp_render_artifacts_json(m.f, res), 200, out);
+    lp_artifacts_result_free(res);
     return st;
 }
 
@@ -428,7 +457,18 @@ typedef struct {
     int id;
 } endpoint;
 
-enum { E_PAGE, E_HEALTH, E_GPUS, E_MODELS, E_PLAN, E_ESTIMATE, E_RECOMMEND, E_EXPLAIN, E_COMPARE };
+enum {
+    E_PAGE,
+    E_HEALTH,
+    E_GPUS,
+    E_MODELS,
+    E_PLAN,
+    E_ESTIMATE,
+    E_RECOMMEND,
+    E_EXPLAIN,
+    E_COMPARE,
+    E_ARTIFACTS
+};
 
 static const endpoint ENDPOINTS[] = {
     {"/", EP_GET, E_PAGE},
@@ -441,6 +481,7 @@ static const endpoint ENDPOINTS[] = {
     {"/v1/recommend", EP_POST, E_RECOMMEND},
     {"/v1/explain", EP_POST, E_EXPLAIN},
     {"/v1/compare", EP_POST, E_COMPARE},
+    {"/v1/artifacts", EP_POST, E_ARTIFACTS},
 };
 
 static lp_status dispatch_post(int id, const lp_web_request *req, lp_web_response *out) {
@@ -457,6 +498,7 @@ static lp_status dispatch_post(int id, const lp_web_request *req, lp_web_respons
                    : id == E_ESTIMATE  ? handle_estimate(req, w, out)
                    : id == E_RECOMMEND ? handle_recommend(req, w, out)
                    : id == E_EXPLAIN   ? handle_explain(req, w, out)
+                   : id == E_ARTIFACTS ? handle_artifacts(req, w, out)
                                        : handle_compare(req, w, out);
     free(w);
     return st;
@@ -505,7 +547,8 @@ lp_status lp_web_handle(const lp_web_request *req, lp_web_response *out) {
     char msg[320];
     snprintf(msg, sizeof msg,
              "no such endpoint: %.16s %.80s (endpoints: POST /v1/plan, /v1/estimate, "
-             "/v1/recommend, /v1/explain, /v1/compare; GET /v1/gpus, /v1/models, /health, /)",
+             "/v1/recommend, /v1/explain, /v1/compare, /v1/artifacts; GET /v1/gpus, /v1/models, "
+             "/health, /)",
              method, path);
     return respond_error(out, 404, msg);
 }

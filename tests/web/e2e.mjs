@@ -4,9 +4,13 @@
 // and picks it from the suggestions, picks the H100, and checks that the page shows what
 // `llmplan plan --json` prints for the same input: #kv-tokens[data-value] equals kv_tokens,
 // #verdict says whether it fits and #memory-chart has one segment per non-zero memory part.
-// Then tensor parallelism, a configuration that does not fit and a pasted config.json. Also
-// opens the HTML report of `llmplan plan --report` when the CLI has that option. Screenshots go
-// to build/web-screenshots/ (CI artifacts). The page must log no errors.
+// Then tensor parallelism, a configuration that does not fit and a pasted config.json. Then
+// the recommend view: for the same inputs the page ranks the same deployments, in the same
+// order, as `llmplan recommend --json` (a dense model under a request rate, an MoE model under
+// a closed loop), with the same capacity and replicas, the rejection summary, the `vllm serve`
+// command, its copy button and the deployment files to download, and a cost / latency chart
+// with axis ticks. Also opens the HTML report of `llmplan plan --report` when the CLI has that
+// option. Screenshots go to build/web-screenshots/ (CI artifacts). The page must log no errors.
 //
 // Chromium: /usr/bin/chromium (Debian's package; CHROMIUM_PATH overrides). Missing, the test
 // is skipped, except under CI=true, where it fails.
@@ -180,7 +184,93 @@ try {
   await waitKv(page, plan1.kv_tokens, "narrow viewport");
   await page.screenshot({ path: join(shots, "07-narrow.png"), fullPage: true });
 
-  // 7. the HTML report of `llmplan plan --report`, when this CLI has it
+  // 7. the recommend view gives the ranking of `llmplan recommend --json`
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.fill("#model", id);
+  await page.selectOption("#gpu", "H100 SXM");
+  await page.waitForSelector("#perf-chart path.tok", { timeout: TIMEOUT_MS });
+  const tickLabels = await page.$$eval("#perf-chart text.tick-label", (t) => t.length);
+  check(tickLabels >= 10, `#perf-chart has ${tickLabels} tick labels on its axes`);
+  await page.click("#tab-recommend");
+  const cases = [
+    { what: "Llama-3.1-8B, 5 req/s, TTFT <= 500, TPOT <= 40 ms on H100/L40S, <= 4 GPUs",
+      model: id, gpus: ["H100 SXM", "L40S"], maxGpus: 4, input: 1024, output: 256,
+      kind: "rate", load: 5, ttft: 500, tpot: 40 },
+    { what: "Qwen3-30B-A3B, 1000/500, 64 concurrent, TPOT <= 40 ms on H100/L40S/A100, <= 4 GPUs",
+      model: "Qwen/Qwen3-30B-A3B", gpus: ["H100 SXM", "L40S", "A100 80GB SXM"], maxGpus: 4,
+      input: 1000, output: 500, kind: "concurrency", load: 64, ttft: "", tpot: 40 },
+  ];
+  let answers = 0;
+  for (const k of cases) {
+    await page.fill("#rec-model", k.model);
+    await page.$$eval("#rec-gpus input", (cbs, want) => {
+      for (const cb of cbs) cb.checked = want.includes(cb.value);
+    }, k.gpus);
+    await page.fill("#rec-max-gpus", String(k.maxGpus));
+    await page.fill("#rec-input-len", String(k.input));
+    await page.fill("#rec-output-len", String(k.output));
+    await page.selectOption("#rec-load-kind", k.kind);
+    await page.fill("#rec-load", String(k.load));
+    await page.fill("#rec-ttft", String(k.ttft));
+    await page.fill("#rec-tpot", String(k.tpot));
+    await page.fill("#rec-top", "10");
+    await page.click("#rec-run");
+    answers++;
+    await page.waitForFunction((n) => document.body.dataset.recommended === String(n), answers,
+                               { timeout: 60000 });
+    const args = ["recommend", "--model", k.model, "--gpus", k.gpus.join(","),
+                  "--max-gpus", String(k.maxGpus), "--random-input-len", String(k.input),
+                  "--random-output-len", String(k.output),
+                  k.kind === "rate" ? "--request-rate" : "--max-concurrency", String(k.load),
+                  "--max-tpot-ms", String(k.tpot), "--top", "10", "--json"];
+    if (k.ttft) args.push("--max-ttft-ms", String(k.ttft));
+    const cli = cliJson(args);
+    const key = (c) => [c.gpu, c.num_gpus, c.tensor_parallel_size, c.pipeline_parallel_size,
+                        c.data_parallel_size, c.enable_expert_parallel ? "ep" : "-",
+                        c.quantization || "", c.kv_cache_dtype].join("|");
+    const want = cli.configs.map(key);
+    const got = await page.$$eval("#rec-table tbody tr", (rows) => rows.map((r) => r.dataset.key));
+    check(want.length === 10 && new Set(want).size === 10,
+          `${k.what}: the CLI lists 10 distinct deployments`);
+    const same = JSON.stringify(got) === JSON.stringify(want);
+    check(same, `${k.what}: the page ranks ${got.length} deployments as recommend --json does` +
+          (same ? "" : `\n  page ${got.join(", ")}\n  cli  ${want.join(", ")}`));
+    const cells = await page.$$eval("#rec-table tbody tr", (rows) =>
+      rows.map((r) => [...r.children].map((td) => td.textContent)));
+    const rate = (v) => v.toLocaleString("en-US", { maximumFractionDigits: v < 10 ? 2 : 1,
+                                                    minimumFractionDigits: v < 10 ? 2 : 1 });
+    const capsOk = cli.configs.every((c, i) => c.max_request_rate !== null && cells[i] &&
+      cells[i][11] === rate(c.max_request_rate) &&
+      cells[i][12] === (c.replicas === null ? "-" : String(c.replicas)));
+    check(capsOk, `${k.what}: every row shows max req/s and replicas as the CLI computes them`);
+    const rej = await page.textContent("#rec-rejections");
+    check(rej.includes(cli.rejected_summary), `${k.what}: the rejection summary is the CLI's`);
+    const cmd = await page.textContent("#rec-serve-cmd");
+    check(cmd === cli.configs[0].vllm_serve, `${k.what}: the vllm serve command of #1 is the CLI's`);
+    await page.waitForFunction(() => document.querySelectorAll("#rec-downloads a[download]").length >= 4,
+                               null, { timeout: TIMEOUT_MS });
+    const files = await page.$$eval("#rec-downloads a[download]", (a) => a.map((x) => x.download));
+    check(files.join(",") === "serve.sh,docker-run.sh,docker-compose.yaml,k8s.yaml",
+          `${k.what}: deployment files to download: ${files.join(", ")}`);
+    const pts = await page.$$eval("#rec-chart circle.point", (c) => c.length);
+    const front = await page.$$eval("#rec-chart circle.point.pareto", (c) => c.length);
+    const ticks = await page.$$eval("#rec-chart text.tick-label", (t) => t.length);
+    check(pts >= 10 && front >= 1 && ticks >= 6,
+          `${k.what}: the chart has ${pts} points, ${front} on the Pareto front, ${ticks} tick labels`);
+    await page.screenshot({ path: join(shots, `09-recommend-${answers}.png`), fullPage: true });
+  }
+  await page.click("#rec-copy");
+  await page.waitForFunction(() => document.querySelector("#rec-copy").textContent !== "Copy the command",
+                             null, { timeout: TIMEOUT_MS });
+  check(true, `the copy button answers: "${await page.textContent("#rec-copy")}"`);
+  await page.click("#rec-table tbody tr:nth-child(2)");
+  await page.waitForFunction(
+    () => document.querySelector("#rec-table tbody tr:nth-child(2)").classList.contains("chosen"),
+    null, { timeout: TIMEOUT_MS });
+  check(true, "clicking rank 2 chooses it");
+  await page.click("#tab-plan");
+
+  // 8. the HTML report of `llmplan plan --report`, when this CLI has it
   const help = execFileSync(bin, ["plan", "--help"], { env: cliEnv, encoding: "utf8" });
   if (help.includes("--report")) {
     const report = join(shots, "report.html");
