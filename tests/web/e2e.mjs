@@ -274,6 +274,7 @@ try {
   const help = execFileSync(bin, ["plan", "--help"], { env: cliEnv, encoding: "utf8" });
   if (help.includes("--report")) {
     const report = join(shots, "report.html");
+    rmSync(report, { force: true }); // a report from an earlier run is never replaced silently
     try {
       execFileSync(bin, ["plan", "--model", id, "--gpu", "H100", "--report", report],
                    { env: cliEnv, stdio: "ignore" });
