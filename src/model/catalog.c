@@ -277,7 +277,9 @@ typedef enum {
     VARIANT_AWQ,
     VARIANT_GPTQ4,
     VARIANT_GPTQ8,
-    VARIANT_BNB4
+    VARIANT_BNB4,
+    VARIANT_W8A8_INT8, /* compressed-tensors INT8 weights and activations */
+    VARIANT_W4A16      /* compressed-tensors INT4 weights, 16-bit activations */
 } variant_kind;
 
 typedef struct {
@@ -289,10 +291,22 @@ typedef struct {
  * matter, but "-GPTQ-Int4" must be tried before nothing shorter swallows it). Matching is
  * case-insensitive, so "-instruct", "-FP8-Dynamic" and friends are covered. */
 static const variant_suffix VARIANT_SUFFIXES[] = {
-    {"-FP8-dynamic", VARIANT_FP8}, {"-GPTQ-Int4", VARIANT_GPTQ4}, {"-GPTQ-Int8", VARIANT_GPTQ8},
-    {"-bnb-4bit", VARIANT_BNB4},   {"-Instruct", VARIANT_SAME},   {"-Chat", VARIANT_SAME},
-    {"-Base", VARIANT_SAME},       {"-FP8", VARIANT_FP8},         {"-AWQ", VARIANT_AWQ},
-    {"-it", VARIANT_SAME},         {"-hf", VARIANT_SAME},
+    {"-FP8-dynamic", VARIANT_FP8},
+    {"-GPTQ-Int4", VARIANT_GPTQ4},
+    {"-GPTQ-Int8", VARIANT_GPTQ8},
+    {"-bnb-4bit", VARIANT_BNB4},
+    {"-Instruct", VARIANT_SAME},
+    {"-Chat", VARIANT_SAME},
+    {"-Base", VARIANT_SAME},
+    {"-FP8", VARIANT_FP8},
+    {"-AWQ", VARIANT_AWQ},
+    {"-it", VARIANT_SAME},
+    {"-hf", VARIANT_SAME},
+    /* RedHatAI's (formerly neuralmagic's) llm-compressor releases */
+    {"-quantized.w8a8", VARIANT_W8A8_INT8},
+    {"-quantized.w4a16", VARIANT_W4A16},
+    {"-W8A8", VARIANT_W8A8_INT8},
+    {"-W4A16", VARIANT_W4A16},
 };
 
 /* Strip one known variant suffix from the end of id (in place); false when none ends it. */
@@ -375,6 +389,23 @@ static void apply_variant(lp_model *m, variant_kind kind) {
         q->bits = 4;
         q->group_size = VARIANT_BNB_BLOCK;
         lp_model_note(m, "-bnb-4bit suffix: assuming bitsandbytes 4-bit (nf4) weights");
+        break;
+    case VARIANT_W8A8_INT8:
+        q->method = LP_QUANT_INT8;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "compressed-tensors");
+        q->bits = 8;
+        q->group_size = -1;
+        q->activations = true;
+        lp_model_note(m, "w8a8 suffix: assuming compressed-tensors INT8 weights with per-channel "
+                         "scales and dynamic per-token INT8 activations (llm-compressor's W8A8)");
+        break;
+    case VARIANT_W4A16:
+        q->method = LP_QUANT_INT4_W4A16;
+        snprintf(q->vllm_name, sizeof q->vllm_name, "compressed-tensors");
+        q->bits = 4;
+        q->group_size = VARIANT_GROUP_SIZE;
+        lp_model_note(m, "w4a16 suffix: assuming compressed-tensors INT4 weights, group size 128 "
+                         "(llm-compressor's W4A16 scheme), 16-bit activations");
         break;
     case VARIANT_SAME:
         break;

@@ -27,17 +27,43 @@ static const struct {
     lp_family fam;
     bool tie_default;
 } text_types[] = {
-    {"llama", LP_FAM_LLAMA, false},           {"llama4_text", LP_FAM_LLAMA4, false},
-    {"mistral", LP_FAM_MISTRAL, false},       {"mixtral", LP_FAM_MIXTRAL, false},
-    {"qwen2", LP_FAM_QWEN2, false},           {"qwen2_5_vl_text", LP_FAM_QWEN2, false},
-    {"qwen2_moe", LP_FAM_QWEN2_MOE, false},   {"qwen3", LP_FAM_QWEN3, false},
-    {"qwen3_moe", LP_FAM_QWEN3_MOE, false},   {"deepseek_v2", LP_FAM_DEEPSEEK, false},
-    {"deepseek_v3", LP_FAM_DEEPSEEK, false},  {"gemma2", LP_FAM_GEMMA2, true},
-    {"gemma3_text", LP_FAM_GEMMA3, true},     {"phi3", LP_FAM_PHI3, false},
-    {"gpt_oss", LP_FAM_GPT_OSS, false},       {"falcon", LP_FAM_FALCON, true},
-    {"RefinedWeb", LP_FAM_FALCON, true},      {"RefinedWebModel", LP_FAM_FALCON, true},
-    {"nemotron_h", LP_FAM_NEMOTRON_H, false}, {"qwen3_next", LP_FAM_QWEN3_NEXT, false},
-    {"jamba", LP_FAM_JAMBA, false},           {"granitemoehybrid", LP_FAM_GRANITE_HYBRID, false},
+    {"llama", LP_FAM_LLAMA, false},
+    {"llama4_text", LP_FAM_LLAMA4, false},
+    {"mistral", LP_FAM_MISTRAL, false},
+    {"mixtral", LP_FAM_MIXTRAL, false},
+    {"qwen2", LP_FAM_QWEN2, false},
+    {"qwen2_5_vl_text", LP_FAM_QWEN2, false},
+    {"qwen2_moe", LP_FAM_QWEN2_MOE, false},
+    {"qwen3", LP_FAM_QWEN3, false},
+    {"qwen3_moe", LP_FAM_QWEN3_MOE, false},
+    {"deepseek_v2", LP_FAM_DEEPSEEK, false},
+    {"deepseek_v3", LP_FAM_DEEPSEEK, false},
+    {"gemma2", LP_FAM_GEMMA2, true},
+    {"gemma3_text", LP_FAM_GEMMA3, true},
+    {"phi3", LP_FAM_PHI3, false},
+    {"gpt_oss", LP_FAM_GPT_OSS, false},
+    {"falcon", LP_FAM_FALCON, true},
+    {"RefinedWeb", LP_FAM_FALCON, true},
+    {"RefinedWebModel", LP_FAM_FALCON, true},
+    {"nemotron_h", LP_FAM_NEMOTRON_H, false},
+    {"qwen3_next", LP_FAM_QWEN3_NEXT, false},
+    {"jamba", LP_FAM_JAMBA, false},
+    {"granitemoehybrid", LP_FAM_GRANITE_HYBRID, false},
+    /* GraniteConfig: Llama's tensors (q/k/v/o, SwiGLU, RMSNorm) plus scalar multipliers that
+     * change no size; vLLM granite.py. GraniteMoeConfig: Mixtral's layout, experts of
+     * intermediate_size (input_linear 2I x H, output_linear H x I), no shared expert;
+     * vLLM granitemoe.py. GemmaConfig (Gemma 1): Llama's tensors, GeGLU, tied embeddings,
+     * head_dim 256, no sliding window; vLLM gemma.py. */
+    {"granite", LP_FAM_LLAMA, false},
+    {"granitemoe", LP_FAM_MIXTRAL, false},
+    {"gemma", LP_FAM_LLAMA, true},
+    /* Kimi-K2's text model is DeepseekV3ForCausalLM under its own model_type (MLA, 384
+     * experts); vLLM serves it with deepseek_v2.py. */
+    {"kimi_k2", LP_FAM_DEEPSEEK, false},
+    /* Glm4MoeConfig (GLM-4.5, 4.5-Air, 4.6): grouped-query attention with qkv bias, the first
+     * first_k_dense_replace layers dense, then n_routed_experts of moe_intermediate_size plus
+     * n_shared_experts, sigmoid router with e_score_correction_bias; vLLM glm4_moe.py. */
+    {"glm4_moe", LP_FAM_GLM4_MOE, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -46,13 +72,14 @@ static const struct {
     const char *default_text_type;
 } wrapper_types[] = {
     {"gemma3", "gemma3_text"}, {"llama4", "llama4_text"},         {"mistral3", "mistral"},
-    {"llava", "llama"},        {"qwen2_5_vl", "qwen2_5_vl_text"},
+    {"llava", "llama"},        {"qwen2_5_vl", "qwen2_5_vl_text"}, {"kimi_k25", "kimi_k2"},
 };
 
 #define SUPPORTED_TYPES                                                                            \
     "llama, llama4, mistral, mistral3, mixtral, qwen2, qwen2_moe, qwen2_5_vl, qwen3, "             \
     "qwen3_moe, deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, phi3, gpt_oss, "            \
-    "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid"
+    "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
+    "kimi_k2, kimi_k25"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -282,7 +309,8 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
         m->num_shared_experts = m->shared_expert_intermediate_size > 0;
         m->shared_expert_gate = m->num_shared_experts > 0;
         break;
-    case LP_FAM_DEEPSEEK: {
+    case LP_FAM_DEEPSEEK:
+    case LP_FAM_GLM4_MOE: {
         st = lp_cfg_int(t, "n_shared_experts", 0, LP_CFG_MAX_EXPERTS, &m->num_shared_experts, NULL);
         m->shared_expert_intermediate_size = m->moe_intermediate_size;
         /* vLLM deepseek_v2.py adds e_score_correction_bias when topk_method == noaux_tc,
@@ -291,7 +319,9 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
         if (st == LP_OK)
             st = lp_cfg_string(t, "topk_method", &method);
         m->expert_score_bias =
-            method ? strcmp(method, "noaux_tc") == 0 : strcmp(type, "deepseek_v3") == 0;
+            method ? strcmp(method, "noaux_tc") == 0
+                   : strcmp(type, "deepseek_v3") == 0 || strcmp(type, "kimi_k2") == 0 ||
+                         fam == LP_FAM_GLM4_MOE; /* Glm4MoeTopkRouter always has the bias */
         break;
     }
     case LP_FAM_GPT_OSS:
@@ -427,6 +457,19 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     case LP_FAM_QWEN3_NEXT:
         m->qk_norm = true;
         break;
+    case LP_FAM_GLM4_MOE: {
+        /* Glm4MoeAttention: qkv_proj biased by attention_bias, o_proj never; q/k norms only
+         * with use_qk_norm (GLM-4.5 and 4.6 yes, 4.5-Air no). */
+        bool qkv = false, qk_norm = false;
+        st = lp_cfg_bool(t, "attention_bias", &qkv, NULL);
+        if (st == LP_OK)
+            st = lp_cfg_bool(t, "use_qk_norm", &qk_norm, NULL);
+        if (st != LP_OK)
+            return st;
+        m->qkv_bias = qkv;
+        m->qk_norm = qk_norm;
+        break;
+    }
     default:
         break;
     }
@@ -461,7 +504,7 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     if (fam == LP_FAM_DEEPSEEK || fam == LP_FAM_QWEN2_MOE || fam == LP_FAM_QWEN3_MOE ||
         fam == LP_FAM_MIXTRAL || fam == LP_FAM_GPT_OSS || fam == LP_FAM_LLAMA4 ||
         fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_QWEN3_NEXT || fam == LP_FAM_JAMBA ||
-        fam == LP_FAM_GRANITE_HYBRID)
+        fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_GLM4_MOE)
         st = parse_moe(t, fam, type, m);
     if (st != LP_OK)
         return st;
@@ -479,7 +522,7 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     if (st == LP_OK && fam == LP_FAM_LLAMA4)
         st = lp_cfg_int(t, "attention_chunk_size", 1, LP_CFG_MAX_POSITIONS,
                         &m->attention_chunk_size, NULL);
-    if (st == LP_OK && fam == LP_FAM_DEEPSEEK)
+    if (st == LP_OK && (fam == LP_FAM_DEEPSEEK || fam == LP_FAM_GLM4_MOE))
         st = lp_cfg_int(t, "num_nextn_predict_layers", 0, 64, &m->num_mtp_layers, NULL);
     return st;
 }

@@ -90,10 +90,11 @@ typedef enum {
     LP_FAM_PHI3,
     LP_FAM_GPT_OSS,
     LP_FAM_FALCON,
-    LP_FAM_NEMOTRON_H,    /**< hybrid: Mamba2 / attention / MLP layers by pattern */
-    LP_FAM_QWEN3_NEXT,    /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
-    LP_FAM_JAMBA,         /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
-    LP_FAM_GRANITE_HYBRID /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
+    LP_FAM_NEMOTRON_H,     /**< hybrid: Mamba2 / attention / MLP layers by pattern */
+    LP_FAM_QWEN3_NEXT,     /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
+    LP_FAM_JAMBA,          /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
+    LP_FAM_GRANITE_HYBRID, /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
+    LP_FAM_GLM4_MOE /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
 } lp_family;
 
 /**

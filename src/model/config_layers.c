@@ -155,6 +155,7 @@ static lp_status attention_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
     case LP_FAM_QWEN3_NEXT:
     case LP_FAM_JAMBA:
     case LP_FAM_GRANITE_HYBRID:
+    case LP_FAM_GLM4_MOE:
         break; /* hybrid layouts: config_hybrid.c */
     }
     return LP_OK;
@@ -187,8 +188,10 @@ static lp_status moe_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
                 m->layer_moe[list[k]] = 0;
         break;
     }
-    case LP_FAM_DEEPSEEK: {
-        /* DeepseekV2DecoderLayer: MoE from first_k_dense_replace on, every moe_layer_freq. */
+    case LP_FAM_DEEPSEEK:
+    case LP_FAM_GLM4_MOE: {
+        /* DeepseekV2DecoderLayer: MoE from first_k_dense_replace on, every moe_layer_freq
+         * (Glm4MoeConfig has no moe_layer_freq: 1). */
         int64_t first = 0, freq = 1;
         st = lp_cfg_int(t, "first_k_dense_replace", 0, LP_MAX_LAYERS, &first, NULL);
         if (st == LP_OK)

@@ -1,0 +1,197 @@
+/*
+ * test_model_arch.c - architectures added beside the first families: Gemma 1, Granite 3.x
+ * (dense and MoE), Kimi-K2 (DeepSeek-V3 under its own model_type, wrapped by Kimi-K2.5) and
+ * GLM-4.5 (glm4_moe), plus the llm-compressor checkpoint names (w8a8, w4a16).
+ *
+ * Real configs are read from ../shared/fixtures (published files, never copied here); the
+ * expected sizes come from the same checkpoints' own files (safetensors index total_size,
+ * the LFS pointer's byte size) or from counts worked out by hand in the comments.
+ */
+#include "support/lp_test.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmplan/model.h"
+
+static lp_model *load_fixture(const char *rel) {
+    char path[1024];
+    lp_test_shared_path(rel, path, sizeof path);
+    lp_model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    lp_error err;
+    lp_error_clear(&err);
+    if (lp_model_from_config_file(path, m, &err) != LP_OK) {
+        free(m);
+        fail_msg("%s: %s", rel, err.message);
+    }
+    return m;
+}
+
+static lp_model *load_id(const char *id) {
+    lp_model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    lp_error err;
+    lp_error_clear(&err);
+    if (lp_catalog_load(id, m, &err) != LP_OK) {
+        free(m);
+        fail_msg("%s: %s", id, err.message);
+    }
+    return m;
+}
+
+/* Gemma 1 (google/gemma-2b-it): MQA, head_dim 256, tied embeddings. Its safetensors index
+ * says total_size 5,012,344,832 bytes of bf16 = 2,506,172,416 parameters; by hand:
+ * embed 256000 x 2048 = 524,288,000; per layer q 2048x2048 + k,v 2 x 256x2048 + o 2048x2048
+ * = 9,437,184, MLP 3 x 2048 x 16384 = 100,663,296, 2 norms 4,096 -> 110,104,576 x 18 =
+ * 1,981,882,368; + final norm 2,048 = 2,506,172,416. */
+static void test_gemma1(void **state) {
+    (void)state;
+    lp_model *m = load_fixture("fixtures/hf-configs/google__gemma-2b-it.config.json");
+    char path[1024];
+    lp_test_shared_path("fixtures/hf-index/google__gemma-2b-it.model.safetensors.index.json", path,
+                        sizeof path);
+    json_error_t jerr;
+    json_t *idx = json_load_file(path, 0, &jerr);
+    assert_non_null(idx);
+    json_int_t total_size =
+        json_integer_value(json_object_get(json_object_get(idx, "metadata"), "total_size"));
+    json_decref(idx);
+    assert_int_equal(total_size, INT64_C(5012344832));
+    assert_int_equal(m->params_total, total_size / 2);
+    assert_int_equal(m->params_total, INT64_C(2506172416));
+    assert_int_equal(m->num_kv_heads, 1);
+    assert_int_equal(m->head_dim, 256);
+    assert_true(m->tie_word_embeddings);
+    /* KV per token: 18 layers x 1 head x 256 x 2 (K and V) x 2 bytes = 18,432 */
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 18432, 0);
+    free(m);
+}
+
+/* Granite 3.1 MoE (ibm-granite/granite-3.1-1b-a400m-instruct): 32 experts of 512, top 8.
+ * Its single bf16 model.safetensors is 2,669,283,096 bytes (LFS pointer): parameters x 2 plus
+ * a JSON header of some tens of KB. By hand: embed 49155 x 1024 = 50,334,720 (tied); per layer
+ * attention 1024x1024 x 2 + 512x1024 x 2 = 3,145,728, experts 32 x 3 x 1024 x 512 = 50,331,648,
+ * router 32 x 1024 = 32,768, norms 2,048 -> 53,512,192 x 24 = 1,284,292,608; + final norm
+ * 1,024 = 1,334,628,352. Active: 8 of 32 experts -> minus 24 x 24 x 1,572,864. */
+static void test_granite_moe(void **state) {
+    (void)state;
+    lp_model *m =
+        load_fixture("fixtures/hf-configs/ibm-granite__granite-3.1-1b-a400m-instruct.config.json");
+    assert_int_equal(m->params_total, INT64_C(1334628352));
+    assert_int_equal(m->params_active, INT64_C(1334628352) - INT64_C(24) * 24 * 1572864);
+    assert_int_equal(m->num_experts, 32);
+    assert_int_equal(m->experts_per_tok, 8);
+    assert_int_equal(m->moe_intermediate_size, 512);
+    char path[1024];
+    lp_test_shared_path("fixtures/hf-index/"
+                        "ibm-granite__granite-3.1-1b-a400m-instruct.model.safetensors.lfs-pointer",
+                        path, sizeof path);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    long long bytes = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "size %lld", &bytes) == 1)
+            break;
+    fclose(f);
+    assert_int_equal(bytes, 2669283096LL);
+    long long header = bytes - 2 * (long long)m->params_total;
+    assert_true(header > 0 && header < 1000000);
+    free(m);
+}
+
+/* Granite 3.x dense in the catalog: the 8B is published as 8,170,864,640 parameters; by hand
+ * embed 49155 x 4096 = 201,338,880 (tied); per layer 4096x4096 x 2 + 1024x4096 x 2 +
+ * 3 x 4096 x 12800 + 2 x 4096 = 199,237,632 x 40 = 7,969,505,280; + 4,096 = 8,170,848,256
+ * for vocab 49155 -- the published count is vocab 49159 (3.3): + 4 x 4096 = 8,170,864,640. */
+static void test_granite_dense(void **state) {
+    (void)state;
+    lp_model *m = load_id("ibm-granite/granite-3.3-8b-instruct");
+    assert_int_equal(m->params_total, INT64_C(8170864640));
+    free(m);
+    m = load_id("ibm-granite/granite-3.1-8b-instruct");
+    assert_int_equal(m->params_total, INT64_C(8170848256));
+    free(m);
+}
+
+/* Kimi-K2.5 (moonshotai/Kimi-K2.5): the kimi_k25 wrapper's text_config is model_type kimi_k2,
+ * DeepSeek-V3's layout with 384 routed experts, 64 heads and one dense layer. MLA caches
+ * kv_lora_rank 512 + qk_rope_head_dim 64 per layer: 61 x 576 x 2 bytes = 70,272 per token. */
+static void test_kimi(void **state) {
+    (void)state;
+    lp_model *m = load_fixture("fixtures/hf-configs/moonshotai__Kimi-K2.5.config.json");
+    assert_true(m->use_mla);
+    assert_int_equal(m->num_layers, 61);
+    assert_int_equal(m->num_experts, 384);
+    assert_int_equal(m->experts_per_tok, 8);
+    assert_int_equal(m->num_shared_experts, 1);
+    assert_int_equal(m->layer_moe[0], 0);
+    assert_int_equal(m->layer_moe[1], 1);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 70272, 0);
+    /* "1T total parameters, 32B activated" (model card): within a few percent */
+    assert_true(m->params_total > 1.00e12 && m->params_total < 1.06e12);
+    assert_true(m->params_active > 31e9 && m->params_active < 34e9);
+    free(m);
+}
+
+/* GLM-4.5 (zai-org/GLM-4.5): 92 layers, the first 3 dense; 160 experts of 1536 + 1 shared;
+ * GQA 96 x 128 with 8 KV heads and qkv bias, q/k norms. By hand (MTP layer excluded, as
+ * vLLM loads it only for speculative decoding), term by term below:
+ *   embed + lm_head 2 x 151552 x 5120 = 1,551,892,480
+ *   attention per layer 5120x12288 x 2 + 5120x1024 x 2 + qkv bias 14,336 + q/k norms 256
+ *     = 136,329,472, and 2 norms of 5120
+ *   3 dense MLPs of 3 x 5120 x 12288; 89 MoE layers of 160 x 3 x 5120 x 1536 experts, one
+ *   shared expert of the same width, router 160 x 5120 and its 160 correction biases
+ *   = 352,797,... (about 352.8 B). KV per token: 92 x 8 x 128 x 2 x 2 = 376,832. */
+static void test_glm45(void **state) {
+    (void)state;
+    lp_model *m = load_id("zai-org/GLM-4.5");
+    const int64_t H = 5120, V = 151552, L = 92, dense = 3, E = 160, MI = 1536, I = 12288;
+    int64_t attn = H * 96 * 128 * 2 + H * 8 * 128 * 2 + (96 * 128 + 2 * 8 * 128) + 2 * 128;
+    int64_t moe = E * 3 * H * MI + 3 * H * MI + E * H + E; /* experts, shared, router, bias */
+    int64_t expect = 2 * V * H + L * (attn + 2 * H) + dense * 3 * H * I + (L - dense) * moe + H;
+    assert_int_equal(m->params_total, expect);
+    /* "355B total parameters" counts the MTP layer (about one MoE layer, 3.8B) too */
+    assert_true(fabs((double)m->params_total + (double)(attn + moe) - 355e9) < 0.01 * 355e9);
+    assert_int_equal(m->num_kv_heads, 8);
+    assert_true(m->qkv_bias);
+    assert_false(m->o_bias);
+    assert_true(m->qk_norm);
+    assert_false(m->use_mla);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 376832, 0);
+    free(m);
+    /* GLM-4.5-Air: "106B total, 12B active"; no q/k norms */
+    m = load_id("zai-org/GLM-4.5-Air");
+    assert_false(m->qk_norm);
+    assert_true(m->params_total > 105e9 && m->params_total < 108e9);
+    free(m);
+}
+
+/* RedHatAI's llm-compressor names resolve to the base architecture with the scheme named. */
+static void test_compressor_variants(void **state) {
+    (void)state;
+    lp_model *m = load_id("RedHatAI/Llama-3.3-70B-Instruct-quantized.w8a8");
+    assert_int_equal(m->quant.method, LP_QUANT_INT8);
+    assert_true(m->quant.activations);
+    assert_string_equal(m->quant.vllm_name, "compressed-tensors");
+    assert_int_equal(m->num_layers, 80);
+    free(m);
+    m = load_id("RedHatAI/Qwen2.5-7B-Instruct-quantized.w4a16");
+    assert_int_equal(m->quant.method, LP_QUANT_INT4_W4A16);
+    assert_int_equal(m->quant.bits, 4);
+    assert_false(m->quant.activations);
+    free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
+        cmocka_unit_test(test_granite_dense), cmocka_unit_test(test_kimi),
+        cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
