@@ -40,6 +40,13 @@ extern "C" {
 /** Port of the Ray head (`ray start --head` default, GCS server). */
 #define LP_ARTIFACT_RAY_PORT 6379
 
+/** The role of one vLLM instance (disaggregated prefill/decode writes one command per role). */
+typedef enum {
+    LP_DEPLOY_AGGREGATED = 0, /**< an ordinary server */
+    LP_DEPLOY_PREFILL,        /**< the KV producer of a disaggregated pair */
+    LP_DEPLOY_DECODE          /**< the KV consumer */
+} lp_deploy_role;
+
 /** One deployment: what the planner decided. All pointers are borrowed (caller-owned). */
 typedef struct {
     const char *model;             /**< HF id or path given to `vllm serve` (required) */
@@ -54,6 +61,12 @@ typedef struct {
     bool multi_node_ray;       /**< Ray cluster instead of --nnodes/--node-rank (multi-node) */
     const char *hf_secret;     /**< k8s Secret holding the HF token (NULL: "hf-token-secret") */
     const char *hf_secret_key; /**< key in that Secret (NULL: "token") */
+    /** Disaggregated prefill/decode: this instance's role; its --kv-transfer-config names
+     *  serving.disaggregation.kv_connector. serving is the role's own (lp_disaggregation_role_
+     *  serving). */
+    lp_deploy_role role;
+    /** Host of the routing proxy the P2pNcclConnector registers with (NULL: 127.0.0.1). */
+    const char *proxy_host;
 } lp_deploy;
 
 /** Which command line lp_artifact_vllm_args builds. */

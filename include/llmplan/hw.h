@@ -133,6 +133,9 @@ typedef struct {
     bool inter_node_link_given;
     double link_gbs;       /**< override: GB/s per GPU (one direction) of the link crossed */
     double link_latency_s; /**< override: seconds per collective step of that link */
+    /** Disaggregated prefill/decode (lp_serving.disaggregation): the GPU type of each pool
+     *  (--prefill-gpu / --decode-gpu; NULL: gpu). Borrowed, as gpu. */
+    const lp_gpu *prefill_gpu, *decode_gpu;
 } lp_cluster;
 
 /** A cluster of gpu (may be NULL) with every other field at its default. */

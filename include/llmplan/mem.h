@@ -12,6 +12,7 @@
 #define LLMPLAN_MEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "llmplan/hw.h"
@@ -31,6 +32,107 @@ typedef int lp_vllm_version;
 /** Parse "0.11", "v0.19.0", "latest" into a version. */
 lp_status lp_vllm_version_parse(const char *text, lp_vllm_version *out, lp_error *err);
 
+/** Speculative decoding methods llmplan models (`--speculative-config` "method"). */
+typedef enum {
+    LP_SPEC_NONE = 0,
+    LP_SPEC_NGRAM,      /**< prompt lookup (n-gram matching on the host; no draft weights) */
+    LP_SPEC_EAGLE,      /**< EAGLE-1 head: one decoder layer over the target's hidden states */
+    LP_SPEC_EAGLE3,     /**< EAGLE-3 head: one layer over three fused hidden states */
+    LP_SPEC_MTP,        /**< the checkpoint's own multi-token-prediction layers (DeepSeek, ...) */
+    LP_SPEC_DRAFT_MODEL /**< a separate, smaller model of the same vocabulary */
+} lp_spec_method;
+
+/** Name of a method as vLLM spells it ("ngram", "eagle", "eagle3", "mtp", "draft_model"). */
+const char *lp_spec_method_name(lp_spec_method method);
+
+/** Longest draft model id kept in an lp_spec_config. */
+#define LP_SPEC_MODEL_SIZE 256
+
+/**
+ * `--speculative-config` as vLLM spells it (vllm/config/speculative.py SpeculativeConfig), plus
+ * the acceptance rate llmplan needs and vLLM measures. num_speculative_tokens 0 (with a
+ * method) means the method's default (MTP: the checkpoint's MTP layers; others: required).
+ */
+typedef struct {
+    lp_spec_method method;
+    int num_speculative_tokens;     /**< tokens drafted per step (k) */
+    char model[LP_SPEC_MODEL_SIZE]; /**< "model": the draft / EAGLE head checkpoint ("" none) */
+    int draft_tensor_parallel_size; /**< 0: the target's TP (vLLM allows only that or 1) */
+    int prompt_lookup_max, prompt_lookup_min; /**< n-gram window (echoed; 0: vLLM's) */
+    int disable_by_batch_size; /**< speculation off while more requests run (0: never) */
+    /** Probability that one drafted token is accepted, i.i.d. per position (0: the method's
+     *  documented default, src/mem/spec.c). Not a vLLM field: `--acceptance-rate`. */
+    double acceptance_rate;
+    /** The draft model for LP_SPEC_DRAFT_MODEL, resolved at the edge (NULL: not loaded; the
+     *  plan then refuses it). EAGLE / MTP heads are derived from the target. Borrowed. */
+    const lp_model *draft;
+} lp_spec_config;
+
+/**
+ * Read a `--speculative-config` JSON object (text[0..len)): "method" (ngram, eagle, eagle3,
+ * mtp or an MTP alias such as deepseek_mtp, draft_model; absent: inferred from "model" as
+ * vLLM does - "eagle3" or "eagle" in the name, else draft_model), "model",
+ * "num_speculative_tokens", "draft_tensor_parallel_size", "prompt_lookup_max",
+ * "prompt_lookup_min", "disable_by_batch_size". LP_ERR_PARSE for text that is not an object,
+ * LP_ERR_INVALID_ARG naming the key for an unknown key, a wrong type or a method llmplan does
+ * not model (medusa, mlp_speculator, suffix, ...). out->acceptance_rate and out->draft are left
+ * as they were.
+ */
+lp_status lp_spec_config_parse(const char *text, size_t len, lp_spec_config *out, lp_error *err);
+
+/**
+ * The JSON vLLM takes for c (`--speculative-config '{...}'`), compact, into buf. Returns
+ * false when it does not fit (or the method is none).
+ */
+bool lp_spec_config_json(const lp_spec_config *c, char *buf, size_t size);
+
+/** Multi-adapter LoRA serving (`--enable-lora --max-loras --max-lora-rank --max-cpu-loras`). */
+typedef struct {
+    bool enable_lora;
+    int max_loras;     /**< adapters in one batch, each a GPU slot (0: vLLM's 1) */
+    int max_lora_rank; /**< slot rank (0: vLLM's 16) */
+    int max_cpu_loras; /**< adapters cached in host memory (0: max_loras) */
+} lp_lora_config;
+
+/** KV connectors of disaggregated prefill/decode (`--kv-transfer-config` "kv_connector"). */
+typedef enum {
+    LP_KV_CONNECTOR_NIXL = 0, /**< NixlConnector (UCX: RDMA, NVLink, TCP) - the default */
+    LP_KV_CONNECTOR_LMCACHE,  /**< LMCacheConnectorV1 */
+    LP_KV_CONNECTOR_NCCL,     /**< P2pNcclConnector */
+    LP_KV_CONNECTOR_MOONCAKE  /**< MooncakeConnector (Mooncake transfer engine) */
+} lp_kv_connector;
+
+/** Name as the --kv-connector flag spells it ("nixl", "lmcache", "nccl", "mooncake"). */
+const char *lp_kv_connector_name(lp_kv_connector c);
+/** vLLM's class name for the connector ("NixlConnector", "LMCacheConnectorV1", ...). */
+const char *lp_kv_connector_vllm_name(lp_kv_connector c);
+/** Parse a --kv-connector word (any case; vLLM's class names too). */
+lp_status lp_kv_connector_parse(const char *word, lp_kv_connector *out, lp_error *err);
+
+/**
+ * Disaggregated prefill/decode: x prefill and y decode vLLM instances joined by a KV
+ * connector. prefill_instances 0 means an ordinary (aggregated) deployment.
+ */
+typedef struct {
+    int prefill_instances, decode_instances; /**< `--disaggregation xPyD` */
+    int prefill_tensor_parallel_size;        /**< 0: tensor_parallel_size */
+    int decode_tensor_parallel_size;         /**< 0: tensor_parallel_size */
+    lp_kv_connector kv_connector;            /**< --kv-connector (default nixl) */
+} lp_disaggregation;
+
+/** Parse "xPyD" (any case: "1P1D", "4p1d"): 1 to 1024 instances each. */
+lp_status lp_disaggregation_parse(const char *text, lp_disaggregation *out, lp_error *err);
+
+/** vLLM's LoRA defaults applied: --max-loras (1 when 0) and --max-lora-rank (16 when 0). */
+int lp_lora_max_loras(const lp_lora_config *l);
+int lp_lora_rank(const lp_lora_config *l);
+
+/**
+ * Check LoRA settings as vLLM's LoRAConfig does: limits only with --enable-lora, a rank vLLM
+ * accepts (1, 8, 16, 32, 64, 128, 256, 320, 512), --max-cpu-loras >= --max-loras.
+ */
+lp_status lp_lora_check(const lp_lora_config *l, lp_error *err);
+
 /** Engine settings, spelled as vLLM spells them. Zero/NULL/AUTO means "vLLM's default". */
 typedef struct {
     int tensor_parallel_size;      /**< default 1 */
@@ -49,12 +151,63 @@ typedef struct {
     int num_scheduler_steps;       /**< --num-scheduler-steps (vLLM 0.5-0.7 multi-step; 0: 1) */
     bool enable_chunked_prefill_off; /**< --no-enable-chunked-prefill */
     bool disable_hybrid_kv_cache_manager;
-    double cpu_offload_gib;       /**< --cpu-offload-gb (GiB of weights kept in host memory) */
-    lp_vllm_version vllm_version; /**< 0: LP_VLLM_VERSION_LATEST */
+    double cpu_offload_gib;           /**< --cpu-offload-gb (GiB of weights kept in host memory) */
+    lp_vllm_version vllm_version;     /**< 0: LP_VLLM_VERSION_LATEST */
+    bool enable_prefix_caching_off;   /**< --no-enable-prefix-caching (on by default, as vLLM) */
+    lp_spec_config speculative;       /**< --speculative-config (method none: off) */
+    lp_lora_config lora;              /**< --enable-lora and its limits */
+    lp_disaggregation disaggregation; /**< --disaggregation xPyD (0 instances: aggregated) */
 } lp_serving;
+
+/** The role of one instance of a disaggregated deployment. */
+typedef enum { LP_ROLE_PREFILL = 0, LP_ROLE_DECODE } lp_disagg_role;
+
+/** Whether s describes a disaggregated prefill/decode deployment (x and y both > 0). */
+bool lp_disaggregated(const lp_serving *s);
+
+/**
+ * The settings one instance of role runs with: the role's tensor-parallel size (or s's), one
+ * replica, no disaggregation; a prefill instance runs no drafter (it computes only the first
+ * token). Its memory plan is lp_mem_plan_compute of these.
+ */
+void lp_disaggregation_role_serving(const lp_serving *s, lp_disagg_role role, lp_serving *out);
+
+/** GPUs of a disaggregated deployment: (x * prefill TP + y * decode TP) * PP; 0 when not. */
+int lp_disaggregation_gpus(const lp_serving *s);
 
 /** Fill s with vLLM's defaults (all zero except utilization 0.9, sizes 1, latest version). */
 void lp_serving_init(lp_serving *s);
+
+/**
+ * Speculative decoding resolved against a target model: k, the acceptance rate (given or the
+ * method's documented default, with where it comes from), the mean acceptance length and the
+ * drafter as a model (an EAGLE head or the MTP layers derived from the target, or the draft
+ * model itself; num_layers 0 for n-gram). About 6 KB (it holds a model).
+ */
+typedef struct {
+    lp_spec_method method;
+    int k;                         /**< tokens drafted per step */
+    double acceptance_rate;        /**< per drafted token */
+    char acceptance_source[160];   /**< given, or which default and why */
+    double mean_acceptance_length; /**< tokens one verification yields: 1 + accepted */
+    lp_model draft;                /**< the drafter (num_layers 0: none, n-gram) */
+    int draft_tp;                  /**< its tensor-parallel size */
+    bool shares_lm_head;           /**< its logits come from the target's lm_head */
+    double extra_params;           /**< fusing projections of EAGLE / MTP heads (not in draft) */
+} lp_spec_plan;
+
+/**
+ * Resolve s->speculative against target (method none: out->method none, LP_OK).
+ * LP_ERR_INVALID_ARG for an MTP method on a model without MTP layers, a draft model not loaded
+ * or of another vocabulary, a draft TP other than 1 or the target's, an acceptance rate outside
+ * [0, 1]; LP_ERR_UNSUPPORTED with pipeline parallelism.
+ */
+lp_status lp_spec_plan_resolve(const lp_model *target, const lp_serving *s, lp_spec_plan *out,
+                               lp_error *err);
+
+/** Mean tokens one verification of k drafted tokens yields when each is accepted with
+ *  probability a until the first rejection: (1 - a^(k+1)) / (1 - a) (Leviathan et al.). */
+double lp_spec_acceptance_length(double a, int k);
 
 /** Memory of one GPU (one rank), in bytes. */
 typedef struct {
@@ -125,6 +278,15 @@ typedef struct {
     double max_concurrency;        /**< "Maximum concurrency for N tokens per request: X" */
     int64_t max_model_len_fit;     /**< largest max_model_len whose one request fits (0: none) */
     double needed_bytes;           /**< KV bytes one request of max_model_len needs per rank */
+
+    /* serving modes (0 when off) */
+    bool prefix_caching;        /**< on (vLLM's default) unless --no-enable-prefix-caching */
+    lp_spec_method spec_method; /**< speculative decoding method (none: off) */
+    int spec_k;                 /**< tokens drafted per step */
+    int lora_slots, lora_rank;  /**< --max-loras and --max-lora-rank as resolved (0: no LoRA) */
+    double spec_weights_bytes;  /**< speculative-decoding drafter on one GPU of the last stage */
+    int64_t spec_kv_layers;     /**< drafter attention layers in every KV block */
+    double lora_weights_bytes;  /**< LoRA slots on one GPU of the binding stage */
 
     bool fits;
     bool warmup_fails;      /**< KV pool fits, but graph capture / sampler warm-up runs out */

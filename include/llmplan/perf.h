@@ -78,6 +78,9 @@ typedef struct {
      *  beyond one replica's tp x pp they are data-parallel replicas). */
     lp_cluster cluster;
     const char *gpu_name;
+    /** Disaggregated pools' GPUs to look up when cluster.prefill_gpu / decode_gpu are NULL
+     *  (NULL: the cluster's GPU). */
+    const char *prefill_gpu_name, *decode_gpu_name;
 
     /* serving (vLLM flags); serving.max_model_len is the context length */
     lp_serving serving;
@@ -171,6 +174,20 @@ typedef struct {
 #define LP_MAX_ASSUMPTIONS 24
 #define LP_ASSUMPTION_SIZE 200
 
+/** What the serving modes add to an estimate (zeros when a mode is off or not applicable). */
+typedef struct {
+    bool prefix_caching;                /**< prefix caching was on (vLLM's default) */
+    double prefix_cache_hit_rate;       /**< prompt tokens served from the cache / prompt tokens */
+    lp_spec_method spec_method;         /**< speculative decoding (none: off) */
+    int spec_k;                         /**< tokens drafted per step */
+    double spec_acceptance_rate;        /**< per drafted token (given or the method's default) */
+    double spec_mean_acceptance_length; /**< tokens per verification step: 1 + accepted */
+    double spec_speedup; /**< TPOT without / with speculation at this workload (roofline) */
+    /** Client concurrency from which speculation gives less output throughput than none
+     *  (roofline, closed loop); 0 when it pays up to max-num-seqs. */
+    double spec_crossover_concurrency;
+} lp_mode_stats;
+
 /** The result of one estimate. */
 typedef struct {
     bool valid;
@@ -205,6 +222,8 @@ typedef struct {
 
     char assumptions[LP_MAX_ASSUMPTIONS][LP_ASSUMPTION_SIZE];
     int n_assumptions;
+
+    lp_mode_stats modes; /**< prefix caching, speculative decoding, LoRA, disaggregation */
 } lp_perf_estimate;
 
 /**
@@ -300,6 +319,27 @@ const lp_efficiency *lp_efficiency_for(const lp_gpu *gpu);
  * the host overheads and CUDA-graph limits of that release's engine (V0 before 0.8.0). */
 lp_efficiency lp_efficiency_for_version(const lp_gpu *gpu, lp_vllm_version version);
 
+/**
+ * Speculative decoding in the step model (src/perf/spec.c): a decode step verifies k drafted
+ * tokens per request at once and costs the drafter's passes on top; it yields accept_len
+ * tokens per request on average. The drafter's forward pass is priced like the target's step,
+ * from these constants (a dense model on the same GPUs).
+ */
+typedef struct {
+    int k;                     /**< tokens drafted per decode step (0: off) */
+    double acceptance;         /**< probability one drafted token is accepted */
+    double accept_len;         /**< mean tokens one verification yields per request */
+    int disable_by_batch_size; /**< no speculation while more requests decode (0: never) */
+    bool host_drafter;         /**< n-gram: proposals come from the host, no draft passes */
+    double host_per_seq_s;     /**< host time per request per step of an n-gram proposer */
+    /* the drafter's forward pass on one GPU */
+    double weight_bytes, linear_flops_per_token, lm_head_flops_per_token, attn_flops_per_ctx;
+    double kv_bytes_per_token, layers, sampler_bytes_per_seq;
+    double moe_layers, experts, experts_total, topk, expert_bytes, expert_flops_per_token;
+    double allreduces_per_step, allreduce_bytes_per_token;
+    int tp;
+} lp_spec_step;
+
 /** Constants of one replica's engine step, prepared once per (model, GPU, settings). */
 typedef struct {
     /* per GPU of the replica (the slowest pipeline stage) */
@@ -347,7 +387,8 @@ typedef struct {
     double kv_capacity_tokens; /**< KV tokens one replica holds */
     int64_t max_model_len;
     lp_vllm_version
-        vllm_version; /**< release whose scheduler and client to reproduce (0: latest) */
+        vllm_version;  /**< release whose scheduler and client to reproduce (0: latest) */
+    lp_spec_step spec; /**< speculative decoding (spec.k 0: off) */
 } lp_step_model;
 
 /** A batch of one engine step. */
@@ -405,6 +446,26 @@ void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req,
  */
 lp_status lp_perf_simulate(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                            lp_perf_estimate *out, lp_error *err);
+/**
+ * Prepare the speculative-decoding part of a step model (sm->spec) for the drafter of
+ * s->speculative on the same cluster and plan (spec.c). No-op when speculation is off; records
+ * the acceptance rate and what it comes from into est when non-NULL.
+ */
+lp_status lp_spec_step_init(const lp_model *m, const lp_cluster *cluster, const lp_mem_plan *plan,
+                            const lp_serving *s, lp_step_model *sm, lp_perf_estimate *est,
+                            lp_error *err);
+
+/** Tokens drafted per request in a step where `seqs` requests decode (0 when speculation is
+ *  off, or disabled at that batch size). */
+int lp_spec_k_at(const lp_step_model *sm, double seqs);
+
+/** Mean tokens a decode step yields per request at `seqs` decoding requests (1 without
+ *  speculation). */
+double lp_spec_yield(const lp_step_model *sm, double seqs);
+
+/** LP_ERR_UNSUPPORTED naming the first serving mode of req that req->method does not model
+ *  (a mode is never ignored silently); LP_OK otherwise. */
+lp_status lp_perf_modes_check(const lp_perf_request *req, lp_error *err);
 
 /** Add an assumption to an estimate (no-op when full). */
 void lp_perf_assume(lp_perf_estimate *est, const char *fmt, ...)

@@ -30,6 +30,8 @@ typedef struct {
     char model_id[LP_PERF_IO_STRING_SIZE];
     char gpu_name[LP_PERF_IO_STRING_SIZE];
     char quantization[LP_PERF_IO_STRING_SIZE];
+    char prefill_gpu[LP_PERF_IO_STRING_SIZE]; /**< disaggregated pools' GPU names */
+    char decode_gpu[LP_PERF_IO_STRING_SIZE];
 } lp_perf_io_strings;
 
 /* ---- Setting request fields one by one (every reader: JSON lines, the HTTP API, Python) ---- */
@@ -109,8 +111,12 @@ lp_status lp_perf_request_reader_finish(lp_perf_request_reader *rd, lp_error *er
  *   kv_cache_dtype, dtype (strings: auto, bfloat16, fp8, ...), max_num_seqs,
  *   max_num_batched_tokens, block_size (integers), gpu_memory_utilization (number),
  *   enable_expert_parallel, enforce_eager (booleans), seed (non-negative integer),
- *   dataset_name|dataset ("random" or "sharegpt": then input/output lengths are the means of
- *   the ShareGPT-like preset, 202 / 179 unless given).
+ *   dataset_name|dataset ("random", "sharegpt": then input/output lengths are the means of
+ *   the ShareGPT-like preset unless given, or "prefix_repetition"), and the serving-mode and
+ *   shared-prefix fields of src/common/modes_json.h (enable_prefix_caching, speculative_config,
+ *   acceptance_rate, enable_lora, max_loras, max_lora_rank, max_cpu_loras, disaggregation,
+ *   prefill/decode_tensor_parallel_size, prefill_gpu, decode_gpu, kv_connector,
+ *   random_prefix_len, prefix_repetition_*, num_turns, lora_modules).
  * Integers may be written as 4 or 4.0, not as strings. Returns LP_OK, LP_ERR_PARSE for text
  * that is not a JSON object (the message gives the column), or LP_ERR_INVALID_ARG for an
  * unknown field, a duplicate, a wrong type or an out-of-range value (the message names the

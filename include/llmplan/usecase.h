@@ -82,8 +82,8 @@ typedef struct {
 
 /**
  * Storage a JSON reader fills and its request points into (the model, a GPU described by its
- * numbers, strings, a load profile). Caller-provided (about 18 KB; keep it off small stacks);
- * it must outlive the request.
+ * numbers, strings, a load profile, a draft model). Caller-provided (about 22 KB; keep it off small
+ * stacks); it must outlive the request.
  */
 typedef struct {
     lp_model model;
@@ -93,6 +93,7 @@ typedef struct {
     lp_perf_io_strings strings;           /**< the strings of an estimate request */
     const lp_gpu *gpus[LP_MAX_GPU_TYPES]; /**< the GPU types of a recommend request */
     lp_load_profile load_profile;         /**< the "load_profile" of a recommend request */
+    lp_model draft; /**< the draft model of speculative decoding (method draft_model) */
 } lp_request_store;
 
 /* ---- models: the embedded catalog ------------------------------------------------------- */

@@ -91,11 +91,14 @@ lp_status lp_len_longest(const lp_len_dist *d, double *out);
 /** The data set a benchmark draws its prompts from, named as `vllm bench serve
  *  --dataset-name` names it. */
 typedef enum {
-    LP_DATASET_RANDOM = 0, /**< random token ids of the given lengths (the default) */
-    LP_DATASET_SHAREGPT    /**< ShareGPT conversations: long-tailed lengths */
+    LP_DATASET_RANDOM = 0,       /**< random token ids of the given lengths (the default) */
+    LP_DATASET_SHAREGPT,         /**< ShareGPT conversations: long-tailed lengths */
+    LP_DATASET_PREFIX_REPETITION /**< num_prefixes shared prefixes, each prompt one of them
+                                      plus its own random suffix (vllm/benchmarks/datasets
+                                      PrefixRepetitionRandomDataset) */
 } lp_dataset;
 
-/** Name of a data set ("random", "sharegpt"). */
+/** Name of a data set ("random", "sharegpt", "prefix_repetition"). */
 const char *lp_dataset_name(lp_dataset dataset);
 
 /** Parse a --dataset-name value (any case). LP_ERR_INVALID_ARG names the accepted ones. */
@@ -137,7 +140,26 @@ typedef struct {
      *  request rate (vllm bench serve's get_request): 0 or 1 a Poisson process, below 1
      *  burstier, above 1 more regular, INFINITY evenly spaced. */
     double burstiness;
+    /** Leading prompt tokens shared with other requests (included in `input`): every prompt
+     *  of the random data set with --random-prefix-len, one of num_prefixes prefixes with
+     *  prefix_repetition. 0: prompts share nothing. */
+    int prefix_len;
+    int num_prefixes; /**< distinct shared prefixes (1 for --random-prefix-len) */
+    /** Multi-turn conversations (--num-turns): each conversation sends num_turns requests one
+     *  after the other, each prompt the whole conversation so far (earlier prompts and answers)
+     *  plus a new user message drawn from `input`. 0 or 1: independent requests. */
+    int num_turns;
+    /** --lora-modules: requests pick one of this many adapters at random, as `vllm bench
+     *  serve` does (0: every request to the base model). */
+    int num_lora_modules;
 } lp_workload;
+
+/* `vllm bench serve --dataset-name prefix_repetition` defaults
+ * (PrefixRepetitionRandomDataset.DEFAULT_*: prefix 256, suffix 256, 10 prefixes, output 128). */
+#define LP_PREFIX_REPETITION_PREFIX_LEN 256
+#define LP_PREFIX_REPETITION_SUFFIX_LEN 256
+#define LP_PREFIX_REPETITION_NUM_PREFIXES 10
+#define LP_PREFIX_REPETITION_OUTPUT_LEN 128
 
 /** Fill w with `vllm bench serve`'s defaults: random data set, fixed 1024 prompt and 128 output
  *  tokens, 1000 prompts, rate inf, no concurrency limit, seed 0. */
@@ -150,9 +172,30 @@ void lp_workload_init(lp_workload *w);
 void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean);
 
 /**
+ * Give every prompt of the random data set a shared prefix of prefix_len tokens, as
+ * `--random-prefix-len` does: the prompt becomes prefix + the random part, so the input length
+ * grows by prefix_len (RandomDataset.sample: total_input_len = prefix_len + input_len).
+ * LP_ERR_INVALID_ARG for a negative length, another data set or a histogram / ShareGPT length
+ * (only fixed, normal or uniform lengths shift).
+ */
+lp_status lp_workload_random_prefix(lp_workload *w, int prefix_len, lp_error *err);
+
+/**
+ * Make w `--dataset-name prefix_repetition`: num_prefixes prefixes of prefix_len tokens, each
+ * prompt one of them plus a random suffix of suffix_len tokens, outputs of output_len tokens
+ * (0: the LP_PREFIX_REPETITION_* defaults). Lengths are fixed, as the data set makes them.
+ */
+void lp_workload_prefix_repetition(lp_workload *w, int prefix_len, int suffix_len, int num_prefixes,
+                                   int output_len);
+
+/** The number of names in a comma- or space-separated list (`--lora-modules a,b c`). */
+int lp_workload_count_names(const char *list);
+
+/**
  * Check a workload: both length distributions (lp_len_validate), num_prompts >= 1,
- * max_concurrency >= 0, request_rate >= 0 (0 is inf). LP_ERR_INVALID_ARG names the field as
- * `vllm bench serve` spells it.
+ * max_concurrency >= 0, request_rate >= 0 (0 is inf), a shared prefix shorter than every
+ * prompt, num_prefixes between 1 and num_prompts, num_turns and num_lora_modules >= 0.
+ * LP_ERR_INVALID_ARG names the field as `vllm bench serve` spells it.
  */
 lp_status lp_workload_check(const lp_workload *w, lp_error *err);
 

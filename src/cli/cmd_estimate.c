@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/gpu_flags.h"
+#include "cli/mode_flags.h"
 #include "cli/opts.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
@@ -37,6 +38,7 @@ typedef struct {
     const char *model, *interconnect, *method, *batch, *calibration;
     lp_cli_gpu_flags g; /* --gpu, --gpu-file and a GPU described by hand */
     lp_cli_serving sv;  /* the vLLM engine flags */
+    lp_cli_modes m;     /* the serving modes' flags */
     lp_cli_workload w;  /* the `vllm bench serve` flags */
     int64_t seed, gpus_per_node;
     double params_b, interconnect_gbs, interconnect_latency_us;
@@ -462,7 +464,8 @@ static int detect_for_estimate(const est_args *a, const lp_gpu_db *db, lp_estima
 /* The flags as an estimate request; the model and GPU resolved here. Prints the error and
  * returns the exit code on failure. */
 static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_request *er,
-                         lp_cli_hist_store hs[2], lp_gpu *detected, lp_model *model) {
+                         lp_cli_hist_store hs[2], lp_gpu *detected, lp_model *model,
+                         lp_model *draft) {
     lp_estimate_request_init(er);
     er->vllm_serve = true;
     lp_perf_request *req = &er->perf;
@@ -484,6 +487,8 @@ static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_req
         req->cluster.gpus_per_node = (int)a->gpus_per_node;
     req->cluster.link_gbs = a->interconnect_gbs;
     req->cluster.link_latency_s = a->interconnect_latency_us * 1e-6;
+    if (rc == 0)
+        rc = lp_cli_build_modes("estimate", &a->m, db, &req->serving, &req->cluster, draft);
     req->params_b = a->params_b;
     er->method_given = a->seen_method;
     lp_error err;
@@ -538,7 +543,7 @@ static int build_request(const est_args *a, const lp_gpu_db *db, lp_estimate_req
 static int run_one(const est_args *a) {
     static lp_estimate_request req; /* static: several KB, one per process */
     static lp_estimate_result res;
-    static lp_model model;
+    static lp_model model, draft;
     static lp_gpu detected;
     static lp_calibration cal;
     lp_cli_hist_store hs[2] = {{0}};
@@ -546,7 +551,7 @@ static int run_one(const est_args *a) {
     const lp_gpu_db *db = NULL;
     int rc = lp_cli_open_gpu_db(a->g.gpu_file, &user_db, &db);
     if (rc == 0)
-        rc = build_request(a, db, &req, hs, &detected, &model);
+        rc = build_request(a, db, &req, hs, &detected, &model, &draft);
     if (rc == 0 && a->calibration) {
         lp_error err;
         if (lp_calibration_load(a->calibration, &cal, &err) != LP_OK)
@@ -585,6 +590,7 @@ int lp_cmd_estimate(int argc, char **argv) {
          "only a parameter count, in billions (heuristic)", NULL},
         LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
+        LP_CLI_MODE_OPTS(a.m),
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L",
          "nvlink or pcie (in a node); infiniband, roce or ethernet (between nodes; ethernet "
          "in one node: ranks in separate pods over TCP); unknown (default: the GPU's)",

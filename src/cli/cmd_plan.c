@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/gpu_flags.h"
+#include "cli/mode_flags.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
 #include "cli/report_data.h"
@@ -30,6 +31,7 @@ typedef struct {
     lp_cli_serving sv;  /* the vLLM engine flags */
     const char *interconnect;
     int64_t gpus_per_node;
+    lp_cli_modes m; /* the serving modes' flags */
     bool json, help, no_safetensors, force;
 } plan_args;
 
@@ -81,7 +83,7 @@ static int detect_gpu(const lp_gpu_db *db, lp_detect_result *det, lp_gpu *gpu, b
 /* The flags as a plan request: the GPU (named, described or detected) and the model are
  * resolved here, at the edge. Prints the error and returns the exit code on failure. */
 static int build_request(const plan_args *a, const lp_gpu_db *db, lp_plan_request *r, lp_gpu *gpu,
-                         lp_model *model, lp_detect_result *det) {
+                         lp_model *model, lp_model *draft, lp_detect_result *det) {
     lp_plan_request_init(r);
     int rc = lp_cli_build_serving("plan", &a->sv, &r->serving);
     if (rc != 0)
@@ -108,6 +110,8 @@ static int build_request(const plan_args *a, const lp_gpu_db *db, lp_plan_reques
     if (a->gpus_per_node > 0)
         r->cluster.gpus_per_node = (int)a->gpus_per_node;
     r->db = db;
+    if ((rc = lp_cli_build_modes("plan", &a->m, db, &r->serving, &r->cluster, draft)) != 0)
+        return rc;
     lp_model_load_opts lo;
     memset(&lo, 0, sizeof lo);
     lo.revision = a->revision;
@@ -129,6 +133,7 @@ int lp_cmd_plan(int argc, char **argv) {
          NULL},
         LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
+        LP_CLI_MODE_OPTS(a.m),
         {"--revision", NULL, LP_OPT_STRING, &a.revision, "REV", "snapshot of the local HF cache",
          NULL},
         {"--no-safetensors", NULL, LP_OPT_FLAG, &a.no_safetensors, NULL,
@@ -169,12 +174,12 @@ int lp_cmd_plan(int argc, char **argv) {
     int rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db);
     if (rc != 0)
         return rc;
-    static lp_detect_result det; /* about 40 KB; one per process */
-    static lp_model model;       /* large; one per process */
+    static lp_detect_result det;  /* about 40 KB; one per process */
+    static lp_model model, draft; /* large; one per process */
     static lp_plan_result res;
     lp_gpu gpu;
     lp_plan_request req;
-    rc = build_request(&a, db, &req, &gpu, &model, &det);
+    rc = build_request(&a, db, &req, &gpu, &model, &draft, &det);
     lp_error err;
     lp_error_clear(&err);
     if (rc == 0 && lp_plan(&req, &res, &err) != LP_OK)

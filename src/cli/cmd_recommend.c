@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/gpu_flags.h"
+#include "cli/mode_flags.h"
 #include "cli/opts.h"
 #include "cli/report_data.h"
 #include "cli/serving_flags.h"
@@ -620,6 +621,7 @@ typedef struct {
     const char *model;
     lp_cli_gpu_flags g; /* --gpu, --gpu-file and a described GPU */
     lp_cli_serving sv;  /* the vLLM engine flags */
+    lp_cli_modes m;     /* the serving modes' flags */
     int64_t gpus_per_node;
     lp_cli_targets t;
     bool help, json;
@@ -663,6 +665,7 @@ int lp_cmd_explain(int argc, char **argv) {
         {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N", "GPUs in a node (default 8)",
          NULL},
         LP_CLI_SERVING_OPTS(a.sv),
+        LP_CLI_MODE_OPTS(a.m),
         LP_CLI_WORKLOAD_OPTS(a.w),
         LP_CLI_DAILY_OPT(a.w),
         LP_CLI_TARGET_OPTS(a.t),
@@ -686,7 +689,7 @@ int lp_cmd_explain(int argc, char **argv) {
     static lp_explain_request in;
     static lp_explain_result res;
     static lp_gpu gpu;
-    static lp_model model;
+    static lp_model model, draft;
     lp_explain_request_init(&in);
     int rc = lp_cli_targets_build("explain", &a.t, &in.targets);
     if (rc == 0)
@@ -704,9 +707,12 @@ int lp_cmd_explain(int argc, char **argv) {
     if (rc == 0)
         rc = load_model("explain", a.model, &model);
     if (rc == 0) {
+        lp_cluster_init(&in.cluster, &gpu);
+        rc = lp_cli_build_modes("explain", &a.m, db, &in.serving, &in.cluster, &draft);
+    }
+    if (rc == 0) {
         in.model = &model;
         in.model_id = a.model;
-        lp_cluster_init(&in.cluster, &gpu);
         in.cluster.gpus_per_node = (int)a.gpus_per_node;
         in.gpu_described = a.g.memory_gib > 0;
         in.db = db;

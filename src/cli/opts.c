@@ -37,11 +37,24 @@ static const opt_range RANGES[] = {
     {NULL, "--block-size", 1, 4096},
     {NULL, "--cpu-offload-gb", 0, 1e6},
     {NULL, "--max-model-len", 1, 1099511627776.0}, /* 2^40 (recommend's integer flag) */
+    /* serving modes (vllm/config/lora.py limits; xPyD roles) */
+    {NULL, "--acceptance-rate", 0, 1},
+    {NULL, "--max-loras", 1, 4096},
+    {NULL, "--max-lora-rank", 1, 512},
+    {NULL, "--max-cpu-loras", 1, 1 << 20},
+    {NULL, "--prefill-tensor-parallel-size", 1, 1024},
+    {NULL, "--decode-tensor-parallel-size", 1, 1024},
     /* vllm bench serve workload */
     {NULL, "--random-input-len", 1, 1e7},
     {NULL, "--random-output-len", 1, 1e7},
     {NULL, "--num-prompts", 1, 1e6}, /* the simulation's limit, for every method */
     {NULL, "--max-concurrency", 0, 1e7},
+    {NULL, "--random-prefix-len", 0, 1e7},
+    {NULL, "--prefix-repetition-prefix-len", 1, 1e7},
+    {NULL, "--prefix-repetition-suffix-len", 1, 1e7},
+    {NULL, "--prefix-repetition-num-prefixes", 1, 1e6},
+    {NULL, "--prefix-repetition-output-len", 1, 1e7},
+    {NULL, "--num-turns", 0, 1e6},
     {NULL, "--seed", 0, 9007199254740992.0}, /* 2^53 */
     {NULL, "--daily-output-tokens", 0, 1e18},
     /* targets */

@@ -264,6 +264,24 @@ int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload
                                   "--request-rate: expected a positive number of requests per "
                                   "second or inf, got \"%s\"",
                                   a->request_rate);
+    bool repetition =
+        a->pr_prefix_len || a->pr_suffix_len || a->pr_num_prefixes || a->pr_output_len;
+    if (w->dataset == LP_DATASET_PREFIX_REPETITION) {
+        if (a->seen_input_len || a->seen_output_len || a->input_dist || a->output_dist)
+            return lp_cli_usage_error(cmd, "%s: set its lengths with --prefix-repetition-*",
+                                      "--dataset-name prefix_repetition");
+        lp_workload_prefix_repetition(w, (int)a->pr_prefix_len, (int)a->pr_suffix_len,
+                                      (int)a->pr_num_prefixes, (int)a->pr_output_len);
+    } else if (repetition) {
+        return lp_cli_usage_error(cmd, "%s: the --prefix-repetition-* flags need it",
+                                  "--dataset-name prefix_repetition");
+    }
+    if (a->random_prefix_len > 0 &&
+        lp_workload_random_prefix(w, (int)a->random_prefix_len, &err) != LP_OK)
+        return lp_cli_usage_error(cmd, "%s", err.message);
+    w->num_turns = (int)a->num_turns;
+    if (a->lora_modules)
+        w->num_lora_modules = lp_workload_count_names(a->lora_modules);
     if (a->daily_output_tokens < 0 || !isfinite(a->daily_output_tokens))
         return lp_cli_usage_error(cmd, "%s: expected a positive number of output tokens per day",
                                   "--daily-output-tokens");

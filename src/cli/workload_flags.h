@@ -19,6 +19,10 @@ typedef struct {
     const char *input_dist, *output_dist, *dataset, *request_rate;
     double daily_output_tokens; /* recommend and explain only (LP_CLI_DAILY_OPT) */
     bool seen_input_len, seen_output_len;
+    /* shared prefixes, conversations and adapters (`vllm bench serve` spellings) */
+    int64_t random_prefix_len, pr_prefix_len, pr_suffix_len, pr_num_prefixes, pr_output_len;
+    int64_t num_turns;
+    const char *lora_modules;
 } lp_cli_workload;
 
 /** Everything unset but `vllm bench serve`'s random-dataset defaults: 1024 prompt and 128
@@ -72,9 +76,45 @@ void lp_cli_workload_init(lp_cli_workload *w);
          "R",                                                                                      \
          "Poisson arrivals per second, or inf (default: inf)",                                     \
          NULL},                                                                                    \
+        {"--max-concurrency",                                                                      \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).max_concurrency,                                                                     \
+         "N",                                                                                      \
+         "client-side limit on requests in flight",                                                \
+         NULL},                                                                                    \
+        {"--random-prefix-len",                                                                    \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).random_prefix_len,                                                                   \
+         "N",                                                                                      \
+         "a prefix every prompt shares, added to its length",                                      \
+         NULL},                                                                                    \
+        {"--prefix-repetition-prefix-len",                                                         \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).pr_prefix_len,                                                                       \
+         "N",                                                                                      \
+         "--dataset-name prefix_repetition: prefix tokens (256)",                                  \
+         NULL},                                                                                    \
+        {"--prefix-repetition-suffix-len",                                                         \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).pr_suffix_len,                                                                       \
+         "N",                                                                                      \
+         "  ... random suffix tokens per prompt (256)",                                            \
+         NULL},                                                                                    \
+        {"--prefix-repetition-num-prefixes", NULL, LP_OPT_INT, &(w).pr_num_prefixes, "N",          \
+         "  ... distinct prefixes (10)",     NULL},                                                \
+        {"--prefix-repetition-output-len", NULL, LP_OPT_INT, &(w).pr_output_len, "N",              \
+         "  ... output tokens (128)",      NULL},                                                  \
+        {"--num-turns", NULL,                                                                      \
+         LP_OPT_INT,    &(w).num_turns,                                                            \
+         "N",           "multi-turn: requests per conversation, each prompt the whole history",    \
+         NULL},                                                                                    \
     {                                                                                              \
-        "--max-concurrency", NULL, LP_OPT_INT, &(w).max_concurrency, "N",                          \
-            "client-side limit on requests in flight", NULL                                        \
+        "--lora-modules", NULL, LP_OPT_STRING, &(w).lora_modules, "NAMES",                         \
+            "adapters requests pick at random (comma-separated)", NULL                             \
     }
 
 /** The --daily-output-tokens row (recommend and explain). */

@@ -125,6 +125,9 @@ void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out) {
             kind = LP_ATTN_FULL;
         count[kind]++;
     }
+    /* a speculative-decoding drafter's attention layers join the last stage's groups (spec.c) */
+    if (pp_rank == c->pp - 1 && c->spec_kv_layers > 0)
+        count[c->spec_kv_kind] += c->spec_kv_layers;
 
     /* page = block_size x bytes/token/layer on this rank, the same for every attention kind;
      * Mamba pages are padded to it (the block size was raised so that it holds them) */

@@ -32,7 +32,31 @@ typedef struct {
     int scheduler_steps;     /* --num-scheduler-steps (V0 multi-step), >= 1 */
     lp_vllm_version version;
     lp_mem_plan *plan; /* where notes go (NULL: no notes, the fast path of searches) */
+    /* serving modes (spec.c, lora.c) */
+    double spec_weights_bytes; /* drafter weights on one GPU of the last stage */
+    int64_t spec_kv_layers;    /* drafter attention layers joining the last stage's KV groups */
+    int spec_kv_kind;          /* their lp_attn_kind */
+    int spec_k;                /* tokens drafted per step (lookahead slots per request) */
+    lp_spec_method spec_method;
+    bool prefix_caching; /* --enable-prefix-caching (vLLM's default) */
+    lp_lora_config lora;
 } lp_mem_ctx;
+
+/* MoE experts carry LoRA slots (FusedMoEWithLoRA) from this release on (assumed). */
+#define LP_VLLM_LORA_MOE LP_VLLM_VERSION(0, 11, 0)
+
+/** Resolve --speculative-config against the model (lp_spec_plan_resolve) and size the drafter
+ *  on one GPU; adds a note. Needs the dtype, quantization, KV dtype and parallel sizes. */
+lp_status lp_mem_resolve_spec(lp_mem_ctx *c, const lp_serving *s, lp_error *err);
+
+/** Drafter weights on stage pp_rank (the last stage holds the drafter), bytes. */
+double lp_mem_spec_weights_rank(const lp_mem_ctx *c, int pp_rank);
+
+/** Check the LoRA settings and keep them in c; adds a note. Needs the parallel sizes. */
+lp_status lp_mem_resolve_lora(lp_mem_ctx *c, const lp_serving *s, lp_error *err);
+
+/** LoRA slots on one GPU of stage pp_rank, bytes (0 without --enable-lora). */
+double lp_mem_lora_weights_rank(const lp_mem_ctx *c, int pp_rank);
 
 /** Add a note to c->plan (no-op when c->plan is NULL or full). */
 void lp_mem_note(const lp_mem_ctx *c, const char *fmt, ...)

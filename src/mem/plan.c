@@ -179,7 +179,8 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
         rk->layers = end - start;
         rk->total_bytes = total;
         rk->budget_bytes = total * c->utilization;
-        rk->weights_bytes = lp_mem_weights_rank(c, r);
+        rk->weights_bytes = lp_mem_weights_rank(c, r) + lp_mem_spec_weights_rank(c, r) +
+                            lp_mem_lora_weights_rank(c, r);
         rk->activation_bytes = lp_mem_activation_rank(c, r);
         rk->non_torch_bytes = lp_mem_non_torch_rank(c);
         rk->cuda_graph_bytes = lp_mem_cuda_graph_rank(c, rk->layers);
@@ -197,6 +198,14 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
         }
     }
     p->kv_blocks = min_blocks < 0 ? 0 : min_blocks;
+    p->prefix_caching = c->prefix_caching;
+    p->spec_method = c->spec_method;
+    p->spec_k = c->spec_k;
+    p->lora_slots = c->lora.enable_lora ? lp_lora_max_loras(&c->lora) : 0;
+    p->lora_rank = c->lora.enable_lora ? lp_lora_rank(&c->lora) : 0;
+    p->spec_weights_bytes = c->spec_weights_bytes;
+    p->spec_kv_layers = c->spec_kv_layers;
+    p->lora_weights_bytes = lp_mem_lora_weights_rank(c, p->binding_rank);
 
     int64_t derived = m->derived_max_model_len > 0 ? m->derived_max_model_len : 2048;
     int64_t hi = derived > c->max_model_len ? derived : c->max_model_len;

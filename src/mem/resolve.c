@@ -7,7 +7,8 @@
  * _get_and_verify_max_len), vllm/platforms/cuda.py (check_if_supports_dtype, block sizes),
  * vllm/model_executor/layers/linear.py (QKVParallelLinear divisibility),
  * vllm/engine/arg_utils.py (batch defaults); reference/vllm_internals.md (b), (d), (g).
- * It does not check host memory, Ray/multi-node topology or LoRA settings.
+ * LoRA and speculative-decoding settings are resolved in lora.c and spec.c (called last).
+ * It does not check host memory or Ray/multi-node topology.
  */
 #include <stdio.h>
 #include <string.h>
@@ -383,5 +384,14 @@ lp_status lp_mem_resolve(lp_mem_ctx *c, const lp_model *m, const lp_gpu *gpu, co
                         c->block_size, raised, c->mamba_page_bytes / 1048576.0);
         c->block_size = raised;
     }
-    return LP_OK;
+    c->prefix_caching = !s->enable_prefix_caching_off;
+    /* one plan is one vLLM server: a disaggregated deployment is a plan per role
+     * (lp_disaggregation_role_serving), which no command assembles yet */
+    if (lp_disaggregated(s))
+        return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                            "disaggregated prefill/decode (--disaggregation) is not modelled yet; "
+                            "plan each pool as its own server (-tp, --gpu)");
+    if ((st = lp_mem_resolve_lora(c, s, err)) != LP_OK)
+        return st;
+    return lp_mem_resolve_spec(c, s, err);
 }

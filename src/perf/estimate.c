@@ -206,7 +206,29 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
     if ((st = lp_step_model_init(m, &cluster, &plan, sm, est, err)) != LP_OK)
         return st;
     apply_efficiency(req, sm, est);
+    if ((st = lp_spec_step_init(m, &cluster, &plan, &s, sm, est, err)) != LP_OK)
+        return st;
     *replicas = plan.dp > 0 ? plan.dp : 1;
+    return LP_OK;
+}
+
+/* What the serving modes did at this workload, beside the method's statistics. */
+static lp_status report_modes(const lp_perf_request *req, const lp_step_model *sm, int replicas,
+                              lp_perf_estimate *out, lp_error *err) {
+    out->modes.prefix_caching = !req->serving.enable_prefix_caching_off;
+    if (req->serving.speculative.method == LP_SPEC_NONE)
+        return LP_OK;
+    /* the same deployment without a drafter (its KV cache is a little larger) */
+    static _Thread_local lp_model loaded_base;
+    static _Thread_local lp_step_model base;
+    lp_perf_request r = *req;
+    memset(&r.serving.speculative, 0, sizeof r.serving.speculative);
+    int rep;
+    const lp_gpu *gpu;
+    lp_status st = lp_perf_prepare(&r, &loaded_base, &base, &rep, &gpu, NULL, err);
+    if (st != LP_OK)
+        return st;
+    lp_spec_report(sm, &base, req, replicas, out);
     return LP_OK;
 }
 
@@ -217,6 +239,8 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
     out->method = req->method;
     lp_status st;
     if ((st = lp_workload_check(&req->workload, &err)) != LP_OK)
+        return invalid(out, &err);
+    if ((st = lp_perf_modes_check(req, &err)) != LP_OK)
         return invalid(out, &err);
 
     static _Thread_local lp_model loaded;
@@ -266,6 +290,8 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
     } else if ((st = lp_perf_simulate(sm, req, replicas, out, &err)) != LP_OK) {
         return invalid(out, &err);
     }
+    if ((st = report_modes(req, sm, replicas, out, &err)) != LP_OK)
+        return invalid(out, &err);
     out->method = req->method;
     lp_perf_apply_bands(NULL, req, sm->eff.family, out);
     out->valid = true;

@@ -80,6 +80,18 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
                                 const lp_perf_request *req, int replicas, lp_perf_estimate *out,
                                 lp_error *err);
 
+/** A step with speculative decoding (spec.c): the target verifies k drafts per decoding
+ *  request, then the drafter's passes; called by lp_step_eval when sm->spec.k > 0. */
+void lp_spec_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out);
+
+/**
+ * Fill out->modes with what speculation does at req's workload (acceptance, mean acceptance
+ * length, TPOT speed-up against base, the step model without speculation) and the client
+ * concurrency from which it stops paying; adds the assumptions. Roofline sweeps, quiet.
+ */
+void lp_spec_report(const lp_step_model *sm, const lp_step_model *base, const lp_perf_request *req,
+                    int replicas, lp_perf_estimate *out);
+
 /**
  * Heuristic method (the quick one of the original design): needs only params_b and a GPU.
  * model may be NULL (then params_b is used).

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/modes_json.h"
 #include "llmplan/perf_io.h"
 
 typedef enum {
@@ -437,10 +438,27 @@ lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_reques
     const char *key;
     json_t *j;
     json_object_foreach(root, key, j) {
+        if (lp_json_is_mode_field(key))
+            continue; /* read below, once the data set and lengths are known */
         lp_value v = value_of(j);
         if ((st = lp_perf_request_set(&rd, key, &v, err)) != LP_OK)
             break;
     }
+    if (st == LP_OK)
+        st = lp_perf_request_reader_finish(&rd, err);
+    lp_json_pool_names pools = {NULL, NULL};
+    if (st == LP_OK)
+        st = lp_json_read_mode_serving(root, &out->serving, &pools, err);
+    if (st == LP_OK)
+        st = lp_json_read_mode_workload(root, &out->workload, err);
+    if (st == LP_OK && pools.prefill_gpu && storage) {
+        snprintf(storage->prefill_gpu, sizeof storage->prefill_gpu, "%s", pools.prefill_gpu);
+        out->prefill_gpu_name = storage->prefill_gpu;
+    }
+    if (st == LP_OK && pools.decode_gpu && storage) {
+        snprintf(storage->decode_gpu, sizeof storage->decode_gpu, "%s", pools.decode_gpu);
+        out->decode_gpu_name = storage->decode_gpu;
+    }
     json_decref(root);
-    return st == LP_OK ? lp_perf_request_reader_finish(&rd, err) : st;
+    return st;
 }

@@ -53,11 +53,15 @@ static double eval(const lp_step_model *sm, double dec, double ctx, double pre, 
  * closed loop of C clients C - 1 (each other client is replaced about once; the request's own
  * prefill comes before its first token, not between its tokens), with Poisson arrivals C
  * (Little's law: rate x lifetime). */
-static steady steady_state(const lp_step_model *sm, double c, double in, double out,
+static steady steady_state(const lp_step_model *sm, double c, double in, double out_tokens,
                            double prompts_per_step, double others) {
     steady s;
-    const double ctx = in + out / 2.0;
+    const double ctx = in + out_tokens / 2.0;
     const double budget_total = (double)sm->max_num_batched_tokens;
+    /* speculative decoding: a decode step yields `yield` tokens per request (spec.c), so a
+     * request's output takes out_tokens / yield steps; TPOT is a step over the yield */
+    const double yield = lp_spec_yield(sm, c);
+    const double out = out_tokens / yield;
     s.t_decode = eval(sm, c, ctx, 0, 0, 0, &s.decode_bound);
     double busy = c > 1 ? c - 1 : 0; /* requests decoding beside a prefill */
     if (sm->chunked_prefill) {
@@ -90,9 +94,10 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
         s.tpot = s.t_decode + (out > 1 ? stalls / (out - 1) : 0);
     }
     s.itl_median = s.heavy_share < 0.5 ? s.t_decode : s.t_prefill;
+    s.tpot /= yield;
     /* a new request waits for the step in progress (half a step) when others keep the engine
      * busy, or with V0 multi-step for the rest of the N-step run */
-    double wait = busy > 0 || others >= 1 ? 0.5 * s.tpot : 0;
+    double wait = busy > 0 || others >= 1 ? 0.5 * s.tpot * yield : 0;
     if (sm->scheduler_steps > 1)
         wait = 0.5 * sm->scheduler_steps * s.t_decode;
     s.ttft = wait + s.steps_per_prompt * s.t_prefill;
@@ -233,8 +238,10 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
             /* mean of ceil(i x I / budget): the mean of i x I / budget plus half a step */
             ttft_s = (0.5 * (n + 1) * in / budget + 0.5) * t_pf;
         }
-        tpot_s = itl_med = dt.total_s;
-        double duration = prefill_steps * t_pf + (longest - 1) * dt.total_s;
+        const double yield = lp_spec_yield(sm, mean_batch);
+        itl_med = dt.total_s;
+        tpot_s = dt.total_s / yield;
+        double duration = prefill_steps * t_pf + (longest - 1) / yield * dt.total_s;
         req_s_replica = n / duration;
         c = mean_batch;
         e2e_service = ttft_s + (outl - 1) * tpot_s;
@@ -259,7 +266,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     out->request_s = req_s_replica * replicas;
     out->output_tok_s = out->request_s * outl;
     out->total_tok_s = out->request_s * (in + outl);
-    out->decode_tok_s = c / s.t_decode;
+    out->decode_tok_s = c * lp_spec_yield(sm, c) / s.t_decode;
     out->mean_batch = c;
     out->replicas = replicas;
 

@@ -43,8 +43,11 @@
  * each get 1/replicas of the requests, the rate and the concurrency; one replica is simulated and
  * throughputs are multiplied by the number of replicas.
  *
+ * Speculative decoding (spec.c): a decoding request carries its k drafts in the step's
+ * budget and KV slots, and gains 1 + the drafts accepted left to right (each with the
+ * acceptance rate, drawn from the seeded generator) per verification.
  * It deliberately does not model prefix-cache hits between different requests (random and
- * ShareGPT prompts share none), async scheduling overlap, speculative decoding, priorities,
+ * ShareGPT prompts share none), async scheduling overlap, priorities,
  * --ramp-up-strategy or early end-of-sequence beyond the lengths drawn.
  */
 #include <limits.h>
@@ -141,6 +144,7 @@ typedef struct {
     double prefill_tokens, prefill_time_s;
     double decode_only_tokens, decode_only_time_s, decode_tokens, decode_time_s;
     long bound_prefill[LP_N_BOUNDS], bound_decode[LP_N_BOUNDS];
+    double spec_steps, spec_tokens; /* verifications and the tokens they yielded */
 } sim_state;
 
 void lp_sim_frontend_default(lp_sim_frontend *fe) {
@@ -389,10 +393,14 @@ static int schedule(sim_state *S, double now) {
     }
     bool preempted = false;
     int i = 0;
+    /* speculative decoding: a decoding request also carries its drafts (spec.c) */
+    const int spec_k = lp_spec_k_at(S->sm, S->n_running);
     while (i < S->n_running && budget > 0) {
         sim_req *q = &S->reqs[S->running[i]];
         int32_t want = q->prompt + q->generated - q->computed;
         int32_t c = want < budget ? want : budget;
+        if (spec_k > 0 && want == 1 && q->generated > 0)
+            c += spec_k < budget - 1 ? spec_k : budget - 1; /* num_tokens_with_spec */
         int64_t need = blocks_for((int64_t)q->computed + c) - q->blocks;
         bool self = false;
         while (need > S->free_blocks) {
@@ -457,7 +465,8 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
     for (int k = S->sched_first; k < n_sched; k++) {
         const sim_req *q = &S->reqs[S->running[k]];
         double a = q->computed, c = S->chunk[k];
-        if (q->generated > 0 && S->chunk[k] == 1 && q->computed == q->prompt + q->generated - 1) {
+        if (q->generated > 0 && q->computed == q->prompt + q->generated - 1) {
+            /* a decode (with its drafts, which the step model prices: spec.c) */
             b.decode_seqs += 1;
             b.decode_ctx += a + 1;
         } else {
@@ -497,10 +506,25 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
     uint64_t one_step_gaps = 0;
     for (int k = S->sched_first; k < n_sched; k++) {
         sim_req *q = &S->reqs[S->running[k]];
-        q->computed += S->chunk[k];
+        int32_t drafts = S->chunk[k] - 1;
+        bool verifying =
+            drafts > 0 && q->generated > 0 && q->computed == q->prompt + q->generated - 1;
+        q->computed += verifying ? 1 : S->chunk[k];
         if (q->computed < q->prompt + q->generated)
             continue; /* partial prefill: no token yet */
         q->generated++;
+        if (verifying) {
+            /* drafts accepted left to right until the first rejection */
+            int32_t acc = 0;
+            while (acc < drafts && lp_rng_uniform(&S->rng) < S->sm->spec.acceptance)
+                acc++;
+            S->spec_steps++;
+            S->spec_tokens += 1 + acc;
+            if (acc > q->output - q->generated)
+                acc = q->output - q->generated;
+            q->generated += acc;
+            q->computed += acc;
+        }
         if (q->generated == 1)
             q->first_token_s = end;
         else if (q->last_token_s == now)
@@ -633,6 +657,8 @@ static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas
     out->completed = all < req->workload.num_prompts ? (int)all : req->workload.num_prompts;
     out->preemptions = S->preemptions;
     out->duration_s = duration;
+    if (S->spec_steps > 0)
+        out->modes.spec_mean_acceptance_length = S->spec_tokens / S->spec_steps;
 }
 
 static void add_assumptions(const sim_state *S, const lp_perf_request *req, int replicas,

@@ -32,12 +32,13 @@
  * Pipeline parallelism is modelled from one request's point of view: a step crosses all
  * stages in turn (latency = stages x the slowest stage); vLLM keeps several micro-batches in
  * flight, which this does not credit (an assumption the estimate states).
- * It does not model speculative decoding, prefix-cache hits or CPU offload.
+ * Speculative decoding is priced in spec.c (called first when the step model has a drafter).
+ * It does not model prefix-cache hits or CPU offload.
  */
 #include <math.h>
 #include <string.h>
 
-#include "llmplan/perf.h"
+#include "perf/perf_internal.h"
 
 #define TERA 1e12
 #define GIGA 1e9
@@ -423,6 +424,10 @@ double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens) {
 }
 
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
+    if (sm->spec.k > 0) {
+        lp_spec_step_eval(sm, b, out); /* verification + drafter (spec.c) */
+        return;
+    }
     const double tokens = b->decode_seqs + b->prefill_tokens;
     /* sliding-window / chunked layers attend to at most `window` keys */
     double ctx_dec = b->decode_ctx, ctx_pre = b->prefill_ctx;

@@ -178,6 +178,10 @@ static bool args_flag_str(art_args *a, const char *flag, const char *value) {
     return args_push(a, flag, false) && args_push(a, value, false);
 }
 
+bool art_args_push(art_args *a, const char *text) {
+    return args_push(a, text, false);
+}
+
 void art_args_free(art_args *a) {
     for (int i = 0; i < a->n; i++)
         free(a->v[i].text);
@@ -476,6 +480,8 @@ lp_status art_build_args(const art_plan *p, const art_target *t, art_args *a, lp
     }
     if (ok && s->num_scheduler_steps > 1)
         ok = args_flag_int(a, "--num-scheduler-steps", s->num_scheduler_steps);
+    if (ok)
+        ok = art_push_mode_flags(a, d);
 
     if (ok && multi && d->multi_node_ray) {
         /* Ray: node 0 drives the whole cluster (reference (e), "Multi-node with Ray"). */

@@ -58,6 +58,11 @@ lp_status art_check_vendor(const art_plan *p, const char *what, lp_error *err);
 /** Build the vLLM arguments for target t (Ray worker nodes have none: error). */
 lp_status art_build_args(const art_plan *p, const art_target *t, art_args *out, lp_error *err);
 void art_args_free(art_args *a);
+/** Append one literal argument; false when out of memory. */
+bool art_args_push(art_args *a, const char *text);
+/** Append the flags of the serving modes d asks for (artifacts_modes.c): --no-enable-prefix-
+ *  caching, --speculative-config, the LoRA limits, --kv-transfer-config; false on OOM. */
+bool art_push_mode_flags(art_args *a, const lp_deploy *d);
 
 /** Growable NUL-terminated string; oom records a failed allocation (later appends no-op). */
 typedef struct {

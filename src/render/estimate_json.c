@@ -188,6 +188,8 @@ static void put_estimate(lp_json_emit *w, const lp_perf_request *req, const lp_p
     lp_je_key(w, "decode");
     lp_je_string(w, lp_bottleneck_name(e->decode_bound));
     lp_je_object_end(w);
+    lp_je_key(w, "modes");
+    lp_render_estimate_modes(w, e);
     lp_je_key(w, "assumptions");
     lp_je_array_begin(w);
     for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)

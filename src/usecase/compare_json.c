@@ -92,6 +92,8 @@ lp_status lp_compare_request_from_json(const char *text, size_t len, const lp_re
             json_object_set_new(o, "model", json_string(out->result->model_id));
         st = lp_uc_read_model(o, res, store, err);
     }
+    if (st == LP_OK)
+        st = lp_uc_resolve_modes(o, res, store, &out->perf.serving, &out->perf.cluster, err);
     if (st == LP_OK) {
         out->perf.model = &store->model;
         out->perf.model_id = store->model_id;

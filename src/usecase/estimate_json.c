@@ -45,7 +45,8 @@ static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t
         if (st != LP_OK)
             return lp_uc_gpu_error(st, &inner, err);
     }
-    return LP_OK;
+    return lp_uc_resolve_mode_names(res, store, r->prefill_gpu_name, r->decode_gpu_name,
+                                    &r->serving, &r->cluster, err);
 }
 
 /* The edge's loader: everything lp_model_load reaches (catalog, paths, HF cache, Hub). */
@@ -71,6 +72,17 @@ lp_status lp_estimate_request_resolve(lp_estimate_request *req, lp_perf_cache *c
         if ((st = lp_perf_cache_gpu(cache, r->gpu_name, &r->cluster.gpu, &inner)) != LP_OK)
             return lp_uc_gpu_error(st, &inner, err);
     }
+    lp_spec_config *c = &r->serving.speculative;
+    if (c->method == LP_SPEC_DRAFT_MODEL && !c->draft &&
+        lp_perf_cache_model(cache, c->model, &c->draft, &inner) != LP_OK)
+        return lp_error_set(err, inner.code, "speculative_config: model: %s", inner.message);
+    const char *pool[2] = {r->prefill_gpu_name, r->decode_gpu_name};
+    const lp_gpu **gpu[2] = {&r->cluster.prefill_gpu, &r->cluster.decode_gpu};
+    static const char *const field[2] = {"prefill_gpu", "decode_gpu"};
+    for (int i = 0; i < 2; i++)
+        if (pool[i] && !*gpu[i] &&
+            (st = lp_perf_cache_gpu(cache, pool[i], gpu[i], &inner)) != LP_OK)
+            return lp_error_set(err, st, "%s: %s", field[i], inner.message);
     return LP_OK;
 }
 

@@ -269,7 +269,15 @@ lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out
         out->offered_request_rate =
             lp_uc_offered_output_tok_s(&out->spec.workload, out->spec.daily_output_tokens) /
             lp_len_mean(&out->spec.workload.output);
-    lp_status st = lp_search_run(&out->spec, &out->search, err);
+    /* the search estimates with the roofline: refuse a mode it does not model */
+    lp_perf_request modes;
+    lp_perf_request_init(&modes);
+    modes.workload = req->spec.workload;
+    modes.method = LP_ROOFLINE;
+    lp_status st = lp_perf_modes_check(&modes, err);
+    if (st != LP_OK)
+        return st;
+    st = lp_search_run(&out->spec, &out->search, err);
     if (st != LP_OK)
         return st;
     size_t top = req->top > 0 ? req->top : LP_RECOMMEND_DEFAULT_TOP;

@@ -278,6 +278,8 @@ lp_status lp_explain_request_from_json(const char *text, size_t len, const lp_re
         st = lp_uc_read_serving(o, store, &out->serving, &tp_given, err);
     if (st == LP_OK)
         st = lp_uc_read_model(o, res, store, err);
+    if (st == LP_OK)
+        st = lp_uc_resolve_modes(o, res, store, &out->serving, &out->cluster, err);
     if (st == LP_OK) {
         out->model = &store->model;
         out->model_id = store->model_id;

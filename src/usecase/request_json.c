@@ -205,7 +205,8 @@ lp_status lp_uc_read_serving(json_t *o, lp_request_store *store, lp_serving *s, 
     lp_error inner;
     if (version && lp_vllm_version_parse(version, &s->vllm_version, &inner) != LP_OK)
         return lp_error_set(err, inner.code, "vllm_version: %s", inner.message);
-    return LP_OK;
+    lp_json_pool_names pools = {NULL, NULL}; /* resolved by lp_uc_resolve_modes */
+    return lp_json_read_mode_serving(o, s, &pools, err);
 }
 
 void lp_uc_note_described_gpu(lp_mem_plan *plan, const lp_gpu *gpu) {

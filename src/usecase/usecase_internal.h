@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "common/modes_json.h"
+
 #include "llmplan/usecase.h"
 
 /** The request fields the engine arguments take (for a reader's accepted-field list). */
@@ -16,7 +18,7 @@
         "enable_expert_parallel", "max_model_len", "gpu_memory_utilization", "kv_cache_dtype",     \
         "dtype", "quantization", "max_num_seqs", "max_num_batched_tokens", "block_size",           \
         "enforce_eager", "enable_chunked_prefill", "disable_hybrid_kv_cache_manager",              \
-        "cpu_offload_gb", "vllm_version"
+        "cpu_offload_gb", "vllm_version", LP_JSON_MODE_SERVING_FIELDS
 
 /** The request fields that name or describe a model and a GPU. */
 #define LP_UC_MODEL_GPU_FIELDS                                                                     \
@@ -53,6 +55,22 @@ lp_status lp_uc_read_gpu(json_t *o, const lp_resolver *res, lp_request_store *st
 lp_status lp_uc_read_serving(json_t *o, lp_request_store *store, lp_serving *s, bool *tp_given,
                              lp_error *err);
 
+/**
+ * What the serving modes need resolved at the edge: the pool GPUs of a disaggregated request
+ * ("prefill_gpu", "decode_gpu", looked up through res into cluster) and the draft model of
+ * speculative decoding with method draft_model (loaded through res into store->draft, and
+ * s->speculative.draft pointed at it). The mode fields themselves were read with the engine
+ * arguments (lp_uc_read_serving). LP_ERR_NOT_FOUND / LP_ERR_AMBIGUOUS naming the field.
+ */
+lp_status lp_uc_resolve_modes(json_t *o, const lp_resolver *res, lp_request_store *store,
+                              lp_serving *s, lp_cluster *cluster, lp_error *err);
+
+/** The same for names already read (the --batch line reader's): pool GPU names and the draft
+ *  model of s->speculative. */
+lp_status lp_uc_resolve_mode_names(const lp_resolver *res, lp_request_store *store,
+                                   const char *prefill_gpu, const char *decode_gpu, lp_serving *s,
+                                   lp_cluster *cluster, lp_error *err);
+
 /** Parse text as one object and check its fields against allowed (see common/json_get.h);
  *  *o is the normalized copy (decref it). */
 lp_status lp_uc_open(const char *text, size_t len, const char *const *allowed, const char *what,
@@ -61,7 +79,7 @@ lp_status lp_uc_open(const char *text, size_t len, const char *const *allowed, c
 /** The request fields of a workload and of targets (recommend and explain). */
 #define LP_UC_WORKLOAD_FIELDS                                                                      \
     "input_len", "output_len", "dataset_name", "num_prompts", "request_rate", "max_concurrency",   \
-        "daily_output_tokens"
+        "daily_output_tokens", LP_JSON_MODE_WORKLOAD_FIELDS
 #define LP_UC_TARGET_FIELDS                                                                        \
     "max_ttft_ms", "max_tpot_ms", "max_itl_ms", "max_e2e_ms", "percentile", "min_throughput"
 

@@ -37,7 +37,8 @@ lp_status lp_uc_read_workload(json_t *o, lp_workload *w, double *daily, lp_error
     lp_error inner;
     if (dataset && lp_dataset_parse(dataset, &w->dataset, &inner) != LP_OK)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
-                            "dataset_name: expected \"random\" or \"sharegpt\", got \"%s\"",
+                            "dataset_name: expected \"random\", \"sharegpt\" or "
+                            "\"prefix_repetition\", got \"%s\"",
                             dataset);
     w->input = lp_len_fixed((double)in);
     w->output = lp_len_fixed((double)out);
@@ -47,7 +48,7 @@ lp_status lp_uc_read_workload(json_t *o, lp_workload *w, double *daily, lp_error
     w->num_prompts = (int)prompts;
     w->max_concurrency = (int)conc;
     w->request_rate = rate;
-    return LP_OK;
+    return lp_json_read_mode_workload(o, w, err);
 }
 
 lp_status lp_uc_read_targets(json_t *o, lp_targets *t, lp_error *err) {

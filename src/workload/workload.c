@@ -50,9 +50,11 @@ lp_status lp_workload_context_needed(const lp_workload *w, int64_t *tokens) {
     lp_status st = lp_len_longest(&w->input, &in);
     if (st == LP_OK)
         st = lp_len_longest(&w->output, &out);
-    *tokens = (int64_t)ceil(in + out);
+    /* the last turn of a conversation carries every earlier prompt and answer */
+    double turns = w->num_turns > 1 ? (double)w->num_turns : 1.0;
+    *tokens = (int64_t)ceil(turns * (in + out));
     /* vllm bench serve keeps no ShareGPT pair longer than that (is_valid_sequence) */
-    if (w->input.kind == LP_LEN_SHAREGPT && *tokens > LP_SHAREGPT_MAX_PAIR_TOKENS)
+    if (w->input.kind == LP_LEN_SHAREGPT && turns == 1.0 && *tokens > LP_SHAREGPT_MAX_PAIR_TOKENS)
         *tokens = LP_SHAREGPT_MAX_PAIR_TOKENS;
     return st;
 }
@@ -63,19 +65,23 @@ const char *lp_dataset_name(lp_dataset dataset) {
         return "random";
     case LP_DATASET_SHAREGPT:
         return "sharegpt";
+    case LP_DATASET_PREFIX_REPETITION:
+        return "prefix_repetition";
     }
     return "unknown";
 }
 
 lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err) {
-    static const lp_dataset all[] = {LP_DATASET_RANDOM, LP_DATASET_SHAREGPT};
+    static const lp_dataset all[] = {LP_DATASET_RANDOM, LP_DATASET_SHAREGPT,
+                                     LP_DATASET_PREFIX_REPETITION};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
         if (strcasecmp(name, lp_dataset_name(all[i])) == 0) {
             *out = all[i];
             return LP_OK;
         }
     return lp_error_set(err, LP_ERR_INVALID_ARG,
-                        "--dataset-name: expected random or sharegpt, got \"%s\"",
+                        "--dataset-name: expected random, sharegpt or prefix_repetition, got "
+                        "\"%s\"",
                         name ? name : "");
 }
 
@@ -91,6 +97,107 @@ void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean)
     w->dataset = LP_DATASET_SHAREGPT;
     w->input = lp_len_sharegpt_input(input_mean > 0 ? input_mean : LP_SHAREGPT_MEAN_INPUT);
     w->output = lp_len_sharegpt_output(output_mean > 0 ? output_mean : LP_SHAREGPT_MEAN_OUTPUT);
+}
+
+lp_status lp_workload_random_prefix(lp_workload *w, int prefix_len, lp_error *err) {
+    if (prefix_len < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "--random-prefix-len must not be negative");
+    if (prefix_len == 0)
+        return LP_OK;
+    if (w->dataset != LP_DATASET_RANDOM)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--random-prefix-len applies to --dataset-name random, not %s",
+                            lp_dataset_name(w->dataset));
+    lp_len_dist *d = &w->input;
+    if (d->kind != LP_LEN_FIXED && d->kind != LP_LEN_NORMAL && d->kind != LP_LEN_UNIFORM)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--random-prefix-len needs fixed, normal or uniform prompt lengths "
+                            "(the prefix is added to each)");
+    d->mean += prefix_len;
+    if (d->kind == LP_LEN_UNIFORM) {
+        d->lo += prefix_len;
+        d->hi += prefix_len;
+    } else if (d->kind == LP_LEN_NORMAL) {
+        /* the random part keeps its own clamp [max(lo, 1), hi] */
+        double lo = d->lo >= 1.0 ? d->lo : 1.0;
+        if (d->hi > lo)
+            d->hi += prefix_len;
+        d->lo = lo + prefix_len;
+    }
+    w->prefix_len = prefix_len;
+    w->num_prefixes = 1;
+    return LP_OK;
+}
+
+void lp_workload_prefix_repetition(lp_workload *w, int prefix_len, int suffix_len, int num_prefixes,
+                                   int output_len) {
+    if (prefix_len <= 0)
+        prefix_len = LP_PREFIX_REPETITION_PREFIX_LEN;
+    if (suffix_len <= 0)
+        suffix_len = LP_PREFIX_REPETITION_SUFFIX_LEN;
+    if (num_prefixes <= 0)
+        num_prefixes = LP_PREFIX_REPETITION_NUM_PREFIXES;
+    if (output_len <= 0)
+        output_len = LP_PREFIX_REPETITION_OUTPUT_LEN;
+    w->dataset = LP_DATASET_PREFIX_REPETITION;
+    w->input = lp_len_fixed((double)prefix_len + (double)suffix_len);
+    w->output = lp_len_fixed((double)output_len);
+    w->prefix_len = prefix_len;
+    w->num_prefixes = num_prefixes;
+}
+
+int lp_workload_count_names(const char *list) {
+    int n = 0;
+    bool in_name = false;
+    for (const char *p = list ? list : ""; *p; p++) {
+        bool sep = *p == ',' || *p == ' ' || *p == '\t';
+        if (!sep && !in_name)
+            n++;
+        in_name = !sep;
+    }
+    return n;
+}
+
+/* The shortest prompt a distribution can draw (its lower bound, or the mean when fixed). */
+static double shortest(const lp_len_dist *d) {
+    switch (d->kind) {
+    case LP_LEN_FIXED:
+        return d->mean;
+    case LP_LEN_HISTOGRAM: {
+        double m = INFINITY;
+        for (int i = 0; i < d->n; i++)
+            if (d->weights[i] > 0 && d->values[i] < m)
+                m = d->values[i];
+        return m;
+    }
+    default:
+        return d->lo >= 1 ? d->lo : 1;
+    }
+}
+
+static lp_status check_sharing(const lp_workload *w, lp_error *err) {
+    if (w->prefix_len < 0 || w->num_prefixes < 0 || w->num_turns < 0 || w->num_lora_modules < 0)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "prefix length, number of prefixes, --num-turns and --lora-modules "
+                            "must not be negative");
+    if (w->prefix_len > 0) {
+        if (w->prefix_len >= shortest(&w->input))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "the shared prefix (%d tokens) must be shorter than every prompt "
+                                "(shortest %.0f)",
+                                w->prefix_len, shortest(&w->input));
+        if (w->num_prefixes < 1 || w->num_prefixes > w->num_prompts)
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "--prefix-repetition-num-prefixes must be between 1 and "
+                                "--num-prompts (%d), got %d",
+                                w->num_prompts, w->num_prefixes);
+    }
+    if (w->num_turns > w->num_prompts)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--num-turns (%d) must not exceed --num-prompts (%d): every turn is "
+                            "one request",
+                            w->num_turns, w->num_prompts);
+    return LP_OK;
 }
 
 lp_status lp_workload_check(const lp_workload *w, lp_error *err) {
@@ -113,7 +220,7 @@ lp_status lp_workload_check(const lp_workload *w, lp_error *err) {
                             "--burstiness must be positive (1: Poisson, below 1: burstier, "
                             "inf: evenly spaced), got %g",
                             w->burstiness);
-    return LP_OK;
+    return check_sharing(w, err);
 }
 
 void lp_targets_init(lp_targets *t) {

@@ -1,0 +1,57 @@
+/*
+ * modes_json.c - what the serving modes add to a plan's JSON: prefix caching on or off, the
+ * speculative-decoding drafter and the LoRA slots with the GPU memory they take. Formatting
+ * only.
+ */
+#include <math.h>
+
+#include "common/json_emit.h"
+#include "render/json_objects.h"
+
+#define GIB 1073741824.0
+
+json_t *lp_render_plan_modes(const lp_mem_plan *p) {
+    json_t *spec = json_null(), *lora = json_null();
+    if (p->spec_method != LP_SPEC_NONE)
+        spec = json_pack("{s:s, s:i, s:f, s:I}", "method", lp_spec_method_name(p->spec_method),
+                         "num_speculative_tokens", p->spec_k, "drafter_weights_gib",
+                         p->spec_weights_bytes / GIB, "drafter_kv_layers",
+                         (json_int_t)p->spec_kv_layers);
+    if (p->lora_slots > 0)
+        lora = json_pack("{s:i, s:i, s:f}", "max_loras", p->lora_slots, "max_lora_rank",
+                         p->lora_rank, "slots_gib", p->lora_weights_bytes / GIB);
+    return json_pack("{s:b, s:o, s:o}", "prefix_caching", p->prefix_caching, "speculative", spec,
+                     "lora", lora);
+}
+
+void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
+    const lp_mode_stats *m = &e->modes;
+    lp_je_object_begin(w);
+    lp_je_key(w, "prefix_caching");
+    lp_je_bool(w, m->prefix_caching);
+    lp_je_key(w, "prefix_cache_hit_rate");
+    lp_je_real(w, m->prefix_caching ? m->prefix_cache_hit_rate : NAN);
+    lp_je_key(w, "speculative");
+    if (m->spec_method == LP_SPEC_NONE) {
+        lp_je_null(w);
+    } else {
+        lp_je_object_begin(w);
+        lp_je_key(w, "method");
+        lp_je_string(w, lp_spec_method_name(m->spec_method));
+        lp_je_key(w, "num_speculative_tokens");
+        lp_je_int(w, m->spec_k);
+        lp_je_key(w, "acceptance_rate");
+        lp_je_real(w, m->spec_acceptance_rate);
+        lp_je_key(w, "mean_acceptance_length");
+        lp_je_real(w, m->spec_mean_acceptance_length);
+        lp_je_key(w, "tpot_speedup");
+        lp_je_real(w, m->spec_speedup);
+        lp_je_key(w, "crossover_concurrency");
+        if (m->spec_crossover_concurrency > 0)
+            lp_je_int(w, (long long)m->spec_crossover_concurrency);
+        else
+            lp_je_null(w);
+        lp_je_object_end(w);
+    }
+    lp_je_object_end(w);
+}
