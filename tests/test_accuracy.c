@@ -66,8 +66,8 @@ static void test_kv_capacity(void **state) {
  * as vLLM's defaults, their own group). Targets as above. Rows of models the catalog does not
  * hold yet are reported, not planned; any other planning error fails. One open gap is asserted
  * loosely rather than hidden: gpt-oss-20b at TP 4 on vLLM 0.19 loads 3.63 GiB per GPU where the
- * MXFP4 padding llmplan models gives 3.37 (-7 %); its Hopper weight layout in that release is not
- * reproduced yet.
+ * Hopper triton_kernels layout llmplan models (intermediate 720 -> 768, scales held twice) gives
+ * 3.53 (-2.9 %); the rest of that release's layout is not reproduced yet.
  */
 static void test_kv_capacity_2(void **state) {
     (void)state;
@@ -87,7 +87,7 @@ static void test_kv_capacity_2(void **state) {
             continue;
         }
         planned++;
-        double limit = strcmp(row->model, "openai/gpt-oss-20b") == 0 ? 8.0 : 2.0;
+        double limit = strcmp(row->model, "openai/gpt-oss-20b") == 0 ? 3.5 : 2.0;
         if (!isnan(row->weights_gib.error_pct) && fabs(row->weights_gib.error_pct) > limit)
             fail_msg("line %d (%s): weights %.2f GiB vs logged %.2f (%+.2f%%, limit %.0f%%)",
                      row->line, row->model, row->weights_gib.predicted, row->weights_gib.actual,

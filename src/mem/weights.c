@@ -31,17 +31,27 @@
  * Mxfp4MoEMethod.create_weights); the backend decides by how much (get_mxfp4_backend):
  * - Marlin, the backend below compute capability 9.0 and on SM12x (A100, L40S, RTX 5090):
  *   "the moe marlin kernel requires that for each linear n % 256 == 0 and k % 128 == 0":
- *   intermediate per rank rounded up to 128, hidden to 256;
+ *   intermediate per rank rounded up to 128, hidden to 256; prepare_moe_fp4_layer_for_marlin
+ *   then repacks values and scales in place (same sizes);
  * - FlashInfer on SM100 (B200; its default when FlashInfer is installed): both to 256;
- * - Hopper: published H100 start-up logs of gpt-oss-20b and -120b (vLLM 0.11, TP 1) load
- *   13.47 and 64.38 GiB, which the intermediate size rounded up to 256 (2880 -> 3072, the
- *   FlashInfer-era rounding) reproduces within 0.3 %, the hidden size left as is;
+ * - Hopper without VLLM_USE_FLASHINFER_MOE_MXFP4_BF16 (the default): the triton_kernels
+ *   backend, the final else of create_weights: intermediate per rank rounded up to 64, hidden
+ *   as is. process_weights_after_loading (TRITON branch) swizzles values and scales with
+ *   _swizzle_mxfp4 (quantization/utils/mxfp4_utils.py) into the layer's precision configs but
+ *   keeps the loaded w13/w2_weight_scale parameters, so the scales are held twice: once as
+ *   loaded and once swizzled (triton_kernels swizzle_mxfp4_scale_hopper pads the rows to
+ *   2 x num_warps x 2 x 8 = 256 with num_warps 8, and the groups to 2). The loaded bf16 expert
+ *   biases are replaced by fp32 copies (a few MB, not modelled).
  * - ROCm: intermediate to 128 (the ROCm branch of create_weights).
  */
 #define LP_MXFP4_MARLIN_INTER_ALIGN 128
 #define LP_MXFP4_MARLIN_HIDDEN_ALIGN 256
 #define LP_MXFP4_WIDE_ALIGN 256
+#define LP_MXFP4_TRITON_INTER_ALIGN 64
+#define LP_MXFP4_HOPPER_SCALE_ROWS 256
+#define LP_MXFP4_HOPPER_SCALE_GROUPS 2
 #define LP_MXFP4_ROCM_INTER_ALIGN 128
+#define LP_MXFP4_BLOCK 32
 /* vLLM loads Mistral-format checkpoints (params.json, which mistralai/ repositories ship) in
  * preference to config.json (vllm/transformers_utils/config.py: "First check for Mistral to
  * avoid defaulting to Transformers implementation"); their Pixtral vision encoder, patch merger
@@ -55,25 +65,42 @@ static int64_t round_up64(int64_t x, int64_t a) {
     return (x + a - 1) / a * a;
 }
 
-/* Padding factor of MXFP4 expert weights for one rank (see LP_MXFP4_*). */
-static double mxfp4_expert_pad(const lp_mem_ctx *c, int64_t inter_rank) {
+/*
+ * Bytes one rank holds for its MXFP4 experts, per element of the unpadded (gate, up, down)
+ * matrices (inter_rank x hidden each), by backend (see LP_MXFP4_*).
+ */
+static double mxfp4_expert_bytes(const lp_mem_ctx *c, int64_t inter_rank) {
     const lp_model *m = c->m;
     int64_t hidden = m->hidden_size, inter = inter_rank, h_pad = hidden, i_pad = inter;
+    const double plain = 0.5 + 1.0 / LP_MXFP4_BLOCK; /* E2M1 values + one E8M0 scale per 32 */
+    if (inter <= 0 || hidden <= 0)
+        return plain;
     int cc = c->gpu->cc_major;
+    bool hopper_triton = false;
     if (strcmp(c->gpu->vendor, "AMD") == 0) {
         i_pad = round_up64(inter, LP_MXFP4_ROCM_INTER_ALIGN);
     } else if (cc == 10) {
         i_pad = round_up64(inter, LP_MXFP4_WIDE_ALIGN);
         h_pad = round_up64(hidden, LP_MXFP4_WIDE_ALIGN);
     } else if (cc == 9) {
-        i_pad = round_up64(inter, LP_MXFP4_WIDE_ALIGN);
+        i_pad = round_up64(inter, LP_MXFP4_TRITON_INTER_ALIGN);
+        hopper_triton = true;
     } else if (cc >= 0) {
         i_pad = round_up64(inter, LP_MXFP4_MARLIN_INTER_ALIGN);
         h_pad = round_up64(hidden, LP_MXFP4_MARLIN_HIDDEN_ALIGN);
     }
-    if (inter <= 0 || hidden <= 0)
-        return 1.0;
-    return ((double)i_pad * (double)h_pad) / ((double)inter * (double)hidden);
+    const double elems = 3.0 * (double)inter * (double)hidden;
+    /* values and the scales as loaded: w13 (2 i_pad x h_pad) and w2 (h_pad x i_pad) */
+    double bytes = plain * 3.0 * (double)i_pad * (double)h_pad;
+    if (hopper_triton) {
+        /* the swizzled copy of the scales: rows padded to 256, groups to 2 */
+        double w13 = (double)round_up64(2 * i_pad, LP_MXFP4_HOPPER_SCALE_ROWS) *
+                     (double)round_up64(h_pad / LP_MXFP4_BLOCK, LP_MXFP4_HOPPER_SCALE_GROUPS);
+        double w2 = (double)round_up64(h_pad, LP_MXFP4_HOPPER_SCALE_ROWS) *
+                    (double)round_up64(i_pad / LP_MXFP4_BLOCK, LP_MXFP4_HOPPER_SCALE_GROUPS);
+        bytes += w13 + w2;
+    }
+    return bytes / elems;
 }
 
 /* The vision tower is replicated on every TP rank (Mistral-format Pixtral), not sharded. */
@@ -191,7 +218,7 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
 
     /* Routed experts: TP slices every expert; EP distributes whole experts over TPxDP. */
     double expert_share = 1.0 / tp;
-    double expert_pad = 1.0;
+    double mxfp4_b = 0.0; /* bytes per expert element when the experts are MXFP4 */
     if (m->num_experts > 0) {
         int64_t inter_rank = m->moe_intermediate_size;
         if (c->ep) {
@@ -202,7 +229,7 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
             inter_rank = m->moe_intermediate_size / tp;
         }
         if (c->quant.method == LP_QUANT_MXFP4)
-            expert_pad = mxfp4_expert_pad(c, inter_rank);
+            mxfp4_b = mxfp4_expert_bytes(c, inter_rank);
     }
 
     lp_layer_params lp;
@@ -224,7 +251,9 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
         bytes += (double)lp.attn_replicated * (keep_qo * dtype_b + (1 - keep_qo) * linear_b);
         bytes += (double)lp.mlp_dense / tp * (keep_mlp * dtype_b + (1 - keep_mlp) * linear_b);
         bytes += (double)lp.mlp_experts * expert_share *
-                 (keep_experts ? dtype_b : expert_b * expert_pad);
+                 (keep_experts    ? dtype_b
+                  : mxfp4_b > 0.0 ? mxfp4_b
+                                  : expert_b);
         bytes += (double)lp.small * dtype_b;
     }
     if (c->cpu_offload_bytes > 0.0)
