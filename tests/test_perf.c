@@ -307,6 +307,76 @@ static void test_roofline_rate(void **state) {
     assert_true(est.request_s < 10000.0);
 }
 
+/*
+ * Board power. NVIDIA's H100 datasheet: the SXM part does 989.5 dense bf16 TFLOPS at 700 W, the
+ * PCIe part 756 (756.5 in its table) at 350 W. At the same work per joule the PCIe part
+ * sustains at most 989.5 x 350 / 700 = 494.75 TFLOPS, 494.75 / 756.5 = 0.6540 of its own
+ * peak; the SXM part is the reference (1). A compute-bound prefill step takes about 1 / 0.654 =
+ * 1.53 times as long (less: the step's host and layer overheads do not scale); a decode step,
+ * bound by memory bandwidth, keeps its time.
+ */
+static void test_power_share(void **state) {
+    (void)state;
+    lp_assert_near(lp_efficiency_for_version(gpu("H100 PCIe"), 0).power_share, 0.6540, 1e-3);
+    lp_assert_near(lp_efficiency_for_version(gpu("H100 SXM"), 0).power_share, 1.0, 1e-12);
+    lp_step_model sm;
+    prepare("meta-llama/Llama-3.1-8B-Instruct", "H100 PCIe", 1, &sm);
+    lp_step_batch prefill = {0, 0, 8192, 8192 * 4096.0, 4}, decode = {32, 32 * 1000.0, 0, 0, 0};
+    lp_step_time capped, free_run, dec_capped, dec_free;
+    lp_step_eval(&sm, &prefill, &capped);
+    lp_step_eval(&sm, &decode, &dec_capped);
+    sm.eff.power_share = 1.0;
+    lp_step_eval(&sm, &prefill, &free_run);
+    lp_step_eval(&sm, &decode, &dec_free);
+    double ratio = capped.total_s / free_run.total_s;
+    assert_true(ratio > 1.3 && ratio < 1.0 / 0.654 + 1e-9);
+    lp_assert_near(dec_capped.total_s, dec_free.total_s, 0.02 * dec_free.total_s);
+}
+
+/* One run of 100 prompts of 2,000 tokens (100 out) on Llama-3.1-8B, H100, at 1 req/s, cold or
+ * right after the same prompts ran (vLLM >= 0.8 caches prefixes). */
+static void warm_run(lp_method method, double gmu, bool warm, lp_perf_estimate *out) {
+    lp_perf_request r;
+    lp_perf_request_init(&r);
+    r.model_id = "meta-llama/Llama-3.1-8B-Instruct";
+    r.gpu_name = "H100";
+    r.serving.max_model_len = 8192;
+    r.serving.gpu_memory_utilization = gmu;
+    r.workload.input = lp_len_fixed(2000);
+    r.workload.output = lp_len_fixed(100);
+    r.workload.num_prompts = 100;
+    r.workload.request_rate = 1.0;
+    r.workload.warm_prefix_cache = warm;
+    r.method = method;
+    if (lp_estimate_performance(&r, out) != LP_OK)
+        fail_msg("estimate: %s", out->error);
+}
+
+/*
+ * A repeated run finds its prompts in the prefix cache when the pool held the whole earlier
+ * run: 100 x 2,100 tokens = 210,000, at 128 KiB per token 25.6 GiB, inside the ~53 GiB pool an
+ * H100 has for Llama-3.1-8B at 0.9 (0.9 x 79.18 less 15 GiB of weights, ~2.6 GiB else). Each prompt
+ * then prefills only its last partial block (1999 = 124 x 16 + 15: 16 tokens, as
+ * get_computed_blocks keeps the last token out), so the first token comes after about one
+ * decode-sized step instead of a 2,000-token prefill (32 TFLOP, over 40 ms). At
+ * --gpu-memory-utilization 0.35 the pool (0.35 x 79.18 = 27.7 GiB less the same ~17.6 GiB: ~10 GiB,
+ * ~83,000 tokens) holds less than half the run: the LRU free queue evicts each cached prompt before
+ * its turn comes, and TTFT is the cold one.
+ */
+static void test_warm_prefix_cache(void **state) {
+    (void)state;
+    const lp_method methods[] = {LP_ROOFLINE, LP_SIMULATE};
+    for (size_t i = 0; i < 2; i++) {
+        lp_perf_estimate cold, warm;
+        warm_run(methods[i], 0.9, false, &cold);
+        warm_run(methods[i], 0.9, true, &warm);
+        assert_true(warm.ttft_ms.median < 0.6 * cold.ttft_ms.median);
+        warm_run(methods[i], 0.35, false, &cold);
+        warm_run(methods[i], 0.35, true, &warm);
+        lp_assert_near(warm.ttft_ms.median, cold.ttft_ms.median, 0.02 * cold.ttft_ms.median);
+    }
+}
+
 /* An fp8 KV cache reads half the bytes per token: long-context decode gets faster. */
 static void test_fp8_kv_faster(void **state) {
     (void)state;
@@ -366,6 +436,8 @@ int main(void) {
         cmocka_unit_test(test_roofline_monotone),
         cmocka_unit_test(test_roofline_physical_limit),
         cmocka_unit_test(test_roofline_rate),
+        cmocka_unit_test(test_power_share),
+        cmocka_unit_test(test_warm_prefix_cache),
         cmocka_unit_test(test_fp8_kv_faster),
         cmocka_unit_test(test_invalid_and_batch),
     };

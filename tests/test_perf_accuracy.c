@@ -666,12 +666,47 @@ static void test_band_coverage(void **state) {
     free(r);
 }
 
+/*
+ * Runs that repeat an earlier run on the same server. The IOG-Foundation H100 PCIe ShareGPT
+ * runs of serving_perf_2.tsv were made model by model as sweeps over request rates, each
+ * saved with the time it ended ("date" in the notes): 32 req/s first, then 16, 8, 4 and 1, each
+ * starting seconds to a few minutes after the one before (e.g. the Llama-3-8B sweep ended its
+ * runs at 14:30:26, 14:30:59, 14:31:43, 14:32:50, 14:36:14), while the next model's sweep
+ * starts after a new server has loaded. vllm bench serve samples the same prompts every time
+ * (one --seed), so every run but the first of each sweep starts with its prompts cached.
+ */
+static void test_sweep_repeats(void **state) {
+    (void)state;
+    char path[4096];
+    lp_test_shared_path("validation/serving_perf_2.tsv", path, sizeof path);
+    lp_serving_point *pts = NULL;
+    int n = 0;
+    lp_error err;
+    if (lp_serving_points_read(path, &pts, &n, &err) != LP_OK)
+        fail_msg("%s", err.message);
+    int first = 0, repeats = 0;
+    for (int i = 0; i < n; i++) {
+        const lp_workload *w = &pts[i].req.workload;
+        if (!strstr(pts[i].gpu, "H100 PCIe") || w->input.kind != LP_LEN_SHAREGPT)
+            continue;
+        bool is_first = w->request_rate == 32.0;
+        if (w->warm_prefix_cache == is_first)
+            fail_msg("line %d (%g req/s): %s", pts[i].line, w->request_rate,
+                     is_first ? "first run of its sweep taken as warm" : "repeat not found");
+        first += is_first;
+        repeats += !is_first;
+    }
+    assert_true(first >= 10);
+    assert_int_equal(repeats, 4 * first);
+    lp_serving_points_free(pts);
+}
+
 int main(void) {
     const struct CMUnitTest mapping[] = {
         cmocka_unit_test(test_row_mapping), cmocka_unit_test(test_bad_table),
         cmocka_unit_test(test_modes_table), cmocka_unit_test(test_throughput_kinds),
         cmocka_unit_test(test_error_stats), cmocka_unit_test(test_accuracy_table),
-        cmocka_unit_test(test_regimes),
+        cmocka_unit_test(test_regimes),     cmocka_unit_test(test_sweep_repeats),
     };
     const struct CMUnitTest accuracy[] = {
         cmocka_unit_test(test_structure), cmocka_unit_test(test_vllm_throughput),

@@ -62,6 +62,11 @@ typedef struct {
     int graph_max_context;       /**< longest decode context a graph covers (V0); 0: no limit */
     double ridge_norm; /**< an operator costs (c^p + m^p)^(1/p) of its compute time c and memory
                             time m with p = ridge_norm; 0: max(c, m) */
+    /** Share of compute_eff x peak (GEMMs and prefill attention) this GPU sustains under its
+     *  board power: below 1 for a part of the family's silicon with a lower power limit than
+     *  the part the family's efficiencies were measured on (lp_efficiency_for_version sets it
+     *  from the GPU; 0 or 1: not capped). */
+    double power_share;
 } lp_efficiency;
 
 /** One configuration to estimate. Zero/NULL fields take the documented defaults. */
@@ -340,6 +345,9 @@ typedef struct {
     int tp;
 } lp_spec_step;
 
+/** Lengths at which a step model samples what its KV pool admits (16 tokens x 2^(i/2)). */
+#define LP_KV_SHAPE_POINTS 40
+
 /** Constants of one replica's engine step, prepared once per (model, GPU, settings). */
 typedef struct {
     /* per GPU of the replica (the slowest pipeline stage) */
@@ -389,6 +397,14 @@ typedef struct {
     lp_vllm_version
         vllm_version;  /**< release whose scheduler and client to reproduce (0: latest) */
     lp_spec_step spec; /**< speculative decoding (spec.k 0: off) */
+    /** Hybrid and sliding-window models (several KV-cache groups, not every one growing with
+     *  the context): a request of kv_shape_tokens[i] tokens holds kv_shape_blocks[i] of the
+     *  pool's kv_pool_blocks blocks (lp_mem_plan_requests_at, sampled by
+     *  lp_step_model_init). kv_shape_n 0: every token costs the same and the pool holds
+     *  kv_capacity_tokens tokens. Read through lp_step_kv_blocks / lp_step_kv_requests. */
+    int kv_shape_n;
+    double kv_pool_blocks;
+    double kv_shape_tokens[LP_KV_SHAPE_POINTS], kv_shape_blocks[LP_KV_SHAPE_POINTS];
 } lp_step_model;
 
 /** A batch of one engine step. */
@@ -425,6 +441,21 @@ double lp_step_comm_s(const lp_step_model *sm, double tokens);
 /** What crossing nodes (or containers) adds to lp_step_comm_s: the same collectives with every
  * rank of a group in one node, on the node's link, subtracted. 0 inside one node. */
 double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens);
+
+/**
+ * KV blocks one request of `tokens` tokens holds in the pool of kv_pool_blocks blocks, for a
+ * step model with a KV shape (kv_shape_n > 0): interpolated between the sampled lengths,
+ * exact at them. Without a shape: tokens / 16 (the pool is kv_capacity_tokens / 16 blocks).
+ */
+double lp_step_kv_blocks(const lp_step_model *sm, double tokens);
+
+/**
+ * Requests of `tokens` tokens each the KV pool of one replica holds at once, as vLLM's block
+ * pool admits them (get_max_concurrency_for_kv_cache_config at that length): kv_pool_blocks /
+ * lp_step_kv_blocks for hybrid and sliding-window models, kv_capacity_tokens / tokens
+ * otherwise. 0 for tokens <= 0.
+ */
+double lp_step_kv_requests(const lp_step_model *sm, double tokens);
 
 /* ---- Methods on a prepared step model (searches, calibration, batches) ------------------- */
 

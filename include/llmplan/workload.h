@@ -152,6 +152,12 @@ typedef struct {
     /** --lora-modules: requests pick one of this many adapters at random, as `vllm bench
      *  serve` does (0: every request to the base model). */
     int num_lora_modules;
+    /** The server served these same prompts just before (the benchmark repeated, or a sweep
+     *  over request rates with one --seed, which samples the same prompts every time): from
+     *  vLLM 0.8 (prefix caching on) their KV blocks are still in the pool's free queue as far
+     *  as the pool holds them, and a prompt found there is not prefilled again. false: a
+     *  freshly started server (or a new seed). */
+    bool warm_prefix_cache;
 } lp_workload;
 
 /* `vllm bench serve --dataset-name prefix_repetition` defaults

@@ -128,6 +128,7 @@ static void predict(const prepared *p, const lp_efficiency *eff, lp_perf_estimat
     sm.eff.memory_eff = eff->memory_eff;
     sm.eff.step_overhead_s = eff->step_overhead_s;
     sm.eff.per_seq_overhead_s = eff->per_seq_overhead_s;
+    sm.eff.power_share = 1.0; /* as estimate.c applies a calibration: power limit included */
     est->n_assumptions = 0;
     lp_perf_roofline_quiet(&sm, &p->req, p->replicas, est);
     out[LP_CAL_OUTPUT_TOK_S] = est->output_tok_s;

@@ -156,6 +156,41 @@ static const lp_efficiency FAMILIES[] = {
 
 enum { F_HOPPER, F_BLACKWELL, F_AMPERE, F_ADA, F_AMD, F_DEFAULT, F_COUNT };
 
+/*
+ * Board power caps sustained tensor throughput. Under dense GEMMs a data-centre GPU runs at
+ * its power limit, and the SM clock drops until the chip's draw fits it (the measured H100 SXM
+ * and H200 GEMMs above ran at 708-815 TFLOPS, below the 989.5 of the datasheet's boost clock,
+ * at their 700 W limit). A part of the same die sold with a lower limit (H100 PCIe 350 W,
+ * H100 NVL 400 W, H200 NVL 600 W) does the same work per joule to first order, so it sustains
+ * at most compute_eff x the reference part's peak x its TDP / the reference's TDP; its
+ * datasheet peak assumes its boost clock, which it cannot hold under such load. Memory-bound
+ * work (decode GEMMs, KV reads) draws far less and keeps its rate. Work per joule in fact
+ * rises a little at lower clocks (lower voltage), so this is a bound on the slow side.
+ * Reference part and limit (data/gpus.tsv): H100 SXM, 700 W, 989.5 TFLOPS bf16 dense.
+ * Hopper only: it is the family with rows on a lower-power part (H100 PCIe). Other families
+ * are not capped for want of such rows (an A100 PCIe at 250-300 W would get 0.63-0.75).
+ * CHECK (CONVENTIONS 16): not fitted; the share is the datasheets' ratio (H100 PCIe: 989.5 x
+ * 350 / (700 x 756.5) = 0.654, so 0.75 x 494.8 = 371 TFLOPS sustained). Checked on the fit
+ * rows of the IOG H100 PCIe ShareGPT runs (serving_perf_2.tsv), whose first run of each sweep
+ * (32 req/s, lines 28 30 32 40) starts with a cold prefix cache and prefills every prompt.
+ */
+typedef struct {
+    double tdp_w, bf16_tflops;
+} power_ref;
+
+static const power_ref POWER_REFS[F_COUNT] = {
+    [F_HOPPER] = {700.0, 989.5},
+};
+
+static double power_share(int family, const lp_gpu *gpu) {
+    const power_ref *ref = &POWER_REFS[family];
+    double peak = gpu ? (gpu->bf16_tflops > 0 ? gpu->bf16_tflops : gpu->fp16_tflops) : 0.0;
+    if (!(ref->tdp_w > 0) || !gpu || !(gpu->tdp_w > 0) || !(peak > 0))
+        return 1.0;
+    double share = ref->bf16_tflops * gpu->tdp_w / (ref->tdp_w * peak);
+    return share < 1.0 ? share : 1.0;
+}
+
 static const engine_era *era_for(bool amd, lp_vllm_version version) {
     bool v0 = version > 0 && version < LP_V1_FROM;
     if (amd)
@@ -204,5 +239,6 @@ lp_efficiency lp_efficiency_for_version(const lp_gpu *gpu, lp_vllm_version versi
     int i = family_index(gpu);
     lp_efficiency e = FAMILIES[i];
     apply_era(&e, era_for(i == F_AMD, version));
+    e.power_share = power_share(i, gpu);
     return e;
 }

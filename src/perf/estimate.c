@@ -162,6 +162,8 @@ static void apply_efficiency(const lp_perf_request *req, lp_step_model *sm, lp_p
     sm->eff.memory_eff = req->efficiency->memory_eff;
     sm->eff.step_overhead_s = req->efficiency->step_overhead_s;
     sm->eff.per_seq_overhead_s = req->efficiency->per_seq_overhead_s;
+    /* a calibrated compute_eff is what the calibrated GPU sustained, power limit included */
+    sm->eff.power_share = 1.0;
     if (!est)
         return;
     for (int i = 0; i < est->n_assumptions; i++)

@@ -11,9 +11,12 @@
  * - without it (vLLM V0 below 32K context), prefill steps run alone and stall every decode;
  *   V0 multi-step scheduling lets new requests in only every N steps;
  * TPOT (mean) = cycle time / O; the median ITL is the plain decode step when most steps are
- * plain; TTFT = half a step of waiting + the request's own prefill steps + queueing.
+ * plain; TTFT = half a step of waiting + the request's own prefill steps + queueing + the API
+ * server's time per request (the simulation's, simulate.c).
  * C is the client's --max-concurrency, or Little's law (rate x E2E) for Poisson arrivals, or
- * everything at once, capped by max-num-seqs and the KV cache (capacity / (I + O/2)).
+ * everything at once, capped by max-num-seqs and the requests of I + O/2 tokens the KV pool
+ * admits (lp_step_kv_requests). Requests wait in the queue only when that cap binds.
+ * A run repeating its prompts on a warm server prefills only what the prefix cache lacks.
  * A single wave (all requests at once, no more than fit) lasts until its longest request
  * ends: the expected maximum of the output lengths, not the mean.
  * p90/p99 come from the simulation method; here they are NaN.
@@ -26,6 +29,11 @@
 #define LP_PI 3.141592653589793
 /* waves of at most this many prompts get their mean TTFT summed prompt by prompt */
 #define LP_WAVE_EXACT_MAX 32
+/* vLLM V1 (0.8.0) turned prefix caching on by default. */
+#define LP_PREFIX_CACHING_DEFAULT LP_VLLM_VERSION(0, 8, 0)
+/* A cached prompt recomputes what whole 16-token blocks leave: 1 to 16 tokens, 8.5 on average
+ * (and at least one token: get_computed_blocks never hits the whole prompt). */
+#define LP_WARM_PREFILL_TOKENS 8.5
 
 typedef struct {
     double t_decode;         /* plain decode step (C requests) */
@@ -48,15 +56,18 @@ static double eval(const lp_step_model *sm, double dec, double ctx, double pre, 
     return t.total_s;
 }
 
-/* prompts_per_step: prompts prefilled together when several wait (saturated runs).
+/* in: prompt tokens (context); pre: the ones prefilled (fewer when a warm prefix cache holds
+ * the rest: they are the prompt's last tokens, each attending to about the whole prompt).
+ * prompts_per_step: prompts prefilled together when several wait (saturated runs).
  * others: prompts of other requests prefilled while one request decodes its O tokens: with a
  * closed loop of C clients C - 1 (each other client is replaced about once; the request's own
  * prefill comes before its first token, not between its tokens), with Poisson arrivals C
  * (Little's law: rate x lifetime). */
-static steady steady_state(const lp_step_model *sm, double c, double in, double out_tokens,
-                           double prompts_per_step, double others) {
+static steady steady_state(const lp_step_model *sm, double c, double in, double pre,
+                           double out_tokens, double prompts_per_step, double others) {
     steady s;
     const double ctx = in + out_tokens / 2.0;
+    const double attended = in - pre / 2.0; /* keys per prefilled query, on average */
     const double budget_total = (double)sm->max_num_batched_tokens;
     /* speculative decoding: a decode step yields `yield` tokens per request (spec.c), so a
      * request's output takes out_tokens / yield steps; TPOT is a step over the yield */
@@ -66,29 +77,29 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
     double busy = c > 1 ? c - 1 : 0; /* requests decoding beside a prefill */
     if (sm->chunked_prefill) {
         double budget = fmax(budget_total - busy, 1.0);
-        s.steps_per_prompt = ceil(in / budget);
-        double chunk = in / s.steps_per_prompt;
+        s.steps_per_prompt = ceil(pre / budget);
+        double chunk = pre / s.steps_per_prompt;
         double m = fmax(1.0, fmin(prompts_per_step, floor(budget / fmax(chunk, 1.0))));
         double heavy = c * s.steps_per_prompt / m; /* heavy steps per cycle of O steps */
         if (heavy <= out) {
-            s.t_prefill = eval(sm, busy, ctx, m * chunk, m * chunk * in / 2.0, m, &s.prefill_bound);
+            s.t_prefill = eval(sm, busy, ctx, m * chunk, m * chunk * attended, m, &s.prefill_bound);
             double beside = others * s.steps_per_prompt / m; /* during one request's decode */
             s.heavy_share = out > 1 ? fmin(1.0, beside / (out - 1)) : 0;
             s.tpot = s.heavy_share * s.t_prefill + (1 - s.heavy_share) * s.t_decode;
         } else {
             /* prompts outweigh the cycle: every step carries C x I / O prompt tokens */
-            double per_step = fmin(c * in / fmax(out, 1.0), budget);
+            double per_step = fmin(c * pre / fmax(out, 1.0), budget);
             s.t_prefill =
-                eval(sm, c, ctx, per_step, per_step * in / 2.0, per_step / in, &s.prefill_bound);
+                eval(sm, c, ctx, per_step, per_step * attended, per_step / pre, &s.prefill_bound);
             s.heavy_share = 1;
             s.tpot = s.t_prefill;
-            s.steps_per_prompt = ceil(in / per_step);
+            s.steps_per_prompt = ceil(pre / per_step);
         }
     } else {
         /* V0: prefill-only steps of up to max_num_batched_tokens, decodes wait */
         s.steps_per_prompt = 1;
-        double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / in)));
-        s.t_prefill = eval(sm, 0, 0, m * in, m * in * in / 2.0, m, &s.prefill_bound);
+        double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / pre)));
+        s.t_prefill = eval(sm, 0, 0, m * pre, m * pre * attended, m, &s.prefill_bound);
         double stalls = others / m * s.t_prefill; /* during one request's decode */
         s.heavy_share = (others / m) / (out + others / m);
         s.tpot = s.t_decode + (out > 1 ? stalls / (out - 1) : 0);
@@ -151,9 +162,29 @@ static void set_stat(lp_stat *st, double mean_ms, double median_ms) {
 }
 
 typedef struct {
-    double c, in, out, kv_cap, heavy_share;
+    double c, in, out, kv_cap, heavy_share, pre;
     const char *how;
 } roofline_facts;
+
+/*
+ * Prompt tokens a request prefills. A run that repeats the same prompts on a warm server
+ * (workload.warm_prefix_cache, vLLM 0.8 and later: prefix caching on) finds each prompt in the
+ * pool and computes only the tail a whole block does not cover: 1 to 16 tokens,
+ * LP_WARM_PREFILL_TOKENS on average (KVCacheManager.get_computed_blocks). That holds only when
+ * the pool held the whole earlier run (its n requests of I + O tokens): the free queue is LRU
+ * (BlockPool: freed blocks go to its tail, new ones come from its head), and prompts sent again
+ * in the same order evict the earlier run's blocks before they reach them when it did not fit
+ * (simulate.c, warm_cache, follows the blocks one by one).
+ */
+static double prefilled(const lp_step_model *sm, const lp_perf_request *req, double in, double outl,
+                        double n) {
+    bool caches = sm->vllm_version == 0 || sm->vllm_version >= LP_PREFIX_CACHING_DEFAULT;
+    if (!req->workload.warm_prefix_cache || !caches || !(n > 0))
+        return in;
+    if (lp_step_kv_requests(sm, in + outl) < n)
+        return in;
+    return fmin(in, LP_WARM_PREFILL_TOKENS);
+}
 
 static void solve(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                   lp_perf_estimate *out, roofline_facts *facts) {
@@ -162,20 +193,26 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     const double in = lp_len_mean(&req->workload.input), outl = lp_len_mean(&req->workload.output);
     const double n = (double)req->workload.num_prompts / replicas;
 
-    double kv_cap = sm->kv_capacity_tokens / (in + outl / 2.0);
+    /* requests the KV pool admits at the mean occupancy (hybrid and sliding-window models: as
+     * vLLM's block pool counts their groups, lp_step_kv_requests) */
+    double kv_cap = lp_step_kv_requests(sm, in + outl / 2.0);
+    const double pre = prefilled(sm, req, in, outl, n);
+    lp_sim_frontend fe;
+    lp_sim_frontend_default(&fe);
+    const double api_s = fe.api_ingress_s + fe.api_egress_s;
     double cap = fmax(1.0, fmin((double)sm->max_num_seqs, kv_cap));
     out->max_concurrent_requests = cap;
     const bool all_at_once = req->workload.max_concurrency <= 0 && req->workload.request_rate <= 0;
     const char *how;
     double c, wait_s = 0;
-    bool queueing = false;
+    bool queueing = false, overloaded = false;
     steady s;
 
     if (req->workload.max_concurrency > 0) {
         how = "client concurrency";
         double clients = (double)req->workload.max_concurrency / replicas;
         c = fmin(fmin(clients, cap), n);
-        s = steady_state(sm, c, in, outl, 1, fmax(c - 1, 0));
+        s = steady_state(sm, c, in, pre, outl, 1, fmax(c - 1, 0));
         if (clients > cap) {
             queueing = true;
             wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
@@ -187,7 +224,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         double cap_rate = fmin(cap, fmax(n, 1.0));
         c = 1;
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
-            s = steady_state(sm, c, in, outl, 1, c);
+            s = steady_state(sm, c, in, pre, outl, 1, c);
             double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
             if (fabs(next - c) < 1e-4 * c)
                 break;
@@ -195,17 +232,29 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
              * after that in case it oscillates */
             c = i < 8 ? next : 0.5 * (c + next);
         }
-        s = steady_state(sm, c, in, outl, 1, c);
+        s = steady_state(sm, c, in, pre, outl, 1, c);
         double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
-        if (c >= cap_rate * 0.999 && lambda > capacity_rps) {
-            /* overloaded: a backlog builds over the run; the mean request waits for half */
+        /* c follows lambda x E2E until a cap binds; only then can the rate outrun it */
+        overloaded = c >= cap_rate * 0.999 && lambda > capacity_rps;
+        /* prompts per second the token budget prefills (Scheduler.schedule: at most
+         * max_num_batched_tokens per step, first come first served) */
+        double prefill_rps = (double)sm->max_num_batched_tokens / (fmax(s.t_prefill, 1e-9) * pre);
+        if (overloaded && c >= cap * 0.999) {
+            /* the engine is full (max-num-seqs or the KV cache): a backlog builds in the
+             * waiting queue over the run; the mean request waits for half of it */
             queueing = true;
             wait_s = 0.5 * n * (1.0 / capacity_rps - 1.0 / lambda);
+        } else if (overloaded && lambda > prefill_rps) {
+            /* the run sends fewer requests than the engine holds, so all of them run and
+             * slow each other's tokens; their first tokens wait only when the prompts come
+             * faster than the token budget prefills them */
+            queueing = true;
+            wait_s = 0.5 * n * (1.0 / prefill_rps - 1.0 / lambda);
         }
     } else {
         how = "all requests at once";
         c = fmin(cap, n);
-        s = steady_state(sm, c, in, outl, c, fmax(c - 1, 0));
+        s = steady_state(sm, c, in, pre, outl, c, fmax(c - 1, 0));
     }
 
     double e2e_service = s.ttft + (outl - 1) * s.tpot;
@@ -214,11 +263,11 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         /* one wave: all prompts prefill first (in chunks of the token budget), then the batch
          * decodes until its longest request ends */
         double budget = (double)sm->max_num_batched_tokens;
-        double prefill_steps = ceil(n * in / budget);
+        double prefill_steps = ceil(n * pre / budget);
         double t_pf = 0;
         {
-            lp_step_batch b = {0, 0, fmin(n * in, budget), fmin(n * in, budget) * in / 2.0,
-                               fmin(n, budget / in)};
+            lp_step_batch b = {0, 0, fmin(n * pre, budget),
+                               fmin(n * pre, budget) * (in - pre / 2.0), fmin(n, budget / pre)};
             lp_step_time t;
             lp_step_eval(sm, &b, &t);
             t_pf = t.total_s;
@@ -232,11 +281,11 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         if (n <= LP_WAVE_EXACT_MAX) {
             double steps_sum = 0;
             for (double i = 1; i <= n; i++)
-                steps_sum += ceil(i * in / budget);
+                steps_sum += ceil(i * pre / budget);
             ttft_s = steps_sum / n * t_pf;
         } else {
             /* mean of ceil(i x I / budget): the mean of i x I / budget plus half a step */
-            ttft_s = (0.5 * (n + 1) * in / budget + 0.5) * t_pf;
+            ttft_s = (0.5 * (n + 1) * pre / budget + 0.5) * t_pf;
         }
         const double yield = lp_spec_yield(sm, mean_batch);
         itl_med = dt.total_s;
@@ -252,11 +301,14 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         queueing = true;
         ttft_s = s.ttft + wait_s;
         req_s_replica = c / e2e_service;
-    } else if (req->workload.request_rate > 0 && !queueing) {
+    } else if (req->workload.request_rate > 0 && !overloaded) {
         req_s_replica = req->workload.request_rate / replicas;
     } else {
-        req_s_replica = c / e2e_service;
+        /* a closed loop's client also waits for the API server on both sides of the engine */
+        req_s_replica = c / (e2e_service + (req->workload.max_concurrency > 0 ? api_s : 0.0));
     }
+    /* the API server's time before and after the engine (simulate.c, fitted there) */
+    ttft_s += api_s;
     double e2e_s = ttft_s + (outl - 1) * tpot_s;
 
     set_stat(&out->ttft_ms, 1e3 * ttft_s, 1e3 * ttft_s);
@@ -286,6 +338,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     facts->in = in;
     facts->out = outl;
     facts->kv_cap = kv_cap;
+    facts->pre = pre;
     facts->heavy_share = s.heavy_share;
     facts->how = how;
 }
@@ -311,12 +364,26 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
                    sm->chunked_prefill ? "chunked prefill" : "prefill steps stall decodes (V0)");
     lp_perf_assume(out,
                    "KV cache holds %.0f tokens per replica: at most %.1f requests of %.0f "
-                   "tokens; max-num-seqs %d",
-                   sm->kv_capacity_tokens, kv_cap, in + outl / 2.0, sm->max_num_seqs);
+                   "tokens%s; max-num-seqs %d",
+                   sm->kv_capacity_tokens, kv_cap, in + outl / 2.0,
+                   sm->kv_shape_n > 0 ? " (as vLLM counts each KV-cache group's blocks)" : "",
+                   sm->max_num_seqs);
+    if (req->workload.warm_prefix_cache)
+        lp_perf_assume(out,
+                       "the same prompts ran before on this server: %.0f of %.0f prompt tokens "
+                       "prefilled per request (the rest found in the prefix cache, as far as "
+                       "the pool holds the earlier run)",
+                       f.pre, in);
     if (sm->scheduler_steps > 1)
         lp_perf_assume(out, "multi-step scheduling (%d steps): new requests join between runs",
                        sm->scheduler_steps);
     if (replicas > 1)
         lp_perf_assume(out, "%d data-parallel replicas share the load evenly", replicas);
+    lp_sim_frontend fe;
+    lp_sim_frontend_default(&fe);
+    lp_perf_assume(out,
+                   "API server %.1f ms per request (HTTP, tokenization, detokenization), in "
+                   "TTFT and E2E, as --method simulate fits it",
+                   1e3 * (fe.api_ingress_s + fe.api_egress_s));
     lp_perf_assume(out, "p90/p99 need --method simulate");
 }

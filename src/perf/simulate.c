@@ -46,6 +46,9 @@
  * Speculative decoding (spec.c): a decoding request carries its k drafts in the step's
  * budget and KV slots, and gains 1 + the drafts accepted left to right (each with the
  * acceptance rate, drawn from the seeded generator) per verification.
+ * A run that repeats an earlier one on the same server (workload.warm_prefix_cache: a sweep
+ * over request rates with one seed sends the same prompts each time) starts with the earlier
+ * run's prompts in the free queue, as far as the pool holds them (warm_cache below).
  * It deliberately does not model prefix-cache hits between different requests (random and
  * ShareGPT prompts share none), async scheduling overlap, priorities,
  * --ramp-up-strategy or early end-of-sequence beyond the lengths drawn.
@@ -74,17 +77,21 @@
 /*
  * API-server time per request: ingress (HTTP, validation, tokenization, hand-over to the
  * engine, served one request at a time) and egress (engine output to the client's parsed
- * chunk), split evenly for want of data that separates them. Their sum, 3.15 ms, was fitted
+ * chunk), split evenly for want of data that separates them. Their sum, 5.96 ms, was fitted
  * on the fit rows of ../shared/validation/serving_perf_2.tsv that are vLLM ShareGPT runs at 1
  * and 4 req/s (IOG-Foundation, vLLM 0.8.5, H100 PCIe, 200 prompts; lines 15 17 19 22 23 27 41
  * 43 45 48 49 53): the median over those rows of the measured median TTFT minus the one
- * simulated without API-server time on the current step model (residuals -3.6 to 4.4 ms where
- * the engine is nearly idle; the KV-starved Llama-3-70B rows 23 and 49 add 15 and 58 ms).
+ * simulated without API-server time on the current step model. Those runs came after runs of
+ * the same prompts on the same server (serving_sweep.c), so the engine prefills only what the
+ * prefix cache lacks and nearly all of their TTFT is this time and one engine step: residuals
+ * 4.0 to 7.1 ms where the pool held the earlier run; the KV-starved Llama-3-70B rows 23 and 49
+ * and the 70B FP8 row 48 add 10.8, 25.9 and 12.9 ms. (Fitted as if those runs started cold,
+ * it was 3.15 ms, which left the runs that do start cold, the first of each sweep, 30 % fast.)
  * tools/sim_fit/api_time.c repeats the fit; refit it when the step model changes. Checked on
  * the holdout rows by `llmplan accuracy`.
  */
-#define LP_SIM_API_INGRESS_S 0.001575
-#define LP_SIM_API_EGRESS_S 0.001575
+#define LP_SIM_API_INGRESS_S 0.00298
+#define LP_SIM_API_EGRESS_S 0.00298
 
 typedef struct {
     double send_s;        /* when the benchmark client sent it */
@@ -136,6 +143,7 @@ typedef struct {
     lp_sim_stat ttft, tpot, itl, e2e;
     lp_status mem_status;
     int completed, preemptions;
+    int warm_prompts; /* requests whose prompt was in the prefix cache at the start */
     long kv_blocked_steps;
     double last_finish_s;
     double total_input, total_output;
@@ -582,6 +590,38 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
     return LP_OK;
 }
 
+/*
+ * The pool after an earlier run of the same prompts (workload.warm_prefix_cache): BlockPool's
+ * free queue hands out never-used blocks first and appends freed ones at its tail, so after
+ * that run the blocks of the requests that finished last are still cached, as many as the pool
+ * holds. Their order of finishing is taken as their order of sending, and each request's
+ * footprint as its prompt + output tokens; of it, only the prompt's full blocks can be found
+ * again (KVCacheManager.get_computed_blocks hashes whole blocks of the prompt, and a repeated
+ * prompt's answer is generated anew). Returns the requests whose prompt starts cached.
+ */
+static int warm_cache(sim_state *S) {
+    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
+    int64_t used = 0, cached = 0;
+    int first = S->n;
+    for (int i = S->n - 1; i >= 0; i--) {
+        int64_t footprint = blocks_for((int64_t)S->reqs[i].prompt + S->reqs[i].output - 1);
+        if (used + footprint > pool)
+            break;
+        used += footprint;
+        cached += S->reqs[i].prompt / LP_SIM_BLOCK_TOKENS;
+        first = i;
+    }
+    push_free(S, -1, pool - cached);
+    for (int i = first; i < S->n; i++) {
+        int32_t full = S->reqs[i].prompt / LP_SIM_BLOCK_TOKENS;
+        if (full > 0) {
+            push_free(S, i, full);
+            S->reqs[i].cached_blocks = full;
+        }
+    }
+    return S->n - first;
+}
+
 static void describe_len(const lp_len_dist *d, char *buf, size_t size) {
     switch (d->kind) {
     case LP_LEN_FIXED:
@@ -717,6 +757,15 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                    sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS,
                    S->prefix_caching ? " from its blocks not yet reused (prefix caching)" : "",
                    S->preemptions);
+    if (req->workload.warm_prefix_cache)
+        lp_perf_assume(out,
+                       S->prefix_caching
+                           ? "simulate: the same prompts ran before on this server: %d of %d "
+                             "start in the prefix cache (the last to finish, as the pool holds "
+                             "them); only their last partial block is prefilled"
+                           : "simulate: the same prompts ran before, but vLLM before 0.8 does "
+                             "not cache prefixes by default: %d of %d start cached",
+                       S->warm_prompts, S->n);
     if (replicas > 1)
         lp_perf_assume(out,
                        "simulate: one of %d data-parallel replicas simulated with 1/%d of the "
@@ -828,7 +877,10 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
                           ? req->workload.request_rate / replicas
                           : 0.0;
         draw_schedule(&S, rate, req->workload.burstiness);
-        push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
+        if (req->workload.warm_prefix_cache && S.prefix_caching)
+            S.warm_prompts = warm_cache(&S);
+        else
+            push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
         st = S.mem_status;
         if (st != LP_OK)
             lp_error_set(err, st, "simulate: out of memory for the KV block queue");

@@ -67,6 +67,8 @@
  * (queries attend to L/2 keys on average). eff(q) = eff x q / (q + LP_ATTN_HALF_CONTEXT)
  * with q the mean keys per query matches those within ~20 %. */
 #define LP_ATTN_HALF_CONTEXT 600.0
+/* The first length at which the KV shape is sampled: one block of vLLM's default size. */
+#define LP_KV_SHAPE_FIRST_TOKENS 16.0
 /* Below this ratio of the smaller to the larger time an operator costs the larger alone. */
 #define LP_RIDGE_NEGLIGIBLE 0.01
 /* vLLM hands two tensors between pipeline stages, hidden_states and residual
@@ -154,6 +156,71 @@ static double peak_flops(const lp_gpu *gpu, const lp_mem_plan *plan, lp_perf_est
         lp_perf_assume(est, "%s weights on %s: weight-only, GEMMs at the 16-bit peak", q->vllm_name,
                        gpu->name);
     return bf16 * TERA;
+}
+
+/*
+ * What the KV pool admits when not every KV-cache group grows with the context (sliding-window,
+ * chunked-local and Mamba groups beside full attention): vLLM allocates each group's blocks
+ * for a request (kv_cache_utils.get_max_concurrency_for_kv_cache_config counts them), so the
+ * requests that fit are not kv_tokens / length. lp_mem_plan_requests_at answers it for one
+ * length; it is sampled here at 16 x 2^(i/2) tokens up to max_model_len (and a point past it)
+ * for the performance models to interpolate.
+ */
+static void kv_shape_init(const lp_model *m, const lp_mem_plan *plan, lp_step_model *sm) {
+    bool uniform = true;
+    for (int k = 0; k < 6; k++)
+        if (k != LP_ATTN_FULL && k != LP_ATTN_MLA && plan->kv_groups_per_kind[k] > 0)
+            uniform = false;
+    sm->kv_shape_n = 0;
+    if (uniform || plan->kv_blocks <= 0)
+        return;
+    int n = 0;
+    for (int i = 0; i < LP_KV_SHAPE_POINTS; i++) {
+        int64_t tokens = (int64_t)llround(LP_KV_SHAPE_FIRST_TOKENS * pow(2.0, 0.5 * i));
+        double requests = lp_mem_plan_requests_at(plan, m, tokens);
+        if (!(requests > 0))
+            break;
+        sm->kv_shape_tokens[n] = (double)tokens;
+        sm->kv_shape_blocks[n] = (double)plan->kv_blocks / requests;
+        n++;
+        if (plan->max_model_len > 0 && tokens >= plan->max_model_len)
+            break;
+    }
+    if (n >= 2) {
+        sm->kv_shape_n = n;
+        sm->kv_pool_blocks = (double)plan->kv_blocks;
+    }
+}
+
+double lp_step_kv_blocks(const lp_step_model *sm, double tokens) {
+    if (sm->kv_shape_n < 2)
+        return tokens / LP_KV_SHAPE_FIRST_TOKENS;
+    const double *t = sm->kv_shape_tokens, *b = sm->kv_shape_blocks;
+    const int n = sm->kv_shape_n;
+    if (tokens <= t[0])
+        return b[0]; /* every group holds at least its first block */
+    int lo = 0, hi = n - 1;
+    if (tokens >= t[hi]) {
+        lo = hi - 1; /* past the last point: the last segment's slope (full groups grow on) */
+    } else {
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (t[mid] <= tokens)
+                lo = mid;
+            else
+                hi = mid;
+        }
+    }
+    return b[lo] + (b[hi] - b[lo]) * (tokens - t[lo]) / (t[hi] - t[lo]);
+}
+
+double lp_step_kv_requests(const lp_step_model *sm, double tokens) {
+    if (!(tokens > 0))
+        return 0.0;
+    if (sm->kv_shape_n < 2)
+        return sm->kv_capacity_tokens / tokens;
+    double blocks = lp_step_kv_blocks(sm, tokens);
+    return blocks > 0 ? sm->kv_pool_blocks / blocks : 0.0;
 }
 
 lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const lp_mem_plan *plan,
@@ -298,6 +365,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     sm->kv_capacity_tokens = (double)plan->kv_tokens;
     sm->max_model_len = plan->max_model_len;
     sm->vllm_version = plan->vllm_version;
+    kv_shape_init(m, plan, sm);
 
     lp_perf_assume(est,
                    "roofline efficiencies (%s): %.0f %% of peak FLOPS, %.0f %% of peak "
@@ -306,6 +374,12 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
                    sm->eff.family, 100 * sm->eff.compute_eff, 100 * sm->eff.memory_eff,
                    1e6 * sm->eff.layer_overhead_s, 1e3 * sm->eff.step_overhead_s,
                    1e6 * sm->eff.per_seq_overhead_s, sm->eff.engine);
+    if (sm->eff.power_share > 0 && sm->eff.power_share < 0.995)
+        lp_perf_assume(est,
+                       "%s: %.0f W board power sustains %.0f %% of the tensor rate its peak "
+                       "implies (the family's reference part, at its own limit, does the same "
+                       "work per joule)",
+                       gpu->name, gpu->tdp_w, 100 * sm->eff.power_share);
     if (sm->eager)
         lp_perf_assume(est,
                        "--enforce-eager: every kernel launched by the host, at least %.0f us "
@@ -443,8 +517,11 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
     const double gemm_scale = sm->gemm_compute_scale > 0 ? sm->gemm_compute_scale : 1.0;
     const double expert_scale =
         sm->expert_compute_scale > 0 ? sm->expert_compute_scale : gemm_scale;
-    const double attn_peak = sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops;
-    const double s_flop = 1.0 / (sm->peak_flops * sm->eff.compute_eff);
+    /* tensor work runs at the clock the board's power limit allows (efficiency.c) */
+    const double power = sm->eff.power_share > 0 ? sm->eff.power_share : 1.0;
+    const double attn_peak =
+        power * (sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops);
+    const double s_flop = 1.0 / (power * sm->peak_flops * sm->eff.compute_eff);
     const double s_byte = 1.0 / (sm->bandwidth * sm->eff.memory_eff);
     /* linear layers (GEMMs): every token's FLOPs against one read of the weights */
     double sampled = b->decode_seqs + b->prefill_seqs;

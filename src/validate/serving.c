@@ -224,6 +224,17 @@ static const char *base_name(const char *path) {
     return slash ? slash + 1 : path;
 }
 
+/* A run right after an earlier run of the same benchmark on the same server (serving_sweep.c)
+ * starts with that run's prompts in the prefix cache. */
+static void apply_sweep(const bool *repeat, int n_lines, int lineno, lp_serving_row_result *row,
+                        lp_serving_row_map *rm) {
+    if (!repeat || lineno > n_lines || !repeat[lineno])
+        return;
+    rm->req.workload.warm_prefix_cache = true;
+    lp_serving_note(row, "ran right after another run of the same prompts on this server "
+                         "(dates in the notes): prompts start in the prefix cache");
+}
+
 lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_serving_opts *opts,
                                   lp_serving_report *report, lp_error *err) {
     lp_validate_serving_opts defaults;
@@ -238,6 +249,14 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
     if (!rm) {
         fclose(f);
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
+    }
+    bool *repeat = NULL;
+    int n_lines = 0;
+    lp_status sweep = lp_serving_sweep_scan(tsv_path, &repeat, &n_lines, err);
+    if (sweep != LP_OK) {
+        free(rm);
+        fclose(f);
+        return sweep;
     }
     const char *file = base_name(tsv_path);
     if (report->n_files < LP_SERVING_MAX_FILES)
@@ -270,6 +289,8 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
         snprintf(row->file, sizeof row->file, "%s", file);
         row->physical_limit_tok_s = NAN;
         bool mapped = lp_serving_map_row(c, row, rm);
+        if (mapped)
+            apply_sweep(repeat, n_lines, lineno, row, rm);
         if (!keep_row(opts, row->holdout))
             continue;
         report->n_rows++;
@@ -286,6 +307,7 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
     }
     lp_serving_summarize(report);
 out:
+    free(repeat);
     free(rm);
     free(line);
     fclose(f);
@@ -317,10 +339,14 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
     int colmap[LP_SC_COUNT];
     bool have_header = false;
     lp_status st = LP_OK;
+    bool *repeat = NULL;
+    int n_lines = 0;
     if (!rm || !row) {
         st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
         goto out;
     }
+    if ((st = lp_serving_sweep_scan(tsv_path, &repeat, &n_lines, err)) != LP_OK)
+        goto out;
     char *cols[MAX_COLS];
     int nc;
     while ((nc = lp_tsv_next(f, &line, &linecap, &lineno, cols, MAX_COLS)) > 0) {
@@ -337,6 +363,7 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         row->line = lineno;
         if (!lp_serving_map_row(c, row, rm))
             continue;
+        apply_sweep(repeat, n_lines, lineno, row, rm);
         if (count == cap) {
             int ncap = cap ? 2 * cap : 64;
             lp_serving_point *np = realloc(pts, (size_t)ncap * sizeof *np);
@@ -373,6 +400,7 @@ out:
     } else {
         free(pts);
     }
+    free(repeat);
     free(rm);
     free(row);
     free(line);

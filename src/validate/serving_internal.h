@@ -69,6 +69,13 @@ lp_status lp_serving_read_header(char **cols, int n, const char *path, int linen
  */
 bool lp_serving_map_row(char **c, lp_serving_row_result *row, lp_serving_row_map *rm);
 
+/*
+ * Which data lines of the serving table at tsv_path repeat an earlier run of the same benchmark
+ * on the same server (serving_sweep.c): *repeat (malloc'd, free it) has *n_lines + 1 entries,
+ * indexed by line number. Errors: LP_ERR_IO, LP_ERR_PARSE (no header), LP_ERR_NOMEM.
+ */
+lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_lines, lp_error *err);
+
 /* Add a note to a row (no-op when full). */
 void lp_serving_note(lp_serving_row_result *row, const char *fmt, ...)
 #if defined(__GNUC__)
