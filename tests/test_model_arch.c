@@ -171,6 +171,22 @@ static void test_glm45(void **state) {
     free(m);
 }
 
+/* Phi-2 (microsoft/phi-2, model card "2.7 billion parameters", HF count 2,779,683,840): by
+ * hand embed and untied lm_head 2 x 51200 x 2560 = 262,144,000 + lm_head bias 51,200; per
+ * layer q/k/v 3 x (2560x2560 + 2560) = 19,668,480, dense 6,553,600 + 2,560, fc1 2560x10240
+ * + 10,240, fc2 10240x2560 + 2,560, one LayerNorm with bias 5,120 -> 78,671,360 x 32 =
+ * 2,517,483,520; final LayerNorm 5,120. Total 2,779,683,840. MHA: 32 x 80 x 2 x 32 x 2 bytes
+ * = 327,680 KV bytes per token. */
+static void test_phi2(void **state) {
+    (void)state;
+    lp_model *m = load_id("microsoft/phi-2");
+    assert_int_equal(m->params_total, INT64_C(2779683840));
+    assert_false(m->gated_mlp);
+    assert_true(m->lm_head_bias);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 327680, 0);
+    free(m);
+}
+
 /* RedHatAI's llm-compressor names resolve to the base architecture with the scheme named. */
 static void test_compressor_variants(void **state) {
     (void)state;
@@ -192,6 +208,7 @@ int main(void) {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
         cmocka_unit_test(test_granite_dense), cmocka_unit_test(test_kimi),
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
+        cmocka_unit_test(test_phi2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,6 +137,7 @@ typedef struct {
     bool qk_norm;             /**< per-head RMSNorm on q and k (Qwen3, Gemma 3): 2*head_dim */
     bool attn_sinks;          /**< per-head attention sinks (gpt-oss): num_heads per layer */
     bool norm_has_bias;       /**< LayerNorm with bias (Falcon): 2*H per norm instead of H */
+    bool lm_head_bias;        /**< bias on the untied lm_head (Phi-2): vocab_size more */
     int norms_per_layer;      /**< 2 for Llama-style, 4 for Gemma 2/3, 1 for Falcon-7B */
     bool fused_qkv_mqa;       /**< Falcon-7B style fused query_key_value */
 

@@ -64,6 +64,10 @@ static const struct {
      * first_k_dense_replace layers dense, then n_routed_experts of moe_intermediate_size plus
      * n_shared_experts, sigmoid router with e_score_correction_bias; vLLM glm4_moe.py. */
     {"glm4_moe", LP_FAM_GLM4_MOE, false},
+    /* PhiConfig (Phi-1, 1.5, 2): one LayerNorm per layer feeding attention and MLP in
+     * parallel, biased q/k/v/dense and fc1/fc2 (GELU, not gated), a biased lm_head;
+     * vLLM phi.py. */
+    {"phi", LP_FAM_PHI, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -456,6 +460,17 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
         break;
     case LP_FAM_QWEN3_NEXT:
         m->qk_norm = true;
+        break;
+    case LP_FAM_PHI:
+        /* PhiDecoderLayer: input_layernorm only (parallel residual), LayerNorm with bias;
+         * PhiAttention qkv_proj/dense and PhiMLP fc1/fc2 all biased; final_layernorm too. */
+        m->norms_per_layer = 1;
+        m->norm_has_bias = true;
+        m->gated_mlp = false;
+        m->qkv_bias = true;
+        m->o_bias = true;
+        m->lm_head_bias = !m->tie_word_embeddings;
+        mlp_bias = true;
         break;
     case LP_FAM_GLM4_MOE: {
         /* Glm4MoeAttention: qkv_proj biased by attention_bias, o_proj never; q/k norms only

@@ -94,7 +94,8 @@ typedef enum {
     LP_FAM_QWEN3_NEXT,     /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
     LP_FAM_JAMBA,          /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
     LP_FAM_GRANITE_HYBRID, /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
-    LP_FAM_GLM4_MOE /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
+    LP_FAM_GLM4_MOE, /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
+    LP_FAM_PHI       /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
 } lp_family;
 
 /**

@@ -163,6 +163,8 @@ void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
         return;
     out->embed = m->vocab_size * m->hidden_size;
     out->lm_head = m->tie_word_embeddings ? 0 : m->vocab_size * m->hidden_size;
+    if (m->lm_head_bias)
+        out->lm_head += m->vocab_size;
     out->final_norm = norm_params(m);
     out->vision = m->params_vision;
     int64_t unused_experts = 0;
