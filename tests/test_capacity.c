@@ -74,7 +74,8 @@ static double decode_step_s(const lp_step_model *sm, double n, double ctx) {
  * decode steps plus its first token: half a step waiting for the step in progress and one
  * step carrying its 1-token prompt, so E2E = (999 + 1.5) x T and the capacity is
  * 96 / (1000.5 x T). The KV cache (~470K tokens for 8B on an H100 at 0.9) and max-num-seqs 256
- * hold far more than 96 such requests, so the target binds, not the memory.
+ * hold far more than 96 such requests, so the target binds, not the memory. The clients a
+ * closed loop may run at that rate are, by Little's law again, the same C = 96.
  */
 static void test_capacity_by_hand(void **state) {
     (void)state;
@@ -103,6 +104,8 @@ static void test_capacity_by_hand(void **state) {
         fail_msg("capacity %.4f req/s, by hand %.4f (T %.3f ms)", c.max_request_rate, expected,
                  1e3 * T);
     assert_true(c.saturation_request_rate > c.max_request_rate);
+    if (fabs(c.max_concurrency / 96 - 1) > 0.01)
+        fail_msg("clients at capacity %.2f, by hand 96", c.max_concurrency);
 }
 
 /* An estimate of c at a Poisson rate (the public estimator, roofline or simulation). */

@@ -60,7 +60,8 @@ lp_status lp_load_profile_from_rates(const double *rates, size_t n, const char *
  * Copies of a deployment that sustains max_request_rate (req/s at the targets) needed for an
  * offered rate with headroom (a fraction: 0.2 keeps 20 % spare): ceil(rate x (1 + headroom) /
  * max_request_rate), at least min_replicas; -1 when rate > 0 and max_request_rate is not
- * positive (it meets the targets at no load).
+ * positive (it meets the targets at no load). The same arithmetic sizes a closed loop: clients
+ * for rate, the clients one copy holds (lp_candidate.max_concurrency) for max_request_rate.
  */
 int lp_load_replicas(double rate, double headroom, double max_request_rate, int min_replicas);
 

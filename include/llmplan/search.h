@@ -178,11 +178,14 @@ typedef struct {
     size_t variants_first; /**< where they are in lp_search_result.variants */
 
     /* capacity at the targets (lp_search_capacity; NaN / LP_CAPACITY_NONE until computed) */
-    double max_request_rate;        /**< req/s it sustains meeting every target (0: none) */
+    double max_request_rate; /**< req/s it sustains meeting every target (0: none) */
+    /** Clients it holds at that rate (closed loop), by Little's law: max_request_rate x mean
+     *  E2E latency there (roofline). Sizes replicas for a --max-concurrency load. */
+    double max_concurrency;
     double saturation_request_rate; /**< req/s at full load, targets aside (roofline) */
     lp_capacity_method capacity_method;
     lp_reject_reason capacity_limit; /**< what stops more load: a target, or THROUGHPUT */
-    int replicas; /**< copies needed for the offered load with headroom (0: no rate given) */
+    int replicas; /**< copies needed for the offered load with headroom (0: no load given) */
 } lp_candidate;
 
 /** The outcome of a search. Arrays are owned by the result (lp_search_result_free). */
@@ -252,8 +255,8 @@ bool lp_candidate_same(const lp_candidate *a, const lp_candidate *b);
  * the whole deployment) each sustains while it keeps up with the load and meets every latency
  * target at the spec's percentile - the "goodput" of DistServe and Vidur's capacity search.
  * Fills max_request_rate, saturation_request_rate, capacity_method and capacity_limit of
- * every cands[i]; spec's workload lengths are used, its arrival process is replaced by the
- * rate being searched.
+ * every cands[i], and max_concurrency (the clients held at that rate, Little's law); spec's
+ * workload lengths are used, its arrival process is replaced by the rate being searched.
  *
  * Method: the roofline gives the saturation rate (the most requests/s the deployment completes
  * at full load) and, by bisection over the rate, the highest one whose median latencies (x the

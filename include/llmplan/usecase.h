@@ -291,6 +291,9 @@ typedef struct {
     /** The load replicas are sized for, req/s: the request rate, a daily volume's mean rate or
      *  the load profile's mean (0: a closed loop or every request at once: no replicas). */
     double offered_request_rate;
+    /** Without a rate: the closed loop's clients (--max-concurrency) replicas are sized for,
+     *  against each configuration's max_concurrency (0: none). */
+    double offered_concurrency;
     double headroom;            /**< the fraction of spare capacity replicas keep */
     char load_note[200];        /**< how the load was chosen ("" when as given) */
     lp_recommend_sweep *sweeps; /**< latency against load of the top configurations */
@@ -307,11 +310,11 @@ void lp_recommend_request_init(lp_recommend_request *r);
  * Search, then estimate every shown configuration again for the statistics `vllm bench serve`
  * reports, build their `vllm serve` lines and, when nothing meets the targets, search again
  * without them for the closest misses. Every shown configuration (ranked, Pareto front,
- * misses) gets its capacity at the targets (lp_search_capacity) and, when the load is a rate,
- * the replicas it needs with headroom; the top load_sweep get their latency against load; with
- * a load profile the chosen configuration is sized for it. Returns LP_OK even when nothing
- * meets the targets (search.n_ranked 0); an error for an invalid search (the spec's message),
- * LP_ERR_LIMIT when the budget ran out, or LP_ERR_NOMEM. Free out with
+ * misses) gets its capacity at the targets (lp_search_capacity) and, when a load is given (a
+ * rate, or the clients of a closed loop), the replicas it needs with headroom; the top load_sweep
+ * get their latency against load; with a load profile the chosen configuration is sized for it.
+ * Returns LP_OK even when nothing meets the targets (search.n_ranked 0); an error for an invalid
+ * search (the spec's message), LP_ERR_LIMIT when the budget ran out, or LP_ERR_NOMEM. Free out with
  * lp_recommend_result_free, also after an error.
  */
 lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out, lp_error *err);
@@ -532,6 +535,7 @@ typedef struct {
     const lp_candidate *misses; /**< closest misses when nothing meets the targets */
     size_t n_misses;
     double offered_request_rate;      /**< the load replicas are sized for (0: none) */
+    double offered_concurrency;       /**< or the clients of a closed loop (0: none) */
     double headroom;                  /**< their spare capacity, a fraction */
     const char *load_note;            /**< how the load was chosen (NULL or "": as given) */
     const lp_recommend_sweep *sweeps; /**< latency against load (NULL: none) */

@@ -140,6 +140,7 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
     /* capacity at the targets */
     bool have_cap = c->capacity_method != LP_CAPACITY_NONE;
     put(o, "max_request_rate", have_cap ? num(c->max_request_rate) : json_null());
+    put(o, "max_concurrency", have_cap ? num(c->max_concurrency) : json_null());
     put(o, "saturation_request_rate", have_cap ? num(c->saturation_request_rate) : json_null());
     put(o, "capacity_method",
         have_cap ? json_string(lp_capacity_method_name(c->capacity_method)) : json_null());
@@ -269,6 +270,7 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     put(root, "targets", targets_object(v->spec));
     put(root, "objective_note", json_string(r->objective_note));
     put(root, "offered_request_rate", positive(v->offered_request_rate));
+    put(root, "offered_concurrency", positive(v->offered_concurrency));
     put(root, "load_note",
         v->load_note && v->load_note[0] ? json_string(v->load_note) : json_null());
     put(root, "headroom_pct", num(100 * v->headroom));

@@ -253,9 +253,15 @@ static void capacity_note(FILE *o, const lp_recommend_view *v, int pct) {
                 lp_render_fmt_num(rate, sizeof rate, v->offered_request_rate,
                                   lp_render_decimals(v->offered_request_rate)),
                 100 * v->headroom);
+    else if (v->offered_concurrency > 0)
+        fprintf(o,
+                "  replicas: copies of the deployment for %.0f concurrent clients with %.0f %% "
+                "headroom; one copy holds max req/s x its mean E2E latency there (Little's law) "
+                "clients\n",
+                v->offered_concurrency, 100 * v->headroom);
     else
-        fprintf(o, "  replicas: give a load as a rate (--request-rate, --daily-output-tokens or "
-                   "--load-profile) to size them\n");
+        fprintf(o, "  replicas: give a load (--request-rate, --max-concurrency, "
+                   "--daily-output-tokens or --load-profile) to size them\n");
 }
 
 static void sweep_section(FILE *o, const lp_recommend_view *v, int pct) {

@@ -584,13 +584,21 @@ static lp_status recommend_sections(lp_report_doc *d, const lp_report *r) {
              "max req/s: the highest Poisson request rate one deployment sustains while it keeps "
              "up and meets every target (%s). replicas: %s",
              pct == 50 ? "roofline" : "bracketed by the roofline, refined by simulation",
-             v->offered_request_rate > 0 ? "" : "a load given as a rate sizes them.");
+             v->offered_request_rate > 0 || v->offered_concurrency > 0
+                 ? ""
+                 : "a load (a rate or concurrent clients) sizes them.");
         if (v->offered_request_rate > 0)
             para(d, NULL,
                  "Replicas are copies of the deployment for %s req/s with %.0f %% headroom.",
                  lp_render_fmt_num(rate, sizeof rate, v->offered_request_rate,
                                    lp_render_decimals(v->offered_request_rate)),
                  100 * v->headroom);
+        else if (v->offered_concurrency > 0)
+            para(d, NULL,
+                 "Replicas are copies of the deployment for %.0f concurrent clients with %.0f %% "
+                 "headroom; one copy holds max req/s x its mean E2E latency there (Little's law) "
+                 "clients.",
+                 v->offered_concurrency, 100 * v->headroom);
         d->ops->section_end(d);
         st = capacity_section(d, r);
         if (st == LP_OK)

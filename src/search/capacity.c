@@ -278,13 +278,28 @@ static lp_status simulated_capacity(work *w, lp_candidate *c, lp_error *err) {
     return LP_OK;
 }
 
+/* The clients the deployment holds at its capacity, by Little's law: requests in the system =
+ * arrival rate x mean time in it (E2E, queueing included), at the capacity rate on the
+ * roofline. A closed loop of that many clients (each sends its next request when the last
+ * one ends) offers the same mean load, with less burstiness than Poisson arrivals. */
+static void clients_at_capacity(work *w, lp_candidate *c) {
+    c->max_concurrency = 0;
+    if (!(c->max_request_rate > 0))
+        return;
+    lp_load_point p;
+    roofline_point(w, c->max_request_rate, &p);
+    if (p.valid && isfinite(w->est.e2el_ms.mean))
+        c->max_concurrency = c->max_request_rate * w->est.e2el_ms.mean / 1e3;
+}
+
 static lp_status capacity_of(work *w, lp_candidate *c, bool simulate, lp_error *err) {
     lp_status st = prepare(w, c, err);
     if (st != LP_OK)
         return st;
     roofline_capacity(w, c);
-    if (simulate && w->ctx->percentile != 50)
-        return simulated_capacity(w, c, err);
+    if (simulate && w->ctx->percentile != 50 && (st = simulated_capacity(w, c, err)) != LP_OK)
+        return st;
+    clients_at_capacity(w, c);
     return LP_OK;
 }
 
@@ -318,6 +333,7 @@ static void *run_items(void *arg) {
         }
         if (st != LP_OK) { /* does not fit or is refused: no capacity */
             c->max_request_rate = 0;
+            c->max_concurrency = 0;
             c->saturation_request_rate = 0;
             c->capacity_method = LP_CAPACITY_ROOFLINE;
             c->capacity_limit = LP_REJECT_NO_FIT;
@@ -447,6 +463,7 @@ lp_status lp_search_capacity(const lp_search_spec *spec, lp_candidate *const *ca
         lp_candidate *dst = cands[i];
         const lp_candidate *src = cands[first[i]];
         dst->max_request_rate = src->max_request_rate;
+        dst->max_concurrency = src->max_concurrency;
         dst->saturation_request_rate = src->saturation_request_rate;
         dst->capacity_method = src->capacity_method;
         dst->capacity_limit = src->capacity_limit;

@@ -326,7 +326,7 @@ void lp_search_fill_candidate(const lp_search_ctx *ctx, const lp_search_eval *e,
     c->score = e->score;
     c->simulated = e->simulated;
     c->n_variants = 1;
-    c->max_request_rate = c->saturation_request_rate = NAN;
+    c->max_request_rate = c->saturation_request_rate = c->max_concurrency = NAN;
     c->capacity_method = LP_CAPACITY_NONE;
     c->capacity_limit = LP_REJECT_COUNT;
 

@@ -176,9 +176,14 @@ static lp_status capacities(lp_recommend_result *out, lp_error *err) {
     lp_search_spec spec = out->spec;
     spec.progress = NULL;
     lp_status st = lp_search_capacity(&spec, all, k, err);
+    /* a rate against the rate each copy sustains; a closed loop's clients against the clients
+     * each copy holds at that rate (Little's law, capacity.c) */
     for (size_t i = 0; st == LP_OK && i < k; i++)
-        all[i]->replicas =
-            lp_load_replicas(out->offered_request_rate, out->headroom, all[i]->max_request_rate, 0);
+        all[i]->replicas = out->offered_request_rate > 0
+                               ? lp_load_replicas(out->offered_request_rate, out->headroom,
+                                                  all[i]->max_request_rate, 0)
+                               : lp_load_replicas(out->offered_concurrency, out->headroom,
+                                                  all[i]->max_concurrency, 0);
     free(all);
     return st;
 }
@@ -269,6 +274,8 @@ lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out
         out->offered_request_rate =
             lp_uc_offered_output_tok_s(&out->spec.workload, out->spec.daily_output_tokens) /
             lp_len_mean(&out->spec.workload.output);
+    else if (out->spec.workload.max_concurrency > 0)
+        out->offered_concurrency = out->spec.workload.max_concurrency;
     /* the search estimates with the roofline: refuse a mode it does not model */
     lp_perf_request modes;
     lp_perf_request_init(&modes);
@@ -317,6 +324,7 @@ void lp_recommend_result_view(const lp_recommend_result *r, lp_recommend_view *v
     v->misses = r->misses;
     v->n_misses = r->n_misses;
     v->offered_request_rate = r->offered_request_rate;
+    v->offered_concurrency = r->offered_concurrency;
     v->headroom = r->headroom;
     v->load_note = r->load_note;
     v->sweeps = r->sweeps;
