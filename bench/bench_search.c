@@ -7,12 +7,21 @@
  * median. Runs with 1 and 2 threads (best of a few runs each), prints candidates, wall time,
  * candidates per second and the cost per candidate, and checks both rankings are identical.
  * Target: the whole search under 1 s on a 2-core machine (Release build).
+ *
+ * Then the recommend use case end to end (lp_recommend: the search, the shown configurations
+ * estimated again, their capacity at the targets and replicas) on the two requests of issue
+ * 12: Llama-3.3-70B-Instruct, 2000 / 300 tokens at 10 req/s, TTFT <= 1.5 s, TPOT <= 50 ms on
+ * H100 / A100-80GB / L40S / H200, <= 8 GPUs, quantization allowed; Qwen3-30B-A3B, 1000 / 500
+ * tokens, 64 clients, TPOT <= 40 ms on H100 / L40S / A100-80GB, <= 4 GPUs; and the first at
+ * p90, where capacities are refined by simulation. Best of a few runs with 2 threads.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "llmplan/search.h"
+#include "llmplan/usecase.h"
 
 #define MODEL_ID "meta-llama/Llama-3.3-70B-Instruct"
 #define RUNS 3
@@ -24,6 +33,115 @@ static const char *const GPU_NAMES[] = {"H100 SXM",      "H200 SXM",      "H100 
 #define N_GPU_NAMES (sizeof GPU_NAMES / sizeof GPU_NAMES[0])
 
 static lp_model model;
+
+/* One recommend request of issue 12, timed end to end. */
+typedef struct {
+    const char *what, *model_id;
+    const char *gpus[4];
+    size_t n_gpus;
+    int max_gpus;
+    double in, out, rate, clients, ttft_ms, tpot_ms;
+    int percentile;
+    bool quant;
+} rec_case;
+
+static const rec_case REC_CASES[] = {
+    {"Llama-3.3-70B, 10 req/s, p50",
+     "meta-llama/Llama-3.3-70B-Instruct",
+     {"H100 SXM", "A100 80GB SXM", "L40S", "H200 SXM"},
+     4,
+     8,
+     2000,
+     300,
+     10,
+     0,
+     1500,
+     50,
+     50,
+     true},
+    {"Qwen3-30B-A3B, 64 clients, p50",
+     "Qwen/Qwen3-30B-A3B",
+     {"H100 SXM", "L40S", "A100 80GB SXM"},
+     3,
+     4,
+     1000,
+     500,
+     0,
+     64,
+     0,
+     40,
+     50,
+     false},
+    {"Llama-3.3-70B, 10 req/s, p90",
+     "meta-llama/Llama-3.3-70B-Instruct",
+     {"H100 SXM", "A100 80GB SXM", "L40S", "H200 SXM"},
+     4,
+     8,
+     2000,
+     300,
+     10,
+     0,
+     1500,
+     50,
+     90,
+     true},
+};
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench_recommend(const rec_case *k) {
+    static lp_model m;
+    lp_error err;
+    if (lp_model_load(k->model_id, NULL, &m, &err) != LP_OK) {
+        fprintf(stderr, "bench_search: %s: %s\n", k->model_id, err.message);
+        exit(1);
+    }
+    const lp_gpu *gpus[4];
+    for (size_t i = 0; i < k->n_gpus; i++)
+        if (lp_gpu_find(lp_gpu_db_builtin(), k->gpus[i], &gpus[i], &err) != LP_OK) {
+            fprintf(stderr, "bench_search: %s: %s\n", k->gpus[i], err.message);
+            exit(1);
+        }
+    lp_recommend_request rq;
+    lp_recommend_request_init(&rq);
+    rq.spec.model = &m;
+    rq.spec.gpus = gpus;
+    rq.spec.n_gpus = k->n_gpus;
+    rq.spec.max_gpus = k->max_gpus;
+    rq.spec.allow_quantization = k->quant;
+    rq.spec.workload.input = lp_len_fixed(k->in);
+    rq.spec.workload.output = lp_len_fixed(k->out);
+    rq.spec.workload.request_rate = k->rate;
+    rq.spec.workload.max_concurrency = (int)k->clients;
+    rq.spec.targets.max_ttft_ms = k->ttft_ms;
+    rq.spec.targets.max_tpot_ms = k->tpot_ms;
+    rq.spec.targets.percentile = k->percentile;
+    rq.spec.threads = 2;
+    double best = 0, search = 0;
+    size_t shown = 0;
+    for (int run = 0; run < RUNS; run++) {
+        lp_recommend_result r;
+        double t0 = now_s();
+        lp_status st = lp_recommend(&rq, &r, &err);
+        double t = now_s() - t0;
+        if (st != LP_OK) {
+            fprintf(stderr, "bench_search: recommend %s: %s\n", k->what, err.message);
+            exit(1);
+        }
+        if (run == 0 || t < best) {
+            best = t;
+            search = r.search.search_s;
+        }
+        shown = r.search.n_ranked < r.top ? r.search.n_ranked : r.top;
+        lp_recommend_result_free(&r);
+    }
+    printf("recommend %-32s %.3f s end to end (search %.3f s), %zu shown (best of %d)\n", k->what,
+           best, search, shown, RUNS);
+}
 
 static void die(const char *what, const lp_error *err) {
     fprintf(stderr, "bench_search: %s: %s\n", what, err->message);
@@ -106,5 +224,7 @@ int main(void) {
     printf("costs from %s\n", results[0].price_origin);
     lp_search_result_free(&results[0]);
     lp_search_result_free(&results[1]);
+    for (size_t i = 0; i < sizeof REC_CASES / sizeof REC_CASES[0]; i++)
+        bench_recommend(&REC_CASES[i]);
     return same ? 0 : 1;
 }
