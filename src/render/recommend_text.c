@@ -264,6 +264,19 @@ static void capacity_note(FILE *o, const lp_recommend_view *v, int pct) {
                    "--daily-output-tokens or --load-profile) to size them\n");
 }
 
+/* The first latency target a point of a load sweep misses ("" when it meets them all). */
+static const char *target_missed(const lp_targets *t, const lp_load_point *p) {
+    if (t->max_ttft_ms > 0 && !(p->ttft_ms <= t->max_ttft_ms))
+        return "misses the TTFT target";
+    if (t->max_tpot_ms > 0 && !(p->tpot_ms <= t->max_tpot_ms))
+        return "misses the TPOT target";
+    if (t->max_itl_ms > 0 && !(p->itl_ms <= t->max_itl_ms))
+        return "misses the ITL target";
+    if (t->max_e2e_ms > 0 && !(p->e2e_ms <= t->max_e2e_ms))
+        return "misses the E2E target";
+    return "";
+}
+
 static void sweep_section(FILE *o, const lp_recommend_view *v, int pct) {
     if (!v->sweeps || v->n_sweeps == 0)
         return;
@@ -286,28 +299,29 @@ static void sweep_section(FILE *o, const lp_recommend_view *v, int pct) {
         char g[64], l[32], m[32];
         gpu_label(g, sizeof g, c);
         layout_label(l, sizeof l, c);
-        fprintf(o, "  #%zu %s %s %s (max %s req/s)\n", sw->rank + 1, g, l, quant_label(c),
-                fmt_capacity(m, sizeof m, c));
+        fprintf(o, "  #%zu %s %s %s, kv %s (max %s req/s)\n", sw->rank + 1, g, l, quant_label(c),
+                lp_dtype_name(c->kv_cache_dtype), fmt_capacity(m, sizeof m, c));
         if (sw->n == 0) {
             fprintf(o, "    no load meets the targets\n");
             continue;
         }
-        fprintf(o, "    %9s %9s %9s %9s %10s  %s\n", "req/s", "TTFT ms", "TPOT ms", "E2E ms",
-                "out tok/s", "");
+        fprintf(o, "    %9s %9s %9s %9s %10s\n", "req/s", "TTFT ms", "TPOT ms", "E2E ms",
+                "out tok/s");
         for (size_t k = 0; k < sw->n; k++) {
             const lp_load_point *p = &sw->points[k];
             char a[32], b[32], d[32], e[32], f[32];
             bool ok = p->valid && p->keeps_up;
-            fprintf(o, "    %9s %9s %9s %9s %10s  %s\n",
+            const char *note = !p->valid      ? "not estimated"
+                               : !p->keeps_up ? "falls behind (a backlog grows)"
+                                              : target_missed(t, p);
+            fprintf(o, "    %9s %9s %9s %9s %10s%s%s\n",
                     lp_render_fmt_num(a, sizeof a, p->request_rate,
                                       lp_render_decimals(p->request_rate)),
                     lp_render_fmt_ms(b, sizeof b, ok ? p->ttft_ms : NAN),
                     lp_render_fmt_ms(d, sizeof d, ok ? p->tpot_ms : NAN),
                     lp_render_fmt_ms(e, sizeof e, ok ? p->e2e_ms : NAN),
                     lp_render_fmt_num(f, sizeof f, p->valid ? p->output_tok_s : NAN, 0),
-                    !p->valid      ? "not estimated"
-                    : !p->keeps_up ? "falls behind (a backlog grows)"
-                                   : "");
+                    note[0] ? "  " : "", note);
         }
     }
 }
