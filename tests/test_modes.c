@@ -296,12 +296,91 @@ static void test_cli_and_json(void **state) {
                       "prefix_repetition");
 }
 
+/* An estimate of Llama-3.1-8B on one H100 (roofline) with workload w. */
+static void estimate_of(const lp_workload *w, bool caching_off, lp_perf_estimate *e) {
+    static lp_model m;
+    lp_error err;
+    assert_int_equal(lp_model_load(LLAMA8B, NULL, &m, &err), LP_OK);
+    const lp_gpu *gpu;
+    assert_int_equal(lp_gpu_find(NULL, "H100", &gpu, &err), LP_OK);
+    lp_perf_request r;
+    lp_perf_request_init(&r);
+    r.model = &m;
+    lp_cluster_init(&r.cluster, gpu);
+    r.serving.enable_prefix_caching_off = caching_off;
+    r.workload = *w;
+    r.method = LP_ROOFLINE;
+    assert_int_equal(lp_estimate_performance(&r, e), LP_OK);
+}
+
+/* Prefix-cache hits counted by hand as vLLM's V1 KV cache manager gives them: whole 16-token
+ * blocks of the shared prefix (the default block size), never the prompt's last token, each
+ * distinct prefix missing once per run except the one `vllm bench serve` warmed up. */
+static void test_prefix_cache_hits(void **state) {
+    (void)state;
+    lp_workload w;
+    lp_error err;
+    /* --random-input-len 24 --random-prefix-len 1000: prompts of 1024 tokens; 1000 // 16 = 62
+     * blocks = 992 tokens hit, one prefix warmed up: hit rate 992 / 1024 = 0.96875 */
+    lp_workload_init(&w);
+    w.input = lp_len_fixed(24);
+    w.max_concurrency = 1;
+    w.num_prompts = 20;
+    assert_int_equal(lp_workload_random_prefix(&w, 1000, &err), LP_OK);
+    lp_perf_estimate hit, off;
+    estimate_of(&w, false, &hit);
+    lp_assert_near(hit.modes.prefix_cache_hit_rate, 0.96875, 1e-12);
+    /* caching off: the whole 1024 tokens computed, no hit; TTFT computes 32 tokens instead of
+     * 1024 with the cache, so it is far shorter */
+    estimate_of(&w, true, &off);
+    lp_assert_near(off.modes.prefix_cache_hit_rate, 0.0, 0);
+    assert_true(hit.ttft_ms.mean < 0.5 * off.ttft_ms.mean);
+    /* the decode steps read the whole context either way */
+    lp_assert_near(hit.tpot_ms.mean, off.tpot_ms.mean, 0.05 * off.tpot_ms.mean);
+
+    /* prefix_repetition defaults: 10 prefixes of 256 (16 full blocks), suffix 256, 1000
+     * prompts: 9 first uses miss, so 256 x 991 / 1000 = 253.696 of 512 tokens hit: 0.4955 */
+    lp_workload_init(&w);
+    lp_workload_prefix_repetition(&w, 0, 0, 0, 0);
+    w.num_prompts = 1000;
+    w.max_concurrency = 8;
+    estimate_of(&w, false, &hit);
+    lp_assert_near(hit.modes.prefix_cache_hit_rate, 253.696 / 512.0, 1e-12);
+
+    /* 200 prefixes of 4096 tokens (819,200 tokens) do not fit the KV cache of one H100 beside
+     * one running request holding 4352 - 4096 + 128 / 2 = 320 tokens of its own and pinning
+     * 200 x (1 - (199/200)^1) = 1 prefix: the fraction kept is (4096 + kv_tokens - 320 - 4096)
+     * / 819,200 and 199 of 1000 first uses miss, so the hit rate is 4096 x kept x 0.801 / 4352
+     * (kv_tokens from the memory plan of the same settings). */
+    lp_workload_init(&w);
+    lp_workload_prefix_repetition(&w, 4096, 256, 200, 128);
+    w.num_prompts = 1000;
+    w.max_concurrency = 1;
+    estimate_of(&w, false, &hit);
+    lp_serving s;
+    lp_serving_init(&s);
+    static lp_model m;
+    assert_int_equal(lp_model_load(LLAMA8B, NULL, &m, &err), LP_OK);
+    const lp_gpu *gpu;
+    assert_int_equal(lp_gpu_find(NULL, "H100", &gpu, &err), LP_OK);
+    static lp_mem_plan plan;
+    assert_int_equal(lp_mem_plan_compute(&m, gpu, &s, &plan, &err), LP_OK);
+    double kept = ((double)plan.kv_tokens - 320.0) / 819200.0;
+    assert_true(kept > 0.2 && kept < 1.0);
+    lp_assert_near(hit.modes.prefix_cache_hit_rate, 4096.0 * kept * 0.801 / 4352.0, 1e-9);
+
+    /* the simulation keeps no block cache yet: refused, not ignored */
+    lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --random-prefix-len 100 "
+                      "--method simulate",
+                      "roofline method only");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_config_parse),    cmocka_unit_test(test_acceptance_length),
         cmocka_unit_test(test_disaggregation_parse), cmocka_unit_test(test_shared_prefix_workloads),
         cmocka_unit_test(test_lora_slots),           cmocka_unit_test(test_spec_drafter_memory),
-        cmocka_unit_test(test_cli_and_json),
+        cmocka_unit_test(test_cli_and_json),         cmocka_unit_test(test_prefix_cache_hits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

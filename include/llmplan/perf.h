@@ -405,6 +405,7 @@ typedef struct {
     int kv_shape_n;
     double kv_pool_blocks;
     double kv_shape_tokens[LP_KV_SHAPE_POINTS], kv_shape_blocks[LP_KV_SHAPE_POINTS];
+    int kv_block_size; /**< tokens per KV block (prefix caching hits whole blocks) */
 } lp_step_model;
 
 /** A batch of one engine step. */

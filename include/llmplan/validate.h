@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "llmplan/bands.h"
 #include "llmplan/model.h"
@@ -430,6 +431,70 @@ void lp_band_coverage_of(const lp_serving_report *r, bool holdout, lp_band_cover
  * bands of table (NULL: the built-in one).
  */
 lp_band_count lp_band_coverage_kv(const lp_kv_report *r, const lp_band_table *table, bool holdout);
+
+/* ---- serving modes (serving_modes.c) ------------------------------------------------------ */
+
+/** The modes compared with their baseline (only speculative decoding is estimated so far). */
+typedef enum { LP_MODES_SPEC = 0 } lp_modes_mode;
+
+/** The metrics compared: mean TPOT and output tokens/s. */
+typedef enum { LP_MODES_TPOT = 0, LP_MODES_OUTPUT_TOK_S, LP_MODES_METRICS } lp_modes_metric;
+
+/** "tpot_mean_ms" or "output_tok_s". */
+const char *lp_modes_metric_name(lp_modes_metric m);
+
+/** One mode row and one metric against the baseline row measured beside it. */
+typedef struct {
+    int line, base_line; /**< lines of the mode row and of its baseline in the file */
+    lp_modes_mode mode;
+    lp_modes_metric metric;
+    bool holdout; /**< the mode row's group is held out (lp_validate_is_holdout) */
+    char model[96], gpu[48], settings[64], note[160];
+    double measured, estimated;             /**< the mode row */
+    double base_measured, base_estimated;   /**< its baseline */
+    double measured_ratio, estimated_ratio; /**< mode / baseline */
+} lp_modes_pair;
+
+/** A mode row not compared, and why. */
+typedef struct {
+    int line;
+    char mode[16];
+    char reason[160];
+} lp_modes_skip;
+
+#define LP_MODES_MAX_PAIRS 256
+#define LP_MODES_MAX_SKIPS 256
+
+/** Every mode row of serving_modes.tsv: the pairs compared and the rows skipped. */
+typedef struct {
+    int mode_rows, skipped;
+    lp_modes_pair pairs[LP_MODES_MAX_PAIRS];
+    int n_pairs;
+    lp_modes_skip skips[LP_MODES_MAX_SKIPS];
+    int n_skips;
+} lp_modes_report;
+
+/** Median relative errors |estimate / measured - 1| over the pairs of one mode and metric. */
+typedef struct {
+    int pairs;
+    double median_ratio_error; /**< of the ratio mode / baseline */
+    double median_mode_error;  /**< of the mode rows' absolute values */
+    double median_base_error;  /**< of the baselines' absolute values */
+} lp_modes_summary;
+
+/**
+ * Read serving_modes.tsv at path and estimate (roofline) every vLLM mode row that has a
+ * baseline row beside it, with the baseline on the same model, GPU and load. LP_ERR_IO /
+ * LP_ERR_PARSE for an unreadable file or a missing column.
+ */
+lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_error *err);
+
+/** The summary of one mode and metric over holdout (1), fit (0) or all (-1) pairs. */
+void lp_modes_summarize(const lp_modes_report *rep, lp_modes_mode mode, lp_modes_metric metric,
+                        int holdout, lp_modes_summary *out);
+
+/** The per-pair rows, the per-mode summary table and the skipped rows with their reasons. */
+void lp_modes_print(FILE *out, const lp_modes_report *rep);
 
 #ifdef __cplusplus
 }

@@ -259,6 +259,20 @@ static void print_serving(const lp_serving_report *r, bool rows) {
  * a temporary file renamed over it when complete). A file that exists is replaced only when
  * llmplan wrote it (its first line carries marker) or with --force.
  */
+/* The serving modes against the baseline measured beside them (src/validate/serving_modes.c). */
+static lp_status print_modes(const char *dir) {
+    static lp_modes_report rep; /* about 150 KB */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/serving_modes.tsv", dir);
+    lp_error err;
+    lp_status st = lp_validate_serving_modes(path, &rep, &err);
+    if (st != LP_OK)
+        lp_cli_fail(&err);
+    else
+        lp_modes_print(stdout, &rep);
+    return st;
+}
+
 static int write_generated(const char *path, const char *marker, bool force,
                            const lp_accuracy_data *data, const char *commit,
                            void (*generate)(FILE *, const lp_accuracy_data *, const char *)) {
@@ -386,6 +400,8 @@ int lp_cmd_accuracy(int argc, char **argv) {
             lp_accuracy_print_kv_versions(stdout, data.kv[i], false);
         }
         print_serving(data.serving, !brief);
+        if (print_modes(data.dir) != LP_OK)
+            rc = LP_EXIT_FAILURE;
         printf("\nError bands (80 %% nominal) of the compiled-in table: measured values inside\n");
         lp_accuracy_print_coverage_bands(stdout, &data, false);
         lp_error err;

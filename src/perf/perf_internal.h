@@ -89,6 +89,22 @@ void lp_spec_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_
  * length, TPOT speed-up against base, the step model without speculation) and the client
  * concurrency from which it stops paying; adds the assumptions. Roofline sweeps, quiet.
  */
+/** Prefix caching of shared prompt prefixes at a steady state (prefix.c). */
+typedef struct {
+    bool on;              /**< prefix caching on (vLLM's default) */
+    double cached_tokens; /**< prefix tokens one hit covers (full blocks, < the prompt) */
+    double kept;          /**< fraction of the prefixes the KV cache keeps between uses */
+    double cold_share;    /**< requests that are a prefix's first use (a miss) */
+    double hit_tokens;    /**< mean prompt tokens per request served from the cache */
+    double shared_tokens; /**< KV tokens the kept prefixes hold, shared by their requests */
+    double hit_rate;      /**< hit_tokens / mean prompt tokens */
+} lp_prefix_state;
+
+/** The prefix-cache hits of req's workload on sm with `running` requests holding the KV cache
+ *  (all zero when caching is off or prompts share no prefix). */
+void lp_prefix_hits(const lp_step_model *sm, const lp_perf_request *req, double running,
+                    lp_prefix_state *out);
+
 void lp_spec_report(const lp_step_model *sm, const lp_step_model *base, const lp_perf_request *req,
                     int replicas, lp_perf_estimate *out);
 

@@ -164,6 +164,7 @@ static void set_stat(lp_stat *st, double mean_ms, double median_ms) {
 typedef struct {
     double c, in, out, kv_cap, heavy_share, pre;
     const char *how;
+    lp_prefix_state prefix;
 } roofline_facts;
 
 /*
@@ -195,8 +196,16 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
 
     /* requests the KV pool admits at the mean occupancy (hybrid and sliding-window models: as
      * vLLM's block pool counts their groups, lp_step_kv_requests) */
-    double kv_cap = lp_step_kv_requests(sm, in + outl / 2.0);
-    const double pre = prefilled(sm, req, in, outl, n);
+    /* prefix caching of shared prefixes (prefix.c): the running requests are taken at the
+     * most the load allows for the cache's room; a hit shortens the prefill and the KV a
+     * request holds alone */
+    lp_prefix_state px;
+    double running = fmin((double)sm->max_num_seqs, fmax(n, 1.0));
+    if (req->workload.max_concurrency > 0)
+        running = fmin(running, (double)req->workload.max_concurrency / replicas);
+    lp_prefix_hits(sm, req, running, &px);
+    double kv_cap = lp_step_kv_requests(sm, in - px.hit_tokens + outl / 2.0);
+    const double pre = fmin(prefilled(sm, req, in, outl, n), in - px.hit_tokens);
     lp_sim_frontend fe;
     lp_sim_frontend_default(&fe);
     const double api_s = fe.api_ingress_s + fe.api_egress_s;
@@ -341,6 +350,10 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     facts->pre = pre;
     facts->heavy_share = s.heavy_share;
     facts->how = how;
+    facts->prefix = px;
+    out->modes.prefix_cache_hit_rate = px.hit_rate;
+    facts->prefix = px;
+    out->modes.prefix_cache_hit_rate = px.hit_rate;
 }
 
 void lp_perf_roofline_quiet(const lp_step_model *sm, const lp_perf_request *req, int replicas,
@@ -374,6 +387,13 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
                        "prefilled per request (the rest found in the prefix cache, as far as "
                        "the pool holds the earlier run)",
                        f.pre, in);
+    if (f.prefix.cached_tokens > 0)
+        lp_perf_assume(out,
+                       "prefix caching: %.0f of %.0f prompt tokens per request from the cache "
+                       "(hit rate %.1f %%: %.0f prefix tokens in full blocks, %.1f %% of "
+                       "prefixes kept in the KV cache, %.1f %% first uses miss)",
+                       f.prefix.hit_tokens, f.in, 100 * f.prefix.hit_rate, f.prefix.cached_tokens,
+                       100 * f.prefix.kept, 100 * f.prefix.cold_share);
     if (sm->scheduler_steps > 1)
         lp_perf_assume(out, "multi-step scheduling (%d steps): new requests join between runs",
                        sm->scheduler_steps);

@@ -363,6 +363,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     sm->max_num_seqs = plan->max_num_seqs;
     sm->max_num_batched_tokens = plan->max_num_batched_tokens;
     sm->kv_capacity_tokens = (double)plan->kv_tokens;
+    sm->kv_block_size = plan->block_size;
     sm->max_model_len = plan->max_model_len;
     sm->vllm_version = plan->vllm_version;
     kv_shape_init(m, plan, sm);
