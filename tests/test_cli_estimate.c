@@ -234,6 +234,12 @@ static void test_workload_flags(void **state) {
     lp_assert_near(json_number_value(json_object_get(j, "request_throughput")), 2.0, 1e-6);
     json_decref(j);
     unlink(path);
+    /* a histogram row past 10 M tokens is refused on the flag, naming the file's line */
+    lp_test_write_temp(path, sizeof path, "100 1\n1e300 1\n");
+    snprintf(args, sizeof args, "estimate --params-b 8 --gpu H100 --input-len-dist 'hist:%s'",
+             path);
+    lp_test_cli_usage(args, "line 2: expected \"tokens weight\" (tokens from 1 to 10000000");
+    unlink(path);
     j = lp_test_cli_json("estimate --params-b 8 --gpu H100 --dataset-name sharegpt --json", 0);
     json_t *a = json_object_get(j, "assumptions");
     bool said = false;
@@ -275,8 +281,13 @@ static void test_bad_flags(void **state) {
     lp_test_cli_usage("estimate --gpu H100", "--params-b");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --method guess", "--method");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --request-rate fast", "--request-rate");
+    /* a distribution's message names the one flag at fault, and refuses absurd lengths */
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --input-len-dist zipf:1",
-                      "--input/output-len");
+                      "--input-len-dist: expected normal:MEAN,SD, uniform:LO,HI");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --output-len-dist uniform:10,1e300",
+                      "--output-len-dist: expected uniform:LO,HI with 1 <= LO <= HI <= 10000000");
+    lp_test_cli_usage("estimate --params-b 7 --gpu H100 --output-len-dist normal:nan,3",
+                      "--output-len-dist: expected normal:MEAN,SD");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --interconnect smoke", "--interconnect");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --num-prompts 0", "--num-prompts");
     lp_test_cli_usage("estimate --params-b 7 --gpu H100 --dataset-name sonnet", "--dataset-name");

@@ -93,7 +93,14 @@ static void test_long_arguments(void **state) {
                            "plan --model %s --gpu H100",
                            "estimate --gpu %s",
                            "serve --allow-host x --port %s",
-                           "%s"};
+                           "%s",
+                           "estimate --params-b 8 --gpu H100 --input-len-dist %s",
+                           "estimate --params-b 8 --gpu H100 --output-len-dist uniform:%s",
+                           "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                           "--max-model-len %s",
+                           "estimate --params-b 8 --gpu H100 --interconnect %s",
+                           "estimate --params-b 8 --gpu H100 --request-rate %s",
+                           "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus ,%s"};
     /* lp_test_run_cli's command buffer is 4 KB: run these through popen directly */
     size_t cap = n + 1024;
     char *cmd = malloc(cap);

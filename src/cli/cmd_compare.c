@@ -37,10 +37,10 @@ static int fail(const char *fmt, const char *arg) {
 
 /* The workload overrides the flags give (the file's otherwise). */
 static int overrides(const cmp_args *a, lp_compare_request *r) {
-    if ((a->seen_input_len && (a->input_len < 1 || a->input_len > LP_MAX_LEN_TOKENS)) ||
-        (a->seen_output_len && (a->output_len < 1 || a->output_len > LP_MAX_LEN_TOKENS)))
-        return fail("%s", "--random-input-len/--random-output-len: expected between 1 and "
-                          "10,000,000 tokens");
+    if (a->seen_input_len && (a->input_len < 1 || a->input_len > LP_MAX_LEN_TOKENS))
+        return fail("%s", "--random-input-len: expected between 1 and 10,000,000 tokens");
+    if (a->seen_output_len && (a->output_len < 1 || a->output_len > LP_MAX_LEN_TOKENS))
+        return fail("%s", "--random-output-len: expected between 1 and 10,000,000 tokens");
     r->input_len = a->seen_input_len ? (double)a->input_len : 0;
     r->output_len = a->seen_output_len ? (double)a->output_len : 0;
     if (a->seen_num_prompts && (a->num_prompts < 1 || a->num_prompts > LP_MAX_LEN_TOKENS))
@@ -53,9 +53,11 @@ static int overrides(const cmp_args *a, lp_compare_request *r) {
     if (a->request_rate) {
         char *end;
         double rate = strcasecmp(a->request_rate, "inf") == 0 ? 0.0 : strtod(a->request_rate, &end);
-        if (strcasecmp(a->request_rate, "inf") != 0 && (*end || !(rate > 0) || !isfinite(rate)))
-            return fail("--request-rate: expected a positive number or inf, got \"%s\"",
-                        a->request_rate);
+        if (strcasecmp(a->request_rate, "inf") != 0 && (*end || !(rate > 0) || !isfinite(rate))) {
+            lp_opts_bad_value("compare", "--request-rate",
+                              "a positive number of requests per second or inf", a->request_rate);
+            return LP_EXIT_USAGE;
+        }
         r->request_rate = rate;
     }
     return 0;

@@ -25,6 +25,7 @@
 #include "cli/opts.h"
 #include "cli/serving_flags.h"
 #include "cli/workload_flags.h"
+#include "common/text.h"
 #include "llmplan/calibrate.h"
 #include "llmplan/detect.h"
 #include "llmplan/hw.h"
@@ -294,8 +295,11 @@ static int read_batch_line(FILE *f, char *buf, size_t size, size_t *len) {
 static int run_batch(const est_args *a) {
     FILE *f = strcmp(a->batch, "-") == 0 ? stdin : fopen(a->batch, "r");
     if (!f) {
-        fprintf(stderr, "llmplan estimate: --batch: cannot open %s: %s\n", a->batch,
-                strerror(errno));
+        int e = errno;
+        char shown[512]; /* a path as long as an argument may be is not echoed whole */
+        lp_text_printable_copy(a->batch, shown, sizeof shown);
+        fprintf(stderr, "llmplan estimate: --batch: cannot open %s%s: %s\n", shown,
+                strlen(a->batch) >= sizeof shown ? "..." : "", strerror(e));
         return LP_EXIT_FAILURE;
     }
     lp_gpu_db *user_db = NULL;

@@ -188,11 +188,10 @@ static int resolve_gpus(const rec_args *a, const lp_gpu_db *db, const lp_gpu **l
             list[(*n)++] = g;
     }
     free(copy);
-    if (rc == 0 && *n == 0)
-        rc = lp_cli_usage_error("recommend",
-                                "--gpus: expected a comma-separated list of GPU names, "
-                                "got \"%s\"",
-                                text);
+    if (rc == 0 && *n == 0) {
+        lp_opts_bad_value("recommend", "--gpus", "a comma-separated list of GPU names", text);
+        rc = LP_EXIT_USAGE;
+    }
     return rc;
 }
 
@@ -401,7 +400,7 @@ static int build_recommend(const rec_args *a, lp_recommend_request *rq, lp_cli_h
     lp_error err;
     lp_error_clear(&err);
     if (a->objective && lp_objective_parse(a->objective, &spec->objective, &err) != LP_OK) {
-        fprintf(stderr, "llmplan recommend: --objective: %s\n", err.message);
+        fprintf(stderr, "llmplan recommend: %s\n", err.message);
         return LP_EXIT_USAGE;
     }
     if (a->vllm_version &&

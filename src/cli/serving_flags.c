@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "llmplan/usecase.h"
 
 void lp_cli_serving_init(lp_cli_serving *sv) {
@@ -87,10 +88,8 @@ int lp_cli_build_serving(const char *cmd, const lp_cli_serving *a, lp_serving *s
                    (v == -1 || (v > 0 && v < LP_MAX_MODEL_LEN))) {
             s->max_model_len = v;
         } else {
-            fprintf(stderr,
-                    "llmplan %s: --max-model-len: expected a positive integer (16000, 32k), -1 "
-                    "or auto, got \"%s\"\n",
-                    cmd, a->max_model_len);
+            lp_opts_bad_value(cmd, "--max-model-len", "a positive integer (16000, 32k), -1 or auto",
+                              a->max_model_len);
             return LP_EXIT_USAGE;
         }
     }
@@ -106,10 +105,8 @@ int lp_cli_set_interconnect(const char *cmd, const char *value, lp_cluster *c) {
     lp_error err;
     lp_link_kind kind;
     if (lp_link_parse(value, &kind, &err) != LP_OK) {
-        fprintf(stderr,
-                "llmplan %s: --interconnect: expected nvlink, pcie, infiniband, roce, ethernet or "
-                "unknown, got \"%s\" (see llmplan %s --help)\n",
-                cmd, value, cmd);
+        lp_opts_bad_value(cmd, "--interconnect",
+                          "nvlink, pcie, infiniband, roce, ethernet or unknown", value);
         return LP_EXIT_USAGE;
     }
     lp_cluster_set_link(c, kind);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "common/file.h"
 #include "llmplan/usecase.h"
 
@@ -75,10 +76,10 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
         double v, wt;
         char extra;
         if (sscanf(p, "%lf %lf %c", &v, &wt, &extra) != 2 || !(v >= 1) || !(wt >= 0) ||
-            !isfinite(v) || !isfinite(wt)) {
+            !(v <= LP_MAX_LEN_TOKENS) || !isfinite(wt)) {
             fprintf(stderr,
-                    "llmplan %s: %s: %s line %ld: expected \"tokens weight\" (tokens >= 1, "
-                    "weight >= 0)\n",
+                    "llmplan %s: %s: %s line %ld: expected \"tokens weight\" (tokens from 1 to "
+                    "10000000, weight >= 0)\n",
                     cmd, flag, path, lineno);
             rc = LP_EXIT_USAGE;
             break;
@@ -128,11 +129,18 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
     return 0;
 }
 
-/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt (as `llmplan estimate` reads them) */
+static int bad_value(const char *cmd, const char *flag, const char *what, const char *spec) {
+    lp_opts_bad_value(cmd, flag, what, spec);
+    return LP_EXIT_USAGE;
+}
+
+/* normal:MEAN,SD | uniform:LO,HI | hist:FILE | sharegpt (as `llmplan estimate` reads them).
+ * A bad spec is refused naming the one flag at fault, with its value shortened. */
 int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, double sharegpt_mean,
                           lp_len_dist *d, lp_cli_hist_store *hs) {
     double x, y;
     char extra;
+    const double most = LP_MAX_LEN_TOKENS;
     memset(d, 0, sizeof *d);
     if (strcasecmp(spec, "sharegpt") == 0) {
         *d = strstr(flag, "output") ? lp_len_sharegpt_output(sharegpt_mean)
@@ -140,12 +148,12 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
         return 0;
     }
     if (strncasecmp(spec, "normal:", 7) == 0) {
-        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= 0))
-            return lp_cli_usage_error(
-                cmd,
-                "--input/output-len-dist: expected normal:MEAN,SD with MEAN >= 1 "
-                "and SD >= 0, got \"%s\"",
-                spec);
+        if (sscanf(spec + 7, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1 && x <= most) ||
+            !(y >= 0 && y <= most))
+            return bad_value(cmd, flag,
+                             "normal:MEAN,SD with MEAN from 1 to 10000000 tokens and SD from 0 "
+                             "to 10000000",
+                             spec);
         d->kind = LP_LEN_NORMAL;
         d->mean = x;
         d->stddev = y;
@@ -153,12 +161,10 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
         return 0;
     }
     if (strncasecmp(spec, "uniform:", 8) == 0) {
-        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x))
-            return lp_cli_usage_error(
-                cmd,
-                "--input/output-len-dist: expected uniform:LO,HI with 1 <= LO <= "
-                "HI, got \"%s\"",
-                spec);
+        if (sscanf(spec + 8, "%lf,%lf %c", &x, &y, &extra) != 2 || !(x >= 1) || !(y >= x) ||
+            !(y <= most))
+            return bad_value(cmd, flag, "uniform:LO,HI with 1 <= LO <= HI <= 10000000 tokens",
+                             spec);
         d->kind = LP_LEN_UNIFORM;
         d->lo = x;
         d->hi = y;
@@ -167,10 +173,7 @@ int lp_cli_parse_len_dist(const char *cmd, const char *flag, const char *spec, d
     }
     if (strncasecmp(spec, "hist:", 5) == 0 && spec[5])
         return read_histogram(cmd, flag, spec + 5, d, hs);
-    return lp_cli_usage_error(cmd,
-                              "--input/output-len-dist: expected normal:MEAN,SD, uniform:LO,HI, "
-                              "hist:FILE or sharegpt, got \"%s\"",
-                              spec);
+    return bad_value(cmd, flag, "normal:MEAN,SD, uniform:LO,HI, hist:FILE or sharegpt", spec);
 }
 
 void lp_cli_workload_init(lp_cli_workload *w) {
@@ -260,10 +263,8 @@ int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload
                                   "--max-concurrency");
     w->max_concurrency = (int)a->max_concurrency;
     if (a->request_rate && !parse_rate(a->request_rate, &w->request_rate))
-        return lp_cli_usage_error(cmd,
-                                  "--request-rate: expected a positive number of requests per "
-                                  "second or inf, got \"%s\"",
-                                  a->request_rate);
+        return bad_value(cmd, "--request-rate", "a positive number of requests per second or inf",
+                         a->request_rate);
     bool repetition =
         a->pr_prefix_len || a->pr_suffix_len || a->pr_num_prefixes || a->pr_output_len;
     if (w->dataset == LP_DATASET_PREFIX_REPETITION) {
