@@ -35,4 +35,11 @@ int lp_cli_exit_code(lp_status st);
 /** Print "llmplan: <message>" to stderr and return the exit code for the status. */
 int lp_cli_fail(const lp_error *err);
 
+/**
+ * A renderer could not write the command's output to stdout: returns 1. A write error on
+ * stdout is reported once, with the system's reason, when main flushes it; any other failure
+ * of the renderer is reported here.
+ */
+int lp_cli_render_failed(const char *cmd);
+
 #endif

@@ -131,10 +131,8 @@ static int run(const cmp_args *a) {
         return LP_EXIT_USAGE;
     }
     st = a->json ? lp_render_compare_json(stdout, &res) : lp_render_compare_text(stdout, &res);
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan compare: writing the report failed\n");
-        return LP_EXIT_FAILURE;
-    }
+    if (st != LP_OK)
+        return lp_cli_render_failed("compare");
     return LP_EXIT_OK;
 }
 

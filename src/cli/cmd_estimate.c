@@ -376,8 +376,7 @@ static int run_batch(const est_args *a) {
     if (f != stdin)
         fclose(f);
     if (rc == 0 && (write_failed || fflush(stdout) != 0)) {
-        fprintf(stderr, "llmplan estimate: writing the results failed\n");
-        rc = LP_EXIT_FAILURE;
+        rc = lp_cli_render_failed("estimate");
     } else if (rc == 0 && read_failed) {
         fprintf(stderr, "llmplan estimate: --batch: reading %s failed\n", a->batch);
         rc = LP_EXIT_FAILURE;
@@ -572,8 +571,7 @@ static int run_one(const est_args *a) {
             fprintf(stderr, "llmplan estimate: %s\n", res.estimate.error);
             rc = lp_cli_exit_code(st);
         } else if (wst != LP_OK) {
-            fprintf(stderr, "llmplan estimate: writing the report failed\n");
-            rc = LP_EXIT_FAILURE;
+            rc = lp_cli_render_failed("estimate");
         }
     }
     lp_cli_hist_free(&hs[0]);

@@ -36,7 +36,7 @@ int lp_cmd_models(int argc, char **argv) {
         return lp_cli_fail(&err);
     lp_status st = lp_render_catalog(stdout, rows, n, json);
     free(rows);
-    return st == LP_OK ? LP_EXIT_OK : LP_EXIT_FAILURE;
+    return st == LP_OK ? LP_EXIT_OK : lp_cli_render_failed("models");
 }
 
 int lp_cmd_gpus(int argc, char **argv) {
@@ -73,5 +73,5 @@ int lp_cmd_gpus(int argc, char **argv) {
     }
     lp_status st = lp_render_gpus(stdout, db, json);
     lp_gpu_db_free(user);
-    return st == LP_OK ? LP_EXIT_OK : LP_EXIT_FAILURE;
+    return st == LP_OK ? LP_EXIT_OK : lp_cli_render_failed("gpus");
 }

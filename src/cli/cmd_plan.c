@@ -191,10 +191,8 @@ int lp_cmd_plan(int argc, char **argv) {
     lp_gpu_db_free(user_db);
     if (rc != 0)
         return rc;
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan plan: writing the report failed\n");
-        return LP_EXIT_FAILURE;
-    }
+    if (st != LP_OK)
+        return lp_cli_render_failed("plan");
     if (a.report && lp_cli_report_plan(a.report, a.force, argc - 1, argv + 1, a.model, &model, &gpu,
                                        &res.serving, &res.plan) != 0)
         return LP_EXIT_FAILURE;

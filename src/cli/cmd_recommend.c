@@ -55,10 +55,8 @@ static int print_explanation(const char *cmd, const lp_explain_result *res, bool
     lp_explain_view v;
     lp_explain_result_view(res, &v);
     lp_status st = json ? lp_render_explain_json(stdout, &v) : lp_render_explain_text(stdout, &v);
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan %s: writing the report failed\n", cmd);
-        return LP_EXIT_FAILURE;
-    }
+    if (st != LP_OK)
+        return lp_cli_render_failed(cmd);
     if (!res->plan.fits)
         return LP_EXIT_INFEASIBLE;
     if (!res->estimate.valid) {
@@ -371,10 +369,8 @@ static int report(const rec_args *a, const lp_recommend_result *r, int argc, cha
     lp_status st = a->json  ? lp_render_recommend_json(stdout, &v)
                    : a->csv ? lp_render_recommend_csv(stdout, &v)
                             : lp_render_recommend_text(stdout, &v);
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan recommend: writing the report failed\n");
-        return LP_EXIT_FAILURE;
-    }
+    if (st != LP_OK)
+        return lp_cli_render_failed("recommend");
     if (a->report) {
         int rc = lp_cli_report_recommend(a->report, a->force, argc - 1, argv + 1, &v,
                                          r->spec.workload.num_prompts);

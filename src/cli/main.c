@@ -39,6 +39,21 @@ int lp_cli_fail(const lp_error *err) {
     return lp_cli_exit_code(err->code);
 }
 
+/* The system's reason for the first failed write to stdout, kept for finish_output: glibc may
+ * drop the unwritten buffer after a failed fflush, and the final flush then has no errno. */
+static int g_stdout_errno;
+
+int lp_cli_render_failed(const char *cmd) {
+    int e = errno;
+    if (ferror(stdout)) {
+        if (!g_stdout_errno)
+            g_stdout_errno = e;
+    } else {
+        fprintf(stderr, "llmplan %s: writing the output failed\n", cmd);
+    }
+    return LP_EXIT_FAILURE;
+}
+
 static void usage(FILE *f) {
     fprintf(
         f,
@@ -87,13 +102,14 @@ static void hold_standard_fds(void) {
 }
 
 /* Every command's output reaches its reader, or the command fails: a write error (a full
- * disk, a closed stdout) is exit 1 with the system's reason. glibc keeps unwritten output in
- * the buffer, so the final flush fails again with the same errno. */
+ * disk, a closed stdout) is exit 1 with the system's reason, said once. The final flush fails
+ * again with the same errno while glibc still holds the unwritten output; when it dropped it,
+ * the reason a renderer saw (lp_cli_render_failed) is used. */
 static int finish_output(const char *cmd, int rc) {
     errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout))
         return rc;
-    int e = errno;
+    int e = errno ? errno : g_stdout_errno;
     fprintf(stderr, "llmplan%s%s: cannot write the output: %s\n", *cmd ? " " : "", cmd,
             e ? strerror(e) : "write error");
     return LP_EXIT_FAILURE;
