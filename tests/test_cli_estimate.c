@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "llmplan/perf.h"
@@ -217,6 +219,60 @@ static void test_batch(void **state) {
     free(lp_test_cli("estimate --batch does-not-exist.jsonl 2>/dev/null", 1));
 }
 
+/* --batch - streams: each answer comes out before the next request is sent, so a producer that
+ * waits for answers works, and nothing is kept until the end (issue 13: results were held in
+ * memory and printed at the end; an endless producer grew until the machine ran out of it). */
+static void test_batch_answers_as_it_reads(void **state) {
+    (void)state;
+    int in[2], out[2];
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl(LP_CLI_PATH, "llmplan", "estimate", "--batch", "-", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    const char *req = "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\"}\n";
+    char got[8192];
+    size_t n = 0;
+    for (int line = 1; line <= 3; line++) {
+        assert_int_equal(write(in[1], req, strlen(req)), (ssize_t)strlen(req));
+        /* the answer row "    N  roofline ..." arrives while the input is still open */
+        char want[32];
+        snprintf(want, sizeof want, "    %d  roofline", line);
+        got[n] = '\0';
+        while (!strstr(got, want)) {
+            struct pollfd p = {.fd = out[0], .events = POLLIN};
+            if (poll(&p, 1, 20000) != 1)
+                fail_msg("no answer to request %d within 20 s while the input stays open:\n%s",
+                         line, got);
+            ssize_t k = read(out[0], got + n, sizeof got - 1 - n);
+            assert_true(k > 0);
+            n += (size_t)k;
+            got[n] = '\0';
+        }
+    }
+    close(in[1]);
+    while (n < sizeof got - 1) {
+        ssize_t k = read(out[0], got + n, sizeof got - 1 - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Workload flags: distributions, ShareGPT preset, request rate. */
 static void test_workload_flags(void **state) {
     (void)state;
@@ -395,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_example_heuristic),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_batch_streams_in_order),
+        cmocka_unit_test(test_batch_answers_as_it_reads),
         cmocka_unit_test(test_workload_flags),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_infeasible_and_help),

@@ -50,15 +50,9 @@ static int overrides(const cmp_args *a, lp_compare_request *r) {
         (a->max_concurrency < 0 || a->max_concurrency > LP_MAX_LEN_TOKENS))
         return fail("%s", "--max-concurrency: expected between 1 and 10,000,000");
     r->max_concurrency = a->seen_max_concurrency ? (int)a->max_concurrency : -1;
-    if (a->request_rate) {
-        char *end;
-        double rate = strcasecmp(a->request_rate, "inf") == 0 ? 0.0 : strtod(a->request_rate, &end);
-        if (strcasecmp(a->request_rate, "inf") != 0 && (*end || !(rate > 0) || !isfinite(rate))) {
-            lp_opts_bad_value("compare", "--request-rate",
-                              "a positive number of requests per second or inf", a->request_rate);
-            return LP_EXIT_USAGE;
-        }
-        r->request_rate = rate;
+    if (a->request_rate && !lp_cli_parse_rate(a->request_rate, &r->request_rate)) {
+        lp_opts_bad_value("compare", "--request-rate", LP_CLI_RATE_EXPECTED, a->request_rate);
+        return LP_EXIT_USAGE;
     }
     return 0;
 }

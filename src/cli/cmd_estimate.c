@@ -11,12 +11,14 @@
 /* fopencookie: the workers' output streams (a GNU extension of glibc) */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -270,6 +272,13 @@ static int batch_threads(void) {
     return n < 1 ? 1 : n > BATCH_MAX_THREADS ? BATCH_MAX_THREADS : (int)n;
 }
 
+/* Whether the next read of f returns without waiting: more input is already in its descriptor
+ * (bytes in stdio's buffer count as waiting: the early answer they cause is harmless). */
+static bool input_ready(FILE *f) {
+    struct pollfd p = {.fd = fileno(f), .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 /* Longest --batch line: a request object is a few hundred bytes (the server takes 1 MiB). */
 #define BATCH_MAX_LINE_BYTES (1u << 20)
 /* A chunk's lines share one buffer of this many bytes plus room for one longest line: a chunk
@@ -330,12 +339,19 @@ static int run_batch(const est_args *a) {
     size_t n = 0, invalid = 0, chunk = 0;
     long lineno = 0;
     bool write_failed = false, eof = false, too_long = false;
+    /* a pipe or a terminal may wait for each answer before it sends the next request: a chunk
+     * from one ends when its reading would wait, and its answers are flushed then (a file is
+     * read in whole chunks, with buffered output) */
+    struct stat in_st;
+    bool answer_early = fstat(fileno(f), &in_st) != 0 || !S_ISREG(in_st.st_mode);
     while (rc == 0 && !write_failed && !eof && !too_long) {
         /* read a chunk: its lines one after another in text */
         chunk = 0;
         size_t used = 0;
         flockfile(f);
         while (chunk < BATCH_CHUNK_LINES && used < BATCH_CHUNK_BYTES) {
+            if (answer_early && chunk > 0 && !input_ready(f))
+                break;
             size_t len = 0;
             int got = read_batch_line(f, text + used, BATCH_MAX_LINE_BYTES, &len);
             if (got == 0) {
@@ -361,6 +377,8 @@ static int run_batch(const est_args *a) {
         if (n == 0 && !a->json && lp_render_estimate_batch_header(stdout) != LP_OK)
             write_failed = true;
         if (!write_failed && !batch_chunk(ws, n_workers, items, chunk, &invalid))
+            write_failed = true;
+        if (!write_failed && answer_early && !input_ready(f) && fflush(stdout) != 0)
             write_failed = true;
         n += chunk;
     }

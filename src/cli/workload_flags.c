@@ -214,15 +214,14 @@ int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *o
 }
 
 /* A positive request rate or "inf" (0). */
-static bool parse_rate(const char *text, double *out) {
+bool lp_cli_parse_rate(const char *text, double *out) {
     if (strcasecmp(text, "inf") == 0) {
         *out = 0.0;
         return true;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v > 0) || !isfinite(v))
+    double v;
+    /* the one number parser (no hex, NaN or trailing text), and the JSON readers' range */
+    if (!lp_opts_parse_double(text, &v) || !(v > 0) || v > LP_CLI_MAX_REQUEST_RATE)
         return false;
     *out = v;
     return true;
@@ -262,9 +261,8 @@ int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload
         return lp_cli_usage_error(cmd, "%s: expected between 1 and 10,000,000",
                                   "--max-concurrency");
     w->max_concurrency = (int)a->max_concurrency;
-    if (a->request_rate && !parse_rate(a->request_rate, &w->request_rate))
-        return bad_value(cmd, "--request-rate", "a positive number of requests per second or inf",
-                         a->request_rate);
+    if (a->request_rate && !lp_cli_parse_rate(a->request_rate, &w->request_rate))
+        return bad_value(cmd, "--request-rate", LP_CLI_RATE_EXPECTED, a->request_rate);
     bool repetition =
         a->pr_prefix_len || a->pr_suffix_len || a->pr_num_prefixes || a->pr_output_len;
     if (w->dataset == LP_DATASET_PREFIX_REPETITION) {

@@ -194,6 +194,16 @@ int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *o
 /** Free the arrays of a histogram store (safe on an empty one). */
 void lp_cli_hist_free(lp_cli_hist_store *hs);
 
+/** Largest --request-rate (requests per second), as the JSON readers take request_rate. */
+#define LP_CLI_MAX_REQUEST_RATE 1e9
+#define LP_CLI_RATE_EXPECTED "a number of requests per second above 0 and at most 1e9, or inf"
+
+/**
+ * Parse a --request-rate value: "inf" (all at once: *out = 0) or a number in
+ * (0, LP_CLI_MAX_REQUEST_RATE] read by the one number parser (no hex, NaN or trailing text).
+ */
+bool lp_cli_parse_rate(const char *text, double *out);
+
 /** Print "llmplan CMD: <fmt with arg> (see llmplan CMD --help)" and return LP_EXIT_USAGE. */
 int lp_cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 
