@@ -329,6 +329,18 @@ static void test_hardening(void **state) {
     out = lp_test_cli("estimate --batch /dev/zero 2>&1", 2);
     assert_non_null(strstr(out, "line 1 is longer than 1048576 bytes"));
     free(out);
+    /* every other file a command reads ends too (issue 13: hist:/dev/zero and --calibration
+     * /dev/zero never ended), refused as the binary data it is */
+    const char *reads[] = {
+        "estimate --params-b 8 --gpu H100 --input-len-dist hist:/dev/zero",
+        "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --calibration /dev/zero",
+        "estimate --params-b 8 --gpu H100 --gpu-file /dev/zero",
+        "compare --result /dev/zero --model meta-llama/Llama-3.1-8B-Instruct --gpu H100",
+        "compare --log /dev/zero --model meta-llama/Llama-3.1-8B-Instruct --gpu H100",
+        "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --price-file /dev/zero",
+    };
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+        lp_test_cli_usage(reads[i], "/dev/zero holds binary data (a NUL byte at offset 0)");
 }
 
 static void test_bad_flags(void **state) {

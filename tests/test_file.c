@@ -90,16 +90,37 @@ static void test_cap(void **state) {
     assert_non_null(strstr(err.message, "cannot open GPU file /nonexistent/lp-test"));
 }
 
-/* /dev/zero never ends: the cap ends the read, and the bytes are NULs, not text. */
+/* Endless input ends: /dev/zero at its first chunk (NUL bytes are no text, so the 512 MiB cap
+ * of a vLLM result file is never read through: issue 13, `compare --result /dev/zero` read
+ * 512 MiB first), an endless text stream at the cap. */
 static void test_endless(void **state) {
     (void)state;
     char *got = NULL;
     size_t len = 0;
     lp_error err;
-    assert_int_equal(lp_read_file("/dev/zero", "price file", 1 << 20, &got, &len, &err),
+    assert_int_equal(lp_read_file("/dev/zero", "file", 512u << 20, &got, &len, &err), LP_ERR_PARSE);
+    assert_string_equal(err.message, "file /dev/zero holds binary data (a NUL byte at offset 0), "
+                                     "not text: is it the right file?");
+    FILE *yes = popen("yes llmplan", "r"); /* text without end */
+    assert_non_null(yes);
+    assert_int_equal(lp_read_stream(yes, "price file", "-", 1 << 20, &got, &len, &err),
                      LP_ERR_PARSE);
-    assert_string_equal(err.message, "price file /dev/zero is larger than 1 MiB: is it the right "
-                                     "file?");
+    pclose(yes);
+    assert_string_equal(err.message, "price file - is larger than 1 MiB: is it the right file?");
+    /* a NUL after text: where it is */
+    static char text[6001];
+    memset(text, 'x', 6000);
+    char path[512];
+    lp_test_write_temp(path, sizeof path, text);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 5000, SEEK_SET);
+    fputc('\0', f);
+    fclose(f);
+    assert_int_equal(lp_read_file(path, "GPU file", 1 << 20, &got, &len, &err), LP_ERR_PARSE);
+    assert_null(got);
+    assert_non_null(strstr(err.message, "(a NUL byte at offset 5000)"));
+    remove(path);
     assert_true(lp_text_has_nul("a\0b", 3));
     assert_false(lp_text_has_nul("abc", 3));
 }

@@ -29,6 +29,17 @@ lp_status lp_read_stream(FILE *f, const char *kind, const char *path, size_t max
         if (want > max_bytes + 1 - n)
             want = max_bytes + 1 - n; /* one byte past the cap tells that there is more */
         size_t got = fread(buf + n, 1, want, f);
+        const char *nul = memchr(buf + n, '\0', got);
+        if (nul) {
+            /* every reader here reads text: /dev/zero or a binary file ends at its first
+             * chunk, not after max_bytes */
+            size_t at = (size_t)(nul - buf);
+            free(buf);
+            return lp_error_set(err, LP_ERR_PARSE,
+                                "%s %s holds binary data (a NUL byte at offset %zu), not text: "
+                                "is it the right file?",
+                                kind, path, at);
+        }
         n += got;
         if (n > max_bytes) {
             too_large = true;

@@ -13,9 +13,11 @@
 #include "llmplan/status.h"
 
 /**
- * Read f to its end, at most max_bytes, into *text (malloc'd, NUL-terminated; the caller frees
- * it), *len bytes. f stays open. LP_ERR_PARSE "<kind> <path> is larger than N MiB: is it the
- * right file?" (reading stops there), LP_ERR_NOMEM "out of memory reading <path>", LP_ERR_IO
+ * Read the text file f to its end, at most max_bytes, into *text (malloc'd, NUL-terminated; the
+ * caller frees it), *len bytes. f stays open. LP_ERR_PARSE "<kind> <path> is larger than N MiB:
+ * is it the right file?" (reading stops there), LP_ERR_PARSE "<kind> <path> holds binary data
+ * (a NUL byte at offset N), not text: ..." (reading stops at the first chunk with one, so
+ * /dev/zero ends at once), LP_ERR_NOMEM "out of memory reading <path>", LP_ERR_IO
  * "error reading <kind> <path>" (kind: "GPU file", "price file", ...).
  */
 lp_status lp_read_stream(FILE *f, const char *kind, const char *path, size_t max_bytes, char **text,
