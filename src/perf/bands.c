@@ -389,8 +389,9 @@ static const char *const LABELS[LP_BAND_METRICS][LP_BAND_STATS] = {
 
 /*
  * The bands and their assumption lines depend only on the table, the method, the GPU family,
- * the regime and whether the method gives percentiles: the last ones are kept per thread, so
- * that a batch of similar estimates (or a search) looks them up and words them once.
+ * the regime and whether the method gives percentiles: the last few such classes are kept per
+ * thread, so that a batch of mixed estimates (GPU families and regimes changing item by item)
+ * or a search looks each up and words it once.
  */
 typedef struct {
     unsigned long serial; /* of the table */
@@ -402,6 +403,9 @@ typedef struct {
     char lines[LP_BAND_METRICS * LP_BAND_STATS][LP_ASSUMPTION_SIZE];
     int n_lines;
 } band_cache;
+
+/* Classes kept per thread: 4 methods x a few GPU families x 4 regimes covers a mixed batch. */
+#define BAND_CACHE_SLOTS 32
 
 static void fill_cache(band_cache *c, const lp_band_table *table) {
     lp_perf_estimate scratch; /* words the lines with lp_perf_estimate's own buffers */
@@ -425,9 +429,52 @@ static void fill_cache(band_cache *c, const lp_band_table *table) {
     c->valid = true;
 }
 
+/* A thread's classes (about 150 KB), freed when the thread ends. */
+typedef struct {
+    band_cache slots[BAND_CACHE_SLOTS];
+    unsigned next;
+} band_slots;
+
+static pthread_key_t slots_key;
+static bool slots_key_ok;
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+
+static void slots_key_init(void) {
+    slots_key_ok = pthread_key_create(&slots_key, free) == 0;
+}
+
+/* The thread's cached class of (table, method, regime, family, tails), filled on first sight
+ * (NULL only when the slots cannot be allocated). */
+static const band_cache *cached_class(const lp_band_table *table, int method, int regime,
+                                      const char *family, bool tails) {
+    pthread_once(&slots_once, slots_key_init);
+    band_slots *bs = slots_key_ok ? pthread_getspecific(slots_key) : NULL;
+    if (!bs && slots_key_ok && (bs = calloc(1, sizeof *bs)) &&
+        pthread_setspecific(slots_key, bs) != 0) {
+        free(bs);
+        bs = NULL;
+    }
+    if (!bs)
+        return NULL;
+    band_cache *slots = bs->slots;
+    for (int i = 0; i < BAND_CACHE_SLOTS; i++) {
+        const band_cache *c = &slots[i];
+        if (c->valid && c->serial == table->serial && c->method == method && c->regime == regime &&
+            c->tails == tails && strcmp(c->family, family) == 0)
+            return c;
+    }
+    band_cache *c = &slots[bs->next++ % BAND_CACHE_SLOTS];
+    c->serial = table->serial;
+    c->method = method;
+    c->regime = regime;
+    snprintf(c->family, sizeof c->family, "%s", family);
+    c->tails = tails;
+    fill_cache(c, table);
+    return c;
+}
+
 void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req, const char *family,
                          lp_perf_estimate *est) {
-    static _Thread_local band_cache cache;
     if (!table)
         table = lp_band_table_builtin();
     if (!family)
@@ -438,18 +485,20 @@ void lp_perf_apply_bands(const lp_band_table *table, const lp_perf_request *req,
         lp_perf_assume(est, "error bands: the built-in band table does not read; no ranges");
         return;
     }
-    if (!cache.valid || cache.serial != table->serial || cache.method != (int)est->method ||
-        cache.regime != regime || strcmp(cache.family, family) != 0 || cache.tails != tails) {
-        cache.serial = table->serial;
-        cache.method = (int)est->method;
-        cache.regime = regime;
-        snprintf(cache.family, sizeof cache.family, "%s", family);
-        cache.tails = tails;
-        fill_cache(&cache, table);
+    const band_cache *cp = cached_class(table, (int)est->method, regime, family, tails);
+    static _Thread_local band_cache own; /* no memory for the slots: worded every time */
+    if (!cp) {
+        own.serial = table->serial;
+        own.method = (int)est->method;
+        own.regime = regime;
+        snprintf(own.family, sizeof own.family, "%s", family);
+        own.tails = tails;
+        fill_cache(&own, table);
+        cp = &own;
     }
-    memcpy(est->bands, cache.bands, sizeof est->bands);
-    for (int i = 0; i < cache.n_lines && est->n_assumptions < LP_MAX_ASSUMPTIONS; i++)
-        memcpy(est->assumptions[est->n_assumptions++], cache.lines[i], LP_ASSUMPTION_SIZE);
+    memcpy(est->bands, cp->bands, sizeof est->bands);
+    for (int i = 0; i < cp->n_lines && est->n_assumptions < LP_MAX_ASSUMPTIONS; i++)
+        memcpy(est->assumptions[est->n_assumptions++], cp->lines[i], LP_ASSUMPTION_SIZE);
     lp_band_info(*b)[LP_BAND_STATS] = est->bands;
     est->ttft_band = stat_ranges(&est->ttft_ms, &b[LP_BAND_TTFT][0], &b[LP_BAND_TTFT][1]);
     est->tpot_band = stat_ranges(&est->tpot_ms, &b[LP_BAND_TPOT][0], &b[LP_BAND_TPOT][1]);

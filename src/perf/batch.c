@@ -434,15 +434,32 @@ lp_status lp_perf_cache_mem_plan(lp_perf_cache *c, const lp_model *m, const lp_g
     return p->status == LP_OK ? LP_OK : lp_error_set(err, p->status, "%s", inner.message);
 }
 
+static lp_status cache_estimate(lp_perf_cache *c, const lp_perf_request *req, lp_perf_estimate *out,
+                                unsigned flags);
+
+_Static_assert(offsetof(lp_perf_estimate, bands) < offsetof(lp_perf_estimate, completed) &&
+                   offsetof(lp_perf_estimate, completed) < offsetof(lp_perf_estimate, assumptions),
+               "lp_perf_cache_estimate resets the fields around the bands");
+
 lp_status lp_perf_cache_estimate(lp_perf_cache *c, const lp_perf_request *req,
                                  lp_perf_estimate *out, unsigned flags) {
-    /* what lp_estimate_performance resets, less the bytes nobody reads: the error past its
-     * end and the texts past n_assumptions */
+    /* what lp_estimate_performance resets, less the bytes nobody reads (the error past its
+     * end, the texts past n_assumptions) and the bands, which a valid estimate overwrites whole
+     * (lp_perf_apply_bands): the two kilobytes a batch item would write twice */
     out->valid = false;
     out->error[0] = '\0';
-    memset(&out->method, 0,
-           offsetof(lp_perf_estimate, assumptions) - offsetof(lp_perf_estimate, method));
+    memset(&out->method, 0, offsetof(lp_perf_estimate, bands) - offsetof(lp_perf_estimate, method));
+    memset(&out->completed, 0,
+           offsetof(lp_perf_estimate, assumptions) - offsetof(lp_perf_estimate, completed));
     out->n_assumptions = 0;
+    lp_status st = cache_estimate(c, req, out, flags);
+    if (!out->valid)
+        memset(out->bands, 0, sizeof out->bands);
+    return st;
+}
+
+static lp_status cache_estimate(lp_perf_cache *c, const lp_perf_request *req, lp_perf_estimate *out,
+                                unsigned flags) {
     out->method = req->method;
     lp_error err;
     lp_error_clear(&err);
@@ -495,9 +512,12 @@ lp_status lp_perf_cache_estimate(lp_perf_cache *c, const lp_perf_request *req,
         memcpy(out->assumptions, p->assumptions, (size_t)p->n_assumptions * sizeof *p->assumptions);
         out->n_assumptions = p->n_assumptions;
     }
+    if (quiet)
+        out->n_assumptions = LP_MAX_ASSUMPTIONS; /* full: no text is written (the simulation's
+                                                    and the bands' lines included) */
     st = lp_perf_run(&p->sm, &r, p->replicas, out, quiet);
     if (quiet)
-        out->n_assumptions = 0; /* the simulation writes its texts regardless */
+        out->n_assumptions = 0;
     return st;
 }
 
