@@ -100,7 +100,7 @@ int main(void) {
                     r->serving.max_model_len = 8192;
                 }
                 r->workload.input = lp_len_fixed(64.0 + 61.0 * (i % 53));
-                r->workload.output = lp_len_fixed(16.0 + 29.0 * (i % 31));
+                r->workload.output = lp_len_fixed(16.0 + 27.0 * (i % 31)); /* fits 4,096 */
                 if (i % 3 == 2)
                     r->workload.request_rate = 0.5 + 0.25 * (i % 40);
                 else
