@@ -203,12 +203,46 @@ static void test_compressor_variants(void **state) {
     free(m);
 }
 
+/* Nemotron-3-Nano (nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16), model card "31.6B total, 3.2B
+ * active (3.6B including embeddings)". By hand from vLLM nemotron_h.py's module shapes, hidden
+ * 2688, vocab 131072 untied, pattern of 23 'M', 23 'E', 6 '*':
+ *   embed + lm_head 2 x 131072 x 2688 = 704,643,072; one norm per layer 52 x 2688 + final 2688
+ *   Mamba2 (inner 64 x 64 = 4096, 8 groups, state 128): in_proj 2688 x (2 x 4096 + 2 x 8 x 128
+ *     + 64) = 27,697,152, conv 6144 x 4 + bias 6144, dt_bias/A/D 192, gated norm 4096,
+ *     out_proj 4096 x 2688 = 11,010,048 -> 38,742,208 x 23
+ *   attention: q, o 2 x 2688 x 4096 + k, v 2 x 2688 x 256 = 23,396,352 x 6
+ *   MoE (relu2, not gated: up + down): 128 x 2 x 2688 x 1856 experts, shared 2 x 2688 x 3712,
+ *     router 128 x 2688 + 128 correction biases = 1,297,465,472 x 23
+ *   total 31,577,940,288 (31.6B); active: minus 122 of 128 experts in 23 layers
+ *   = 3,580,076,352 (3.6B with embeddings).
+ * KV per token: only the 6 attention layers, 2 KV heads x 128 x (K, V) x 2 B = 6,144 B. The SSM
+ * state in float32 as the config's mamba_ssm_cache_dtype asks. The -FP8 release resolves to this
+ * architecture through its -BF16 sibling. */
+static void test_nemotron3_nano(void **state) {
+    (void)state;
+    lp_model *m = load_id("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16");
+    assert_int_equal(m->params_total, INT64_C(31577940288));
+    assert_int_equal(m->params_active, INT64_C(3580076352));
+    int64_t kinds[6];
+    lp_model_layer_kind_counts(m, kinds);
+    assert_int_equal(kinds[LP_ATTN_MAMBA], 23);
+    assert_int_equal(kinds[LP_ATTN_FULL], 6);
+    assert_int_equal(lp_model_num_moe_layers(m), 23);
+    assert_int_equal(m->mamba_ssm_dtype, LP_DTYPE_FP32);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 6144, 0);
+    free(m);
+    m = load_id("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8");
+    assert_int_equal(m->quant.method, LP_QUANT_FP8);
+    assert_int_equal(m->num_layers, 52);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
         cmocka_unit_test(test_granite_dense), cmocka_unit_test(test_kimi),
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
-        cmocka_unit_test(test_phi2),
+        cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,7 +270,14 @@ static void test_row_mapping(void **state) {
               "HBM3\t4\t4\t1\tfixed\t467\t256\t500\t\t2\t\t\t\t\t\t\t\t\n"
               /* line 10: the H200 of line 9 with a metric */
               "TensorRT-LLM\t0.14.0\tLlama 3.1 70B\tbf16\tH200 131GB "
-              "HBM3\t4\t4\t1\tfixed\t467\t256\t500\t\t2\t\t498\t\t\t\t\t\t\n");
+              "HBM3\t4\t4\t1\tfixed\t467\t256\t500\t\t2\t\t498\t\t\t\t\t\t\n"
+              /* line 11: a hybrid Mamba-Transformer MoE the catalog holds (its -FP8 release) */
+              "vLLM\tv0.12.0\tnvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8\tfp8\tH200\t1\t1\t1\t"
+              "random\t1024\t1024\t2048\t1024\t\t\t15828\t\t\t\t\t\thybrid Mamba-Transformer "
+              "MoE\n"
+              /* line 12: "A100" alone: 40 or 80 GB, SXM or PCIe */
+              "vLLM\t0.6.0\tmeta-llama/Llama-2-7b-hf\tbf16\tA100\t1\t1\t1\tfixed\t128\t128\t"
+              "100\t\t2\t\t100\t\t\t\t\t\t\n");
     lp_serving_report *r = malloc(sizeof *r);
     assert_non_null(r);
     lp_validate_serving_opts opts;
@@ -278,7 +285,7 @@ static void test_row_mapping(void **state) {
     opts.methods[LP_SIMULATE] = false; /* the mapping is under test, not the simulation */
     lp_error err;
     assert_int_equal(lp_validate_serving(path, &opts, r, &err), LP_OK);
-    assert_int_equal(r->n_rows, 9);
+    assert_int_equal(r->n_rows, 11);
 
     const lp_serving_row_result *row = row_at(r, 2);
     assert_true(row->usable);
@@ -343,9 +350,19 @@ static void test_row_mapping(void **state) {
     assert_true(has_note(row, "memory size matches no part"));
     assert_string_equal(row->workload, "467/256 r=2 n=500");
 
-    assert_int_equal(r->n_usable, 5);
-    assert_int_equal(r->n_skipped, 4);
-    assert_int_equal(r->n_vllm_rows, 3);
+    /* hybrid models are estimated, not skipped for being hybrid */
+    row = row_at(r, 11);
+    assert_true(row->usable);
+    assert_string_equal(row->model_id, "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-FP8");
+
+    row = row_at(r, 12);
+    assert_false(row->usable);
+    assert_non_null(strstr(row->reason, "ambiguous"));
+    assert_non_null(strstr(row->reason, "memory size"));
+
+    assert_int_equal(r->n_usable, 6);
+    assert_int_equal(r->n_skipped, 5);
+    assert_int_equal(r->n_vllm_rows, 4);
     assert_int_equal(r->n_trt_rows, 2);
     assert_int_equal(r->n_trt_offline, 1);
     free(r);

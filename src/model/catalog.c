@@ -298,6 +298,7 @@ static const variant_suffix VARIANT_SUFFIXES[] = {
     {"-Instruct", VARIANT_SAME},
     {"-Chat", VARIANT_SAME},
     {"-Base", VARIANT_SAME},
+    {"-BF16", VARIANT_SAME},
     {"-FP8", VARIANT_FP8},
     {"-AWQ", VARIANT_AWQ},
     {"-it", VARIANT_SAME},
@@ -338,11 +339,22 @@ static const lp_catalog_entry *find_exact_or_hf(const char *base) {
 /* The base of a variant: as named, then by name alone, because variants are usually
  * published by another org (unsloth/X-bnb-4bit, RedHatAI/X-FP8-dynamic). The caller notes
  * which entry was used, so a resolution across orgs is never silent. */
-static const lp_catalog_entry *find_base(const char *base) {
+static const lp_catalog_entry *find_named_base(const char *base) {
     const lp_catalog_entry *e = find_exact_or_hf(base);
     if (e || !strchr(base, '/'))
         return e;
     return find_exact_or_hf(name_part(base));
+}
+
+/* ... or its unquantized release named X-BF16, as NVIDIA names the reference checkpoint beside
+ * X-FP8 and X-NVFP4 (nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16 / -FP8). */
+static const lp_catalog_entry *find_base(const char *base) {
+    const lp_catalog_entry *e = find_named_base(base);
+    if (e)
+        return e;
+    char bf16[CATALOG_MAX_ID + 8];
+    snprintf(bf16, sizeof bf16, "%s-BF16", base);
+    return find_named_base(bf16);
 }
 
 /* vLLM group size of AWQ/GPTQ checkpoints as published by their quantizers (128 is the

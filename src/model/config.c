@@ -333,7 +333,10 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
         m->expert_bias = true;
         break;
     case LP_FAM_NEMOTRON_H:
-        /* NemotronHConfig: n_shared_experts of moe_shared_expert_intermediate_size */
+        /* NemotronHConfig: n_shared_experts of moe_shared_expert_intermediate_size; vLLM
+         * nemotron_h.py NemotronHMoE always adds the router's e_score_correction_bias (sigmoid
+         * routing, one float32 per expert) */
+        m->expert_score_bias = true;
         st = lp_cfg_int(t, "n_shared_experts", 0, LP_CFG_MAX_EXPERTS, &m->num_shared_experts, NULL);
         if (st == LP_OK)
             st = lp_cfg_int(t, "moe_shared_expert_intermediate_size", 0, LP_CFG_MAX_FFN,

@@ -40,16 +40,24 @@ static lp_status need(const lp_cfg *t, const char *key, int64_t *out) {
     return st;
 }
 
-/* mamba_ssm_dtype (Qwen3.5, some Mamba2 configs): the SSM state dtype vLLM takes over. */
-static lp_status ssm_dtype(const lp_cfg *t, lp_model *m) {
+/*
+ * The SSM state dtype the config asks for, which vLLM takes over when --mamba-ssm-cache-dtype is
+ * auto: mamba_ssm_dtype (Qwen3.5, some Mamba2 configs), or for nemotron_h mamba_ssm_cache_dtype
+ * (Nemotron-3-Nano: "float32"), which vLLM's NemotronHForCausalLMConfig
+ * (vllm/model_executor/models/config.py) copies into the cache config. A config without the key
+ * keeps AUTO: what vLLM then picks depends on the release, and the mem module decides.
+ */
+static lp_status ssm_dtype(const lp_cfg *t, lp_family fam, lp_model *m) {
+    const char *key = fam == LP_FAM_NEMOTRON_H && lp_cfg_has(t, "mamba_ssm_cache_dtype")
+                          ? "mamba_ssm_cache_dtype"
+                          : "mamba_ssm_dtype";
     const char *s = NULL;
-    lp_status st = lp_cfg_string(t, "mamba_ssm_dtype", &s);
+    lp_status st = lp_cfg_string(t, key, &s);
     if (st != LP_OK || !s)
         return st;
     if (lp_dtype_parse(s, &m->mamba_ssm_dtype, NULL) != LP_OK)
-        return lp_cfg_fail(t, LP_ERR_INVALID_ARG, t->prefix, "mamba_ssm_dtype",
-                           "a dtype name such as \"float32\"",
-                           lp_cfg_get(t, "mamba_ssm_dtype", NULL));
+        return lp_cfg_fail(t, LP_ERR_INVALID_ARG, t->prefix, key,
+                           "a dtype name such as \"float32\"", lp_cfg_get(t, key, NULL));
     return LP_OK;
 }
 
@@ -215,7 +223,7 @@ lp_status lp_config_parse_hybrid(const lp_cfg *t, lp_family fam, lp_model *m) {
         return LP_OK;
     }
     if (st == LP_OK)
-        st = ssm_dtype(t, m);
+        st = ssm_dtype(t, fam, m);
     /* the widths multiply in params.c: keep each product within the config bounds */
     if (st == LP_OK && (m->mamba_groups * m->mamba_state_size > LP_CFG_MAX_FFN ||
                         m->mamba_heads > LP_CFG_MAX_FFN || m->mamba_conv > 64))

@@ -256,8 +256,7 @@ static lp_status load_alias(const char *spec, lp_model *m) {
     return lp_model_load(id, NULL, m, &err);
 }
 
-static lp_status map_model(const char *text, const char *notes, lp_serving_row_result *row,
-                           lp_model *m) {
+static lp_status map_model(const char *text, lp_serving_row_result *row, lp_model *m) {
     char spec[192];
     strip_remarks(text, spec, sizeof spec);
     lp_status st = load_alias(spec, m);
@@ -272,10 +271,7 @@ static lp_status map_model(const char *text, const char *notes, lp_serving_row_r
                  SAME_ARCHITECTURE[i].why);
     }
     if (st != LP_OK) {
-        if (strstr(notes, "Mamba") || strstr(notes, "mamba"))
-            skip(row, "unsupported model: hybrid Mamba-Transformer (not in the catalog)");
-        else
-            skip(row, "unsupported model \"%s\": %s", spec, lp_strerror(st));
+        skip(row, "unsupported model \"%s\": %s", spec, lp_strerror(st));
         return st;
     }
     snprintf(row->model_id, sizeof row->model_id, "%s", m->id);
@@ -324,7 +320,14 @@ static lp_status map_gpu(const char *text, lp_serving_row_result *row, const lp_
              (*gpu)->name, (*gpu)->memory_gib);
         goto found;
     }
-    skip(row, "GPU \"%s\" not found (%s)", text, lp_strerror(err.code));
+    if (err.code == LP_ERR_AMBIGUOUS)
+        /* A100 40GB vs 80GB changes the KV room several-fold: never guessed */
+        skip(row,
+             "GPU \"%s\" is ambiguous: the row states neither the memory size nor the form "
+             "factor, and llmplan does not guess one",
+             text);
+    else
+        skip(row, "GPU \"%s\" not found (%s)", text, lp_strerror(err.code));
     return err.code;
 found:
     snprintf(row->gpu, sizeof row->gpu, "%s", (*gpu)->name);
@@ -773,7 +776,7 @@ bool lp_serving_map_row(char **c, lp_serving_row_result *row, lp_serving_row_map
         row->num_gpus = row->tp * row->pp * (dp >= 1 ? (int)dp : 1);
         note(row, "GPU count not stated: TP x PP x DP = %d", row->num_gpus);
     }
-    if (map_model(c[LP_SC_MODEL], c[LP_SC_NOTES], row, &rm->model) != LP_OK)
+    if (map_model(c[LP_SC_MODEL], row, &rm->model) != LP_OK)
         return false;
     if (map_gpu(c[LP_SC_GPU], row, &rm->gpu) != LP_OK)
         return false;
