@@ -237,12 +237,56 @@ static void test_nemotron3_nano(void **state) {
     free(m);
 }
 
+/* Llama-3.3-Nemotron-Super-49B (nemotron-nas, the real config in ../shared/fixtures). Its 80
+ * block_configs, counted by hand: 49 layers with attention (n_heads_in_group 8: 64 / 8 = 8 KV
+ * heads), 31 no-op attention; MLP ffn_mult 5.25 x 49, 2.625 x 6, 1.3125 x 10, 1.0 x 8, 0.5 x 6,
+ * 3.28125 x 1, widths int(2 x mult x 8192 / 3) rounded up to 256: 28672, 14336, 7168, 5632
+ * (5461 -> 5632), 2816 (2730 -> 2816), 17920. Parameters (vLLM nemotron_nas.py: Llama
+ * attention and SwiGLU MLP, input_layernorm only with attention, post_attention_layernorm only
+ * with an MLP):
+ *   embed + lm_head 2 x 128256 x 8192 = 2,101,346,304
+ *   attention 49 x (2 x 8192 x 8192 + 2 x 8192 x 1024) = 7,398,752,256
+ *   MLP 3 x 8192 x (49 x 28672 + 6 x 14336 + 10 x 7168 + 8 x 5632 + 6 x 2816 + 17920)
+ *     = 40,365,981,696
+ *   norms (49 + 80 + 1) x 8192 = 1,064,960
+ *   total 49,867,145,216 (HF model page: 49.9B params).
+ * KV per token: 49 layers x 8 heads x 128 x (K, V) x 2 B = 200,704. */
+static void test_nemotron_nas(void **state) {
+    (void)state;
+    lp_model *m =
+        load_fixture("fixtures/hf-configs/nvidia__Llama-3_3-Nemotron-Super-49B-v1.config.json");
+    assert_int_equal(m->params_total, INT64_C(49867145216));
+    int64_t kinds[6];
+    lp_model_layer_kind_counts(m, kinds);
+    assert_int_equal(kinds[LP_ATTN_FULL], 49);
+    assert_int_equal(kinds[LP_ATTN_NONE], 31);
+    assert_int_equal(m->num_kv_heads, 8);
+    assert_int_equal(m->intermediate_size, 28672); /* the widest, for the activation peak */
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 200704, 0);
+    free(m);
+    m = load_id("nvidia/Llama-3_3-Nemotron-Super-49B-v1");
+    assert_int_equal(m->params_total, INT64_C(49867145216));
+    free(m);
+    /* blocks vLLM does not build are refused, not sized as something else */
+    static const char cfg[] =
+        "{\"model_type\":\"nemotron-nas\",\"hidden_size\":1024,\"num_hidden_layers\":1,"
+        "\"num_attention_heads\":8,\"vocab_size\":1000,\"block_configs\":[{\"attention\":"
+        "{\"no_op\":false,\"replace_with_linear\":true},\"ffn\":{\"ffn_mult\":1.0}}]}";
+    lp_model *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    lp_error err;
+    assert_int_equal(lp_model_from_config_json(cfg, strlen(cfg), "t", x, &err), LP_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "replace_with_linear"));
+    free(x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
         cmocka_unit_test(test_granite_dense), cmocka_unit_test(test_kimi),
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
+        cmocka_unit_test(test_nemotron_nas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

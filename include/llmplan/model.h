@@ -188,6 +188,12 @@ typedef struct {
     uint8_t layer_moe[LP_MAX_LAYERS];    /**< 1 if the layer's MLP is a MoE block */
     uint8_t layer_no_mlp[LP_MAX_LAYERS]; /**< 1 if the layer has no MLP (Nemotron-H mixer-only
                                             layers) */
+    /** Dense MLP width of each layer where the layers differ (Nemotron-NAS / DeciLM block
+     *  configs); 0: intermediate_size. */
+    int32_t layer_ffn[LP_MAX_LAYERS];
+    /** One norm before each block a layer has (DeciLM: input_layernorm only with attention,
+     *  post_attention_layernorm only with an MLP) instead of norms_per_layer. */
+    bool norm_per_block;
 
     int64_t params_vision;    /**< vision tower + projector parameters (0 for text models) */
     int64_t params_mtp;       /**< MTP layer parameters stored in the checkpoint (not loaded) */

@@ -68,6 +68,10 @@ static const struct {
      * parallel, biased q/k/v/dense and fc1/fc2 (GELU, not gated), a biased lm_head;
      * vLLM phi.py. */
     {"phi", LP_FAM_PHI, false},
+    /* DeciLMConfig (Llama-3.1-Nemotron-51B, Llama-3.3-Nemotron-Super-49B, Nemotron-Ultra-253B):
+     * Llama's tensors per layer, but each layer's attention and MLP from block_configs;
+     * vLLM nemotron_nas.py (config_nas.c). */
+    {"nemotron-nas", LP_FAM_NEMOTRON_NAS, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -83,7 +87,7 @@ static const struct {
     "llama, llama4, mistral, mistral3, mixtral, qwen2, qwen2_moe, qwen2_5_vl, qwen3, "             \
     "qwen3_moe, deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, phi3, gpt_oss, "            \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
-    "kimi_k2, kimi_k25"
+    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -184,7 +188,8 @@ static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *typ
         m->fused_qkv_mqa = !new_arch && multi_query;
     } else {
         st = lp_cfg_int_any(t, k_kv, 1, LP_CFG_MAX_HEADS, &m->num_kv_heads, &used);
-        if (st == LP_OK && !used) {
+        if (st == LP_OK && !used && fam != LP_FAM_NEMOTRON_NAS) {
+            /* (Nemotron-NAS: the KV heads come from block_configs, config_nas.c) */
             if (def_kv > 0) {
                 m->num_kv_heads = def_kv;
                 lp_model_note(m, "%snum_key_value_heads absent: using the %s default %lld",
@@ -494,9 +499,10 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     if (fam == LP_FAM_LLAMA || fam == LP_FAM_LLAMA4 || fam == LP_FAM_QWEN3 ||
         fam == LP_FAM_QWEN3_MOE || fam == LP_FAM_GEMMA2 || fam == LP_FAM_GEMMA3 ||
         fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL || fam == LP_FAM_NEMOTRON_H ||
-        fam == LP_FAM_GRANITE_HYBRID) {
+        fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_NEMOTRON_NAS) {
         st = lp_cfg_bool(t, "attention_bias", &attn_bias, NULL);
-        if (st == LP_OK && (fam == LP_FAM_LLAMA || fam == LP_FAM_NEMOTRON_H))
+        if (st == LP_OK &&
+            (fam == LP_FAM_LLAMA || fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_NEMOTRON_NAS))
             st = lp_cfg_bool(t, "mlp_bias", &mlp_bias, NULL);
         if (st != LP_OK)
             return st;
@@ -705,6 +711,8 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
         st = lp_config_parse_layers(&tc, fam, m);
     if (st == LP_OK)
         st = lp_config_parse_hybrid(&tc, fam, m);
+    if (st == LP_OK && fam == LP_FAM_NEMOTRON_NAS)
+        st = lp_config_parse_nas(&tc, m);
     if (st == LP_OK)
         st = check_dense_width(&tc, fam, m);
     if (st == LP_OK)

@@ -94,8 +94,9 @@ typedef enum {
     LP_FAM_QWEN3_NEXT,     /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
     LP_FAM_JAMBA,          /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
     LP_FAM_GRANITE_HYBRID, /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
-    LP_FAM_GLM4_MOE, /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
-    LP_FAM_PHI       /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
+    LP_FAM_GLM4_MOE,    /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
+    LP_FAM_PHI,         /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
+    LP_FAM_NEMOTRON_NAS /**< DeciLM: Llama blocks, per-layer no-op attention / MLP widths */
 } lp_family;
 
 /**
@@ -117,6 +118,12 @@ lp_status lp_config_parse_max_len(const lp_cfg *t, lp_family fam, const char *ro
  * families. Runs after lp_config_parse_layers and overrides its layout.
  */
 lp_status lp_config_parse_hybrid(const lp_cfg *t, lp_family fam, lp_model *m);
+
+/**
+ * Nemotron-NAS (DeciLM) block_configs (config_nas.c): no-op attention and MLP layers, KV heads
+ * and per-layer MLP widths. Runs after lp_config_parse_layers and overrides its layout.
+ */
+lp_status lp_config_parse_nas(const lp_cfg *t, lp_model *m);
 
 /** Quantization config (quantization_config in c, then its fallback) into m->quant. */
 lp_status lp_config_parse_quant(const lp_cfg *c, lp_model *m);

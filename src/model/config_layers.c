@@ -157,6 +157,7 @@ static lp_status attention_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
     case LP_FAM_GRANITE_HYBRID:
     case LP_FAM_GLM4_MOE:
     case LP_FAM_PHI:
+    case LP_FAM_NEMOTRON_NAS:
         break; /* hybrid layouts: config_hybrid.c */
     }
     return LP_OK;

@@ -106,20 +106,24 @@ static void mixer_params(const lp_model *m, lp_layer_params *p) {
 }
 
 /* Parameters of one decoder layer with the given mixer and MLP kind (MTP layers: kind FULL). */
-static void layer_params(const lp_model *m, int kind, bool moe, bool no_mlp, lp_layer_params *p) {
+static void layer_params(const lp_model *m, int kind, bool moe, bool no_mlp, int64_t dense_width,
+                         lp_layer_params *p) {
     memset(p, 0, sizeof *p);
     int64_t H = m->hidden_size;
     if (kind == LP_ATTN_MAMBA)
         mixer_params(m, p);
     else if (kind != LP_ATTN_NONE)
         attention_params(m, p);
-    p->small += m->norms_per_layer * norm_params(m);
+    int64_t norms =
+        m->norm_per_block ? (int64_t)(kind != LP_ATTN_NONE) + (int64_t)!no_mlp : m->norms_per_layer;
+    p->small += norms * norm_params(m);
     if (no_mlp)
         return;
     if (!moe) {
-        p->mlp_dense += mlp_matrices(m, m->intermediate_size);
+        int64_t I = dense_width > 0 ? dense_width : m->intermediate_size;
+        p->mlp_dense += mlp_matrices(m, I);
         if (m->mlp_bias)
-            p->small += mlp_biases(m, m->intermediate_size);
+            p->small += mlp_biases(m, I);
         return;
     }
     int64_t E = m->num_experts, Im = m->moe_intermediate_size;
@@ -152,7 +156,7 @@ void lp_model_layer_params(const lp_model *m, int64_t layer, lp_layer_params *ou
     if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
         return;
     layer_params(m, m->layer_attn[layer], m->layer_moe[layer] != 0, m->layer_no_mlp[layer] != 0,
-                 out);
+                 m->layer_ffn[layer], out);
 }
 
 void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
@@ -171,7 +175,8 @@ void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
     int64_t L = m->num_layers < LP_MAX_LAYERS ? m->num_layers : LP_MAX_LAYERS;
     for (int64_t i = 0; i < L; i++) {
         lp_layer_params p;
-        layer_params(m, m->layer_attn[i], m->layer_moe[i] != 0, m->layer_no_mlp[i] != 0, &p);
+        layer_params(m, m->layer_attn[i], m->layer_moe[i] != 0, m->layer_no_mlp[i] != 0,
+                     m->layer_ffn[i], &p);
         out->layers.attn_sharded += p.attn_sharded;
         out->layers.attn_kv += p.attn_kv;
         out->layers.attn_replicated += p.attn_replicated;
@@ -202,7 +207,7 @@ void lp_model_count_params(lp_model *m) {
          * embedding and head copies. */
         lp_layer_params p;
         int64_t H = m->hidden_size;
-        layer_params(m, m->use_mla ? LP_ATTN_MLA : LP_ATTN_FULL, m->num_experts > 0, false, &p);
+        layer_params(m, m->use_mla ? LP_ATTN_MLA : LP_ATTN_FULL, m->num_experts > 0, false, 0, &p);
         int64_t one = layer_total(&p) + 3 * H + 2 * H * H + 2 * m->vocab_size * H;
         m->params_mtp = m->num_mtp_layers * one;
     }
