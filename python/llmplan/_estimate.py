@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _llmplan
 from ._enums import Interconnect, Method, Quantization
+from ._request import request
 
 __all__ = ["PerformanceEstimate", "estimate_performance", "estimate_performance_batch"]
 
@@ -107,112 +107,6 @@ def _fmt(v: Optional[float]) -> str:
     return "None" if v is None else f"{v:.4g}"
 
 
-# The request fields each keyword sets (the library's reader accepts these names; see
-# `llmplan estimate --help`, "--batch FILE.jsonl"). Two keywords for one field are aliases.
-_FIELDS: Dict[str, str] = {
-    "model_id": "model_id",
-    "model": "model_id",
-    "params_b": "params_b",
-    "gpu_name": "gpu_name",
-    "num_gpus": "num_gpus",
-    "tensor_parallel_size": "tensor_parallel_size",
-    "tp_size": "tensor_parallel_size",
-    "pipeline_parallel_size": "pipeline_parallel_size",
-    "data_parallel_size": "data_parallel_size",
-    "input_length": "input_length",
-    "prompt_tokens": "input_length",
-    "output_length": "output_length",
-    "max_model_len": "max_model_len",
-    "context_len": "max_model_len",
-    "quantization": "quantization",
-    "interconnect": "interconnect",
-    "method": "method",
-    "concurrency": "max_concurrency",
-    "max_concurrency": "max_concurrency",
-    "request_rate": "request_rate",
-    "num_prompts": "num_prompts",
-    "kv_cache_dtype": "kv_cache_dtype",
-    "dtype": "dtype",
-    "max_num_seqs": "max_num_seqs",
-    "max_num_batched_tokens": "max_num_batched_tokens",
-    "block_size": "block_size",
-    "gpu_memory_utilization": "gpu_memory_utilization",
-    "enable_expert_parallel": "enable_expert_parallel",
-    "enforce_eager": "enforce_eager",
-    "seed": "seed",
-    "dataset_name": "dataset_name",
-}
-
-_INT = "an int"
-_NUMBER = "a number"
-_STR = "a str"
-_BOOL = "a bool"
-_KINDS: Dict[str, str] = {
-    "model_id": _STR,
-    "params_b": _NUMBER,
-    "gpu_name": _STR,
-    "num_gpus": _INT,
-    "tensor_parallel_size": _INT,
-    "pipeline_parallel_size": _INT,
-    "data_parallel_size": _INT,
-    "input_length": _INT,
-    "output_length": _INT,
-    "max_model_len": _INT,
-    "quantization": _STR,
-    "interconnect": _STR,
-    "method": _STR,
-    "max_concurrency": _INT,
-    "request_rate": _NUMBER,  # or "inf"
-    "num_prompts": _INT,
-    "kv_cache_dtype": _STR,
-    "dtype": _STR,
-    "max_num_seqs": _INT,
-    "max_num_batched_tokens": _INT,
-    "block_size": _INT,
-    "gpu_memory_utilization": _NUMBER,
-    "enable_expert_parallel": _BOOL,
-    "enforce_eager": _BOOL,
-    "seed": _INT,
-    "dataset_name": _STR,
-}
-
-
-def _check_type(keyword: str, field: str, value: Any) -> Any:
-    """value as the request wants it, or TypeError (a programmer error, not a bad config)."""
-    kind = _KINDS[field]
-    if isinstance(value, Enum) and kind == _STR:
-        return str(value.value)
-    ok = {
-        _INT: isinstance(value, int) and not isinstance(value, bool),
-        _NUMBER: isinstance(value, (int, float)) and not isinstance(value, bool),
-        _STR: isinstance(value, str),
-        _BOOL: isinstance(value, bool),
-    }[kind]
-    if field == "request_rate" and isinstance(value, str) and value.lower() == "inf":
-        ok = True
-    if not ok:
-        raise TypeError(f"{keyword}: expected {kind}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _request(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
-    """The request dict of estimate_performance's keywords (None means "not given")."""
-    request: Dict[str, Any] = {}
-    given_as: Dict[str, str] = {}
-    for keyword, value in kwargs.items():
-        if value is None:
-            continue
-        field = _FIELDS[keyword]
-        value = _check_type(keyword, field, value)
-        if field in request and request[field] != value:
-            raise TypeError(f"{given_as[field]} and {keyword} are two names for one setting: give one")
-        if field == "quantization" and value == Quantization.NONE.value:
-            continue  # no --quantization: the checkpoint's own format
-        request[field] = value
-        given_as[field] = keyword
-    return request
-
-
 def estimate_performance(
     gpu_name: Optional[str] = None,
     params_b: Optional[float] = None,
@@ -302,8 +196,7 @@ def estimate_performance(
         if est.is_valid():
             print(est.time_to_first_token_ms, est.throughput_tokens_per_sec)
     """
-    kwargs = dict(locals())
-    (result,) = _llmplan.estimate([_request(kwargs)], PerformanceEstimate, 1)
+    (result,) = _llmplan.estimate([request(locals())], PerformanceEstimate, 1)
     return result
 
 

@@ -1,15 +1,16 @@
-"""plan(), recommend() and explain(): keywords in, the library's JSON request reader, the use
-case, and the library's JSON writer out -- the path `llmplan serve` takes for the same body,
-with names resolved as the `llmplan` command resolves them (paths and the HF cache too)."""
+"""plan(), recommend(), explain() and compare(): keywords in, the library's JSON request
+reader, the use case, and the library's JSON writer out -- the path `llmplan serve` takes for
+the same body, with names resolved as the `llmplan` command resolves them (paths and the HF
+cache too). The keywords' types and aliases live in _request.py."""
 
 from __future__ import annotations
 
 import json
 import os
-from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _llmplan
+from ._request import request
 from ._result import Result
 
 __all__ = [
@@ -80,62 +81,35 @@ class Recommendation(Result):
 
 
 class Explanation(Result):
-    """Why one configuration performs as it does, as ``llmplan explain --json`` prints it:
-    the memory plan, the roofline estimate, one prefill and one decode step split into
-    compute, memory, communication and host time, the targets with their margins, the
-    assumptions and the ``vllm serve`` line."""
+    """Why one configuration performs as it does, as ``llmplan explain --json`` prints it.
+
+    Keys: ``model``, ``gpu``, ``plan`` (the memory plan, as :class:`Plan`'s dict),
+    ``estimate`` (the roofline estimate under ``vllm bench serve`` key names), ``steps`` (one
+    prefill and one decode step split into compute, memory, communication and host time),
+    ``targets`` (each with its margin), ``meets_targets`` and ``vllm_serve``.
+    """
+
+    model: str
+    gpu: str
+    plan: Dict[str, Any]
+    estimate: Dict[str, Any]
+    steps: Dict[str, Any]
+    targets: Dict[str, Any]
+    meets_targets: bool
+    vllm_serve: str
 
 
-_INT = (int,)
-_NUM = (int, float)
-_STR = (str,)
-_BOOL = (bool,)
-_LEN = (int, str)  # 16000, "32k", "auto"
-_RATE = (int, float, str)  # a number, or "inf"
-
-_TYPES: Dict[str, Tuple[type, ...]] = {
-    "model": _STR, "gpu": _STR, "num_gpus": _INT, "tensor_parallel_size": _INT,
-    "pipeline_parallel_size": _INT, "data_parallel_size": _INT, "enable_expert_parallel": _BOOL,
-    "max_model_len": _LEN, "gpu_memory_utilization": _NUM, "kv_cache_dtype": _STR, "dtype": _STR,
-    "quantization": _STR, "max_num_seqs": _INT, "max_num_batched_tokens": _INT, "block_size": _INT,
-    "enforce_eager": _BOOL, "enable_chunked_prefill": _BOOL,
-    "disable_hybrid_kv_cache_manager": _BOOL, "cpu_offload_gb": _NUM, "vllm_version": _STR,
-    "gpu_memory_gib": _NUM, "gpu_bandwidth_gbs": _NUM, "gpu_tflops": _NUM,
-    "gpus_per_node": _INT, "max_gpus": _INT, "allow_multi_node_tp": _BOOL,
-    "allow_quantization": _BOOL, "no_fp8_kv": _BOOL, "no_expert_parallel": _BOOL,
-    "input_len": _INT, "output_len": _INT, "dataset_name": _STR, "num_prompts": _INT,
-    "request_rate": _RATE, "max_concurrency": _INT, "daily_output_tokens": _NUM,
-    "max_ttft_ms": _NUM, "max_tpot_ms": _NUM, "max_itl_ms": _NUM, "max_e2e_ms": _NUM,
-    "percentile": _INT, "min_throughput": _NUM, "objective": _STR, "top": _INT,
-    "method": _STR, "result": (dict,), "log": _STR,
-}
+_R = TypeVar("_R", bound=Result)
 
 
-def _clean(name: str, value: Any) -> Any:
-    """value as the JSON request wants it, or TypeError (a programmer error)."""
-    if isinstance(value, Enum):
-        value = value.value
-    if name == "gpus":
-        if isinstance(value, str):
-            return value
-        if isinstance(value, Sequence) and all(isinstance(g, str) for g in value):
-            return list(value)
-        raise TypeError(f"gpus: expected a list of GPU names or one comma-separated str, got {value!r}")
-    if name == "config":
-        if not isinstance(value, Mapping):
-            raise TypeError(f"config: expected a config.json as a dict, got {type(value).__name__}")
-        return dict(value)
-    kinds = _TYPES.get(name)
-    if kinds is not None and (
-        not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
-    ):
-        names = " or ".join(k.__name__ for k in kinds)
-        raise TypeError(f"{name}: expected {names}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _run(use_case: str, request: Mapping[str, Any], cls: type) -> Any:
-    body = {k: _clean(k, v) for k, v in request.items() if v is not None}
+def _run(
+    use_case: str,
+    kwargs: Mapping[str, Any],
+    cls: Type[_R],
+    kinds: Optional[Mapping[str, Tuple[type, ...]]] = None,
+) -> _R:
+    """The use case over the library's JSON reader and writer, as `llmplan serve` runs it."""
+    body = request(kwargs, kinds)
     try:
         text = json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as e:
@@ -144,16 +118,6 @@ def _run(use_case: str, request: Mapping[str, Any], cls: type) -> Any:
     if status != 0:
         return cls({}, error=out)
     return cls(json.loads(out))
-
-
-def _alias(kwargs: Dict[str, Any], name: str, *aliases: str) -> None:
-    for alias in aliases:
-        value = kwargs.pop(alias, None)
-        if value is None:
-            continue
-        if kwargs.get(name) is not None and kwargs[name] != value:
-            raise TypeError(f"{name} and {alias} are two names for one setting: give one")
-        kwargs[name] = value
 
 
 def plan(
@@ -211,12 +175,7 @@ def plan(
     Raises:
         TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
     """
-    kwargs = dict(locals())
-    _alias(kwargs, "model", "model_id")
-    _alias(kwargs, "gpu", "gpu_name")
-    _alias(kwargs, "tensor_parallel_size", "tp_size")
-    _alias(kwargs, "max_model_len", "context_len")
-    return _run("plan", kwargs, Plan)
+    return _run("plan", locals(), Plan)
 
 
 def recommend(
@@ -278,11 +237,7 @@ def recommend(
     Raises:
         TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
     """
-    kwargs = dict(locals())
-    _alias(kwargs, "model", "model_id")
-    _alias(kwargs, "input_len", "input_length")
-    _alias(kwargs, "output_len", "output_length")
-    return _run("recommend", kwargs, Recommendation)
+    return _run("recommend", locals(), Recommendation)
 
 
 def explain(
@@ -336,14 +291,27 @@ def explain(
     Takes :func:`plan`'s keywords, the workload and the targets of :func:`recommend`, and
     returns an :class:`Explanation`: the memory breakdown, the roofline estimate with what
     bounds each phase, one prefill and one decode step, the targets with their margins.
+
+    Args:
+        model, gpu: as in :func:`plan` (aliases ``model_id``, ``gpu_name``); or ``config``.
+        tensor_parallel_size ... vllm_version: the ``vllm serve`` settings, as in :func:`plan`
+            (alias ``tp_size``).
+        input_len, output_len, dataset_name, num_prompts, request_rate, max_concurrency,
+            daily_output_tokens: the workload, as in :func:`recommend` (aliases
+            ``input_length``, ``output_length``).
+        max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms, percentile, min_throughput: the
+            targets whose margins are shown.
+
+    Returns:
+        An :class:`Explanation`; ``meets_targets`` says whether every target is met. A
+        request that cannot be explained (unknown model or GPU -- the error lists the closest
+        names --, a setting vLLM would refuse) is an Explanation with ``is_valid() == False``
+        and ``error`` set.
+
+    Raises:
+        TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
     """
-    kwargs = dict(locals())
-    _alias(kwargs, "model", "model_id")
-    _alias(kwargs, "gpu", "gpu_name")
-    _alias(kwargs, "tensor_parallel_size", "tp_size")
-    _alias(kwargs, "input_len", "input_length")
-    _alias(kwargs, "output_len", "output_length")
-    return _run("explain", kwargs, Explanation)
+    return _run("explain", locals(), Explanation)
 
 
 class Comparison(Result):
@@ -353,22 +321,48 @@ class Comparison(Result):
     on both files and the assumptions. ``result_file`` and ``log_file`` are None unless
     :func:`compare` was given paths."""
 
+    model_id: str
+    gpu: str
+    result_file: Optional[str]
+    log_file: Optional[str]
+    method: str
+    workload: Dict[str, Any]
+    performance: Dict[str, Any]
+    memory: Dict[str, Any]
+    result_notes: List[str]
+    assumptions: List[str]
+
+
+def _read_file(path: str) -> str:
+    """The text of a file, or OSError with the message `llmplan compare` gives for it."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError as e:
+        raise OSError(f"cannot open file {path}: {e.strerror or e}") from None
+
 
 def _read_result(result: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Tuple[Dict[str, Any], Optional[str]]:
+    """The result file's object and its path (None for a dict); OSError or ValueError if unread."""
     if isinstance(result, Mapping):
         return dict(result), None
     if isinstance(result, (str, os.PathLike)):
         path = os.fspath(result)
-        with open(path, encoding="utf-8") as f:
-            return json.load(f), path
+        try:
+            value = json.loads(_read_file(path))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not a JSON file: {e}") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: expected a JSON object (a vllm bench serve result)")
+        return value, path
     raise TypeError(f"result: expected a dict or a path, got {type(result).__name__}")
 
 
 def _read_log(log: Union[str, "os.PathLike[str]"]) -> Tuple[str, Optional[str]]:
-    if isinstance(log, os.PathLike) or (isinstance(log, str) and "\n" not in log and os.path.isfile(log)):
+    """The log's text and its path: a str of one line is a path, one of several the text."""
+    if isinstance(log, os.PathLike) or (isinstance(log, str) and "\n" not in log):
         path = os.fspath(log)
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(), path
+        return _read_file(path), path
     if isinstance(log, str):
         return log, None
     raise TypeError(f"log: expected the log's text or a path, got {type(log).__name__}")
@@ -411,25 +405,33 @@ def compare(
     Args:
         result: a ``vllm bench serve --save-result`` file (or an older benchmark_serving.py
             one), as a path or as the dict it holds.
-        log: a vLLM start-up log, as a path or as its text (memory and KV-cache lines).
+        log: a vLLM start-up log (memory and KV-cache lines), as a path (a ``PathLike`` or a
+            one-line str) or as its text (a str of several lines).
         model: the model (default: the result's ``model_id``); gpu and the engine settings as
             in :func:`plan` (a result file does not record them).
         input_len, output_len, num_prompts, max_concurrency, request_rate: override the
-            workload the result file records.
+            workload the result file records (lengths may be means, not whole numbers).
 
     Returns:
-        A :class:`Comparison`, or one with ``is_valid() == False`` and ``error`` set.
+        A :class:`Comparison`. A comparison that cannot be made -- a file that cannot be read
+        or is not a result, an unknown model or GPU, no model at all -- is a Comparison with
+        ``is_valid() == False`` and ``error`` set.
+
+    Raises:
+        TypeError: an unknown keyword, a value of the wrong type, or conflicting aliases.
     """
     kwargs = dict(locals())
-    _alias(kwargs, "model", "model_id")
-    _alias(kwargs, "gpu", "gpu_name")
-    _alias(kwargs, "tensor_parallel_size", "tp_size")
     paths: Dict[str, Optional[str]] = {"result_file": None, "log_file": None}
-    if result is not None:
-        kwargs["result"], paths["result_file"] = _read_result(result)
-    if log is not None:
-        kwargs["log"], paths["log_file"] = _read_log(log)
-    c = _run("compare", kwargs, Comparison)
+    try:
+        if result is not None:
+            kwargs["result"], paths["result_file"] = _read_result(result)
+        if log is not None:
+            kwargs["log"], paths["log_file"] = _read_log(log)
+    except (OSError, ValueError) as e:
+        # a file that cannot be read is an answer, not a programmer error
+        return Comparison({}, error=str(e))
+    # a result file's lengths are means: compare takes fractional ones
+    c = _run("compare", kwargs, Comparison, {"input_len": (int, float), "output_len": (int, float)})
     if c.is_valid():
         # the file names, as `llmplan compare --result FILE --log FILE` names them
         data = c.to_dict()
