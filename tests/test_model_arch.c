@@ -280,13 +280,37 @@ static void test_nemotron_nas(void **state) {
     free(x);
 }
 
+/* DeepSeek-V3.2 (deepseek_v32): DeepSeek-V3's layout (671,026,419,200 parameters without the MTP
+ * layer, model_configs.md section 5; 37,552,297,472 active) plus, in each of the 61 MLA layers,
+ * the lightning indexer of vLLM deepseek_v2.py Indexer: wq_b 1536 x (64 x 128) = 12,582,912,
+ * wk 7168 x 128 = 917,504, k_norm weight + bias 256, weights_proj 7168 x 64 = 458,752 ->
+ * 13,959,424 a layer, 851,524,864 in all: 671,877,944,064 total, 38,403,822,336 active.
+ * KV per token and layer: bf16 latent (512 + 64) x 2 = 1,152 B + the indexer's K cache 128 fp8
+ * + one 4-byte scale = 132 B -> 61 x 1,284 = 78,324 B; with --kv-cache-dtype fp8 the latent is
+ * vLLM's fp8_ds_mla (512 + 512 / 128 x 4 + 64 x 2 = 656 B) -> 61 x 788 = 48,068 B. */
+static void test_deepseek_v32(void **state) {
+    (void)state;
+    lp_model *m = load_id("deepseek-ai/DeepSeek-V3.2");
+    assert_int_equal(m->params_total, INT64_C(671877944064));
+    assert_int_equal(m->params_active, INT64_C(38403822336));
+    assert_int_equal(m->index_topk, 2048);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 78324, 0);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_FP8), 48068, 0);
+    free(m);
+    /* V3 itself has no indexer: its latent alone, 61 x 1,152 = 70,272 B */
+    m = load_id("deepseek-ai/DeepSeek-V3");
+    assert_int_equal(m->index_head_dim, 0);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 70272, 0);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
         cmocka_unit_test(test_granite_dense), cmocka_unit_test(test_kimi),
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
-        cmocka_unit_test(test_nemotron_nas),
+        cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

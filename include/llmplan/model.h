@@ -159,6 +159,11 @@ typedef struct {
     int64_t qk_nope_head_dim;
     int64_t qk_rope_head_dim;
     int64_t v_head_dim;
+    /* DeepSeek-V3.2 sparse attention (DSA): a lightning indexer per MLA layer picks index_topk
+     * tokens; its own K cache holds index_head_dim fp8 values + one fp32 scale per 128 a token. */
+    int64_t index_head_dim; /**< 0 when the model has no indexer */
+    int64_t index_n_heads;
+    int64_t index_topk;
 
     int64_t sliding_window;       /**< window of LP_ATTN_SLIDING layers; 0 if none */
     int64_t attention_chunk_size; /**< chunk of LP_ATTN_CHUNKED layers; 0 if none */

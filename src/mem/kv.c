@@ -91,8 +91,8 @@ double lp_mem_mamba_page_bytes(const lp_mem_ctx *c) {
 static double attn_bytes_per_token(const lp_mem_ctx *c) {
     const lp_model *m = c->m;
     double kv_b = lp_dtype_bytes(c->kv_dtype);
-    if (m->use_mla)
-        return (double)(m->kv_lora_rank + m->qk_rope_head_dim) * kv_b;
+    if (m->use_mla) /* the latent, and DeepSeek-V3.2's indexer cache beside it (params.c) */
+        return lp_model_kv_bytes_per_token_layer(m, 0, c->kv_dtype);
     int64_t heads = m->num_kv_heads / c->tp;
     if (heads < 1)
         heads = 1;

@@ -38,6 +38,9 @@ static const struct {
     {"qwen3_moe", LP_FAM_QWEN3_MOE, false},
     {"deepseek_v2", LP_FAM_DEEPSEEK, false},
     {"deepseek_v3", LP_FAM_DEEPSEEK, false},
+    /* DeepseekV32ForCausalLM: V3's layout plus the sparse-attention indexer (index_topk,
+     * index_n_heads, index_head_dim); vLLM deepseek_v2.py Indexer */
+    {"deepseek_v32", LP_FAM_DEEPSEEK, false},
     {"gemma2", LP_FAM_GEMMA2, true},
     {"gemma3_text", LP_FAM_GEMMA3, true},
     {"phi3", LP_FAM_PHI3, false},
@@ -85,7 +88,8 @@ static const struct {
 
 #define SUPPORTED_TYPES                                                                            \
     "llama, llama4, mistral, mistral3, mixtral, qwen2, qwen2_moe, qwen2_5_vl, qwen3, "             \
-    "qwen3_moe, deepseek_v2, deepseek_v3, gemma2, gemma3, gemma3_text, phi3, gpt_oss, "            \
+    "qwen3_moe, deepseek_v2, deepseek_v3, deepseek_v32, gemma2, gemma3, gemma3_text, phi3, "       \
+    "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
     "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas"
 
@@ -243,6 +247,32 @@ static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *typ
     return LP_OK;
 }
 
+/* DeepSeek-V3.2's indexer (vLLM deepseek_v2.py: is_v32 = hasattr(config, "index_topk")): all
+ * three sizes, or none. It reads the compressed query, so it needs q_lora_rank. */
+static lp_status parse_indexer(const lp_cfg *t, lp_model *m) {
+    if (!lp_cfg_has(t, "index_topk"))
+        return LP_OK;
+    static const char *const keys[] = {"index_topk", "index_n_heads", "index_head_dim"};
+    int64_t *out[] = {&m->index_topk, &m->index_n_heads, &m->index_head_dim};
+    for (size_t i = 0; i < 3; i++) {
+        bool present = false;
+        lp_status st = lp_cfg_int(t, keys[i], 1, LP_CFG_MAX_POSITIONS, out[i], &present);
+        if (st != LP_OK)
+            return st;
+        if (!present)
+            return lp_cfg_fail(t, LP_ERR_MISSING_FIELD, t->prefix, keys[i],
+                               "a positive integer (DeepSeek-V3.2 indexer)", NULL);
+    }
+    if (m->index_n_heads > LP_CFG_MAX_HEADS || m->index_head_dim > LP_CFG_MAX_HEAD_DIM ||
+        m->q_lora_rank <= 0)
+        return lp_error_set(t->err, LP_ERR_INVALID_ARG,
+                            "%s: %sindex_n_heads / index_head_dim: expected at most %lld heads of "
+                            "%lld and a q_lora_rank for the indexer's query",
+                            t->origin, t->prefix, (long long)LP_CFG_MAX_HEADS,
+                            (long long)LP_CFG_MAX_HEAD_DIM);
+    return LP_OK;
+}
+
 /* DeepSeek multi-head latent attention (DeepseekV2Config / DeepseekV3Config defaults). */
 static lp_status parse_mla(const lp_cfg *t, lp_model *m) {
     m->use_mla = true;
@@ -271,7 +301,7 @@ static lp_status parse_mla(const lp_cfg *t, lp_model *m) {
     }
     m->head_dim = m->qk_nope_head_dim + m->qk_rope_head_dim;
     m->head_dim_v = m->v_head_dim;
-    return LP_OK;
+    return parse_indexer(t, m);
 }
 
 /* Experts: counts, top-k, widths, shared experts and the per-family extras. */
@@ -329,7 +359,8 @@ static lp_status parse_moe(const lp_cfg *t, lp_family fam, const char *type, lp_
             st = lp_cfg_string(t, "topk_method", &method);
         m->expert_score_bias =
             method ? strcmp(method, "noaux_tc") == 0
-                   : strcmp(type, "deepseek_v3") == 0 || strcmp(type, "kimi_k2") == 0 ||
+                   : strcmp(type, "deepseek_v3") == 0 || strcmp(type, "deepseek_v32") == 0 ||
+                         strcmp(type, "kimi_k2") == 0 ||
                          fam == LP_FAM_GLM4_MOE; /* Glm4MoeTopkRouter always has the bias */
         break;
     }

@@ -37,6 +37,14 @@ static void attention_params(const lp_model *m, lp_layer_params *p) {
         p->small += m->kv_lora_rank; /* kv_a_layernorm */
         p->attn_sharded += m->kv_lora_rank * nh * (m->qk_nope_head_dim + m->v_head_dim);
         p->attn_sharded += nh * m->v_head_dim * H;
+        if (m->index_head_dim > 0) {
+            /* DeepSeek-V3.2 Indexer, replicated on every rank: wq_b (q_lora_rank -> heads x
+             * head_dim) and wk (H -> head_dim) quantizable; k_norm (LayerNorm with bias) and
+             * weights_proj (H -> heads, built without quant_config) stay in the model dtype */
+            int64_t ih = m->index_n_heads, id = m->index_head_dim;
+            p->attn_replicated += m->q_lora_rank * ih * id + H * id;
+            p->small += 2 * id + H * ih;
+        }
         return;
     }
     /* q (twice as wide with an output gate, Qwen3-Next), o */
@@ -213,6 +221,10 @@ void lp_model_count_params(lp_model *m) {
     }
 }
 
+/* The fp8 quantization block of DeepSeek-V3.2's caches (deepseek_v2.py Indexer.quant_block_size,
+ * and the fp8_ds_mla tile of FlashMLA's sparse kernels). */
+#define LP_DSA_QUANT_BLOCK 128
+
 /* Bytes per KV element for kv_dtype, resolving AUTO the way vLLM does. */
 static double kv_element_bytes(const lp_model *m, lp_dtype kv_dtype) {
     if (kv_dtype != LP_DTYPE_AUTO)
@@ -234,9 +246,23 @@ double lp_model_kv_bytes_per_token_layer(const lp_model *m, int64_t layer, lp_dt
         return 0.0;
     double b = kv_element_bytes(m, kv_dtype);
     switch ((lp_attn_kind)m->layer_attn[layer]) {
-    case LP_ATTN_MLA:
+    case LP_ATTN_MLA: {
         /* MLAAttentionSpec: one latent (kv_lora_rank + qk_rope_head_dim) per token. */
-        return (double)(m->kv_lora_rank + m->qk_rope_head_dim) * b;
+        double latent = (double)(m->kv_lora_rank + m->qk_rope_head_dim) * b;
+        if (m->index_head_dim <= 0)
+            return latent;
+        /* DeepSeek-V3.2: an fp8 KV cache is vLLM's "fp8_ds_mla" layout (config.py
+         * DeepseekV32ForCausalLM): the latent in fp8, one fp32 scale per 128 of it, the rope
+         * part in bf16 (512 + 16 + 128 = 656 bytes); and each layer's indexer K cache
+         * (DeepseekV32IndexerCache, uint8): head_dim fp8 values + a 4-byte scale per
+         * quant_block_size 128 of them (128 + 4 = 132 bytes), whatever the KV dtype. */
+        if (b == 1.0)
+            latent = (double)m->kv_lora_rank +
+                     (double)(m->kv_lora_rank / LP_DSA_QUANT_BLOCK) * 4.0 +
+                     (double)m->qk_rope_head_dim * 2.0;
+        return latent + (double)m->index_head_dim +
+               (double)(m->index_head_dim / LP_DSA_QUANT_BLOCK) * 4.0;
+    }
     case LP_ATTN_MAMBA:
     case LP_ATTN_NONE:
         return 0.0;
