@@ -369,10 +369,11 @@ static void test_prefix_cache_hits(void **state) {
     assert_true(kept > 0.2 && kept < 1.0);
     lp_assert_near(hit.modes.prefix_cache_hit_rate, 4096.0 * kept * 0.801 / 4352.0, 1e-9);
 
-    /* the simulation keeps no block cache yet: refused, not ignored */
+    /* the heuristic keeps no prefix cache: refused, not ignored (the simulation's cache is
+     * tested in test_simulate.c) */
     lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --random-prefix-len 100 "
-                      "--method simulate",
-                      "roofline method only");
+                      "--method heuristic",
+                      "heuristic method does not model prefix caching");
 }
 
 int main(void) {

@@ -391,6 +391,82 @@ static void test_preemption_resumes_from_cached_blocks(void **state) {
     lp_assert_near(e.duration_s * 1e3, 153.04, 1e-9);
 }
 
+/*
+ * Prefix caching of a shared prefix (vLLM V1's block-hash cache, prefix_cache.c). Four
+ * requests of 60 random tokens after a shared 100-token prefix (--random-prefix-len 100:
+ * prompts of 160 tokens), 2 output tokens, all sent at once. Only full blocks are shared:
+ * floor(100 / 16) = 6 blocks = 96 tokens. bench's test run sent request 0's prompt before
+ * measuring, so request 0 finds its prefix and its own full blocks: 160 / 16 = 10 blocks, but
+ * one token is always recomputed, so floor(159 / 16) x 16 = 144 tokens. Requests 1-3 find
+ * the 96 prefix tokens (request 0 holds the prefix). Hit rate (144 + 3 x 96) / (4 x 160) =
+ * 432 / 640. Step 1 computes 16 + 3 x 64 = 208 tokens (3.3 ms, under the 8 ms floor): TTFT
+ * 8 ms. With --no-enable-prefix-caching step 1 computes all 640 tokens: 10.24 ms.
+ */
+static void test_prefix_cache_hits(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(60, 2, 4);
+    lp_error err;
+    assert_int_equal(lp_workload_random_prefix(&r.workload, 100, &err), LP_OK);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_true(e.modes.prefix_caching);
+    lp_assert_near(e.modes.prefix_cache_hit_rate, 432.0 / 640.0, 1e-12);
+    lp_assert_near(e.ttft_ms.mean, 8.0, 1e-9);
+
+    r.serving.enable_prefix_caching_off = true;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_false(e.modes.prefix_caching);
+    lp_assert_near(e.ttft_ms.mean, 640 * 16e-3, 1e-9);
+}
+
+/*
+ * Eviction under a tiny pool. prefix_repetition with 2 prefixes of 160 tokens (10 blocks) and
+ * 40-token suffixes (prompts of 200 tokens), 2 output tokens, one request at a time
+ * (--max-concurrency 1). A request holds its prefix's 10 blocks and 3 of its own
+ * (ceil(201 / 16) = 13). With a pool of exactly 13 blocks, a finished request leaves its 3
+ * own blocks at the head of the free queue and its prefix's 10 behind them (freed tail first,
+ * LRU): a request with the same prefix finds all 160 tokens; one with the other prefix needs
+ * 13 blocks and so evicts the whole cached prefix: it finds nothing. Request 0 finds its
+ * whole prompt but one block from bench's test run: floor(199 / 16) x 16 = 192 tokens.
+ * Expected hits: 192 + 160 x (requests whose prefix is the previous request's). With a pool
+ * of a million tokens nothing is evicted and only the first use of the other prefix misses:
+ * 192 + 160 x (n - 2).
+ */
+static void test_prefix_cache_eviction(void **state) {
+    (void)state;
+    const int n = 40;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1, 1, n);
+    lp_workload_prefix_repetition(&r.workload, 160, 40, 2, 2);
+    r.workload.num_prompts = n;
+    r.workload.max_concurrency = 1;
+    r.workload.seed = 7;
+    /* which prompt has which prefix: the data set's shuffle, not the quantity tested */
+    int32_t prefix_of[40];
+    lp_prefix_cache pc;
+    lp_error err;
+    assert_int_equal(lp_prefix_cache_init(&pc, &r.workload, 16, n, prefix_of, &err), LP_OK);
+    lp_prefix_cache_free(&pc);
+    int repeats = 0, uses[2] = {0, 0};
+    for (int i = 0; i < n; i++) {
+        uses[prefix_of[i]]++;
+        repeats += i > 0 && prefix_of[i] == prefix_of[i - 1];
+    }
+    assert_int_equal(uses[0], n / 2); /* n / num_prefixes prompts of each prefix */
+    assert_true(repeats > 0 && repeats < n - 1);
+
+    lp_perf_estimate e;
+    sm.kv_capacity_tokens = 13 * 16;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.preemptions, 0);
+    lp_assert_near(e.modes.prefix_cache_hit_rate, (192.0 + 160.0 * repeats) / (n * 200.0), 1e-12);
+
+    sm.kv_capacity_tokens = 1e6;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.modes.prefix_cache_hit_rate, (192.0 + 160.0 * (n - 2)) / (n * 200.0), 1e-12);
+}
+
 /* Poisson sends as vllm bench serve makes them: from 0.10.1 the last of n requests leaves at
  * n / rate exactly (PR #21108); older clients sent the first at 0 and the last, on average,
  * at (n - 1) / rate. Four one-token requests at 1 req/s, each an 8 ms step on an idle
@@ -537,6 +613,8 @@ int main(void) {
         cmocka_unit_test(test_api_server_times),
         cmocka_unit_test(test_api_ingress_is_serial),
         cmocka_unit_test(test_preemption_resumes_from_cached_blocks),
+        cmocka_unit_test(test_prefix_cache_hits),
+        cmocka_unit_test(test_prefix_cache_eviction),
         cmocka_unit_test(test_poisson_sends_end_on_time),
         cmocka_unit_test(test_burstiness),
         cmocka_unit_test(test_littles_law),

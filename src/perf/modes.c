@@ -1,18 +1,17 @@
 /*
  * modes.c - which serving modes each estimation method models, checked before a method runs
  * so that a mode is never ignored silently: the heuristic models none of them (its per-family
- * baselines are plain serving), prefix caching of shared prefixes is in the roofline only
- * (prefix.c; the simulation keeps no block cache yet), and a mode no method covers yet is
- * refused with the reason.
+ * baselines are plain serving), prefix caching of shared prefixes is in the roofline (prefix.c,
+ * a steady state) and the simulation (prefix_cache.c, vLLM's block cache), and a mode no
+ * method covers yet is refused with the reason.
  */
 #include "perf/perf_internal.h"
 
-/* The first mode of req that req->method does not model, or NULL; *roofline_only when the
- * roofline method models it. Prefix caching with no shared prefix changes nothing, and shared
- * prefixes without prefix caching are only longer prompts: neither is listed. */
-static const char *mode_not_modelled(const lp_perf_request *req, bool *roofline_only) {
+/* The first mode of req that req->method does not model, or NULL. Prefix caching with no shared
+ * prefix changes nothing, and shared prefixes without prefix caching are only longer prompts:
+ * neither is listed. */
+static const char *mode_not_modelled(const lp_perf_request *req) {
     const lp_serving *s = &req->serving;
-    *roofline_only = false;
     if (lp_disaggregated(s))
         return "disaggregated prefill/decode (--disaggregation)";
     if (s->lora.enable_lora)
@@ -21,24 +20,16 @@ static const char *mode_not_modelled(const lp_perf_request *req, bool *roofline_
         return "multi-turn conversations (--num-turns)";
     if (req->method == LP_HEURISTIC && s->speculative.method != LP_SPEC_NONE)
         return "speculative decoding (--speculative-config)";
-    if (req->method != LP_ROOFLINE && req->workload.prefix_len > 0 &&
-        !s->enable_prefix_caching_off) {
-        *roofline_only = true;
+    if (req->method == LP_HEURISTIC && req->workload.prefix_len > 0 &&
+        !s->enable_prefix_caching_off)
         return "prefix caching of shared prompt prefixes (--random-prefix-len, prefix_repetition)";
-    }
     return NULL;
 }
 
 lp_status lp_perf_modes_check(const lp_perf_request *req, lp_error *err) {
-    bool roofline_only;
-    const char *mode = mode_not_modelled(req, &roofline_only);
+    const char *mode = mode_not_modelled(req);
     if (!mode)
         return LP_OK;
-    if (roofline_only)
-        return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "%s is modelled by the roofline method only; use --method roofline "
-                            "(or --no-enable-prefix-caching)",
-                            mode);
     if (req->method == LP_HEURISTIC)
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
                             "the heuristic method does not model %s; use --method roofline or "

@@ -105,6 +105,37 @@ typedef struct {
 void lp_prefix_hits(const lp_step_model *sm, const lp_perf_request *req, double running,
                     lp_prefix_state *out);
 
+/** One shared prefix in the simulation's prefix cache (prefix_cache.c). */
+typedef struct {
+    int32_t len;     /**< full blocks of the prefix (the chain of block hashes) */
+    int32_t cached;  /**< leading blocks still valid, in use or in the free queue */
+    int32_t refs;    /**< running requests holding it */
+    int64_t segment; /**< its free-queue segment while nobody holds it (-1: none) */
+} lp_pc_chain;
+
+/** The simulation's prefix cache: the shared prefixes and the hit counts. */
+typedef struct {
+    lp_pc_chain *chains;
+    int n_chains;
+    double query_tokens, hit_tokens; /**< vLLM's PrefixCacheStats, in tokens */
+} lp_prefix_cache;
+
+/** Assign each of n_requests requests of w its shared prefix (chain_of[i], -1: none) and set
+ *  up one chain per prefix of w->prefix_len / block_tokens full blocks. LP_ERR_NOMEM. */
+lp_status lp_prefix_cache_init(lp_prefix_cache *pc, const lp_workload *w, int block_tokens,
+                               int n_requests, int32_t *chain_of, lp_error *err);
+void lp_prefix_cache_free(lp_prefix_cache *pc);
+/** Blocks of `chain` a request admitted now finds (all while someone holds it). */
+int32_t lp_prefix_cache_hit_blocks(const lp_prefix_cache *pc, int32_t chain);
+/** A request takes `chain`: returns the blocks this costs the free pool (the whole chain when
+ *  nobody held it), *from_queue of which are its cached blocks leaving the free queue. */
+int32_t lp_prefix_cache_acquire(lp_prefix_cache *pc, int32_t chain, int32_t *from_queue);
+/** A holder of `chain` finished or was preempted: true when the chain goes to the free queue. */
+bool lp_prefix_cache_release(lp_prefix_cache *pc, int32_t chain);
+void lp_prefix_cache_count(lp_prefix_cache *pc, double query_tokens, double hit_tokens);
+/** Hit tokens / query tokens so far (0 with no query). */
+double lp_prefix_cache_hit_rate(const lp_prefix_cache *pc);
+
 void lp_spec_report(const lp_step_model *sm, const lp_step_model *base, const lp_perf_request *req,
                     int replicas, lp_perf_estimate *out);
 

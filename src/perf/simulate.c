@@ -49,8 +49,13 @@
  * A run that repeats an earlier one on the same server (workload.warm_prefix_cache: a sweep
  * over request rates with one seed sends the same prompts each time) starts with the earlier
  * run's prompts in the free queue, as far as the pool holds them (warm_cache below).
- * It deliberately does not model prefix-cache hits between different requests (random and
- * ShareGPT prompts share none), async scheduling overlap, priorities,
+ * Prompts with shared prefixes (--random-prefix-len, prefix_repetition) share the full blocks
+ * of their prefix through the prefix cache (prefix_cache.c): a request holds its prefix's chain
+ * of blocks with the others that use it, and a chain nobody holds waits in the free queue
+ * behind the requests' own blocks until eviction reaches it; bench's test run makes the first
+ * prompt warm (warm_up below). With --no-enable-prefix-caching nothing is found again.
+ * It deliberately does not model hits between unrelated prompts (random and ShareGPT prompts
+ * share none), async scheduling overlap, priorities,
  * --ramp-up-strategy or early end-of-sequence beyond the lengths drawn.
  */
 #include <limits.h>
@@ -105,11 +110,14 @@ typedef struct {
     int32_t blocks;         /* KV blocks held */
     int32_t cached_blocks;  /* after a preemption: leading blocks still in the free queue */
     int32_t segment;        /* the free-queue segment holding them (-1: none) */
+    int32_t chain;          /* its shared prefix in the prefix cache (-1: none) */
+    int32_t base;           /* leading blocks it holds through that chain (0: none held) */
     bool admitted;
 } sim_req;
 
 /* A run of free blocks in the free queue, oldest first; owner >= 0: the leading blocks of a
- * preempted request whose contents are still valid. */
+ * preempted request whose contents are still valid (after its shared prefix, if it has one);
+ * owner <= -2: the cached blocks of shared prefix -2 - owner (prefix_cache.c). */
 typedef struct {
     int32_t owner;
     int64_t count;
@@ -119,6 +127,7 @@ typedef struct {
     const lp_step_model *sm;
     lp_sim_frontend fe;
     bool prefix_caching;
+    lp_prefix_cache pc; /* shared prefixes (prefix_cache.c) */
     sim_req *reqs;
     int n;
     /* running requests in admission order, and the tokens scheduled for each this step */
@@ -175,7 +184,7 @@ static void push_free(sim_state *S, int32_t owner, int64_t count) {
     if (count <= 0)
         return;
     S->free_blocks += count;
-    if (S->seg_len > S->seg_head && S->segments[S->seg_len - 1].owner < 0 && owner < 0) {
+    if (S->seg_len > S->seg_head && S->segments[S->seg_len - 1].owner == -1 && owner == -1) {
         S->segments[S->seg_len - 1].count += count;
         return;
     }
@@ -187,6 +196,8 @@ static void push_free(sim_state *S, int32_t owner, int64_t count) {
                 S->segments[i] = g;
                 if (g.owner >= 0)
                     S->reqs[g.owner].segment = (int32_t)i;
+                else if (g.owner <= -2)
+                    S->pc.chains[-2 - g.owner].segment = i;
             }
             S->seg_head = 0;
             S->seg_len = live;
@@ -205,6 +216,8 @@ static void push_free(sim_state *S, int32_t owner, int64_t count) {
     S->segments[S->seg_len].count = count;
     if (owner >= 0)
         S->reqs[owner].segment = (int32_t)S->seg_len;
+    else if (owner <= -2)
+        S->pc.chains[-2 - owner].segment = S->seg_len;
     S->seg_len++;
 }
 
@@ -223,6 +236,11 @@ static void take_free(sim_state *S, int64_t k) {
             q->cached_blocks -= (int32_t)t; /* its tail blocks go first */
             if (g->count == 0)
                 q->segment = -1;
+        } else if (g->owner <= -2) {
+            lp_pc_chain *c = &S->pc.chains[-2 - g->owner];
+            c->cached -= (int32_t)t; /* a prefix loses its last blocks first */
+            if (g->count == 0)
+                c->segment = -1;
         }
         if (g->count == 0)
             S->seg_head++;
@@ -289,13 +307,32 @@ static double next_send(const sim_state *S) {
 
 /* ---- the scheduler -------------------------------------------------------------------------- */
 
+/* Blocks of its own a request needs to hold the KV of `tokens` tokens: those beyond the shared
+ * prefix it holds (prefix_cache.c). */
+static int64_t own_blocks_for(const sim_req *q, int64_t tokens) {
+    int64_t b = blocks_for(tokens) - q->base;
+    return b > 0 ? b : 0;
+}
+
+/* A request lets go of its shared prefix; when nobody holds it any more its cached blocks go to
+ * the free queue's tail, after the request's own (KVCacheManager.free frees tail first). */
+static void release_prefix(sim_state *S, sim_req *q) {
+    if (q->base == 0)
+        return;
+    q->base = 0;
+    if (lp_prefix_cache_release(&S->pc, q->chain))
+        push_free(S, -2 - q->chain, S->pc.chains[q->chain].cached);
+}
+
 /* Recompute preemption: free the KV (from 0.8 its full blocks stay cached until handed out
  * again), forget the progress, back to the queue's front. */
 static void preempt(sim_state *S, int r) {
     sim_req *q = &S->reqs[r];
-    int32_t full = S->prefix_caching ? q->computed / LP_SIM_BLOCK_TOKENS : 0;
+    int32_t full = S->prefix_caching ? q->computed / LP_SIM_BLOCK_TOKENS - q->base : 0;
     if (full > q->blocks)
         full = q->blocks;
+    if (full < 0)
+        full = 0;
     /* KVCacheManager.free frees tail first: the partial block, then the full ones last to
      * first, so eviction takes a request's later blocks before its earlier ones */
     push_free(S, -1, q->blocks - full);
@@ -305,6 +342,7 @@ static void preempt(sim_state *S, int r) {
         push_free(S, r, full);
         q->cached_blocks = full;
     }
+    release_prefix(S, q);
     q->blocks = 0;
     q->computed = 0;
     S->wait_head = (S->wait_head + S->n - 1) % S->n;
@@ -313,15 +351,41 @@ static void preempt(sim_state *S, int r) {
     S->preemptions++;
 }
 
-/* Blocks the request at the head of the waiting queue would need to run c more tokens, after
- * the cached part of its earlier blocks (KVCacheManager.get_computed_blocks: never all of
- * its tokens, one is always recomputed). */
-static int32_t cached_tokens(const sim_req *q) {
+/* Tokens of a waiting request found in the prefix cache: its shared prefix's leading cached
+ * blocks, then, if the whole prefix is there, the cached part of its own earlier blocks
+ * (KVCacheManager.get_computed_blocks stops at the first miss, and never returns all of its
+ * tokens: one is always recomputed). */
+static int32_t cached_tokens(const sim_state *S, const sim_req *q) {
     int32_t total = q->prompt + q->generated;
-    int32_t hit = q->cached_blocks * LP_SIM_BLOCK_TOKENS;
+    int32_t blocks = q->cached_blocks;
+    if (q->chain >= 0) {
+        int32_t shared = lp_prefix_cache_hit_blocks(&S->pc, q->chain);
+        blocks = shared < S->pc.chains[q->chain].len ? shared : shared + q->cached_blocks;
+    }
+    int32_t hit = blocks * LP_SIM_BLOCK_TOKENS;
     if (hit > total - 1)
         hit = (total - 1) / LP_SIM_BLOCK_TOKENS * LP_SIM_BLOCK_TOKENS;
     return hit > 0 ? hit : 0;
+}
+
+/* A request takes its shared prefix: a chain nobody held leaves the free queue (its cached
+ * blocks) and gets the blocks it lacks, which this request computes. */
+static void take_prefix(sim_state *S, sim_req *q) {
+    lp_pc_chain *ch = &S->pc.chains[q->chain];
+    int64_t seg = ch->segment;
+    int32_t from_queue;
+    int32_t cost = lp_prefix_cache_acquire(&S->pc, q->chain, &from_queue);
+    if (from_queue > 0 && seg >= 0) {
+        sim_segment *g = &S->segments[seg];
+        S->free_blocks -= from_queue;
+        g->count -= from_queue;
+        g->owner = -1;
+        if (g->count == 0 && seg == S->seg_head)
+            S->seg_head++;
+        ch->segment = -1;
+    }
+    take_free(S, cost - from_queue);
+    q->base = ch->len;
 }
 
 /* Admit waiting requests FCFS while a slot, budget and KV blocks are left and the API server
@@ -336,22 +400,35 @@ static int admit(sim_state *S, double now, int budget) {
         sim_req *q = &S->reqs[r];
         if (q->ready_s > now)
             break;
-        int32_t hit = cached_tokens(q);
+        int32_t hit = cached_tokens(S, q);
         int32_t want = q->prompt + q->generated - hit;
         int32_t c = want;
         if (chunked && c > budget)
             c = budget;
         if (!chunked && c > budget && admitted > 0)
             break;
+        /* a shared prefix nobody holds costs its whole chain (cached blocks leave the free
+         * queue, the rest are allocated); the request's own blocks come after it */
+        const lp_pc_chain *ch = q->chain >= 0 ? &S->pc.chains[q->chain] : NULL;
+        int32_t base = ch ? ch->len : 0;
+        int64_t own_need = blocks_for((int64_t)hit + c) - base;
+        if (own_need < 0)
+            own_need = 0;
         /* the cached blocks are free-queue blocks too: they count against the free pool */
-        int64_t need = blocks_for((int64_t)hit + c);
+        int64_t need = own_need + (ch && ch->refs == 0 ? base : 0);
         if (need > S->free_blocks) {
             S->kv_blocked_steps++;
             break;
         }
         S->wait_head = (S->wait_head + 1) % S->n;
         S->wait_len--;
-        int64_t own = hit / LP_SIM_BLOCK_TOKENS;
+        if (!q->admitted && S->prefix_caching)
+            lp_prefix_cache_count(&S->pc, q->prompt, hit);
+        if (ch)
+            take_prefix(S, q);
+        int64_t own = hit / LP_SIM_BLOCK_TOKENS - base;
+        if (own < 0)
+            own = 0;
         if (q->segment >= 0) {
             /* its cached blocks leave the free queue; any beyond the hit are plain free */
             sim_segment *g = &S->segments[q->segment];
@@ -363,8 +440,8 @@ static int admit(sim_state *S, double now, int budget) {
             q->segment = -1;
         }
         q->cached_blocks = 0;
-        take_free(S, need - own);
-        q->blocks = (int32_t)need;
+        take_free(S, own_need - own);
+        q->blocks = (int32_t)own_need;
         q->computed = hit;
         if (!q->admitted) {
             q->admitted = true;
@@ -409,7 +486,9 @@ static int schedule(sim_state *S, double now) {
         int32_t c = want < budget ? want : budget;
         if (spec_k > 0 && want == 1 && q->generated > 0)
             c += spec_k < budget - 1 ? spec_k : budget - 1; /* num_tokens_with_spec */
-        int64_t need = blocks_for((int64_t)q->computed + c) - q->blocks;
+        int64_t need = own_blocks_for(q, (int64_t)q->computed + c) - q->blocks;
+        if (need < 0)
+            need = 0;
         bool self = false;
         while (need > S->free_blocks) {
             int victim = S->running[--S->n_running];
@@ -445,6 +524,7 @@ static int schedule(sim_state *S, double now) {
 static void finish(sim_state *S, sim_req *q, double t) {
     push_free(S, -1, q->blocks);
     q->blocks = 0;
+    release_prefix(S, q);
     const double seen = t + S->fe.api_egress_s;
     if (S->in_flight == S->concurrency)
         S->slot_free_s = seen; /* a request waiting for a slot is sent now */
@@ -586,6 +666,7 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
         S->reqs[i].prompt = (int32_t)in;
         S->reqs[i].output = (int32_t)out;
         S->reqs[i].segment = -1;
+        S->reqs[i].chain = -1;
     }
     return LP_OK;
 }
@@ -620,6 +701,44 @@ static int warm_cache(sim_state *S) {
         }
     }
     return S->n - first;
+}
+
+/*
+ * `vllm bench serve` sends its first prompt once before measuring (the initial test run,
+ * vllm/benchmarks/serve.py benchmark: input_requests[0] with its output length). With prefix
+ * caching on, that prompt's shared prefix and its own full blocks are then at the free queue's
+ * tail (own blocks first: tail first), so the first measured request finds all but its last
+ * partial block. Done for workloads with shared prefixes, where the prefix cache is simulated.
+ */
+static void warm_up(sim_state *S) {
+    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
+    sim_req *q = &S->reqs[0];
+    lp_pc_chain *ch = q->chain >= 0 ? &S->pc.chains[q->chain] : NULL;
+    int32_t shared = ch ? ch->len : 0;
+    int32_t own = q->prompt / LP_SIM_BLOCK_TOKENS - shared;
+    if (own < 0)
+        own = 0;
+    push_free(S, -1, pool - shared - own);
+    if (own > 0) {
+        push_free(S, 0, own);
+        q->cached_blocks = own;
+    }
+    if (ch) {
+        ch->cached = shared;
+        push_free(S, -2 - q->chain, shared);
+    }
+}
+
+/* The shared prefixes of the workload's prompts, when prefix caching is on. */
+static lp_status init_prefix_cache(sim_state *S, const lp_workload *w, lp_error *err) {
+    int32_t *chain_of = malloc((size_t)S->n * sizeof *chain_of);
+    if (!chain_of)
+        return lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S->n);
+    lp_status st = lp_prefix_cache_init(&S->pc, w, LP_SIM_BLOCK_TOKENS, S->n, chain_of, err);
+    for (int i = 0; st == LP_OK && i < S->n; i++)
+        S->reqs[i].chain = chain_of[i];
+    free(chain_of);
+    return st;
 }
 
 static void describe_len(const lp_len_dist *d, char *buf, size_t size) {
@@ -697,6 +816,8 @@ static void fill_estimate(sim_state *S, const lp_perf_request *req, int replicas
     out->completed = all < req->workload.num_prompts ? (int)all : req->workload.num_prompts;
     out->preemptions = S->preemptions;
     out->duration_s = duration;
+    out->modes.prefix_caching = S->prefix_caching;
+    out->modes.prefix_cache_hit_rate = lp_prefix_cache_hit_rate(&S->pc);
     if (S->spec_steps > 0)
         out->modes.spec_mean_acceptance_length = S->spec_tokens / S->spec_steps;
 }
@@ -742,8 +863,19 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
     if (sm->chunked_prefill)
         lp_perf_assume(out,
                        "simulate: vLLM V1 scheduler, chunked prefill, %d tokens and %d requests "
-                       "per step, FCFS, no prefix-cache hits",
-                       sm->max_num_batched_tokens, sm->max_num_seqs);
+                       "per step, FCFS%s",
+                       sm->max_num_batched_tokens, sm->max_num_seqs,
+                       S->pc.n_chains > 0 ? "" : ", no prefix-cache hits between requests");
+    if (S->pc.n_chains > 0)
+        lp_perf_assume(out,
+                       "simulate: prefix cache of %d shared prefixes of %d full blocks (hash "
+                       "chain), LRU eviction of free blocks; the first prompt warm from bench's "
+                       "test run; hit rate %.1f %% of prompt tokens",
+                       S->pc.n_chains, S->pc.chains[0].len,
+                       100.0 * lp_prefix_cache_hit_rate(&S->pc));
+    else if (!S->prefix_caching && req->workload.prefix_len > 0)
+        lp_perf_assume(out, "simulate: prefix caching off: shared prefixes are prefilled "
+                            "by every request");
     else
         lp_perf_assume(out,
                        "simulate: vLLM V0 scheduler, whole-prompt prefill steps that pause "
@@ -781,6 +913,7 @@ static void sim_free(sim_state *S) {
     free(S->waiting);
     free(S->segments);
     free(S->schedule);
+    lp_prefix_cache_free(&S->pc);
     lp_sim_stat_free(&S->ttft);
     lp_sim_stat_free(&S->tpot);
     lp_sim_stat_free(&S->itl);
@@ -850,7 +983,8 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
     sim_state S = {0};
     S.sm = sm;
     S.fe = *fe;
-    S.prefix_caching = sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_V1_PREFIX_CACHING;
+    S.prefix_caching = (sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_V1_PREFIX_CACHING) &&
+                       !req->serving.enable_prefix_caching_off;
     S.n = (req->workload.num_prompts + replicas - 1) / replicas;
     S.max_running = sm->max_num_seqs < S.n ? sm->max_num_seqs : S.n;
     S.concurrency = req->workload.max_concurrency > 0
@@ -877,7 +1011,13 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
                           ? req->workload.request_rate / replicas
                           : 0.0;
         draw_schedule(&S, rate, req->workload.burstiness);
-        if (req->workload.warm_prefix_cache && S.prefix_caching)
+        if (S.prefix_caching)
+            st = init_prefix_cache(&S, &req->workload, err);
+    }
+    if (st == LP_OK) {
+        if (S.pc.n_chains > 0)
+            warm_up(&S);
+        else if (req->workload.warm_prefix_cache && S.prefix_caching)
             S.warm_prompts = warm_cache(&S);
         else
             push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
