@@ -3,9 +3,11 @@
 # place, used as a C programmer uses it:
 #   - llmplan, libllmplan.so with its versioned soname, libllmplan.a, every public header,
 #     llmplan.pc and the man page land under DESTDIR/PREFIX;
-#   - llmplan.h includes every installed header, and compiles alone with -Wall -Wpedantic;
+#   - llmplan.h includes every installed header, and each header compiles alone with -Wall
+#     -Wextra -Wpedantic;
 #   - examples/plan_and_estimate.c builds with `pkg-config --cflags --libs llmplan`, loads the
-#     installed libllmplan.so and agrees with the installed `llmplan plan --json`;
+#     installed libllmplan.so and agrees with the installed `llmplan plan --json`; linked with
+#     libllmplan.a and `pkg-config --static --libs` it runs alone and prints the same;
 #   - the man page describes every command and every long option the CLI's --help prints.
 set -eu
 build=$(cd "$1" && pwd)
@@ -48,6 +50,12 @@ for h in "$root"/include/llmplan/*.h; do
         fail "llmplan.h does not include llmplan/$name"
 done
 [ ! -e "$root/include/llmplan/version.h.in" ] || fail "version.h.in installed"
+# and each header stands alone: it includes what it uses, and compiles warning-free
+for h in "$root"/include/llmplan/*.h; do
+    printf '#include <llmplan/%s>\n' "$(basename "$h")" >"$tmp/one.c"
+    "$cc" -std=c17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -I"$root/include" "$tmp/one.c" \
+        2>"$tmp/one.log" || fail "llmplan/$(basename "$h") does not compile alone: $(cat "$tmp/one.log")"
+done
 
 # The installed CLI reports the version it was built from
 "$root/bin/llmplan" version | grep -qx "llmplan $version" || fail "llmplan version is not $version"
@@ -70,6 +78,17 @@ HF_HUB_OFFLINE=1 "$root/bin/llmplan" plan --model meta-llama/Llama-3.1-8B-Instru
     --max-model-len 8192 --json >"$tmp/plan.json"
 grep -q "\"kv_tokens\": $tokens," "$tmp/plan.json" || fail "the example's $tokens KV tokens differ from llmplan plan --json"
 grep -q 'TTFT .* ms, TPOT .* ms' "$tmp/out.txt" || fail "the example printed no estimate"
+# The same program linked with libllmplan.a: no libllmplan.so at run time, and pkg-config
+# --static names every library the archive needs
+static_libs=$(pkg-config --static --libs llmplan | sed 's/-lllmplan//') ||
+    fail "pkg-config --static --libs llmplan failed"
+# shellcheck disable=SC2086
+"$cc" -std=c17 -Wall -Wextra -Wpedantic -Werror "$src/examples/plan_and_estimate.c" \
+    $(pkg-config --cflags llmplan) "$libdir/libllmplan.a" $static_libs -o "$tmp/static_example" ||
+    fail "the example does not link with libllmplan.a and: $static_libs"
+if ldd "$tmp/static_example" | grep -q libllmplan; then fail "the static example needs libllmplan.so"; fi
+"$tmp/static_example" >"$tmp/static.txt" 2>&1 || { cat "$tmp/static.txt"; fail "the static example failed"; }
+cmp -s "$tmp/out.txt" "$tmp/static.txt" || fail "the static example printed other numbers than the shared one"
 # a bad GPU name: exit 2 and the closest names
 rc=0
 LD_LIBRARY_PATH="$libdir" "$tmp/plan_and_estimate" meta-llama/Llama-3.1-8B-Instruct H1OO \
