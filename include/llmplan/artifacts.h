@@ -4,7 +4,7 @@
  * From a deployment description (the model, the GPUs and the vLLM settings the planner chose)
  * these functions write what an operator runs: the `vllm serve` command line (as an argv array
  * or a shell script), a `docker run` script, a docker-compose.yaml and Kubernetes manifests.
- * Flags are spelled as vLLM spells them (reference/vllm_internals.md (e)) and a flag is written
+ * Flags are spelled as vLLM spells them (docs/vllm_internals.md (e)) and a flag is written
  * only when it differs from vLLM's default or the deployment needs it.
  *
  * Multi-node (num_gpus > gpus_per_node): by default vLLM's own launcher (`--nnodes N

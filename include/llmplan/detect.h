@@ -183,7 +183,7 @@ lp_status lp_detect_gpu_type(const lp_detect_result *r, lp_gpu *out, bool *descr
                              lp_error *err);
 
 /**
- * vLLM's start-up check (gpu_worker.py, Worker.init_device; reference/vllm_internals.md (a)) on
+ * vLLM's start-up check (gpu_worker.py, Worker.init_device; docs/vllm_internals.md (a)) on
  * the first n_used GPUs: torch's free memory must be at least torch's total x utilization.
  * When a GPU fails it, LP_ERR_INFEASIBLE with the GPU and vLLM's own message ("Free memory on
  * device (20.58/79.18 GiB) on startup is less than desired GPU memory utilization (0.9, 71.26

@@ -1,7 +1,7 @@
 /*
  * llmplan/mem.h - vLLM's start-up memory arithmetic, per GPU.
  *
- * lp_mem_plan reproduces what a vLLM worker does at start-up (reference/vllm_internals.md
+ * lp_mem_plan reproduces what a vLLM worker does at start-up (docs/vllm_internals.md
  * (a)-(d)): budget = total memory x gpu-memory-utilization; minus the weights on this rank,
  * the activation peak of the profile run, non-torch memory and (from v0.21) the CUDA-graph
  * estimate; then KV pages per layer kind, blocks (minimum over ranks), KV tokens and maximum

@@ -30,7 +30,7 @@ extern const size_t lp_data_gpus_tsv_len;
  * Deriving usable_gib (total memory as torch reports it) when a row does not give it; the same
  * rule is written at the top of data/gpus.tsv, which uses it for its "derived:" rows.
  * The H100 SXM is the calibration point: nvidia-smi shows 81559 MiB, torch reports 79.18 GiB
- * total (public vLLM start-up logs, see reference/vllm_internals.md "Quirks").
+ * total (public vLLM start-up logs, see docs/vllm_internals.md "Quirks").
  */
 #define LP_H100_SMI_TOTAL_MIB 81559.0
 #define LP_H100_TORCH_TOTAL_GIB 79.18

@@ -3,7 +3,7 @@
  *
  * Mirrors vllm/v1/kv_cache_interface.py (page sizes, max_memory_usage_bytes per spec) and
  * vllm/v1/core/kv_cache_utils.py (grouping of hybrid models, blocks per request);
- * reference/vllm_internals.md (b), (c).
+ * docs/vllm_internals.md (b), (c).
  * - uniform models: one group of all layers, num_blocks = memory // page // layers;
  * - hybrid models (sliding window / chunked local beside full attention): layers are bucketed
  *   by spec, group_size = min(layers per type) unless max < 1.5 x min (then max), each type is

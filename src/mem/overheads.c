@@ -2,7 +2,7 @@
  * overheads.c - the memory vLLM measures rather than allocates by formula: the torch
  * activation peak of the profile run, non-torch memory, and the CUDA-graph estimate.
  *
- * vLLM obtains these by running the model (reference/vllm_internals.md (a)); a planner has to
+ * vLLM obtains these by running the model (docs/vllm_internals.md (a)); a planner has to
  * model them. The models below are mechanistic where the mechanism is known and calibrated
  * where it is not; every constant names where it comes from. Only Llama-3.1-8B start-up logs
  * were used to fit the two sampler constants and the forward constant; every other model in
@@ -40,7 +40,7 @@
 
 /* Non-torch memory per GPU (CUDA context, cuBLAS workspaces, NCCL and custom all-reduce
  * buffers), from published H100 start-up logs:
- * - before v0.18: 0.13 GiB at TP=1 and 0.55 GiB at TP=2 (reference/vllm_internals.md (a),
+ * - before v0.18: 0.13 GiB at TP=1 and 0.55 GiB at TP=2 (docs/vllm_internals.md (a),
  *   llm-d-benchmark calibration table);
  * - v0.18 and later: 0.25 GiB at TP=1, 0.07 GiB per stage with PP and TP=1, about 2.07 GiB at
  *   TP=2 and 2.13 GiB at TP=4 (llm-d-planner accuracy report; the validation README notes the

@@ -7,7 +7,7 @@
  *   requested = total x gpu_memory_utilization
  *   available = requested - weights - activation peak - non-torch [- CUDA graphs (v0.21+)]
  * then get_kv_cache_configs / _check_enough_kv_cache_memory / _report_kv_cache_config
- * (vllm/v1/core/kv_cache_utils.py); reference/vllm_internals.md (a)-(c).
+ * (vllm/v1/core/kv_cache_utils.py); docs/vllm_internals.md (a)-(c).
  * Tensor-parallel ranks of one stage are identical here, so one entry per stage is kept.
  */
 #include <math.h>

@@ -6,7 +6,7 @@
  * Sources: vllm/config/model.py (_resolve_auto_dtype, verify_with_parallel_config,
  * _get_and_verify_max_len), vllm/platforms/cuda.py (check_if_supports_dtype, block sizes),
  * vllm/model_executor/layers/linear.py (QKVParallelLinear divisibility),
- * vllm/engine/arg_utils.py (batch defaults); reference/vllm_internals.md (b), (d), (g).
+ * vllm/engine/arg_utils.py (batch defaults); docs/vllm_internals.md (b), (d), (g).
  * LoRA and speculative-decoding settings are resolved in lora.c and spec.c (called last).
  * It does not check host memory or Ray/multi-node topology.
  */

@@ -3,7 +3,7 @@
  * vLLM picks per GPU.
  *
  * The batch defaults mirror EngineArgs.get_batch_defaults (vllm/engine/arg_utils.py) for
- * `vllm serve` (UsageContext.OPENAI_API_SERVER); see reference/vllm_internals.md (d).
+ * `vllm serve` (UsageContext.OPENAI_API_SERVER); see docs/vllm_internals.md (d).
  * This file does not validate settings against a model: plan.c does that.
  */
 #include "llmplan/mem.h"

@@ -10,7 +10,7 @@
  * heads share the target's embedding and lm_head, an EAGLE-3 head brings its own lm_head over a
  * reduced draft vocabulary; the drafter's attention layers are registered with the model
  * runner, so they join the KV-cache groups and every block holds them too
- * (reference/vllm_internals.md (e) "Speculative decoding").
+ * (docs/vllm_internals.md (e) "Speculative decoding").
  * It does not model medusa, mlp_speculator, suffix decoding or token trees.
  */
 #include <jansson.h>

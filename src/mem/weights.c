@@ -1,7 +1,7 @@
 /*
  * weights.c - bytes of weights held by one GPU, as vLLM loads them.
  *
- * Mirrors how vLLM shards a decoder (reference/vllm_internals.md (b), (f)):
+ * Mirrors how vLLM shards a decoder (docs/vllm_internals.md (b), (f)):
  * - q/o, dense MLP and lm_head/embeddings are split over the tensor-parallel group
  *   (VocabParallelEmbedding pads the vocabulary to a multiple of 64);
  * - K/V projections are replicated when TP exceeds the KV-head count

@@ -3,7 +3,7 @@
  *
  * A .safetensors file starts with a little-endian u64 N and N bytes of JSON describing every
  * tensor (dtype, shape, [begin, end) offsets into the data that follows); see
- * reference/model_configs.md §6.1 and huggingface/safetensors `src/tensor.rs`. Reading those
+ * docs/model_configs.md §6.1 and huggingface/safetensors `src/tensor.rs`. Reading those
  * 8 + N bytes is enough to count a checkpoint exactly, so this module never reads weights.
  *
  * The header is validated as strictly as the reference Rust parser does it (header size

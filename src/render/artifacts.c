@@ -4,7 +4,7 @@
  * directory. The YAML artifacts live in artifacts_yaml.c.
  *
  * The argument builder is the one place that knows vLLM's flags: spellings and allowed values
- * come from reference/vllm_internals.md (e) (EngineArgs.add_cli_args, vllm/engine/arg_utils.py).
+ * come from docs/vllm_internals.md (e) (EngineArgs.add_cli_args, vllm/engine/arg_utils.py).
  * A value vLLM would reject is an error here rather than an artifact that fails at start-up.
  * This file decides nothing about the configuration itself: it renders what the planner chose.
  */

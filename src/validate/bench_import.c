@@ -12,7 +12,7 @@
  * notes, never into an error: result files gain keys with every vLLM release and --metadata
  * adds the user's own.
  * Start-up logs are matched line by line on substrings of the messages vLLM has printed over
- * its releases (V0 and V1; see ../shared/reference/vllm_internals.md (a)), ignoring whatever
+ * its releases (V0 and V1; see docs/vllm_internals.md (a)), ignoring whatever
  * prefix the logger adds. The reader does not decide whether the numbers are plausible: the
  * compare command does that against the memory plan.
  */
