@@ -374,6 +374,9 @@ static void test_prefix_cache_hits(void **state) {
     lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --random-prefix-len 100 "
                       "--method heuristic",
                       "heuristic method does not model prefix caching");
+    /* conversations need the simulation's per-request history: the roofline refuses them */
+    lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --num-turns 4 --num-prompts 40",
+                      "modelled by the simulate method only");
 }
 
 int main(void) {

@@ -467,6 +467,42 @@ static void test_prefix_cache_eviction(void **state) {
     lp_assert_near(e.modes.prefix_cache_hit_rate, (192.0 + 160.0 * (n - 2)) / (n * 200.0), 1e-12);
 }
 
+/*
+ * Multi-turn conversations (--num-turns): 2 conversations of 3 turns (6 requests), user
+ * messages of 40 tokens, answers of 8, all sent at once. Turn k + 1 is sent when turn k is
+ * answered and its prompt is the conversation so far: 40, 40 + 8 + 40 = 88 and
+ * 88 + 8 + 40 = 136 tokens (528 over both conversations). Each answered turn leaves its full
+ * blocks of prompt + answer - 1 tokens (the last answer token is never cached) for the next:
+ * turn 2 finds floor(47 / 16) = 2 blocks = 32 tokens, turn 3 floor(95 / 16) = 5 blocks = 80
+ * tokens. bench's test run warms the first prompt: floor(39 / 16) x 16 = 32 tokens. Hits:
+ * 32 + 0 + 2 x 32 + 2 x 80 = 256 of 528. Every step is the 8 ms floor: a turn takes 8 steps
+ * (prefill + 7 decodes), so the three turns end at 64, 128 and 192 ms.
+ */
+static void test_multi_turn_conversations(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(40, 8, 6);
+    r.workload.num_turns = 3;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.completed, 6);
+    lp_assert_near(e.modes.prefix_cache_hit_rate, 256.0 / 528.0, 1e-12);
+    lp_assert_near(e.duration_s, 0.192, 1e-12);
+    lp_assert_near(e.ttft_ms.mean, 8.0, 1e-9);
+
+    r.serving.enable_prefix_caching_off = true;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_false(e.modes.prefix_caching);
+    lp_assert_near(e.duration_s, 0.192, 1e-12);
+
+    /* together with shared prefixes: refused, not ignored */
+    lp_error err;
+    lp_error_clear(&err);
+    r.serving.enable_prefix_caching_off = false;
+    r.workload.prefix_len = 16;
+    assert_int_equal(lp_perf_simulate_with(&sm, &NO_FRONTEND, &r, 1, &e, &err), LP_ERR_UNSUPPORTED);
+}
+
 /* Poisson sends as vllm bench serve makes them: from 0.10.1 the last of n requests leaves at
  * n / rate exactly (PR #21108); older clients sent the first at 0 and the last, on average,
  * at (n - 1) / rate. Four one-token requests at 1 req/s, each an 8 ms step on an idle
@@ -615,6 +651,7 @@ int main(void) {
         cmocka_unit_test(test_preemption_resumes_from_cached_blocks),
         cmocka_unit_test(test_prefix_cache_hits),
         cmocka_unit_test(test_prefix_cache_eviction),
+        cmocka_unit_test(test_multi_turn_conversations),
         cmocka_unit_test(test_poisson_sends_end_on_time),
         cmocka_unit_test(test_burstiness),
         cmocka_unit_test(test_littles_law),

@@ -16,7 +16,7 @@ static const char *mode_not_modelled(const lp_perf_request *req) {
         return "disaggregated prefill/decode (--disaggregation)";
     if (s->lora.enable_lora)
         return "LoRA (--enable-lora)";
-    if (req->workload.num_turns > 1)
+    if (req->workload.num_turns > 1 && req->method != LP_SIMULATE)
         return "multi-turn conversations (--num-turns)";
     if (req->method == LP_HEURISTIC && s->speculative.method != LP_SPEC_NONE)
         return "speculative decoding (--speculative-config)";
@@ -34,6 +34,10 @@ lp_status lp_perf_modes_check(const lp_perf_request *req, lp_error *err) {
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
                             "the heuristic method does not model %s; use --method roofline or "
                             "simulate",
+                            mode);
+    if (req->workload.num_turns > 1)
+        return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                            "%s are modelled by the simulate method only; use --method simulate",
                             mode);
     return lp_error_set(err, LP_ERR_UNSUPPORTED, "%s is not modelled yet", mode);
 }

@@ -121,7 +121,9 @@ typedef struct {
 } lp_prefix_cache;
 
 /** Assign each of n_requests requests of w its shared prefix (chain_of[i], -1: none) and set
- *  up one chain per prefix of w->prefix_len / block_tokens full blocks. LP_ERR_NOMEM. */
+ *  up one chain per prefix of w->prefix_len / block_tokens full blocks, or, with num_turns > 1,
+ *  one empty chain per conversation (request i in conversation i mod ceil(n / num_turns)).
+ *  LP_ERR_NOMEM. */
 lp_status lp_prefix_cache_init(lp_prefix_cache *pc, const lp_workload *w, int block_tokens,
                                int n_requests, int32_t *chain_of, lp_error *err);
 void lp_prefix_cache_free(lp_prefix_cache *pc);
@@ -132,6 +134,8 @@ int32_t lp_prefix_cache_hit_blocks(const lp_prefix_cache *pc, int32_t chain);
 int32_t lp_prefix_cache_acquire(lp_prefix_cache *pc, int32_t chain, int32_t *from_queue);
 /** A holder of `chain` finished or was preempted: true when the chain goes to the free queue. */
 bool lp_prefix_cache_release(lp_prefix_cache *pc, int32_t chain);
+/** A holder of `chain` appends `blocks` full blocks to it (a conversation's answered turn). */
+void lp_prefix_cache_extend(lp_prefix_cache *pc, int32_t chain, int32_t blocks);
 void lp_prefix_cache_count(lp_prefix_cache *pc, double query_tokens, double hit_tokens);
 /** Hit tokens / query tokens so far (0 with no query). */
 double lp_prefix_cache_hit_rate(const lp_prefix_cache *pc);

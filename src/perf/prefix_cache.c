@@ -16,6 +16,8 @@
  *    from the queue's head lose their hash (BlockPool._maybe_evict_cached_block), the chain's
  *    last blocks first. A request finds only the leading cached blocks
  *    (KVCacheManager.get_computed_blocks stops at the first miss) and computes the rest.
+ * A multi-turn conversation is a chain too: each answered turn appends its full blocks (prompt
+ * and answer) to its conversation's chain, which the next turn's prompt starts with.
  * The free queue itself lives in simulate.c; this file keeps the chains, the assignment of
  * requests to prefixes and the hit counts (vLLM's PrefixCacheStats: queries and hits in
  * tokens). It deliberately does not model hits between unrelated prompts (random tokens share
@@ -36,7 +38,24 @@ lp_status lp_prefix_cache_init(lp_prefix_cache *pc, const lp_workload *w, int bl
     memset(pc, 0, sizeof *pc);
     for (int i = 0; i < n_requests; i++)
         chain_of[i] = -1;
-    if (w->prefix_len < block_tokens || block_tokens < 1)
+    if (block_tokens < 1)
+        return LP_OK;
+    if (w->num_turns > 1) {
+        /* one chain per conversation, empty until its first turn is answered; request i is
+         * turn i / C of conversation i mod C (simulate.c's order) */
+        int conversations = (n_requests + w->num_turns - 1) / w->num_turns;
+        pc->chains = calloc((size_t)conversations, sizeof *pc->chains);
+        if (!pc->chains)
+            return lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d conversations",
+                                conversations);
+        pc->n_chains = conversations;
+        for (int c = 0; c < conversations; c++)
+            pc->chains[c].segment = -1;
+        for (int i = 0; i < n_requests; i++)
+            chain_of[i] = i % conversations;
+        return LP_OK;
+    }
+    if (w->prefix_len < block_tokens)
         return LP_OK; /* no full block shared: nothing to cache across requests */
     int chains = w->num_prefixes > 1 ? w->num_prefixes : 1;
     if (chains > n_requests)
@@ -94,6 +113,12 @@ bool lp_prefix_cache_release(lp_prefix_cache *pc, int32_t chain) {
     lp_pc_chain *c = &pc->chains[chain];
     c->refs--;
     return c->refs == 0;
+}
+
+void lp_prefix_cache_extend(lp_prefix_cache *pc, int32_t chain, int32_t blocks) {
+    lp_pc_chain *c = &pc->chains[chain];
+    c->len += blocks;
+    c->cached = c->len;
 }
 
 void lp_prefix_cache_count(lp_prefix_cache *pc, double query_tokens, double hit_tokens) {

@@ -111,7 +111,8 @@ typedef struct {
     int32_t cached_blocks;  /* after a preemption: leading blocks still in the free queue */
     int32_t segment;        /* the free-queue segment holding them (-1: none) */
     int32_t chain;          /* its shared prefix in the prefix cache (-1: none) */
-    int32_t base;           /* leading blocks it holds through that chain (0: none held) */
+    int32_t base;           /* leading blocks it holds through that chain */
+    bool holds;             /* it holds that chain now */
     bool admitted;
 } sim_req;
 
@@ -148,6 +149,9 @@ typedef struct {
     double slot_free_s; /* when the client last saw a slot freed while all were taken */
     double ingress_free_s;
     int next_issue, in_flight, concurrency;
+    /* requests the client schedules itself: all, or the first turns of the conversations;
+     * turn k + 1 of a conversation is request r + turn_stride, sent when turn k is answered */
+    int n_first, turn_stride;
     /* results */
     lp_sim_stat ttft, tpot, itl, e2e;
     lp_status mem_status;
@@ -253,7 +257,7 @@ static void take_free(sim_state *S, int64_t k) {
  * scaled to end where the client's sends end on average. */
 static void draw_schedule(sim_state *S, double rate, double burstiness) {
     if (!(rate > 0)) {
-        for (int i = 0; i < S->n; i++)
+        for (int i = 0; i < S->n_first; i++)
             S->schedule[i] = 0.0;
         return;
     }
@@ -261,7 +265,7 @@ static void draw_schedule(sim_state *S, double rate, double burstiness) {
     /* gaps: gamma with shape b and mean 1 / rate (exponential at b = 1, constant at inf) */
     const double b = burstiness > 0 ? burstiness : 1.0;
     double t = 0;
-    for (int i = 0; i < S->n; i++) {
+    for (int i = 0; i < S->n_first; i++) {
         if (scaled || i > 0)
             t += isinf(b)   ? 1.0 / rate
                  : b == 1.0 ? lp_rng_exponential(&S->rng, rate)
@@ -270,36 +274,41 @@ static void draw_schedule(sim_state *S, double rate, double burstiness) {
     }
     /* older clients sent the first request at once and added raw gaps: their duration is
      * random, so its expected value, (n - 1) / rate, is what can be predicted */
-    double last = scaled ? S->n / rate : (S->n - 1) / rate;
+    double last = scaled ? S->n_first / rate : (S->n_first - 1) / rate;
     if (t > 0)
-        for (int i = 0; i < S->n; i++)
+        for (int i = 0; i < S->n_first; i++)
             S->schedule[i] *= last / t;
 }
 
 /* Send every request the client has sent by `horizon` while a concurrency slot is free; the
  * API server hands each to the engine ingress time after the previous one. */
+/* The client sends request r at t; the API server hands it to the engine ingress time after
+ * the previous one. */
+static void send(sim_state *S, int r, double t) {
+    sim_req *q = &S->reqs[r];
+    q->send_s = t;
+    double start = t > S->ingress_free_s ? t : S->ingress_free_s;
+    q->ready_s = start + S->fe.api_ingress_s;
+    S->ingress_free_s = q->ready_s;
+    S->waiting[(S->wait_head + S->wait_len) % S->n] = r;
+    S->wait_len++;
+}
+
 static void issue(sim_state *S, double horizon) {
-    while (S->next_issue < S->n && S->in_flight < S->concurrency) {
+    while (S->next_issue < S->n_first && S->in_flight < S->concurrency) {
         double t = S->schedule[S->next_issue];
         if (t < S->slot_free_s)
             t = S->slot_free_s; /* it waited for the slot (bench's semaphore) */
         if (t > horizon)
             break;
-        int r = S->next_issue++;
-        sim_req *q = &S->reqs[r];
-        q->send_s = t;
-        double start = t > S->ingress_free_s ? t : S->ingress_free_s;
-        q->ready_s = start + S->fe.api_ingress_s;
-        S->ingress_free_s = q->ready_s;
-        S->waiting[(S->wait_head + S->wait_len) % S->n] = r;
-        S->wait_len++;
+        send(S, S->next_issue++, t);
         S->in_flight++;
     }
 }
 
 /* When the client will next send a request (INFINITY: none left or no free slot). */
 static double next_send(const sim_state *S) {
-    if (S->next_issue >= S->n || S->in_flight >= S->concurrency)
+    if (S->next_issue >= S->n_first || S->in_flight >= S->concurrency)
         return INFINITY;
     double t = S->schedule[S->next_issue];
     return t > S->slot_free_s ? t : S->slot_free_s;
@@ -317,8 +326,9 @@ static int64_t own_blocks_for(const sim_req *q, int64_t tokens) {
 /* A request lets go of its shared prefix; when nobody holds it any more its cached blocks go to
  * the free queue's tail, after the request's own (KVCacheManager.free frees tail first). */
 static void release_prefix(sim_state *S, sim_req *q) {
-    if (q->base == 0)
+    if (!q->holds)
         return;
+    q->holds = false;
     q->base = 0;
     if (lp_prefix_cache_release(&S->pc, q->chain))
         push_free(S, -2 - q->chain, S->pc.chains[q->chain].cached);
@@ -386,6 +396,7 @@ static void take_prefix(sim_state *S, sim_req *q) {
     }
     take_free(S, cost - from_queue);
     q->base = ch->len;
+    q->holds = true;
 }
 
 /* Admit waiting requests FCFS while a slot, budget and KV blocks are left and the API server
@@ -520,15 +531,33 @@ static int schedule(sim_state *S, double now) {
     return S->n_running;
 }
 
-/* A request's last token left the engine at t; the client has it egress time later. */
+/* A request's last token left the engine at t; the client has it egress time later. The next
+ * turn of its conversation, if any, is sent then and keeps its slot. */
 static void finish(sim_state *S, sim_req *q, double t) {
-    push_free(S, -1, q->blocks);
+    const int r = (int)(q - S->reqs);
+    int32_t history = 0;
+    if (S->turn_stride > 0 && q->holds) {
+        /* a turn's full blocks (prompt and answer, bar the last token, never cached) join
+         * its conversation's chain: the next turn's prompt starts with them */
+        history = (q->prompt + q->output - 1) / LP_SIM_BLOCK_TOKENS - q->base;
+        if (history > q->blocks)
+            history = q->blocks;
+        if (history < 0)
+            history = 0;
+    }
+    push_free(S, -1, q->blocks - history);
     q->blocks = 0;
+    if (history > 0)
+        lp_prefix_cache_extend(&S->pc, q->chain, history);
     release_prefix(S, q);
     const double seen = t + S->fe.api_egress_s;
-    if (S->in_flight == S->concurrency)
-        S->slot_free_s = seen; /* a request waiting for a slot is sent now */
-    S->in_flight--;
+    if (S->turn_stride > 0 && r + S->turn_stride < S->n) {
+        send(S, r + S->turn_stride, seen);
+    } else {
+        if (S->in_flight == S->concurrency)
+            S->slot_free_s = seen; /* a request waiting for a slot is sent now */
+        S->in_flight--;
+    }
     S->completed++;
     S->last_finish_s = seen;
     double ttft = q->first_token_s + S->fe.api_egress_s - q->send_s, e2e = seen - q->send_s;
@@ -650,6 +679,9 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
         int64_t in, out;
         if ((st = lp_len_pair_sample(&pairs, &S->rng, &in, &out, err)) != LP_OK)
             return st;
+        /* a later turn's prompt: the conversation so far, then the new user message */
+        if (S->turn_stride > 0 && i >= S->turn_stride)
+            in += (int64_t)S->reqs[i - S->turn_stride].prompt + S->reqs[i - S->turn_stride].output;
         if (sm->max_model_len > 0 && in + out > sm->max_model_len)
             return lp_error_set(err, LP_ERR_INFEASIBLE,
                                 "simulate: request %d has %lld prompt + %lld output tokens, more "
@@ -866,7 +898,18 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        "per step, FCFS%s",
                        sm->max_num_batched_tokens, sm->max_num_seqs,
                        S->pc.n_chains > 0 ? "" : ", no prefix-cache hits between requests");
-    if (S->pc.n_chains > 0)
+    if (S->turn_stride > 0)
+        lp_perf_assume(out,
+                       "simulate: %d conversations of up to %d turns, each turn sent when the "
+                       "previous one is answered (no think time), its prompt the conversation so "
+                       "far; the request rate and concurrency apply to conversations",
+                       S->turn_stride, req->workload.num_turns);
+    if (S->pc.n_chains > 0 && S->turn_stride > 0)
+        lp_perf_assume(out,
+                       "simulate: prefix cache keeps each conversation's full blocks for its "
+                       "next turn, LRU eviction of free blocks; hit rate %.1f %% of prompt tokens",
+                       100.0 * lp_prefix_cache_hit_rate(&S->pc));
+    else if (S->pc.n_chains > 0)
         lp_perf_assume(out,
                        "simulate: prefix cache of %d shared prefixes of %d full blocks (hash "
                        "chain), LRU eviction of free blocks; the first prompt warm from bench's "
@@ -986,6 +1029,15 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
     S.prefix_caching = (sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_V1_PREFIX_CACHING) &&
                        !req->serving.enable_prefix_caching_off;
     S.n = (req->workload.num_prompts + replicas - 1) / replicas;
+    S.n_first = S.n;
+    if (req->workload.num_turns > 1) {
+        if (req->workload.prefix_len > 0)
+            return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                                "simulate: shared prefixes and --num-turns together are not "
+                                "modelled; give one of them");
+        S.turn_stride = (S.n + req->workload.num_turns - 1) / req->workload.num_turns;
+        S.n_first = S.turn_stride;
+    }
     S.max_running = sm->max_num_seqs < S.n ? sm->max_num_seqs : S.n;
     S.concurrency = req->workload.max_concurrency > 0
                         ? (req->workload.max_concurrency + replicas - 1) / replicas
