@@ -304,6 +304,38 @@ static void test_deepseek_v32(void **state) {
     free(m);
 }
 
+/* Llama-3.2-11B-Vision (mllama), by hand from vLLM mllama.py / transformers' Mllama modules:
+ * text: embed_tokens (128256 + 8) x 4096 = 525,369,344, lm_head 128256 x 4096 = 525,336,576;
+ *   32 self-attention layers as Llama-3.1-8B's (q, o 4096 x 4096, k, v 4096 x 1024, MLP
+ *   3 x 4096 x 14336, 2 norms) = 218,112,000 each; the 8 cross_attention_layers add q_norm and
+ *   k_norm (128 each) and two gates = 218,112,258; final norm 4096 -> 9,775,192,080.
+ * vision: patch conv 3 x 14 x 14 x 1280 = 752,640, class embedding 1280, positions 1601 x 1280
+ *   = 2,049,280 + gate, tile embedding 9 x 4 x 1601 x 1280 = 73,774,080, pre/post tile
+ *   embeddings 2 x (9 x 4 x 1280 + gate) = 92,162, layernorm_pre/post 5,120; 32 local layers of
+ *   4 x 1280^2 + 1280 x 5120 + 5120 + 5120 x 1280 + 1280 + 2 x 2560 = 13,118,720 and 8 gated
+ *   global layers of 13,118,722 -> 863,567,379; projector 7680 x 4096 + 4096 = 31,461,376.
+ * Total 10,670,220,835 (model card: 10.6B; HF page: 10.7B). KV per token: vLLM's V0 cache
+ * engine sizes all 40 layers alike (the cross-attention layers' slots hold the image's K/V):
+ * 40 x 8 x 128 x 2 x 2 B = 163,840. */
+static void test_mllama(void **state) {
+    (void)state;
+    lp_model *m = load_id("meta-llama/Llama-3.2-11B-Vision-Instruct");
+    assert_int_equal(m->params_total, INT64_C(10670220835));
+    assert_int_equal(m->params_vision, INT64_C(895028755));
+    int64_t cross = 0;
+    for (int64_t i = 0; i < m->num_layers; i++)
+        cross += m->layer_cross_attn[i];
+    assert_int_equal(cross, 8);
+    assert_true(m->layer_cross_attn[3] && m->layer_cross_attn[38] && !m->layer_cross_attn[4]);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 163840, 0);
+    free(m);
+    /* the FP8-dynamic release the validation rows name resolves to this architecture */
+    m = load_id("neuralmagic/Llama-3.2-11B-Vision-Instruct-FP8-dynamic");
+    assert_int_equal(m->quant.method, LP_QUANT_FP8);
+    assert_int_equal(m->num_layers, 40);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -311,6 +343,7 @@ int main(void) {
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
+        cmocka_unit_test(test_mllama),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,11 @@ typedef struct {
     /** Dense MLP width of each layer where the layers differ (Nemotron-NAS / DeciLM block
      *  configs); 0: intermediate_size. */
     int32_t layer_ffn[LP_MAX_LAYERS];
+    /** 1 where the layer is a cross-attention layer (mllama): its keys and values come from the
+     *  vision encoder's tokens; vLLM skips the whole layer for requests without an image. */
+    uint8_t layer_cross_attn[LP_MAX_LAYERS];
+    /** Rows of the input embedding beyond vocab_size (mllama: 8 for the image tokens). */
+    int64_t embed_extra_rows;
     /** One norm before each block a layer has (DeciLM: input_layernorm only with attention,
      *  post_attention_layernorm only with an MLP) instead of norms_per_layer. */
     bool norm_per_block;

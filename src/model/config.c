@@ -75,6 +75,10 @@ static const struct {
      * Llama's tensors per layer, but each layer's attention and MLP from block_configs;
      * vLLM nemotron_nas.py (config_nas.c). */
     {"nemotron-nas", LP_FAM_NEMOTRON_NAS, false},
+    /* MllamaTextConfig (Llama-3.2-11B/90B-Vision): Llama's layers, of which
+     * cross_attention_layers attend to the image (q/k norms, two tanh gates); the input
+     * embedding has vocab_size + 8 rows; vLLM mllama.py MllamaTextModel. */
+    {"mllama_text_model", LP_FAM_MLLAMA, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -82,8 +86,10 @@ static const struct {
     const char *model_type;
     const char *default_text_type;
 } wrapper_types[] = {
-    {"gemma3", "gemma3_text"}, {"llama4", "llama4_text"},         {"mistral3", "mistral"},
-    {"llava", "llama"},        {"qwen2_5_vl", "qwen2_5_vl_text"}, {"kimi_k25", "kimi_k2"},
+    {"gemma3", "gemma3_text"},         {"llama4", "llama4_text"},
+    {"mistral3", "mistral"},           {"llava", "llama"},
+    {"qwen2_5_vl", "qwen2_5_vl_text"}, {"kimi_k25", "kimi_k2"},
+    {"mllama", "mllama_text_model"},
 };
 
 #define SUPPORTED_TYPES                                                                            \
@@ -91,7 +97,7 @@ static const struct {
     "qwen3_moe, deepseek_v2, deepseek_v3, deepseek_v32, gemma2, gemma3, gemma3_text, phi3, "       \
     "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
-    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas"
+    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -500,6 +506,10 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     case LP_FAM_QWEN3_NEXT:
         m->qk_norm = true;
         break;
+    case LP_FAM_MLLAMA:
+        /* MllamaTextModel.embed_tokens: VocabParallelEmbedding(vocab_size + 8, hidden) */
+        m->embed_extra_rows = 8;
+        break;
     case LP_FAM_PHI:
         /* PhiDecoderLayer: input_layernorm only (parallel residual), LayerNorm with bias;
          * PhiAttention qkv_proj/dense and PhiMLP fc1/fc2 all biased; final_layernorm too. */
@@ -530,7 +540,7 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     if (fam == LP_FAM_LLAMA || fam == LP_FAM_LLAMA4 || fam == LP_FAM_QWEN3 ||
         fam == LP_FAM_QWEN3_MOE || fam == LP_FAM_GEMMA2 || fam == LP_FAM_GEMMA3 ||
         fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL || fam == LP_FAM_NEMOTRON_H ||
-        fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_NEMOTRON_NAS) {
+        fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_NEMOTRON_NAS || fam == LP_FAM_MLLAMA) {
         st = lp_cfg_bool(t, "attention_bias", &attn_bias, NULL);
         if (st == LP_OK &&
             (fam == LP_FAM_LLAMA || fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_NEMOTRON_NAS))

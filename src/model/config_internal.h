@@ -94,9 +94,10 @@ typedef enum {
     LP_FAM_QWEN3_NEXT,     /**< hybrid: Gated DeltaNet + gated attention, Qwen2-MoE MLP */
     LP_FAM_JAMBA,          /**< hybrid: Mamba1 + attention, Mixtral-style MoE */
     LP_FAM_GRANITE_HYBRID, /**< hybrid: Mamba2 + attention, shared MLP (+ MoE) per layer */
-    LP_FAM_GLM4_MOE,    /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
-    LP_FAM_PHI,         /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
-    LP_FAM_NEMOTRON_NAS /**< DeciLM: Llama blocks, per-layer no-op attention / MLP widths */
+    LP_FAM_GLM4_MOE,     /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
+    LP_FAM_PHI,          /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
+    LP_FAM_NEMOTRON_NAS, /**< DeciLM: Llama blocks, per-layer no-op attention / MLP widths */
+    LP_FAM_MLLAMA        /**< Llama-3.2-Vision text model: Llama + gated cross-attention layers */
 } lp_family;
 
 /**
@@ -130,7 +131,7 @@ lp_status lp_config_parse_quant(const lp_cfg *c, lp_model *m);
 
 /**
  * Vision tower + projector parameters of a multimodal root config (root_type "gemma3",
- * "mistral3", "llava", "llama4", "qwen2_5_vl") into m->params_vision; text_hidden is the
+ * "mistral3", "llava", "llama4", "qwen2_5_vl", "mllama") into m->params_vision; text_hidden is the
  * language model's hidden size. Unknown towers are counted as 0 and noted.
  */
 lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int64_t text_hidden,

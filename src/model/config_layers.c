@@ -159,6 +159,21 @@ static lp_status attention_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
     case LP_FAM_PHI:
     case LP_FAM_NEMOTRON_NAS:
         break; /* hybrid layouts: config_hybrid.c */
+    case LP_FAM_MLLAMA: {
+        /* MllamaTextConfig.cross_attention_layers: the layers that attend to the image */
+        int64_t list[LP_MAX_LAYERS], n = 0;
+        st = int_array(t, "cross_attention_layers", list, LP_MAX_LAYERS, &n);
+        if (st != LP_OK)
+            return st;
+        for (int64_t k = 0; k < n; k++) {
+            if (list[k] < 0 || list[k] >= L)
+                return lp_cfg_fail(t, LP_ERR_INVALID_ARG, t->prefix, "cross_attention_layers",
+                                   "layer indices below num_hidden_layers",
+                                   lp_cfg_get(t, "cross_attention_layers", NULL));
+            m->layer_cross_attn[list[k]] = 1;
+        }
+        break;
+    }
     }
     return LP_OK;
 }

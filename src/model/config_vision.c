@@ -239,6 +239,44 @@ static lp_status vision_qwen2_5_vl(const lp_cfg *v, lp_model *m) {
     return LP_OK;
 }
 
+/*
+ * transformers MllamaVisionModel + MllamaMultiModalProjector (Llama-3.2-Vision), tensor by
+ * tensor: patch conv without bias (C x P x P x h), class embedding (h), gated positional
+ * embedding (patches + 1 rows, a gate, and a tile embedding of (aspect ratios + 1) rows of
+ * tiles x (patches + 1) x h), pre- and post-tile positional embeddings ((aspect ratios + 1) x
+ * tiles x h and a gate each), layernorm_pre/post (LayerNorm with bias), num_hidden_layers local
+ * and num_global_layers gated encoder layers (biasless q/k/v/o, biased fc1/fc2, two LayerNorms;
+ * the gated ones add gate_attn and gate_ffn), and the projector Linear(vision_output_dim, text
+ * hidden) with bias.
+ */
+static lp_status vision_mllama(const lp_cfg *v, int64_t text_hidden, lp_model *m) {
+    /* MllamaVisionConfig class defaults */
+    static const vision_dims defaults = {1280, 5120, 32, 14, 560, 3};
+    vision_dims d;
+    lp_status st = read_dims(v, &defaults, "MllamaVisionConfig", &d, m);
+    int64_t global = 8, tiles = 4, out = 7680, ratios = 8;
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "num_global_layers", 0, VIS_MAX_LAYERS, &global, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "max_num_tiles", 1, 64, &tiles, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "vision_output_dim", 1, LP_CFG_MAX_FFN, &out, NULL);
+    if (st != LP_OK)
+        return st;
+    const json_t *sar = lp_cfg_get(v, "supported_aspect_ratios", NULL);
+    if (sar && json_is_array(sar) && json_array_size(sar) > 0 && json_array_size(sar) < 256)
+        ratios = (int64_t)json_array_size(sar);
+    int64_t h = d.hidden, i = d.intermediate, side = d.image / d.patch;
+    int64_t positions = side * side + 1;
+    int64_t embed = d.channels * d.patch * d.patch * h + h;
+    embed += positions * h + 1 + (ratios + 1) * tiles * positions * h;
+    embed += 2 * ((ratios + 1) * tiles * h + 1);
+    int64_t layer = 4 * h * h + (h * i + i) + (i * h + h) + 2 * (2 * h);
+    int64_t tower = embed + 2 * (2 * h) + d.layers * layer + global * (layer + 2);
+    m->params_vision = tower + out * text_hidden + text_hidden;
+    return LP_OK;
+}
+
 lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int64_t text_hidden,
                                  lp_model *m) {
     lp_cfg v;
@@ -272,5 +310,7 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
         return vision_llama4(&v, text_hidden, m);
     if (strcmp(root_type, "qwen2_5_vl") == 0)
         return vision_qwen2_5_vl(&v, m);
+    if (strcmp(root_type, "mllama") == 0)
+        return vision_mllama(&v, text_hidden, m);
     return LP_OK;
 }

@@ -152,6 +152,14 @@ static void layer_params(const lp_model *m, int kind, bool moe, bool no_mlp, int
         p->small += H; /* Qwen2-MoE shared_expert_gate: Linear(H, 1) */
 }
 
+/* mllama MllamaCrossAttentionDecoderLayer beyond a Llama layer: q_norm and k_norm over head_dim,
+ * cross_attn_attn_gate and cross_attn_mlp_gate (one scalar each). Its k/v read the projected
+ * vision states, of the text hidden size, so their shapes are a self-attention layer's. */
+static void cross_attention_extras(const lp_model *m, int64_t layer, lp_layer_params *p) {
+    if (m->layer_cross_attn[layer])
+        p->small += 2 * m->head_dim + 2;
+}
+
 static int64_t layer_total(const lp_layer_params *p) {
     return p->attn_sharded + p->attn_kv + p->attn_replicated + p->mlp_dense + p->mlp_experts +
            p->small;
@@ -165,6 +173,7 @@ void lp_model_layer_params(const lp_model *m, int64_t layer, lp_layer_params *ou
         return;
     layer_params(m, m->layer_attn[layer], m->layer_moe[layer] != 0, m->layer_no_mlp[layer] != 0,
                  m->layer_ffn[layer], out);
+    cross_attention_extras(m, layer, out);
 }
 
 void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
@@ -173,7 +182,7 @@ void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
     memset(out, 0, sizeof *out);
     if (!m)
         return;
-    out->embed = m->vocab_size * m->hidden_size;
+    out->embed = (m->vocab_size + m->embed_extra_rows) * m->hidden_size;
     out->lm_head = m->tie_word_embeddings ? 0 : m->vocab_size * m->hidden_size;
     if (m->lm_head_bias)
         out->lm_head += m->vocab_size;
@@ -185,6 +194,7 @@ void lp_model_param_breakdown(const lp_model *m, lp_param_breakdown *out) {
         lp_layer_params p;
         layer_params(m, m->layer_attn[i], m->layer_moe[i] != 0, m->layer_no_mlp[i] != 0,
                      m->layer_ffn[i], &p);
+        cross_attention_extras(m, i, &p);
         out->layers.attn_sharded += p.attn_sharded;
         out->layers.attn_kv += p.attn_kv;
         out->layers.attn_replicated += p.attn_replicated;

@@ -276,6 +276,10 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     double window_coef = 0, moe_layers = 0, expert_params = 0, layers = 0;
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
+        /* mllama: a batch without images skips the cross-attention layers whole (vLLM
+         * mllama.py MllamaTextModel.forward, skip_cross_attention); llmplan's workloads are text */
+        if (m->layer_cross_attn[i])
+            continue;
         lp_model_layer_params(m, i, &lp);
         layers += 1;
         double dense = (double)lp.attn_sharded / tp + (double)lp.attn_kv * kv_share +
