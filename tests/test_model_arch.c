@@ -336,6 +336,33 @@ static void test_mllama(void **state) {
     free(m);
 }
 
+/* llava_next (LLaVA-NeXT, Granite Vision's layout: a granite text_config, a SigLIP tower, two
+ * vision feature layers concatenated), small enough to count by hand:
+ * text (tied): embed 100 x 64 = 6,400; per layer q, o 2 x 64 x 64 + k, v 2 x 64 x 32 = 12,288,
+ *   MLP 3 x 64 x 128 = 24,576, 2 norms 128 -> 36,992 x 2 = 73,984; final norm 64 -> 80,448.
+ * SigLIP: patch conv 3 x 8 x 8 x 32 + bias 32 + positions (32 / 8)^2 x 32 = 6,688; per layer
+ *   4 x (32 x 32 + 32) + (32 x 48 + 48) + (48 x 32 + 32) + 2 x 64 = 7,504 x 2 = 15,008; post
+ *   LayerNorm 64 -> 21,760. Projector: linear_1 (2 x 32) x 64, linear_2 64 x 64, biases 128 =
+ *   8,320; image_newline 64. Vision 30,144; total 110,592. */
+static void test_llava_next(void **state) {
+    (void)state;
+    static const char cfg[] =
+        "{\"model_type\":\"llava_next\",\"vision_feature_layer\":[-2,-1],"
+        "\"text_config\":{\"model_type\":\"granite\",\"hidden_size\":64,"
+        "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+        "\"intermediate_size\":128,\"vocab_size\":100,\"tie_word_embeddings\":true},"
+        "\"vision_config\":{\"model_type\":\"siglip_vision_model\",\"hidden_size\":32,"
+        "\"intermediate_size\":48,\"num_hidden_layers\":2,\"patch_size\":8,"
+        "\"image_size\":32}}";
+    lp_model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    lp_error err;
+    assert_int_equal(lp_model_from_config_json(cfg, strlen(cfg), "t", m, &err), LP_OK);
+    assert_int_equal(m->params_vision, 30144);
+    assert_int_equal(m->params_total, 110592);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -343,7 +370,7 @@ int main(void) {
         cmocka_unit_test(test_glm45),         cmocka_unit_test(test_compressor_variants),
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
-        cmocka_unit_test(test_mllama),
+        cmocka_unit_test(test_mllama),        cmocka_unit_test(test_llava_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

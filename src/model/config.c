@@ -86,10 +86,15 @@ static const struct {
     const char *model_type;
     const char *default_text_type;
 } wrapper_types[] = {
-    {"gemma3", "gemma3_text"},         {"llama4", "llama4_text"},
-    {"mistral3", "mistral"},           {"llava", "llama"},
-    {"qwen2_5_vl", "qwen2_5_vl_text"}, {"kimi_k25", "kimi_k2"},
+    {"gemma3", "gemma3_text"},
+    {"llama4", "llama4_text"},
+    {"mistral3", "mistral"},
+    {"llava", "llama"},
+    {"qwen2_5_vl", "qwen2_5_vl_text"},
+    {"kimi_k25", "kimi_k2"},
     {"mllama", "mllama_text_model"},
+    /* LlavaNextConfig (LLaVA-NeXT, Granite Vision: a granite text_config + SigLIP) */
+    {"llava_next", "llama"},
 };
 
 #define SUPPORTED_TYPES                                                                            \
@@ -97,7 +102,7 @@ static const struct {
     "qwen3_moe, deepseek_v2, deepseek_v3, deepseek_v32, gemma2, gemma3, gemma3_text, phi3, "       \
     "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
-    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama"
+    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -744,7 +749,9 @@ lp_status lp_model_from_config_json(const char *text, size_t len, const char *or
     lp_text_printable(m->architecture);
     lp_text_printable(m->id);
 
-    bool llama_defaults = wrapper && strcmp(wrapper, "llava") == 0 && fam == LP_FAM_LLAMA;
+    bool llama_defaults = wrapper &&
+                          (strcmp(wrapper, "llava") == 0 || strcmp(wrapper, "llava_next") == 0) &&
+                          fam == LP_FAM_LLAMA && strcmp(text_type, "llama") == 0;
     st = parse_text(&tc, fam, text_type, text_types[ti].tie_default, llama_defaults, m);
     if (st == LP_OK)
         st = parse_dtype(&tc, m);

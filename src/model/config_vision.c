@@ -286,7 +286,8 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
         const json_t *bad = lp_cfg_get(root, "vision_config", &pfx);
         if (bad)
             return lp_cfg_fail(root, LP_ERR_PARSE, pfx, "vision_config", "an object", bad);
-        if (strcmp(root_type, "qwen2_5_vl") != 0 && strcmp(root_type, "llava") != 0) {
+        bool llava = strcmp(root_type, "llava") == 0 || strcmp(root_type, "llava_next") == 0;
+        if (strcmp(root_type, "qwen2_5_vl") != 0 && !llava) {
             lp_model_note(m, "%s config has no vision_config: vision tower not counted", root_type);
             return LP_OK;
         }
@@ -295,9 +296,10 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
         if (!obj)
             return lp_error_set(root->err, LP_ERR_NOMEM, "out of memory reading vision_config");
         lp_cfg_view(&v, obj, "vision_config.", NULL, NULL, root->origin, root->err);
-        lp_status st = strcmp(root_type, "llava") == 0 ? vision_llava(root, &v, text_hidden, m)
-                                                       : vision_qwen2_5_vl(&v, m);
+        lp_status st = llava ? vision_llava(root, &v, text_hidden, m) : vision_qwen2_5_vl(&v, m);
         json_decref(obj);
+        if (st == LP_OK && strcmp(root_type, "llava_next") == 0)
+            m->params_vision += text_hidden; /* image_newline */
         return st;
     }
     if (strcmp(root_type, "gemma3") == 0)
@@ -312,5 +314,13 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
         return vision_qwen2_5_vl(&v, m);
     if (strcmp(root_type, "mllama") == 0)
         return vision_mllama(&v, text_hidden, m);
+    if (strcmp(root_type, "llava_next") == 0) {
+        /* LlavaNextForConditionalGeneration: Llava's tower and projector + image_newline, one
+         * learned vector of the text width between image rows */
+        lp_status st = vision_llava(root, &v, text_hidden, m);
+        if (st == LP_OK)
+            m->params_vision += text_hidden;
+        return st;
+    }
     return LP_OK;
 }
