@@ -377,6 +377,8 @@ static void test_prefix_cache_hits(void **state) {
     /* conversations need the simulation's per-request history: the roofline refuses them */
     lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --num-turns 4 --num-prompts 40",
                       "modelled by the simulate method only");
+    lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --enable-lora --method heuristic",
+                      "heuristic method does not model LoRA");
 }
 
 int main(void) {

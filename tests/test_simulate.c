@@ -503,6 +503,38 @@ static void test_multi_turn_conversations(void **state) {
     assert_int_equal(lp_perf_simulate_with(&sm, &NO_FRONTEND, &r, 1, &e, &err), LP_ERR_UNSUPPORTED);
 }
 
+/*
+ * LoRA in the step and the scheduler. The step: a decode of one request on the hand model
+ * with 256 punica kernels per step (2 per wrapped projection x 4 projections x 32 layers),
+ * each at least 3 us (lora_step.c's assumption), and no LoRA FLOPs or bytes: 8 ms + 0.768 ms.
+ * The scheduler: 8 requests of 10 prompt and 2 output tokens, all sent at once, spread over 2
+ * adapters (both occur among 8 draws for this seed). With --max-loras 2 every request runs at
+ * once: a prefill step and a decode step, 16 ms. With --max-loras 1 the requests of the second
+ * adapter are skipped while the first adapter's run (Scheduler.schedule checks max_loras
+ * against the adapters already scheduled): two such pairs of steps, 32 ms.
+ */
+static void test_lora_step_and_limit(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    sm.lora.max_loras = 2;
+    sm.lora.adapters = 2;
+    sm.lora.kernels_per_step = 256;
+    lp_step_batch one = {1, 0, 0, 0, 0};
+    lp_step_time t;
+    lp_step_eval(&sm, &one, &t);
+    lp_assert_near(t.total_s, 0.008 + 256 * 3e-6, 1e-12);
+
+    sm.lora.kernels_per_step = 0;
+    lp_perf_request r = fixed_request(10, 2, 8);
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 0.016, 1e-12);
+    sm.lora.max_loras = 1;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.duration_s, 0.032, 1e-12);
+    lp_assert_near(e.ttft_ms.p99 > 20.0, 1.0, 0); /* the second adapter's requests waited */
+}
+
 /* Poisson sends as vllm bench serve makes them: from 0.10.1 the last of n requests leaves at
  * n / rate exactly (PR #21108); older clients sent the first at 0 and the last, on average,
  * at (n - 1) / rate. Four one-token requests at 1 req/s, each an 8 ms step on an idle
@@ -652,6 +684,7 @@ int main(void) {
         cmocka_unit_test(test_prefix_cache_hits),
         cmocka_unit_test(test_prefix_cache_eviction),
         cmocka_unit_test(test_multi_turn_conversations),
+        cmocka_unit_test(test_lora_step_and_limit),
         cmocka_unit_test(test_poisson_sends_end_on_time),
         cmocka_unit_test(test_burstiness),
         cmocka_unit_test(test_littles_law),

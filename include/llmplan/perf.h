@@ -330,6 +330,20 @@ lp_efficiency lp_efficiency_for_version(const lp_gpu *gpu, lp_vllm_version versi
  * tokens per request on average. The drafter's forward pass is priced like the target's step,
  * from these constants (a dense model on the same GPUs).
  */
+/**
+ * Multi-adapter LoRA in the step model (src/perf/lora_step.c): every token of a LoRA request
+ * runs its adapter's shrink (rank x input) and expand (output x rank) on every wrapped layer,
+ * a step reads the weights of the distinct adapters in its batch, and vLLM's punica kernels
+ * (one shrink and one expand launch per wrapped projection per layer) add a fixed time each.
+ */
+typedef struct {
+    int max_loras;           /**< distinct adapters one batch may hold (0: LoRA off) */
+    int adapters;            /**< adapters the requests spread over (--lora-modules; 1 if none) */
+    double slot_bytes;       /**< one adapter's A and B matrices on this GPU */
+    double flops_per_token;  /**< shrink + expand FLOPs of one token through the stage */
+    double kernels_per_step; /**< punica shrink and expand launches per step */
+} lp_lora_step;
+
 typedef struct {
     int k;                     /**< tokens drafted per decode step (0: off) */
     double acceptance;         /**< probability one drafted token is accepted */
@@ -397,6 +411,7 @@ typedef struct {
     lp_vllm_version
         vllm_version;  /**< release whose scheduler and client to reproduce (0: latest) */
     lp_spec_step spec; /**< speculative decoding (spec.k 0: off) */
+    lp_lora_step lora; /**< multi-adapter LoRA (lora.max_loras 0: off) */
     /** Hybrid and sliding-window models (several KV-cache groups, not every one growing with
      *  the context): a request of kv_shape_tokens[i] tokens holds kv_shape_blocks[i] of the
      *  pool's kv_pool_blocks blocks (lp_mem_plan_requests_at, sampled by

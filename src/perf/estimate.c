@@ -208,6 +208,7 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
     if ((st = lp_step_model_init(m, &cluster, &plan, sm, est, err)) != LP_OK)
         return st;
     apply_efficiency(req, sm, est);
+    lp_lora_step_init(&plan, &req->workload, sm, est);
     if ((st = lp_spec_step_init(m, &cluster, &plan, &s, sm, est, err)) != LP_OK)
         return st;
     *replicas = plan.dp > 0 ? plan.dp : 1;

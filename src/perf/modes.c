@@ -14,7 +14,7 @@ static const char *mode_not_modelled(const lp_perf_request *req) {
     const lp_serving *s = &req->serving;
     if (lp_disaggregated(s))
         return "disaggregated prefill/decode (--disaggregation)";
-    if (s->lora.enable_lora)
+    if (req->method == LP_HEURISTIC && s->lora.enable_lora)
         return "LoRA (--enable-lora)";
     if (req->workload.num_turns > 1 && req->method != LP_SIMULATE)
         return "multi-turn conversations (--num-turns)";

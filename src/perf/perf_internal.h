@@ -140,6 +140,21 @@ void lp_prefix_cache_count(lp_prefix_cache *pc, double query_tokens, double hit_
 /** Hit tokens / query tokens so far (0 with no query). */
 double lp_prefix_cache_hit_rate(const lp_prefix_cache *pc);
 
+/** Fill sm->lora from the plan's LoRA slots and the workload's adapters (lora_step.c); adds
+ *  the assumptions. Leaves it off without --enable-lora. */
+void lp_lora_step_init(const lp_mem_plan *plan, const lp_workload *w, lp_step_model *sm,
+                       lp_perf_estimate *est);
+/** Expected distinct adapters among `seqs` requests, at most --max-loras. */
+double lp_lora_expected_adapters(const lp_step_model *sm, double seqs);
+/** LoRA's share of a step of `tokens` tokens with `adapters` distinct adapters (0: the
+ *  expected number): *flop_s and *byte_s, the shrink/expand compute and adapter reads (to be
+ *  priced as one operator), and the kernels' fixed time (returned). */
+double lp_lora_step_s(const lp_step_model *sm, const lp_step_batch *b, double adapters,
+                      double tokens, double s_flop, double s_byte, double *flop_s, double *byte_s);
+/** lp_step_eval with the batch's distinct LoRA adapters counted by the caller (0: expected). */
+void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, double adapters,
+                           lp_step_time *out);
+
 void lp_spec_report(const lp_step_model *sm, const lp_step_model *base, const lp_perf_request *req,
                     int replicas, lp_perf_estimate *out);
 

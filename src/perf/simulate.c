@@ -95,6 +95,8 @@
  * tools/sim_fit/api_time.c repeats the fit; refit it when the step model changes. Checked on
  * the holdout rows by `llmplan accuracy`.
  */
+/* Seed offset of the adapters' draw (any constant: it keeps the length draws apart). */
+#define LP_SIM_LORA_SEED 0x5851f42d4c957f2dULL
 #define LP_SIM_API_INGRESS_S 0.00298
 #define LP_SIM_API_EGRESS_S 0.00298
 
@@ -113,6 +115,7 @@ typedef struct {
     int32_t chain;          /* its shared prefix in the prefix cache (-1: none) */
     int32_t base;           /* leading blocks it holds through that chain */
     bool holds;             /* it holds that chain now */
+    int32_t lora;           /* its LoRA adapter (-1: the base model) */
     bool admitted;
 } sim_req;
 
@@ -145,6 +148,7 @@ typedef struct {
     int64_t free_blocks;
     /* the benchmark client and the API server */
     lp_rng rng;
+    uint64_t seed;
     double *schedule;   /* send times of requests without a concurrency limit */
     double slot_free_s; /* when the client last saw a slot freed while all were taken */
     double ingress_free_s;
@@ -152,6 +156,12 @@ typedef struct {
     /* requests the client schedules itself: all, or the first turns of the conversations;
      * turn k + 1 of a conversation is request r + turn_stride, sent when turn k is answered */
     int n_first, turn_stride;
+    /* LoRA: the step each adapter was last scheduled in, the adapters this step, and the
+     * waiting requests skipped for want of an adapter slot */
+    long *lora_step;
+    long step_id;
+    int lora_count;
+    int *skipped;
     /* results */
     lp_sim_stat ttft, tpot, itl, e2e;
     lp_status mem_status;
@@ -378,6 +388,20 @@ static int32_t cached_tokens(const sim_state *S, const sim_req *q) {
     return hit > 0 ? hit : 0;
 }
 
+/* Whether q's adapter may join this step's batch (Scheduler.schedule: a waiting request whose
+ * adapter is not among the scheduled ones is skipped once --max-loras adapters are). */
+static bool lora_fits(const sim_state *S, const sim_req *q) {
+    return q->lora < 0 || S->lora_step[q->lora] == S->step_id ||
+           S->lora_count < S->sm->lora.max_loras;
+}
+
+static void lora_take(sim_state *S, const sim_req *q) {
+    if (q->lora >= 0 && S->lora_step[q->lora] != S->step_id) {
+        S->lora_step[q->lora] = S->step_id;
+        S->lora_count++;
+    }
+}
+
 /* A request takes its shared prefix: a chain nobody held leaves the free queue (its cached
  * blocks) and gets the blocks it lacks, which this request computes. */
 static void take_prefix(sim_state *S, sim_req *q) {
@@ -405,12 +429,19 @@ static void take_prefix(sim_state *S, sim_req *q) {
  * may exceed it (alone), so nothing can starve. */
 static int admit(sim_state *S, double now, int budget) {
     const bool chunked = S->sm->chunked_prefill;
-    int admitted = 0;
+    int admitted = 0, skipped = 0;
     while (S->wait_len > 0 && budget > 0 && S->n_running < S->max_running) {
         int r = S->waiting[S->wait_head];
         sim_req *q = &S->reqs[r];
         if (q->ready_s > now)
             break;
+        if (!lora_fits(S, q)) {
+            /* skipped this step; it keeps its place in the queue (skipped_waiting_requests) */
+            S->skipped[skipped++] = r;
+            S->wait_head = (S->wait_head + 1) % S->n;
+            S->wait_len--;
+            continue;
+        }
         int32_t hit = cached_tokens(S, q);
         int32_t want = q->prompt + q->generated - hit;
         int32_t c = want;
@@ -458,11 +489,17 @@ static int admit(sim_state *S, double now, int budget) {
             q->admitted = true;
             q->admitted_s = now;
         }
+        lora_take(S, q);
         S->running[S->n_running] = r;
         S->chunk[S->n_running] = c;
         S->n_running++;
         budget -= c;
         admitted++;
+    }
+    while (skipped > 0) {
+        S->wait_head = (S->wait_head + S->n - 1) % S->n;
+        S->waiting[S->wait_head] = S->skipped[--skipped];
+        S->wait_len++;
     }
     return admitted;
 }
@@ -477,6 +514,8 @@ static int admit(sim_state *S, double now, int budget) {
 static int schedule(sim_state *S, double now) {
     const bool v0 = !S->sm->chunked_prefill;
     int budget = S->sm->max_num_batched_tokens;
+    S->step_id++;
+    S->lora_count = 0;
     S->sched_first = 0;
     if (S->n_running == 0)
         S->decode_lock = 0;
@@ -514,6 +553,7 @@ static int schedule(sim_state *S, double now) {
             break;
         take_free(S, need);
         q->blocks += (int32_t)need;
+        lora_take(S, q);
         S->chunk[i] = c;
         budget -= c;
         i++;
@@ -595,7 +635,7 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
         }
     }
     lp_step_time st;
-    lp_step_eval(S->sm, &b, &st);
+    lp_step_eval_adapters(S->sm, &b, S->lora_count, &st);
     const double dt = st.total_s;
     if (!(dt >= 0 && isfinite(dt)))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
@@ -699,6 +739,7 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
         S->reqs[i].output = (int32_t)out;
         S->reqs[i].segment = -1;
         S->reqs[i].chain = -1;
+        S->reqs[i].lora = -1;
     }
     return LP_OK;
 }
@@ -759,6 +800,25 @@ static void warm_up(sim_state *S) {
         ch->cached = shared;
         push_free(S, -2 - q->chain, shared);
     }
+}
+
+/* Each request's adapter, drawn uniformly as `vllm bench serve --lora-modules` picks one
+ * (random.choice), with a generator of its own so the lengths drawn stay the same. */
+static lp_status init_lora(sim_state *S, lp_error *err) {
+    const int adapters = S->sm->lora.adapters > 0 ? S->sm->lora.adapters : 1;
+    S->lora_step = calloc((size_t)adapters, sizeof *S->lora_step);
+    S->skipped = malloc((size_t)S->n * sizeof *S->skipped);
+    if (!S->lora_step || !S->skipped)
+        return lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d adapters", adapters);
+    for (int a = 0; a < adapters; a++)
+        S->lora_step[a] = -1;
+    lp_rng rng;
+    lp_rng_seed(&rng, S->seed ^ LP_SIM_LORA_SEED);
+    for (int i = 0; i < S->n; i++) {
+        int a = (int)(lp_rng_uniform(&rng) * adapters);
+        S->reqs[i].lora = a < adapters ? a : adapters - 1;
+    }
+    return LP_OK;
 }
 
 /* The shared prefixes of the workload's prompts, when prefix caching is on. */
@@ -956,6 +1016,8 @@ static void sim_free(sim_state *S) {
     free(S->waiting);
     free(S->segments);
     free(S->schedule);
+    free(S->lora_step);
+    free(S->skipped);
     lp_prefix_cache_free(&S->pc);
     lp_sim_stat_free(&S->ttft);
     lp_sim_stat_free(&S->tpot);
@@ -1056,6 +1118,7 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
         st = lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S.n);
     if (st == LP_OK) {
         lp_rng_seed(&S.rng, req->workload.seed);
+        S.seed = req->workload.seed;
         st = draw_requests(&S, req, err);
     }
     if (st == LP_OK) {
@@ -1065,6 +1128,8 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
         draw_schedule(&S, rate, req->workload.burstiness);
         if (S.prefix_caching)
             st = init_prefix_cache(&S, &req->workload, err);
+        if (st == LP_OK && sm->lora.max_loras > 0)
+            st = init_lora(&S, err);
     }
     if (st == LP_OK) {
         if (S.pc.n_chains > 0)

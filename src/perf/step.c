@@ -503,6 +503,11 @@ double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens) {
 }
 
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
+    lp_step_eval_adapters(sm, b, 0.0, out);
+}
+
+void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, double adapters,
+                           lp_step_time *out) {
     if (sm->spec.k > 0) {
         lp_spec_step_eval(sm, b, out); /* verification + drafter (spec.c) */
         return;
@@ -561,13 +566,19 @@ void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time 
         }
         gpu += op(sm, c, sm->kv_bytes_per_token * b->prefill_tokens * s_byte, out);
     }
+    /* LoRA adapters: shrink + expand per token, the batch's adapters read (lora_step.c) */
+    double lora_flop_s, lora_byte_s;
+    double lora_kernels_s = lp_lora_step_s(sm, b, adapters, tokens, s_flop / gemm_scale, s_byte,
+                                           &lora_flop_s, &lora_byte_s);
+    if (lora_flop_s > 0 || lora_byte_s > 0)
+        gpu += op(sm, lora_flop_s, lora_byte_s, out);
     /* sampling over the logits of every sampled sequence */
     if (sampled > 0 && sm->sampler_bytes_per_seq > 0)
         gpu += op(sm, 0, sampled * sm->sampler_bytes_per_seq * s_byte, out);
 
     /* kernel floors; without CUDA graphs the host's launches can be slower than the GPU */
-    double floors =
-        sm->layers * sm->eff.layer_overhead_s + sm->moe_layers * sm->eff.moe_layer_overhead_s;
+    double floors = sm->layers * sm->eff.layer_overhead_s +
+                    sm->moe_layers * sm->eff.moe_layer_overhead_s + lora_kernels_s;
     bool graphs = !sm->eager && (sm->eff.graph_max_batch <= 0 || tokens <= sm->eff.graph_max_batch);
     if (sm->eff.graph_max_context > 0) {
         /* V0: prefill steps ran eagerly, and decodes beyond max_seq_len_to_capture */
