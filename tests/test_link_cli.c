@@ -114,7 +114,9 @@ static void test_topology(void **state) {
     assert_true(t.ranks_isolated);
     assert_int_equal(t.gpus_per_node, 1);
     assert_int_equal(t.nodes, 2);
-    lp_assert_near(t.inter.bandwidth, 25e9 / 8 * 0.97, 1);
+    /* 25 Gb/s, of which NCCL's socket transport moves 32-60 % (NVIDIA/nccl#450: 4-6 GB/s of
+     * all_reduce bus bandwidth over 100 Gb/s TCP; NVIDIA/nccl#209: at most 60 % of 32 Gb/s) */
+    assert_true(t.inter.bandwidth > 25e9 / 8 * 0.32 && t.inter.bandwidth < 25e9 / 8 * 0.60);
     /* pcie names the node's link: no network involved */
     c = cluster("H100", "pcie", 0);
     assert_int_equal(lp_topology_resolve(&c, 4, &t, &err), LP_OK);
@@ -321,12 +323,50 @@ static void test_recommend_json_interconnect(void **state) {
     assert_non_null(strstr(err.message, "interconnect"));
 }
 
+/*
+ * TP across pods is slower than one GPU (the issue's observation; Ray across Kubernetes pods,
+ * NCCL over TCP without peer-to-peer). Qwen2.5-1.5B-Instruct on A10G, 512 in / 256 out, 32 in
+ * flight. By hand: a decode step of 32 tokens runs 2 all-reduces in each of 28 layers = 56, each
+ * moving 32 x 1536 x 2 B = 98,304 B; two ranks over TCP cost 2 ring steps of 40 us + 98,304 B /
+ * (25 Gb/s x 0.46 = 1.44 GB/s) = 68 us, ~148 us each, ~8.3 ms a step. One A10G reads the 3.1 GB
+ * of bf16 weights at 600 GB/s in ~5 ms, so TP 2 saves at most ~2.6 ms of weight reads and pays
+ * ~8 ms of network: its output throughput must come out below TP 1's, and below TP 2 over the
+ * node's own PCIe.
+ */
+static void test_tp_across_pods_slower_than_one_gpu(void **state) {
+    (void)state;
+    static const char *const methods[] = {"roofline", "simulate"};
+    for (size_t k = 0; k < 2; k++) {
+        double out[3];
+        static const char *const setups[3] = {"-tp 1", "-tp 2 --interconnect ethernet", "-tp 2"};
+        for (int i = 0; i < 3; i++) {
+            char args[512];
+            snprintf(args, sizeof args,
+                     "estimate --model Qwen/Qwen2.5-1.5B-Instruct --gpu A10G %s "
+                     "--max-model-len 4096 --random-input-len 512 --random-output-len 256 "
+                     "--max-concurrency 32 --num-prompts 256 --method %s --json",
+                     setups[i], methods[k]);
+            json_t *j = lp_test_cli_json(args, 0);
+            out[i] = json_number_value(json_object_get(j, "output_throughput"));
+            json_decref(j);
+        }
+        if (!(out[1] < out[0] && out[1] < out[2]))
+            fail_msg("%s: TP2 over TCP pods %.0f tok/s, TP1 %.0f, TP2 in a node %.0f", methods[k],
+                     out[1], out[0], out[2]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),         cmocka_unit_test(test_topology),
-        cmocka_unit_test(test_collectives),   cmocka_unit_test(test_tcp_latency_scale),
-        cmocka_unit_test(test_step_comm),     cmocka_unit_test(test_pp_across_pods_network),
-        cmocka_unit_test(test_cli_placement), cmocka_unit_test(test_recommend_json_interconnect),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_collectives),
+        cmocka_unit_test(test_tcp_latency_scale),
+        cmocka_unit_test(test_step_comm),
+        cmocka_unit_test(test_pp_across_pods_network),
+        cmocka_unit_test(test_cli_placement),
+        cmocka_unit_test(test_recommend_json_interconnect),
+        cmocka_unit_test(test_tp_across_pods_slower_than_one_gpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,11 @@
  * good as you can get" (NCCL maintainer, NVIDIA/nccl-tests#29). Applied to the network classes'
  * line rates below. */
 #define LP_NCCL_NET_EFFICIENCY 0.97
+/* NCCL's socket transport (TCP, no RDMA) reaches far less of its line rate: nccl-tests all_reduce
+ * bus bandwidth of 4-6 GB/s over 100 Gb/s TCP, 32-48 % of its 12.5 GB/s, after tuning
+ * NCCL_SOCKET_NTHREADS / NCCL_NSOCKS_PERTHREAD (NVIDIA/nccl#450, 4 x 8 V100); "not ... more than
+ * 60 % of wire speed over 32 Gbps networks" (NVIDIA/nccl#209). The middle of 32-60 %. */
+#define LP_NCCL_TCP_EFFICIENCY 0.46
 
 /*
  * The classes. bandwidth: per GPU, one direction, GB/s (line rate for networks); latency: one
@@ -58,7 +63,9 @@
  *   NET/Socket indicate raw TCP sockets, which perform poorly for cross-node tensor
  *   parallelism"). An 8-byte broadcast between two V100 nodes over sockets takes 45.8 us
  *   (NVIDIA/nccl-tests#82): one step of ~40 us after the launch. 25 Gb/s per GPU: a common
- *   cloud NIC (AWS G5 instances have 10-100 Gb/s for 1-8 GPUs); override with the flags.
+ *   cloud NIC (AWS G5 instances have 10-100 Gb/s for 1-8 GPUs); override with the flags. TCP
+ *   moves only about half of that (LP_NCCL_TCP_EFFICIENCY): 25 GbE gives ~1.4 GB/s of bus
+ *   bandwidth, 100 GbE ~5.8 GB/s, against 12.1 GB/s for NCCL over a 100 Gb/s RDMA NIC.
  */
 typedef struct {
     lp_link_kind kind;
@@ -80,8 +87,8 @@ static const link_class CLASSES[] = {
     {LP_LINK_ROCE, "roce", 50.0, 11e-6, true,
      "RoCE 400 GbE per GPU; ~11 us per step (NVIDIA/nccl#2409)"},
     {LP_LINK_ETHERNET, "ethernet", 3.125, 40e-6, true,
-     "Ethernet, NCCL over TCP sockets, 25 Gb/s per GPU; ~40 us per step "
-     "(NVIDIA/nccl-tests#82)"},
+     "Ethernet, NCCL over TCP sockets, 25 Gb/s per GPU at ~46 % of line rate "
+     "(NVIDIA/nccl#450, #209); ~40 us per step (NVIDIA/nccl-tests#82)"},
     {LP_LINK_UNKNOWN, "unknown", 32.0, 0, false, "unknown link: PCIe assumed"},
 };
 
@@ -108,7 +115,8 @@ static void link_from_class(lp_link_kind kind, const lp_gpu *gpu, lp_link *out) 
     out->latency_s = c->latency_s;
     out->bandwidth = c->bandwidth_gbs * GIGA;
     if (c->network)
-        out->bandwidth *= LP_NCCL_NET_EFFICIENCY;
+        out->bandwidth *=
+            kind == LP_LINK_ETHERNET ? LP_NCCL_TCP_EFFICIENCY : LP_NCCL_NET_EFFICIENCY;
     snprintf(out->source, sizeof out->source, "%s", c->source);
     if (!gpu)
         return;
