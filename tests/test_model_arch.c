@@ -363,6 +363,34 @@ static void test_llava_next(void **state) {
     free(m);
 }
 
+/* Qwen3.5-35B-A3B (qwen3_5_moe wrapping qwen3_5_moe_text), by hand from vLLM's Qwen3-Next /
+ * Qwen3.5 modules, hidden 2048, vocab 248320 untied, 40 layers (3 Gated DeltaNet : 1 attention):
+ *   embed + lm_head 2 x 248320 x 2048 = 1,017,118,720
+ *   gated attention x 10: q (with its gate) 2048 x 16 x 256 x 2 = 16,777,216, k, v 2 x 2048 x 512
+ *     = 2,097,152, o 4096 x 2048 = 8,388,608, q/k norms 512 -> 27,263,488
+ *   Gated DeltaNet x 30: in_proj_qkvz 2048 x (2 x 2048 + 2 x 4096) = 25,165,824, in_proj_ba
+ *     2048 x 64 = 131,072, conv 8192 x 4 = 32,768, dt_bias + A_log 64, norm 128, out_proj
+ *     4096 x 2048 = 8,388,608 -> 33,718,464
+ *   MoE x 40: 256 experts x 3 x 2048 x 512 = 805,306,368, shared expert 3,145,728, its gate
+ *     2048, router 524,288 -> 808,978,432; 2 norms a layer, final norm
+ *   total 34,660,610,688 (the text model of "35B", vision tower and MTP layer apart); active:
+ *   minus 248 of 256 experts in 40 layers = 3,454,988,928 ("A3B").
+ * KV per token: 10 attention layers x 2 KV heads x 256 x 2 x 2 B = 20,480. */
+static void test_qwen3_5(void **state) {
+    (void)state;
+    lp_model *m = load_id("Qwen/Qwen3.5-35B-A3B");
+    assert_int_equal(m->params_total, INT64_C(34660610688));
+    assert_int_equal(m->params_active, INT64_C(3454988928));
+    assert_int_equal(m->mixer, LP_MIXER_GDN);
+    assert_int_equal(m->mamba_ssm_dtype, LP_DTYPE_FP32);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 20480, 0);
+    bool noted = false;
+    for (int i = 0; i < m->n_notes; i++)
+        noted |= strstr(m->notes[i], "vision tower is not modelled") != NULL;
+    assert_true(noted);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -371,6 +399,7 @@ int main(void) {
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
         cmocka_unit_test(test_mllama),        cmocka_unit_test(test_llava_next),
+        cmocka_unit_test(test_qwen3_5),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

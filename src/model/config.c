@@ -50,6 +50,11 @@ static const struct {
     {"RefinedWebModel", LP_FAM_FALCON, true},
     {"nemotron_h", LP_FAM_NEMOTRON_H, false},
     {"qwen3_next", LP_FAM_QWEN3_NEXT, false},
+    /* Qwen3.5 (Qwen3_5TextConfig / Qwen3_5MoeTextConfig inside a vision wrapper): Qwen3-Next's
+     * layers (Gated DeltaNet every layer_types "linear_attention", gated attention with q/k
+     * norms, Qwen2-MoE experts with a gated shared expert, or a dense MLP); vLLM qwen3_5.py */
+    {"qwen3_5_text", LP_FAM_QWEN3_NEXT, false},
+    {"qwen3_5_moe_text", LP_FAM_QWEN3_NEXT, false},
     {"jamba", LP_FAM_JAMBA, false},
     {"granitemoehybrid", LP_FAM_GRANITE_HYBRID, false},
     /* GraniteConfig: Llama's tensors (q/k/v/o, SwiGLU, RMSNorm) plus scalar multipliers that
@@ -95,6 +100,8 @@ static const struct {
     {"mllama", "mllama_text_model"},
     /* LlavaNextConfig (LLaVA-NeXT, Granite Vision: a granite text_config + SigLIP) */
     {"llava_next", "llama"},
+    {"qwen3_5", "qwen3_5_text"},
+    {"qwen3_5_moe", "qwen3_5_moe_text"},
 };
 
 #define SUPPORTED_TYPES                                                                            \
@@ -102,7 +109,7 @@ static const struct {
     "qwen3_moe, deepseek_v2, deepseek_v3, deepseek_v32, gemma2, gemma3, gemma3_text, phi3, "       \
     "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
-    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next"
+    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next, qwen3_5, qwen3_5_moe"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)

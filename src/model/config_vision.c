@@ -322,5 +322,7 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
             m->params_vision += text_hidden;
         return st;
     }
+    lp_model_note(m, "the %s vision tower is not modelled: its parameters are counted as 0",
+                  root_type);
     return LP_OK;
 }
