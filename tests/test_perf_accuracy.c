@@ -633,6 +633,41 @@ static void test_regimes(void **state) {
 #define MIN_COVERAGE_COMPARISONS 100
 
 /*
+ * The LoRA and prefix rows of serving_modes.tsv are compared with their baselines. The prefix
+ * row of benchmark_prefix_caching.py (200 ShareGPT prompts sent twice each, 256-512 tokens,
+ * about half of the prompt tokens found in the cache) must come out faster than its
+ * no-cache baseline, as measured; every LoRA pair must estimate LoRA as no faster than plain
+ * serving (its kernels only add work), and no constant is fitted on these rows.
+ */
+static void test_modes_lora_prefix_pairs(void **state) {
+    (void)state;
+    char path[4096];
+    lp_test_shared_path("validation/serving_modes.tsv", path, sizeof path);
+    static lp_modes_report rep;
+    lp_error err;
+    assert_int_equal(lp_validate_serving_modes(path, &rep, &err), LP_OK);
+    int lora = 0, prefix = 0;
+    for (int i = 0; i < rep.n_pairs; i++) {
+        const lp_modes_pair *p = &rep.pairs[i];
+        if (p->mode == LP_MODES_PREFIX && p->metric == LP_MODES_OUTPUT_TOK_S) {
+            prefix++;
+            assert_true(p->measured_ratio > 1.0);
+            assert_true(p->estimated_ratio > 1.0);
+        }
+        if (p->mode == LP_MODES_LORA) {
+            lora++;
+            if (p->metric == LP_MODES_OUTPUT_TOK_S)
+                assert_true(p->estimated_ratio <= 1.0 + 1e-9);
+            else
+                assert_true(p->estimated_ratio >= 1.0 - 1e-9);
+        }
+    }
+    assert_true(prefix >= 1);
+    assert_true(lora >= 2);
+    assert_string_equal(lp_modes_mode_name(LP_MODES_LORA), "lora");
+}
+
+/*
  * The held-out rows of every serving table (never used to fit the band table), estimated with
  * every method: about 80 % of the measured values must lie inside the bands the estimates
  * give (between 70 % and 90 %), per method and over all.
@@ -720,10 +755,15 @@ static void test_sweep_repeats(void **state) {
 
 int main(void) {
     const struct CMUnitTest mapping[] = {
-        cmocka_unit_test(test_row_mapping), cmocka_unit_test(test_bad_table),
-        cmocka_unit_test(test_modes_table), cmocka_unit_test(test_throughput_kinds),
-        cmocka_unit_test(test_error_stats), cmocka_unit_test(test_accuracy_table),
-        cmocka_unit_test(test_regimes),     cmocka_unit_test(test_sweep_repeats),
+        cmocka_unit_test(test_row_mapping),
+        cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_modes_table),
+        cmocka_unit_test(test_throughput_kinds),
+        cmocka_unit_test(test_error_stats),
+        cmocka_unit_test(test_accuracy_table),
+        cmocka_unit_test(test_regimes),
+        cmocka_unit_test(test_sweep_repeats),
+        cmocka_unit_test(test_modes_lora_prefix_pairs),
     };
     const struct CMUnitTest accuracy[] = {
         cmocka_unit_test(test_structure), cmocka_unit_test(test_vllm_throughput),

@@ -434,8 +434,11 @@ lp_band_count lp_band_coverage_kv(const lp_kv_report *r, const lp_band_table *ta
 
 /* ---- serving modes (serving_modes.c) ------------------------------------------------------ */
 
-/** The modes compared with their baseline (only speculative decoding is estimated so far). */
-typedef enum { LP_MODES_SPEC = 0 } lp_modes_mode;
+/** The modes compared with their baseline. */
+typedef enum { LP_MODES_SPEC = 0, LP_MODES_LORA, LP_MODES_PREFIX, LP_MODES_COUNT } lp_modes_mode;
+
+/** "spec", "lora" or "prefix", as the table's `mode` column spells them. */
+const char *lp_modes_mode_name(lp_modes_mode m);
 
 /** The metrics compared: mean TPOT and output tokens/s. */
 typedef enum { LP_MODES_TPOT = 0, LP_MODES_OUTPUT_TOK_S, LP_MODES_METRICS } lp_modes_metric;

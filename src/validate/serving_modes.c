@@ -5,6 +5,17 @@
  * model, GPU and load, and compared first as the ratio mode / baseline (what the mode changes),
  * then as absolute values.
  *
+ * LoRA rows give --max-loras and the rank (--max-lora-rank N or "rank N") in `mode_settings`;
+ * every request goes to the adapter, so the baseline is the same load without --enable-lora
+ * (a baseline row whose server had --enable-lora but served no adapter is taken as plain
+ * serving). Prefix rows are mapped where their load is stated: benchmark_prefix_caching.py
+ * (its prompts each sent repeat-count times, shuffled) becomes prefix_repetition with one
+ * prefix per distinct prompt, its mean length less one token, and one-token suffixes, the
+ * baseline the same load with --no-enable-prefix-caching; both are simulated, as the prefix
+ * cache's hits depend on the order and the pool. Offline runs (benchmark_throughput.py, rate
+ * "offline") send every prompt at once; ShareGPT loads take the ShareGPT length preset. An
+ * A100 without its memory size is taken as the 80 GB SXM part, said in the row's note.
+ *
  * Speculative decoding rows give the method, num_speculative_tokens (K) and, where the source
  * states it, the mean acceptance length AL in `mode_settings`; the per-token acceptance rate a
  * is solved from AL = 1 + a + ... + a^K (i.i.d. acceptance, as lp_spec_acceptance_length), so
@@ -32,6 +43,7 @@ enum {
     C_GPU,
     C_TP,
     C_SETTINGS,
+    C_DATASET,
     C_ISL,
     C_OSL,
     C_PROMPTS,
@@ -51,6 +63,7 @@ static const char *const COLS[C_COUNT] = {"source",
                                           "gpu",
                                           "tp",
                                           "mode_settings",
+                                          "dataset",
                                           "isl",
                                           "osl",
                                           "num_prompts",
@@ -61,6 +74,9 @@ static const char *const COLS[C_COUNT] = {"source",
                                           "baseline_of_row",
                                           "notes"};
 
+/* benchmarks/benchmark_prefix_caching.py's default --output-len. */
+#define LP_PREFIX_BENCH_OUTPUT_LEN 10
+
 #define MAX_ROWS 512
 #define MAX_COLS 64
 
@@ -69,6 +85,10 @@ typedef struct {
     char *cell[C_COUNT];
     char id[64];
 } row;
+
+const char *lp_modes_mode_name(lp_modes_mode m) {
+    return m == LP_MODES_LORA ? "lora" : m == LP_MODES_PREFIX ? "prefix" : "spec";
+}
 
 const char *lp_modes_metric_name(lp_modes_metric m) {
     return m == LP_MODES_TPOT ? "tpot_mean_ms" : "output_tok_s";
@@ -142,6 +162,38 @@ static bool spec_of(const char *settings, lp_spec_config *c, char *why, size_t s
     return true;
 }
 
+/* The LoRA settings of a row (--max-loras, --max-lora-rank or "rank N"), or false with why. */
+static bool lora_of(const char *settings, lp_lora_config *l, char *why, size_t size) {
+    memset(l, 0, sizeof *l);
+    l->enable_lora = true;
+    l->max_loras = int_after(settings, "--max-loras ");
+    l->max_lora_rank = int_after(settings, "--max-lora-rank ");
+    if (l->max_lora_rank <= 0)
+        l->max_lora_rank = int_after(settings, "rank ");
+    if (l->max_lora_rank <= 0) {
+        snprintf(why, size, "LoRA rank not stated");
+        return false;
+    }
+    return true;
+}
+
+/* benchmark_prefix_caching.py's load: distinct prompts (num_prompts), each sent repeat-count
+ * times, of the stated length range; false when the row is another kind of prefix run. */
+static bool prefix_load_of(const row *r, int *prompts, int *repeats, double *mean_len) {
+    const char *ds = r->cell[C_DATASET];
+    if (!strstr(ds, "benchmark_prefix_caching.py"))
+        return false;
+    *repeats = int_after(ds, "repeat-count ");
+    *prompts = atoi(r->cell[C_PROMPTS]);
+    const char *isl = r->cell[C_ISL];
+    double lo = atof(isl), hi = lo;
+    const char *dash = strchr(isl, '-');
+    if (dash)
+        hi = atof(dash + 1);
+    *mean_len = 0.5 * (lo + hi);
+    return *repeats > 1 && *prompts > 0 && *mean_len > 16;
+}
+
 /* The model a row names (its first word; a bare name tried under meta-llama/ too). */
 static lp_status load_model(const char *text, lp_model *m) {
     char id[128];
@@ -165,6 +217,10 @@ static lp_vllm_version version_of(const char *text, char *note, size_t size) {
     snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1), text);
     if (lp_vllm_version_parse(first, &v, &err) == LP_OK)
         return v;
+    if (strstr(text, "V0 engine")) {
+        snprintf(note, size, "V0 engine of Dec 2024 taken as vLLM 0.6.5");
+        return LP_VLLM_VERSION(0, 6, 5);
+    }
     snprintf(note, size, "release \"%.40s\" taken as vLLM 0.9 (V1)", text);
     return LP_VLLM_VERSION(0, 9, 0);
 }
@@ -206,11 +262,90 @@ static void skip(lp_modes_report *rep, const row *r, const char *fmt, const char
     snprintf(s->reason, sizeof s->reason, fmt, detail);
 }
 
+/* The load of a LoRA row or its baseline: the request rate, or every prompt at once for an
+ * offline run, with ShareGPT's lengths for ShareGPT loads. */
+static void rate_load_of(const row *r, lp_perf_request *q) {
+    if (strstr(r->cell[C_DATASET], "ShareGPT"))
+        lp_workload_sharegpt(&q->workload, 0, 0);
+    double prompts = lp_tsv_number(r->cell[C_PROMPTS]);
+    q->workload.num_prompts = isfinite(prompts) && prompts > 0 ? (int)prompts : 1000;
+    double rate = lp_tsv_number(r->cell[C_RATE]);
+    double conc = lp_tsv_number(r->cell[C_CONC]);
+    q->workload.request_rate = isfinite(rate) && rate > 0 ? rate : 0.0;
+    q->workload.max_concurrency = isfinite(conc) && conc > 0 ? (int)conc : 0;
+}
+
+/* What a mode row sets: its mode, settings and a label; false with why when unreadable. */
+typedef struct {
+    lp_modes_mode mode;
+    lp_spec_config spec;
+    lp_lora_config lora;
+    int prompts, repeats; /* prefix: benchmark_prefix_caching.py's load */
+    double mean_len;
+    char label[64];
+} mode_setup;
+
+static bool setup_of(const row *r, mode_setup *m, char *why, size_t size) {
+    memset(m, 0, sizeof *m);
+    const char *mode = r->cell[C_MODE];
+    if (strcmp(mode, "spec") == 0) {
+        m->mode = LP_MODES_SPEC;
+        return spec_of(r->cell[C_SETTINGS], &m->spec, why, size);
+    }
+    if (strcmp(mode, "lora") == 0) {
+        m->mode = LP_MODES_LORA;
+        if (!lora_of(r->cell[C_SETTINGS], &m->lora, why, size))
+            return false;
+        snprintf(m->label, sizeof m->label, "max_loras %d rank %d",
+                 m->lora.max_loras > 0 ? m->lora.max_loras : 1, m->lora.max_lora_rank);
+        return true;
+    }
+    m->mode = LP_MODES_PREFIX;
+    if (!prefix_load_of(r, &m->prompts, &m->repeats, &m->mean_len)) {
+        snprintf(why, size, "not mapped (CPU KV offload connectors, traces or unstated loads)");
+        return false;
+    }
+    snprintf(m->label, sizeof m->label, "%d prompts x %d, %.0f tok", m->prompts, m->repeats,
+             m->mean_len);
+    return true;
+}
+
+/* The requests of a mode row and of its baseline under the mode's load. */
+static void requests_of(const mode_setup *ms, const row *mode, const row *base, lp_perf_request *qm,
+                        lp_perf_request *qb) {
+    switch (ms->mode) {
+    case LP_MODES_SPEC:
+        qm->serving.speculative = ms->spec;
+        break;
+    case LP_MODES_LORA:
+        rate_load_of(mode, qm);
+        rate_load_of(base, qb);
+        qm->serving.lora = ms->lora;
+        break;
+    case LP_MODES_PREFIX:
+        /* each distinct prompt a prefix of its length less one token, the repeats shuffled */
+        for (int k = 0; k < 2; k++) {
+            lp_perf_request *q = k ? qb : qm;
+            int osl = atoi(mode->cell[C_OSL]);
+            lp_workload_prefix_repetition(&q->workload, (int)ms->mean_len - 1, 1, ms->prompts,
+                                          osl > 0 ? osl : LP_PREFIX_BENCH_OUTPUT_LEN);
+            q->workload.num_prompts = ms->prompts * ms->repeats;
+            q->workload.request_rate = 0.0;
+            q->workload.max_concurrency = 0;
+            q->method = LP_SIMULATE;
+        }
+        qb->serving.enable_prefix_caching_off = true;
+        break;
+    default:
+        break;
+    }
+}
+
 /* One mode row against its baseline. */
 static void compare(lp_modes_report *rep, const row *mode, const row *base) {
     char why[160] = "", note[160] = "", version_note[96] = "";
-    lp_spec_config spec;
-    if (!spec_of(mode->cell[C_SETTINGS], &spec, why, sizeof why)) {
+    mode_setup ms;
+    if (!setup_of(mode, &ms, why, sizeof why)) {
         skip(rep, mode, "%s", why);
         return;
     }
@@ -223,7 +358,10 @@ static void compare(lp_modes_report *rep, const row *mode, const row *base) {
     const lp_gpu *gpu;
     lp_error err;
     bool stated = lp_gpu_find(NULL, gpu_text, &gpu, &err) == LP_OK;
-    if (!stated && lp_gpu_find(NULL, "H100", &gpu, &err) != LP_OK) {
+    bool a100 = !stated && strcmp(gpu_text, "A100") == 0;
+    if (a100 && lp_gpu_find(NULL, "A100 80GB SXM", &gpu, &err) == LP_OK) {
+        snprintf(why, sizeof why, "A100 memory not stated: 80 GB SXM assumed");
+    } else if (!stated && lp_gpu_find(NULL, "H100", &gpu, &err) != LP_OK) {
         skip(rep, mode, "%s", "no H100 row in the GPU table");
         return;
     }
@@ -238,7 +376,7 @@ static void compare(lp_modes_report *rep, const row *mode, const row *base) {
         request_of(base, &model, gpu, &qb);
         request_of(mode, &model, gpu, &qm);
         qb.serving.vllm_version = qm.serving.vllm_version = v;
-        qm.serving.speculative = spec;
+        requests_of(&ms, mode, base, &qm, &qb);
         lp_perf_estimate eb, em;
         if (lp_estimate_performance(&qb, &eb) != LP_OK ||
             lp_estimate_performance(&qm, &em) != LP_OK) {
@@ -251,16 +389,22 @@ static void compare(lp_modes_report *rep, const row *mode, const row *base) {
         memset(p, 0, sizeof *p);
         p->line = mode->line;
         p->base_line = base->line;
-        p->mode = LP_MODES_SPEC;
+        p->mode = ms.mode;
         p->holdout =
             lp_validate_is_holdout(mode->cell[C_SOURCE], mode->cell[C_MODEL], mode->cell[C_GPU],
                                    mode->cell[C_TP], mode->cell[C_VERSION]);
         p->metric = (lp_modes_metric)k;
         snprintf(p->model, sizeof p->model, "%s", model.id);
         snprintf(p->gpu, sizeof p->gpu, "%s%s", gpu->name, stated ? "" : " (assumed)");
-        snprintf(p->settings, sizeof p->settings, "%s K=%d a=%.2f",
-                 lp_spec_method_name(spec.method), spec.num_speculative_tokens,
-                 em.modes.spec_acceptance_rate);
+        if (ms.mode == LP_MODES_SPEC)
+            snprintf(p->settings, sizeof p->settings, "%s K=%d a=%.2f",
+                     lp_spec_method_name(ms.spec.method), ms.spec.num_speculative_tokens,
+                     em.modes.spec_acceptance_rate);
+        else if (ms.mode == LP_MODES_PREFIX)
+            snprintf(p->settings, sizeof p->settings, "%s, hit %.0f %%", ms.label,
+                     100.0 * em.modes.prefix_cache_hit_rate);
+        else
+            snprintf(p->settings, sizeof p->settings, "%s", ms.label);
         snprintf(p->note, sizeof p->note, "%s", note);
         p->measured = m_meas;
         p->estimated = estimated(&em, (lp_modes_metric)k);
@@ -345,13 +489,7 @@ lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_e
         if (strcmp(mode, "baseline") == 0)
             continue;
         rep->mode_rows++;
-        if (strcmp(mode, "prefix") == 0) {
-            skip(rep, r, "%s",
-                 "not mapped yet (CPU KV offload connectors, traces or repeat-count runs; GPU "
-                 "prefix caching is estimated by the roofline)");
-            continue;
-        }
-        if (strcmp(mode, "spec") != 0) {
+        if (strcmp(mode, "spec") != 0 && strcmp(mode, "lora") != 0 && strcmp(mode, "prefix") != 0) {
             skip(rep, r, "mode %s not modelled yet", mode);
             continue;
         }
@@ -377,10 +515,12 @@ lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_e
 }
 
 void lp_modes_print(FILE *out, const lp_modes_report *rep) {
-    fprintf(out,
-            "\nServing modes vs the baseline measured beside them (serving_modes.tsv, roofline; "
-            "%d mode rows, %d compared as %d row x metric pairs, %d skipped)\n",
-            rep->mode_rows, rep->mode_rows - rep->skipped, rep->n_pairs, rep->skipped);
+    fprintf(
+        out,
+        "\nServing modes vs the baseline measured beside them (serving_modes.tsv, roofline; prefix "
+        "rows simulated; "
+        "%d mode rows, %d compared as %d row x metric pairs, %d skipped)\n",
+        rep->mode_rows, rep->mode_rows - rep->skipped, rep->n_pairs, rep->skipped);
     fprintf(out, "%-5s %-5s %-7s %-32s %-18s %-22s %-13s %9s %9s %8s %8s\n", "line", "base",
             "split", "model", "gpu", "settings", "metric", "actual", "estimate", "ratio",
             "est ratio");
@@ -395,17 +535,26 @@ void lp_modes_print(FILE *out, const lp_modes_report *rep) {
     fprintf(out, "\n%-6s %-13s %-8s %6s %22s %22s %22s\n", "mode", "metric", "split", "pairs",
             "median |err| of ratio", "median |err| mode", "median |err| baseline");
     static const char *const SPLIT[] = {"all", "fit", "holdout"};
-    for (int k = 0; k < LP_MODES_METRICS; k++)
-        for (int h = -1; h <= 1; h++) {
-            lp_modes_summary s;
-            lp_modes_summarize(rep, LP_MODES_SPEC, (lp_modes_metric)k, h, &s);
-            if (s.pairs == 0)
-                continue;
-            fprintf(out, "%-6s %-13s %-8s %6d %21.1f%% %21.1f%% %21.1f%%\n", "spec",
-                    lp_modes_metric_name((lp_modes_metric)k), SPLIT[h + 1], s.pairs,
-                    100 * s.median_ratio_error, 100 * s.median_mode_error,
-                    100 * s.median_base_error);
-        }
+    for (int md = 0; md < LP_MODES_COUNT; md++) {
+        int held = 0;
+        for (int i = 0; i < rep->n_pairs; i++)
+            held += rep->pairs[i].mode == (lp_modes_mode)md && rep->pairs[i].holdout;
+        for (int k = 0; k < LP_MODES_METRICS; k++)
+            for (int h = -1; h <= 1; h++) {
+                lp_modes_summary s;
+                lp_modes_summarize(rep, (lp_modes_mode)md, (lp_modes_metric)k, h, &s);
+                if (s.pairs == 0)
+                    continue;
+                fprintf(out, "%-6s %-13s %-8s %6d %21.1f%% %21.1f%% %21.1f%%\n",
+                        lp_modes_mode_name((lp_modes_mode)md),
+                        lp_modes_metric_name((lp_modes_metric)k), SPLIT[h + 1], s.pairs,
+                        100 * s.median_ratio_error, 100 * s.median_mode_error,
+                        100 * s.median_base_error);
+            }
+        if (held == 0)
+            fprintf(out, "%-6s no held-out pair: its figures are fit rows only\n",
+                    lp_modes_mode_name((lp_modes_mode)md));
+    }
     fprintf(out, "Skipped mode rows (count, mode, reason):\n");
     for (int i = 0; i < rep->n_skips; i++) {
         const lp_modes_skip *k = &rep->skips[i];
