@@ -391,6 +391,31 @@ static void test_qwen3_5(void **state) {
     free(m);
 }
 
+/* Ministral 3 (mistral3 wrapping a ministral3 text_config, YaRN in rope_parameters), the
+ * text model small enough to count by hand: embed + untied lm_head 2 x 1000 x 64 = 128,000;
+ * per layer q, o 2 x 64 x (4 x 16) + k, v 2 x 64 x (2 x 16) = 12,288, MLP 3 x 64 x 128 =
+ * 24,576, 2 norms 128 -> 36,992 x 2 = 73,984; final norm 64. Total 202,048 (no vision_config:
+ * no tower counted, and the notes say so). KV: 2 layers x 2 heads x 16 x 2 x 2 B = 256. */
+static void test_ministral3(void **state) {
+    (void)state;
+    static const char cfg[] =
+        "{\"model_type\":\"mistral3\",\"architectures\":[\"Mistral3ForConditionalGeneration\"],"
+        "\"text_config\":{\"model_type\":\"ministral3\",\"hidden_size\":64,"
+        "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+        "\"head_dim\":16,\"intermediate_size\":128,\"vocab_size\":1000,"
+        "\"max_position_embeddings\":262144,\"tie_word_embeddings\":false,"
+        "\"rope_parameters\":{\"rope_type\":\"yarn\",\"factor\":16.0,"
+        "\"original_max_position_embeddings\":16384,\"llama_4_scaling_beta\":0.1,"
+        "\"rope_theta\":1000000.0}}}";
+    lp_model *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    lp_error err;
+    assert_int_equal(lp_model_from_config_json(cfg, strlen(cfg), "t", m, &err), LP_OK);
+    assert_int_equal(m->params_total, 202048);
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 256, 0);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -399,7 +424,7 @@ int main(void) {
         cmocka_unit_test(test_phi2),          cmocka_unit_test(test_nemotron3_nano),
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
         cmocka_unit_test(test_mllama),        cmocka_unit_test(test_llava_next),
-        cmocka_unit_test(test_qwen3_5),
+        cmocka_unit_test(test_qwen3_5),       cmocka_unit_test(test_ministral3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,10 @@ static const struct {
      * cross_attention_layers attend to the image (q/k norms, two tanh gates); the input
      * embedding has vocab_size + 8 rows; vLLM mllama.py MllamaTextModel. */
     {"mllama_text_model", LP_FAM_MLLAMA, false},
+    /* Ministral3Config (Ministral 3 3B/8B/14B inside mistral3, Devstral 2 on its own): Mistral's
+     * tensors, YaRN in rope_parameters with llama_4_scaling_beta (no weights); vLLM serves it
+     * with mistral.py / llama.py */
+    {"ministral3", LP_FAM_MISTRAL, false},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -109,7 +113,8 @@ static const struct {
     "qwen3_moe, deepseek_v2, deepseek_v3, deepseek_v32, gemma2, gemma3, gemma3_text, phi3, "       \
     "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
-    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next, qwen3_5, qwen3_5_moe"
+    "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next, qwen3_5, qwen3_5_moe, "   \
+    "ministral3"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
