@@ -422,6 +422,34 @@ static void test_invalid_and_batch(void **state) {
     assert_non_null(strstr(out[0].error, "input length"));
 }
 
+/* DeepSeek-V3.2's sparse attention (vLLM deepseek_v2.py Indexer + FlashMLA sparse): each query
+ * attends to index_topk = 2048 latents, and the indexer scores every cached token with 64 heads
+ * of 128 over a 132-byte K cache, in each of 61 layers: 61 x 132 = 8,052 B and 61 x 2 x 64 x 128
+ * = 999,424 FLOPs per cached token. Decoding 8 requests of 32,768 tokens, DeepSeek-V3.1 (same
+ * weights, dense MLA) reads 8 x 32,768 x 61 x 576 x 2 B = 18.4 GB of latents per step on every
+ * rank; V3.2 reads 8 x 2,048 of them (1.15 GB) plus 8 x 32,768 x 8,052 B (2.1 GB) of index keys:
+ * its step must be shorter. At 1,024 tokens the index keys add 66 MB to ~90 GB of weights per
+ * step across the 8 ranks: the two steps must agree within 2 %. */
+static void test_sparse_attention_v32(void **state) {
+    (void)state;
+    lp_step_model dense, sparse;
+    prepare("deepseek-ai/DeepSeek-V3.1", "H200", 8, &dense);
+    prepare("deepseek-ai/DeepSeek-V3.2", "H200", 8, &sparse);
+    lp_assert_near(sparse.window, 2048, 0);
+    lp_assert_near(sparse.window_fraction, 1.0, 1e-12);
+    lp_assert_near(sparse.indexer_bytes_per_token, 8052, 0);
+    lp_assert_near(sparse.indexer_flops_per_ctx, 999424, 0);
+    lp_assert_near(dense.indexer_bytes_per_token, 0, 0);
+    lp_step_batch longc = {8, 8 * 32768.0, 0, 0, 0}, shortc = {8, 8 * 1024.0, 0, 0, 0};
+    lp_step_time td, ts;
+    lp_step_eval(&dense, &longc, &td);
+    lp_step_eval(&sparse, &longc, &ts);
+    assert_true(ts.total_s < td.total_s);
+    lp_step_eval(&dense, &shortc, &td);
+    lp_step_eval(&sparse, &shortc, &ts);
+    assert_true(fabs(ts.total_s / td.total_s - 1.0) < 0.02);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_model_llama8b),
@@ -440,6 +468,7 @@ int main(void) {
         cmocka_unit_test(test_warm_prefix_cache),
         cmocka_unit_test(test_fp8_kv_faster),
         cmocka_unit_test(test_invalid_and_batch),
+        cmocka_unit_test(test_sparse_attention_v32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

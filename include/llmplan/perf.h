@@ -385,6 +385,11 @@ typedef struct {
     double kv_bytes_per_token;   /**< KV bytes read per cached token per step, this GPU */
     double window;               /**< sliding window (0: none) and ... */
     double window_fraction;      /**< ... fraction of attention layers that use it */
+    /** DeepSeek-V3.2 sparse attention: its MLA layers attend to window = index_topk tokens, and
+     *  the indexer scores every cached token: FLOPs per (query x cached token) and bytes of its
+     *  K cache per cached token, this GPU (0: no indexer) */
+    double indexer_flops_per_ctx;
+    double indexer_bytes_per_token;
     double allreduce_bytes_per_token; /**< activation bytes all-reduced per token per step */
     double allreduces_per_step;       /**< all-reduce calls per step (2 per layer with TP > 1) */
     double pp_stages;

@@ -274,6 +274,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
     double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
     double window_coef = 0, moe_layers = 0, expert_params = 0, layers = 0;
+    double indexer_flops = 0, indexer_bytes = 0;
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         /* mllama: a batch without images skips the cross-attention layers whole (vLLM
@@ -298,6 +299,14 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
             coef = 2.0 * heads_rank * (double)(m->kv_lora_rank + m->qk_rope_head_dim) +
                    2.0 * heads_rank * (double)m->kv_lora_rank;
             kvl = (double)(m->kv_lora_rank + m->qk_rope_head_dim) * kv_b;
+            if (m->index_topk > 0) {
+                /* DeepSeek-V3.2 (vLLM deepseek_v2.py Indexer, replicated on every rank): fp8
+                 * logits of index_n_heads x index_head_dim per (query, cached token) over its
+                 * own 132-byte K cache; the sparse MLA then reads index_topk latents (window) */
+                indexer_flops += 2.0 * (double)m->index_n_heads * (double)m->index_head_dim;
+                indexer_bytes += (double)m->index_head_dim + (double)(m->index_head_dim / 128) * 4;
+                window_coef += coef;
+            }
         } else if (kind == LP_ATTN_MAMBA || kind == LP_ATTN_NONE) {
             continue;
         } else {
@@ -325,6 +334,10 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     sm->window_fraction = attn_coef > 0 ? window_coef / attn_coef : 0.0;
     sm->window =
         m->sliding_window > 0 ? (double)m->sliding_window : (double)m->attention_chunk_size;
+    if (m->index_topk > 0)
+        sm->window = (double)m->index_topk;
+    sm->indexer_flops_per_ctx = indexer_flops;
+    sm->indexer_bytes_per_token = indexer_bytes;
     if (m->num_experts > 0 && moe_layers > 0) {
         lp_layer_params one;
         for (int64_t i = start; i < end; i++)
@@ -553,6 +566,12 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
             sm->eff.attn_memory_eff > 0 ? sm->eff.memory_eff / sm->eff.attn_memory_eff : 1.0;
         gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / (attn_peak * sm->eff.compute_eff),
                   sm->kv_bytes_per_token * ctx_dec * s_byte * kv_share, out);
+    }
+    /* DeepSeek-V3.2's indexer scores every cached token, whatever the sparse attention keeps */
+    if (sm->indexer_flops_per_ctx > 0) {
+        double scored = b->decode_ctx + b->prefill_ctx;
+        gpu += op(sm, sm->indexer_flops_per_ctx * scored / (attn_peak * sm->eff.compute_eff),
+                  sm->indexer_bytes_per_token * (b->decode_ctx + b->prefill_tokens) * s_byte, out);
     }
     /* prefill attention: causal FLOPs over the chunk at a rate that grows with the keys each
      * query attends to, eff x q / (q + LP_ATTN_HALF_CONTEXT); writes the chunk's KV */
