@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _llmplan
 from ._enums import Interconnect, Method, Quantization
@@ -139,6 +139,20 @@ def estimate_performance(
     enforce_eager: Optional[bool] = None,
     seed: Optional[int] = None,
     dataset_name: Optional[str] = None,
+    enable_prefix_caching: Optional[bool] = None,
+    speculative_config: Union[Mapping[str, Any], str, None] = None,
+    acceptance_rate: Optional[float] = None,
+    enable_lora: Optional[bool] = None,
+    max_loras: Optional[int] = None,
+    max_lora_rank: Optional[int] = None,
+    max_cpu_loras: Optional[int] = None,
+    random_prefix_len: Optional[int] = None,
+    prefix_repetition_prefix_len: Optional[int] = None,
+    prefix_repetition_suffix_len: Optional[int] = None,
+    prefix_repetition_num_prefixes: Optional[int] = None,
+    prefix_repetition_output_len: Optional[int] = None,
+    num_turns: Optional[int] = None,
+    lora_modules: Union[int, str, Sequence[str], None] = None,
 ) -> PerformanceEstimate:
     """Estimate latency and throughput of one vLLM deployment serving one workload.
 
@@ -171,6 +185,17 @@ def estimate_performance(
         seed: seed of the simulation (default 0).
         dataset_name: ``"random"`` (default) or ``"sharegpt"``: ShareGPT-like long-tailed
             lengths whose means are input_length / output_length (else 202 / 179).
+            ``"prefix_repetition"``: prompts sharing prefixes (the ``prefix_repetition_*``
+            keywords).
+        enable_prefix_caching, speculative_config, acceptance_rate, enable_lora, max_loras,
+        max_lora_rank, max_cpu_loras: the serving modes, as ``vllm serve`` names them
+            (``enable_prefix_caching=False`` is ``--no-enable-prefix-caching``;
+            ``speculative_config`` a dict such as ``{"method": "ngram",
+            "num_speculative_tokens": 3}``; ``acceptance_rate`` per drafted token).
+        random_prefix_len, prefix_repetition_prefix_len, prefix_repetition_suffix_len,
+        prefix_repetition_num_prefixes, prefix_repetition_output_len, num_turns,
+        lora_modules: shared prefixes, multi-turn conversations (simulate only) and the
+            adapters requests spread over, as ``vllm bench serve`` names them.
 
     The workload defaults to ``vllm bench serve``'s: 1000 prompts sent all at once, so the
     latencies include the time requests wait for a free slot. For the latency of one request

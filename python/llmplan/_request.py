@@ -54,6 +54,14 @@ FIELDS: Dict[str, Tuple[type, ...]] = {
     "disable_hybrid_kv_cache_manager": _BOOL,
     "cpu_offload_gb": _NUM,
     "vllm_version": _STR,
+    # serving modes, as `vllm serve` names them
+    "enable_prefix_caching": _BOOL,  # False: --no-enable-prefix-caching
+    "speculative_config": (dict, str),  # the --speculative-config JSON, as a dict or its text
+    "acceptance_rate": _NUM,
+    "enable_lora": _BOOL,
+    "max_loras": _INT,
+    "max_lora_rank": _INT,
+    "max_cpu_loras": _INT,
     # the workload, as `vllm bench serve` names it
     "input_len": _INT,
     "output_len": _INT,
@@ -63,6 +71,13 @@ FIELDS: Dict[str, Tuple[type, ...]] = {
     "max_concurrency": _INT,
     "daily_output_tokens": _NUM,
     "seed": _INT,
+    "random_prefix_len": _INT,
+    "prefix_repetition_prefix_len": _INT,
+    "prefix_repetition_suffix_len": _INT,
+    "prefix_repetition_num_prefixes": _INT,
+    "prefix_repetition_output_len": _INT,
+    "num_turns": _INT,
+    "lora_modules": (int, str, list),  # a count, or the adapters' names
     # targets and the search
     "max_ttft_ms": _NUM,
     "max_tpot_ms": _NUM,

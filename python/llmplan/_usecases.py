@@ -146,6 +146,13 @@ def plan(
     gpu_memory_gib: Optional[float] = None,
     gpu_bandwidth_gbs: Optional[float] = None,
     gpu_tflops: Optional[float] = None,
+    enable_prefix_caching: Optional[bool] = None,
+    speculative_config: Union[Mapping[str, Any], str, None] = None,
+    acceptance_rate: Optional[float] = None,
+    enable_lora: Optional[bool] = None,
+    max_loras: Optional[int] = None,
+    max_lora_rank: Optional[int] = None,
+    max_cpu_loras: Optional[int] = None,
     model_id: Optional[str] = None,
     gpu_name: Optional[str] = None,
     tp_size: Optional[int] = None,
@@ -165,6 +172,9 @@ def plan(
         max_model_len: tokens (``16000``), ``"32k"``, or ``"auto"`` (the largest that fits).
             Alias ``context_len``.
         gpu_memory_gib, gpu_bandwidth_gbs, gpu_tflops: describe a GPU the database lacks.
+        enable_prefix_caching, speculative_config, acceptance_rate, enable_lora, max_loras,
+        max_lora_rank, max_cpu_loras: the serving modes (the drafter's weights and KV, the
+            LoRA adapter slots are planned before the KV cache).
         tp_size: alias of ``tensor_parallel_size``.
 
     Returns:

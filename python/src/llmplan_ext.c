@@ -101,13 +101,15 @@ typedef struct {
     bool valid;
     char *error; /* why not valid (malloc'd), or NULL */
     unsigned char numbers[NUMBERS_END - NUMBERS_BEGIN];
-    PyObject *json; /* the library's JSON of this estimate (str), made on first use */
+    PyObject *json;              /* the library's JSON of this estimate (str), made on first use */
+    lp_perf_io_strings *storage; /* the strings of a request read as JSON (malloc'd), or NULL */
 } EstimateObject;
 
 static void estimate_dealloc(EstimateObject *self) {
     for (int i = 0; i < MAX_STRINGS; i++)
         Py_XDECREF(self->strings[i]);
     free(self->error);
+    free(self->storage);
     Py_XDECREF(self->json);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -412,6 +414,39 @@ static lp_value value_of(PyObject *v, EstimateObject *o, int *n_strings) {
     return out;
 }
 
+/* json.dumps, imported on first use. */
+static PyObject *json_dumps;
+
+/* Read dict as the JSON line `llmplan estimate --batch` reads (lp_perf_request_from_json),
+ * which takes the serving modes' fields too. LP_ERR_NOMEM with a Python exception set. */
+static lp_status read_as_json(EstimateObject *o, PyObject *dict, lp_error *err) {
+    if (!json_dumps) {
+        PyObject *mod = PyImport_ImportModule("json");
+        json_dumps = mod ? PyObject_GetAttrString(mod, "dumps") : NULL;
+        Py_XDECREF(mod);
+        if (!json_dumps)
+            return LP_ERR_NOMEM;
+    }
+    PyObject *text = PyObject_CallFunctionObjArgs(json_dumps, dict, NULL);
+    if (!text) {
+        PyErr_Clear(); /* a value JSON cannot carry: the library's type error says which */
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "a field's value is not a JSON value");
+    }
+    Py_ssize_t len;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &len);
+    if (!utf8 || !(o->storage = malloc(sizeof *o->storage))) {
+        Py_DECREF(text);
+        if (!utf8)
+            return LP_ERR_NOMEM;
+        PyErr_NoMemory();
+        return LP_ERR_NOMEM;
+    }
+    lp_status st = lp_perf_request_from_json(utf8, (size_t)len, &o->req, o->storage, err);
+    Py_DECREF(text);
+    o->method_given = PyDict_GetItemString(dict, "method") != NULL;
+    return st;
+}
+
 /* A new estimate object of type cls for one request dict (read now, estimated later).
  * NULL with a Python exception only for a Python-level failure (memory). */
 static EstimateObject *new_item(PyTypeObject *cls, PyObject *dict) {
@@ -424,6 +459,7 @@ static EstimateObject *new_item(PyTypeObject *cls, PyObject *dict) {
     lp_error_clear(&err);
     lp_status st = LP_OK;
     int n_strings = 0;
+    bool as_json = false;
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     while (st == LP_OK && PyDict_Next(dict, &pos, &key, &value)) {
@@ -438,9 +474,33 @@ static EstimateObject *new_item(PyTypeObject *cls, PyObject *dict) {
             st = lp_error_set(&err, LP_ERR_INVALID_ARG, "every field name must be a string");
             break;
         }
+        if (field < 0) {
+            /* a serving mode's field (read with the lengths) or an unknown one: the JSON
+             * reader takes the first and words the error for the second */
+            as_json = true;
+            break;
+        }
         lp_value v = value_of(value, o, &n_strings);
         st = lp_perf_request_set_field(&rd, field, name, &v, &err);
         o->method_given |= field == method_field;
+    }
+    if (as_json) {
+        lp_error jerr;
+        lp_error_clear(&jerr);
+        lp_status js = read_as_json(o, dict, &jerr);
+        if (js == LP_ERR_NOMEM && PyErr_Occurred()) {
+            Py_DECREF(o);
+            return NULL;
+        }
+        if (js == LP_OK) {
+            o->parsed = true;
+            return o;
+        }
+        if (!(o->error = strdup(jerr.message))) {
+            Py_DECREF(o);
+            return (EstimateObject *)PyErr_NoMemory();
+        }
+        return o;
     }
     if (st == LP_OK)
         st = lp_perf_request_reader_finish(&rd, &err);

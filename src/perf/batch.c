@@ -108,6 +108,7 @@ typedef struct {
     lp_cluster cluster; /* cluster.gpu resolved */
     lp_serving serving; /* quantization: the cache's own copy of the text (interned) */
     const lp_efficiency *efficiency;
+    int lora_modules; /* the adapters requests spread over (the step model's LoRA batches) */
 } prep_key;
 
 /* One prepared configuration. */
@@ -466,6 +467,8 @@ static lp_status cache_estimate(lp_perf_cache *c, const lp_perf_request *req, lp
     lp_status st;
     if ((st = lp_workload_check(&req->workload, &err)) != LP_OK)
         return fail(out, st, err.message);
+    if ((st = lp_perf_modes_check(req, &err)) != LP_OK)
+        return fail(out, st, err.message);
 
     /* the GPU, then the model, in lp_estimate_performance's order */
     lp_perf_request r = *req;
@@ -502,6 +505,7 @@ static lp_status cache_estimate(lp_perf_cache *c, const lp_perf_request *req, lp
         !(key.serving.quantization = intern_quant(c, r.serving.quantization)))
         return fail(out, LP_ERR_NOMEM, "out of memory");
     key.efficiency = r.efficiency;
+    key.lora_modules = r.serving.lora.enable_lora ? r.workload.num_lora_modules : 0;
     const prep_slot *p = prepared(c, &key, &r);
     if (!p)
         return fail(out, LP_ERR_NOMEM, "out of memory");
