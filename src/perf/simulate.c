@@ -959,11 +959,12 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        sm->max_num_batched_tokens, sm->max_num_seqs,
                        S->pc.n_chains > 0 ? "" : ", no prefix-cache hits between requests");
     if (S->turn_stride > 0)
-        lp_perf_assume(out,
-                       "simulate: %d conversations of up to %d turns; a turn is sent when the last is "
-                       "answered (no think time) with the conversation so far; rate and "
-                       "concurrency count conversations",
-                       S->turn_stride, req->workload.num_turns);
+        lp_perf_assume(
+            out,
+            "simulate: %d conversations of up to %d turns; a turn is sent when the last is "
+            "answered (no think time) with the conversation so far; rate and "
+            "concurrency count conversations",
+            S->turn_stride, req->workload.num_turns);
     if (S->pc.n_chains > 0 && S->turn_stride > 0)
         lp_perf_assume(out,
                        "simulate: prefix cache keeps each conversation's full blocks for its "
