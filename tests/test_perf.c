@@ -450,6 +450,28 @@ static void test_sparse_attention_v32(void **state) {
     assert_true(fabs(ts.total_s / td.total_s - 1.0) < 0.02);
 }
 
+/* Mamba state traffic (Nemotron-3-Nano, 23 Mamba2 layers, TP 1): one request's state per layer is
+ * the conv state 3 x (4096 + 2 x 8 x 128) x 2 B = 36,864 plus the SSM state 64 heads x 64 x 128
+ * x 4 B (mamba_ssm_cache_dtype float32) = 2,097,152 -> 2,134,016 B, 49,082,368 B over the 23
+ * layers. vLLM's decode kernels read it and write it back every step, so 1,024 decoding requests
+ * move 2 x 1,024 x 49,082,368 = 100.5 GB a step: the step's memory time must cover that on top
+ * of the weights (the issue's measured TPOT at 1,024 in flight on H200 is 59 ms). */
+static void test_mamba_state_traffic(void **state) {
+    (void)state;
+    lp_step_model sm;
+    prepare("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", "H200", 1, &sm);
+    lp_assert_near(sm.mamba_state_bytes_per_seq, 49082368.0, 0.0);
+    lp_step_batch b = {1024, 1024 * 1024.0, 0, 0, 0};
+    lp_step_time t;
+    lp_step_eval(&sm, &b, &t);
+    double state_s = 2.0 * 1024 * 49082368.0 / (sm.bandwidth * sm.eff.memory_eff);
+    assert_true(t.memory_s > state_s + sm.weight_bytes / (sm.bandwidth * sm.eff.memory_eff));
+    /* a transformer without such layers moves no state */
+    lp_step_model dense;
+    prepare("meta-llama/Llama-3.1-8B-Instruct", "H100", 1, &dense);
+    lp_assert_near(dense.mamba_state_bytes_per_seq, 0.0, 0.0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_model_llama8b),
@@ -469,6 +491,7 @@ int main(void) {
         cmocka_unit_test(test_fp8_kv_faster),
         cmocka_unit_test(test_invalid_and_batch),
         cmocka_unit_test(test_sparse_attention_v32),
+        cmocka_unit_test(test_mamba_state_traffic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,13 @@ lp_status lp_mem_plan_with_suggestions(const lp_model *m, const lp_gpu *gpu, con
 double lp_mem_bytes_per_weight(const lp_quant *q, lp_dtype dtype, int64_t hidden);
 
 /**
+ * Recurrent state of one Mamba / linear-attention layer of m for one request on one of tp ranks
+ * (conv state in dtype, SSM state in the config's mamba_ssm_dtype or dtype), before vLLM pads it
+ * to the attention page; 0 for a model without such layers.
+ */
+double lp_mem_mamba_state_bytes(const lp_model *m, lp_dtype dtype, int tp);
+
+/**
  * For a plan that does not fit: LP_ERR_INFEASIBLE with one sentence saying by how much and the
  * largest max-model-len that fits (for callers that need the plan to fit, like estimates).
  */

@@ -390,6 +390,9 @@ typedef struct {
      *  K cache per cached token, this GPU (0: no indexer) */
     double indexer_flops_per_ctx;
     double indexer_bytes_per_token;
+    /** Recurrent state of the stage's Mamba / linear-attention layers for one request, this
+     *  GPU: read and written back by every decode step (0: no such layers) */
+    double mamba_state_bytes_per_seq;
     double allreduce_bytes_per_token; /**< activation bytes all-reduced per token per step */
     double allreduces_per_step;       /**< all-reduce calls per step (2 per layer with TP > 1) */
     double pp_stages;

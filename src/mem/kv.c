@@ -44,16 +44,20 @@ static int64_t groups_with_replicas(int64_t groups, int tp) {
 }
 
 double lp_mem_mamba_page_bytes(const lp_mem_ctx *c) {
-    const lp_model *m = c->m;
-    if (!has_mamba_layers(m))
+    if (!has_mamba_layers(c->m))
+        return 0.0;
+    return lp_mem_mamba_state_bytes(c->m, c->dtype, c->tp);
+}
+
+double lp_mem_mamba_state_bytes(const lp_model *m, lp_dtype dtype, int tp) {
+    if (!m || m->mixer == LP_MIXER_NONE || tp < 1)
         return 0.0;
     /* conv state in the model dtype (--mamba-cache-dtype auto); SSM state in
      * --mamba-ssm-cache-dtype, which follows the config's mamba_ssm_dtype, else the conv dtype
      * (MambaStateDtypeCalculator._mamba_state_dtype) */
-    double conv_b = lp_dtype_bytes(c->dtype);
+    double conv_b = lp_dtype_bytes(dtype);
     double ssm_b =
         m->mamba_ssm_dtype != LP_DTYPE_AUTO ? lp_dtype_bytes(m->mamba_ssm_dtype) : conv_b;
-    int tp = c->tp;
     int64_t K1 = m->mamba_conv > 1 ? m->mamba_conv - 1 : 1;
     double conv = 0.0, ssm = 0.0;
     switch (m->mixer) {

@@ -274,7 +274,8 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
 
     double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
     double window_coef = 0, moe_layers = 0, expert_params = 0, layers = 0;
-    double indexer_flops = 0, indexer_bytes = 0;
+    double indexer_flops = 0, indexer_bytes = 0, mamba_state = 0;
+    const double mamba_layer_state = lp_mem_mamba_state_bytes(m, plan->dtype, tp);
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         /* mllama: a batch without images skips the cross-attention layers whole (vLLM
@@ -308,6 +309,8 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
                 window_coef += coef;
             }
         } else if (kind == LP_ATTN_MAMBA || kind == LP_ATTN_NONE) {
+            if (kind == LP_ATTN_MAMBA)
+                mamba_state += mamba_layer_state;
             continue;
         } else {
             double dv = (double)(m->head_dim_v > 0 ? m->head_dim_v : m->head_dim);
@@ -336,6 +339,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
         m->sliding_window > 0 ? (double)m->sliding_window : (double)m->attention_chunk_size;
     if (m->index_topk > 0)
         sm->window = (double)m->index_topk;
+    sm->mamba_state_bytes_per_seq = mamba_state;
     sm->indexer_flops_per_ctx = indexer_flops;
     sm->indexer_bytes_per_token = indexer_bytes;
     if (m->num_experts > 0 && moe_layers > 0) {
@@ -566,6 +570,13 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
             sm->eff.attn_memory_eff > 0 ? sm->eff.memory_eff / sm->eff.attn_memory_eff : 1.0;
         gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / (attn_peak * sm->eff.compute_eff),
                   sm->kv_bytes_per_token * ctx_dec * s_byte * kv_share, out);
+    }
+    /* Mamba / linear-attention layers: every decoding request's state is read and written back
+     * once a step (vLLM selective_state_update / fused_recurrent_gated_delta_rule update it in
+     * place); a prefilling request's chunk does the same once */
+    if (sm->mamba_state_bytes_per_seq > 0) {
+        double seqs = b->decode_seqs + (b->prefill_tokens > 0 ? fmax(b->prefill_seqs, 1.0) : 0.0);
+        gpu += op(sm, 0, 2.0 * sm->mamba_state_bytes_per_seq * seqs * s_byte, out);
     }
     /* DeepSeek-V3.2's indexer scores every cached token, whatever the sparse attention keeps */
     if (sm->indexer_flops_per_ctx > 0) {
