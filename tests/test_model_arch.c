@@ -416,6 +416,23 @@ static void test_ministral3(void **state) {
     free(m);
 }
 
+/* Qwen3-Next-80B-A3B, by hand with the Qwen3.5 layer sizes above (hidden 2048, the same gated
+ * attention and Gated DeltaNet) over 48 layers, 12 attention + 36 DeltaNet, vocab 151936:
+ *   embed + lm_head 2 x 151936 x 2048 = 622,329,856; attention 12 x 27,263,488; DeltaNet
+ *   36 x 33,718,464; MoE 48 x (512 x 3 x 2048 x 512 + shared 3,145,728 + gate 2048 + router
+ *   512 x 2048) = 48 x 1,614,809,088; norms 48 x 2 x 2048 + 2048
+ *   total 79,674,391,296 ("80B"; with its MTP layer the HF page's 81.3B), active: minus 502 of
+ *   512 experts in 48 layers (502 x 3,145,728 x 48 = 75,799,461,888) = 3,874,929,408 (3.25B
+ * without the embeddings: "3B activated"). */
+static void test_qwen3_next(void **state) {
+    (void)state;
+    lp_model *m = load_id("Qwen/Qwen3-Next-80B-A3B-Instruct");
+    assert_int_equal(m->params_total, INT64_C(79674391296));
+    assert_int_equal(m->params_active, INT64_C(3874929408));
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 12 * 2 * 256 * 2 * 2, 0);
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -425,6 +442,7 @@ int main(void) {
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
         cmocka_unit_test(test_mllama),        cmocka_unit_test(test_llava_next),
         cmocka_unit_test(test_qwen3_5),       cmocka_unit_test(test_ministral3),
+        cmocka_unit_test(test_qwen3_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
