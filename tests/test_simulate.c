@@ -418,6 +418,13 @@ static void test_prefix_cache_hits(void **state) {
     assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
     assert_false(e.modes.prefix_caching);
     lp_assert_near(e.ttft_ms.mean, 640 * 16e-3, 1e-9);
+
+    /* --block-size 64: the prefix is floor(100 / 64) = 1 block (64 tokens); request 0 finds
+     * floor(159 / 64) x 64 = 128: (128 + 3 x 64) / 640 */
+    r.serving.enable_prefix_caching_off = false;
+    sm.kv_block_size = 64;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.modes.prefix_cache_hit_rate, 320.0 / 640.0, 1e-12);
 }
 
 /*

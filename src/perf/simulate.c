@@ -8,12 +8,12 @@
  * its prompt up to the remaining budget), then, unless a request was preempted this step,
  * waiting requests are admitted first-come first-served while fewer than max_num_seqs run
  * and budget is left (chunked prefill: a prompt may be split over steps). The KV cache is
- * paged in blocks of LP_SIM_BLOCK_TOKENS; a request holds ceil(computed tokens / block) blocks.
- * When a running request needs a block and none is free, the most recently admitted running
- * request is preempted (Scheduler._preempt_request: its blocks are freed, it goes to the
- * front of the waiting queue and later prefills its prompt plus the tokens it had generated).
- * From vLLM 0.8 (V1, prefix caching on by default) the freed blocks keep their contents
- * until the pool hands them out again (BlockPool's free queue is least-recently-freed
+ * paged in blocks of --block-size tokens (LP_SIM_BLOCK_TOKENS when not given); a request holds
+ * ceil(computed tokens / block) blocks. When a running request needs a block and none is free, the
+ * most recently admitted running request is preempted (Scheduler._preempt_request: its blocks are
+ * freed, it goes to the front of the waiting queue and later prefills its prompt plus the tokens it
+ * had generated). From vLLM 0.8 (V1, prefix caching on by default) the freed blocks keep their
+ * contents until the pool hands them out again (BlockPool's free queue is least-recently-freed
  * first, and KVCacheManager.free frees a request's blocks tail first), so a request resumed
  * soon recomputes only what was evicted (get_computed_blocks finds the rest); free blocks
  * are kept here as that queue. The step's duration is lp_step_eval of its batch.
@@ -68,7 +68,8 @@
 #include "perf/perf_internal.h"
 #include "perf/sim_stats.h"
 
-/* KV block size: vLLM's CUDA default (vllm/platforms/cuda.py check_and_update_config). */
+/* KV block size when the step model has none: vLLM's CUDA default
+ * (vllm/platforms/cuda.py check_and_update_config). */
 #define LP_SIM_BLOCK_TOKENS 16
 /* Guards on the size of a simulation. */
 #define LP_SIM_MAX_PROMPTS 1000000
@@ -131,6 +132,7 @@ typedef struct {
     const lp_step_model *sm;
     lp_sim_frontend fe;
     bool prefix_caching;
+    int block;          /* tokens per KV block: --block-size (prefix-cache hits are whole blocks) */
     lp_prefix_cache pc; /* shared prefixes (prefix_cache.c) */
     sim_req *reqs;
     int n;
@@ -183,8 +185,8 @@ void lp_sim_frontend_default(lp_sim_frontend *fe) {
     fe->api_egress_s = LP_SIM_API_EGRESS_S;
 }
 
-static int64_t blocks_for(int64_t tokens) {
-    return (tokens + LP_SIM_BLOCK_TOKENS - 1) / LP_SIM_BLOCK_TOKENS;
+static int64_t blocks_for(const sim_state *S, int64_t tokens) {
+    return (tokens + S->block - 1) / S->block;
 }
 
 static void stat_add(sim_state *S, lp_sim_stat *st, double v, uint64_t count) {
@@ -328,8 +330,8 @@ static double next_send(const sim_state *S) {
 
 /* Blocks of its own a request needs to hold the KV of `tokens` tokens: those beyond the shared
  * prefix it holds (prefix_cache.c). */
-static int64_t own_blocks_for(const sim_req *q, int64_t tokens) {
-    int64_t b = blocks_for(tokens) - q->base;
+static int64_t own_blocks_for(const sim_state *S, const sim_req *q, int64_t tokens) {
+    int64_t b = blocks_for(S, tokens) - q->base;
     return b > 0 ? b : 0;
 }
 
@@ -348,7 +350,7 @@ static void release_prefix(sim_state *S, sim_req *q) {
  * again), forget the progress, back to the queue's front. */
 static void preempt(sim_state *S, int r) {
     sim_req *q = &S->reqs[r];
-    int32_t full = S->prefix_caching ? q->computed / LP_SIM_BLOCK_TOKENS - q->base : 0;
+    int32_t full = S->prefix_caching ? q->computed / S->block - q->base : 0;
     if (full > q->blocks)
         full = q->blocks;
     if (full < 0)
@@ -382,9 +384,9 @@ static int32_t cached_tokens(const sim_state *S, const sim_req *q) {
         int32_t shared = lp_prefix_cache_hit_blocks(&S->pc, q->chain);
         blocks = shared < S->pc.chains[q->chain].len ? shared : shared + q->cached_blocks;
     }
-    int32_t hit = blocks * LP_SIM_BLOCK_TOKENS;
+    int32_t hit = blocks * S->block;
     if (hit > total - 1)
-        hit = (total - 1) / LP_SIM_BLOCK_TOKENS * LP_SIM_BLOCK_TOKENS;
+        hit = (total - 1) / S->block * S->block;
     return hit > 0 ? hit : 0;
 }
 
@@ -453,7 +455,7 @@ static int admit(sim_state *S, double now, int budget) {
          * queue, the rest are allocated); the request's own blocks come after it */
         const lp_pc_chain *ch = q->chain >= 0 ? &S->pc.chains[q->chain] : NULL;
         int32_t base = ch ? ch->len : 0;
-        int64_t own_need = blocks_for((int64_t)hit + c) - base;
+        int64_t own_need = blocks_for(S, (int64_t)hit + c) - base;
         if (own_need < 0)
             own_need = 0;
         /* the cached blocks are free-queue blocks too: they count against the free pool */
@@ -468,7 +470,7 @@ static int admit(sim_state *S, double now, int budget) {
             lp_prefix_cache_count(&S->pc, q->prompt, hit);
         if (ch)
             take_prefix(S, q);
-        int64_t own = hit / LP_SIM_BLOCK_TOKENS - base;
+        int64_t own = hit / S->block - base;
         if (own < 0)
             own = 0;
         if (q->segment >= 0) {
@@ -536,7 +538,7 @@ static int schedule(sim_state *S, double now) {
         int32_t c = want < budget ? want : budget;
         if (spec_k > 0 && want == 1 && q->generated > 0)
             c += spec_k < budget - 1 ? spec_k : budget - 1; /* num_tokens_with_spec */
-        int64_t need = own_blocks_for(q, (int64_t)q->computed + c) - q->blocks;
+        int64_t need = own_blocks_for(S, q, (int64_t)q->computed + c) - q->blocks;
         if (need < 0)
             need = 0;
         bool self = false;
@@ -579,7 +581,7 @@ static void finish(sim_state *S, sim_req *q, double t) {
     if (S->turn_stride > 0 && q->holds) {
         /* a turn's full blocks (prompt and answer, bar the last token, never cached) join
          * its conversation's chain: the next turn's prompt starts with them */
-        history = (q->prompt + q->output - 1) / LP_SIM_BLOCK_TOKENS - q->base;
+        history = (q->prompt + q->output - 1) / S->block - q->base;
         if (history > q->blocks)
             history = q->blocks;
         if (history < 0)
@@ -709,8 +711,7 @@ static lp_status step(sim_state *S, double *t, lp_error *err) {
 
 static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_error *err) {
     const lp_step_model *sm = S->sm;
-    const double capacity_tokens =
-        floor(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS) * LP_SIM_BLOCK_TOKENS;
+    const double capacity_tokens = floor(sm->kv_capacity_tokens / S->block) * S->block;
     lp_len_pair_sampler pairs;
     lp_status st = lp_len_pair_init(&pairs, &req->workload.input, &req->workload.output, err);
     if (st != LP_OK)
@@ -729,7 +730,7 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
                                 "--max-model-len",
                                 i + 1, (long long)in, (long long)out, (long long)sm->max_model_len);
         /* the last sampled token is never written to the cache */
-        if ((double)(blocks_for(in + out - 1) * LP_SIM_BLOCK_TOKENS) > capacity_tokens)
+        if ((double)(blocks_for(S, in + out - 1) * S->block) > capacity_tokens)
             return lp_error_set(err, LP_ERR_INFEASIBLE,
                                 "simulate: request %d needs %lld tokens of KV cache but one "
                                 "replica holds only %.0f; shorten the lengths or give the KV "
@@ -754,20 +755,20 @@ static lp_status draw_requests(sim_state *S, const lp_perf_request *req, lp_erro
  * prompt's answer is generated anew). Returns the requests whose prompt starts cached.
  */
 static int warm_cache(sim_state *S) {
-    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
+    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / S->block);
     int64_t used = 0, cached = 0;
     int first = S->n;
     for (int i = S->n - 1; i >= 0; i--) {
-        int64_t footprint = blocks_for((int64_t)S->reqs[i].prompt + S->reqs[i].output - 1);
+        int64_t footprint = blocks_for(S, (int64_t)S->reqs[i].prompt + S->reqs[i].output - 1);
         if (used + footprint > pool)
             break;
         used += footprint;
-        cached += S->reqs[i].prompt / LP_SIM_BLOCK_TOKENS;
+        cached += S->reqs[i].prompt / S->block;
         first = i;
     }
     push_free(S, -1, pool - cached);
     for (int i = first; i < S->n; i++) {
-        int32_t full = S->reqs[i].prompt / LP_SIM_BLOCK_TOKENS;
+        int32_t full = S->reqs[i].prompt / S->block;
         if (full > 0) {
             push_free(S, i, full);
             S->reqs[i].cached_blocks = full;
@@ -784,11 +785,11 @@ static int warm_cache(sim_state *S) {
  * partial block. Done for workloads with shared prefixes, where the prefix cache is simulated.
  */
 static void warm_up(sim_state *S) {
-    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS);
+    const int64_t pool = (int64_t)(S->sm->kv_capacity_tokens / S->block);
     sim_req *q = &S->reqs[0];
     lp_pc_chain *ch = q->chain >= 0 ? &S->pc.chains[q->chain] : NULL;
     int32_t shared = ch ? ch->len : 0;
-    int32_t own = q->prompt / LP_SIM_BLOCK_TOKENS - shared;
+    int32_t own = q->prompt / S->block - shared;
     if (own < 0)
         own = 0;
     push_free(S, -1, pool - shared - own);
@@ -826,7 +827,7 @@ static lp_status init_prefix_cache(sim_state *S, const lp_workload *w, lp_error 
     int32_t *chain_of = malloc((size_t)S->n * sizeof *chain_of);
     if (!chain_of)
         return lp_error_set(err, LP_ERR_NOMEM, "simulate: out of memory for %d requests", S->n);
-    lp_status st = lp_prefix_cache_init(&S->pc, w, LP_SIM_BLOCK_TOKENS, S->n, chain_of, err);
+    lp_status st = lp_prefix_cache_init(&S->pc, w, S->block, S->n, chain_of, err);
     for (int i = 0; st == LP_OK && i < S->n; i++)
         S->reqs[i].chain = chain_of[i];
     free(chain_of);
@@ -990,7 +991,7 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
     lp_perf_assume(out,
                    "simulate: KV cache of %.0f tokens in blocks of %d; when full the newest "
                    "running request is preempted and recomputed%s (%d preemptions)",
-                   sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS,
+                   sm->kv_capacity_tokens, S->block,
                    S->prefix_caching ? " from its blocks not yet reused (prefix caching)" : "",
                    S->preemptions);
     if (req->workload.warm_prefix_cache)
@@ -1078,10 +1079,11 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
                             "simulate: max-num-seqs (%d) and max-num-batched-tokens (%d) must be "
                             "positive",
                             sm->max_num_seqs, sm->max_num_batched_tokens);
-    if (!(sm->kv_capacity_tokens >= LP_SIM_BLOCK_TOKENS))
+    const int block = sm->kv_block_size > 0 ? sm->kv_block_size : LP_SIM_BLOCK_TOKENS;
+    if (!(sm->kv_capacity_tokens >= block))
         return lp_error_set(err, LP_ERR_INFEASIBLE,
                             "simulate: the KV cache holds %.0f tokens, less than one block of %d",
-                            sm->kv_capacity_tokens, LP_SIM_BLOCK_TOKENS);
+                            sm->kv_capacity_tokens, block);
     if (!(fe->api_ingress_s >= 0 && fe->api_egress_s >= 0))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "simulate: API server times must not be negative");
@@ -1091,6 +1093,7 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
     S.fe = *fe;
     S.prefix_caching = (sm->vllm_version == 0 || sm->vllm_version >= LP_SIM_V1_PREFIX_CACHING) &&
                        !req->serving.enable_prefix_caching_off;
+    S.block = block;
     S.n = (req->workload.num_prompts + replicas - 1) / replicas;
     S.n_first = S.n;
     if (req->workload.num_turns > 1) {
@@ -1138,7 +1141,7 @@ lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *
         else if (req->workload.warm_prefix_cache && S.prefix_caching)
             S.warm_prompts = warm_cache(&S);
         else
-            push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / LP_SIM_BLOCK_TOKENS));
+            push_free(&S, -1, (int64_t)(sm->kv_capacity_tokens / S.block));
         st = S.mem_status;
         if (st != LP_OK)
             lp_error_set(err, st, "simulate: out of memory for the KV block queue");
