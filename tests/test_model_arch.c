@@ -433,6 +433,16 @@ static void test_qwen3_next(void **state) {
     free(m);
 }
 
+/* Nemotron-H-56B in the catalog: the same config as the fixture that tests/test_mem.c counts by
+ * hand (56,324,350,464 parameters: 54 Mamba2 layers of 438,424,320, 10 attention layers of
+ * 150,994,944, 54 MLP layers of 536,870,912, norms, embedding and lm_head). */
+static void test_nemotron_h_catalog(void **state) {
+    (void)state;
+    lp_model *m = load_id("nvidia/Nemotron-H-56B-Base-8K");
+    assert_int_equal(m->params_total, INT64_C(56324350464));
+    free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemma1),        cmocka_unit_test(test_granite_moe),
@@ -442,7 +452,7 @@ int main(void) {
         cmocka_unit_test(test_nemotron_nas),  cmocka_unit_test(test_deepseek_v32),
         cmocka_unit_test(test_mllama),        cmocka_unit_test(test_llava_next),
         cmocka_unit_test(test_qwen3_5),       cmocka_unit_test(test_ministral3),
-        cmocka_unit_test(test_qwen3_next),
+        cmocka_unit_test(test_qwen3_next),    cmocka_unit_test(test_nemotron_h_catalog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
