@@ -91,3 +91,14 @@ def test_lora_keywords_slow_the_step_and_limit_adapters():
 def test_wrong_mode_types_raise(kwargs):
     with pytest.raises(TypeError):
         estimate_performance(**BASE, **kwargs)
+
+
+def test_recommend_and_explain_take_the_mode_keywords():
+    r = llmplan.recommend(LLAMA_8B, gpus=["H100"], input_len=256, output_len=128,
+                          request_rate=5, random_prefix_len=1024, max_gpus=1)
+    assert r.is_valid(), r.error
+    e = llmplan.explain(LLAMA_8B, "H100", input_len=2000, output_len=300, request_rate=5,
+                        enable_lora=True, max_lora_rank=16, lora_modules=3)
+    assert e.is_valid(), e.error
+    with pytest.raises(TypeError):
+        llmplan.explain(LLAMA_8B, "H100", num_turns="2")
