@@ -110,7 +110,7 @@ void lp_cli_workload_init(lp_cli_workload *w);
          "  ... output tokens (128)",      NULL},                                                  \
         {"--num-turns", NULL,                                                                      \
          LP_OPT_INT,    &(w).num_turns,                                                            \
-         "N",           "multi-turn: requests per conversation, each prompt the whole history",    \
+         "N",           "turns per conversation, each prompt the whole history (simulate)",        \
          NULL},                                                                                    \
     {                                                                                              \
         "--lora-modules", NULL, LP_OPT_STRING, &(w).lora_modules, "NAMES",                         \
