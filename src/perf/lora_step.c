@@ -29,17 +29,23 @@
 /* Wrapped projections per decoder layer: qkv, o, gate_up, down (vllm/lora/layers). */
 #define LP_LORA_PROJECTIONS_PER_LAYER 4.0
 
-void lp_lora_step_init(const lp_mem_plan *plan, const lp_workload *w, lp_step_model *sm,
-                       lp_perf_estimate *est) {
+void lp_lora_step_fill(const lp_mem_plan *plan, lp_step_model *sm) {
     sm->lora = (lp_lora_step){0};
     if (plan->lora_slots <= 0 || !(plan->lora_weights_bytes > 0))
         return;
     const double dtype_b = lp_dtype_bytes(plan->dtype);
     sm->lora.max_loras = plan->lora_slots;
-    sm->lora.adapters = w->num_lora_modules > 0 ? w->num_lora_modules : 1;
+    sm->lora.adapters = 1;
     sm->lora.slot_bytes = plan->lora_weights_bytes / plan->lora_slots;
     sm->lora.flops_per_token = dtype_b > 0 ? 2.0 * sm->lora.slot_bytes / dtype_b : 0.0;
     sm->lora.kernels_per_step = 2.0 * LP_LORA_PROJECTIONS_PER_LAYER * sm->layers;
+}
+
+void lp_lora_step_init(const lp_mem_plan *plan, const lp_workload *w, lp_step_model *sm,
+                       lp_perf_estimate *est) {
+    if (sm->lora.max_loras <= 0)
+        return;
+    sm->lora.adapters = w->num_lora_modules > 0 ? w->num_lora_modules : 1;
     lp_perf_assume(est,
                    "LoRA rank %d, %d adapter slots of %.1f MiB: every token runs its adapter "
                    "(%.2f MFLOPs), a step reads each distinct adapter of its batch and %.0f "

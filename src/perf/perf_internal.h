@@ -140,8 +140,10 @@ void lp_prefix_cache_count(lp_prefix_cache *pc, double query_tokens, double hit_
 /** Hit tokens / query tokens so far (0 with no query). */
 double lp_prefix_cache_hit_rate(const lp_prefix_cache *pc);
 
-/** Fill sm->lora from the plan's LoRA slots and the workload's adapters (lora_step.c); adds
- *  the assumptions. Leaves it off without --enable-lora. */
+/** Fill sm->lora from the plan's LoRA slots, one adapter for every request (lora_step.c; called
+ *  by lp_step_model_init). Leaves it off without --enable-lora. */
+void lp_lora_step_fill(const lp_mem_plan *plan, lp_step_model *sm);
+/** The workload's adapters into sm->lora (filled before), and the assumptions. */
 void lp_lora_step_init(const lp_mem_plan *plan, const lp_workload *w, lp_step_model *sm,
                        lp_perf_estimate *est);
 /** Expected distinct adapters among `seqs` requests, at most --max-loras. */

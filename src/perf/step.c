@@ -388,6 +388,7 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     sm->max_model_len = plan->max_model_len;
     sm->vllm_version = plan->vllm_version;
     kv_shape_init(m, plan, sm);
+    lp_lora_step_fill(plan, sm);
 
     lp_perf_assume(est,
                    "roofline efficiencies (%s): %.0f %% of peak FLOPS, %.0f %% of peak "
