@@ -232,16 +232,20 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         /* a finite run never holds more requests than it sends */
         double cap_rate = fmin(cap, fmax(n, 1.0));
         c = 1;
+        bool converged = false; /* then s is already the steady state at c */
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
             s = steady_state(sm, c, in, pre, outl, 1, c);
             double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
-            if (fabs(next - c) < 1e-4 * c)
+            if (fabs(next - c) < 1e-4 * c) {
+                converged = true;
                 break;
+            }
             /* plain iteration converges in a few steps (E2E depends weakly on C); damp it
              * after that in case it oscillates */
             c = i < 8 ? next : 0.5 * (c + next);
         }
-        s = steady_state(sm, c, in, pre, outl, 1, c);
+        if (!converged) /* steady_state is a pure function: no need to solve c twice */
+            s = steady_state(sm, c, in, pre, outl, 1, c);
         double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
         /* c follows lambda x E2E until a cap binds; only then can the rate outrun it */
         overloaded = c >= cap_rate * 0.999 && lambda > capacity_rps;
