@@ -35,9 +35,35 @@ typedef struct {
     size_t n;
 } table;
 
-/* 64-bit hash of a byte string, eight bytes at a time (a multiply-xorshift mix per word). */
+/* 64-bit hash of a byte string, eight bytes at a time (a multiply-xorshift mix per word).
+ * Long keys (a configuration is about a kilobyte, hashed once per item) go 32 bytes at a time
+ * through four independent multiply lanes first, folded into h word by word: half the
+ * instructions per byte, and the four multiplies do not wait on each other. */
 static uint64_t hash_bytes(const void *p, size_t len, uint64_t h) {
     const unsigned char *b = p;
+    if (len >= 32) {
+        const uint64_t k = 0x9E3779B97F4A7C15ull;
+        uint64_t l0 = h, l1 = h ^ 0x243F6A8885A308D3ull, l2 = h ^ 0x13198A2E03707344ull,
+                 l3 = h ^ 0xA4093822299F31D0ull;
+        while (len >= 32) {
+            uint64_t w0, w1, w2, w3;
+            memcpy(&w0, b, 8);
+            memcpy(&w1, b + 8, 8);
+            memcpy(&w2, b + 16, 8);
+            memcpy(&w3, b + 24, 8);
+            l0 = (l0 ^ w0) * k;
+            l1 = (l1 ^ w1) * k;
+            l2 = (l2 ^ w2) * k;
+            l3 = (l3 ^ w3) * k;
+            b += 32;
+            len -= 32;
+        }
+        const uint64_t lanes[4] = {l0, l1, l2, l3};
+        for (int i = 0; i < 4; i++) {
+            h = (h ^ lanes[i] ^ lanes[i] >> 32) * k;
+            h ^= h >> 29;
+        }
+    }
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, b, 8);
