@@ -296,6 +296,49 @@ static void test_models_list(void **state) {
     free(rows);
 }
 
+/* A plan report's series for Llama-3.1-8B on one H100 at --max-model-len 4400. Counted by hand:
+ * the length sweep doubles from 1,024 below the model's 131,072-token context (1K, 2K, 4K, 8K,
+ * 16K, 32K, 64K: 7 points), adds the context itself and the configured 4,400 in order: 9 points.
+ * 4,400 holds vllm bench serve's random defaults (1,024 + 128 tokens), so they are not
+ * shortened, and 1,000 prompts are simulated. */
+static void test_report_series_plan(void **state) {
+    (void)state;
+    static lp_model m;
+    lp_error err;
+    assert_int_equal(lp_model_load("meta-llama/Llama-3.1-8B-Instruct", NULL, &m, &err), LP_OK);
+    const lp_gpu *g = NULL;
+    assert_int_equal(lp_gpu_find(lp_gpu_db_builtin(), "H100", &g, &err), LP_OK);
+    lp_serving s;
+    lp_serving_init(&s);
+    s.max_model_len = 4400;
+    static lp_mem_plan p;
+    assert_int_equal(lp_mem_plan_compute(&m, g, &s, &p, &err), LP_OK);
+    assert_true(p.fits);
+    lp_report_series *rs = malloc(sizeof *rs);
+    assert_non_null(rs);
+    lp_report_series_plan(&m, g, &s, &p, rs);
+    const int64_t lens[] = {1024, 2048, 4096, 4400, 8192, 16384, 32768, 65536, 131072};
+    assert_int_equal(rs->n_lengths, 9);
+    for (size_t i = 0; i < 9; i++) {
+        assert_int_equal(rs->lengths[i].max_model_len, lens[i]);
+        assert_true(rs->lengths[i].valid);
+    }
+    assert_true(rs->lengths[3].fits);
+    assert_int_equal(rs->lengths[3].kv_tokens, p.kv_tokens); /* the same plan again */
+    /* the load sweep: 1, 2, 4 ... clients, ascending, the knee (if any) inside it */
+    assert_true(rs->n_load >= 1);
+    assert_int_equal(rs->load[0].concurrency, 1);
+    for (size_t i = 1; i < rs->n_load; i++)
+        assert_true(rs->load[i].concurrency > rs->load[i - 1].concurrency);
+    assert_true(rs->knee >= -1 && rs->knee < (int)rs->n_load);
+    assert_true(rs->has_workload && rs->has_estimate && rs->has_simulation);
+    assert_true(lp_len_mean(&rs->workload.workload.input) == 1024);
+    assert_true(lp_len_mean(&rs->workload.workload.output) == 128);
+    assert_non_null(strstr(rs->simulation_note, "1000 requests"));
+    assert_non_null(strstr(rs->workload_note, "clients in a closed loop"));
+    free(rs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_request_fields),
@@ -306,6 +349,7 @@ int main(void) {
         cmocka_unit_test(test_estimate_method_choice),
         cmocka_unit_test(test_core_reads_no_files),
         cmocka_unit_test(test_models_list),
+        cmocka_unit_test(test_report_series_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,23 +58,7 @@ typedef enum { LP_REPORT_NONE = 0, LP_REPORT_HTML, LP_REPORT_MARKDOWN } lp_repor
  *  (case-insensitive), anything else LP_REPORT_NONE. */
 lp_report_format lp_report_format_for_path(const char *path);
 
-/** KV capacity of the configuration at one max-model-len (a memory plan at that length). */
-typedef struct {
-    int64_t max_model_len;
-    bool valid;             /**< the plan could be computed at this length */
-    bool fits;              /**< one request of this length fits */
-    int64_t kv_tokens;      /**< "GPU KV cache size" */
-    double max_concurrency; /**< "Maximum concurrency for N tokens per request" */
-} lp_report_len_point;
-
-/** The estimate at one client concurrency (closed loop, --max-concurrency). */
-typedef struct {
-    int concurrency;
-    bool valid;
-    double output_tok_s, request_s;
-    double ttft_ms, tpot_ms, itl_ms, e2el_ms; /**< medians */
-} lp_report_load_point;
-
+/* lp_report_len_point and lp_report_load_point: llmplan/usecase.h (lp_report_series). */
 /** Everything a report shows. Pointers are borrowed; NULL / 0 leave a section out. */
 typedef struct {
     const char *title;       /**< NULL: "llmplan plan: MODEL on N x GPU" or similar */

@@ -571,6 +571,67 @@ void lp_recommend_result_view(const lp_recommend_result *r, lp_recommend_view *v
 /** The view of an explanation the renderers take (pointers into r). */
 void lp_explain_result_view(const lp_explain_result *r, lp_explain_view *v);
 
+/** KV capacity of the configuration at one max-model-len (a memory plan at that length). */
+typedef struct {
+    int64_t max_model_len;
+    bool valid;             /**< the plan could be computed at this length */
+    bool fits;              /**< one request of this length fits */
+    int64_t kv_tokens;      /**< "GPU KV cache size" */
+    double max_concurrency; /**< "Maximum concurrency for N tokens per request" */
+} lp_report_len_point;
+
+/** The estimate at one client concurrency (closed loop, --max-concurrency). */
+typedef struct {
+    int concurrency;
+    bool valid;
+    double output_tok_s, request_s;
+    double ttft_ms, tpot_ms, itl_ms, e2el_ms; /**< medians */
+} lp_report_load_point;
+
+#define LP_REPORT_MAX_LENGTHS 24 /**< points of the KV capacity sweep */
+#define LP_REPORT_MAX_LOADS 20   /**< points of the concurrency sweep */
+
+/**
+ * The series a `--report` shows beyond the command's own result, for one configuration: KV
+ * capacity re-planned at 1K, 2K, 4K ... tokens of max-model-len up to the model's context (and
+ * the configured length); roofline estimates with 1, 2, 4 ... clients in a closed loop up to
+ * what the KV cache and --max-num-seqs hold, with the knee; one estimate and one simulation of
+ * the workload. Large: allocate it. The has_ flags say which parts were computed.
+ */
+typedef struct {
+    lp_mem_plan plan; /**< the configuration's memory plan */
+    bool has_plan;
+    lp_perf_request workload; /**< the workload the estimates used */
+    bool has_workload;
+    char workload_note[400];   /**< how that workload was chosen ("" : as given) */
+    lp_perf_estimate estimate; /**< roofline at the workload */
+    bool has_estimate;
+    lp_perf_estimate simulation; /**< one simulation at the workload */
+    bool has_simulation;
+    char simulation_note[300]; /**< what was simulated */
+    lp_report_len_point lengths[LP_REPORT_MAX_LENGTHS];
+    size_t n_lengths;
+    lp_report_load_point load[LP_REPORT_MAX_LOADS];
+    size_t n_load;
+    int knee;              /**< index into load of the knee (-1: none) */
+    double knee_threshold; /**< the throughput gain per doubling that defines it */
+} lp_report_series;
+
+/**
+ * The series of a memory plan computed with settings s. `llmplan plan` takes no workload, so
+ * the estimates use `vllm bench serve`'s random defaults (shortened to fit a short
+ * max-model-len) at the knee concurrency, said in workload_note. Never fails: parts that
+ * cannot be computed are left out (their has_ flag false).
+ */
+void lp_report_series_plan(const lp_model *model, const lp_gpu *gpu, const lp_serving *s,
+                           const lp_mem_plan *plan, lp_report_series *out);
+
+/**
+ * The series of the chosen configuration of a recommendation, for the searched workload
+ * (num_prompts requests; 0: 1000). Nothing is computed when there is no chosen configuration.
+ */
+void lp_report_series_recommend(const lp_recommend_view *v, int num_prompts, lp_report_series *out);
+
 #ifdef __cplusplus
 }
 #endif

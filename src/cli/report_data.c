@@ -1,24 +1,14 @@
 /*
- * report_data.c - the CLI side of `--report FILE.html|FILE.md`: compute what a report shows
- * beyond the command's own result, by calling the library, and write the file(s).
- *
- * For one configuration (the plan, or the chosen recommendation):
- *  - KV capacity and maximum concurrency vs max-model-len: the memory plan computed again at
- *    1K, 2K, 4K ... up to the model's context (and the configured length);
- *  - throughput and latency vs concurrency: roofline estimates with 1, 2, 4 ... clients in a
- *    closed loop up to what the KV cache and --max-num-seqs hold, and the knee: the last
- *    concurrency whose doubling still raises throughput by KNEE_GAIN or more;
- *  - one simulation (LP_SIMULATE) of the workload for the latency statistics.
- * The formatting is src/render's (llmplan/report.h); no number is computed there.
- * It deliberately adds no workload flags to `plan`: a plan report uses `vllm bench serve`'s
- * random defaults (1024 in / 128 out) at the knee concurrency, and says so.
+ * report_data.c - the CLI side of `--report FILE.html|FILE.md`: check the path, take the
+ * series the report shows from the library (lp_report_series_plan / _recommend in
+ * src/usecase) and write the file(s). It computes nothing; the formatting is src/render's
+ * (llmplan/report.h).
  */
 #include "cli/report_data.h"
 
 #include "common/outfile.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +16,9 @@
 #include "cli/cli.h"
 #include "common/shell.h"
 #include "llmplan/artifacts.h"
-#include "llmplan/perf.h"
+#include "llmplan/usecase.h"
 #include "llmplan/report.h"
 
-/* The knee: the throughput gain per doubling of concurrency below which more clients mostly
- * add latency (10 %, as issue 6 proposes). */
-#define KNEE_GAIN 0.10
-/* max-model-len sweep: from 1K tokens, doubling; at most this many points. */
-#define LEN_START 1024
-#define MAX_LEN_POINTS 24
-/* Concurrency sweep: at most this many points (1, 2, 4, ... 2^(n-2), the cap). */
-#define MAX_LOAD_POINTS 20
-/* `vllm bench serve` defaults for the random dataset (benchmarks/datasets.py) and
- * --num-prompts: the plan report's workload, as the command has no workload flags. */
-#define BENCH_INPUT_LEN 1024
-#define BENCH_OUTPUT_LEN 128
-#define BENCH_NUM_PROMPTS 1000
 /* GPUs per node assumed for the plan's `vllm serve` command (8-GPU servers). */
 #define PLAN_GPUS_PER_NODE 8
 
@@ -109,127 +86,24 @@ int lp_cli_report_check(const char *cmd, const char *path, bool force) {
 /* Everything one report holds (large: allocated once). */
 typedef struct {
     lp_report report;
-    lp_mem_plan plan;
-    lp_perf_request workload;
-    lp_perf_estimate estimate, simulation;
-    lp_report_len_point lengths[MAX_LEN_POINTS];
-    lp_report_load_point load[MAX_LOAD_POINTS];
-    char workload_note[400], simulation_note[300];
+    lp_report_series series;
     char *command, *serve;
 } report_data;
 
-/* ---- the series ---------------------------------------------------------------------------- */
-
-static void length_sweep(report_data *rd, const lp_model *m, const lp_gpu *gpu,
-                         const lp_serving *s) {
-    int64_t configured = rd->plan.max_model_len;
-    int64_t top = m->max_position_embeddings > configured ? m->max_position_embeddings : configured;
-    int64_t lens[MAX_LEN_POINTS];
-    size_t n = 0;
-    for (int64_t len = LEN_START; len < top && n < MAX_LEN_POINTS - 2; len *= 2)
-        lens[n++] = len;
-    if (top > 0)
-        lens[n++] = top;
-    if (configured > 0) {
-        size_t at = 0;
-        while (at < n && lens[at] < configured)
-            at++;
-        if (at == n || lens[at] != configured) {
-            memmove(lens + at + 1, lens + at, (n - at) * sizeof *lens);
-            lens[at] = configured;
-            n++;
-        }
-    }
-    static lp_mem_plan scratch; /* large; the CLI is single-threaded */
-    for (size_t i = 0; i < n; i++) {
-        lp_serving t = *s;
-        t.max_model_len = lens[i];
-        lp_report_len_point *pt = &rd->lengths[i];
-        memset(pt, 0, sizeof *pt);
-        pt->max_model_len = lens[i];
-        lp_error err;
-        if (lp_mem_plan_compute(m, gpu, &t, &scratch, &err) == LP_OK) {
-            pt->valid = true;
-            pt->fits = scratch.fits;
-            pt->kv_tokens = scratch.kv_tokens;
-            pt->max_concurrency = scratch.max_concurrency;
-        }
-    }
-    rd->report.lengths = rd->lengths;
-    rd->report.n_lengths = n;
-}
-
-/* Clients in flight the deployment can serve at once: what the KV cache holds for requests
- * of the workload's length, within --max-num-seqs, times the replicas. */
-static int concurrency_cap(const lp_mem_plan *p, const lp_perf_request *w) {
-    double per_request = lp_len_mean(&w->workload.input) + lp_len_mean(&w->workload.output);
-    double kv = per_request > 0 ? (double)p->kv_tokens / per_request : 1;
-    double per_replica = kv < p->max_num_seqs ? kv : p->max_num_seqs;
-    double cap = floor(per_replica) * (p->dp > 0 ? p->dp : 1);
-    return cap < 1 ? 1 : cap > 1e6 ? 1000000 : (int)cap;
-}
-
-static void load_sweep(report_data *rd, const lp_perf_request *base) {
-    int cap = concurrency_cap(&rd->plan, base);
-    int clients[MAX_LOAD_POINTS];
-    size_t n = 0;
-    for (int c = 1; c < cap && n < MAX_LOAD_POINTS - 1; c *= 2)
-        clients[n++] = c;
-    clients[n++] = cap;
-    static lp_perf_estimate e; /* large; the CLI is single-threaded */
-    for (size_t i = 0; i < n; i++) {
-        lp_perf_request q = *base;
-        q.method = LP_ROOFLINE;
-        q.workload.request_rate = 0;
-        q.workload.max_concurrency = clients[i];
-        lp_report_load_point *pt = &rd->load[i];
-        memset(pt, 0, sizeof *pt);
-        pt->concurrency = clients[i];
-        if (lp_estimate_performance(&q, &e) == LP_OK) {
-            pt->valid = true;
-            pt->output_tok_s = e.output_tok_s;
-            pt->request_s = e.request_s;
-            pt->ttft_ms = e.ttft_ms.median;
-            pt->tpot_ms = e.tpot_ms.median;
-            pt->itl_ms = e.itl_ms.median;
-            pt->e2el_ms = e.e2el_ms.median;
-        }
-    }
-    rd->report.load = rd->load;
-    rd->report.n_load = n;
-    /* the knee: the first point whose next doubling gains less than KNEE_GAIN (normalised to
-     * one doubling when the last step is shorter) */
-    rd->report.knee = -1;
-    rd->report.knee_threshold = KNEE_GAIN;
-    for (size_t i = 0; i + 1 < n; i++) {
-        const lp_report_load_point *a = &rd->load[i], *b = &rd->load[i + 1];
-        if (!a->valid || !b->valid || !(a->output_tok_s > 0) || b->concurrency <= a->concurrency)
-            continue;
-        double doublings = log2((double)b->concurrency / a->concurrency);
-        double gain = pow(b->output_tok_s / a->output_tok_s, 1 / doublings) - 1;
-        if (gain < KNEE_GAIN) {
-            rd->report.knee = (int)i;
-            break;
-        }
-    }
-}
-
-static void simulate(report_data *rd, const lp_perf_request *w) {
-    lp_perf_request q = *w;
-    q.method = LP_SIMULATE;
-    if (lp_estimate_performance(&q, &rd->simulation) == LP_OK)
-        rd->report.simulation = &rd->simulation;
-    char arr[96];
-    if (q.workload.request_rate > 0)
-        snprintf(arr, sizeof arr, "Poisson arrivals at %.3g requests/s", q.workload.request_rate);
-    else if (q.workload.max_concurrency > 0)
-        snprintf(arr, sizeof arr, "%d clients in a closed loop", q.workload.max_concurrency);
-    else
-        snprintf(arr, sizeof arr, "every request at once");
-    snprintf(rd->simulation_note, sizeof rd->simulation_note,
-             "One simulation of vLLM's scheduler: %d requests, %s, seed %llu.",
-             q.workload.num_prompts, arr, (unsigned long long)q.workload.seed);
-    rd->report.simulation_note = rd->simulation_note;
+/* Point the report at the parts of the series that were computed. */
+static void report_series(lp_report *r, const lp_report_series *rs) {
+    r->plan = rs->has_plan ? &rs->plan : NULL;
+    r->lengths = rs->lengths;
+    r->n_lengths = rs->n_lengths;
+    r->load = rs->load;
+    r->n_load = rs->n_load;
+    r->knee = rs->knee;
+    r->knee_threshold = rs->knee_threshold;
+    r->workload = rs->has_workload ? &rs->workload : NULL;
+    r->workload_note = rs->workload_note[0] ? rs->workload_note : NULL;
+    r->estimate = rs->has_estimate ? &rs->estimate : NULL;
+    r->simulation = rs->has_simulation ? &rs->simulation : NULL;
+    r->simulation_note = rs->simulation_note[0] ? rs->simulation_note : NULL;
 }
 
 /* ---- writing -------------------------------------------------------------------------------- */
@@ -290,66 +164,18 @@ static void data_free(report_data *rd) {
     free(rd);
 }
 
-/* The series of one configuration whose plan is in rd->plan, for workload w (lengths and
- * arrival; the load sweep replaces the arrival). */
-static void config_series(report_data *rd, const lp_model *m, const lp_gpu *gpu,
-                          const lp_serving *s) {
-    rd->report.plan = &rd->plan;
-    length_sweep(rd, m, gpu, s);
-    if (rd->plan.fits)
-        load_sweep(rd, &rd->workload);
-}
-
 int lp_cli_report_plan(const char *path, bool force, int argc, char **argv, const char *model_spec,
                        const lp_model *model, const lp_gpu *gpu, const lp_serving *s,
                        const lp_mem_plan *plan) {
     report_data *rd = data_new(argc, argv);
     if (!rd)
         return write_error("plan", path, "out of memory");
-    rd->plan = *plan;
-    lp_serving serving = *s;
-    serving.max_model_len = plan->max_model_len; /* auto resolved */
-    lp_perf_request *w = &rd->workload;
-    lp_perf_request_init(w);
-    w->model = model;
-    w->cluster.gpu = gpu;
-    w->cluster.num_gpus = plan->num_gpus;
-    w->serving = serving;
-    /* the defaults of `vllm bench serve`, shortened to fit a short max-model-len */
-    double len = (double)plan->max_model_len;
-    double in = BENCH_INPUT_LEN, out = BENCH_OUTPUT_LEN;
-    if (len > 1 && in + out > len) {
-        in = floor(len * BENCH_INPUT_LEN / (BENCH_INPUT_LEN + BENCH_OUTPUT_LEN));
-        out = len - in > 1 ? floor(len - in) : 1;
-        in = in >= 1 ? in : 1;
-    }
-    w->workload.input = lp_len_fixed(in);
-    w->workload.output = lp_len_fixed(out);
-    w->workload.num_prompts = BENCH_NUM_PROMPTS;
-    config_series(rd, model, gpu, &serving);
-
+    lp_report_series_plan(model, gpu, s, plan, &rd->series);
     lp_report *r = &rd->report;
+    report_series(r, &rd->series);
     r->model_spec = model_spec;
     r->model = model;
     r->gpu = gpu;
-    if (plan->fits) {
-        int clients = r->knee >= 0    ? r->load[r->knee].concurrency
-                      : r->n_load > 0 ? r->load[r->n_load - 1].concurrency
-                                      : 1;
-        w->workload.max_concurrency = clients;
-        snprintf(rd->workload_note, sizeof rd->workload_note,
-                 "llmplan plan takes no workload: the estimates use vllm bench serve's random "
-                 "defaults (%.0f input, %.0f output tokens, %d prompts) with %d clients in a "
-                 "closed loop, %s.",
-                 in, out, w->workload.num_prompts, clients,
-                 r->knee >= 0 ? "the knee of the throughput curve"
-                              : "the most the KV cache holds (no knee)");
-        r->workload = w;
-        r->workload_note = rd->workload_note;
-        if (lp_estimate_performance(w, &rd->estimate) == LP_OK)
-            r->estimate = &rd->estimate;
-        simulate(rd, w);
-    }
     lp_deploy d;
     memset(&d, 0, sizeof d);
     d.model = model_spec;
@@ -370,49 +196,17 @@ int lp_cli_report_recommend(const char *path, bool force, int argc, char **argv,
     report_data *rd = data_new(argc, argv);
     if (!rd)
         return write_error("recommend", path, "out of memory");
+    lp_report_series_recommend(v, num_prompts, &rd->series);
     lp_report *r = &rd->report;
-    const lp_search_spec *spec = v->spec;
     r->recommend = v;
     r->model_spec = v->model_id;
-    r->model = spec->model;
-    const lp_search_result *res = v->result;
-    if (res->n_ranked > 0 && v->chosen < res->n_ranked) {
-        const lp_candidate *c = &res->ranked[v->chosen];
-        lp_serving s;
-        lp_candidate_serving(c, &s);
-        lp_error err;
-        if (lp_mem_plan_compute(spec->model, c->gpu, &s, &rd->plan, &err) == LP_OK) {
-            lp_perf_request *w = &rd->workload;
-            lp_perf_request_init(w);
-            w->model = spec->model;
-            w->cluster.gpu = c->gpu;
-            w->cluster.num_gpus = c->num_gpus;
-            w->serving = s;
-            if (spec->workload.input.mean > 0 || spec->workload.input.kind != LP_LEN_FIXED)
-                w->workload.input = spec->workload.input;
-            if (spec->workload.output.mean > 0 || spec->workload.output.kind != LP_LEN_FIXED)
-                w->workload.output = spec->workload.output;
-            w->workload.num_prompts = num_prompts > 0 ? num_prompts : BENCH_NUM_PROMPTS;
-            /* one arrival process, in the order the search reads it (search/enumerate.c) */
-            if (spec->workload.request_rate > 0)
-                w->workload.request_rate = spec->workload.request_rate;
-            else if (spec->workload.max_concurrency > 0)
-                w->workload.max_concurrency = spec->workload.max_concurrency;
-            else if (spec->daily_output_tokens > 0 && lp_len_mean(&w->workload.output) > 0)
-                w->workload.request_rate =
-                    spec->daily_output_tokens / 86400.0 / lp_len_mean(&w->workload.output);
-            r->gpu = c->gpu;
-            r->workload = w;
-            config_series(rd, spec->model, c->gpu, &s);
-            if (v->estimates && v->estimates[v->chosen].valid)
-                r->estimate = &v->estimates[v->chosen];
-            else if (lp_estimate_performance(w, &rd->estimate) == LP_OK)
-                r->estimate = &rd->estimate;
-            simulate(rd, w);
-        }
-        if (v->vllm_serve)
-            r->vllm_serve = v->vllm_serve[v->chosen];
+    r->model = v->spec->model;
+    if (rd->series.has_plan) {
+        report_series(r, &rd->series);
+        r->gpu = v->result->ranked[v->chosen].gpu;
     }
+    if (v->result->n_ranked > 0 && v->chosen < v->result->n_ranked && v->vllm_serve)
+        r->vllm_serve = v->vllm_serve[v->chosen];
     int rc = write_report("recommend", path, r, force);
     data_free(rd);
     return rc;
