@@ -103,10 +103,7 @@ lp_status lp_artifacts_request_from_json(const char *text, size_t len, const lp_
         st = lp_uc_read_serving(o, store, &out->deploy.serving, &tp_given, err);
     if (st == LP_OK) {
         lp_error inner;
-        st = res && res->find_gpu
-                 ? res->find_gpu(res->ctx, gpu_name, &out->deploy.gpu, &inner)
-                 : lp_gpu_find(res && res->db ? res->db : NULL, gpu_name, &out->deploy.gpu, &inner);
-        if (st != LP_OK)
+        if ((st = lp_uc_find_gpu(res, gpu_name, &out->deploy.gpu, &inner)) != LP_OK)
             st = lp_uc_gpu_error(st, &inner, err);
     }
     if (st == LP_OK) {

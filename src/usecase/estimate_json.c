@@ -14,20 +14,10 @@
 static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t *config,
                          lp_perf_request *r, lp_error *err) {
     lp_status st;
-    if (config) {
-        json_t *holder = json_object();
-        if (!holder || json_object_set(holder, "config", config) != 0) {
-            json_decref(holder);
-            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
-        }
-        st = lp_uc_read_model(holder, res, store, err);
-        json_decref(holder);
-        if (st != LP_OK)
-            return st;
-        r->model = &store->model;
-        r->model_id = store->model_id;
-    } else if (r->model_id) {
-        json_t *holder = json_pack("{ss}", "model", r->model_id);
+    if (config || r->model_id) {
+        /* the model reader takes a request object: one holding just the config or the name */
+        json_t *holder =
+            config ? json_pack("{sO}", "config", config) : json_pack("{ss}", "model", r->model_id);
         if (!holder)
             return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
         st = lp_uc_read_model(holder, res, store, err);
@@ -39,10 +29,7 @@ static lp_status resolve(const lp_resolver *res, lp_request_store *store, json_t
     }
     if (r->gpu_name) {
         lp_error inner;
-        st = res && res->find_gpu ? res->find_gpu(res->ctx, r->gpu_name, &r->cluster.gpu, &inner)
-                                  : lp_gpu_find(res && res->db ? res->db : NULL, r->gpu_name,
-                                                &r->cluster.gpu, &inner);
-        if (st != LP_OK)
+        if ((st = lp_uc_find_gpu(res, r->gpu_name, &r->cluster.gpu, &inner)) != LP_OK)
             return lp_uc_gpu_error(st, &inner, err);
     }
     return lp_uc_resolve_mode_names(res, store, r->prefill_gpu_name, r->decode_gpu_name,

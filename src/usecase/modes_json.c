@@ -9,26 +9,15 @@
 #include "common/json_get.h"
 #include "usecase/usecase_internal.h"
 
-static lp_status find_gpu(const lp_resolver *res, const char *name, const char *field,
-                          const lp_gpu **out, lp_error *err) {
-    lp_error inner;
-    lp_status st = res && res->find_gpu
-                       ? res->find_gpu(res->ctx, name, out, &inner)
-                       : lp_gpu_find(res && res->db ? res->db : NULL, name, out, &inner);
-    if (st != LP_OK)
-        return lp_error_set(err, st, "%s: %s", field, inner.message);
-    return LP_OK;
-}
-
 lp_status lp_uc_resolve_mode_names(const lp_resolver *res, lp_request_store *store,
                                    const char *prefill_gpu, const char *decode_gpu, lp_serving *s,
                                    lp_cluster *cluster, lp_error *err) {
     lp_status st;
-    if (prefill_gpu &&
-        (st = find_gpu(res, prefill_gpu, "prefill_gpu", &cluster->prefill_gpu, err)) != LP_OK)
+    if (prefill_gpu && (st = lp_uc_find_gpu_field(res, prefill_gpu, "prefill_gpu",
+                                                  &cluster->prefill_gpu, err)) != LP_OK)
         return st;
-    if (decode_gpu &&
-        (st = find_gpu(res, decode_gpu, "decode_gpu", &cluster->decode_gpu, err)) != LP_OK)
+    if (decode_gpu && (st = lp_uc_find_gpu_field(res, decode_gpu, "decode_gpu",
+                                                 &cluster->decode_gpu, err)) != LP_OK)
         return st;
     lp_spec_config *c = &s->speculative;
     if (c->method != LP_SPEC_DRAFT_MODEL || c->draft)

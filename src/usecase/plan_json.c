@@ -15,13 +15,8 @@ lp_status lp_plan_request_from_json(const char *text, size_t len, const lp_resol
     bool tp_given = false;
     const lp_gpu *gpu = NULL;
     if (st == LP_OK)
-        st = lp_uc_read_gpu(o, res, store, &gpu, &out->gpu_described, err);
-    if (st == LP_OK)
-        st = lp_uc_read_serving(o, store, &out->serving, &tp_given, err);
-    if (st == LP_OK)
-        st = lp_uc_read_model(o, res, store, err);
-    if (st == LP_OK)
-        st = lp_uc_resolve_modes(o, res, store, &out->serving, &out->cluster, err);
+        st = lp_uc_read_deployment(o, res, store, &gpu, &out->gpu_described, &out->serving,
+                                   &tp_given, &out->cluster, err);
     if (st == LP_OK) {
         out->model = &store->model;
         out->cluster.gpu = gpu;

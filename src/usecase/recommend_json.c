@@ -38,22 +38,11 @@ static const char *const RECOMMEND_FIELDS[] = {"model",
 /* Highest headroom a request may ask for, in percent (ten times the load). */
 #define LP_MAX_HEADROOM_PCT 1000
 
-static lp_status find_gpu(const lp_resolver *res, const char *name, const lp_gpu **out,
-                          const char *field, lp_error *err) {
-    lp_error inner;
-    lp_status st = res && res->find_gpu
-                       ? res->find_gpu(res->ctx, name, out, &inner)
-                       : lp_gpu_find(res && res->db ? res->db : NULL, name, out, &inner);
-    if (st != LP_OK)
-        return lp_error_set(err, st, "%s: %s", field, inner.message);
-    return LP_OK;
-}
-
 /* One GPU type into the list, unless it is there already. */
 static lp_status add_gpu(const lp_resolver *res, const char *name, const char *field,
                          lp_request_store *store, size_t *n, lp_error *err) {
     const lp_gpu *g;
-    lp_status st = find_gpu(res, name, &g, field, err);
+    lp_status st = lp_uc_find_gpu_field(res, name, field, &g, err);
     if (st != LP_OK)
         return st;
     for (size_t i = 0; i < *n; i++)
@@ -273,13 +262,8 @@ lp_status lp_explain_request_from_json(const char *text, size_t len, const lp_re
     if (st == LP_OK)
         st = lp_uc_read_targets(o, &out->targets, err);
     if (st == LP_OK)
-        st = lp_uc_read_gpu(o, res, store, &gpu, &out->gpu_described, err);
-    if (st == LP_OK)
-        st = lp_uc_read_serving(o, store, &out->serving, &tp_given, err);
-    if (st == LP_OK)
-        st = lp_uc_read_model(o, res, store, err);
-    if (st == LP_OK)
-        st = lp_uc_resolve_modes(o, res, store, &out->serving, &out->cluster, err);
+        st = lp_uc_read_deployment(o, res, store, &gpu, &out->gpu_described, &out->serving,
+                                   &tp_given, &out->cluster, err);
     if (st == LP_OK) {
         out->model = &store->model;
         out->model_id = store->model_id;

@@ -107,11 +107,35 @@ lp_status lp_uc_read_gpu(json_t *o, const lp_resolver *res, lp_request_store *st
                             "gpu: required (a name from GET /v1/gpus, such as \"H100\", or "
                             "gpu_memory_gib to describe one)");
     lp_error inner;
-    st = res && res->find_gpu ? res->find_gpu(res->ctx, name, gpu, &inner)
-                              : lp_gpu_find(res && res->db ? res->db : NULL, name, gpu, &inner);
-    if (st != LP_OK)
+    if ((st = lp_uc_find_gpu(res, name, gpu, &inner)) != LP_OK)
         return lp_uc_gpu_error(st, &inner, err);
     return LP_OK;
+}
+
+lp_status lp_uc_find_gpu(const lp_resolver *res, const char *name, const lp_gpu **out,
+                         lp_error *inner) {
+    return res && res->find_gpu ? res->find_gpu(res->ctx, name, out, inner)
+                                : lp_gpu_find(res && res->db ? res->db : NULL, name, out, inner);
+}
+
+lp_status lp_uc_find_gpu_field(const lp_resolver *res, const char *name, const char *field,
+                               const lp_gpu **out, lp_error *err) {
+    lp_error inner;
+    lp_status st = lp_uc_find_gpu(res, name, out, &inner);
+    if (st != LP_OK)
+        return lp_error_set(err, st, "%s: %s", field, inner.message);
+    return LP_OK;
+}
+
+lp_status lp_uc_read_deployment(json_t *o, const lp_resolver *res, lp_request_store *store,
+                                const lp_gpu **gpu, bool *described, lp_serving *s, bool *tp_given,
+                                lp_cluster *cluster, lp_error *err) {
+    lp_status st;
+    if ((st = lp_uc_read_gpu(o, res, store, gpu, described, err)) != LP_OK ||
+        (st = lp_uc_read_serving(o, store, s, tp_given, err)) != LP_OK ||
+        (st = lp_uc_read_model(o, res, store, err)) != LP_OK)
+        return st;
+    return lp_uc_resolve_modes(o, res, store, s, cluster, err);
 }
 
 /* max_model_len: a positive integer, -1 or "auto" (fit), or a string such as "32k". */

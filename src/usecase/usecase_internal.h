@@ -47,6 +47,24 @@ lp_status lp_uc_read_model(json_t *o, const lp_resolver *res, lp_request_store *
 lp_status lp_uc_read_gpu(json_t *o, const lp_resolver *res, lp_request_store *store,
                          const lp_gpu **gpu, bool *described, lp_error *err);
 
+/** A GPU name looked up through res (its find_gpu, else its database or the built-in one);
+ *  the lookup's own message in *inner. */
+lp_status lp_uc_find_gpu(const lp_resolver *res, const char *name, const lp_gpu **out,
+                         lp_error *inner);
+
+/** lp_uc_find_gpu with the message prefixed by the request field that named the GPU. */
+lp_status lp_uc_find_gpu_field(const lp_resolver *res, const char *name, const char *field,
+                               const lp_gpu **out, lp_error *err);
+
+/**
+ * The deployment most requests describe, in this order: the GPU (lp_uc_read_gpu), the engine
+ * arguments (lp_uc_read_serving), the model (lp_uc_read_model) and what the serving modes need
+ * (lp_uc_resolve_modes). The first failure is returned.
+ */
+lp_status lp_uc_read_deployment(json_t *o, const lp_resolver *res, lp_request_store *store,
+                                const lp_gpu **gpu, bool *described, lp_serving *s, bool *tp_given,
+                                lp_cluster *cluster, lp_error *err);
+
 /**
  * vLLM's engine arguments (LP_UC_SERVING_FIELDS) into s (initialized to vLLM's defaults first);
  * *tp_given says whether tensor_parallel_size or num_gpus was given. The quantization string
