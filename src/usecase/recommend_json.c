@@ -249,12 +249,12 @@ static const char *const EXPLAIN_FIELDS[] = {LP_UC_MODEL_GPU_FIELDS, LP_UC_SERVI
 lp_status lp_explain_request_from_json(const char *text, size_t len, const lp_resolver *res,
                                        lp_request_store *store, lp_explain_request *out,
                                        lp_error *err) {
-    lp_explain_request_init(out);
-    json_t *o = NULL;
-    lp_status st = lp_uc_open(text, len, EXPLAIN_FIELDS, "/v1/explain", &o, err);
     bool tp_given = false;
     const lp_gpu *gpu = NULL;
     int64_t per_node = LP_DEFAULT_GPUS_PER_NODE;
+    lp_explain_request_init(out);
+    json_t *o = NULL;
+    lp_status st = lp_uc_open(text, len, EXPLAIN_FIELDS, "/v1/explain", &o, err);
     if (st == LP_OK)
         st = lp_json_get_int(o, "gpus_per_node", 1, LP_MAX_PARALLEL_SIZE, &per_node, err);
     if (st == LP_OK)
