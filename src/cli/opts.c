@@ -4,6 +4,8 @@
  */
 #include "cli/opts.h"
 
+#include "common/numbers.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -174,19 +176,9 @@ bool lp_opts_parse_double(const char *text, double *out) {
 bool lp_opts_parse_int(const char *text, int64_t *out) {
     double v;
     const char *end;
-    if (!leading_number(text, &v, &end))
-        return false;
-    double mult = 1;
-    if (*end == 'k' || *end == 'K')
-        mult = 1000;
-    else if (*end == 'm' || *end == 'M')
-        mult = 1000000;
-    if (mult != 1)
-        end++;
-    if (*end)
-        return false;
     /* vLLM: "32k" means 32000, and 1K-style binary forms are not used for token counts */
-    v *= mult;
+    if (!leading_number(text, &v, &end) || !lp_apply_count_suffix(end, &v))
+        return false;
     if (v > LP_OPT_MAX || v < -LP_OPT_MAX || v != floor(v))
         return false;
     *out = (int64_t)v;

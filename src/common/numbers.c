@@ -18,22 +18,26 @@ bool lp_parse_token_count(const char *text, int64_t *out) {
     errno = 0;
     char *end;
     double v = strtod(text, &end);
-    if (errno || end == text)
+    if (errno || end == text || !lp_apply_count_suffix(end, &v))
         return false;
-    double mult = 1;
-    if (*end == 'k' || *end == 'K')
-        mult = 1000;
-    else if (*end == 'm' || *end == 'M')
-        mult = 1000000;
-    if (mult != 1)
-        end++;
-    if (*end)
-        return false;
-    v *= mult;
     if (!(v <= LP_MAX_EXACT_COUNT && v >= -LP_MAX_EXACT_COUNT) || v != (double)(int64_t)v)
         return false;
     /* vLLM: "32k" means 32000; binary 1Ki-style forms are not used for token counts */
     *out = (int64_t)v;
+    return true;
+}
+
+bool lp_apply_count_suffix(const char *suffix, double *v) {
+    double mult = 1;
+    if (*suffix == 'k' || *suffix == 'K')
+        mult = 1000;
+    else if (*suffix == 'm' || *suffix == 'M')
+        mult = 1000000;
+    if (mult != 1)
+        suffix++;
+    if (*suffix)
+        return false;
+    *v *= mult;
     return true;
 }
 

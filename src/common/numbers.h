@@ -17,6 +17,12 @@
 bool lp_parse_token_count(const char *text, int64_t *out);
 
 /**
+ * The suffix of a token count after its number v: none, or k/K (x 1,000) or m/M (x 1,000,000)
+ * and nothing after it. *v is multiplied; false when anything else follows the number.
+ */
+bool lp_apply_count_suffix(const char *suffix, double *v);
+
+/**
  * Parse a plain decimal number as a person writes one in a table: digits with an optional
  * sign, point and exponent ("12", "0.5", "-3", "1e3"), nothing before or after it. False for
  * anything else (empty, hex, "nan", "inf", a unit, out of range).
