@@ -27,15 +27,41 @@ static int write_error(const char *cmd, const char *path, const char *why) {
     return LP_EXIT_FAILURE;
 }
 
-/* "dir/name.md" -> directory "dir/" (may be empty) and stem "name". */
-static void split_path(const char *path, char *dir, size_t dsize, char *stem, size_t ssize) {
+/* The files of one report: its name and stem in their directory, whose output set is open. */
+typedef struct {
+    char name[1024], stem[1024];
+    lp_outset *set; /* NULL when opening failed */
+    lp_status st;   /* of opening, then of every step after it */
+    lp_error err;
+} report_files;
+
+/* "dir/name.md" -> directory "dir/" (may be empty), file name "name.md" and stem "name", and
+ * the output set of that directory opened (f->st says whether it was). False when path names
+ * no file (nothing opened). */
+static bool open_report_path(const char *path, bool force, report_files *f) {
+    char dir[4096];
+    f->set = NULL;
+    lp_error_clear(&f->err);
+    if (!lp_outfile_split(path, dir, sizeof dir, f->name, sizeof f->name))
+        return false;
     const char *slash = strrchr(path, '/');
-    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-    snprintf(dir, dsize, "%.*s", (int)dlen, path);
-    snprintf(stem, ssize, "%s", path + dlen);
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem)
+    snprintf(f->stem, sizeof f->stem, "%s", slash ? slash + 1 : path);
+    char *dot = strrchr(f->stem, '.');
+    if (dot && dot != f->stem)
         *dot = '\0';
+    lp_outset_opts o = {force, "--force", NULL};
+    f->st = lp_outset_open(dir, &o, &f->set, &f->err);
+    return true;
+}
+
+/* Close the set; 0, or the exit code after the first failure's message on stderr. */
+static int close_report_path(const char *cmd, report_files *f) {
+    lp_outset_free(f->set);
+    if (f->st != LP_OK) {
+        fprintf(stderr, "llmplan %s: --report: %s\n", cmd, f->err.message);
+        return lp_cli_exit_code(f->st);
+    }
+    return 0;
 }
 
 /* Names the Markdown report's charts are checked under before any work: more than it ever
@@ -60,27 +86,18 @@ int lp_cli_report_check(const char *cmd, const char *path, bool force) {
         return LP_EXIT_USAGE;
     }
     /* every file the report will write, checked before any work or output */
-    char dir[4096], name[1024], stem[1024];
-    if (!lp_outfile_split(path, dir, sizeof dir, name, sizeof name))
+    report_files rf;
+    if (!open_report_path(path, force, &rf))
         return write_error(cmd, path, "expected a file name");
-    split_path(path, dir, sizeof dir, stem, sizeof stem);
-    lp_outset *set;
-    lp_outset_opts o = {force, "--force", NULL};
-    lp_error err;
-    lp_status st = lp_outset_open(dir, &o, &set, &err);
-    if (st == LP_OK)
-        st = lp_outset_check(set, name, &err);
-    for (size_t i = 1; st == LP_OK && fmt == LP_REPORT_MARKDOWN && i <= CHART_NAMES_CHECKED; i++) {
-        char svg[sizeof stem + 32];
-        chart_name(stem, i, svg, sizeof svg);
-        st = lp_outset_check(set, svg, &err);
+    if (rf.st == LP_OK)
+        rf.st = lp_outset_check(rf.set, rf.name, &rf.err);
+    for (size_t i = 1; rf.st == LP_OK && fmt == LP_REPORT_MARKDOWN && i <= CHART_NAMES_CHECKED;
+         i++) {
+        char svg[sizeof rf.stem + 32];
+        chart_name(rf.stem, i, svg, sizeof svg);
+        rf.st = lp_outset_check(rf.set, svg, &rf.err);
     }
-    lp_outset_free(set);
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan %s: --report: %s\n", cmd, err.message);
-        return lp_cli_exit_code(st);
-    }
-    return 0;
+    return close_report_path(cmd, &rf);
 }
 
 /* Everything one report holds (large: allocated once). */
@@ -111,39 +128,29 @@ static void report_series(lp_report *r, const lp_report_series *rs) {
 /* The report and, for Markdown, its charts: all or nothing, nothing replaced without force. */
 static int write_report(const char *cmd, const char *path, const lp_report *r, bool force) {
     lp_report_format fmt = lp_report_format_for_path(path);
-    char dir[4096], name[1024], stem[1024];
-    if (!lp_outfile_split(path, dir, sizeof dir, name, sizeof name))
+    report_files rf;
+    if (!open_report_path(path, force, &rf))
         return write_error(cmd, path, "expected a file name");
-    split_path(path, dir, sizeof dir, stem, sizeof stem);
-    lp_outset *set;
-    lp_outset_opts o = {force, "--force", NULL};
-    lp_error err;
-    lp_error_clear(&err);
-    lp_status st = lp_outset_open(dir, &o, &set, &err);
     FILE *f;
-    if (st == LP_OK && (st = lp_outset_add(set, name, 0666u, &f, &err)) == LP_OK) {
-        st = fmt == LP_REPORT_HTML ? lp_render_report_html(f, r) : lp_render_report_md(f, r, stem);
-        if (st != LP_OK)
-            lp_error_set(&err, st, "%s: %s", path,
-                         st == LP_ERR_NOMEM ? "out of memory" : "writing failed");
+    if (rf.st == LP_OK && (rf.st = lp_outset_add(rf.set, rf.name, 0666u, &f, &rf.err)) == LP_OK) {
+        rf.st = fmt == LP_REPORT_HTML ? lp_render_report_html(f, r)
+                                      : lp_render_report_md(f, r, rf.stem);
+        if (rf.st != LP_OK)
+            lp_error_set(&rf.err, rf.st, "%s: %s", path,
+                         rf.st == LP_ERR_NOMEM ? "out of memory" : "writing failed");
     }
     for (size_t i = 0, n = lp_report_chart_count(r);
-         st == LP_OK && fmt == LP_REPORT_MARKDOWN && i < n; i++) {
-        char svg[sizeof stem + 32];
-        chart_name(stem, i + 1, svg, sizeof svg);
+         rf.st == LP_OK && fmt == LP_REPORT_MARKDOWN && i < n; i++) {
+        char svg[sizeof rf.stem + 32];
+        chart_name(rf.stem, i + 1, svg, sizeof svg);
         FILE *g;
-        if ((st = lp_outset_add(set, svg, 0666u, &g, &err)) == LP_OK &&
-            (st = lp_render_report_chart_svg(g, r, i)) != LP_OK)
-            lp_error_set(&err, st, "%s: writing chart %zu failed", path, i + 1);
+        if ((rf.st = lp_outset_add(rf.set, svg, 0666u, &g, &rf.err)) == LP_OK &&
+            (rf.st = lp_render_report_chart_svg(g, r, i)) != LP_OK)
+            lp_error_set(&rf.err, rf.st, "%s: writing chart %zu failed", path, i + 1);
     }
-    if (st == LP_OK)
-        st = lp_outset_commit(set, &err);
-    lp_outset_free(set);
-    if (st != LP_OK) {
-        fprintf(stderr, "llmplan %s: --report: %s\n", cmd, err.message);
-        return lp_cli_exit_code(st);
-    }
-    return 0;
+    if (rf.st == LP_OK)
+        rf.st = lp_outset_commit(rf.set, &rf.err);
+    return close_report_path(cmd, &rf);
 }
 
 static report_data *data_new(int argc, char **argv) {
