@@ -507,7 +507,8 @@ lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_e
         }
         compare(rep, r, base);
     }
-    for (int i = 0; i <= n; i++)
+    /* lines[n + 1] holds the buffer getline allocated for the read that found the end */
+    for (int i = 0; i <= MAX_ROWS; i++)
         free(lines[i]);
     free(lines);
     free(rows);
