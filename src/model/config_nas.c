@@ -35,16 +35,25 @@ static lp_status refuse(const lp_cfg *t, int64_t layer, const char *what) {
                         t->origin, t->prefix, (long long)layer, what);
 }
 
-static lp_status attention_block(const lp_cfg *t, const lp_cfg *blk, int64_t i, int64_t *kv,
-                                 lp_model *m) {
-    bool no_op = false, linear = false;
-    lp_status st = block_bool(blk, "no_op", &no_op);
+/* A block's "no_op" flag; "replace_with_linear" (a block vLLM does not build) is refused. */
+static lp_status block_no_op(const lp_cfg *t, const lp_cfg *blk, int64_t i, const char *linear_what,
+                             bool *no_op) {
+    bool linear = false;
+    *no_op = false;
+    lp_status st = block_bool(blk, "no_op", no_op);
     if (st == LP_OK)
         st = block_bool(blk, "replace_with_linear", &linear);
+    if (st == LP_OK && linear)
+        st = refuse(t, i, linear_what);
+    return st;
+}
+
+static lp_status attention_block(const lp_cfg *t, const lp_cfg *blk, int64_t i, int64_t *kv,
+                                 lp_model *m) {
+    bool no_op;
+    lp_status st = block_no_op(t, blk, i, "attention.replace_with_linear", &no_op);
     if (st != LP_OK)
         return st;
-    if (linear)
-        return refuse(t, i, "attention.replace_with_linear");
     if (lp_cfg_has(blk, "window_length"))
         return refuse(t, i, "attention.window_length");
     if (no_op) {
@@ -69,14 +78,10 @@ static lp_status attention_block(const lp_cfg *t, const lp_cfg *blk, int64_t i, 
 }
 
 static lp_status ffn_block(const lp_cfg *t, const lp_cfg *blk, int64_t i, lp_model *m) {
-    bool no_op = false, linear = false;
-    lp_status st = block_bool(blk, "no_op", &no_op);
-    if (st == LP_OK)
-        st = block_bool(blk, "replace_with_linear", &linear);
+    bool no_op;
+    lp_status st = block_no_op(t, blk, i, "ffn.replace_with_linear", &no_op);
     if (st != LP_OK)
         return st;
-    if (linear)
-        return refuse(t, i, "ffn.replace_with_linear");
     if (no_op) {
         m->layer_no_mlp[i] = 1;
         return LP_OK;
