@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llmplan/perf_io.h"
 #include "llmplan/usecase.h"
 
 /* Storage and results are several KB each: static, one test at a time. */
@@ -128,6 +129,38 @@ static void test_plan_request_errors(void **state) {
 
 /* Llama-3.1-8B-Instruct on one H100 SXM: 8,030,261,248 parameters (model_configs.md) in
  * bf16 are 16,060,522,496 bytes of weights on the one GPU; it fits. */
+/* recommend's workload fields go through the --batch line reader's setters: one rule and one
+ * message for both (request_rate positive or "inf", as `vllm bench serve --request-rate`). */
+static void test_recommend_workload_fields(void **state) {
+    (void)state;
+    static lp_recommend_request rr;
+    static lp_perf_request line;
+    static lp_perf_io_strings strings;
+    const char *fields[] = {"\"request_rate\": 0", "\"input_len\": 0", "\"num_prompts\": 1.5",
+                            "\"dataset_name\": \"imdb\"", "\"max_concurrency\": -1"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        char body[256], batch[256];
+        snprintf(body, sizeof body, "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", %s}",
+                 fields[i]);
+        snprintf(batch, sizeof batch, "{%s}", fields[i]);
+        lp_error e1, e2;
+        assert_int_equal(lp_recommend_request_from_json(body, strlen(body), NULL, &store, &rr, &e1),
+                         LP_ERR_INVALID_ARG);
+        assert_int_equal(lp_perf_request_from_json(batch, strlen(batch), &line, &strings, &e2),
+                         LP_ERR_INVALID_ARG);
+        assert_string_equal(e1.message, e2.message);
+    }
+    /* "inf" is every request at once (rate 0); sharegpt takes the given lengths as its means */
+    const char *ok = "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"H100\", \"request_rate\": "
+                     "\"inf\", \"dataset_name\": \"sharegpt\", \"input_len\": 300}";
+    lp_error err;
+    if (lp_recommend_request_from_json(ok, strlen(ok), NULL, &store, &rr, &err) != LP_OK)
+        fail_msg("%s", err.message);
+    assert_true(rr.spec.workload.request_rate == 0);
+    assert_int_equal(rr.spec.workload.dataset, LP_DATASET_SHAREGPT);
+    assert_true(fabs(lp_len_mean(&rr.spec.workload.input) - 300) < 1e-9);
+}
+
 static void test_plan_runs(void **state) {
     (void)state;
     lp_plan_request r;
@@ -344,6 +377,7 @@ int main(void) {
         cmocka_unit_test(test_plan_request_fields),
         cmocka_unit_test(test_num_gpus_rule),
         cmocka_unit_test(test_plan_request_errors),
+        cmocka_unit_test(test_recommend_workload_fields),
         cmocka_unit_test(test_plan_runs),
         cmocka_unit_test(test_estimate_plans_context),
         cmocka_unit_test(test_estimate_method_choice),

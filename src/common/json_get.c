@@ -98,6 +98,27 @@ lp_status lp_json_normalize_fields(json_t *obj, const char *const *allowed, cons
     return LP_OK;
 }
 
+lp_value lp_json_value(const json_t *j) {
+    lp_value v = {.kind = LP_VALUE_OTHER};
+    if (json_is_null(j)) {
+        v.kind = LP_VALUE_NULL;
+    } else if (json_is_boolean(j)) {
+        v.kind = LP_VALUE_BOOL;
+        v.boolean = json_is_true(j);
+    } else if (json_is_integer(j)) {
+        v.kind = LP_VALUE_INT;
+        v.integer = (long long)json_integer_value(j);
+    } else if (json_is_real(j)) {
+        v.kind = LP_VALUE_NUMBER;
+        v.number = json_real_value(j);
+    } else if (json_is_string(j)) {
+        v.kind = LP_VALUE_STRING;
+        v.string = json_string_value(j);
+        v.len = json_string_length(j);
+    }
+    return v;
+}
+
 json_t *lp_json_field(json_t *o, const char *name) {
     json_t *v = json_object_get(o, name);
     return v && !json_is_null(v) ? v : NULL;

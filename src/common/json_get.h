@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llmplan/perf_io.h"
 #include "llmplan/status.h"
 
 /** Longest string field a request may carry (ids, names, dtypes). */
@@ -36,6 +37,10 @@ lp_status lp_json_parse_object(const char *text, size_t len, const char *what, j
  */
 lp_status lp_json_normalize_fields(json_t *obj, const char *const *allowed, const char *what,
                                    json_t **out, lp_error *err);
+
+/** A JSON value as the field setters of llmplan/perf_io.h read it (strings point into j;
+ *  arrays and objects are LP_VALUE_OTHER). */
+lp_value lp_json_value(const json_t *j);
 
 /** The value of a field, or NULL when absent or null (null means "the default"). */
 json_t *lp_json_field(json_t *o, const char *name);

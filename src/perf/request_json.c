@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/json_get.h"
 #include "common/modes_json.h"
 #include "llmplan/perf_io.h"
 
@@ -282,7 +283,9 @@ static lp_status set_field(field_id id, const char *key, const lp_value *v, lp_p
         lp_error inner;
         if (lp_dataset_parse(buf, &r->workload.dataset, &inner) != LP_OK)
             return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "%s: expected \"random\" or \"sharegpt\", got \"%s\"", key, buf);
+                                "%s: expected \"random\", \"sharegpt\" or \"prefix_repetition\", "
+                                "got \"%s\"",
+                                key, buf);
         return LP_OK;
     }
     case F_SEED:
@@ -398,28 +401,6 @@ lp_status lp_perf_request_reader_finish(lp_perf_request_reader *rd, lp_error *er
     return LP_OK;
 }
 
-/* A JSON value as the setters read it. */
-static lp_value value_of(const json_t *j) {
-    lp_value v = {.kind = LP_VALUE_OTHER};
-    if (json_is_null(j)) {
-        v.kind = LP_VALUE_NULL;
-    } else if (json_is_boolean(j)) {
-        v.kind = LP_VALUE_BOOL;
-        v.boolean = json_is_true(j);
-    } else if (json_is_integer(j)) {
-        v.kind = LP_VALUE_INT;
-        v.integer = (long long)json_integer_value(j);
-    } else if (json_is_real(j)) {
-        v.kind = LP_VALUE_NUMBER;
-        v.number = json_real_value(j);
-    } else if (json_is_string(j)) {
-        v.kind = LP_VALUE_STRING;
-        v.string = json_string_value(j);
-        v.len = json_string_length(j);
-    }
-    return v;
-}
-
 lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_request *out,
                                     lp_perf_io_strings *storage, lp_error *err) {
     lp_perf_request_reader rd;
@@ -440,7 +421,7 @@ lp_status lp_perf_request_from_json(const char *line, size_t len, lp_perf_reques
     json_object_foreach(root, key, j) {
         if (lp_json_is_mode_field(key))
             continue; /* read below, once the data set and lengths are known */
-        lp_value v = value_of(j);
+        lp_value v = lp_json_value(j);
         if ((st = lp_perf_request_set(&rd, key, &v, err)) != LP_OK)
             break;
     }

@@ -3,51 +3,44 @@
  * arrival process those use cases estimate (one rule for both, as for the CLI's flags).
  */
 #include <math.h>
-#include <string.h>
-#include <strings.h>
 
 #include "common/json_get.h"
+#include "llmplan/perf_io.h"
 #include "usecase/usecase_internal.h"
 
 /* Seconds in a day, for a daily output volume. */
 #define LP_SECONDS_PER_DAY 86400.0
 
+/* The workload fields a --batch line has too: read by its field setters (llmplan/perf_io.h),
+ * so one rule checks them in every reader. */
+static const char *const BATCH_WORKLOAD_FIELDS[] = {
+    "input_len", "output_len", "num_prompts", "max_concurrency", "dataset_name", "request_rate",
+};
+
 lp_status lp_uc_read_workload(json_t *o, lp_workload *w, double *daily, lp_error *err) {
-    lp_workload_init(w);
+    lp_perf_request r;
+    lp_perf_request_reader rd;
+    lp_perf_request_reader_init(&rd, &r, NULL);
     *daily = 0;
-    int64_t in = 1024, out = 128, prompts = w->num_prompts, conc = 0;
-    double rate = 0;
-    const char *dataset = NULL;
-    lp_status st;
-    if ((st = lp_json_get_int(o, "input_len", 1, LP_MAX_LEN_TOKENS, &in, err)) ||
-        (st = lp_json_get_int(o, "output_len", 1, LP_MAX_LEN_TOKENS, &out, err)) ||
-        (st = lp_json_get_int(o, "num_prompts", 1, LP_MAX_LEN_TOKENS, &prompts, err)) ||
-        (st = lp_json_get_int(o, "max_concurrency", 0, LP_MAX_LEN_TOKENS, &conc, err)) ||
-        (st = lp_json_get_str(o, "dataset_name", &dataset, err)) ||
-        (st = lp_json_get_num(o, "daily_output_tokens", 0, false, 1e18, daily, err)))
+    lp_status st = LP_OK;
+    for (size_t i = 0;
+         st == LP_OK && i < sizeof BATCH_WORKLOAD_FIELDS / sizeof *BATCH_WORKLOAD_FIELDS; i++) {
+        json_t *j = lp_json_field(o, BATCH_WORKLOAD_FIELDS[i]);
+        if (j) {
+            lp_value v = lp_json_value(j);
+            st = lp_perf_request_set(&rd, BATCH_WORKLOAD_FIELDS[i], &v, err);
+        }
+    }
+    if (st == LP_OK)
+        st = lp_perf_request_reader_finish(&rd, err);
+    if (st == LP_OK)
+        st = lp_json_get_num(o, "daily_output_tokens", 0, false, 1e18, daily, err);
+    if (st != LP_OK)
         return st;
-    json_t *r = lp_json_field(o, "request_rate");
-    if (r && json_is_string(r) && strcasecmp(json_string_value(r), "inf") == 0)
-        rate = 0;
-    else if ((st = lp_json_get_num(o, "request_rate", 0, false, 1e9, &rate, err)) != LP_OK)
-        return st;
-    if (rate > 0 && *daily > 0)
+    if (r.workload.request_rate > 0 && *daily > 0)
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "give either request_rate or daily_output_tokens");
-    lp_error inner;
-    if (dataset && lp_dataset_parse(dataset, &w->dataset, &inner) != LP_OK)
-        return lp_error_set(err, LP_ERR_INVALID_ARG,
-                            "dataset_name: expected \"random\", \"sharegpt\" or "
-                            "\"prefix_repetition\", got \"%s\"",
-                            dataset);
-    w->input = lp_len_fixed((double)in);
-    w->output = lp_len_fixed((double)out);
-    if (w->dataset == LP_DATASET_SHAREGPT)
-        lp_workload_sharegpt(w, lp_json_field(o, "input_len") ? (double)in : 0,
-                             lp_json_field(o, "output_len") ? (double)out : 0);
-    w->num_prompts = (int)prompts;
-    w->max_concurrency = (int)conc;
-    w->request_rate = rate;
+    *w = r.workload;
     return lp_json_read_mode_workload(o, w, err);
 }
 
