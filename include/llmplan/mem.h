@@ -348,6 +348,37 @@ lp_status lp_mem_plan_infeasible(const lp_mem_plan *plan, lp_error *err);
  */
 double lp_mem_plan_requests_at(const lp_mem_plan *plan, const lp_model *m, int64_t tokens);
 
+/**
+ * The memory of a disaggregated deployment (lp_serving.disaggregation): one plan per role, each
+ * the plan of one instance of that role (lp_disaggregation_role_serving on its pool's GPU type).
+ * The deployment fits when both roles fit; the decode pool's KV cache decides how many requests
+ * run at once (a prefill instance holds a request's KV only until it is handed over). About 23 KB.
+ */
+typedef struct {
+    int prefill_instances, decode_instances; /**< x and y of xPyD */
+    lp_kv_connector kv_connector;
+    const lp_gpu *prefill_gpu, *decode_gpu;     /**< each pool's GPU type (borrowed) */
+    lp_serving prefill_serving, decode_serving; /**< the settings of one instance of each role */
+    lp_mem_plan prefill, decode;                /**< one instance of each role (with suggestions
+                                                     when it does not fit) */
+    int num_gpus;                               /**< x x prefill tp x pp + y x decode tp x pp */
+    bool fits;                                  /**< both roles fit */
+    int64_t kv_tokens;                          /**< the decode pool's: y x decode.kv_tokens */
+    double max_concurrency; /**< the decode pool's: y x decode.max_concurrency */
+} lp_mem_disagg_plan;
+
+/**
+ * Plan a disaggregated deployment s of model m: prefill instances on prefill_gpu, decode
+ * instances on decode_gpu (either NULL: LP_ERR_INVALID_ARG). db: where a role that does not fit
+ * looks for a larger GPU to suggest (NULL: no larger-GPU suggestion). LP_OK when both plans
+ * could be computed, fitting or not (out->fits); LP_ERR_INVALID_ARG when s is not
+ * disaggregated, sets -dp (xPyD gives the instances), or a role's settings are impossible (the
+ * message starts with "prefill pool: " or "decode pool: ").
+ */
+lp_status lp_mem_disagg_plan_compute(const lp_model *m, const lp_gpu *prefill_gpu,
+                                     const lp_gpu *decode_gpu, const lp_serving *s,
+                                     const lp_gpu_db *db, lp_mem_disagg_plan *out, lp_error *err);
+
 /** vLLM's scheduler defaults for a GPU: (max_num_batched_tokens, max_num_seqs) for `vllm serve`. */
 void lp_mem_default_batch(const lp_gpu *gpu, lp_vllm_version version, int *max_num_batched_tokens,
                           int *max_num_seqs);

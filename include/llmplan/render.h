@@ -33,6 +33,24 @@ lp_status lp_render_plan_text(FILE *out, const lp_model *m, const lp_gpu *gpu,
 lp_status lp_render_plan_json(FILE *out, const lp_model *m, const lp_gpu *gpu,
                               const lp_mem_plan *plan);
 
+/**
+ * Print a plan result as a terminal report: lp_render_plan_text for one server; for a
+ * disaggregated deployment the model, then the prefill and decode roles side by side (GPU,
+ * instances, settings, memory per GPU, KV capacity, fits), the verdict (the decode pool's KV
+ * decides concurrency), what vLLM would print for a role that does not fit, and the notes.
+ */
+lp_status lp_render_plan_result_text(FILE *out, const lp_plan_result *r);
+
+/**
+ * Print a plan result as one JSON object: lp_render_plan_json's for one server; for a
+ * disaggregated deployment {"disaggregation": {"shape", "prefill_instances", "decode_instances",
+ * "kv_connector", "kv_connector_vllm"}, "num_gpus", "fits", "kv_tokens" and "max_concurrency"
+ * (the decode pool's), "roles": [one object per role: "role" ("prefill", "decode"),
+ * "instances", "gpus_per_instance" and the keys of lp_render_plan_json for one instance]}.
+ * The body of `llmplan plan --json`, `POST /v1/plan` and the Python plan.
+ */
+lp_status lp_render_plan_result_json(FILE *out, const lp_plan_result *r);
+
 /** Print catalog rows (lp_models_list) as a table (or a JSON array when json is true). */
 lp_status lp_render_catalog(FILE *out, const lp_catalog_row *rows, size_t n, bool json);
 

@@ -135,14 +135,24 @@ typedef struct {
     const lp_model *model;
     const lp_gpu *gpu;
     lp_serving serving; /**< the settings planned (after the --gpu detect choice) */
-    lp_mem_plan plan;
+    lp_mem_plan plan;   /**< the plan (zeroed when disaggregated: see disagg) */
+    /** A disaggregated deployment (serving.disaggregation): one plan per role, in disagg, and
+     *  plan unused. Renderers and callers branch on it (lp_plan_result_fits). */
+    bool disaggregated;
+    lp_mem_disagg_plan disagg;
 } lp_plan_result;
+
+/** Whether a plan result fits: plan.fits, or both roles of a disaggregated deployment. */
+bool lp_plan_result_fits(const lp_plan_result *r);
 
 /** Fill r with no model, no GPU and vLLM's default settings. */
 void lp_plan_request_init(lp_plan_request *r);
 
 /**
- * Plan req into out (about 11 KB). Returns LP_OK when the plan was computed, whether or not
+ * Plan req into out (about 35 KB). A disaggregated deployment (req->serving.disaggregation) is
+ * planned per role (lp_mem_disagg_plan_compute, the pools' GPUs from req->cluster.prefill_gpu /
+ * decode_gpu, else cluster.gpu) into out->disagg; it cannot be combined with detected GPUs
+ * (LP_ERR_UNSUPPORTED). Returns LP_OK when the plan was computed, whether or not
  * it fits (out->plan.fits); LP_ERR_INVALID_ARG for settings vLLM would refuse (with vLLM's
  * wording) or a missing model or GPU; with detected GPUs, LP_ERR_INFEASIBLE when vLLM's
  * start-up check would fail on the memory other processes hold.

@@ -655,7 +655,7 @@ typedef struct {
 
 static lp_status render_plan(FILE *out, const void *arg) {
     const usecase_work *w = arg;
-    return lp_render_plan_json(out, w->u.plan.res.model, w->u.plan.res.gpu, &w->u.plan.res.plan);
+    return lp_render_plan_result_json(out, &w->u.plan.res);
 }
 
 static void run_plan(usecase_work *w) {

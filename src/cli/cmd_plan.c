@@ -57,6 +57,8 @@ static void print_help(const lp_opt *opts) {
            "      --gpu-memory-utilization 0.5 --json\n"
            "  llmplan plan --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S -tp 4 "
            "--max-model-len auto\n"
+           "  llmplan plan --model Qwen/Qwen3-32B --gpu H100 --disaggregation 2P1D \\\n"
+           "      --prefill-tensor-parallel-size 1 --decode-tensor-parallel-size 2\n"
            "\nExit codes: 0 fits, 2 bad input, 3 does not fit, 1 I/O failure.\n");
 }
 
@@ -180,14 +182,19 @@ int lp_cmd_plan(int argc, char **argv) {
     lp_gpu gpu;
     lp_plan_request req;
     rc = build_request(&a, db, &req, &gpu, &model, &draft, &det);
+    if (rc == 0 && a.report && lp_disaggregated(&req.serving))
+        rc = lp_cli_usage_error("plan",
+                                "%s: a report does not show a disaggregated deployment "
+                                "yet; use the table or --json",
+                                "--report");
     lp_error err;
     lp_error_clear(&err);
     if (rc == 0 && lp_plan(&req, &res, &err) != LP_OK)
         rc = lp_cli_fail(&err);
     lp_status st = LP_OK;
     if (rc == 0)
-        st = a.json ? lp_render_plan_json(stdout, res.model, res.gpu, &res.plan)
-                    : lp_render_plan_text(stdout, res.model, res.gpu, &res.plan);
+        st = a.json ? lp_render_plan_result_json(stdout, &res)
+                    : lp_render_plan_result_text(stdout, &res);
     lp_gpu_db_free(user_db);
     if (rc != 0)
         return rc;
@@ -196,5 +203,5 @@ int lp_cmd_plan(int argc, char **argv) {
     if (a.report && lp_cli_report_plan(a.report, a.force, argc - 1, argv + 1, a.model, &model, &gpu,
                                        &res.serving, &res.plan) != 0)
         return LP_EXIT_FAILURE;
-    return res.plan.fits ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;
+    return lp_plan_result_fits(&res) ? LP_EXIT_OK : LP_EXIT_INFEASIBLE;
 }

@@ -126,3 +126,55 @@ int lp_disaggregation_gpus(const lp_serving *s) {
     int dtp = d->decode_tensor_parallel_size > 0 ? d->decode_tensor_parallel_size : tp;
     return (d->prefill_instances * ptp + d->decode_instances * dtp) * pp;
 }
+
+/* The plan of one instance of role, its errors named by the pool. */
+static lp_status plan_role(const lp_model *m, const lp_gpu *gpu, const lp_serving *s,
+                           lp_disagg_role role, const lp_gpu_db *db, lp_serving *rs,
+                           lp_mem_plan *plan, lp_error *err) {
+    const char *pool = role == LP_ROLE_PREFILL ? "prefill pool" : "decode pool";
+    if (!gpu)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: no GPU given", pool);
+    lp_disaggregation_role_serving(s, role, rs);
+    lp_error inner;
+    lp_error_clear(&inner);
+    lp_status st = db ? lp_mem_plan_with_suggestions(m, gpu, rs, db, plan, &inner)
+                      : lp_mem_plan_compute(m, gpu, rs, plan, &inner);
+    if (st != LP_OK)
+        return lp_error_set(err, st, "%s: %s", pool, inner.message);
+    return LP_OK;
+}
+
+lp_status lp_mem_disagg_plan_compute(const lp_model *m, const lp_gpu *prefill_gpu,
+                                     const lp_gpu *decode_gpu, const lp_serving *s,
+                                     const lp_gpu_db *db, lp_mem_disagg_plan *out, lp_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!m || !s)
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "lp_mem_disagg_plan_compute: NULL argument");
+    if (!lp_disaggregated(s))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "not a disaggregated deployment: give --disaggregation xPyD");
+    if (s->data_parallel_size > 1)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--disaggregation xPyD sets the instances of each role: leave out -dp "
+                            "(got -dp %d)",
+                            s->data_parallel_size);
+    const lp_disaggregation *d = &s->disaggregation;
+    out->prefill_instances = d->prefill_instances;
+    out->decode_instances = d->decode_instances;
+    out->kv_connector = d->kv_connector;
+    out->prefill_gpu = prefill_gpu;
+    out->decode_gpu = decode_gpu;
+    lp_status st = plan_role(m, prefill_gpu, s, LP_ROLE_PREFILL, db, &out->prefill_serving,
+                             &out->prefill, err);
+    if (st == LP_OK)
+        st = plan_role(m, decode_gpu, s, LP_ROLE_DECODE, db, &out->decode_serving, &out->decode,
+                       err);
+    if (st != LP_OK)
+        return st;
+    out->num_gpus =
+        d->prefill_instances * out->prefill.num_gpus + d->decode_instances * out->decode.num_gpus;
+    out->fits = out->prefill.fits && out->decode.fits;
+    out->kv_tokens = (int64_t)d->decode_instances * out->decode.kv_tokens;
+    out->max_concurrency = d->decode_instances * out->decode.max_concurrency;
+    return LP_OK;
+}

@@ -386,11 +386,12 @@ lp_status lp_mem_resolve(lp_mem_ctx *c, const lp_model *m, const lp_gpu *gpu, co
     }
     c->prefix_caching = !s->enable_prefix_caching_off;
     /* one plan is one vLLM server: a disaggregated deployment is a plan per role
-     * (lp_disaggregation_role_serving), which no command assembles yet */
+     * (lp_mem_disagg_plan_compute), which `plan` and `estimate` assemble */
     if (lp_disaggregated(s))
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "disaggregated prefill/decode (--disaggregation) is not modelled yet; "
-                            "plan each pool as its own server (-tp, --gpu)");
+                            "disaggregated prefill/decode (--disaggregation) is modelled by plan "
+                            "and estimate only (one memory plan per role); this command plans one "
+                            "vLLM server");
     if ((st = lp_mem_resolve_lora(c, s, err)) != LP_OK)
         return st;
     return lp_mem_resolve_spec(c, s, err);

@@ -113,6 +113,50 @@ static void drop_refused_utilization(const lp_detect_result *det, lp_mem_plan *p
     plan->n_suggestions = kept;
 }
 
+bool lp_plan_result_fits(const lp_plan_result *r) {
+    return r->disaggregated ? r->disagg.fits : r->plan.fits;
+}
+
+/* A disaggregated deployment: a plan per role, each pool on its own GPU type (the cluster's
+ * when not given), and where each role's ranks sit. */
+static lp_status plan_disaggregated(const lp_plan_request *req, lp_plan_result *out,
+                                    lp_error *err) {
+    if (req->detected)
+        return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                            "--gpu detect plans one server on this machine; name the GPUs of a "
+                            "disaggregated deployment (--gpu, --prefill-gpu, --decode-gpu)");
+    const lp_cluster *c = &req->cluster;
+    const lp_gpu *pg = c->prefill_gpu ? c->prefill_gpu : c->gpu;
+    const lp_gpu *dg = c->decode_gpu ? c->decode_gpu : c->gpu;
+    out->disaggregated = true;
+    lp_mem_disagg_plan *d = &out->disagg;
+    lp_status st = lp_mem_disagg_plan_compute(req->model, pg, dg, &out->serving,
+                                              req->db ? req->db : lp_gpu_db_builtin(), d, err);
+    if (st != LP_OK)
+        return st;
+    lp_mem_plan *roles[2] = {&d->prefill, &d->decode};
+    const lp_gpu *gpus[2] = {pg, dg};
+    for (int i = 0; i < 2; i++) {
+        if (req->gpu_described && gpus[i] == c->gpu)
+            lp_uc_note_described_gpu(roles[i], gpus[i]);
+        lp_cluster rc = *c;
+        rc.gpu = gpus[i];
+        char placement[sizeof roles[i]->notes[0]];
+        if (lp_topology_describe(&rc, roles[i]->tp, roles[i]->pp, placement, sizeof placement) > 0)
+            add_note(roles[i], placement);
+    }
+    char text[192];
+    snprintf(text, sizeof text,
+             "the decode pool's KV cache decides concurrency: %d decode instance%s x %.2f = %.2f "
+             "requests of %lld tokens; a prefill instance holds a request's KV only until "
+             "%s hands it over",
+             d->decode_instances, d->decode_instances == 1 ? "" : "s", d->decode.max_concurrency,
+             d->max_concurrency, (long long)d->decode.max_model_len,
+             lp_kv_connector_vllm_name(d->kv_connector));
+    add_note(&d->decode, text);
+    return LP_OK;
+}
+
 lp_status lp_plan(const lp_plan_request *req, lp_plan_result *out, lp_error *err) {
     memset(out, 0, sizeof *out);
     const lp_gpu *gpu = req->cluster.gpu;
@@ -123,6 +167,8 @@ lp_status lp_plan(const lp_plan_request *req, lp_plan_result *out, lp_error *err
     out->model = req->model;
     out->gpu = gpu;
     out->serving = req->serving;
+    if (lp_disaggregated(&req->serving))
+        return plan_disaggregated(req, out, err);
     lp_status st;
     const lp_detect_result *det = req->detected;
     char used_note[192] = "";

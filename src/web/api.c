@@ -232,7 +232,7 @@ static lp_status handle_plan(const lp_web_request *req, api_work *w, lp_web_resp
     if (!mem_open(&m))
         return respond_error(out, 500, "out of memory");
     const lp_plan_result *r = &w->u.plan;
-    return mem_respond(&m, lp_render_plan_json(m.f, r->model, r->gpu, &r->plan), 200, out);
+    return mem_respond(&m, lp_render_plan_result_json(m.f, r), 200, out);
 }
 
 /* ---- POST /v1/estimate ------------------------------------------------------------------- */
