@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <yaml.h>
 
 /* ================================================================ vLLM flag whitelist */
@@ -94,6 +95,10 @@ static const flag_rule FLAGS[] = {
     {"--host", V_STRING, NULL},
     {"--port", V_INT, NULL},
     {"--headless", V_NONE, NULL},
+    /* Disaggregated prefill/decode: KVTransferConfig as JSON (vLLM's docs/features/
+     * nixl_connector_usage.md, `--kv-transfer-config '{"kv_connector":...}'`); its content is
+     * checked by the disaggregation tests. */
+    {"--kv-transfer-config", V_STRING, NULL},
 };
 
 static const flag_rule *find_rule(const char *flag) {
@@ -1134,6 +1139,238 @@ static void test_write(void **state) {
     rm_tmp();
 }
 
+/* ================================================================ disaggregated prefill/decode */
+
+/* 2P1D of Llama-3.1-70B: prefill instances of TP 2, decode instances of TP 4. GPUs counted by
+ * hand: 2 x 2 + 1 x 4 = 8. */
+static lp_deploy disagg_deploy(lp_kv_connector c) {
+    lp_deploy d = base_deploy("meta-llama/Llama-3.1-70B-Instruct", 8, 4);
+    lp_disaggregation *g = &d.serving.disaggregation;
+    g->prefill_instances = 2;
+    g->decode_instances = 1;
+    g->prefill_tensor_parallel_size = 2;
+    g->decode_tensor_parallel_size = 4;
+    g->kv_connector = c;
+    return d;
+}
+
+/* The --kv-transfer-config of an argv, parsed: its kv_connector and kv_role. */
+static void check_kv_transfer(char **argv, int argc, const char *connector, const char *role) {
+    const char *v = arg_value(argv, argc, "--kv-transfer-config");
+    if (!v)
+        fail_msg("no --kv-transfer-config");
+    json_error_t je;
+    json_t *o = json_loads(v, 0, &je);
+    if (!o)
+        fail_msg("--kv-transfer-config is not JSON: %s (%s)", v, je.text);
+    assert_string_equal(json_string_value(json_object_get(o, "kv_connector")), connector);
+    assert_string_equal(json_string_value(json_object_get(o, "kv_role")), role);
+    json_decref(o);
+}
+
+static void test_disagg_serve_script(void **state) {
+    (void)state;
+    make_tmp();
+    lp_deploy d = disagg_deploy(LP_KV_CONNECTOR_NIXL);
+    char *script = render(lp_artifact_vllm_serve, &d);
+    /* vLLM's NIXL guide starts both sides with kv_role "kv_both" and notes that NixlConnector
+     * does not distinguish kv_role (docs/features/nixl_connector_usage.md, "KV Role Options"). */
+    const char *roles[] = {"ROLE=prefill", "ROLE=decode"};
+    const int tp[] = {2, 4};
+    for (int r = 0; r < 2; r++) {
+        int n;
+        char **lines = run_script(script, roles[r], &n);
+        assert_string_equal(lines[0], "<vllm>");
+        /* the fake vllm prints its argv without argv[0] */
+        char **argv = calloc((size_t)n + 2, sizeof *argv);
+        argv[0] = "vllm";
+        for (int i = 1; i < n; i++)
+            argv[i] = lines[i];
+        check_serve_argv(argv, n, d.model, tp[r]);
+        check_kv_transfer(argv, n, "NixlConnector", "kv_both");
+        /* the two roles on different ports, as the guide's same-host example (8100, 8200) */
+        assert_string_equal(arg_value(argv, n, "--port"), r == 0 ? "8100" : "8200");
+        free(argv);
+        free_lines(lines, n);
+    }
+    /* NIXL's handshake port per role and UCX's devices (the guide's environment) */
+    assert_non_null(strstr(script, "VLLM_NIXL_SIDE_CHANNEL_PORT:-5600"));
+    assert_non_null(strstr(script, "VLLM_NIXL_SIDE_CHANNEL_PORT:-5601"));
+    assert_non_null(strstr(script, "UCX_NET_DEVICES"));
+    assert_non_null(strstr(script, "toy_proxy_server.py"));
+    free(script);
+
+    /* MooncakeConnector: kv_producer on the prefiller, kv_consumer on the decoder
+     * (docs/features/mooncake_connector_usage.md, "Usage") */
+    d = disagg_deploy(LP_KV_CONNECTOR_MOONCAKE);
+    lp_deploy role;
+    lp_error err;
+    const lp_deploy_role which[] = {LP_DEPLOY_PREFILL, LP_DEPLOY_DECODE};
+    const char *kv_roles[] = {"kv_producer", "kv_consumer"};
+    for (int r = 0; r < 2; r++) {
+        assert_int_equal(lp_artifact_role_deploy(&d, which[r], &role, &err), LP_OK);
+        assert_int_equal(role.num_gpus, tp[r]);
+        int argc;
+        char **argv = args_ok(&role, NULL, &argc);
+        check_serve_argv(argv, argc, d.model, tp[r]);
+        check_kv_transfer(argv, argc, "MooncakeConnector", kv_roles[r]);
+        lp_artifact_args_free(argv, argc);
+    }
+    /* the whole deployment has no single command line */
+    assert_int_equal(args_status(&d, NULL, &err), LP_ERR_INVALID_ARG);
+    char *lines = lp_artifact_vllm_serve_line(&d, &err);
+    assert_non_null(lines);
+    assert_non_null(strchr(lines, '\n'));
+    free(lines);
+    rm_tmp();
+}
+
+/* The env entry named name of a container (NULL when absent). */
+static const yn *env_entry(const yn *container, const char *name) {
+    const yn *env = yn_at(container, "env");
+    for (int i = 0; i < env->n; i++)
+        if (strcmp(yn_str(env->items[i], "name"), name) == 0)
+            return env->items[i];
+    return NULL;
+}
+
+static void check_nixl_env(const yn *c) {
+    /* NIXL's handshake address is the pod's own IP, which the other pool reaches */
+    const yn *host = env_entry(c, "VLLM_NIXL_SIDE_CHANNEL_HOST");
+    assert_non_null(host);
+    assert_string_equal(yn_str(host, "valueFrom fieldRef fieldPath"), "status.podIP");
+    const yn *port = env_entry(c, "VLLM_NIXL_SIDE_CHANNEL_PORT");
+    assert_non_null(port);
+    assert_string_equal(yn_str(port, "value"), "5600"); /* the guide's default */
+    assert_non_null(env_entry(c, "UCX_NET_DEVICES"));
+    check_hf_env(c);
+}
+
+static void test_disagg_k8s(void **state) {
+    (void)state;
+    lp_deploy d = disagg_deploy(LP_KV_CONNECTOR_NIXL);
+    char *text = render(lp_artifact_k8s, &d);
+    yn *docs[8];
+    /* prefill Deployment + Service, decode Deployment + the entry Service */
+    assert_int_equal(yaml_docs(text, docs, 8), 4);
+    const yn *pre = docs[0], *pre_svc = docs[1], *dec = docs[2], *entry = docs[3];
+    assert_string_equal(yn_str(pre, "kind"), "Deployment");
+    assert_string_equal(yn_str(dec, "kind"), "Deployment");
+    assert_string_equal(yn_str(pre_svc, "kind"), "Service");
+    assert_string_equal(yn_str(entry, "kind"), "Service");
+    /* x = 2 prefill replicas of 2 GPUs, y = 1 decode replica of 4: 2 x 2 + 1 x 4 = 8 GPUs */
+    assert_string_equal(yn_str(pre, "spec replicas"), "2");
+    assert_string_equal(yn_str(dec, "spec replicas"), "1");
+    const yn *pc = yn_at(pre, "spec template spec containers 0");
+    const yn *dc = yn_at(dec, "spec template spec containers 0");
+    assert_string_equal(yn_str(pc, "resources limits nvidia.com/gpu"), "2");
+    assert_string_equal(yn_str(dc, "resources limits nvidia.com/gpu"), "4");
+    assert_string_equal(yn_str(pre, "spec template metadata labels llm-d.ai/role"), "prefill");
+    assert_string_equal(yn_str(dec, "spec template metadata labels llm-d.ai/role"), "decode");
+    const yn *cs[2] = {pc, dc};
+    const int tp[2] = {2, 4};
+    for (int r = 0; r < 2; r++) {
+        int argc;
+        char **argv = yn_argv(yn_at(cs[r], "args"), &argc);
+        argv_summary s = check_flags(argv, argc, 2);
+        assert_int_equal(s.tp * s.pp * s.dp, tp[r]);
+        check_kv_transfer(argv, argc, "NixlConnector", "kv_both");
+        /* prefill serves its API on 8000; decode's vLLM sits behind the sidecar on 8200 */
+        assert_string_equal(arg_value(argv, argc, "--port"), r == 0 ? "8000" : "8200");
+        free(argv);
+        check_nixl_env(cs[r]);
+    }
+    check_probe(dc, "readinessProbe", 8200);
+    /* llm-d's routing sidecar in front of decode only: a native sidecar (restartPolicy
+     * Always) on the API port forwarding to vLLM on 8200 with the NIXL v2 protocol
+     * (llm-d-routing-sidecar, cmd/llm-d-routing-sidecar/main.go flags) */
+    assert_null(yn_key(yn_at(pre, "spec template spec"), "initContainers"));
+    const yn *side = yn_at(dec, "spec template spec initContainers 0");
+    assert_non_null(strstr(yn_str(side, "image"), "llm-d-routing-sidecar"));
+    assert_string_equal(yn_str(side, "restartPolicy"), "Always");
+    int sargc;
+    char **sargv = yn_argv(yn_at(side, "args"), &sargc);
+    assert_true(find_arg(sargv, sargc, "--port=8000") >= 0);
+    assert_true(find_arg(sargv, sargc, "--vllm-port=8200") >= 0);
+    assert_true(find_arg(sargv, sargc, "--connector=nixlv2") >= 0);
+    free(sargv);
+    /* Services: the prefill pool's, and the entry on the decode pods' sidecar port */
+    assert_string_equal(yn_str(pre_svc, "spec selector app"), yn_str(pre, "metadata name"));
+    assert_string_equal(yn_str(pre_svc, "spec ports 0 port"), "8000");
+    assert_string_equal(yn_str(entry, "spec selector app"), yn_str(dec, "metadata name"));
+    assert_string_equal(yn_str(entry, "spec ports 0 port"), "8000");
+    assert_string_equal(yn_str(entry, "metadata name"), "llama-3-1-70b-instruct");
+    assert_string_equal(yn_str(pre, "metadata name"), "llama-3-1-70b-instruct-prefill");
+    /* the header names the prefill Service for the sidecar */
+    assert_non_null(strstr(text, "x-prefiller-host-port: llama-3-1-70b-instruct-prefill:8000"));
+    for (int i = 0; i < 4; i++)
+        yn_free(docs[i]);
+    free(text);
+
+    /* 1P2D where a decode instance spans two nodes (TP 16 over nodes of 8): the decode pool is
+     * a LeaderWorkerSet of size 2 with 2 replicas, the sidecar in the leader only. GPUs by
+     * hand: 1 x 8 + 2 x 16 = 40. */
+    d = disagg_deploy(LP_KV_CONNECTOR_NIXL);
+    d.num_gpus = 40;
+    d.serving.disaggregation.prefill_instances = 1;
+    d.serving.disaggregation.decode_instances = 2;
+    d.serving.disaggregation.prefill_tensor_parallel_size = 8;
+    d.serving.disaggregation.decode_tensor_parallel_size = 16;
+    text = render(lp_artifact_k8s, &d);
+    assert_int_equal(yaml_docs(text, docs, 8), 4);
+    assert_string_equal(yn_str(docs[0], "kind"), "Deployment");
+    assert_string_equal(yn_str(docs[0], "spec replicas"), "1");
+    const yn *lws = docs[2];
+    assert_string_equal(yn_str(lws, "kind"), "LeaderWorkerSet");
+    assert_string_equal(yn_str(lws, "spec replicas"), "2");
+    assert_string_equal(yn_str(lws, "spec leaderWorkerTemplate size"), "2");
+    const yn *lt = yn_at(lws, "spec leaderWorkerTemplate leaderTemplate spec");
+    const yn *wt = yn_at(lws, "spec leaderWorkerTemplate workerTemplate spec");
+    assert_string_equal(yn_str(lt, "containers 0 resources limits nvidia.com/gpu"), "8");
+    assert_non_null(yn_key(lt, "initContainers"));
+    assert_null(yn_key(wt, "initContainers"));
+    assert_string_equal(yn_str(docs[3], "spec selector role"), "leader");
+    assert_string_equal(yn_str(docs[3], "spec ports 0 port"), "8000");
+    for (int i = 0; i < 4; i++)
+        yn_free(docs[i]);
+    free(text);
+}
+
+static void test_disagg_refused(void **state) {
+    (void)state;
+    lp_deploy d = disagg_deploy(LP_KV_CONNECTOR_NIXL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lp_error err;
+    /* no single container or compose service runs two pools */
+    assert_int_equal(lp_artifact_docker_run(&d, f, &err), LP_ERR_UNSUPPORTED);
+    assert_int_equal(lp_artifact_compose(&d, f, &err), LP_ERR_UNSUPPORTED);
+    /* GPUs that do not add up: 2 x 2 + 1 x 4 = 8, not 6 */
+    d.num_gpus = 6;
+    assert_int_equal(lp_artifact_vllm_serve(&d, f, &err), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "8"));
+    /* P2pNcclConnector's proxy is a script of vLLM's tree: no Kubernetes layout */
+    d = disagg_deploy(LP_KV_CONNECTOR_NCCL);
+    assert_int_equal(lp_artifact_k8s(&d, f, &err), LP_ERR_UNSUPPORTED);
+    fclose(f);
+    free(buf);
+
+    /* "all" writes the two files a disaggregated deployment has; docker alone is refused */
+    make_tmp();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/out", g_tmp);
+    d = disagg_deploy(LP_KV_CONNECTOR_NIXL);
+    assert_int_equal(lp_artifact_write(&d, "all", dir, false, &err), LP_OK);
+    assert_true(file_exists(dir, "serve.sh", true));
+    assert_true(file_exists(dir, "k8s.yaml", false));
+    assert_false(file_exists(dir, "docker-run.sh", false));
+    assert_false(file_exists(dir, "docker-compose.yaml", false));
+    snprintf(dir, sizeof dir, "%s/out2", g_tmp);
+    assert_int_equal(lp_artifact_write(&d, "docker", dir, false, &err), LP_ERR_UNSUPPORTED);
+    rm_tmp();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_args_single_node),
@@ -1151,6 +1388,9 @@ int main(void) {
         cmocka_unit_test(test_k8s_lws_multi_node),
         cmocka_unit_test(test_yaml_quoting),
         cmocka_unit_test(test_write),
+        cmocka_unit_test(test_disagg_serve_script),
+        cmocka_unit_test(test_disagg_k8s),
+        cmocka_unit_test(test_disagg_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

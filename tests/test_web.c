@@ -519,6 +519,29 @@ static void test_artifacts(void **state) {
                  "{\"model\": \"x/y\", \"gpu\": \"H100\", \"num_gpus\": 3, "
                  "\"tensor_parallel_size\": 2}",
                  400, "num_gpus");
+
+    /* disaggregated 1P1D, decode on H200 with TP 2: serve.sh has a command per role, k8s.yaml
+     * the two pools; docker-run.sh has no such form and says why */
+    http_json("POST", "/v1/artifacts",
+              "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100 SXM\", "
+              "\"disaggregation\": \"1P1D\", \"decode_tensor_parallel_size\": 2, "
+              "\"decode_gpu\": \"H200\"}",
+              &r);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    files = json_object_get(j, "files");
+    serve = json_string_value(json_object_get(json_array_get(files, 0), "text"));
+    assert_non_null(strstr(serve, "prefill)"));
+    assert_non_null(strstr(serve, "decode)"));
+    assert_non_null(strstr(serve, "H200"));
+    assert_non_null(strstr(serve, "NixlConnector"));
+    assert_true(json_is_null(json_object_get(json_array_get(files, 1), "text")));
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(files, 1), "error")),
+                           "disaggregated"));
+    const char *k8s = json_string_value(json_object_get(json_array_get(files, 3), "text"));
+    assert_non_null(strstr(k8s, "llm-d-routing-sidecar"));
+    json_decref(j);
+    free(r.body);
 }
 
 static void test_bad_requests(void **state) {

@@ -15,6 +15,12 @@
  * data_parallel_size x gpus_per_node / num_gpus replicas). Kubernetes multi-node output is a
  * LeaderWorkerSet shaped like vLLM's LWS example (docs/deployment/frameworks/lws.md).
  *
+ * Disaggregated prefill/decode (serving.disaggregation xPyD, lp_disaggregated): one vLLM server
+ * per role, each with its --kv-transfer-config; serve.sh picks the role from $ROLE, k8s.yaml
+ * holds a prefill and a decode Deployment (a LeaderWorkerSet for a role whose instance spans
+ * nodes) with x and y replicas, llm-d's routing sidecar in the decode pods and a Service per
+ * role. docker-run.sh and docker-compose.yaml are not generated for it (LP_ERR_UNSUPPORTED).
+ *
  * YAML is produced with libyaml's emitter (all quoting done by the library).
  */
 #ifndef LLMPLAN_ARTIFACTS_H
@@ -39,6 +45,16 @@ extern "C" {
 #define LP_ARTIFACT_PORT_DEFAULT 8000
 /** Port of the Ray head (`ray start --head` default, GCS server). */
 #define LP_ARTIFACT_RAY_PORT 6379
+/** NIXL's handshake port (VLLM_NIXL_SIDE_CHANNEL_PORT default, vLLM's
+ *  docs/features/nixl_connector_usage.md). */
+#define LP_ARTIFACT_NIXL_SIDE_CHANNEL_PORT 5600
+/** Where vLLM listens in a decode pod behind llm-d's routing sidecar (the sidecar takes the
+ *  pod's API port), as llm-d's P/D manifests place it. */
+#define LP_ARTIFACT_DECODE_VLLM_PORT 8200
+/** llm-d's routing sidecar (github.com/llm-d/llm-d-routing-sidecar), the proxy in front of a
+ *  decode instance that sends the prefill to the instance named in the request's
+ *  x-prefiller-host-port header first. */
+#define LP_ARTIFACT_ROUTING_SIDECAR_IMAGE "ghcr.io/llm-d/llm-d-routing-sidecar:v0.4.0"
 
 /** The role of one vLLM instance (disaggregated prefill/decode writes one command per role). */
 typedef enum {
@@ -51,8 +67,9 @@ typedef enum {
 typedef struct {
     const char *model;             /**< HF id or path given to `vllm serve` (required) */
     const char *served_model_name; /**< --served-model-name (NULL: omitted) */
-    const lp_gpu *gpu;         /**< GPU type (NULL: treated as an NVIDIA GPU of unknown product) */
-    int num_gpus;              /**< total GPUs; must equal TP x PP x DP */
+    const lp_gpu *gpu; /**< GPU type (NULL: treated as an NVIDIA GPU of unknown product) */
+    /** total GPUs; must equal TP x PP x DP (disaggregated: lp_disaggregation_gpus) */
+    int num_gpus;
     int gpus_per_node;         /**< GPUs per node (0: 8) */
     lp_serving serving;        /**< engine settings (zero/NULL fields: vLLM's default, omitted) */
     int port;                  /**< API port (0: 8000) */
@@ -67,7 +84,18 @@ typedef struct {
     lp_deploy_role role;
     /** Host of the routing proxy the P2pNcclConnector registers with (NULL: 127.0.0.1). */
     const char *proxy_host;
+    /** Disaggregated: the GPU type of each pool (NULL: gpu). */
+    const lp_gpu *prefill_gpu, *decode_gpu;
 } lp_deploy;
+
+/**
+ * One role of the disaggregated deployment d as a deployment of its own: one instance with
+ * the role's settings (lp_disaggregation_role_serving), its GPU type and GPU count, role set,
+ * and the resource name "<name>-prefill" or "<name>-decode". out borrows from d.
+ * Errors: LP_ERR_INVALID_ARG when d is not disaggregated or role is LP_DEPLOY_AGGREGATED.
+ */
+lp_status lp_artifact_role_deploy(const lp_deploy *d, lp_deploy_role role, lp_deploy *out,
+                                  lp_error *err);
 
 /** Which command line lp_artifact_vllm_args builds. */
 typedef enum {
@@ -106,8 +134,9 @@ const char *lp_artifact_default_name(const char *model, char *buf, size_t size);
 
 /**
  * Build the vLLM command line for d as a NULL-terminated argv array (*argc_out entries plus
- * the NULL). opts may be NULL (`vllm serve` form, node 0). The caller frees the result with
- * lp_artifact_args_free. Values are not shell-quoted: each element is one argument.
+ * the NULL). A disaggregated d has one command per role: pass lp_artifact_role_deploy's. opts may
+ * be NULL (`vllm serve` form, node 0). The caller frees the result with lp_artifact_args_free.
+ * Values are not shell-quoted: each element is one argument.
  *
  * Errors: LP_ERR_INVALID_ARG for a missing model, TP x PP x DP != num_gpus, a multi-node
  * num_gpus that is not a multiple of gpus_per_node, gpu_memory_utilization outside (0, 1],
@@ -129,7 +158,8 @@ void lp_artifact_args_free(char **argv, int argc);
 /**
  * The `vllm serve` command of d as one shell line, every value quoted where a shell needs it:
  * node 0's command for several nodes, with $MASTER_ADDR (left for the shell to expand) as its
- * address. Returns a malloc'd string (the caller frees it), or NULL with err set: the errors
+ * address. A disaggregated d gives the prefill command, a newline, then the decode command.
+ * Returns a malloc'd string (the caller frees it), or NULL with err set: the errors
  * of lp_artifact_vllm_args, LP_ERR_NOMEM.
  */
 char *lp_artifact_vllm_serve_line(const lp_deploy *d, lp_error *err);
@@ -174,14 +204,14 @@ lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err);
 
 /**
  * Write the artifacts named in kinds (comma-separated: "vllm", "docker", "compose", "k8s",
- * or "all") into out_dir as serve.sh, docker-run.sh, docker-compose.yaml and k8s.yaml,
- * creating out_dir (and its parents) when missing. A file that exists is replaced only with
- * force (keeping its permissions); a new script is executable (mode 0777 less the umask).
- * Each file is written beside its name and renamed into place once all are complete, so a
- * failure changes nothing; a symbolic link at a name is replaced, never written through.
- * Errors: LP_ERR_INVALID_ARG for an unknown or empty kind list or a file that exists (without
- * force); LP_ERR_IO when the directory or a file cannot be created or written (the message
- * names the path); the errors of the renderers.
+ * or "all"; "all" for a disaggregated deployment is "vllm,k8s") into out_dir as serve.sh,
+ * docker-run.sh, docker-compose.yaml and k8s.yaml, creating out_dir (and its parents) when missing.
+ * A file that exists is replaced only with force (keeping its permissions); a new script is
+ * executable (mode 0777 less the umask). Each file is written beside its name and renamed into
+ * place once all are complete, so a failure changes nothing; a symbolic link at a name is replaced,
+ * never written through. Errors: LP_ERR_INVALID_ARG for an unknown or empty kind list or a file
+ * that exists (without force); LP_ERR_IO when the directory or a file cannot be created or written
+ * (the message names the path); the errors of the renderers.
  */
 lp_status lp_artifact_write(const lp_deploy *d, const char *kinds, const char *out_dir, bool force,
                             lp_error *err);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "llmplan/artifacts.h"
 
@@ -23,6 +24,7 @@ typedef struct {
     int gpus_on_node; /**< GPUs used on each node */
     int dp_local;     /**< data-parallel replicas per node (multi-node DP), else dp */
     int port;
+    int replicas; /**< instances of this server (disaggregated: of its role), else 1 */
     art_vendor vendor;
     bool use_entrypoint; /**< the image's entrypoint is the vLLM server (vllm/vllm-openai) */
     char name[64];
@@ -90,5 +92,26 @@ void art_buf_ray_wait(art_buf *b, int nodes);
  */
 void art_buf_sh_join(art_buf *b, const art_args *args, const char *sep, bool escape_dollar);
 void art_buf_free(art_buf *b);
+/** Append text for a comment line: control characters (a newline would end it) become '?'. */
+void art_buf_comment(art_buf *b, const char *text);
+/** Write b to out and free it; LP_ERR_NOMEM when b ran out, LP_ERR_IO naming what. */
+lp_status art_flush(art_buf *b, FILE *out, const char *what, lp_error *err);
+/** The `vllm serve` command(s) of p as serve.sh runs them (a case on $NODE_RANK over nodes). */
+lp_status art_serve_commands(art_buf *b, const art_plan *p, lp_error *err);
+
+/* Disaggregated prefill/decode (artifacts_disagg.c). */
+/** serve.sh of a disaggregated deployment: one command per role, chosen by $ROLE. */
+lp_status art_disagg_serve(const lp_deploy *d, FILE *out, lp_error *err);
+/** The prefill and the decode `vllm serve` line, joined by a newline (malloc'd; NULL: err). */
+char *art_disagg_serve_lines(const lp_deploy *d, lp_error *err);
+/** Both roles resolved: the role deployments (k8s_port: the ports k8s.yaml uses, else serve.sh's)
+ *  and their plans, each plan's replicas the role's instances. */
+typedef struct {
+    lp_deploy role[2]; /**< [0] prefill, [1] decode */
+    art_plan plan[2];
+} art_disagg;
+lp_status art_disagg_resolve(const lp_deploy *d, bool k8s_ports, art_disagg *out, lp_error *err);
+/** LP_ERR_UNSUPPORTED: what (a file name) has no disaggregated form. */
+lp_status art_disagg_unsupported(const char *what, lp_error *err);
 
 #endif

@@ -355,6 +355,8 @@ static lp_status compose_service(yw *w, const art_plan *p, int r, lp_error *err)
 }
 
 lp_status lp_artifact_compose(const lp_deploy *d, FILE *out, lp_error *err) {
+    if (d && lp_disaggregated(&d->serving))
+        return art_disagg_unsupported("docker-compose.yaml", err);
     art_plan p;
     lp_status st = art_resolve(d, &p, err);
     if (st == LP_OK)
@@ -477,10 +479,43 @@ static void k8s_http_probe(yw *w, const char *kind, const art_plan *p, int delay
     map_end(w);
 }
 
+/* NixlConnector's settings (vLLM's docs/features/nixl_connector_usage.md): the handshake
+ * address the other pool reaches (the pod's IP), its port, and UCX's transports and network
+ * devices as the guide's example sets them. */
+static void k8s_nixl_env(yw *w) {
+    map_begin(w);
+    kv(w, "name", "VLLM_NIXL_SIDE_CHANNEL_HOST");
+    ys(w, "valueFrom");
+    map_begin(w);
+    ys(w, "fieldRef");
+    map_begin(w);
+    kv(w, "fieldPath", "status.podIP");
+    map_end(w);
+    map_end(w);
+    map_end(w);
+    char port[16];
+    snprintf(port, sizeof port, "%d", LP_ARTIFACT_NIXL_SIDE_CHANNEL_PORT);
+    map_begin(w);
+    kv(w, "name", "VLLM_NIXL_SIDE_CHANNEL_PORT");
+    kv(w, "value", port);
+    map_end(w);
+    map_begin(w);
+    kv(w, "name", "UCX_TLS");
+    kv(w, "value", "all");
+    map_end(w);
+    map_begin(w);
+    kv(w, "name", "UCX_NET_DEVICES");
+    kv(w, "value", "all");
+    map_end(w);
+}
+
 static void k8s_env(yw *w, const art_plan *p) {
     const lp_deploy *d = p->d;
     ys(w, "env");
     seq_begin(w, false);
+    if (d->role != LP_DEPLOY_AGGREGATED &&
+        d->serving.disaggregation.kv_connector == LP_KV_CONNECTOR_NIXL)
+        k8s_nixl_env(w);
     map_begin(w);
     kv(w, "name", "HF_TOKEN");
     ys(w, "valueFrom");
@@ -556,9 +591,58 @@ static void k8s_volumes(yw *w) {
     seq_end(w);
 }
 
-static void k8s_service(yw *w, const art_plan *p, bool lws) {
+/* How a pool of a disaggregated deployment is reached (NULL: an ordinary server). */
+typedef struct {
+    const char *service; /* the Service's name */
+    int service_port;    /* its port (the routing sidecar's in front of decode) */
+    bool sidecar;        /* llm-d's routing sidecar in front of vLLM */
+} k8s_front;
+
+static const char *role_label(const art_plan *p) {
+    return p->d->role == LP_DEPLOY_PREFILL  ? "prefill"
+           : p->d->role == LP_DEPLOY_DECODE ? "decode"
+                                            : NULL;
+}
+
+/* llm-d's routing sidecar as a native sidecar (an init container that keeps running,
+ * restartPolicy Always): it listens on the API port and forwards to vLLM on p->port, running
+ * the prefill on the instance the x-prefiller-host-port header names first (llm-d-routing-
+ * sidecar, cmd/llm-d-routing-sidecar/main.go flags; plain HTTP with --secure-proxy=false). */
+static void k8s_sidecar(yw *w, const art_plan *p, const k8s_front *f) {
+    char arg[64];
+    ys(w, "initContainers");
+    seq_begin(w, false);
+    map_begin(w);
+    kv(w, "name", "routing-proxy");
+    kv(w, "image", LP_ARTIFACT_ROUTING_SIDECAR_IMAGE);
+    kv(w, "restartPolicy", "Always");
+    ys(w, "args");
+    seq_begin(w, false);
+    snprintf(arg, sizeof arg, "--port=%d", f->service_port);
+    ys(w, arg);
+    snprintf(arg, sizeof arg, "--vllm-port=%d", p->port);
+    ys(w, arg);
+    ys(w, "--connector=nixlv2");
+    ys(w, "--secure-proxy=false");
+    seq_end(w);
+    ys(w, "ports");
+    seq_begin(w, false);
+    map_begin(w);
+    kv(w, "name", "proxy");
+    kvi(w, "containerPort", f->service_port);
+    map_end(w);
+    seq_end(w);
+    map_end(w);
+    seq_end(w);
+}
+
+static void k8s_service(yw *w, const art_plan *p, bool lws, const k8s_front *f) {
     char name[96];
-    snprintf(name, sizeof name, lws ? "%s-leader" : "%s", p->name);
+    if (f)
+        snprintf(name, sizeof name, "%s", f->service);
+    else
+        snprintf(name, sizeof name, lws ? "%s-leader" : "%s", p->name);
+    int port = f ? f->service_port : p->port;
     doc_begin(w);
     map_begin(w);
     kv(w, "apiVersion", "v1");
@@ -588,8 +672,8 @@ static void k8s_service(yw *w, const art_plan *p, bool lws) {
     map_begin(w);
     kv(w, "name", "http");
     kv(w, "protocol", "TCP");
-    kvi(w, "port", p->port);
-    kvi(w, "targetPort", p->port);
+    kvi(w, "port", port);
+    kvi(w, "targetPort", port);
     map_end(w);
     seq_end(w);
     map_end(w);
@@ -597,7 +681,7 @@ static void k8s_service(yw *w, const art_plan *p, bool lws) {
     doc_end(w);
 }
 
-static lp_status k8s_deployment(yw *w, const art_plan *p, lp_error *err) {
+static lp_status k8s_deployment(yw *w, const art_plan *p, const k8s_front *f, lp_error *err) {
     art_target t = {.serve_prefix = !p->use_entrypoint, .host_all = true};
     art_args a;
     lp_status st = art_build_args(p, &t, &a, err);
@@ -617,7 +701,7 @@ static lp_status k8s_deployment(yw *w, const art_plan *p, lp_error *err) {
     map_end(w);
     ys(w, "spec");
     map_begin(w);
-    kvi(w, "replicas", 1);
+    kvi(w, "replicas", p->replicas);
     /* A rolling update would need a second set of GPUs while the old pod still holds them. */
     ys(w, "strategy");
     map_begin(w);
@@ -637,11 +721,15 @@ static lp_status k8s_deployment(yw *w, const art_plan *p, lp_error *err) {
     ys(w, "labels");
     map_begin(w);
     kv(w, "app", p->name);
+    if (role_label(p))
+        kv(w, "llm-d.ai/role", role_label(p));
     map_end(w);
     map_end(w);
     ys(w, "spec");
     map_begin(w);
     k8s_affinity(w, p);
+    if (f && f->sidecar)
+        k8s_sidecar(w, p, f);
     ys(w, "containers");
     seq_begin(w, false);
     map_begin(w);
@@ -669,7 +757,7 @@ static lp_status k8s_deployment(yw *w, const art_plan *p, lp_error *err) {
     map_end(w);
     doc_end(w);
     art_args_free(&a);
-    k8s_service(w, p, false);
+    k8s_service(w, p, false, f);
     return LP_OK;
 }
 
@@ -733,7 +821,8 @@ static lp_status lws_command(yw *w, const art_plan *p, bool leader, lp_error *er
     return LP_OK;
 }
 
-static lp_status lws_template(yw *w, const art_plan *p, bool leader, lp_error *err) {
+static lp_status lws_template(yw *w, const art_plan *p, bool leader, const k8s_front *f,
+                              lp_error *err) {
     ys(w, leader ? "leaderTemplate" : "workerTemplate");
     map_begin(w);
     ys(w, "metadata");
@@ -741,11 +830,15 @@ static lp_status lws_template(yw *w, const art_plan *p, bool leader, lp_error *e
     ys(w, "labels");
     map_begin(w);
     kv(w, "role", leader ? "leader" : "worker");
+    if (role_label(p))
+        kv(w, "llm-d.ai/role", role_label(p));
     map_end(w);
     map_end(w);
     ys(w, "spec");
     map_begin(w);
     k8s_affinity(w, p);
+    if (leader && f && f->sidecar)
+        k8s_sidecar(w, p, f);
     ys(w, "containers");
     seq_begin(w, false);
     map_begin(w);
@@ -763,7 +856,7 @@ static lp_status lws_template(yw *w, const art_plan *p, bool leader, lp_error *e
     return LP_OK;
 }
 
-static lp_status k8s_lws(yw *w, const art_plan *p, lp_error *err) {
+static lp_status k8s_lws(yw *w, const art_plan *p, const k8s_front *f, lp_error *err) {
     doc_begin(w);
     map_begin(w);
     kv(w, "apiVersion", "leaderworkerset.x-k8s.io/v1");
@@ -774,40 +867,124 @@ static lp_status k8s_lws(yw *w, const art_plan *p, lp_error *err) {
     map_end(w);
     ys(w, "spec");
     map_begin(w);
-    kvi(w, "replicas", 1);
+    kvi(w, "replicas", p->replicas);
     ys(w, "leaderWorkerTemplate");
     map_begin(w);
     kvi(w, "size", p->nodes);
     kv(w, "restartPolicy", "RecreateGroupOnPodRestart");
-    lp_status st = lws_template(w, p, true, err);
+    lp_status st = lws_template(w, p, true, f, err);
     if (st == LP_OK)
-        st = lws_template(w, p, false, err);
+        st = lws_template(w, p, false, f, err);
     if (st != LP_OK)
         return st;
     map_end(w);
     map_end(w);
     map_end(w);
     doc_end(w);
-    k8s_service(w, p, true);
+    k8s_service(w, p, true, f);
     return LP_OK;
 }
 
-lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err) {
-    art_plan p;
-    lp_status st = art_resolve(d, &p, err);
-    if (st == LP_OK)
-        st = art_check_vendor(&p, "Kubernetes", err);
+/* Resolved and checked for Kubernetes: the vendor, and the arguments (before anything is
+ * written). */
+static lp_status k8s_check(const art_plan *p, lp_error *err) {
+    lp_status st = art_check_vendor(p, "Kubernetes", err);
     if (st != LP_OK)
         return st;
-    /* Check the arguments before anything is written. */
     art_target probe = {.serve_prefix = true,
                         .node_rank = 0,
                         .master_addr = LWS_LEADER_ADDRESS,
                         .master_addr_raw = true};
     art_args a;
-    if ((st = art_build_args(&p, &probe, &a, err)) != LP_OK)
+    if ((st = art_build_args(p, &probe, &a, err)) != LP_OK)
         return st;
     art_args_free(&a);
+    return LP_OK;
+}
+
+static void role_comment(FILE *out, const art_plan *p, const char *kind) {
+    char line[256];
+    snprintf(line, sizeof line,
+             "%s: %s %s, %d replica(s) of %d GPU(s)%s%s (tensor parallel %d, pipeline "
+             "parallel %d)",
+             role_label(p), kind, p->name, p->replicas, p->d->num_gpus, p->d->gpu ? " " : "",
+             p->d->gpu ? p->d->gpu->name : "", p->tp, p->pp);
+    comment_line(out, "", line, "");
+}
+
+/* The two pools of a disaggregated deployment: prefill and decode Deployments (a
+ * LeaderWorkerSet for a role whose instance spans nodes), llm-d's routing sidecar in front of
+ * each decode instance, the prefill pool's Service and the entry Service on the sidecars. */
+static lp_status k8s_disagg(const lp_deploy *d, FILE *out, lp_error *err) {
+    art_disagg g;
+    lp_status st = art_disagg_resolve(d, true, &g, err);
+    if (st != LP_OK)
+        return st;
+    lp_kv_connector c = d->serving.disaggregation.kv_connector;
+    if (c != LP_KV_CONNECTOR_NIXL)
+        return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                            "k8s.yaml for a disaggregated deployment is generated for "
+                            "NixlConnector (llm-d's routing sidecar speaks NIXL); %s needs its "
+                            "proxy from vLLM's source tree: use serve.sh",
+                            lp_kv_connector_vllm_name(c));
+    for (int i = 0; i < 2; i++)
+        if ((st = k8s_check(&g.plan[i], err)) != LP_OK)
+            return st;
+    /* the entry Service takes the deployment's own name ("<name>-decode" less its suffix) */
+    char base[64];
+    snprintf(base, sizeof base, "%s", g.plan[1].name);
+    base[strlen(base) - strlen("-decode")] = '\0';
+    int api_port = d->port > 0 ? d->port : LP_ARTIFACT_PORT_DEFAULT;
+    k8s_front fronts[2] = {{g.plan[0].name, g.plan[0].port, false}, {base, api_port, true}};
+    const lp_disaggregation *dg = &d->serving.disaggregation;
+    char line[256];
+    comment_line(out, "Kubernetes manifests", "", " generated by llmplan for");
+    comment_line(out, "  ", d->model, "");
+    snprintf(line, sizeof line, "disaggregated prefill/decode %dP%dD over NixlConnector",
+             dg->prefill_instances, dg->decode_instances);
+    comment_line(out, "", line, "");
+    for (int i = 0; i < 2; i++)
+        role_comment(out, &g.plan[i], g.plan[i].nodes > 1 ? "LeaderWorkerSet" : "Deployment");
+    snprintf(line, sizeof line,
+             "Send requests to Service %s (port %d), llm-d's routing sidecar in each decode pod,",
+             base, api_port);
+    comment_line(out, "", line, "");
+    snprintf(line, sizeof line,
+             "with the header x-prefiller-host-port: %s:%d (the prefill Service) or through "
+             "llm-d's",
+             g.plan[0].name, g.plan[0].port);
+    comment_line(out, "", line, "");
+    comment_line(out, "",
+                 "inference scheduler, which sets it; without the header the decode pod "
+                 "computes the prefill itself.",
+                 "");
+    if (g.plan[0].nodes > 1 || g.plan[1].nodes > 1)
+        fprintf(out, "# Needs the LeaderWorkerSet controller (https://lws.sigs.k8s.io).\n");
+    comment_line(out, "HF_TOKEN comes from the Secret ",
+                 d->hf_secret && *d->hf_secret ? d->hf_secret : "hf-token-secret",
+                 " when it exists (optional).");
+    yw w;
+    if ((st = yw_open(&w, out, err)) != LP_OK)
+        return st;
+    for (int i = 0; i < 2 && st == LP_OK; i++)
+        st = g.plan[i].nodes > 1 ? k8s_lws(&w, &g.plan[i], &fronts[i], err)
+                                 : k8s_deployment(&w, &g.plan[i], &fronts[i], err);
+    if (st != LP_OK) {
+        yaml_emitter_delete(&w.em);
+        return st;
+    }
+    return yw_close(&w, out, "k8s.yaml", err);
+}
+
+lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err) {
+    if (d && lp_disaggregated(&d->serving))
+        return k8s_disagg(d, out, err);
+    art_plan p;
+    lp_status st = art_resolve(d, &p, err);
+    if (st == LP_OK)
+        st = k8s_check(&p, err);
+    if (st != LP_OK)
+        return st;
     yaml_header(out, &p, "Kubernetes manifests");
     if (p.nodes > 1)
         fprintf(out, "# Needs the LeaderWorkerSet controller (https://lws.sigs.k8s.io).\n");
@@ -817,7 +994,7 @@ lp_status lp_artifact_k8s(const lp_deploy *d, FILE *out, lp_error *err) {
     yw w;
     if ((st = yw_open(&w, out, err)) != LP_OK)
         return st;
-    st = p.nodes > 1 ? k8s_lws(&w, &p, err) : k8s_deployment(&w, &p, err);
+    st = p.nodes > 1 ? k8s_lws(&w, &p, NULL, err) : k8s_deployment(&w, &p, NULL, err);
     if (st != LP_OK) {
         yaml_emitter_delete(&w.em);
         return st;

@@ -106,13 +106,22 @@ lp_status lp_artifacts_request_from_json(const char *text, size_t len, const lp_
         if ((st = lp_uc_find_gpu(res, gpu_name, &out->deploy.gpu, &inner)) != LP_OK)
             st = lp_uc_gpu_error(st, &inner, err);
     }
+    /* disaggregated: each pool's GPU type (default: gpu), checked by lp_json_read_mode_serving */
+    const char *pool_gpu[2] = {NULL, NULL};
+    const lp_gpu **pool_out[2] = {&out->deploy.prefill_gpu, &out->deploy.decode_gpu};
+    static const char *const pool_field[2] = {"prefill_gpu", "decode_gpu"};
+    for (int i = 0; i < 2 && st == LP_OK; i++)
+        if ((st = lp_json_get_str(o, pool_field[i], &pool_gpu[i], err)) == LP_OK && pool_gpu[i])
+            st = lp_uc_find_gpu_field(res, pool_gpu[i], pool_field[i], pool_out[i], err);
     if (st == LP_OK) {
         snprintf(store->model_id, sizeof store->model_id, "%s", model);
         const lp_serving *s = &out->deploy.serving;
         out->deploy.model = store->model_id;
         out->deploy.gpus_per_node = (int)per_node;
-        out->deploy.num_gpus = s->tensor_parallel_size * s->pipeline_parallel_size *
-                               (s->data_parallel_size > 0 ? s->data_parallel_size : 1);
+        out->deploy.num_gpus = lp_disaggregated(s)
+                                   ? lp_disaggregation_gpus(s)
+                                   : s->tensor_parallel_size * s->pipeline_parallel_size *
+                                         (s->data_parallel_size > 0 ? s->data_parallel_size : 1);
     }
     json_decref(o);
     return st;
