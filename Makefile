@@ -57,6 +57,7 @@ bench: deps
 	@cmake --build $(BENCH_BUILD) -j $(JOBS)
 	./$(BENCH_BUILD)/bench_plan ./$(BENCH_BUILD)/llmplan
 	./$(BENCH_BUILD)/bench_perf
+	./$(BENCH_BUILD)/bench_phases
 	./$(BENCH_BUILD)/bench_sim
 	./$(BENCH_BUILD)/bench_search
 	./$(BENCH_BUILD)/bench_gpu_file

@@ -13,6 +13,8 @@
 #include "llmplan/perf.h"
 #include "perf/perf_internal.h"
 
+#include "bench_items.h"
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -20,6 +22,15 @@ static double now_s(void) {
 }
 
 static lp_model model;
+
+/* Batch runs per configuration set: the best and the median are printed (the machine is
+ * shared, so single runs vary). */
+#define RUNS 9
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 static lp_mem_plan plan;
 
 int main(void) {
@@ -73,55 +84,30 @@ int main(void) {
      * GPU; the batch resolves each model, GPU and step model once per thread and spreads the
      * items over every core. First 10,000 mixed configurations of one model (GPU type, TP,
      * context, lengths, closed-loop concurrency or Poisson rate), with the assumption texts and
-     * with numbers only; then four models. The best of a few runs is printed (the machine is
-     * shared). */
+     * with numbers only; then four models. The best and the median of RUNS runs are printed
+     * (the machine is shared). */
     {
-        enum { N = 10000 };
+        enum { N = LP_BENCH_ITEMS };
         static lp_perf_request reqs[N];
         static lp_perf_estimate outs[N];
-        static const char *const models[] = {"meta-llama/Llama-3.1-8B-Instruct",
-                                             "Qwen/Qwen2.5-72B-Instruct", "openai/gpt-oss-20b",
-                                             "mistralai/Mixtral-8x7B-v0.1"};
-        static const char *const gpus[] = {"H100", "H200", "A100 80GB", "L40S"};
-        static const int tps[] = {1, 4, 1, 2};
         for (int set = 0; set < 2; set++) {
-            for (int i = 0; i < N; i++) {
-                lp_perf_request *r = &reqs[i];
-                lp_perf_request_init(r);
-                if (set == 0) {
-                    r->model_id = models[0];
-                    r->gpu_name = gpus[i % 4];
-                    r->serving.tensor_parallel_size = 1 + (i / 4) % 2;
-                    r->serving.max_model_len = 4096 << ((i / 8) % 3);
-                } else {
-                    r->model_id = models[i % 4];
-                    r->gpu_name = gpus[(i / 4) % 4];
-                    r->serving.tensor_parallel_size = tps[i % 4];
-                    r->serving.max_model_len = 8192;
-                }
-                r->workload.input = lp_len_fixed(64.0 + 61.0 * (i % 53));
-                r->workload.output = lp_len_fixed(16.0 + 27.0 * (i % 31)); /* fits 4,096 */
-                if (i % 3 == 2)
-                    r->workload.request_rate = 0.5 + 0.25 * (i % 40);
-                else
-                    r->workload.max_concurrency = concs[i % 5];
-            }
+            lp_bench_items(reqs, N, set);
             for (unsigned flags = 0; flags <= (set == 0 ? LP_PERF_NO_ASSUMPTIONS : 0); flags++) {
-                double best = 1e9;
+                double t[RUNS];
                 size_t valid = 0;
-                for (int rep = 0; rep < 5; rep++) {
+                for (int rep = 0; rep < RUNS; rep++) {
                     lp_perf_batch_opts opts = {0, flags};
                     double t0 = now_s();
                     valid = lp_estimate_performance_batch_opts(reqs, N, outs, &opts);
-                    double t = now_s() - t0;
-                    if (t < best)
-                        best = t;
+                    t[rep] = now_s() - t0;
                 }
-                printf("batch    %-32s %10.0f items/s      %7.3f us/item      (%d items, %zu "
-                       "valid, %ld threads)\n",
+                qsort(t, RUNS, sizeof t[0], cmp_double);
+                printf("batch    %-32s %10.0f items/s best, %10.0f median  %6.0f ns/item best  "
+                       "(%d items, %zu valid, %ld threads, %d runs)\n",
                        set == 0 ? (flags ? "(one model, numbers only)" : "(one model, mixed)")
                                 : "(four models)",
-                       N / best, 1e6 * best / N, N, valid, sysconf(_SC_NPROCESSORS_ONLN));
+                       N / t[0], N / t[RUNS / 2], 1e9 * t[0] / N, N, valid,
+                       sysconf(_SC_NPROCESSORS_ONLN), RUNS);
             }
         }
     }

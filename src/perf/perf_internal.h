@@ -153,6 +153,29 @@ double lp_lora_expected_adapters(const lp_step_model *sm, double seqs);
  *  priced as one operator), and the kernels' fixed time (returned). */
 double lp_lora_step_s(const lp_step_model *sm, const lp_step_batch *b, double adapters,
                       double tokens, double s_flop, double s_byte, double *flop_s, double *byte_s);
+/** What lp_step_eval works out from the step model alone, for evaluating many batches of one
+ *  step model (the roofline's fixed point): lp_step_prep_init, then lp_step_eval_prep, which
+ *  gives lp_step_eval's result bit for bit. Stale once sm changes. */
+typedef struct {
+    bool spec;                       /**< speculative decoding: spec.c prices the step */
+    double gemm_scale, expert_scale; /**< share of compute_eff GEMMs / grouped GEMMs reach */
+    double s_flop, s_byte;           /**< seconds per GEMM FLOP and per byte */
+    double weights_s;                /**< reading the weights once */
+    double moe_share;                /**< routed experts' share of the streaming rate */
+    double kv_share;                 /**< memory_eff over the paged-attention efficiency */
+    double attn_rate;                /**< attention FLOPS at compute_eff */
+    double attn_prefill_rate;        /**< prefill attention FLOPS at attn_compute_eff */
+    bool lora;                       /**< LoRA adapters priced (lora_step.c) */
+    double floors;                   /**< kernel floors of the layers and MoE layers */
+    bool comm;                       /**< TP, PP or EP communication in the step */
+    double steps;                    /**< V0 multi-step: host overhead shared by N steps */
+    double pp;                       /**< pipeline stages a step crosses */
+} lp_step_prep;
+
+void lp_step_prep_init(const lp_step_model *sm, lp_step_prep *p);
+void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_step_batch *b,
+                       double adapters, lp_step_time *out);
+
 /** lp_step_eval with the batch's distinct LoRA adapters counted by the caller (0: expected). */
 void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, double adapters,
                            lp_step_time *out);

@@ -46,11 +46,21 @@ typedef struct {
     lp_bottleneck decode_bound, prefill_bound;
 } steady;
 
-static double eval(const lp_step_model *sm, double dec, double ctx, double pre, double pre_ctx,
+/* The step model and what lp_step_prep_init works out of it, once per estimate. */
+typedef struct {
+    const lp_step_model *sm;
+    lp_step_prep prep;
+} stepper;
+
+static void step_eval(const stepper *st, const lp_step_batch *b, lp_step_time *t) {
+    lp_step_eval_prep(st->sm, &st->prep, b, 0.0, t);
+}
+
+static double eval(const stepper *st, double dec, double ctx, double pre, double pre_ctx,
                    double sampled, lp_bottleneck *bound) {
     lp_step_batch b = {dec, dec * ctx, pre, pre_ctx, sampled};
     lp_step_time t;
-    lp_step_eval(sm, &b, &t);
+    step_eval(st, &b, &t);
     if (bound)
         *bound = t.bound;
     return t.total_s;
@@ -63,8 +73,9 @@ static double eval(const lp_step_model *sm, double dec, double ctx, double pre, 
  * closed loop of C clients C - 1 (each other client is replaced about once; the request's own
  * prefill comes before its first token, not between its tokens), with Poisson arrivals C
  * (Little's law: rate x lifetime). */
-static steady steady_state(const lp_step_model *sm, double c, double in, double pre,
-                           double out_tokens, double prompts_per_step, double others) {
+static steady steady_state(const stepper *st, double c, double in, double pre, double out_tokens,
+                           double prompts_per_step, double others) {
+    const lp_step_model *sm = st->sm;
     steady s;
     const double ctx = in + out_tokens / 2.0;
     const double attended = in - pre / 2.0; /* keys per prefilled query, on average */
@@ -73,7 +84,7 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
      * request's output takes out_tokens / yield steps; TPOT is a step over the yield */
     const double yield = lp_spec_yield(sm, c);
     const double out = out_tokens / yield;
-    s.t_decode = eval(sm, c, ctx, 0, 0, 0, &s.decode_bound);
+    s.t_decode = eval(st, c, ctx, 0, 0, 0, &s.decode_bound);
     double busy = c > 1 ? c - 1 : 0; /* requests decoding beside a prefill */
     if (sm->chunked_prefill) {
         double budget = fmax(budget_total - busy, 1.0);
@@ -82,7 +93,7 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
         double m = fmax(1.0, fmin(prompts_per_step, floor(budget / fmax(chunk, 1.0))));
         double heavy = c * s.steps_per_prompt / m; /* heavy steps per cycle of O steps */
         if (heavy <= out) {
-            s.t_prefill = eval(sm, busy, ctx, m * chunk, m * chunk * attended, m, &s.prefill_bound);
+            s.t_prefill = eval(st, busy, ctx, m * chunk, m * chunk * attended, m, &s.prefill_bound);
             double beside = others * s.steps_per_prompt / m; /* during one request's decode */
             s.heavy_share = out > 1 ? fmin(1.0, beside / (out - 1)) : 0;
             s.tpot = s.heavy_share * s.t_prefill + (1 - s.heavy_share) * s.t_decode;
@@ -90,7 +101,7 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
             /* prompts outweigh the cycle: every step carries C x I / O prompt tokens */
             double per_step = fmin(c * pre / fmax(out, 1.0), budget);
             s.t_prefill =
-                eval(sm, c, ctx, per_step, per_step * attended, per_step / pre, &s.prefill_bound);
+                eval(st, c, ctx, per_step, per_step * attended, per_step / pre, &s.prefill_bound);
             s.heavy_share = 1;
             s.tpot = s.t_prefill;
             s.steps_per_prompt = ceil(pre / per_step);
@@ -99,7 +110,7 @@ static steady steady_state(const lp_step_model *sm, double c, double in, double 
         /* V0: prefill-only steps of up to max_num_batched_tokens, decodes wait */
         s.steps_per_prompt = 1;
         double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / pre)));
-        s.t_prefill = eval(sm, 0, 0, m * pre, m * pre * attended, m, &s.prefill_bound);
+        s.t_prefill = eval(st, 0, 0, m * pre, m * pre * attended, m, &s.prefill_bound);
         double stalls = others / m * s.t_prefill; /* during one request's decode */
         s.heavy_share = (others / m) / (out + others / m);
         s.tpot = s.t_decode + (out > 1 ? stalls / (out - 1) : 0);
@@ -189,6 +200,8 @@ static double prefilled(const lp_step_model *sm, const lp_perf_request *req, dou
 
 static void solve(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                   lp_perf_estimate *out, roofline_facts *facts) {
+    stepper st = {sm, {0}};
+    lp_step_prep_init(sm, &st.prep);
     if (replicas < 1)
         replicas = 1;
     const double in = lp_len_mean(&req->workload.input), outl = lp_len_mean(&req->workload.output);
@@ -221,7 +234,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         how = "client concurrency";
         double clients = (double)req->workload.max_concurrency / replicas;
         c = fmin(fmin(clients, cap), n);
-        s = steady_state(sm, c, in, pre, outl, 1, fmax(c - 1, 0));
+        s = steady_state(&st, c, in, pre, outl, 1, fmax(c - 1, 0));
         if (clients > cap) {
             queueing = true;
             wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
@@ -234,7 +247,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         c = 1;
         bool converged = false; /* then s is already the steady state at c */
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
-            s = steady_state(sm, c, in, pre, outl, 1, c);
+            s = steady_state(&st, c, in, pre, outl, 1, c);
             double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
             if (fabs(next - c) < 1e-4 * c) {
                 converged = true;
@@ -245,7 +258,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
             c = i < 8 ? next : 0.5 * (c + next);
         }
         if (!converged) /* steady_state is a pure function: no need to solve c twice */
-            s = steady_state(sm, c, in, pre, outl, 1, c);
+            s = steady_state(&st, c, in, pre, outl, 1, c);
         double capacity_rps = c / (s.ttft + (outl - 1) * s.tpot);
         /* c follows lambda x E2E until a cap binds; only then can the rate outrun it */
         overloaded = c >= cap_rate * 0.999 && lambda > capacity_rps;
@@ -267,7 +280,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     } else {
         how = "all requests at once";
         c = fmin(cap, n);
-        s = steady_state(sm, c, in, pre, outl, c, fmax(c - 1, 0));
+        s = steady_state(&st, c, in, pre, outl, c, fmax(c - 1, 0));
     }
 
     double e2e_service = s.ttft + (outl - 1) * s.tpot;
@@ -282,14 +295,14 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
             lp_step_batch b = {0, 0, fmin(n * pre, budget),
                                fmin(n * pre, budget) * (in - pre / 2.0), fmin(n, budget / pre)};
             lp_step_time t;
-            lp_step_eval(sm, &b, &t);
+            step_eval(&st, &b, &t);
             t_pf = t.total_s;
         }
         double longest = expected_max(&req->workload.output, n);
         double mean_batch = n * outl / fmax(longest, 1.0);
         lp_step_batch db = {mean_batch, mean_batch * (in + outl / 2.0), 0, 0, 0};
         lp_step_time dt;
-        lp_step_eval(sm, &db, &dt);
+        step_eval(&st, &db, &dt);
         /* the i-th prompt's first token comes with prefill step ceil(i x I / budget) */
         if (n <= LP_WAVE_EXACT_MAX) {
             double steps_sum = 0;
@@ -339,7 +352,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     double budget = (double)sm->max_num_batched_tokens;
     lp_step_batch pb = {0, 0, budget, budget * fmin(in, budget) / 2.0, budget / in};
     lp_step_time pt;
-    lp_step_eval(sm, &pb, &pt);
+    step_eval(&st, &pb, &pt);
     out->prefill_tok_s = budget / pt.total_s;
     out->prefill_bound = queueing ? LP_BOUND_QUEUEING : pt.bound;
     out->decode_bound =

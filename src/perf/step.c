@@ -520,13 +520,52 @@ double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens) {
     return extra > 0 ? extra : 0;
 }
 
+/*
+ * The parts of a step's time that depend on the step model alone (rates, seconds per FLOP and
+ * per byte, the weights' read time, fixed floors), worked out once for many batches. Each is
+ * the very expression lp_step_eval used to evaluate per step, in the same order, so a prepared
+ * evaluation gives the same bits.
+ */
+void lp_step_prep_init(const lp_step_model *sm, lp_step_prep *p) {
+    p->spec = sm->spec.k > 0;
+    /* seconds per FLOP and per byte of each kind of operator (fields left at 0 by a
+     * hand-built model take the plain compute/memory efficiencies) */
+    p->gemm_scale = sm->gemm_compute_scale > 0 ? sm->gemm_compute_scale : 1.0;
+    p->expert_scale = sm->expert_compute_scale > 0 ? sm->expert_compute_scale : p->gemm_scale;
+    /* tensor work runs at the clock the board's power limit allows (efficiency.c) */
+    const double power = sm->eff.power_share > 0 ? sm->eff.power_share : 1.0;
+    const double attn_peak =
+        power * (sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops);
+    p->s_flop = 1.0 / (power * sm->peak_flops * sm->eff.compute_eff);
+    p->s_byte = 1.0 / (sm->bandwidth * sm->eff.memory_eff);
+    p->weights_s = sm->weight_bytes * p->s_byte;
+    p->moe_share = sm->eff.moe_memory_share > 0 ? sm->eff.moe_memory_share : 1.0;
+    p->kv_share = sm->eff.attn_memory_eff > 0 ? sm->eff.memory_eff / sm->eff.attn_memory_eff : 1.0;
+    p->attn_rate = attn_peak * sm->eff.compute_eff;
+    p->attn_prefill_rate = attn_peak * sm->eff.attn_compute_eff;
+    p->lora = sm->lora.max_loras > 0;
+    p->floors =
+        sm->layers * sm->eff.layer_overhead_s + sm->moe_layers * sm->eff.moe_layer_overhead_s;
+    p->comm = (sm->tp > 1 && sm->allreduces_per_step > 0) || sm->pp_stages > 1 ||
+              (sm->ep_group.ranks > 1 && sm->ep_collectives_per_step > 0);
+    p->steps = sm->scheduler_steps > 1 ? sm->scheduler_steps : 1;
+    p->pp = sm->pp_stages > 1 ? sm->pp_stages : 1;
+}
+
 void lp_step_eval(const lp_step_model *sm, const lp_step_batch *b, lp_step_time *out) {
     lp_step_eval_adapters(sm, b, 0.0, out);
 }
 
 void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, double adapters,
                            lp_step_time *out) {
-    if (sm->spec.k > 0) {
+    lp_step_prep p;
+    lp_step_prep_init(sm, &p);
+    lp_step_eval_prep(sm, &p, b, adapters, out);
+}
+
+void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_step_batch *b,
+                       double adapters, lp_step_time *out) {
+    if (p->spec) {
         lp_spec_step_eval(sm, b, out); /* verification + drafter (spec.c) */
         return;
     }
@@ -540,17 +579,8 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
             (1 - wf) * b->prefill_ctx + wf * fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
     }
     out->compute_s = out->memory_s = out->launch_s = 0;
-    /* seconds per FLOP and per byte of each kind of operator (fields left at 0 by a
-     * hand-built model take the plain compute/memory efficiencies) */
-    const double gemm_scale = sm->gemm_compute_scale > 0 ? sm->gemm_compute_scale : 1.0;
-    const double expert_scale =
-        sm->expert_compute_scale > 0 ? sm->expert_compute_scale : gemm_scale;
-    /* tensor work runs at the clock the board's power limit allows (efficiency.c) */
-    const double power = sm->eff.power_share > 0 ? sm->eff.power_share : 1.0;
-    const double attn_peak =
-        power * (sm->peak_flops_attn > 0 ? sm->peak_flops_attn : sm->peak_flops);
-    const double s_flop = 1.0 / (power * sm->peak_flops * sm->eff.compute_eff);
-    const double s_byte = 1.0 / (sm->bandwidth * sm->eff.memory_eff);
+    const double gemm_scale = p->gemm_scale, expert_scale = p->expert_scale;
+    const double s_flop = p->s_flop, s_byte = p->s_byte;
     /* linear layers (GEMMs): every token's FLOPs against one read of the weights */
     double sampled = b->decode_seqs + b->prefill_seqs;
     double expert_flops = tokens * sm->expert_flops_per_token;
@@ -558,19 +588,16 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
                     (tokens * sm->linear_flops_per_token - expert_flops +
                      sampled * sm->lm_head_flops_per_token) *
                         s_flop / gemm_scale,
-                    sm->weight_bytes * s_byte, out);
+                    p->weights_s, out);
     /* routed experts: grouped GEMMs over the experts the batch touches */
     if (sm->moe_layers > 0 && tokens > 0) {
         double bytes = sm->moe_layers * experts_read(sm, tokens) * sm->expert_bytes;
-        double share = sm->eff.moe_memory_share > 0 ? sm->eff.moe_memory_share : 1.0;
-        gpu += op(sm, expert_flops * s_flop / expert_scale, bytes * s_byte / share, out);
+        gpu += op(sm, expert_flops * s_flop / expert_scale, bytes * s_byte / p->moe_share, out);
     }
     /* decode attention reads the whole KV cache of every decoding request */
     if (ctx_dec > 0) {
-        double kv_share =
-            sm->eff.attn_memory_eff > 0 ? sm->eff.memory_eff / sm->eff.attn_memory_eff : 1.0;
-        gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / (attn_peak * sm->eff.compute_eff),
-                  sm->kv_bytes_per_token * ctx_dec * s_byte * kv_share, out);
+        gpu += op(sm, sm->attn_flops_per_ctx * ctx_dec / p->attn_rate,
+                  sm->kv_bytes_per_token * ctx_dec * s_byte * p->kv_share, out);
     }
     /* Mamba / linear-attention layers: every decoding request's state is read and written back
      * once a step (vLLM selective_state_update / fused_recurrent_gated_delta_rule update it in
@@ -582,7 +609,7 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
     /* DeepSeek-V3.2's indexer scores every cached token, whatever the sparse attention keeps */
     if (sm->indexer_flops_per_ctx > 0) {
         double scored = b->decode_ctx + b->prefill_ctx;
-        gpu += op(sm, sm->indexer_flops_per_ctx * scored / (attn_peak * sm->eff.compute_eff),
+        gpu += op(sm, sm->indexer_flops_per_ctx * scored / p->attn_rate,
                   sm->indexer_bytes_per_token * (b->decode_ctx + b->prefill_tokens) * s_byte, out);
     }
     /* prefill attention: causal FLOPs over the chunk at a rate that grows with the keys each
@@ -591,25 +618,27 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
         double flops = sm->attn_flops_per_ctx * ctx_pre, c;
         if (sm->eff.attn_compute_eff > 0) {
             double q = fmax(ctx_pre / b->prefill_tokens, 1.0);
-            c = flops * (q + LP_ATTN_HALF_CONTEXT) / (attn_peak * sm->eff.attn_compute_eff * q);
+            c = flops * (q + LP_ATTN_HALF_CONTEXT) / (p->attn_prefill_rate * q);
         } else {
-            c = flops / (attn_peak * sm->eff.compute_eff);
+            c = flops / p->attn_rate;
         }
         gpu += op(sm, c, sm->kv_bytes_per_token * b->prefill_tokens * s_byte, out);
     }
     /* LoRA adapters: shrink + expand per token, the batch's adapters read (lora_step.c) */
-    double lora_flop_s, lora_byte_s;
-    double lora_kernels_s = lp_lora_step_s(sm, b, adapters, tokens, s_flop / gemm_scale, s_byte,
-                                           &lora_flop_s, &lora_byte_s);
-    if (lora_flop_s > 0 || lora_byte_s > 0)
-        gpu += op(sm, lora_flop_s, lora_byte_s, out);
+    double lora_kernels_s = 0;
+    if (p->lora) {
+        double lora_flop_s, lora_byte_s;
+        lora_kernels_s = lp_lora_step_s(sm, b, adapters, tokens, s_flop / gemm_scale, s_byte,
+                                        &lora_flop_s, &lora_byte_s);
+        if (lora_flop_s > 0 || lora_byte_s > 0)
+            gpu += op(sm, lora_flop_s, lora_byte_s, out);
+    }
     /* sampling over the logits of every sampled sequence */
     if (sampled > 0 && sm->sampler_bytes_per_seq > 0)
         gpu += op(sm, 0, sampled * sm->sampler_bytes_per_seq * s_byte, out);
 
     /* kernel floors; without CUDA graphs the host's launches can be slower than the GPU */
-    double floors = sm->layers * sm->eff.layer_overhead_s +
-                    sm->moe_layers * sm->eff.moe_layer_overhead_s + lora_kernels_s;
+    double floors = p->floors + lora_kernels_s;
     bool graphs = !sm->eager && (sm->eff.graph_max_batch <= 0 || tokens <= sm->eff.graph_max_batch);
     if (sm->eff.graph_max_context > 0) {
         /* V0: prefill steps ran eagerly, and decodes beyond max_seq_len_to_capture */
@@ -625,13 +654,12 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
             out->launch_s = launches - gpu;
     }
 
-    out->comm_s = lp_step_comm_s(sm, tokens);
-    double steps = sm->scheduler_steps > 1 ? sm->scheduler_steps : 1;
+    out->comm_s = p->comm ? lp_step_comm_s(sm, tokens) : 0.0;
     out->host_s =
-        (sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled)) / steps;
+        (sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled)) /
+        p->steps;
     double stage = out->compute_s + out->memory_s + out->launch_s;
-    double pp = sm->pp_stages > 1 ? sm->pp_stages : 1;
-    out->total_s = pp * stage + out->comm_s + out->host_s;
+    out->total_s = p->pp * stage + out->comm_s + out->host_s;
     double best = out->compute_s >= out->memory_s ? out->compute_s : out->memory_s;
     out->bound = out->compute_s >= out->memory_s ? LP_BOUND_COMPUTE : LP_BOUND_MEMORY;
     if (out->comm_s > best) {
