@@ -62,6 +62,8 @@ static const expected_total PUBLISHED[] = {
     {"google/gemma-3-4b-it", INT64_C(4300079472)}, /* text + SigLIP + projector */
     {"google/gemma-3-12b-it", INT64_C(12187325040)},
     {"google/gemma-3-27b-it", INT64_C(27432406640)},
+    /* the tensor elements of the checkpoint's two safetensors shards (1,188 tensors) */
+    {"google/gemma-4-31B-it", INT64_C(31273088876)},
     {"microsoft/Phi-3-mini-4k-instruct", INT64_C(3821079552)},
     {"microsoft/phi-4", INT64_C(14659507200)},
     {"tiiuae/falcon-7b", INT64_C(6921720704)},

@@ -240,6 +240,27 @@ static void test_gemma3_groups(void **state) {
     assert_int_equal(plan.kv_group_size, 10);
 }
 
+/* Gemma 4 31B at TP2: sliding layers keep 16 / 2 = 8 KV heads of 256 (8 x 512 x 2 B = 8,192 B a
+ * token, page 16 x 8,192 = 131,072 B); full layers 4 / 2 = 2 heads of 512 (4,096 B a token). vLLM
+ * unify_kv_cache_spec_page_size keeps the larger page and doubles the full layers' block to 32
+ * tokens. 50 sliding + 10 full: group_size 10, 5 + 1 groups. At max-model-len 8192 and 2048
+ * batched tokens: sliding min(1024 - 1 + 2048, 8192) = 3071 tokens -> cdiv(3071, 16) + 1 = 193
+ * blocks x 5 groups = 965; full cdiv(8192, 32) = 256; 1221 blocks per request. */
+static void test_gemma4_page_unification(void **state) {
+    (void)state;
+    load("google/gemma-4-31B-it");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 2;
+    s.max_model_len = 8192;
+    s.max_num_batched_tokens = 2048;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.kv_groups, 6);
+    assert_int_equal(plan.kv_group_size, 10);
+    assert_int_equal(plan.blocks_per_request, 1221);
+    lp_assert_near(plan.ranks[0].kv_bytes_per_block, 131072.0 * 10, 0.5);
+}
+
 /* DeepSeek-V3 MLA: latent 512 + rope 64 = 576 elements x 2 B = 1,152 B per token per layer, not
  * divided by TP; FlashMLA on Hopper forces block 64: page = 64 x 1,152 = 73,728 B per layer. */
 static void test_mla_page(void **state) {
@@ -638,6 +659,7 @@ int main(void) {
         cmocka_unit_test(test_fp8_kv_doubles_tokens),
         cmocka_unit_test(test_sliding_window_blocks),
         cmocka_unit_test(test_gemma3_groups),
+        cmocka_unit_test(test_gemma4_page_unification),
         cmocka_unit_test(test_mla_page),
         cmocka_unit_test(test_batch_defaults),
         cmocka_unit_test(test_pipeline_split),

@@ -165,6 +165,15 @@ typedef struct {
     int64_t index_n_heads;
     int64_t index_topk;
 
+    /* Gemma 4: its full-attention layers have their own geometry beside the sliding ones. */
+    int64_t full_head_dim; /**< head size of LP_ATTN_FULL layers where it differs from head_dim
+                              (Gemma 4 global_head_dim); 0: head_dim */
+    int64_t full_kv_heads; /**< KV heads of LP_ATTN_FULL layers where they differ (Gemma 4
+                              num_global_key_value_heads with attention_k_eq_v); 0: num_kv_heads */
+    bool full_k_eq_v;      /**< LP_ATTN_FULL layers store no v_proj: V is computed from K's
+                              weights (Gemma 4 attention_k_eq_v); the KV cache still holds both */
+    bool layer_scalar;     /**< one learned scalar per decoder layer (Gemma 4 layer_scalar) */
+
     int64_t sliding_window;       /**< window of LP_ATTN_SLIDING layers; 0 if none */
     int64_t attention_chunk_size; /**< chunk of LP_ATTN_CHUNKED layers; 0 if none */
 
@@ -282,6 +291,12 @@ void lp_model_count_params(lp_model *m);
  * (MLA: latent size; mamba: 0 here), at kv_dtype (AUTO = model dtype).
  */
 double lp_model_kv_bytes_per_token_layer(const lp_model *m, int64_t layer, lp_dtype kv_dtype);
+
+/** KV heads of layer i's attention (Gemma 4 full layers may have fewer); 0 outside. */
+int64_t lp_model_layer_kv_heads(const lp_model *m, int64_t layer);
+
+/** Head size (q and k) of layer i's attention (Gemma 4 full layers may be wider). */
+int64_t lp_model_layer_head_dim(const lp_model *m, int64_t layer);
 
 /** Sum of lp_model_kv_bytes_per_token_layer over all layers (as if all full attention). */
 double lp_model_kv_bytes_per_token(const lp_model *m, lp_dtype kv_dtype);

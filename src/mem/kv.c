@@ -91,17 +91,37 @@ double lp_mem_mamba_state_bytes(const lp_model *m, lp_dtype dtype, int tp) {
     return conv + ssm;
 }
 
-/* Bytes per token of one attention layer on this rank (FullAttentionSpec / MLAAttentionSpec). */
-static double attn_bytes_per_token(const lp_mem_ctx *c) {
+/* Bytes per token of attention layer i on this rank (FullAttentionSpec / MLAAttentionSpec): its
+ * KV heads split over TP, at least one (replicated when tp exceeds them). */
+static double layer_bytes_per_token(const lp_mem_ctx *c, int64_t layer) {
     const lp_model *m = c->m;
-    double kv_b = lp_dtype_bytes(c->kv_dtype);
+    double whole = lp_model_kv_bytes_per_token_layer(m, layer, c->kv_dtype);
     if (m->use_mla) /* the latent, and DeepSeek-V3.2's indexer cache beside it (params.c) */
-        return lp_model_kv_bytes_per_token_layer(m, 0, c->kv_dtype);
-    int64_t heads = m->num_kv_heads / c->tp;
+        return whole;
+    int64_t total = lp_model_layer_kv_heads(m, layer);
+    if (total < 1)
+        return 0.0;
+    int64_t heads = total / c->tp;
     if (heads < 1)
         heads = 1;
-    int64_t dv = m->head_dim_v > 0 ? m->head_dim_v : m->head_dim;
-    return (double)heads * (double)(m->head_dim + dv) * kv_b;
+    return whole / (double)total * (double)heads;
+}
+
+/* The largest bytes per token of any attention layer on this rank: vLLM's
+ * unify_kv_cache_spec_page_size keeps the largest page and raises the block size of the layers
+ * with smaller pages (Gemma 4's full layers: 4 KV heads of 512 beside 16 of 256). */
+static double attn_bytes_per_token(const lp_mem_ctx *c) {
+    const lp_model *m = c->m;
+    double best = 0.0;
+    for (int64_t i = 0; i < m->num_layers && i < LP_MAX_LAYERS; i++) {
+        int kind = m->layer_attn[i];
+        if (kind == LP_ATTN_MAMBA || kind == LP_ATTN_NONE)
+            continue;
+        double b = layer_bytes_per_token(c, i);
+        if (b > best)
+            best = b;
+    }
+    return best;
 }
 
 int lp_mem_hybrid_block_size(const lp_mem_ctx *c, int block_size) {
@@ -120,6 +140,7 @@ void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out) {
     int64_t start, end;
     lp_mem_pp_range(m->num_layers, c->pp, pp_rank, &start, &end);
     int64_t count[6] = {0};
+    double per_token[6] = {0};
     for (int64_t i = start; i < end; i++) {
         int kind = m->layer_attn[i];
         if (kind == LP_ATTN_NONE || (kind == LP_ATTN_MAMBA && m->mixer == LP_MIXER_NONE))
@@ -128,6 +149,8 @@ void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out) {
         if (!c->hybrid_kv && (kind == LP_ATTN_SLIDING || kind == LP_ATTN_CHUNKED))
             kind = LP_ATTN_FULL;
         count[kind]++;
+        if (kind != LP_ATTN_MAMBA && layer_bytes_per_token(c, i) > per_token[kind])
+            per_token[kind] = layer_bytes_per_token(c, i);
     }
     /* a speculative-decoding drafter's attention layers join the last stage's groups (spec.c) */
     if (pp_rank == c->pp - 1 && c->spec_kv_layers > 0)
@@ -136,6 +159,13 @@ void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out) {
     /* page = block_size x bytes/token/layer on this rank, the same for every attention kind;
      * Mamba pages are padded to it (the block size was raised so that it holds them) */
     out->page_bytes = attn_bytes_per_token(c) * c->block_size;
+    /* a kind with a smaller page holds proportionally more tokens per block (its block size was
+     * raised to the common page; the ratio is whole for every model vLLM accepts) */
+    for (int k = 0; k < 6; k++) {
+        double ratio =
+            per_token[k] > 0.0 ? floor(out->page_bytes / (per_token[k] * c->block_size)) : 1.0;
+        out->block_tokens[k] = (int64_t)c->block_size * (int64_t)(ratio >= 1.0 ? ratio : 1.0);
+    }
     int64_t attn_layers =
         count[LP_ATTN_FULL] + count[LP_ATTN_SLIDING] + count[LP_ATTN_CHUNKED] + count[LP_ATTN_MLA];
     if (attn_layers == 0 && count[LP_ATTN_MAMBA] > 0)
@@ -179,13 +209,13 @@ void lp_mem_kv_layout(const lp_mem_ctx *c, int pp_rank, lp_kv_layout *out) {
 int64_t lp_mem_kv_blocks_per_request(const lp_mem_ctx *c, const lp_kv_layout *lay,
                                      int64_t max_model_len) {
     const lp_model *m = c->m;
-    int64_t bs = c->block_size;
     int64_t mnbt = c->max_num_batched_tokens;
     int64_t blocks = 0;
     for (int k = 0; k < 6; k++) {
         int64_t g = lay->groups_per_kind[k];
         if (g == 0)
             continue;
+        int64_t bs = lay->block_tokens[k] > 0 ? lay->block_tokens[k] : c->block_size;
         int64_t per_group;
         if (k == LP_ATTN_SLIDING) {
             /* SlidingWindowSpec: min(window - 1 + max_num_batched_tokens, max_model_len), +1 */

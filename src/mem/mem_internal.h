@@ -100,6 +100,8 @@ typedef struct {
     double page_bytes;          /* bytes of one block of one layer */
     int64_t groups_per_kind[6]; /* number of groups of each lp_attn_kind */
     int64_t total_layers;       /* attention layers with KV on this stage */
+    int64_t block_tokens[6];    /* tokens per block of each kind (block_size, or more where the
+                                   kind's page was raised to the largest, Gemma 4) */
 } lp_kv_layout;
 
 /**

@@ -207,15 +207,6 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
         bytes += (double)m->hidden_size * dtype_b; /* final norm */
     }
 
-    /* KV heads held per rank: QKVParallelLinear replicates when tp > total KV heads. */
-    double kv_share = 1.0;
-    if (m->num_kv_heads > 0) {
-        int64_t per_rank = m->num_kv_heads / tp;
-        if (per_rank < 1)
-            per_rank = 1;
-        kv_share = (double)per_rank / (double)m->num_kv_heads;
-    }
-
     /* Routed experts: TP slices every expert; EP distributes whole experts over TPxDP. */
     double expert_share = 1.0 / tp;
     double mxfp4_b = 0.0; /* bytes per expert element when the experts are MXFP4 */
@@ -235,6 +226,14 @@ double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank) {
     lp_layer_params lp;
     for (int64_t i = start; i < end; i++) {
         lp_model_layer_params(m, i, &lp);
+        /* KV heads held per rank: QKVParallelLinear replicates when tp > total KV heads (per
+         * layer: Gemma 4's full layers have fewer) */
+        double kv_share = 1.0;
+        int64_t kv_heads = lp_model_layer_kv_heads(m, i);
+        if (kv_heads > 0) {
+            int64_t per_rank = kv_heads / tp;
+            kv_share = (double)(per_rank < 1 ? 1 : per_rank) / (double)kv_heads;
+        }
         /* modules the checkpoint leaves unquantized stay in the model dtype */
         uint8_t keep = quantized && i < LP_MAX_LAYERS ? c->quant.keep[i] : 0;
         double keep_qo =

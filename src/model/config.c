@@ -88,6 +88,11 @@ static const struct {
      * tensors, YaRN in rope_parameters with llama_4_scaling_beta (no weights); vLLM serves it
      * with mistral.py / llama.py */
     {"ministral3", LP_FAM_MISTRAL, false},
+    /* Gemma4TextConfig (Gemma 4): Gemma 3's block (four norms, q/k norms, GeGLU, tied embeddings)
+     * with layer_types of sliding layers (head_dim) and full layers of global_head_dim, which
+     * with attention_k_eq_v have num_global_key_value_heads and no v_proj; a layer_scalar per
+     * layer; vLLM gemma4.py Gemma4DecoderLayer. */
+    {"gemma4_text", LP_FAM_GEMMA4, true},
 };
 
 /* Multimodal root model_types and the text model_type their class assumes by default. */
@@ -106,6 +111,7 @@ static const struct {
     {"llava_next", "llama"},
     {"qwen3_5", "qwen3_5_text"},
     {"qwen3_5_moe", "qwen3_5_moe_text"},
+    {"gemma4", "gemma4_text"},
 };
 
 #define SUPPORTED_TYPES                                                                            \
@@ -114,7 +120,7 @@ static const struct {
     "gpt_oss, "                                                                                    \
     "falcon, llava, nemotron_h, qwen3_next, jamba, granitemoehybrid, granite, granitemoe, gemma, " \
     "kimi_k2, kimi_k25, glm4_moe, phi, nemotron-nas, mllama, llava_next, qwen3_5, qwen3_5_moe, "   \
-    "ministral3"
+    "ministral3, gemma4"
 
 static int find_text_type(const char *type) {
     for (size_t i = 0; i < sizeof text_types / sizeof text_types[0]; i++)
@@ -523,6 +529,11 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     case LP_FAM_QWEN3_NEXT:
         m->qk_norm = true;
         break;
+    case LP_FAM_GEMMA4:
+        st = lp_config_parse_gemma4(t, m);
+        if (st != LP_OK)
+            return st;
+        break;
     case LP_FAM_MLLAMA:
         /* MllamaTextModel.embed_tokens: VocabParallelEmbedding(vocab_size + 8, hidden) */
         m->embed_extra_rows = 8;
@@ -556,8 +567,9 @@ static lp_status parse_text(const lp_cfg *t, lp_family fam, const char *type, bo
     }
     if (fam == LP_FAM_LLAMA || fam == LP_FAM_LLAMA4 || fam == LP_FAM_QWEN3 ||
         fam == LP_FAM_QWEN3_MOE || fam == LP_FAM_GEMMA2 || fam == LP_FAM_GEMMA3 ||
-        fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL || fam == LP_FAM_NEMOTRON_H ||
-        fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_NEMOTRON_NAS || fam == LP_FAM_MLLAMA) {
+        fam == LP_FAM_GEMMA4 || fam == LP_FAM_GPT_OSS || fam == LP_FAM_MISTRAL ||
+        fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_GRANITE_HYBRID || fam == LP_FAM_NEMOTRON_NAS ||
+        fam == LP_FAM_MLLAMA) {
         st = lp_cfg_bool(t, "attention_bias", &attn_bias, NULL);
         if (st == LP_OK &&
             (fam == LP_FAM_LLAMA || fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_NEMOTRON_NAS))

@@ -97,7 +97,8 @@ typedef enum {
     LP_FAM_GLM4_MOE,     /**< GLM-4.5/4.6: GQA attention, DeepSeek-style routed + shared experts */
     LP_FAM_PHI,          /**< Phi-1/1.5/2: parallel attention + GELU MLP, LayerNorm, biases */
     LP_FAM_NEMOTRON_NAS, /**< DeciLM: Llama blocks, per-layer no-op attention / MLP widths */
-    LP_FAM_MLLAMA        /**< Llama-3.2-Vision text model: Llama + gated cross-attention layers */
+    LP_FAM_MLLAMA,       /**< Llama-3.2-Vision text model: Llama + gated cross-attention layers */
+    LP_FAM_GEMMA4        /**< Gemma 4: sliding + global layers of their own head size / KV heads */
 } lp_family;
 
 /**
@@ -106,6 +107,12 @@ typedef enum {
  * sliding_window / attention_chunk_size when no layer uses them.
  */
 lp_status lp_config_parse_layers(const lp_cfg *t, lp_family fam, lp_model *m);
+
+/**
+ * Gemma 4 text fields beyond Gemma 3's (config_gemma4.c): full-layer head size and KV heads,
+ * k_eq_v, layer scalars; refuses the parts not modelled. Needs heads and head_dim already read.
+ */
+lp_status lp_config_parse_gemma4(const lp_cfg *t, lp_model *m);
 
 /**
  * max_position_embeddings (smallest of the known keys) and vLLM's derived max_model_len

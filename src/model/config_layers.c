@@ -158,7 +158,8 @@ static lp_status attention_layout(const lp_cfg *t, lp_family fam, lp_model *m) {
     case LP_FAM_GLM4_MOE:
     case LP_FAM_PHI:
     case LP_FAM_NEMOTRON_NAS:
-        break; /* hybrid layouts: config_hybrid.c */
+    case LP_FAM_GEMMA4: /* layer_types is required (config_gemma4.c) */
+        break;          /* hybrid layouts: config_hybrid.c */
     case LP_FAM_MLLAMA: {
         /* MllamaTextConfig.cross_attention_layers: the layers that attend to the image */
         int64_t list[LP_MAX_LAYERS], n = 0;

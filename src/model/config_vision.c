@@ -1,7 +1,7 @@
 /*
  * config_vision.c - parameter counts of the vision towers and projectors of multimodal
- * wrappers (Gemma 3 SigLIP, Mistral 3 / Pixtral, Llava CLIP/SigLIP/Pixtral, Llama 4,
- * Qwen2.5-VL), read from vision_config.
+ * wrappers (Gemma 3 SigLIP, Gemma 4, Mistral 3 / Pixtral, Llava CLIP/SigLIP/Pixtral, Llama 4,
+ * Qwen2.5-VL, Qwen3.5), read from vision_config.
  *
  * Each formula mirrors the module tree of the transformers class named beside it, tensor
  * by tensor; the Gemma 3, Mistral-Small-3.1, Llama 4 and Qwen2.5-VL ones reproduce the
@@ -277,6 +277,93 @@ static lp_status vision_mllama(const lp_cfg *v, int64_t text_hidden, lp_model *m
     return LP_OK;
 }
 
+/*
+ * transformers Gemma4VisionModel + Gemma4MultimodalEmbedder (Gemma 4 31B: 575,743,536 parameters
+ * counted tensor by tensor from its safetensors): patch_embedder.input_proj [C*p*p -> h] without
+ * bias, position_embedding_table (2 x position_embedding_size x h), encoder layers with bias-free
+ * q/k/v/o, q_norm and k_norm over head_dim (the v norm has no weight), a gated MLP (gate, up,
+ * down) and four RMSNorms, std_bias and std_scale (h each) when standardize is set; the pooler
+ * has no weights; embed_vision.embedding_projection [h -> text hidden] without bias.
+ */
+static lp_status vision_gemma4(const lp_cfg *root, const lp_cfg *v, int64_t text_hidden,
+                               lp_model *m) {
+    vision_dims d;
+    static const vision_dims no_defaults = {0, 0, 0, 0, 0, 3};
+    lp_status st = read_dims(v, &no_defaults, "Gemma4VisionConfig", &d, m);
+    int64_t head_dim = 0, heads = 0, positions = 0;
+    bool standardize = false, clipped = false;
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "head_dim", 1, VIS_MAX_WIDTH, &head_dim, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "num_attention_heads", 1, VIS_MAX_WIDTH, &heads, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_int(v, "position_embedding_size", 1, VIS_MAX_IMAGE * 4, &positions, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_bool(v, "standardize", &standardize, NULL);
+    if (st == LP_OK)
+        st = lp_cfg_bool(v, "use_clipped_linears", &clipped, NULL);
+    if (st != LP_OK)
+        return st;
+    static const char *const needed[] = {"hidden_size", "intermediate_size", "num_hidden_layers",
+                                         "patch_size", "position_embedding_size"};
+    int64_t values[] = {d.hidden, d.intermediate, d.layers, d.patch, positions};
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+        if (values[i] <= 0)
+            return lp_cfg_fail(v, LP_ERR_MISSING_FIELD, v->prefix, needed[i],
+                               "a positive integer (Gemma 4 vision tower)", NULL);
+    if (head_dim <= 0)
+        head_dim = heads > 0 ? d.hidden / heads : 0;
+    if (clipped)
+        lp_model_note(m, "vision use_clipped_linears: the clip bounds (4 scalars per linear) are "
+                         "not counted");
+    (void)root;
+    int64_t h = d.hidden, i = d.intermediate;
+    int64_t embed = d.channels * d.patch * d.patch * h + 2 * positions * h;
+    int64_t layer = 4 * h * h + 2 * head_dim + 3 * h * i + 4 * h;
+    m->params_vision = embed + d.layers * layer + (standardize ? 2 * h : 0) + h * text_hidden;
+    return LP_OK;
+}
+
+/*
+ * Qwen3.5's vision tower (transformers Qwen3_5VisionModel = Qwen3VLVisionModel without the
+ * DeepStack mergers; vLLM qwen3_5.py reuses Qwen3_VisionTransformer): Conv3d patch embedding
+ * with bias (C x T x p x p -> h), learned positions (num_position_embeddings x h), blocks of two
+ * LayerNorms (with bias), fused qkv and proj (biased) and a GELU MLP fc1/fc2 (biased), and one
+ * PatchMerger: LayerNorm over h, fc1 [h*s^2 -> h*s^2] and fc2 [h*s^2 -> out_hidden_size], biased.
+ * Absent fields take the Qwen3_5(Moe)VisionConfig class defaults, noted.
+ */
+static lp_status vision_qwen3_5(const lp_cfg *v, lp_model *m) {
+    int64_t h = 1152, i = 4304, depth = 27, patch = 16, temporal = 2, chans = 3, merge = 2,
+            out = 3584, positions = 2304;
+    struct {
+        const char *key;
+        int64_t *dst, max;
+    } f[] = {{"hidden_size", &h, VIS_MAX_WIDTH},
+             {"intermediate_size", &i, LP_CFG_MAX_FFN},
+             {"depth", &depth, VIS_MAX_LAYERS},
+             {"patch_size", &patch, VIS_MAX_IMAGE},
+             {"temporal_patch_size", &temporal, 16},
+             {"spatial_merge_size", &merge, 16},
+             {"in_channels", &chans, 64},
+             {"out_hidden_size", &out, LP_CFG_MAX_WIDTH},
+             {"num_position_embeddings", &positions, VIS_MAX_IMAGE * 4}};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+        bool present = false;
+        lp_status st = lp_cfg_int(v, f[k].key, 1, f[k].max, f[k].dst, &present);
+        if (st != LP_OK)
+            return st;
+        if (!present)
+            lp_model_note(m, "%s%s absent: using the Qwen3_5VisionConfig default %lld", v->prefix,
+                          f[k].key, (long long)*f[k].dst);
+    }
+    int64_t embed = chans * temporal * patch * patch * h + h + positions * h;
+    int64_t block = 2 * (2 * h) + (h * 3 * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h);
+    int64_t mh = h * merge * merge;
+    int64_t merger = 2 * h + (mh * mh + mh) + (mh * out + out);
+    m->params_vision = embed + depth * block + merger;
+    return LP_OK;
+}
+
 lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int64_t text_hidden,
                                  lp_model *m) {
     lp_cfg v;
@@ -314,6 +401,13 @@ lp_status lp_config_parse_vision(const lp_cfg *root, const char *root_type, int6
         return vision_qwen2_5_vl(&v, m);
     if (strcmp(root_type, "mllama") == 0)
         return vision_mllama(&v, text_hidden, m);
+    if (strcmp(root_type, "gemma4") == 0) {
+        if (lp_cfg_has(root, "audio_config"))
+            lp_model_note(m, "gemma4 audio tower (audio_config) is not counted");
+        return vision_gemma4(root, &v, text_hidden, m);
+    }
+    if (strcmp(root_type, "qwen3_5") == 0 || strcmp(root_type, "qwen3_5_moe") == 0)
+        return vision_qwen3_5(&v, m);
     if (strcmp(root_type, "llava_next") == 0) {
         /* LlavaNextForConditionalGeneration: Llava's tower and projector + image_newline, one
          * learned vector of the text width between image rows */

@@ -19,9 +19,30 @@ static int64_t norm_params(const lp_model *m) {
     return m->norm_has_bias ? 2 * m->hidden_size : m->hidden_size;
 }
 
-static void attention_params(const lp_model *m, lp_layer_params *p) {
-    int64_t H = m->hidden_size, nh = m->num_heads, nkv = m->num_kv_heads, d = m->head_dim;
-    int64_t dv = m->head_dim_v > 0 ? m->head_dim_v : d;
+/* Gemma 4 gives its full-attention layers their own head size and KV heads (Gemma4DecoderLayer:
+ * global_head_dim, and num_global_key_value_heads when attention_k_eq_v); other models have one
+ * geometry, so full_head_dim / full_kv_heads stay 0. */
+static bool full_geometry(const lp_model *m, int kind) {
+    return kind == LP_ATTN_FULL && (m->full_head_dim > 0 || m->full_kv_heads > 0);
+}
+
+static int64_t kind_kv_heads(const lp_model *m, int kind) {
+    return full_geometry(m, kind) && m->full_kv_heads > 0 ? m->full_kv_heads : m->num_kv_heads;
+}
+
+static int64_t kind_head_dim(const lp_model *m, int kind) {
+    return full_geometry(m, kind) && m->full_head_dim > 0 ? m->full_head_dim : m->head_dim;
+}
+
+static int64_t kind_head_dim_v(const lp_model *m, int kind) {
+    if (full_geometry(m, kind))
+        return kind_head_dim(m, kind);
+    return m->head_dim_v > 0 ? m->head_dim_v : m->head_dim;
+}
+
+static void attention_params(const lp_model *m, int kind, lp_layer_params *p) {
+    int64_t H = m->hidden_size, nh = m->num_heads, nkv = kind_kv_heads(m, kind);
+    int64_t d = kind_head_dim(m, kind), dv = kind_head_dim_v(m, kind);
     if (m->use_mla) {
         /* vLLM deepseek_v2.py DeepseekV2MLAAttention: q_a/kv_a (fused_qkv_a_proj) are
          * ReplicatedLinear; q_b (or q), kv_b and o are TP-sharded. */
@@ -49,13 +70,19 @@ static void attention_params(const lp_model *m, lp_layer_params *p) {
     }
     /* q (twice as wide with an output gate, Qwen3-Next), o */
     p->attn_sharded += H * nh * d * (m->attn_output_gate ? 2 : 1) + nh * dv * H;
-    p->attn_kv += H * nkv * d + H * nkv * dv; /* k, v (Falcon-7B: inside fused qkv) */
+    p->attn_kv += H * nkv * d; /* k (Falcon-7B: inside fused qkv) */
+    /* v; Gemma 4's k_eq_v full layers store none: vLLM loads K's weights into the V slot of its
+     * fused qkv_proj, so its memory holds H x nkv x dv more than the checkpoint (model note) */
+    if (!(m->full_k_eq_v && kind == LP_ATTN_FULL))
+        p->attn_kv += H * nkv * dv;
     if (m->qkv_bias)
         p->small += nh * d + nkv * d + nkv * dv;
     if (m->o_bias)
         p->small += H;
     if (m->qk_norm)
         p->small += 2 * d; /* q_norm and k_norm over head_dim */
+    if (m->layer_scalar)
+        p->small += 1; /* Gemma 4 layer_scalar */
     if (m->attn_sinks)
         p->small += nh;
 }
@@ -121,7 +148,7 @@ static void layer_params(const lp_model *m, int kind, bool moe, bool no_mlp, int
     if (kind == LP_ATTN_MAMBA)
         mixer_params(m, p);
     else if (kind != LP_ATTN_NONE)
-        attention_params(m, p);
+        attention_params(m, kind, p);
     int64_t norms =
         m->norm_per_block ? (int64_t)(kind != LP_ATTN_NONE) + (int64_t)!no_mlp : m->norms_per_layer;
     p->small += norms * norm_params(m);
@@ -281,9 +308,22 @@ double lp_model_kv_bytes_per_token_layer(const lp_model *m, int64_t layer, lp_dt
     case LP_ATTN_CHUNKED:
         break;
     }
-    int64_t dv = m->head_dim_v > 0 ? m->head_dim_v : m->head_dim;
+    int kind = m->layer_attn[layer];
     /* FullAttentionSpec: num_kv_heads * (head_size + head_size_v) * dtype_size */
-    return (double)(m->num_kv_heads * (m->head_dim + dv)) * b;
+    return (double)(kind_kv_heads(m, kind) * (kind_head_dim(m, kind) + kind_head_dim_v(m, kind))) *
+           b;
+}
+
+int64_t lp_model_layer_kv_heads(const lp_model *m, int64_t layer) {
+    if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
+        return 0;
+    return kind_kv_heads(m, m->layer_attn[layer]);
+}
+
+int64_t lp_model_layer_head_dim(const lp_model *m, int64_t layer) {
+    if (!m || layer < 0 || layer >= m->num_layers || layer >= LP_MAX_LAYERS)
+        return 0;
+    return kind_head_dim(m, m->layer_attn[layer]);
 }
 
 double lp_model_kv_bytes_per_token(const lp_model *m, lp_dtype kv_dtype) {

@@ -268,8 +268,6 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
     const double q_b = lp_mem_bytes_per_weight(&plan->quant, plan->dtype, m->hidden_size);
     const double linear_b = quantized && !plan->quant.experts_only ? q_b : dtype_b;
     const double kv_b = lp_dtype_bytes(plan->kv_cache_dtype);
-    const double kv_share =
-        m->num_kv_heads > 0 ? (double)plan->kv_heads_per_rank / (double)m->num_kv_heads : 1.0;
     const double heads_rank = (double)m->num_heads / tp;
 
     double weight_bytes = 0, linear_params = 0, attn_coef = 0, kv_per_tok = 0;
@@ -284,6 +282,11 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
             continue;
         lp_model_layer_params(m, i, &lp);
         layers += 1;
+        /* this layer's KV heads on a rank (replicated when tp exceeds them; Gemma 4's full layers
+         * have fewer, and wider, heads than its sliding ones) */
+        int64_t kv_heads = lp_model_layer_kv_heads(m, i);
+        int64_t kv_rank = kv_heads / tp >= 1 ? kv_heads / tp : 1;
+        const double kv_share = kv_heads > 0 ? (double)kv_rank / (double)kv_heads : 1.0;
         double dense = (double)lp.attn_sharded / tp + (double)lp.attn_kv * kv_share +
                        (double)lp.attn_replicated + (double)lp.mlp_dense / tp;
         weight_bytes += dense * linear_b + (double)lp.small * dtype_b;
@@ -313,9 +316,11 @@ lp_status lp_step_model_init(const lp_model *m, const lp_cluster *cluster, const
                 mamba_state += mamba_layer_state;
             continue;
         } else {
-            double dv = (double)(m->head_dim_v > 0 ? m->head_dim_v : m->head_dim);
-            coef = 2.0 * heads_rank * ((double)m->head_dim + dv);
-            kvl = (double)plan->kv_heads_per_rank * ((double)m->head_dim + dv) * kv_b;
+            int64_t hd = lp_model_layer_head_dim(m, i);
+            double dv =
+                hd != m->head_dim ? (double)hd : (double)(m->head_dim_v > 0 ? m->head_dim_v : hd);
+            coef = 2.0 * heads_rank * ((double)hd + dv);
+            kvl = (double)kv_rank * ((double)hd + dv) * kv_b;
         }
         attn_coef += coef;
         kv_per_tok += kvl;
