@@ -67,6 +67,23 @@ static void test_plan(void **state) {
              "--gpu-bandwidth-gbs 864 --json",
              0);
     json_decref(j);
+    /* disaggregated prefill/decode: every flag of the --disaggregation family reaches the use
+     * case from both front ends (2 x TP 1 + 1 x TP 2 = 4 GPUs) */
+    j = same("/v1/plan",
+             "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\", "
+             "\"disaggregation\": \"2P1D\", \"prefill_tensor_parallel_size\": 1, "
+             "\"decode_tensor_parallel_size\": 2, \"prefill_gpu\": \"L40S\", "
+             "\"decode_gpu\": \"H200\", \"kv_connector\": \"mooncake\"}",
+             200,
+             "plan --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 --disaggregation 2P1D "
+             "--prefill-tensor-parallel-size 1 --decode-tensor-parallel-size 2 --prefill-gpu L40S "
+             "--decode-gpu H200 --kv-connector mooncake --json",
+             0);
+    assert_int_equal(json_integer_value(json_object_get(j, "num_gpus")), 4);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "disaggregation"),
+                                                          "kv_connector_vllm")),
+                        "MooncakeConnector");
+    json_decref(j);
 }
 
 static void check_valid(json_t *j, const char *method) {

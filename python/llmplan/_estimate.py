@@ -146,6 +146,12 @@ def estimate_performance(
     max_loras: Optional[int] = None,
     max_lora_rank: Optional[int] = None,
     max_cpu_loras: Optional[int] = None,
+    disaggregation: Optional[str] = None,
+    prefill_tensor_parallel_size: Optional[int] = None,
+    decode_tensor_parallel_size: Optional[int] = None,
+    prefill_gpu: Optional[str] = None,
+    decode_gpu: Optional[str] = None,
+    kv_connector: Optional[str] = None,
     random_prefix_len: Optional[int] = None,
     prefix_repetition_prefix_len: Optional[int] = None,
     prefix_repetition_suffix_len: Optional[int] = None,
@@ -192,6 +198,11 @@ def estimate_performance(
             (``enable_prefix_caching=False`` is ``--no-enable-prefix-caching``;
             ``speculative_config`` a dict such as ``{"method": "ngram",
             "num_speculative_tokens": 3}``; ``acceptance_rate`` per drafted token).
+        disaggregation, prefill_tensor_parallel_size, decode_tensor_parallel_size,
+        prefill_gpu, decode_gpu, kv_connector: disaggregated prefill/decode
+            (``disaggregation="2P1D"``): x prefill and y decode instances, each pool's
+            tensor-parallel size and GPU (default: ``tensor_parallel_size`` and ``gpu``) and
+            the KV connector (nixl, lmcache, nccl or mooncake), as ``--disaggregation`` etc.
         random_prefix_len, prefix_repetition_prefix_len, prefix_repetition_suffix_len,
         prefix_repetition_num_prefixes, prefix_repetition_output_len, num_turns,
         lora_modules: shared prefixes, multi-turn conversations (simulate only) and the

@@ -62,6 +62,12 @@ FIELDS: Dict[str, Tuple[type, ...]] = {
     "max_loras": _INT,
     "max_lora_rank": _INT,
     "max_cpu_loras": _INT,
+    "disaggregation": _STR,  # "xPyD": x prefill and y decode instances
+    "prefill_tensor_parallel_size": _INT,
+    "decode_tensor_parallel_size": _INT,
+    "prefill_gpu": _STR,
+    "decode_gpu": _STR,
+    "kv_connector": _STR,  # nixl, lmcache, nccl or mooncake
     # the workload, as `vllm bench serve` names it
     "input_len": _INT,
     "output_len": _INT,

@@ -153,6 +153,12 @@ def plan(
     max_loras: Optional[int] = None,
     max_lora_rank: Optional[int] = None,
     max_cpu_loras: Optional[int] = None,
+    disaggregation: Optional[str] = None,
+    prefill_tensor_parallel_size: Optional[int] = None,
+    decode_tensor_parallel_size: Optional[int] = None,
+    prefill_gpu: Optional[str] = None,
+    decode_gpu: Optional[str] = None,
+    kv_connector: Optional[str] = None,
     model_id: Optional[str] = None,
     gpu_name: Optional[str] = None,
     tp_size: Optional[int] = None,
@@ -175,6 +181,11 @@ def plan(
         enable_prefix_caching, speculative_config, acceptance_rate, enable_lora, max_loras,
         max_lora_rank, max_cpu_loras: the serving modes (the drafter's weights and KV, the
             LoRA adapter slots are planned before the KV cache).
+        disaggregation, prefill_tensor_parallel_size, decode_tensor_parallel_size,
+        prefill_gpu, decode_gpu, kv_connector: disaggregated prefill/decode
+            (``disaggregation="2P1D"``): x prefill and y decode instances, each pool's
+            tensor-parallel size and GPU (default: ``tensor_parallel_size`` and ``gpu``) and
+            the KV connector (nixl, lmcache, nccl or mooncake), as ``--disaggregation`` etc.
         tp_size: alias of ``tensor_parallel_size``.
 
     Returns:
@@ -304,6 +315,12 @@ def explain(
     max_loras: Optional[int] = None,
     max_lora_rank: Optional[int] = None,
     max_cpu_loras: Optional[int] = None,
+    disaggregation: Optional[str] = None,
+    prefill_tensor_parallel_size: Optional[int] = None,
+    decode_tensor_parallel_size: Optional[int] = None,
+    prefill_gpu: Optional[str] = None,
+    decode_gpu: Optional[str] = None,
+    kv_connector: Optional[str] = None,
     random_prefix_len: Optional[int] = None,
     prefix_repetition_prefix_len: Optional[int] = None,
     prefix_repetition_suffix_len: Optional[int] = None,

@@ -135,3 +135,25 @@ def test_gpus_and_models_equal_the_cli(cli):
     llama = next(m for m in llmplan.models() if m.id == "meta-llama/Llama-3.1-8B")
     # 8,030,261,248 parameters: the published count of Llama-3.1-8B (its model card)
     assert llama.params_total == 8030261248
+
+
+# Disaggregated prefill/decode: every keyword of the --disaggregation family reaches the library
+# the same way from Python, the CLI and HTTP (2 x TP 1 on L40S + 1 x TP 2 on H200 = 4 GPUs).
+DISAGG_PLAN = (
+    dict(model=LLAMA_8B, gpu="H100", disaggregation="2P1D", prefill_tensor_parallel_size=1,
+         decode_tensor_parallel_size=2, prefill_gpu="L40S", decode_gpu="H200",
+         kv_connector="mooncake"),
+    ["--model", LLAMA_8B, "--gpu", "H100", "--disaggregation", "2P1D",
+     "--prefill-tensor-parallel-size", "1", "--decode-tensor-parallel-size", "2",
+     "--prefill-gpu", "L40S", "--decode-gpu", "H200", "--kv-connector", "mooncake"],
+)
+
+
+def test_disaggregated_plan_python_equals_cli_and_http(cli, server):
+    kwargs, flags = DISAGG_PLAN
+    py = llmplan.plan(**kwargs).to_dict()
+    assert py["num_gpus"] == 4
+    assert py["disaggregation"]["kv_connector_vllm"] == "MooncakeConnector"
+    assert cli_json(cli, ["plan", *flags, "--json"], 0) == py
+    status, answer = server.post("/v1/plan", kwargs)
+    assert status == 200 and answer == py
