@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/json_emit.h"
+#include "common/json_fields.h"
 #include "perf/perf_internal.h"
 
 /* jansson's text of one real, as the estimate JSON writes it. */
@@ -155,10 +156,61 @@ static void test_documents(void **state) {
     json_decref(o);
 }
 
+/* A field table writes what the hand-written calls would: each kind, the nulls of a real that
+ * is not finite and of a POSITIVE that is not above 0, and every key null for no struct. */
+typedef struct {
+    double rate, missing, target, unset;
+    int count;
+    int64_t tokens;
+    size_t n;
+    bool on;
+} table_sample;
+
+static void test_field_tables(void **state) {
+    (void)state;
+    static const lp_json_field table[] = {
+        LP_JF(table_sample, rate, "rate", REAL),
+        LP_JF(table_sample, missing, "missing", REAL),
+        LP_JF(table_sample, target, "target", POSITIVE),
+        LP_JF(table_sample, unset, "unset", POSITIVE),
+        LP_JF(table_sample, count, "count", INT),
+        LP_JF(table_sample, tokens, "tokens", INT64),
+        LP_JF(table_sample, n, "n", SIZE),
+        LP_JF(table_sample, on, "on", BOOL),
+    };
+    table_sample s = {2.5, NAN, 40, 0, -3, 1099511627776LL, 7, true};
+    /* by hand: 2^40 = 1099511627776 */
+    const char *want = "{\"rate\": 2.5, \"missing\": null, \"target\": 40.0, \"unset\": null, "
+                       "\"count\": -3, \"tokens\": 1099511627776, \"n\": 7, \"on\": true}";
+    const char *want_null = "{\"rate\": null, \"missing\": null, \"target\": null, \"unset\": "
+                            "null, \"count\": null, \"tokens\": null, \"n\": null, \"on\": null}";
+    for (int none = 0; none < 2; none++) {
+        const void *base = none ? NULL : &s;
+        lp_json_emit w = {0};
+        lp_je_init(&w, false, 12);
+        lp_je_object_begin(&w);
+        lp_je_fields(&w, base, table, LP_JF_COUNT(table));
+        lp_je_object_end(&w);
+        json_t *o = json_object();
+        lp_json_set_fields(o, base, table, LP_JF_COUNT(table));
+        char *dumped = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+        /* compact json_emit has no spaces; jansson's default separators have them */
+        assert_string_equal(dumped, none ? want_null : want);
+        json_t *back = json_loads(w.buf, 0, NULL);
+        assert_non_null(back);
+        assert_true(json_equal(back, o));
+        json_decref(back);
+        free(dumped);
+        json_decref(o);
+        lp_je_free(&w);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reals),
         cmocka_unit_test(test_documents),
+        cmocka_unit_test(test_field_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

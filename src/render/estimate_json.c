@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "common/json_emit.h"
+#include "common/json_fields.h"
 #include "render/json_objects.h"
 
 #include "llmplan/render.h"
@@ -107,6 +108,24 @@ static void put_request(lp_json_emit *w, const lp_perf_request *req) {
         lp_je_null(w);
 }
 
+/* The throughput keys of `vllm bench serve --save-result` (a duration of 0: not simulated). */
+static const lp_json_field BENCH_KEYS[] = {
+    LP_JF(lp_perf_estimate, completed, "completed", INT),
+    LP_JF(lp_perf_estimate, duration_s, "duration", POSITIVE),
+    LP_JF(lp_perf_estimate, request_s, "request_throughput", REAL),
+    LP_JF(lp_perf_estimate, output_tok_s, "output_throughput", REAL),
+    LP_JF(lp_perf_estimate, total_tok_s, "total_token_throughput", REAL),
+};
+
+/* llmplan's additions after the latencies. */
+static const lp_json_field OWN_KEYS[] = {
+    LP_JF(lp_perf_estimate, max_concurrent_requests, "max_concurrent_requests", REAL),
+    LP_JF(lp_perf_estimate, prefill_tok_s, "prefill_tok_s", REAL),
+    LP_JF(lp_perf_estimate, decode_tok_s, "decode_tok_s", REAL),
+    LP_JF(lp_perf_estimate, mean_batch, "mean_batch", REAL),
+    LP_JF(lp_perf_estimate, replicas, "replicas", INT),
+};
+
 /* The estimate object; res (may be NULL) adds the use case's keys. */
 static void put_estimate(lp_json_emit *w, const lp_perf_request *req, const lp_perf_estimate *e,
                          long line, const lp_estimate_result *res) {
@@ -129,32 +148,12 @@ static void put_estimate(lp_json_emit *w, const lp_perf_request *req, const lp_p
     put_request(w, req);
 
     /* the keys of `vllm bench serve --save-result` */
-    lp_je_key(w, "completed");
-    lp_je_int(w, e->completed);
-    lp_je_key(w, "duration");
-    lp_je_real(w, e->duration_s > 0 ? e->duration_s : NAN);
-    lp_je_key(w, "request_throughput");
-    lp_je_real(w, e->request_s);
-    lp_je_key(w, "output_throughput");
-    lp_je_real(w, e->output_tok_s);
-    lp_je_key(w, "total_token_throughput");
-    lp_je_real(w, e->total_tok_s);
+    lp_je_fields(w, e, BENCH_KEYS, LP_JF_COUNT(BENCH_KEYS));
     put_stat(w, "ttft", &e->ttft_ms);
     put_stat(w, "tpot", &e->tpot_ms);
     put_stat(w, "itl", &e->itl_ms);
     put_stat(w, "e2el", &e->e2el_ms);
-
-    /* llmplan's additions */
-    lp_je_key(w, "max_concurrent_requests");
-    lp_je_real(w, e->max_concurrent_requests);
-    lp_je_key(w, "prefill_tok_s");
-    lp_je_real(w, e->prefill_tok_s);
-    lp_je_key(w, "decode_tok_s");
-    lp_je_real(w, e->decode_tok_s);
-    lp_je_key(w, "mean_batch");
-    lp_je_real(w, e->mean_batch);
-    lp_je_key(w, "replicas");
-    lp_je_int(w, e->replicas);
+    lp_je_fields(w, e, OWN_KEYS, LP_JF_COUNT(OWN_KEYS));
     if (e->method == LP_SIMULATE) {
         lp_je_key(w, "preemptions");
         lp_je_int(w, e->preemptions);

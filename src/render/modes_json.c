@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "common/json_emit.h"
+#include "common/json_fields.h"
 #include "render/json_objects.h"
 
 #define GIB 1073741824.0
@@ -24,6 +25,14 @@ json_t *lp_render_plan_modes(const lp_mem_plan *p) {
                      "lora", lora);
 }
 
+/* What speculative decoding did, under the names of vLLM's speculative_config and metrics. */
+static const lp_json_field SPECULATIVE_KEYS[] = {
+    LP_JF(lp_mode_stats, spec_k, "num_speculative_tokens", INT),
+    LP_JF(lp_mode_stats, spec_acceptance_rate, "acceptance_rate", REAL),
+    LP_JF(lp_mode_stats, spec_mean_acceptance_length, "mean_acceptance_length", REAL),
+    LP_JF(lp_mode_stats, spec_speedup, "tpot_speedup", REAL),
+};
+
 void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
     const lp_mode_stats *m = &e->modes;
     lp_je_object_begin(w);
@@ -38,14 +47,7 @@ void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
         lp_je_object_begin(w);
         lp_je_key(w, "method");
         lp_je_string(w, lp_spec_method_name(m->spec_method));
-        lp_je_key(w, "num_speculative_tokens");
-        lp_je_int(w, m->spec_k);
-        lp_je_key(w, "acceptance_rate");
-        lp_je_real(w, m->spec_acceptance_rate);
-        lp_je_key(w, "mean_acceptance_length");
-        lp_je_real(w, m->spec_mean_acceptance_length);
-        lp_je_key(w, "tpot_speedup");
-        lp_je_real(w, m->spec_speedup);
+        lp_je_fields(w, m, SPECULATIVE_KEYS, LP_JF_COUNT(SPECULATIVE_KEYS));
         lp_je_key(w, "crossover_concurrency");
         if (m->spec_crossover_concurrency > 0)
             lp_je_int(w, (long long)m->spec_crossover_concurrency);

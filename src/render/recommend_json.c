@@ -10,6 +10,7 @@
  * CSV: the same flat entries, one row each under a header row, so that a spreadsheet and a
  * program read the same columns. Formatting only.
  */
+#include "common/json_fields.h"
 #include "common/json_write.h"
 #include <jansson.h>
 #include <math.h>
@@ -29,6 +30,101 @@ static json_t *positive(double v) {
 static void put(json_t *o, const char *key, json_t *v) {
     json_object_set_new(o, key, v ? v : json_null());
 }
+
+/* ---- the keys that are a member as it is (json_fields.h), in the order they are written ---- */
+
+/* A configuration's GPUs and parallelism, spelled as `vllm serve` spells the flags. */
+static const lp_json_field LAYOUT_KEYS[] = {
+    LP_JF(lp_candidate, num_gpus, "num_gpus", INT),
+    LP_JF(lp_candidate, nodes, "nodes", INT),
+    LP_JF(lp_candidate, cross_node_ms, "cross_node_ms_per_step", REAL),
+    LP_JF(lp_candidate, tp, "tensor_parallel_size", INT),
+    LP_JF(lp_candidate, pp, "pipeline_parallel_size", INT),
+    LP_JF(lp_candidate, dp, "data_parallel_size", INT),
+    LP_JF(lp_candidate, expert_parallel, "enable_expert_parallel", BOOL),
+};
+
+/* Its engine limits. */
+static const lp_json_field LIMIT_KEYS[] = {
+    LP_JF(lp_candidate, max_num_seqs, "max_num_seqs", INT),
+    LP_JF(lp_candidate, max_num_batched_tokens, "max_num_batched_tokens", INT),
+    LP_JF(lp_candidate, max_model_len, "max_model_len", INT64),
+    LP_JF(lp_candidate, gpu_memory_utilization, "gpu_memory_utilization", REAL),
+};
+
+/* Its throughput under `vllm bench serve`'s names, and its KV capacity. */
+static const lp_json_field THROUGHPUT_KEYS[] = {
+    LP_JF(lp_candidate, output_tok_s, "output_throughput", REAL),
+    LP_JF(lp_candidate, request_s, "request_throughput", REAL),
+    LP_JF(lp_candidate, total_tok_s, "total_token_throughput", REAL),
+    LP_JF(lp_candidate, output_tok_s_per_gpu, "output_throughput_per_gpu", REAL),
+    LP_JF(lp_candidate, max_concurrent_requests, "max_concurrent_requests", REAL),
+    LP_JF(lp_candidate, kv_tokens, "kv_tokens", INT64),
+};
+
+/* Its capacity at the targets (all null when none was computed). */
+static const lp_json_field CAPACITY_KEYS[] = {
+    LP_JF(lp_candidate, max_request_rate, "max_request_rate", REAL),
+    LP_JF(lp_candidate, max_concurrency, "max_concurrency", REAL),
+    LP_JF(lp_candidate, saturation_request_rate, "saturation_request_rate", REAL),
+};
+
+/* One batch-limit setting that meets the targets. */
+static const lp_json_field VARIANT_KEYS[] = {
+    LP_JF(lp_batch_variant, max_num_seqs, "max_num_seqs", INT),
+    LP_JF(lp_batch_variant, max_num_batched_tokens, "max_num_batched_tokens", INT),
+    LP_JF(lp_batch_variant, ttft_ms, "ttft_ms", REAL),
+    LP_JF(lp_batch_variant, tpot_ms, "tpot_ms", REAL),
+    LP_JF(lp_batch_variant, itl_ms, "itl_ms", REAL),
+    LP_JF(lp_batch_variant, e2e_ms, "e2el_ms", REAL),
+    LP_JF(lp_batch_variant, output_tok_s, "output_throughput", REAL),
+    LP_JF(lp_batch_variant, kv_tokens, "kv_tokens", INT64),
+    LP_JF(lp_batch_variant, simulated, "simulated", BOOL),
+};
+
+/* The latencies of one point of a load sweep. */
+static const lp_json_field POINT_LATENCY_KEYS[] = {
+    LP_JF(lp_load_point, ttft_ms, "ttft_ms", REAL),
+    LP_JF(lp_load_point, tpot_ms, "tpot_ms", REAL),
+    LP_JF(lp_load_point, itl_ms, "itl_ms", REAL),
+    LP_JF(lp_load_point, e2e_ms, "e2el_ms", REAL),
+};
+
+/* The replicas a day of load needs, before and after the headroom. */
+static const lp_json_field REPLICA_KEYS[] = {
+    LP_JF(lp_load_sizing, num_gpus, "num_gpus_per_replica", INT),
+    LP_JF(lp_load_sizing, max_request_rate, "max_request_rate", REAL),
+};
+static const lp_json_field FLEET_KEYS[] = {
+    LP_JF(lp_load_sizing, min_replicas, "min_replicas", INT),
+    LP_JF(lp_load_sizing, peak_replicas, "peak_replicas", INT),
+    LP_JF(lp_load_sizing, requests_per_day, "requests_per_day", REAL),
+    LP_JF(lp_load_sizing, gpu_hours_per_day, "gpu_hours_per_day", REAL),
+    LP_JF(lp_load_sizing, fixed_gpu_hours_per_day, "fixed_fleet_gpu_hours_per_day", REAL),
+    LP_JF(lp_load_sizing, usd_per_day, "usd_per_day", REAL),
+    LP_JF(lp_load_sizing, fixed_usd_per_day, "fixed_fleet_usd_per_day", REAL),
+};
+
+/* The targets (0: none, written as null). */
+static const lp_json_field TARGET_KEYS[] = {
+    LP_JF(lp_targets, max_ttft_ms, "max_ttft_ms", POSITIVE),
+    LP_JF(lp_targets, max_tpot_ms, "max_tpot_ms", POSITIVE),
+    LP_JF(lp_targets, max_itl_ms, "max_itl_ms", POSITIVE),
+    LP_JF(lp_targets, max_e2e_ms, "max_e2e_ms", POSITIVE),
+    LP_JF(lp_targets, min_output_tok_s, "min_output_throughput", POSITIVE),
+};
+
+/* How many configurations met the targets, and what the search did. */
+static const lp_json_field COUNT_KEYS[] = {
+    LP_JF(lp_search_result, n_ranked, "meeting_targets", SIZE),
+    LP_JF(lp_search_result, deployments, "deployments_meeting_targets", SIZE),
+    LP_JF(lp_search_result, feasible, "configurations_meeting_targets", SIZE),
+};
+static const lp_json_field SEARCH_KEYS[] = {
+    LP_JF(lp_search_result, enumerated, "enumerated", SIZE),
+    LP_JF(lp_search_result, estimated, "estimated", SIZE),
+    LP_JF(lp_search_result, search_s, "search_s", REAL),
+};
 
 /* Keys of the "rejected" object: stable identifiers for programs (the text report uses
  * lp_reject_reason_name's words). */
@@ -93,30 +189,16 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
         e = NULL;
     put(o, "rank", rank > 0 ? json_integer((json_int_t)rank) : json_null());
     put(o, "gpu", json_string(c->gpu ? c->gpu->name : "?"));
-    put(o, "num_gpus", json_integer(c->num_gpus));
-    put(o, "nodes", json_integer(c->nodes));
-    put(o, "cross_node_ms_per_step", json_real(c->cross_node_ms));
-    put(o, "tensor_parallel_size", json_integer(c->tp));
-    put(o, "pipeline_parallel_size", json_integer(c->pp));
-    put(o, "data_parallel_size", json_integer(c->dp));
-    put(o, "enable_expert_parallel", json_boolean(c->expert_parallel));
+    lp_json_set_fields(o, c, LAYOUT_KEYS, LP_JF_COUNT(LAYOUT_KEYS));
     put(o, "quantization", c->quantization[0] ? json_string(c->quantization) : json_null());
     put(o, "kv_cache_dtype", json_string(lp_dtype_name(c->kv_cache_dtype)));
-    put(o, "max_num_seqs", json_integer(c->max_num_seqs));
-    put(o, "max_num_batched_tokens", json_integer(c->max_num_batched_tokens));
-    put(o, "max_model_len", json_integer((json_int_t)c->max_model_len));
-    put(o, "gpu_memory_utilization", num(c->gpu_memory_utilization));
+    lp_json_set_fields(o, c, LIMIT_KEYS, LP_JF_COUNT(LIMIT_KEYS));
     put(o, "latency_percentile", json_integer(pct));
     put_latency(o, "ttft", e ? &e->ttft_ms : NULL, c->ttft_ms, pct);
     put_latency(o, "tpot", e ? &e->tpot_ms : NULL, c->tpot_ms, pct);
     put_latency(o, "itl", e ? &e->itl_ms : NULL, c->itl_ms, pct);
     put_latency(o, "e2el", e ? &e->e2el_ms : NULL, c->e2e_ms, pct);
-    put(o, "output_throughput", num(c->output_tok_s));
-    put(o, "request_throughput", num(c->request_s));
-    put(o, "total_token_throughput", num(c->total_tok_s));
-    put(o, "output_throughput_per_gpu", num(c->output_tok_s_per_gpu));
-    put(o, "max_concurrent_requests", num(c->max_concurrent_requests));
-    put(o, "kv_tokens", json_integer((json_int_t)c->kv_tokens));
+    lp_json_set_fields(o, c, THROUGHPUT_KEYS, LP_JF_COUNT(THROUGHPUT_KEYS));
     put(o, "prefill_bottleneck", json_string(lp_bottleneck_name(c->prefill_bound)));
     put(o, "decode_bottleneck", json_string(lp_bottleneck_name(c->decode_bound)));
     bool priced = isfinite(c->usd_per_million_output_tokens);
@@ -139,9 +221,7 @@ static json_t *config_object(const lp_recommend_view *v, const lp_candidate *c,
     put(o, "vllm_serve", serve ? json_string(serve) : json_null());
     /* capacity at the targets */
     bool have_cap = c->capacity_method != LP_CAPACITY_NONE;
-    put(o, "max_request_rate", have_cap ? num(c->max_request_rate) : json_null());
-    put(o, "max_concurrency", have_cap ? num(c->max_concurrency) : json_null());
-    put(o, "saturation_request_rate", have_cap ? num(c->saturation_request_rate) : json_null());
+    lp_json_set_fields(o, have_cap ? c : NULL, CAPACITY_KEYS, LP_JF_COUNT(CAPACITY_KEYS));
     put(o, "capacity_method",
         have_cap ? json_string(lp_capacity_method_name(c->capacity_method)) : json_null());
     put(o, "capacity_limit",
@@ -160,15 +240,7 @@ static json_t *variants_array(const lp_recommend_view *v, const lp_candidate *c)
     for (size_t k = 0; a && k < c->n_variants && c->variants_first + k < r->n_variants; k++) {
         const lp_batch_variant *b = &r->variants[c->variants_first + k];
         json_t *o = json_object();
-        put(o, "max_num_seqs", json_integer(b->max_num_seqs));
-        put(o, "max_num_batched_tokens", json_integer(b->max_num_batched_tokens));
-        put(o, "ttft_ms", num(b->ttft_ms));
-        put(o, "tpot_ms", num(b->tpot_ms));
-        put(o, "itl_ms", num(b->itl_ms));
-        put(o, "e2el_ms", num(b->e2e_ms));
-        put(o, "output_throughput", num(b->output_tok_s));
-        put(o, "kv_tokens", json_integer((json_int_t)b->kv_tokens));
-        put(o, "simulated", json_boolean(b->simulated));
+        lp_json_set_fields(o, b, VARIANT_KEYS, LP_JF_COUNT(VARIANT_KEYS));
         json_array_append_new(a, o);
     }
     return a;
@@ -180,10 +252,7 @@ static json_t *point_object(const lp_load_point *p) {
     put(o, "keeps_up", json_boolean(p->keeps_up));
     /* a load it falls behind has no steady latency: a backlog grows without bound */
     bool ok = p->valid && p->keeps_up;
-    put(o, "ttft_ms", ok ? num(p->ttft_ms) : json_null());
-    put(o, "tpot_ms", ok ? num(p->tpot_ms) : json_null());
-    put(o, "itl_ms", ok ? num(p->itl_ms) : json_null());
-    put(o, "e2el_ms", ok ? num(p->e2e_ms) : json_null());
+    lp_json_set_fields(o, ok ? p : NULL, POINT_LATENCY_KEYS, LP_JF_COUNT(POINT_LATENCY_KEYS));
     put(o, "output_throughput", p->valid ? num(p->output_tok_s) : json_null());
     put(o, "simulated", json_boolean(p->simulated));
     return o;
@@ -224,16 +293,9 @@ static json_t *profile_object(const lp_recommend_view *v) {
         for (size_t i = 0; i < z->n; i++)
             json_array_append_new(reps, json_integer(z->replicas[i]));
         put(o, "replicas", reps);
-        put(o, "num_gpus_per_replica", json_integer(z->num_gpus));
-        put(o, "max_request_rate", num(z->max_request_rate));
+        lp_json_set_fields(o, z, REPLICA_KEYS, LP_JF_COUNT(REPLICA_KEYS));
         put(o, "headroom_pct", num(100 * z->headroom));
-        put(o, "min_replicas", json_integer(z->min_replicas));
-        put(o, "peak_replicas", json_integer(z->peak_replicas));
-        put(o, "requests_per_day", num(z->requests_per_day));
-        put(o, "gpu_hours_per_day", num(z->gpu_hours_per_day));
-        put(o, "fixed_fleet_gpu_hours_per_day", num(z->fixed_gpu_hours_per_day));
-        put(o, "usd_per_day", num(z->usd_per_day));
-        put(o, "fixed_fleet_usd_per_day", num(z->fixed_usd_per_day));
+        lp_json_set_fields(o, z, FLEET_KEYS, LP_JF_COUNT(FLEET_KEYS));
     }
     put(o, "error",
         v->sizing_error && v->sizing_error[0] ? json_string(v->sizing_error) : json_null());
@@ -242,11 +304,7 @@ static json_t *profile_object(const lp_recommend_view *v) {
 
 static json_t *targets_object(const lp_search_spec *s) {
     json_t *o = json_object();
-    put(o, "max_ttft_ms", positive(s->targets.max_ttft_ms));
-    put(o, "max_tpot_ms", positive(s->targets.max_tpot_ms));
-    put(o, "max_itl_ms", positive(s->targets.max_itl_ms));
-    put(o, "max_e2e_ms", positive(s->targets.max_e2e_ms));
-    put(o, "min_output_throughput", positive(s->targets.min_output_tok_s));
+    lp_json_set_fields(o, &s->targets, TARGET_KEYS, LP_JF_COUNT(TARGET_KEYS));
     put(o, "percentile", json_integer(percentile_of(s)));
     return o;
 }
@@ -282,9 +340,7 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
         json_array_append_new(configs, c);
     }
     put(root, "configs", configs);
-    put(root, "meeting_targets", json_integer((json_int_t)r->n_ranked));
-    put(root, "deployments_meeting_targets", json_integer((json_int_t)r->deployments));
-    put(root, "configurations_meeting_targets", json_integer((json_int_t)r->feasible));
+    lp_json_set_fields(root, r, COUNT_KEYS, LP_JF_COUNT(COUNT_KEYS));
     json_t *pareto = json_array();
     for (size_t i = 0; i < r->n_pareto; i++)
         json_array_append_new(pareto, config_object(v, &r->pareto[i], NULL, NULL, 0));
@@ -296,9 +352,7 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     char summary[1024];
     put(root, "rejected_summary",
         json_string(lp_render_rejections(summary, sizeof summary, r, &v->spec->targets)));
-    put(root, "enumerated", json_integer((json_int_t)r->enumerated));
-    put(root, "estimated", json_integer((json_int_t)r->estimated));
-    put(root, "search_s", num(r->search_s));
+    lp_json_set_fields(root, r, SEARCH_KEYS, LP_JF_COUNT(SEARCH_KEYS));
     put(root, "price_source", r->price_origin ? json_string(r->price_origin) : json_null());
     json_t *misses = json_array();
     for (size_t i = 0; i < v->n_misses; i++)
