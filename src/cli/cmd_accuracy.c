@@ -350,6 +350,21 @@ static int load(lp_accuracy_data *d, const lp_validate_serving_opts *opts) {
     return LP_EXIT_OK;
 }
 
+static void print_help(const lp_opt *opts) {
+    printf("Usage: llmplan accuracy [--validation DIR] [--brief] [--markdown FILE]\n\n"
+           "Plans every row of DIR/kv_capacity.tsv and DIR/kv_capacity_2.tsv (real vLLM "
+           "start-up\nlogs) with the row's settings and prints predicted/logged values and "
+           "the error per row.\nThen estimates every row of DIR/serving_perf.tsv, "
+           "serving_perf_2.tsv and serving_modes.tsv\n(published throughput and latency) "
+           "with every method and prints the errors per row,\ntables per GPU, source, "
+           "release, load regime and file (fit and holdout rows apart:\nheld-out rows are "
+           "never used to fit a constant) and every skipped row with its reason.\n\n");
+    lp_opts_print(opts);
+    printf("\nExamples:\n  make accuracy\n  make accuracy-doc      (writes "
+           "docs/ACCURACY.md)\n  make bands             (fits data/bands.tsv on the fit "
+           "rows)\n  llmplan accuracy --brief\n");
+}
+
 int lp_cmd_accuracy(int argc, char **argv) {
     lp_accuracy_data data = {.dir = "../shared/validation"};
     const char *markdown = NULL, *bands = NULL, *commit = "unknown";
@@ -367,29 +382,14 @@ int lp_cmd_accuracy(int argc, char **argv) {
          "replace --markdown / --bands-out files llmplan did not write", NULL},
         {"--commit", NULL, LP_OPT_STRING, &commit, "ID",
          "the commit of the model measured, named in what --markdown writes", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(help),
     };
-    if (!lp_opts_parse("accuracy", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (help) {
-        printf("Usage: llmplan accuracy [--validation DIR] [--brief] [--markdown FILE]\n\n"
-               "Plans every row of DIR/kv_capacity.tsv and DIR/kv_capacity_2.tsv (real vLLM "
-               "start-up\nlogs) with the row's settings and prints predicted/logged values and "
-               "the error per row.\nThen estimates every row of DIR/serving_perf.tsv, "
-               "serving_perf_2.tsv and serving_modes.tsv\n(published throughput and latency) "
-               "with every method and prints the errors per row,\ntables per GPU, source, "
-               "release, load regime and file (fit and holdout rows apart:\nheld-out rows are "
-               "never used to fit a constant) and every skipped row with its reason.\n\n");
-        lp_opts_print(opts);
-        printf("\nExamples:\n  make accuracy\n  make accuracy-doc      (writes "
-               "docs/ACCURACY.md)\n  make bands             (fits data/bands.tsv on the fit "
-               "rows)\n  llmplan accuracy --brief\n");
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("accuracy", opts, argc, argv, 2, &help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     lp_validate_serving_opts sopts;
     lp_validate_serving_opts_init(&sopts);
-    int rc = load(&data, &sopts);
+    rc = load(&data, &sopts);
     if (rc == LP_EXIT_OK) {
         for (int i = 0; i < LP_ACC_KV_FILES; i++) {
             char path[4096];

@@ -348,20 +348,12 @@ int lp_cmd_calibrate(int argc, char **argv) {
         {"--interconnect", NULL, LP_OPT_STRING, &a.interconnect, "L", "nvlink, pcie or unknown",
          NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    int rc;
-    if (!lp_opts_parse("calibrate", opts, n_rest, rest, 2))
-        rc = LP_EXIT_USAGE;
-    else if (a.help) {
-        print_help(opts);
-        rc = LP_EXIT_OK;
-    } else if (n_files > MAX_RESULTS) {
-        rc = fail("%s", "--results: too many files (at most 4096)");
-    } else {
-        rc = run(&a, files, n_files);
-    }
+    int rc = lp_opts_command("calibrate", opts, n_rest, rest, 2, &a.help, print_help);
+    if (rc == LP_OPTS_RUN)
+        rc = n_files > MAX_RESULTS ? fail("%s", "--results: too many files (at most 4096)")
+                                   : run(&a, files, n_files);
     free(rest);
     free(files);
     return rc;

@@ -159,14 +159,10 @@ int lp_cmd_compare(int argc, char **argv) {
          &a.seen_max_concurrency},
         {"--request-rate", NULL, LP_OPT_STRING, &a.request_rate, "R", "default: the file's", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("compare", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("compare", opts, argc, argv, 2, &a.help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     return run(&a);
 }

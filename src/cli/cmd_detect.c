@@ -165,15 +165,11 @@ int lp_cmd_detect(int argc, char **argv) {
          "seconds each tool may take (default 10)", NULL},
         {"--gpu-file", NULL, LP_OPT_STRING, &a.gpu_file, "TSV",
          "add or override GPU rows (same columns as data/gpus.tsv)", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("detect", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("detect", opts, argc, argv, 2, &a.help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     if (a.timeout_s < 0 || a.timeout_s > 600) {
         fprintf(stderr, "llmplan detect: --timeout must be between 1 and 600 seconds\n");
         return LP_EXIT_USAGE;
@@ -191,7 +187,6 @@ int lp_cmd_detect(int argc, char **argv) {
         return lp_cli_fail(&err);
     static lp_detect_result r; /* about 40 KB; one per process */
     lp_status st = lp_detect_run(&dopts, user_db, &r, &err);
-    int rc;
     if (st != LP_OK) {
         fprintf(stderr, "llmplan detect: %s\n", err.message);
         rc = LP_EXIT_FAILURE; /* no GPU, no driver or a failing tool: not a usage error */

@@ -641,15 +641,11 @@ int lp_cmd_estimate(int argc, char **argv) {
          "estimate one JSON request per line (JSONL; - for stdin)", NULL},
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL,
          "print JSON (`vllm bench serve --save-result` keys)", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("estimate", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("estimate", opts, argc, argv, 2, &a.help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     if (a.batch)
         return run_batch(&a);
     return run_one(&a);

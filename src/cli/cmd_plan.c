@@ -149,15 +149,11 @@ int lp_cmd_plan(int argc, char **argv) {
          "also write a report with charts: FILE.html or FILE.md", NULL},
         {"--force", NULL, LP_OPT_FLAG, &a.force, NULL,
          "replace a --report file (and its charts) that exists", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("plan", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("plan", opts, argc, argv, 2, &a.help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     int checked = lp_cli_report_check("plan", a.report, a.force);
     if (checked != 0)
         return checked;
@@ -173,7 +169,7 @@ int lp_cmd_plan(int argc, char **argv) {
 
     lp_gpu_db *user_db = NULL;
     const lp_gpu_db *db;
-    int rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db);
+    rc = lp_cli_open_gpu_db(a.g.gpu_file, &user_db, &db);
     if (rc != 0)
         return rc;
     static lp_detect_result det;  /* about 40 KB; one per process */

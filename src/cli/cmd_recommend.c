@@ -541,22 +541,18 @@ int lp_cmd_recommend(int argc, char **argv) {
          "explain ranked configuration N instead of the table", &a.seen_explain},
         {"--threads", NULL, LP_OPT_INT, &a.threads, "N", "search threads (default 0: every core)",
          NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("recommend", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_recommend_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("recommend", opts, argc, argv, 2, &a.help, print_recommend_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     if (!a.model) {
         fprintf(stderr, "llmplan recommend: --model is required (a HF id such as "
                         "meta-llama/Llama-3.3-70B-Instruct, a config.json or a model directory; "
                         "see llmplan recommend --help)\n");
         return LP_EXIT_USAGE;
     }
-    int rc = check_args(&a);
+    rc = check_args(&a);
     if (rc != 0)
         return rc;
     if ((rc = lp_cli_report_check("recommend", a.report, a.force)) != 0)
@@ -667,15 +663,11 @@ int lp_cmd_explain(int argc, char **argv) {
         LP_CLI_DAILY_OPT(a.w),
         LP_CLI_TARGET_OPTS(a.t),
         {"--json", NULL, LP_OPT_FLAG, &a.json, NULL, "print one JSON object", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &a.help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(a.help),
     };
-    if (!lp_opts_parse("explain", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (a.help) {
-        print_explain_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("explain", opts, argc, argv, 2, &a.help, print_explain_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     if (!a.model)
         return lp_cli_usage_error(
             "explain", "%s", "--model is required (a HF id, a config.json or a model directory)");
@@ -688,7 +680,7 @@ int lp_cmd_explain(int argc, char **argv) {
     static lp_gpu gpu;
     static lp_model model, draft;
     lp_explain_request_init(&in);
-    int rc = lp_cli_targets_build("explain", &a.t, &in.targets);
+    rc = lp_cli_targets_build("explain", &a.t, &in.targets);
     if (rc == 0)
         rc = lp_cli_build_serving("explain", &a.sv, &in.serving);
     lp_cli_hist_store hs[2] = {{0}};

@@ -94,15 +94,11 @@ int lp_cmd_serve(int argc, char **argv) {
         {"--allow-origin", NULL, LP_OPT_STRING, &allow_origins, "ORIGINS",
          "web origins that may POST, comma-separated (https://app.example; * = any)", NULL},
         {"--quiet", "-q", LP_OPT_FLAG, &quiet, NULL, "no server log on stderr", NULL},
-        {"--help", "-h", LP_OPT_FLAG, &help, NULL, "show this help", NULL},
-        {0},
+        LP_OPT_HELP_AND_END(help),
     };
-    if (!lp_opts_parse("serve", opts, argc, argv, 2))
-        return LP_EXIT_USAGE;
-    if (help) {
-        print_help(opts);
-        return LP_EXIT_OK;
-    }
+    int rc = lp_opts_command("serve", opts, argc, argv, 2, &help, print_help);
+    if (rc != LP_OPTS_RUN)
+        return rc;
     if (!lp_web_server_available()) {
         fprintf(stderr, "llmplan serve: this llmplan was built without libmicrohttpd, so it "
                         "cannot serve; install libmicrohttpd-dev (scripts/install-deps.sh) and "

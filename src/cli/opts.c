@@ -3,6 +3,7 @@
  * Deliberately small: no abbreviations of long names (vLLM has none either), no permutation.
  */
 #include "cli/opts.h"
+#include "cli/cli.h"
 
 #include "common/numbers.h"
 
@@ -312,4 +313,14 @@ void lp_opts_print(const lp_opt *opts) {
                      o->metavar ? o->metavar : "");
         printf("  %-36s %s\n", left, o->help);
     }
+}
+
+int lp_opts_command(const char *cmd, const lp_opt *opts, int argc, char **argv, int first,
+                    const bool *help, void (*print_help)(const lp_opt *opts)) {
+    if (!lp_opts_parse(cmd, opts, argc, argv, first))
+        return LP_EXIT_USAGE;
+    if (!*help)
+        return LP_OPTS_RUN;
+    print_help(opts);
+    return LP_EXIT_OK;
 }

@@ -43,6 +43,23 @@ typedef struct {
  */
 bool lp_opts_parse(const char *cmd, const lp_opt *opts, int argc, char **argv, int first);
 
+/** The last rows of every command's table: -h/--help into the bool help, then the end. */
+#define LP_OPT_HELP_AND_END(help)                                                                  \
+    {"--help", "-h", LP_OPT_FLAG, &(help), NULL, "show this help", NULL}, {                        \
+        0                                                                                          \
+    }
+
+/** What lp_opts_command returns when the command goes on to run. */
+#define LP_OPTS_RUN (-1)
+
+/**
+ * A command's front door: lp_opts_parse, then --help. Returns LP_OPTS_RUN when the command goes
+ * on; otherwise the exit code to return: a usage error (printed), or 0 after print_help(opts)
+ * printed the help (help points at the bool of LP_OPT_HELP_AND_END).
+ */
+int lp_opts_command(const char *cmd, const lp_opt *opts, int argc, char **argv, int first,
+                    const bool *help, void (*print_help)(const lp_opt *opts));
+
 /** Print the option table as help text to stdout. */
 void lp_opts_print(const lp_opt *opts);
 
