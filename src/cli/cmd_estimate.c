@@ -57,13 +57,10 @@ static void print_help(const lp_opt *opts) {
            "Methods: roofline (default; operator-level step model), simulate (vLLM's\n"
            "scheduler simulated request by request: medians and p90/p99) and heuristic\n"
            "(7B baselines scaled by size; the default when only --params-b is given).\n"
-           "\n"
-           "Options (engine settings as `vllm serve` spells them, workload as `vllm bench\n"
-           "serve` does):\n");
+           "\n" LP_CLI_WORKLOAD_OPTIONS_HEADING);
     lp_opts_print(opts);
     printf(
-        "\nLength distributions (--input-len-dist / --output-len-dist):\n"
-        "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
+        LP_CLI_LEN_DIST_HELP
         "\n--batch FILE.jsonl: one JSON object per line, e.g.\n"
         "  {\"model\": \"Qwen/Qwen2.5-7B-Instruct\", \"gpu\": \"L40S\", \"input_len\": 512,\n"
         "   \"output_len\": 128, \"concurrency\": 16}\n"
@@ -613,8 +610,7 @@ int lp_cmd_estimate(int argc, char **argv) {
     lp_cli_serving_init(&a.sv);
     lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
-        {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
-         NULL},
+        LP_OPT_MODEL(a.model),
         {"--params-b", NULL, LP_OPT_DOUBLE, &a.params_b, "B",
          "only a parameter count, in billions (heuristic)", NULL},
         LP_CLI_GPU_OPTS(a.g),

@@ -131,8 +131,7 @@ int lp_cmd_plan(int argc, char **argv) {
     memset(&a, 0, sizeof a);
     lp_cli_serving_init(&a.sv);
     const lp_opt opts[] = {
-        {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
-         NULL},
+        LP_OPT_MODEL(a.model),
         LP_CLI_GPU_OPTS(a.g),
         LP_CLI_SERVING_OPTS(a.sv),
         LP_CLI_MODE_OPTS(a.m),

@@ -89,13 +89,10 @@ static void print_recommend_help(const lp_opt *opts) {
            "fit, estimates the rest with the roofline model, keeps what meets every target and\n"
            "ranks it by the objective. Prints the top configurations, the cost / latency\n"
            "Pareto front, why the rest was rejected and the `vllm serve` command of the best.\n"
-           "\n"
-           "Options (engine settings as `vllm serve` spells them, workload as `vllm bench\n"
-           "serve` does):\n");
+           "\n" LP_CLI_WORKLOAD_OPTIONS_HEADING);
     lp_opts_print(opts);
     printf(
-        "\nLength distributions (--input-len-dist / --output-len-dist):\n"
-        "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
+        LP_CLI_LEN_DIST_HELP
         "Arrival: --request-rate R (Poisson), --max-concurrency N (closed loop) or\n"
         "--daily-output-tokens T (a mean rate: T / 86400 / mean output length).\n"
         "Objectives: throughput-per-gpu (default), cost ($ per million output tokens, from\n"
@@ -485,8 +482,7 @@ int lp_cmd_recommend(int argc, char **argv) {
     lp_cli_targets_init(&a.t);
     lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
-        {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
-         NULL},
+        LP_OPT_MODEL(a.model),
         {"--gpus", NULL, LP_OPT_STRING, &a.gpus, "LIST",
          "GPU types to consider (H100,A100-80GB,...; default all)", NULL},
         {"--gpu", NULL, LP_OPT_STRING, &a.gpu, "GPU", "consider one GPU type only", NULL},
@@ -652,8 +648,7 @@ int lp_cmd_explain(int argc, char **argv) {
     lp_cli_targets_init(&a.t);
     lp_cli_workload_init(&a.w);
     const lp_opt opts[] = {
-        {"--model", NULL, LP_OPT_STRING, &a.model, "MODEL", "HF id, config.json or model directory",
-         NULL},
+        LP_OPT_MODEL(a.model),
         LP_CLI_GPU_OPTS(a.g),
         {"--gpus-per-node", NULL, LP_OPT_INT, &a.gpus_per_node, "N", "GPUs in a node (default 8)",
          NULL},

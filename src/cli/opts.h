@@ -43,6 +43,13 @@ typedef struct {
  */
 bool lp_opts_parse(const char *cmd, const lp_opt *opts, int argc, char **argv, int first);
 
+/** The --model row of the commands that load one model (plan, estimate, recommend, explain). */
+#define LP_OPT_MODEL(model)                                                                        \
+    {                                                                                              \
+        "--model", NULL, LP_OPT_STRING, &(model), "MODEL",                                         \
+            "HF id, config.json or model directory", NULL                                          \
+    }
+
 /** The last rows of every command's table: -h/--help into the bool help, then the end. */
 #define LP_OPT_HELP_AND_END(help)                                                                  \
     {"--help", "-h", LP_OPT_FLAG, &(help), NULL, "show this help", NULL}, {                        \

@@ -194,6 +194,15 @@ int lp_cli_targets_build(const char *cmd, const lp_cli_targets *t, lp_targets *o
 /** Free the arrays of a histogram store (safe on an empty one). */
 void lp_cli_hist_free(lp_cli_hist_store *hs);
 
+/** The help text around the option list of the commands that take a workload: the heading
+ *  before it and the length distributions after it. */
+#define LP_CLI_WORKLOAD_OPTIONS_HEADING                                                            \
+    "Options (engine settings as `vllm serve` spells them, workload as `vllm bench\n"              \
+    "serve` does):\n"
+#define LP_CLI_LEN_DIST_HELP                                                                       \
+    "\nLength distributions (--input-len-dist / --output-len-dist):\n"                             \
+    "  normal:MEAN,SD   uniform:LO,HI   hist:FILE (lines \"tokens weight\")   sharegpt\n"
+
 /** Largest --request-rate (requests per second), as the JSON readers take request_rate. */
 #define LP_CLI_MAX_REQUEST_RATE 1e9
 #define LP_CLI_RATE_EXPECTED "a number of requests per second above 0 and at most 1e9, or inf"
