@@ -12,6 +12,7 @@
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
+#include "llmplan/perf.h"
 #include "llmplan/usecase.h"
 
 #define LLAMA8B "meta-llama/Llama-3.1-8B-Instruct"
@@ -132,11 +133,136 @@ static void test_cli(void **state) {
                       "disaggregated");
 }
 
+/* The transfer of one 2,048-token Llama-3.1-8B prompt, counted by hand: 2048 tokens x 131,072
+ * bytes per token (bf16) = 268,435,456 bytes. */
+static void test_kv_transfer(void **state) {
+    (void)state;
+    load(LLAMA8B, &model8b);
+    lp_serving s;
+    lp_serving_init(&s);
+    s.max_model_len = 16000;
+    s.disaggregation.prefill_instances = s.disaggregation.decode_instances = 1;
+    static lp_mem_disagg_plan plans;
+    lp_error err;
+    const lp_gpu *h100 = gpu_named("H100");
+    assert_int_equal(lp_mem_disagg_plan_compute(&model8b, h100, h100, &s, NULL, &plans, &err),
+                     LP_OK);
+    lp_cluster c;
+    lp_cluster_init(&c, h100);
+    /* 25 GB/s over InfiniBand (7.5 us a transfer, src/hw/link.c):
+     * 268,435,456 / 25e9 = 10.737 ms + 0.0075 ms = 10.745 ms */
+    lp_cluster_set_link(&c, LP_LINK_INFINIBAND);
+    c.link_gbs = 25;
+    lp_kv_transfer t;
+    lp_disagg_kv_transfer(&c, &plans.prefill, &plans.decode, 2, 2048, &t);
+    lp_assert_near(t.bytes, 268435456.0, 0);
+    assert_int_equal(t.streams, 1);
+    lp_assert_near(t.seconds * 1e3, 10.7449, 1e-4);
+    assert_false(t.link_assumed);
+    /* Ethernet over TCP: 25 Gb/s = 3.125 GB/s x 0.46 (NCCL's socket share) = 1.4375 GB/s:
+     * 268,435,456 / 1.4375e9 = 186.738 ms + 0.040 ms */
+    lp_cluster_init(&c, h100);
+    lp_cluster_set_link(&c, LP_LINK_ETHERNET);
+    lp_disagg_kv_transfer(&c, &plans.prefill, &plans.decode, 2, 2048, &t);
+    lp_assert_near(t.seconds * 1e3, 186.778, 1e-3);
+    /* nothing named, both pools in one 8-GPU node: H100 SXM NVLink, 900 GB/s both ways = 450
+     * one way: 268,435,456 / 450e9 = 0.597 ms */
+    lp_cluster_init(&c, h100);
+    lp_disagg_kv_transfer(&c, &plans.prefill, &plans.decode, 2, 2048, &t);
+    assert_int_equal(t.link.kind, LP_LINK_NVLINK);
+    assert_true(t.link_assumed);
+    lp_assert_near(t.seconds * 1e3, 0.5965, 1e-3);
+    /* -tp 2 in both pools: each rank pair moves its half of the KV heads at once, 5.369 ms */
+    s.tensor_parallel_size = 2;
+    assert_int_equal(lp_mem_disagg_plan_compute(&model8b, h100, h100, &s, NULL, &plans, &err),
+                     LP_OK);
+    lp_cluster_set_link(&c, LP_LINK_INFINIBAND);
+    c.link_gbs = 25;
+    lp_disagg_kv_transfer(&c, &plans.prefill, &plans.decode, 4, 2048, &t);
+    assert_int_equal(t.streams, 2);
+    lp_assert_near(t.seconds * 1e3, 5.3687 + 0.0075, 1e-4);
+}
+
+/* Llama-3.1-8B on H100, 2,048 in / 256 out, a closed loop of `clients`, roofline. */
+static void estimate(const char *shape, int num_gpus, lp_link_kind link, int clients,
+                     lp_perf_estimate *e) {
+    load(LLAMA8B, &model8b);
+    lp_perf_request r;
+    lp_perf_request_init(&r);
+    r.model = &model8b;
+    lp_cluster_init(&r.cluster, gpu_named("H100"));
+    if (link != LP_LINK_UNKNOWN)
+        lp_cluster_set_link(&r.cluster, link);
+    r.serving.max_model_len = 4096;
+    r.serving.tensor_parallel_size = 1;
+    lp_error err;
+    if (shape)
+        assert_int_equal(lp_disaggregation_parse(shape, &r.serving.disaggregation, &err), LP_OK);
+    else
+        r.cluster.num_gpus = num_gpus;
+    r.workload.input = lp_len_fixed(2048);
+    r.workload.output = lp_len_fixed(256);
+    r.workload.max_concurrency = clients;
+    r.workload.num_prompts = 1000;
+    assert_int_equal(lp_estimate_performance(&r, e), LP_OK);
+    assert_true(e->valid);
+}
+
+static void test_estimate(void **state) {
+    (void)state;
+    static lp_perf_estimate pd, agg, slow;
+    /* high load, 128 clients: the decode instance's steps carry no prompt chunks, so its TPOT
+     * is no worse than two aggregated replicas' on the same two GPUs, whose steps do */
+    estimate("1P1D", 0, LP_LINK_UNKNOWN, 128, &pd);
+    estimate(NULL, 2, LP_LINK_UNKNOWN, 128, &agg);
+    assert_true(pd.modes.disagg.on);
+    assert_false(agg.modes.disagg.on);
+    assert_true(pd.tpot_ms.mean <= agg.tpot_ms.mean);
+    /* TTFT holds the prefill pool's share and the transfer */
+    const lp_disagg_stats *d = &pd.modes.disagg;
+    assert_true(pd.ttft_ms.mean > d->prefill_ms + d->kv_transfer_ms);
+    lp_assert_near(d->kv_transfer_bytes, 268435456.0, 0);
+    /* over TCP the transfer grows by ~186 ms (test_kv_transfer), and TTFT with it */
+    estimate("1P1D", 0, LP_LINK_ETHERNET, 4, &slow);
+    estimate("1P1D", 0, LP_LINK_UNKNOWN, 4, &pd);
+    double grew = slow.ttft_ms.mean - pd.ttft_ms.mean;
+    lp_assert_near(grew, slow.modes.disagg.kv_transfer_ms - pd.modes.disagg.kv_transfer_ms,
+                   0.05 * grew);
+    /* throughput is bounded by the slower pool */
+    assert_true(pd.request_s <= fmin(d->prefill_pool_request_s, d->decode_pool_request_s));
+    /* every assumption is said: connector, link, transfer */
+    bool connector = false, transfer = false;
+    for (int i = 0; i < slow.n_assumptions; i++) {
+        connector |= strstr(slow.assumptions[i], "NixlConnector") != NULL;
+        transfer |= strstr(slow.assumptions[i], "KV transfer per request") != NULL &&
+                    strstr(slow.assumptions[i], "ethernet") != NULL;
+    }
+    assert_true(connector);
+    assert_true(transfer);
+}
+
+static void test_estimate_cli(void **state) {
+    (void)state;
+    json_t *j = lp_test_cli_json("estimate --model " LLAMA8B " --gpu H100 --disaggregation 1P1D "
+                                 "--interconnect roce --random-input-len 2048 --max-model-len 4096 "
+                                 "--json",
+                                 0);
+    json_t *d = json_object_get(json_object_get(j, "modes"), "disaggregation");
+    assert_true(json_is_object(d));
+    assert_string_equal(json_string_value(json_object_get(d, "link")), "roce");
+    /* RoCE 400 GbE = 50 GB/s x 0.97: 268,435,456 / 48.5e9 = 5.535 ms + 0.011 ms */
+    lp_assert_near(json_real_value(json_object_get(d, "kv_transfer_ms")), 5.5457, 1e-3);
+    json_decref(j);
+    lp_test_cli_usage("estimate --model " LLAMA8B " --gpu H100 --disaggregation 1P1D "
+                      "--method heuristic",
+                      "heuristic method does not model disaggregated");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plan_per_role),
-        cmocka_unit_test(test_fits_only_if_both_fit),
-        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_plan_per_role), cmocka_unit_test(test_fits_only_if_both_fit),
+        cmocka_unit_test(test_cli),           cmocka_unit_test(test_kv_transfer),
+        cmocka_unit_test(test_estimate),      cmocka_unit_test(test_estimate_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

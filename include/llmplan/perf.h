@@ -179,8 +179,29 @@ typedef struct {
 #define LP_MAX_ASSUMPTIONS 24
 #define LP_ASSUMPTION_SIZE 200
 
+/** What disaggregated prefill/decode adds to an estimate (src/perf/disagg.c; on false when
+ *  the deployment is aggregated). */
+typedef struct {
+    bool on;
+    int prefill_instances, decode_instances; /**< x and y of xPyD */
+    lp_kv_connector kv_connector;
+    lp_link_kind link;             /**< the link the KV cache crosses between the pools */
+    double link_gbs;               /**< GB/s one request's transfer moves at (all streams) */
+    double link_latency_ms;        /**< fixed time per transfer */
+    int streams;                   /**< rank pairs moving their shards in parallel */
+    double kv_transfer_bytes;      /**< per request: prompt tokens x KV bytes per token */
+    double kv_transfer_ms;         /**< per request */
+    double prefill_ms;             /**< TTFT's share on the prefill pool (queueing, prefill,
+                                        its API server) */
+    double prefill_pool_request_s; /**< requests/s the prefill pool can serve at most */
+    double decode_pool_request_s;  /**< requests/s the decode pool can serve at most */
+    bool prefill_limited;          /**< the prefill pool is the slower one */
+    double decode_running;         /**< mean running requests per decode instance */
+} lp_disagg_stats;
+
 /** What the serving modes add to an estimate (zeros when a mode is off or not applicable). */
 typedef struct {
+    lp_disagg_stats disagg;             /**< disaggregated prefill/decode */
     bool prefix_caching;                /**< prefix caching was on (vLLM's default) */
     double prefix_cache_hit_rate;       /**< prompt tokens served from the cache / prompt tokens */
     lp_spec_method spec_method;         /**< speculative decoding (none: off) */
@@ -517,6 +538,31 @@ int lp_spec_k_at(const lp_step_model *sm, double seqs);
 /** Mean tokens a decode step yields per request at `seqs` decoding requests (1 without
  *  speculation). */
 double lp_spec_yield(const lp_step_model *sm, double seqs);
+
+/** The KV transfer of one request from a prefill to a decode instance (src/perf/disagg.c). */
+typedef struct {
+    lp_link link;      /**< the link crossed, with its bandwidth per GPU and latency */
+    bool link_assumed; /**< no --interconnect given: chosen from where the pools sit */
+    int streams;       /**< rank pairs moving shards in parallel: min(prefill TP, decode TP) */
+    double bytes;      /**< prompt tokens x KV bytes per token (x head replicas under TP) */
+    double seconds;    /**< link latency + bytes / (bandwidth x streams) */
+} lp_kv_transfer;
+
+/**
+ * The KV transfer of a prompt of prompt_tokens tokens from one prefill instance (plan prefill)
+ * to one decode instance (plan decode) of a disaggregated deployment on cluster c: the KV of
+ * every layer at the decode pool's --kv-cache-dtype (decode->kv_bytes_per_token; every copy of a
+ * KV head replicated over TP ranks is moved), each TP rank's shard over its own link in
+ * parallel with the others, after the prefill (vLLM's NixlConnector pulls the blocks once the
+ * prefill request finished). The link: the network --interconnect names (infiniband, roce,
+ * ethernet: each GPU's own NIC), or nvlink / pcie (both pools in one node); without one, the
+ * GPUs' own link when every GPU of the deployment fits in one node, else RDMA InfiniBand
+ * (link_assumed). c->link_gbs and c->link_latency_s replace the link's figures. Pure; never
+ * fails for plans that were computed. num_gpus: the whole deployment's GPUs.
+ */
+void lp_disagg_kv_transfer(const lp_cluster *c, const lp_mem_plan *prefill,
+                           const lp_mem_plan *decode, int num_gpus, double prompt_tokens,
+                           lp_kv_transfer *out);
 
 /** LP_ERR_UNSUPPORTED naming the first serving mode of req that req->method does not model
  *  (a mode is never ignored silently); LP_OK otherwise. */

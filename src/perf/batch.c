@@ -495,6 +495,9 @@ static lp_status cache_estimate(lp_perf_cache *c, const lp_perf_request *req, lp
         return fail(out, st, err.message);
     if ((st = lp_perf_modes_check(req, &err)) != LP_OK)
         return fail(out, st, err.message);
+    /* two pools and a transfer: nothing of one server to share (the same answer, uncached) */
+    if (lp_disaggregated(&req->serving))
+        return lp_estimate_performance(req, out);
 
     /* the GPU, then the model, in lp_estimate_performance's order */
     lp_perf_request r = *req;

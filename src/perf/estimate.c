@@ -246,6 +246,11 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
     if ((st = lp_perf_modes_check(req, &err)) != LP_OK)
         return invalid(out, &err);
 
+    if (lp_disaggregated(&req->serving)) {
+        if ((st = lp_perf_disagg(req, out, &err)) != LP_OK)
+            return invalid(out, &err);
+        return LP_OK;
+    }
     static _Thread_local lp_model loaded;
     if (req->method == LP_HEURISTIC) {
         const lp_gpu *gpu = NULL; /* none given: the heuristic's default baseline, said */

@@ -2,8 +2,9 @@
  * modes.c - which serving modes each estimation method models, checked before a method runs
  * so that a mode is never ignored silently: the heuristic models none of them (its per-family
  * baselines are plain serving), prefix caching of shared prefixes is in the roofline (prefix.c,
- * a steady state) and the simulation (prefix_cache.c, vLLM's block cache), and a mode no
- * method covers yet is refused with the reason.
+ * a steady state) and the simulation (prefix_cache.c, vLLM's block cache), disaggregated
+ * prefill/decode in the roofline (disagg.c), and a mode no method covers yet is refused with the
+ * reason.
  */
 #include "perf/perf_internal.h"
 
@@ -12,8 +13,10 @@
  * neither is listed. */
 static const char *mode_not_modelled(const lp_perf_request *req) {
     const lp_serving *s = &req->serving;
-    if (lp_disaggregated(s))
+    if (lp_disaggregated(s) && req->method != LP_ROOFLINE)
         return "disaggregated prefill/decode (--disaggregation)";
+    if (lp_disaggregated(s) && req->workload.num_turns > 1)
+        return "multi-turn conversations with disaggregated prefill/decode";
     if (req->method == LP_HEURISTIC && s->lora.enable_lora)
         return "LoRA (--enable-lora)";
     if (req->workload.num_turns > 1 && req->method != LP_SIMULATE)
@@ -38,6 +41,10 @@ lp_status lp_perf_modes_check(const lp_perf_request *req, lp_error *err) {
     if (req->workload.num_turns > 1)
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
                             "%s are modelled by the simulate method only; use --method simulate",
+                            mode);
+    if (lp_disaggregated(&req->serving))
+        return lp_error_set(err, LP_ERR_UNSUPPORTED,
+                            "%s is modelled by the roofline method only; use --method roofline",
                             mode);
     return lp_error_set(err, LP_ERR_UNSUPPORTED, "%s is not modelled yet", mode);
 }

@@ -66,6 +66,13 @@ lp_status lp_perf_prepare(const lp_perf_request *req, lp_model *model_buf, lp_st
 lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int replicas,
                       lp_perf_estimate *out, bool quiet);
 
+/**
+ * A disaggregated deployment (req->serving.disaggregation) by req's method (roofline): both
+ * roles' memory plans and step models, the KV transfer, the pair's statistics, out->modes.disagg
+ * and the assumptions; out->valid on LP_OK. Errors name the pool ("prefill pool: ...").
+ */
+lp_status lp_perf_disagg(const lp_perf_request *req, lp_perf_estimate *out, lp_error *err);
+
 /** What the simulation adds around the engine: vLLM's API server. */
 typedef struct {
     double api_ingress_s; /**< per request, client send to engine, one request at a time */

@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "llmplan/render.h"
 #include "render/format.h"
@@ -48,6 +49,17 @@ static void request_section(FILE *o, const lp_perf_request *r) {
     int tp = r->serving.tensor_parallel_size > 0 ? r->serving.tensor_parallel_size : 1;
     int pp = r->serving.pipeline_parallel_size > 0 ? r->serving.pipeline_parallel_size : 1;
     fprintf(o, "  TP %d  PP %d", tp, pp);
+    const lp_disaggregation *dg = &r->serving.disaggregation;
+    if (lp_disaggregated(&r->serving)) {
+        const char *pg = r->cluster.prefill_gpu ? r->cluster.prefill_gpu->name : gpu;
+        const char *dgpu = r->cluster.decode_gpu ? r->cluster.decode_gpu->name : gpu;
+        fprintf(o, "\nPools      %dP%dD over %s: prefill %s TP %d, decode %s TP %d",
+                dg->prefill_instances, dg->decode_instances,
+                lp_kv_connector_vllm_name(dg->kv_connector), pg ? pg : "?",
+                dg->prefill_tensor_parallel_size > 0 ? dg->prefill_tensor_parallel_size : tp,
+                dgpu ? dgpu : "?",
+                dg->decode_tensor_parallel_size > 0 ? dg->decode_tensor_parallel_size : tp);
+    }
     if (r->cluster.num_gpus > 0)
         fprintf(o, "  (%d GPUs in all)", r->cluster.num_gpus);
     if (r->cluster.intra_node_link_given)
@@ -87,7 +99,13 @@ lp_status lp_render_estimate_text(FILE *o, const lp_estimate_result *r) {
     rate_row(o, "requests", e->request_s, "req/s", e->request_s_range);
     rate_row(o, "output tokens", e->output_tok_s, "tok/s", e->output_tok_s_range);
     rate_row(o, "total tokens (input + output)", e->total_tok_s, "tok/s", e->total_tok_s_range);
-    fprintf(o, "\nPer replica (%d replica%s)\n", e->replicas, e->replicas == 1 ? "" : "s");
+    if (e->modes.disagg.on)
+        fprintf(o,
+                "\nPer instance (prefill: one prefill instance; the rest: one of %d decode "
+                "instance%s)\n",
+                e->replicas, e->replicas == 1 ? "" : "s");
+    else
+        fprintf(o, "\nPer replica (%d replica%s)\n", e->replicas, e->replicas == 1 ? "" : "s");
     rate_row(o, "prefill at full load", e->prefill_tok_s, "tok/s", e->prefill_tok_s_range);
     rate_row(o, "decode at the workload's batch", e->decode_tok_s, "tok/s", e->decode_tok_s_range);
     rate_row(o, "mean running requests", e->mean_batch, "", none);
@@ -111,8 +129,15 @@ lp_status lp_render_estimate_text(FILE *o, const lp_estimate_result *r) {
         for (int i = 0; i < e->n_assumptions && i < LP_MAX_ASSUMPTIONS; i++)
             fprintf(o, "  - %s\n", e->assumptions[i]);
     }
-    if (r->vllm_serve[0])
-        fprintf(o, "\nvLLM command\n  %s\n", r->vllm_serve);
+    if (r->vllm_serve[0]) {
+        /* a disaggregated deployment has one line per role */
+        fprintf(o, "\nvLLM command%s\n", strchr(r->vllm_serve, '\n') ? "s (prefill, decode)" : "");
+        for (const char *p = r->vllm_serve; *p;) {
+            size_t n = strcspn(p, "\n");
+            fprintf(o, "  %.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+    }
     return ferror(o) ? LP_ERR_IO : LP_OK;
 }
 

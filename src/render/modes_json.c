@@ -55,5 +55,41 @@ void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
             lp_je_null(w);
         lp_je_object_end(w);
     }
+    lp_je_key(w, "disaggregation");
+    const lp_disagg_stats *d = &m->disagg;
+    if (!d->on) {
+        lp_je_null(w);
+    } else {
+        lp_je_object_begin(w);
+        lp_je_key(w, "prefill_instances");
+        lp_je_int(w, d->prefill_instances);
+        lp_je_key(w, "decode_instances");
+        lp_je_int(w, d->decode_instances);
+        lp_je_key(w, "kv_connector");
+        lp_je_string(w, lp_kv_connector_name(d->kv_connector));
+        lp_je_key(w, "link");
+        lp_je_string(w, lp_link_name(d->link));
+        lp_je_key(w, "link_gbs");
+        lp_je_real(w, d->link_gbs);
+        lp_je_key(w, "link_latency_ms");
+        lp_je_real(w, d->link_latency_ms);
+        lp_je_key(w, "transfer_streams");
+        lp_je_int(w, d->streams);
+        lp_je_key(w, "kv_transfer_bytes");
+        lp_je_real(w, d->kv_transfer_bytes);
+        lp_je_key(w, "kv_transfer_ms");
+        lp_je_real(w, d->kv_transfer_ms);
+        lp_je_key(w, "prefill_pool_ttft_ms");
+        lp_je_real(w, d->prefill_ms);
+        lp_je_key(w, "prefill_pool_request_throughput");
+        lp_je_real(w, d->prefill_pool_request_s);
+        lp_je_key(w, "decode_pool_request_throughput");
+        lp_je_real(w, d->decode_pool_request_s);
+        lp_je_key(w, "limited_by");
+        lp_je_string(w, d->prefill_limited ? "prefill" : "decode");
+        lp_je_key(w, "decode_running_per_instance");
+        lp_je_real(w, d->decode_running);
+        lp_je_object_end(w);
+    }
     lp_je_object_end(w);
 }

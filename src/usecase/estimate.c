@@ -53,11 +53,44 @@ static int64_t plan_context(const lp_perf_request *r, lp_perf_cache *cache, int6
     return need;
 }
 
+/* The `vllm serve` lines of a disaggregated deployment: one per role, each with its
+ * --kv-transfer-config, on two lines ("" when one cannot be built). */
+static void serve_lines_disaggregated(const lp_perf_request *r, char *buf, size_t size) {
+    const lp_gpu *pools[2] = {r->cluster.prefill_gpu ? r->cluster.prefill_gpu : r->cluster.gpu,
+                              r->cluster.decode_gpu ? r->cluster.decode_gpu : r->cluster.gpu};
+    static const lp_disagg_role roles[2] = {LP_ROLE_PREFILL, LP_ROLE_DECODE};
+    size_t used = 0;
+    for (int i = 0; i < 2; i++) {
+        lp_deploy d;
+        memset(&d, 0, sizeof d);
+        d.model = r->model_id ? r->model_id : r->model->id;
+        d.gpu = pools[i];
+        d.gpus_per_node = lp_cluster_gpus_per_node(&r->cluster);
+        lp_disaggregation_role_serving(&r->serving, roles[i], &d.serving);
+        d.role = i == 0 ? LP_DEPLOY_PREFILL : LP_DEPLOY_DECODE;
+        d.num_gpus = (d.serving.tensor_parallel_size > 0 ? d.serving.tensor_parallel_size : 1) *
+                     (d.serving.pipeline_parallel_size > 0 ? d.serving.pipeline_parallel_size : 1);
+        lp_error err;
+        char *line = d.gpu ? lp_artifact_vllm_serve_line(&d, &err) : NULL;
+        int n = line ? snprintf(buf + used, size - used, "%s%s", i ? "\n" : "", line) : -1;
+        free(line);
+        if (n < 0 || (size_t)n >= size - used) {
+            buf[0] = '\0';
+            return;
+        }
+        used += (size_t)n;
+    }
+}
+
 /* The `vllm serve` line of the deployment estimated ("" when it has no model to serve). */
 static void serve_line(const lp_perf_request *r, char *buf, size_t size) {
     buf[0] = '\0';
     if (!r->model && !r->model_id)
         return;
+    if (lp_disaggregated(&r->serving)) {
+        serve_lines_disaggregated(r, buf, size);
+        return;
+    }
     lp_deploy d;
     memset(&d, 0, sizeof d);
     d.model = r->model_id ? r->model_id : r->model->id;
