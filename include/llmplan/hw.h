@@ -231,6 +231,30 @@ double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group 
                             const char **algo);
 
 /**
+ * lp_collective_time_s of one collective over one group for many sizes: what depends on the
+ * group alone, worked out once by lp_collective_plan_init; lp_collective_plan_time_s then gives
+ * lp_collective_time_s's value for `bytes`, bit for bit (the step model prices two all-reduces
+ * per layer in every step it evaluates).
+ */
+typedef struct {
+    lp_collective op;
+    int ranks;                  /**< 0/1: no collective, time 0 */
+    bool multi;                 /**< the group spans nodes */
+    double fixed_s;             /**< latency steps of the ring (all-reduce, gather, scatter) */
+    double share;               /**< fraction of the bytes each rank moves over the ring */
+    double bandwidth;           /**< the group's ring/tree bandwidth, or the p2p link's */
+    double tree_fixed_s;        /**< all-reduce over nodes: latency of the tree */
+    double ring_step_s;         /**< one step's latency (send/recv, all-to-all) */
+    double in_share, off_share; /**< all-to-all: bytes inside and leaving the node */
+    double intra_bw, inter_bw;
+} lp_collective_plan;
+
+/** Plan op over group g into p (no allocation; p does not point into g). */
+void lp_collective_plan_init(lp_collective op, const lp_comm_group *g, lp_collective_plan *p);
+/** lp_collective_time_s(op, bytes, g, algo) of the planned op and group. */
+double lp_collective_plan_time_s(const lp_collective_plan *p, double bytes, const char **algo);
+
+/**
  * One sentence on where a replica of tp x pp GPUs sits and what crossing nodes costs (TP
  * spanning nodes, ranks isolated in containers, or pipeline hand-offs between nodes) into buf;
  * "" when it fits one node. Returns its length.

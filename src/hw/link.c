@@ -197,30 +197,63 @@ static double group_bandwidth(const lp_comm_group *g) {
     return net;
 }
 
-double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group *g,
-                            const char **algo) {
+/* What lp_collective_time_s computes from the group alone; the expressions keep their order,
+ * so a plan's time has the same bits as the direct formula had. */
+void lp_collective_plan_init(lp_collective op, const lp_comm_group *g, lp_collective_plan *p) {
+    memset(p, 0, sizeof *p);
+    p->op = op;
+    const int n = g->ranks;
+    p->ranks = n;
+    if (n <= 1)
+        return;
+    p->multi = g->nodes > 1;
+    /* one ring step waits for its slowest edge */
+    p->ring_step_s = p->multi ? g->inter.latency_s : g->intra.latency_s;
+    p->bandwidth = group_bandwidth(g);
+    switch (op) {
+    case LP_COLL_ALL_REDUCE:
+        p->fixed_s = 2.0 * (n - 1) * p->ring_step_s;
+        p->share = 2.0 * (n - 1) / n;
+        if (p->multi) {
+            double depth = ceil(log2((double)g->nodes));
+            p->tree_fixed_s =
+                2.0 * ((g->per_node - 1) * g->intra.latency_s + depth * g->inter.latency_s);
+        }
+        break;
+    case LP_COLL_ALL_GATHER:
+    case LP_COLL_REDUCE_SCATTER:
+        p->fixed_s = (n - 1) * p->ring_step_s;
+        p->share = (double)(n - 1) / n;
+        break;
+    case LP_COLL_SEND_RECV:
+        p->bandwidth = p->multi ? g->inter.bandwidth : g->intra.bandwidth;
+        break;
+    case LP_COLL_ALL_TO_ALL:
+        /* every rank sends bytes/n to each other rank; what leaves the node goes over the NICs
+         * (each GPU its own), the rest over the node's link */
+        p->in_share = (double)(g->per_node - 1) / n;
+        p->off_share = p->multi ? (double)(n - g->per_node) / n : 0;
+        p->intra_bw = g->intra.bandwidth;
+        p->inter_bw = g->inter.bandwidth;
+        break;
+    }
+}
+
+double lp_collective_plan_time_s(const lp_collective_plan *p, double bytes, const char **algo) {
     const char *name = "none";
     double t = 0;
-    const int n = g->ranks;
-    if (n <= 1 || bytes < 0) {
+    if (p->ranks <= 1 || bytes < 0) {
         if (algo)
             *algo = name;
         return 0;
     }
-    const bool multi = g->nodes > 1;
-    const double bw = group_bandwidth(g);
-    /* one ring step waits for its slowest edge */
-    const double ring_step = multi ? g->inter.latency_s : g->intra.latency_s;
-    switch (op) {
+    switch (p->op) {
     case LP_COLL_ALL_REDUCE: {
-        double ring = 2.0 * (n - 1) * ring_step + 2.0 * (n - 1) / n * bytes / bw;
+        double ring = p->fixed_s + p->share * bytes / p->bandwidth;
         name = "ring";
         t = ring;
-        if (multi) {
-            double depth = ceil(log2((double)g->nodes));
-            double tree =
-                2.0 * ((g->per_node - 1) * g->intra.latency_s + depth * g->inter.latency_s) +
-                2.0 * bytes / bw;
+        if (p->multi) {
+            double tree = p->tree_fixed_s + 2.0 * bytes / p->bandwidth;
             if (tree < ring) {
                 t = tree;
                 name = "tree";
@@ -230,19 +263,17 @@ double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group 
     }
     case LP_COLL_ALL_GATHER:
     case LP_COLL_REDUCE_SCATTER:
-        t = (n - 1) * ring_step + (double)(n - 1) / n * bytes / bw;
+        t = p->fixed_s + p->share * bytes / p->bandwidth;
         name = "ring";
         break;
     case LP_COLL_SEND_RECV:
-        t = ring_step + bytes / (multi ? g->inter.bandwidth : g->intra.bandwidth);
+        t = p->ring_step_s + bytes / p->bandwidth;
         name = "p2p";
         break;
     case LP_COLL_ALL_TO_ALL: {
-        /* every rank sends bytes/n to each other rank; what leaves the node goes over the NICs
-         * (each GPU its own), the rest over the node's link */
-        double in_node = (double)(g->per_node - 1) / n * bytes / g->intra.bandwidth;
-        double off_node = multi ? (double)(n - g->per_node) / n * bytes / g->inter.bandwidth : 0;
-        t = ring_step + (in_node > off_node ? in_node : off_node);
+        double in_node = p->in_share * bytes / p->intra_bw;
+        double off_node = p->multi ? p->off_share * bytes / p->inter_bw : 0;
+        t = p->ring_step_s + (in_node > off_node ? in_node : off_node);
         name = "direct";
         break;
     }
@@ -250,6 +281,13 @@ double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group 
     if (algo)
         *algo = name;
     return t;
+}
+
+double lp_collective_time_s(lp_collective op, double bytes, const lp_comm_group *g,
+                            const char **algo) {
+    lp_collective_plan p;
+    lp_collective_plan_init(op, g, &p);
+    return lp_collective_plan_time_s(&p, bytes, algo);
 }
 
 size_t lp_topology_describe(const lp_cluster *c, int tp, int pp, char *buf, size_t size) {

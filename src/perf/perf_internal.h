@@ -160,6 +160,38 @@ double lp_lora_expected_adapters(const lp_step_model *sm, double seqs);
  *  priced as one operator), and the kernels' fixed time (returned). */
 double lp_lora_step_s(const lp_step_model *sm, const lp_step_batch *b, double adapters,
                       double tokens, double s_flop, double s_byte, double *flop_s, double *byte_s);
+/** fmax and fmin as glibc computes them (a NaN argument gives the other one; equal values give
+ *  the second), inline: libm's are function calls on x86-64, and the roofline's fixed point
+ *  makes dozens per estimate. */
+static inline double lp_fmax(double a, double b) {
+    if (b != b)
+        return a;
+    if (a != a)
+        return b;
+    return a > b ? a : b;
+}
+
+static inline double lp_fmin(double a, double b) {
+    if (b != b)
+        return a;
+    if (a != a)
+        return b;
+    return a < b ? a : b;
+}
+
+/** The collectives of one step model's steps (TP all-reduces, pipeline hand-offs, EP
+ *  gathers), planned once: lp_step_comm_time gives lp_step_comm_s's value bit for bit. */
+typedef struct {
+    bool tp_on, pp_on, pp_gather_on, ep_on;
+    int pp_tp, ep_dp;
+    lp_collective_plan tp_allreduce, pp_across, pp_inside, pp_gather, ep_gather, ep_scatter;
+} lp_step_comm;
+
+/** Plan sm's collectives into c. */
+void lp_step_comm_init(const lp_step_model *sm, lp_step_comm *c);
+/** lp_step_comm_s(sm, tokens) with c planned from sm. */
+double lp_step_comm_time(const lp_step_model *sm, const lp_step_comm *c, double tokens);
+
 /** What lp_step_eval works out from the step model alone, for evaluating many batches of one
  *  step model (the roofline's fixed point): lp_step_prep_init, then lp_step_eval_prep, which
  *  gives lp_step_eval's result bit for bit. Stale once sm changes. */
@@ -174,12 +206,15 @@ typedef struct {
     double attn_prefill_rate;        /**< prefill attention FLOPS at attn_compute_eff */
     bool lora;                       /**< LoRA adapters priced (lora_step.c) */
     double floors;                   /**< kernel floors of the layers and MoE layers */
-    bool comm;                       /**< TP, PP or EP communication in the step */
+    lp_step_comm comm;               /**< the step's collectives */
+    bool any_comm;                   /**< TP, PP or EP communication in the step */
     double steps;                    /**< V0 multi-step: host overhead shared by N steps */
     double pp;                       /**< pipeline stages a step crosses */
 } lp_step_prep;
 
+/** Work out p from sm (call again after sm changes). */
 void lp_step_prep_init(const lp_step_model *sm, lp_step_prep *p);
+/** lp_step_eval_adapters(sm, b, adapters, out) with p prepared from sm. */
 void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_step_batch *b,
                        double adapters, lp_step_time *out);
 

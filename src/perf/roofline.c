@@ -87,19 +87,19 @@ static steady steady_state(const stepper *st, double c, double in, double pre, d
     s.t_decode = eval(st, c, ctx, 0, 0, 0, &s.decode_bound);
     double busy = c > 1 ? c - 1 : 0; /* requests decoding beside a prefill */
     if (sm->chunked_prefill) {
-        double budget = fmax(budget_total - busy, 1.0);
+        double budget = lp_fmax(budget_total - busy, 1.0);
         s.steps_per_prompt = ceil(pre / budget);
         double chunk = pre / s.steps_per_prompt;
-        double m = fmax(1.0, fmin(prompts_per_step, floor(budget / fmax(chunk, 1.0))));
+        double m = lp_fmax(1.0, lp_fmin(prompts_per_step, floor(budget / lp_fmax(chunk, 1.0))));
         double heavy = c * s.steps_per_prompt / m; /* heavy steps per cycle of O steps */
         if (heavy <= out) {
             s.t_prefill = eval(st, busy, ctx, m * chunk, m * chunk * attended, m, &s.prefill_bound);
             double beside = others * s.steps_per_prompt / m; /* during one request's decode */
-            s.heavy_share = out > 1 ? fmin(1.0, beside / (out - 1)) : 0;
+            s.heavy_share = out > 1 ? lp_fmin(1.0, beside / (out - 1)) : 0;
             s.tpot = s.heavy_share * s.t_prefill + (1 - s.heavy_share) * s.t_decode;
         } else {
             /* prompts outweigh the cycle: every step carries C x I / O prompt tokens */
-            double per_step = fmin(c * pre / fmax(out, 1.0), budget);
+            double per_step = lp_fmin(c * pre / lp_fmax(out, 1.0), budget);
             s.t_prefill =
                 eval(st, c, ctx, per_step, per_step * attended, per_step / pre, &s.prefill_bound);
             s.heavy_share = 1;
@@ -109,7 +109,7 @@ static steady steady_state(const stepper *st, double c, double in, double pre, d
     } else {
         /* V0: prefill-only steps of up to max_num_batched_tokens, decodes wait */
         s.steps_per_prompt = 1;
-        double m = fmax(1.0, fmin(prompts_per_step, floor(budget_total / pre)));
+        double m = lp_fmax(1.0, lp_fmin(prompts_per_step, floor(budget_total / pre)));
         s.t_prefill = eval(st, 0, 0, m * pre, m * pre * attended, m, &s.prefill_bound);
         double stalls = others / m * s.t_prefill; /* during one request's decode */
         s.heavy_share = (others / m) / (out + others / m);
@@ -195,7 +195,7 @@ static double prefilled(const lp_step_model *sm, const lp_perf_request *req, dou
         return in;
     if (lp_step_kv_requests(sm, in + outl) < n)
         return in;
-    return fmin(in, LP_WARM_PREFILL_TOKENS);
+    return lp_fmin(in, LP_WARM_PREFILL_TOKENS);
 }
 
 static void solve(const lp_step_model *sm, const lp_perf_request *req, int replicas,
@@ -213,16 +213,16 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
      * most the load allows for the cache's room; a hit shortens the prefill and the KV a
      * request holds alone */
     lp_prefix_state px;
-    double running = fmin((double)sm->max_num_seqs, fmax(n, 1.0));
+    double running = lp_fmin((double)sm->max_num_seqs, lp_fmax(n, 1.0));
     if (req->workload.max_concurrency > 0)
-        running = fmin(running, (double)req->workload.max_concurrency / replicas);
+        running = lp_fmin(running, (double)req->workload.max_concurrency / replicas);
     lp_prefix_hits(sm, req, running, &px);
     double kv_cap = lp_step_kv_requests(sm, in - px.hit_tokens + outl / 2.0);
-    const double pre = fmin(prefilled(sm, req, in, outl, n), in - px.hit_tokens);
+    const double pre = lp_fmin(prefilled(sm, req, in, outl, n), in - px.hit_tokens);
     lp_sim_frontend fe;
     lp_sim_frontend_default(&fe);
     const double api_s = fe.api_ingress_s + fe.api_egress_s;
-    double cap = fmax(1.0, fmin((double)sm->max_num_seqs, kv_cap));
+    double cap = lp_fmax(1.0, lp_fmin((double)sm->max_num_seqs, kv_cap));
     out->max_concurrent_requests = cap;
     const bool all_at_once = req->workload.max_concurrency <= 0 && req->workload.request_rate <= 0;
     const char *how;
@@ -233,8 +233,8 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     if (req->workload.max_concurrency > 0) {
         how = "client concurrency";
         double clients = (double)req->workload.max_concurrency / replicas;
-        c = fmin(fmin(clients, cap), n);
-        s = steady_state(&st, c, in, pre, outl, 1, fmax(c - 1, 0));
+        c = lp_fmin(lp_fmin(clients, cap), n);
+        s = steady_state(&st, c, in, pre, outl, 1, lp_fmax(c - 1, 0));
         if (clients > cap) {
             queueing = true;
             wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
@@ -243,12 +243,12 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         how = "Little's law at the request rate";
         double lambda = req->workload.request_rate / replicas;
         /* a finite run never holds more requests than it sends */
-        double cap_rate = fmin(cap, fmax(n, 1.0));
+        double cap_rate = lp_fmin(cap, lp_fmax(n, 1.0));
         c = 1;
         bool converged = false; /* then s is already the steady state at c */
         for (int i = 0; i < LP_LITTLE_ITERATIONS; i++) {
             s = steady_state(&st, c, in, pre, outl, 1, c);
-            double next = fmin(fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
+            double next = lp_fmin(lp_fmax(lambda * (s.ttft + (outl - 1) * s.tpot), 1e-3), cap_rate);
             if (fabs(next - c) < 1e-4 * c) {
                 converged = true;
                 break;
@@ -264,7 +264,8 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         overloaded = c >= cap_rate * 0.999 && lambda > capacity_rps;
         /* prompts per second the token budget prefills (Scheduler.schedule: at most
          * max_num_batched_tokens per step, first come first served) */
-        double prefill_rps = (double)sm->max_num_batched_tokens / (fmax(s.t_prefill, 1e-9) * pre);
+        double prefill_rps =
+            (double)sm->max_num_batched_tokens / (lp_fmax(s.t_prefill, 1e-9) * pre);
         if (overloaded && c >= cap * 0.999) {
             /* the engine is full (max-num-seqs or the KV cache): a backlog builds in the
              * waiting queue over the run; the mean request waits for half of it */
@@ -279,8 +280,8 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         }
     } else {
         how = "all requests at once";
-        c = fmin(cap, n);
-        s = steady_state(&st, c, in, pre, outl, c, fmax(c - 1, 0));
+        c = lp_fmin(cap, n);
+        s = steady_state(&st, c, in, pre, outl, c, lp_fmax(c - 1, 0));
     }
 
     double e2e_service = s.ttft + (outl - 1) * s.tpot;
@@ -292,14 +293,15 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         double prefill_steps = ceil(n * pre / budget);
         double t_pf = 0;
         {
-            lp_step_batch b = {0, 0, fmin(n * pre, budget),
-                               fmin(n * pre, budget) * (in - pre / 2.0), fmin(n, budget / pre)};
+            lp_step_batch b = {0, 0, lp_fmin(n * pre, budget),
+                               lp_fmin(n * pre, budget) * (in - pre / 2.0),
+                               lp_fmin(n, budget / pre)};
             lp_step_time t;
             step_eval(&st, &b, &t);
             t_pf = t.total_s;
         }
         double longest = expected_max(&req->workload.output, n);
-        double mean_batch = n * outl / fmax(longest, 1.0);
+        double mean_batch = n * outl / lp_fmax(longest, 1.0);
         lp_step_batch db = {mean_batch, mean_batch * (in + outl / 2.0), 0, 0, 0};
         lp_step_time dt;
         step_eval(&st, &db, &dt);
@@ -350,7 +352,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
 
     /* full-load prefill throughput of one replica */
     double budget = (double)sm->max_num_batched_tokens;
-    lp_step_batch pb = {0, 0, budget, budget * fmin(in, budget) / 2.0, budget / in};
+    lp_step_batch pb = {0, 0, budget, budget * lp_fmin(in, budget) / 2.0, budget / in};
     lp_step_time pt;
     step_eval(&st, &pb, &pt);
     out->prefill_tok_s = budget / pt.total_s;

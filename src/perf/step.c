@@ -454,15 +454,15 @@ static double experts_read(const lp_step_model *sm, double tokens) {
     if (sm->ep_ranks <= 1)
         return mean;
     double sd = sqrt(sm->experts * p * (1.0 - p));
-    return fmin(sm->experts, mean + sd * sqrt(2.0 * log(sm->ep_ranks)));
+    return lp_fmin(sm->experts, mean + sd * sqrt(2.0 * log(sm->ep_ranks)));
 }
 
-double lp_step_comm_s(const lp_step_model *sm, double tokens) {
-    double comm = 0;
-    /* tensor parallel: two all-reduces per layer, each the family's per-call latency plus
-     * NCCL's ring or tree over the group's links (vLLM's custom all-reduce inside an NVLink
-     * node costs the per-call latency and the ring's bytes) */
-    if (sm->tp > 1 && sm->allreduces_per_step > 0) {
+/* The collectives of a step, planned from the step model alone (lp_step_comm_time prices
+ * them for a number of tokens). */
+void lp_step_comm_init(const lp_step_model *sm, lp_step_comm *c) {
+    memset(c, 0, sizeof *c);
+    c->tp_on = sm->tp > 1 && sm->allreduces_per_step > 0;
+    if (c->tp_on) {
         lp_comm_group g = sm->tp_group;
         if (g.ranks < 2) { /* a hand-built model: one node, the link bandwidth given */
             g.ranks = g.per_node = sm->tp;
@@ -470,45 +470,72 @@ double lp_step_comm_s(const lp_step_model *sm, double tokens) {
             g.intra.bandwidth = sm->link_bandwidth;
             g.intra.latency_s = 0;
         }
-        comm += sm->allreduces_per_step *
-                (sm->eff.allreduce_latency_s +
-                 lp_collective_time_s(LP_COLL_ALL_REDUCE, tokens * sm->allreduce_bytes_per_token,
-                                      &g, NULL));
+        lp_collective_plan_init(LP_COLL_ALL_REDUCE, &g, &c->tp_allreduce);
     }
-    /* pipeline hand-offs: each TP rank sends its 1/tp slice of the two tensors to its peer of
-     * the next stage, which all-gathers them over its TP group (vllm/distributed/
-     * parallel_state.py GroupCoordinator.send_tensor_dict with all_gather_group) */
-    if (sm->pp_stages > 1) {
-        double bytes = tokens * sm->pp_bytes_per_token;
-        int tp = sm->tp > 1 ? sm->tp : 1;
+    c->pp_on = sm->pp_stages > 1;
+    if (c->pp_on) {
+        c->pp_tp = sm->tp > 1 ? sm->tp : 1;
         lp_comm_group pair = {2, 1, 2, sm->pp_intra, sm->pp_inter};
         lp_comm_group local = {2, 2, 1, sm->pp_intra, sm->pp_inter};
         if (pair.inter.bandwidth <= 0) { /* a hand-built model: the network bandwidth given */
             pair.inter.bandwidth = local.intra.bandwidth = sm->inter_node_bandwidth;
             pair.intra = local.intra;
         }
+        lp_collective_plan_init(LP_COLL_SEND_RECV, &pair, &c->pp_across);
+        lp_collective_plan_init(LP_COLL_SEND_RECV, &local, &c->pp_inside);
+        c->pp_gather_on = c->pp_tp > 1 && sm->tp_group.ranks > 1;
+        if (c->pp_gather_on)
+            lp_collective_plan_init(LP_COLL_ALL_GATHER, &sm->tp_group, &c->pp_gather);
+    }
+    c->ep_on = sm->ep_group.ranks > 1 && sm->ep_collectives_per_step > 0;
+    if (c->ep_on) {
+        c->ep_dp = sm->ep_group.ranks / (sm->tp > 1 ? sm->tp : 1);
+        lp_collective_plan_init(LP_COLL_ALL_GATHER, &sm->ep_group, &c->ep_gather);
+        lp_collective_plan_init(LP_COLL_REDUCE_SCATTER, &sm->ep_group, &c->ep_scatter);
+    }
+}
+
+double lp_step_comm_time(const lp_step_model *sm, const lp_step_comm *c, double tokens) {
+    double comm = 0;
+    /* tensor parallel: two all-reduces per layer, each the family's per-call latency plus
+     * NCCL's ring or tree over the group's links (vLLM's custom all-reduce inside an NVLink
+     * node costs the per-call latency and the ring's bytes) */
+    if (c->tp_on)
+        comm += sm->allreduces_per_step *
+                (sm->eff.allreduce_latency_s +
+                 lp_collective_plan_time_s(&c->tp_allreduce, tokens * sm->allreduce_bytes_per_token,
+                                           NULL));
+    /* pipeline hand-offs: each TP rank sends its 1/tp slice of the two tensors to its peer of
+     * the next stage, which all-gathers them over its TP group (vllm/distributed/
+     * parallel_state.py GroupCoordinator.send_tensor_dict with all_gather_group) */
+    if (c->pp_on) {
+        double bytes = tokens * sm->pp_bytes_per_token;
+        int tp = c->pp_tp;
         double across =
-            LP_PP_HANDOFF_S + lp_collective_time_s(LP_COLL_SEND_RECV, bytes / tp, &pair, NULL);
+            LP_PP_HANDOFF_S + lp_collective_plan_time_s(&c->pp_across, bytes / tp, NULL);
         double inside =
-            LP_PP_HANDOFF_S + lp_collective_time_s(LP_COLL_SEND_RECV, bytes / tp, &local, NULL);
-        double gather = tp > 1 && sm->tp_group.ranks > 1
-                            ? lp_collective_time_s(LP_COLL_ALL_GATHER, bytes, &sm->tp_group, NULL)
-                            : 0;
+            LP_PP_HANDOFF_S + lp_collective_plan_time_s(&c->pp_inside, bytes / tp, NULL);
+        double gather = c->pp_gather_on ? lp_collective_plan_time_s(&c->pp_gather, bytes, NULL) : 0;
         int n_across = sm->pp_handoffs_across_nodes;
         int n_inside = (int)sm->pp_stages - 1 - n_across;
         comm += n_across * across + n_inside * inside + (sm->pp_stages - 1) * gather;
     }
     /* expert parallelism over data-parallel ranks: an all-gather and a reduce-scatter per MoE
      * layer of every DP rank's tokens (as many as this replica's, assumed) */
-    if (sm->ep_group.ranks > 1 && sm->ep_collectives_per_step > 0) {
-        int dp = sm->ep_group.ranks / (sm->tp > 1 ? sm->tp : 1);
-        double bytes = tokens * dp * sm->ep_bytes_per_token;
+    if (c->ep_on) {
+        double bytes = tokens * c->ep_dp * sm->ep_bytes_per_token;
         comm += sm->ep_collectives_per_step / 2 *
                 (2 * sm->eff.allreduce_latency_s +
-                 lp_collective_time_s(LP_COLL_ALL_GATHER, bytes, &sm->ep_group, NULL) +
-                 lp_collective_time_s(LP_COLL_REDUCE_SCATTER, bytes, &sm->ep_group, NULL));
+                 lp_collective_plan_time_s(&c->ep_gather, bytes, NULL) +
+                 lp_collective_plan_time_s(&c->ep_scatter, bytes, NULL));
     }
     return comm;
+}
+
+double lp_step_comm_s(const lp_step_model *sm, double tokens) {
+    lp_step_comm c;
+    lp_step_comm_init(sm, &c);
+    return lp_step_comm_time(sm, &c, tokens);
 }
 
 double lp_step_comm_cross_node_s(const lp_step_model *sm, double tokens) {
@@ -551,8 +578,8 @@ void lp_step_prep_init(const lp_step_model *sm, lp_step_prep *p) {
     p->lora = sm->lora.max_loras > 0;
     p->floors =
         sm->layers * sm->eff.layer_overhead_s + sm->moe_layers * sm->eff.moe_layer_overhead_s;
-    p->comm = (sm->tp > 1 && sm->allreduces_per_step > 0) || sm->pp_stages > 1 ||
-              (sm->ep_group.ranks > 1 && sm->ep_collectives_per_step > 0);
+    lp_step_comm_init(sm, &p->comm);
+    p->any_comm = p->comm.tp_on || p->comm.pp_on || p->comm.ep_on;
     p->steps = sm->scheduler_steps > 1 ? sm->scheduler_steps : 1;
     p->pp = sm->pp_stages > 1 ? sm->pp_stages : 1;
 }
@@ -569,19 +596,24 @@ void lp_step_eval_adapters(const lp_step_model *sm, const lp_step_batch *b, doub
 }
 
 void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_step_batch *b,
-                       double adapters, lp_step_time *out) {
+                       double adapters, lp_step_time *result) {
     if (p->spec) {
-        lp_spec_step_eval(sm, b, out); /* verification + drafter (spec.c) */
+        lp_spec_step_eval(sm, b, result); /* verification + drafter (spec.c) */
         return;
     }
+    /* the sums build in a local: stores through result could alias sm's and b's doubles and
+     * make every term reload them */
+    lp_step_time acc;
+    lp_step_time *const out = &acc;
     const double tokens = b->decode_seqs + b->prefill_tokens;
     /* sliding-window / chunked layers attend to at most `window` keys */
     double ctx_dec = b->decode_ctx, ctx_pre = b->prefill_ctx;
     if (sm->window_fraction > 0 && sm->window > 0) {
         double wf = sm->window_fraction;
-        ctx_dec = (1 - wf) * b->decode_ctx + wf * fmin(b->decode_ctx, b->decode_seqs * sm->window);
-        ctx_pre =
-            (1 - wf) * b->prefill_ctx + wf * fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
+        ctx_dec =
+            (1 - wf) * b->decode_ctx + wf * lp_fmin(b->decode_ctx, b->decode_seqs * sm->window);
+        ctx_pre = (1 - wf) * b->prefill_ctx +
+                  wf * lp_fmin(b->prefill_ctx, b->prefill_tokens * sm->window);
     }
     out->compute_s = out->memory_s = out->launch_s = 0;
     const double gemm_scale = p->gemm_scale, expert_scale = p->expert_scale;
@@ -608,7 +640,8 @@ void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_
      * once a step (vLLM selective_state_update / fused_recurrent_gated_delta_rule update it in
      * place); a prefilling request's chunk does the same once */
     if (sm->mamba_state_bytes_per_seq > 0) {
-        double seqs = b->decode_seqs + (b->prefill_tokens > 0 ? fmax(b->prefill_seqs, 1.0) : 0.0);
+        double seqs =
+            b->decode_seqs + (b->prefill_tokens > 0 ? lp_fmax(b->prefill_seqs, 1.0) : 0.0);
         gpu += op(sm, 0, 2.0 * sm->mamba_state_bytes_per_seq * seqs * s_byte, out);
     }
     /* DeepSeek-V3.2's indexer scores every cached token, whatever the sparse attention keeps */
@@ -622,7 +655,7 @@ void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_
     if (b->prefill_tokens > 0) {
         double flops = sm->attn_flops_per_ctx * ctx_pre, c;
         if (sm->eff.attn_compute_eff > 0) {
-            double q = fmax(ctx_pre / b->prefill_tokens, 1.0);
+            double q = lp_fmax(ctx_pre / b->prefill_tokens, 1.0);
             c = flops * (q + LP_ATTN_HALF_CONTEXT) / (p->attn_prefill_rate * q);
         } else {
             c = flops / p->attn_rate;
@@ -659,7 +692,7 @@ void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_
             out->launch_s = launches - gpu;
     }
 
-    out->comm_s = p->comm ? lp_step_comm_s(sm, tokens) : 0.0;
+    out->comm_s = p->any_comm ? lp_step_comm_time(sm, &p->comm, tokens) : 0.0;
     out->host_s =
         (sm->eff.step_overhead_s + sm->eff.per_seq_overhead_s * (b->decode_seqs + sampled)) /
         p->steps;
@@ -673,4 +706,5 @@ void lp_step_eval_prep(const lp_step_model *sm, const lp_step_prep *p, const lp_
     }
     if (out->host_s + out->launch_s > best)
         out->bound = LP_BOUND_HOST;
+    *result = acc;
 }
