@@ -252,14 +252,15 @@ static void test_fit_three_groups(void **state) {
 
 /*
  * Four groups of four rows, residuals A 0, B +0.1, C -0.1, D +0.3. Leaving each out (twelve
- * rows, three groups left; q10 at sorted position 1.1, q90 at 9.9), the margin each residual
- * of the group left out needs beyond that band:
- *   without A: -0.1 .. 0.3; A's 0 is inside: 0
- *   without B: -0.1 .. 0.3; B's 0.1 is inside: 0
+ * rows, three groups left; q10 at sorted position 1.1, q90 at 9.9), the signed margin each
+ * residual of the group left out needs beyond that band (negative: inside, by that much):
+ *   without A: -0.1 .. 0.3; A's 0 is inside by 0.1: -0.1
+ *   without B: -0.1 .. 0.3; B's 0.1 is inside by 0.2: -0.2
  *   without C:  0   .. 0.3; C's -0.1 needs 0.1
  *   without D: -0.1 .. 0.1; D's 0.3 needs 0.2
- * Sixteen margins, fewer than the 20 a level needs, so the pooled finite-sample 80 % quantile:
- * the ceil(17 x 0.8) = 14th smallest of eight 0, four 0.1 and four 0.2 = 0.2. All sixteen
+ * Sixteen scores, fewer than the 30 a calibration key needs, so the whole domain's
+ * finite-sample 80 % quantile: the ceil(17 x 0.8) = 14th smallest of four -0.2, four -0.1,
+ * four 0.1 and four 0.2 = 0.2. All sixteen
  * rows: q10 at position 1.5 = -0.1, q90 at 13.5 = 0.3; band exp(-0.1 - 0.2) .. exp(0.3 + 0.2),
  * widened by exp(0.2); every group left out is then covered.
  */
@@ -280,9 +281,12 @@ static void test_fit_leave_group_out(void **state) {
     lp_assert_near(b->widen, exp(0.2), 1e-12);
     lp_assert_near(b->lo, exp(-0.3), 1e-9);
     lp_assert_near(b->hi, exp(0.5), 1e-9);
-    lp_assert_near(info.widen[0][0], exp(0.2), 1e-12);
-    for (int l = 1; l < LP_BAND_LEVELS; l++)
-        assert_true(info.widen[0][l] >= info.widen[0][l - 1]); /* broader: never narrower */
+    /* sixteen scores, under 30 for every narrower key: one margin for the whole domain */
+    assert_int_equal(info.n_cal, 1);
+    assert_int_equal(info.cal[0].depth, LP_BAND_CAL_DEPTHS - 1);
+    assert_int_equal(info.cal[0].n, 16);
+    assert_int_equal(info.cal[0].fallback, -1);
+    lp_assert_near(info.cal[0].margin, 0.2, 1e-12);
     lp_assert_near(info.logo_coverage[0], 1.0, 1e-12);
     /* the broadest class holds the same rows */
     b = lp_band_lookup(t, LP_BAND_THROUGHPUT, LP_BAND_CENTER, LP_HEURISTIC, "amd-cdna",

@@ -624,14 +624,6 @@ static void test_regimes(void **state) {
     assert_string_equal(lp_perf_regime_name(LP_REGIME_ALL_AT_ONCE), "all-at-once");
 }
 
-/* ---- error bands on rows never fitted on ------------------------------------------------- */
-
-/* The target for the 80 % bands on held-out rows. */
-#define COVERAGE_MIN 0.70
-#define COVERAGE_MAX 0.90
-/* Comparisons a method needs on held-out rows for its coverage to be asserted. */
-#define MIN_COVERAGE_COMPARISONS 100
-
 /*
  * The LoRA and prefix rows of serving_modes.tsv are compared with their baselines. The prefix
  * row of benchmark_prefix_caching.py (200 ShareGPT prompts sent twice each, 256-512 tokens,
@@ -665,57 +657,6 @@ static void test_modes_lora_prefix_pairs(void **state) {
     assert_true(prefix >= 1);
     assert_true(lora >= 2);
     assert_string_equal(lp_modes_mode_name(LP_MODES_LORA), "lora");
-}
-
-/*
- * The held-out rows of every serving table (never used to fit the band table), estimated with
- * every method: about 80 % of the measured values must lie inside the bands the estimates
- * give (between 70 % and 90 %), per method and over all.
- */
-static void test_band_coverage(void **state) {
-    (void)state;
-    static const char *const FILES[] = {"serving_perf.tsv", "serving_perf_2.tsv",
-                                        "serving_modes.tsv"};
-    lp_serving_report *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    lp_validate_serving_opts opts;
-    lp_validate_serving_opts_init(&opts);
-    opts.rows = LP_ROWS_HOLDOUT;
-    for (size_t i = 0; i < sizeof FILES / sizeof FILES[0]; i++) {
-        char rel[64], path[4096];
-        snprintf(rel, sizeof rel, "validation/%s", FILES[i]);
-        lp_test_shared_path(rel, path, sizeof path);
-        lp_error err;
-        if (lp_validate_serving_add(path, &opts, r, &err) != LP_OK)
-            fail_msg("%s", err.message);
-    }
-    lp_band_coverage c;
-    lp_band_coverage_of(r, true, &c);
-    printf("band table: %s\nheld-out comparisons inside their 80 %% band:\n",
-           lp_band_table_builtin()->origin);
-    for (int k = 0; k < LP_SERVING_METHODS; k++) {
-        for (int m = 0; m < LP_BAND_METRICS; m++)
-            for (int s = 0; s < LP_BAND_STATS; s++)
-                if (c.cells[k][m][s].n > 0)
-                    printf("  %-9s %-10s %-6s %3d / %3d\n", lp_method_name((lp_method)k),
-                           lp_band_metric_name((lp_band_metric)m), lp_band_stat_name(s),
-                           c.cells[k][m][s].inside, c.cells[k][m][s].n);
-        printf("  %-9s all: %d / %d\n", lp_method_name((lp_method)k), c.methods[k].inside,
-               c.methods[k].n);
-    }
-    printf("  all: %d / %d\n", c.all.inside, c.all.n);
-    fflush(stdout);
-    for (int k = 0; k < LP_SERVING_METHODS; k++) {
-        assert_true(c.methods[k].n >= MIN_COVERAGE_COMPARISONS);
-        double f = (double)c.methods[k].inside / c.methods[k].n;
-        if (!(f >= COVERAGE_MIN && f <= COVERAGE_MAX))
-            fail_msg("%s: %.1f %% of held-out values inside their 80 %% bands (%d / %d); "
-                     "regenerate the bands with `make bands` after changing the model",
-                     lp_method_name((lp_method)k), 100 * f, c.methods[k].inside, c.methods[k].n);
-    }
-    double all = (double)c.all.inside / c.all.n;
-    assert_true(all >= COVERAGE_MIN && all <= COVERAGE_MAX);
-    free(r);
 }
 
 /*
@@ -770,10 +711,8 @@ int main(void) {
         cmocka_unit_test(test_vllm_tpot), cmocka_unit_test(test_vllm_itl),
         cmocka_unit_test(test_vllm_ttft), cmocka_unit_test(test_trt_offline),
     };
-    const struct CMUnitTest bands[] = {cmocka_unit_test(test_band_coverage)};
     int failed = cmocka_run_group_tests_name("serving row mapping", mapping, NULL, NULL);
     failed += cmocka_run_group_tests_name("serving accuracy", accuracy, NULL, NULL);
-    failed += cmocka_run_group_tests_name("error bands on held-out rows", bands, NULL, NULL);
     free(report);
     return failed;
 }

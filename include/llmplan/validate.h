@@ -387,14 +387,37 @@ void lp_serving_points_free(lp_serving_point *points);
 /** The band class of a metric column: its quantity and statistic (p99 is a tail). */
 void lp_serving_metric_band(lp_serving_metric metric, lp_band_metric *quantity, lp_band_stat *stat);
 
+/** Calibration keys a class's margin is looked up in, from the narrowest (its quantity x
+ * statistic x method) to the broadest (its whole domain, serving or memory). */
+#define LP_BAND_CAL_DEPTHS 5
+/** Calibration keys one fit keeps. */
+#define LP_BAND_MAX_CAL 96
+
+/**
+ * One margin of the fit: the bands of the classes under this key are widened (margin > 0) or
+ * narrowed (< 0) by exp(margin) on both sides, the 80 % finite-sample quantile of the signed
+ * distances of n left-out fit residuals to the band built without their group.
+ */
+typedef struct {
+    int metric;   /**< lp_band_metric, or LP_BAND_ANY (any serving quantity) */
+    int stat;     /**< lp_band_stat, or LP_BAND_ANY */
+    int method;   /**< lp_method, LP_BAND_METHOD_PLAN, or LP_BAND_ANY */
+    int fallback; /**< 0: bands of a row's own class; 1: fallback bands; -1: both */
+    int depth;    /**< 0 .. LP_BAND_CAL_DEPTHS - 1 */
+    int n;        /**< left-out residuals it rests on */
+    double margin;
+} lp_band_calibration;
+
 /** How the fit went, for the table's header and the report. */
 typedef struct {
     int serving_rows, serving_groups; /**< fit vLLM rows and groups with a comparison */
     int serving_residuals;            /**< comparisons (row x method x quantity x statistic) */
     int kv_rows, kv_groups;           /**< fit start-up logs with a KV comparison */
-    /** widening factor exp(margin) per domain (0 serving, 1 memory) and fallback level */
-    double widen[2][LP_BAND_LEVELS];
-    /** coverage of the widened bands when each fit group is left out in turn */
+    /** the margins used, in the order first needed */
+    lp_band_calibration cal[LP_BAND_MAX_CAL];
+    int n_cal;
+    /** coverage of the margined bands when each fit group is left out in turn, per domain
+     * (0 serving, 1 memory) */
     double logo_coverage[2];
 } lp_band_fit_info;
 
@@ -407,9 +430,15 @@ typedef struct {
 lp_status lp_bands_fit(const lp_serving_report *r, const lp_kv_report *const *kv, int n_kv,
                        lp_band_table **out, lp_band_fit_info *info, lp_error *err);
 
+/** Held-out comparisons a class needs before its coverage is stated: below this, one more
+ * value inside or outside moves it by more than 10 points, and the report prints no figure. */
+#define LP_BAND_MIN_MEASURED 10
+
 /** Comparisons and how many fell inside their band. */
 typedef struct {
     int n, inside;
+    int groups;            /**< split groups the comparisons come from */
+    double log_lo, log_hi; /**< sums of ln(band lo / estimate) and ln(band hi / estimate) */
 } lp_band_count;
 
 /** Band coverage over the usable vLLM rows of one split, per method, quantity and statistic. */
@@ -421,16 +450,24 @@ typedef struct {
 
 /**
  * Count the comparisons of the vLLM rows of r in the split (holdout or fit) whose measured
- * value lies inside the band the estimate gave (one per row, method, quantity and statistic,
- * chosen as the summaries choose them). Rows without a band are not counted.
+ * value lies inside their band (one per row, method, quantity and statistic, chosen as the
+ * summaries choose them), with their groups and band widths. table NULL: the band each
+ * estimate gave (the compiled-in table's); else the band of the row's class in table, so that
+ * a table fitted just now is measured without estimating again. Comparisons without a band are
+ * not counted. Errors: LP_ERR_NOMEM (counting the groups).
  */
-void lp_band_coverage_of(const lp_serving_report *r, bool holdout, lp_band_coverage *out);
+lp_status lp_band_coverage_of(const lp_serving_report *r, bool holdout, const lp_band_table *table,
+                              lp_band_coverage *out, lp_error *err);
 
 /**
- * The same for KV capacity over the planned rows of a memory report in the split, against the
+ * The same for KV capacity over the planned rows of n memory reports in the split, against the
  * bands of table (NULL: the built-in one).
  */
-lp_band_count lp_band_coverage_kv(const lp_kv_report *r, const lp_band_table *table, bool holdout);
+lp_band_count lp_band_coverage_kv(const lp_kv_report *const *r, int n, const lp_band_table *table,
+                                  bool holdout);
+
+/** The geometric-mean band of a count: exp(mean ln lo) .. exp(mean ln hi) (0 .. 0 when empty). */
+lp_range lp_band_count_typical(const lp_band_count *c);
 
 /* ---- serving modes (serving_modes.c) ------------------------------------------------------ */
 

@@ -227,15 +227,20 @@ void lp_accuracy_write_bands(FILE *o, const lp_accuracy_data *data, const char *
             f->serving_rows, f->serving_groups, f->serving_residuals, f->kv_rows, f->kv_groups);
     fprintf(o,
             "# nominal coverage %.0f %%: measured / predicted in [lo, hi]; r = ln(measured / "
-            "predicted), band exp(q10) / widen .. exp(q90) x widen over the class's "
-            "fit rows (src/validate/bands_fit.c)\n",
+            "predicted), band exp(q10) / widen .. exp(q90) x widen over the class's fit rows, "
+            "widen = exp(margin) from leaving each fit group out (src/validate/bands_fit.c)\n",
             100 * LP_BAND_COVERAGE);
-    for (int d = 0; d < 2; d++) {
-        fprintf(o, "# widen per fallback level 0-%d (%s):", LP_BAND_LEVELS - 1,
-                d ? "memory" : "serving");
-        for (int l = 0; l < LP_BAND_LEVELS; l++)
-            fprintf(o, " %.3f", f->widen[d][l]);
-        fprintf(o, "; coverage with each fit group left out %.1f %%\n", 100 * f->logo_coverage[d]);
+    fprintf(o, "# coverage with each fit group left out: serving %.1f %%, memory %.1f %%\n",
+            100 * f->logo_coverage[0], 100 * f->logo_coverage[1]);
+    for (int i = 0; i < f->n_cal; i++) {
+        const lp_band_calibration *c = &f->cal[i];
+        fprintf(o, "# margin %s/%s/%s, %s: widen x%.3f from %d left-out fit comparisons\n",
+                c->metric == LP_BAND_ANY ? "*" : lp_band_metric_name((lp_band_metric)c->metric),
+                lp_band_stat_name(c->stat), method_or_any(c->method),
+                c->fallback < 0   ? "all bands"
+                : c->fallback > 0 ? "fallback bands"
+                                  : "own-class bands",
+                exp(c->margin), c->n);
     }
     fprintf(o, "%s\n", LP_BAND_TSV_HEADER);
     for (int i = 0; data->fitted && i < data->fitted->n; i++) {
@@ -247,66 +252,76 @@ void lp_accuracy_write_bands(FILE *o, const lp_accuracy_data *data, const char *
     }
 }
 
-static void coverage_cell(const lp_band_count *c, char *buf, size_t size) {
-    if (c->n == 0)
-        snprintf(buf, size, "-");
+/* The target for the held-out coverage of the 80 % bands. */
+#define TARGET_COVERAGE_MIN 0.70
+#define TARGET_COVERAGE_MAX 0.90
+
+/* One line of the coverage table: a class's comparisons and groups on the fit and held-out
+ * rows, its typical band, and the share inside on each; no share where there are fewer than
+ * LP_BAND_MIN_MEASURED held-out comparisons. */
+static void coverage_line(FILE *o, bool markdown, const char *method, const char *quantity,
+                          const char *stat, const lp_band_count *fit, const lp_band_count *hold) {
+    if (fit->n + hold->n == 0)
+        return;
+    char nf[32], nh[32], band[40] = "-", cf[24] = "-", ch[40] = "-", target[24] = "-";
+    snprintf(nf, sizeof nf, "%d (%d)", fit->n, fit->groups);
+    snprintf(nh, sizeof nh, "%d (%d)", hold->n, hold->groups);
+    const lp_band_count *w = hold->n > 0 ? hold : fit;
+    lp_range typical = lp_band_count_typical(w);
+    if (w->n > 0)
+        snprintf(band, sizeof band, "x%.2f-%.2f", typical.lo, typical.hi);
+    if (fit->n > 0)
+        snprintf(cf, sizeof cf, "%.0f %%", 100.0 * fit->inside / fit->n);
+    if (hold->n >= LP_BAND_MIN_MEASURED) {
+        double f = (double)hold->inside / hold->n;
+        snprintf(ch, sizeof ch, "%.0f %% (%d/%d)", 100 * f, hold->inside, hold->n);
+        snprintf(target, sizeof target, "%s",
+                 f >= TARGET_COVERAGE_MIN && f <= TARGET_COVERAGE_MAX ? "yes"
+                 : f < TARGET_COVERAGE_MIN                            ? "no, below"
+                                                                      : "no, above");
+    } else if (hold->n > 0) {
+        snprintf(ch, sizeof ch, "too thin (%d)", hold->n);
+    }
+    if (markdown)
+        fprintf(o, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", method, quantity, stat, nf,
+                cf, nh, band, ch, target);
     else
-        snprintf(buf, size, "%.0f %% (%d/%d)", 100.0 * c->inside / c->n, c->inside, c->n);
+        fprintf(o, "  %-9s %-10s %-6s %10s %6s %10s %12s %15s %s\n", method, quantity, stat, nf, cf,
+                nh, band, ch, target);
 }
 
 void lp_accuracy_print_coverage_bands(FILE *o, const lp_accuracy_data *data, bool markdown) {
     lp_band_coverage cov[2];
-    lp_band_coverage_of(data->serving, false, &cov[0]);
-    lp_band_coverage_of(data->serving, true, &cov[1]);
+    lp_error err;
+    if (lp_band_coverage_of(data->serving, false, NULL, &cov[0], &err) != LP_OK ||
+        lp_band_coverage_of(data->serving, true, NULL, &cov[1], &err) != LP_OK) {
+        fprintf(o, "%s%s\n", markdown ? "" : "  ", err.message);
+        return;
+    }
     const lp_band_table *t = lp_band_table_builtin();
     fprintf(o, "%sBand table: %s\n%s", markdown ? "" : "  ",
             t && t->origin[0] ? t->origin : "(none)", markdown ? "\n" : "");
     if (markdown)
-        fprintf(o, "| method | quantity | statistic | fit rows inside | holdout rows inside "
-                   "|\n|---|---|---|---|---|\n");
+        fprintf(o, "| method | quantity | statistic | fit comparisons (groups) | fit inside | "
+                   "held-out comparisons (groups) | typical band (measured / estimated) | "
+                   "held-out inside | within 70-90 %% |\n|---|---|---|---|---|---|---|---|---|\n");
     else
-        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "method", "quantity", "stat", "fit inside",
-                "holdout inside");
+        fprintf(o, "  %-9s %-10s %-6s %10s %6s %10s %12s %15s %s\n", "method", "quantity", "stat",
+                "fit (grp)", "inside", "held (grp)", "typical band", "held-out inside",
+                "within 70-90 %");
     for (int k = 0; k < LP_SERVING_METHODS; k++) {
         for (int m = 0; m < LP_BAND_METRICS; m++)
-            for (int s = 0; s < LP_BAND_STATS; s++) {
-                char a[48], b[48];
-                coverage_cell(&cov[0].cells[k][m][s], a, sizeof a);
-                coverage_cell(&cov[1].cells[k][m][s], b, sizeof b);
-                if (cov[0].cells[k][m][s].n + cov[1].cells[k][m][s].n == 0)
-                    continue;
-                const char *q = lp_band_metric_name((lp_band_metric)m), *st = lp_band_stat_name(s);
-                if (markdown)
-                    fprintf(o, "| %s | %s | %s | %s | %s |\n", METHOD_NAMES[k], q, st, a, b);
-                else
-                    fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", METHOD_NAMES[k], q, st, a, b);
-            }
-        char a[48], b[48];
-        coverage_cell(&cov[0].methods[k], a, sizeof a);
-        coverage_cell(&cov[1].methods[k], b, sizeof b);
-        if (markdown)
-            fprintf(o, "| %s | all | | %s | %s |\n", METHOD_NAMES[k], a, b);
-        else
-            fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", METHOD_NAMES[k], "all", "", a, b);
+            for (int s = 0; s < LP_BAND_STATS; s++)
+                coverage_line(o, markdown, METHOD_NAMES[k], lp_band_metric_name((lp_band_metric)m),
+                              lp_band_stat_name(s), &cov[0].cells[k][m][s], &cov[1].cells[k][m][s]);
+        coverage_line(o, markdown, METHOD_NAMES[k], "all", "", &cov[0].methods[k],
+                      &cov[1].methods[k]);
     }
-    char a[48], b[48];
-    coverage_cell(&cov[0].all, a, sizeof a);
-    coverage_cell(&cov[1].all, b, sizeof b);
-    if (markdown)
-        fprintf(o, "| all | all | | %s | %s |\n", a, b);
-    else
-        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "all", "all", "", a, b);
-    lp_band_count kv[2] = {{0, 0}, {0, 0}};
+    coverage_line(o, markdown, "all", "all", "", &cov[0].all, &cov[1].all);
+    const lp_kv_report *kv[LP_ACC_KV_FILES];
     for (int i = 0; i < LP_ACC_KV_FILES; i++)
-        for (int h = 0; h < 2 && data->kv[i]; h++) {
-            lp_band_count c = lp_band_coverage_kv(data->kv[i], NULL, h == 1);
-            kv[h].n += c.n;
-            kv[h].inside += c.inside;
-        }
-    coverage_cell(&kv[0], a, sizeof a);
-    coverage_cell(&kv[1], b, sizeof b);
-    if (markdown)
-        fprintf(o, "| plan | kv | center | %s | %s |\n", a, b);
-    else
-        fprintf(o, "  %-10s %-10s %-7s %22s %22s\n", "plan", "kv", "center", a, b);
+        kv[i] = data->kv[i];
+    lp_band_count kv_fit = lp_band_coverage_kv(kv, LP_ACC_KV_FILES, NULL, false),
+                  kv_hold = lp_band_coverage_kv(kv, LP_ACC_KV_FILES, NULL, true);
+    coverage_line(o, markdown, "plan", "kv", "center", &kv_fit, &kv_hold);
 }

@@ -326,7 +326,7 @@ static lp_stat_range stat_ranges(const lp_stat *s, const lp_band_info *center,
 }
 
 /* "band TTFT p90/p99 x0.50-1.31 (measured / estimated in 80 % of 12 fit runs, 3 groups;
- * class ...; own class ... too thin, widened x1.40)" */
+ * class ...; own class too thin, widened x1.40 by left-out fit groups)" */
 static void assume_band(lp_perf_estimate *est, const char *what, const lp_band_info *b) {
     if (est->n_assumptions >= LP_MAX_ASSUMPTIONS)
         return;
@@ -350,13 +350,11 @@ static void assume_band(lp_perf_estimate *est, const char *what, const lp_band_i
     put_int(&t, b->groups);
     put_str(&t, " groups; class ");
     put_str(&t, b->cls);
-    if (b->level > 0) {
-        put_str(&t, "; own class ");
-        put_str(&t, b->own);
-        put_str(&t, " too thin, widened x");
-        put_2f(&t, b->widen);
-    }
-    put_str(&t, ")");
+    /* the own class is named by the estimate's bands[] (JSON); the line stays short */
+    put_str(&t, b->level > 0 ? "; own class too thin" : "");
+    put_str(&t, b->widen >= 1.0 ? ", widened x" : ", narrowed x");
+    put_2f(&t, b->widen);
+    put_str(&t, " by left-out fit groups)");
 }
 
 static void fill_info(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
