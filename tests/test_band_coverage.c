@@ -118,8 +118,8 @@ static void test_held_out_coverage(void **state) {
      * table counted both ways agrees comparison for comparison. */
     lp_band_coverage given, looked_up;
     assert_int_equal(lp_band_coverage_of(r, true, NULL, &given, &err), LP_OK);
-    assert_int_equal(
-        lp_band_coverage_of(r, true, lp_band_table_builtin(), &looked_up, &err), LP_OK);
+    assert_int_equal(lp_band_coverage_of(r, true, lp_band_table_builtin(), &looked_up, &err),
+                     LP_OK);
     assert_int_equal(given.all.n, looked_up.all.n);
     assert_int_equal(given.all.inside, looked_up.all.inside);
 
