@@ -309,7 +309,72 @@ static void test_workload_flags(void **state) {
                          "--request-rate inf --num-prompts 10 --json",
                          0);
     assert_string_equal(json_string_value(json_object_get(j, "request_rate")), "inf");
+    /* vllm bench serve's result file writes burstiness 1.0 when not given */
+    lp_assert_near(json_number_value(json_object_get(j, "burstiness")), 1.0, 0);
     json_decref(j);
+}
+
+/* true when one of j's assumptions contains text */
+static bool assumes(json_t *j, const char *text) {
+    json_t *a = json_object_get(j, "assumptions");
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (strstr(json_string_value(json_array_get(a, i)), text))
+            return true;
+    return false;
+}
+
+/* --burstiness and --sharegpt-output-len as `vllm bench serve` spells them: echoed in the
+ * JSON, said in the assumptions, refused when out of range or without what they apply to.
+ * --sharegpt-output-len 64 over 40 prompts: 40 x 64 = 2,560 output tokens in all. */
+static void test_burstiness_and_sharegpt_output_len_flags(void **state) {
+    (void)state;
+    json_t *j = lp_test_cli_json("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                                 "--request-rate 8 --burstiness 0.5 --num-prompts 100 "
+                                 "--method simulate --json",
+                                 0);
+    lp_assert_near(json_number_value(json_object_get(j, "burstiness")), 0.5, 0);
+    assert_true(assumes(j, "gamma gaps of burstiness 0.5 at 8 req/s"));
+    json_decref(j);
+    j = lp_test_cli_json("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                         "--request-rate 8 --burstiness inf --json",
+                         0);
+    assert_string_equal(json_string_value(json_object_get(j, "burstiness")), "inf");
+    assert_true(assumes(j, "--burstiness inf not modelled by the roofline method"));
+    json_decref(j);
+    j = lp_test_cli_json("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                         "--burstiness 2 --json",
+                         0);
+    assert_true(assumes(j, "--burstiness 2 has no effect: at request rate inf"));
+    json_decref(j);
+    j = lp_test_cli_json("estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+                         "--dataset-name sharegpt --sharegpt-output-len 64 --num-prompts 40 "
+                         "--request-rate 4 --method simulate --json",
+                         0);
+    lp_assert_near(json_number_value(json_object_get(j, "sharegpt_output_len")), 64, 0);
+    assert_true(assumes(j, "--sharegpt-output-len 64"));
+    lp_assert_near(json_number_value(json_object_get(j, "output_throughput")) *
+                       json_number_value(json_object_get(j, "duration")),
+                   40.0 * 64, 0.5); /* both printed to 6 significant digits */
+    json_decref(j);
+    const char *base = "estimate --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 ";
+    static const struct {
+        const char *flags, *says;
+    } bad[] = {
+        {"--burstiness 0", "--burstiness: expected a number above 0"},
+        {"--burstiness -2", "--burstiness"},
+        {"--burstiness nan", "--burstiness"},
+        {"--burstiness 1e10", "--burstiness"},
+        {"--sharegpt-output-len 64", "applies to --dataset-name sharegpt, not random"},
+        {"--dataset-name sharegpt --sharegpt-output-len 64 --random-output-len 9",
+         "leave out --random-output-len"},
+        {"--dataset-name sharegpt --sharegpt-output-len 2045", "expected 1 to 2044 tokens"},
+        {"--dataset-name sharegpt --sharegpt-output-len -1", "--sharegpt-output-len"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char args[512];
+        snprintf(args, sizeof args, "%s%s", base, bad[i].flags);
+        lp_test_cli_usage(args, bad[i].says);
+    }
 }
 
 /* Issue 13: conflicting flags are errors; a GPU described by hand works for estimate too;
@@ -465,6 +530,7 @@ int main(void) {
         cmocka_unit_test(test_batch_streams_in_order),
         cmocka_unit_test(test_batch_answers_as_it_reads),
         cmocka_unit_test(test_workload_flags),
+        cmocka_unit_test(test_burstiness_and_sharegpt_output_len_flags),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_infeasible_and_help),
         cmocka_unit_test(test_rented_gpus),

@@ -118,6 +118,22 @@ static void test_estimate_methods(void **state) {
     assert_true(json_number_value(json_object_get(j, "p99_ttft_ms")) > 0);
     json_decref(j);
 
+    /* bursty sends (--burstiness 0.5) and ShareGPT prompts with every output fixed
+     * (--sharegpt-output-len 96), simulated alike by both */
+    j = same("/v1/estimate",
+             "{\"model\": \"Qwen/Qwen3-8B\", \"gpu\": \"L40S\", \"method\": \"simulate\", "
+             "\"num_prompts\": 150, \"request_rate\": 6, \"burstiness\": 0.5, \"seed\": 2, "
+             "\"dataset_name\": \"sharegpt\", \"sharegpt_output_len\": 96}",
+             200,
+             "estimate --model Qwen/Qwen3-8B --gpu L40S --method simulate --num-prompts 150 "
+             "--request-rate 6 --burstiness 0.5 --seed 2 --dataset-name sharegpt "
+             "--sharegpt-output-len 96 --json",
+             0);
+    check_valid(j, "simulate");
+    lp_assert_near(json_number_value(json_object_get(j, "burstiness")), 0.5, 0);
+    lp_assert_near(json_number_value(json_object_get(j, "sharegpt_output_len")), 96, 0);
+    json_decref(j);
+
     /* only a parameter count: the heuristic, said the same way by both */
     j = same("/v1/estimate", "{\"params_b\": 13, \"gpu\": \"RTX 4090\", \"tp_size\": 2}", 200,
              "estimate --params-b 13 --gpu \"RTX 4090\" -tp 2 --json", 0);

@@ -191,6 +191,40 @@ static void test_wrong_types(void **state) {
     }
 }
 
+/* `vllm bench serve --burstiness F` and `--sharegpt-output-len N` as JSON keys, spelled as
+ * its arguments: a number above 0 or "inf"; N with the ShareGPT data set only, and not with
+ * an output length beside it. */
+static void test_burstiness_and_sharegpt_output_len(void **state) {
+    (void)state;
+    lp_perf_request r = parse_ok("{\"request_rate\": 4, \"burstiness\": 0.5}");
+    lp_assert_near(r.workload.burstiness, 0.5, 0);
+    r = parse_ok("{\"burstiness\": \"inf\"}");
+    assert_true(isinf(r.workload.burstiness));
+    r = parse_ok("{\"dataset_name\": \"sharegpt\", \"sharegpt_output_len\": 300}");
+    assert_int_equal(r.workload.sharegpt_output_len, 300);
+    assert_int_equal(r.workload.output.kind, LP_LEN_FIXED);
+    lp_assert_near(r.workload.output.mean, 300, 0);
+    assert_int_equal(r.workload.input.kind, LP_LEN_SHAREGPT); /* prompts keep ShareGPT's */
+    static const struct {
+        const char *json, *says;
+    } bad[] = {
+        {"{\"burstiness\": 0}", "burstiness"},
+        {"{\"burstiness\": -1}", "burstiness"},
+        {"{\"burstiness\": \"often\"}", "burstiness"},
+        {"{\"burstiness\": true}", "burstiness"},
+        {"{\"sharegpt_output_len\": 300}", "--dataset-name sharegpt"},
+        {"{\"dataset_name\": \"sharegpt\", \"sharegpt_output_len\": 0}", "sharegpt_output_len"},
+        {"{\"dataset_name\": \"sharegpt\", \"sharegpt_output_len\": 2045}", "2044"},
+        {"{\"dataset_name\": \"sharegpt\", \"sharegpt_output_len\": 9, \"output_len\": 9}",
+         "give one"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lp_error e = parse_err(bad[i].json, LP_ERR_INVALID_ARG);
+        if (!strstr(e.message, bad[i].says))
+            fail_msg("%s: \"%s\" does not say %s", bad[i].json, e.message, bad[i].says);
+    }
+}
+
 static void test_malformed(void **state) {
     (void)state;
     lp_error e = parse_err("{\"gpu\": \"H100\", ", LP_ERR_PARSE);
@@ -230,6 +264,7 @@ int main(void) {
         cmocka_unit_test(test_unknown_field),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_burstiness_and_sharegpt_output_len),
         cmocka_unit_test(test_strings_outlive_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

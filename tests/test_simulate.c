@@ -584,6 +584,77 @@ static void test_burstiness(void **state) {
     assert_true(e.ttft_ms.p99 > 12.0);
 }
 
+/* Burstier sends queue more at the same mean rate: 2000 requests of 2000 prompt tokens and one
+ * output token at 18 req/s. A prompt costs 2000 x 16 us = 32 ms of compute however the steps
+ * chunk it (8192-token budget), so the engine is a single server busy 18 x 32 ms = 58 % of
+ * the time and a request waits for the prompts sent before it and not yet prefilled. The
+ * gaps' coefficient of variation is 1 / sqrt(b) (gamma with shape b: variance b x scale^2
+ * over mean^2 (b x scale)^2), and the waits grow with it (Kingman: the mean wait in a G/D/1
+ * queue is proportional to the arrivals' squared coefficient of variation, 1 / b, plus 0 for
+ * the fixed service): p99 TTFT at b = 0.5 above Poisson (b = 1), and b = 2 at most Poisson.
+ * Same seed for each. */
+static void test_burstiness_orders_ttft_tails(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    double p99[3];
+    const double shapes[3] = {0.5, 1.0, 2.0};
+    for (int k = 0; k < 3; k++) {
+        lp_perf_request r = fixed_request(2000, 1, 2000);
+        r.workload.request_rate = 18;
+        r.workload.seed = 3;
+        r.workload.burstiness = shapes[k];
+        lp_perf_estimate e;
+        assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+        /* the mean rate holds whatever the shape: the last send is at n / rate = 111.1 s and
+         * its prefill (32 ms) ends the run, after at most a short wait */
+        assert_true(e.duration_s >= 2000.0 / 18 + 2000 * TOKEN_S - 1e-9);
+        assert_true(e.duration_s < 2000.0 / 18 + 2.0);
+        p99[k] = e.ttft_ms.p99;
+    }
+    print_message("p99 TTFT ms: b=0.5 %.3f, b=1 %.3f, b=2 %.3f\n", p99[0], p99[1], p99[2]);
+    assert_true(p99[0] > p99[1]);
+    assert_true(p99[2] <= p99[1]);
+}
+
+/* --sharegpt-output-len N (ShareGPTDataset.sample's output_len): every output is N tokens,
+ * prompts keep ShareGPT's lengths. 300 requests with N = 50: 300 x 50 = 15,000 output tokens
+ * in all. With N = 1900 only prompts of at most 2048 - 1900 = 148 tokens pass vLLM's pair
+ * limit (and at least 4), so the mean prompt lies in [4, 148]. */
+static void test_sharegpt_output_len(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(1, 1, 300);
+    lp_workload_sharegpt(&r.workload, 0, 0);
+    lp_error err;
+    assert_int_equal(lp_workload_sharegpt_output_len(&r.workload, 50, &err), LP_OK);
+    r.workload.num_prompts = 300;
+    r.workload.request_rate = 10;
+    lp_perf_estimate e;
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    assert_int_equal(e.completed, 300);
+    lp_assert_near(e.output_tok_s * e.duration_s, 15000.0, 1e-6);
+    double in_per_request = e.total_tok_s / e.request_s - e.output_tok_s / e.request_s;
+    /* ShareGPT prompts, not a fixed length: far from the random data set's 1024 */
+    assert_true(in_per_request > 4 && in_per_request < 1024);
+
+    lp_workload_sharegpt(&r.workload, 0, 0);
+    assert_int_equal(lp_workload_sharegpt_output_len(&r.workload, 1900, &err), LP_OK);
+    assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+    lp_assert_near(e.output_tok_s * e.duration_s, 300.0 * 1900.0, 1e-3);
+    in_per_request = e.total_tok_s / e.request_s - e.output_tok_s / e.request_s;
+    assert_true(in_per_request >= 4 && in_per_request <= 148);
+
+    /* refused: another data set, 0 tokens, or more than 2048 - 4 */
+    lp_workload w;
+    lp_workload_init(&w);
+    assert_int_equal(lp_workload_sharegpt_output_len(&w, 50, &err), LP_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "--dataset-name sharegpt"));
+    lp_workload_sharegpt(&w, 0, 0);
+    assert_int_equal(lp_workload_sharegpt_output_len(&w, 0, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_workload_sharegpt_output_len(&w, 2045, &err), LP_ERR_INVALID_ARG);
+    assert_int_equal(lp_workload_sharegpt_output_len(&w, 2044, &err), LP_OK);
+}
+
 /* Little's law, L = lambda x W: the mean number of running requests equals throughput times
  * the mean time a request runs (here E2E: at 10 req/s against 256 slots nothing waits). */
 static void test_littles_law(void **state) {
@@ -696,6 +767,8 @@ int main(void) {
         cmocka_unit_test(test_burstiness),
         cmocka_unit_test(test_littles_law),
         cmocka_unit_test(test_sharegpt_workload),
+        cmocka_unit_test(test_burstiness_orders_ttft_tails),
+        cmocka_unit_test(test_sharegpt_output_len),
         cmocka_unit_test(test_stats_small_sample),
         cmocka_unit_test(test_stats_histogram_precision),
     };

@@ -119,6 +119,8 @@ lp_status lp_dataset_parse(const char *name, lp_dataset *out, lp_error *err);
 /** The longest ShareGPT prompt + output `vllm bench serve` keeps (vllm/benchmarks/
  *  dataset_utils.py is_valid_sequence, max_total_len). */
 #define LP_SHAREGPT_MAX_PAIR_TOKENS 2048
+/** The shortest ShareGPT prompt it keeps (is_valid_sequence, min_len). */
+#define LP_SHAREGPT_MIN_PROMPT_LEN 4
 
 /** ShareGPT prompt lengths with the given mean: 4..1024 tokens, long-tailed (sampled as
  *  src/perf/dist.c describes). */
@@ -140,6 +142,10 @@ typedef struct {
      *  request rate (vllm bench serve's get_request): 0 or 1 a Poisson process, below 1
      *  burstier, above 1 more regular, INFINITY evenly spaced. */
     double burstiness;
+    /** --sharegpt-output-len: every ShareGPT request's output fixed to this many tokens
+     *  (ShareGPTDataset.sample's output_len; `output` is then fixed to it). 0: the data set's
+     *  own answers. */
+    int sharegpt_output_len;
     /** Leading prompt tokens shared with other requests (included in `input`): every prompt
      *  of the random data set with --random-prefix-len, one of num_prefixes prefixes with
      *  prefix_repetition. 0: prompts share nothing. */
@@ -193,6 +199,19 @@ lp_status lp_workload_random_prefix(lp_workload *w, int prefix_len, lp_error *er
  */
 void lp_workload_prefix_repetition(lp_workload *w, int prefix_len, int suffix_len, int num_prefixes,
                                    int output_len);
+
+/** Largest --burstiness other than inf that a reader takes (the gaps are all but constant
+ *  long before: their coefficient of variation is 1 / sqrt(burstiness)). */
+#define LP_MAX_BURSTINESS 1e9
+
+/**
+ * Fix the output of every ShareGPT request to tokens, as `vllm bench serve
+ * --sharegpt-output-len` does (ShareGPTDataset.sample: the answer's length is replaced, and
+ * is_valid_sequence then skips its minimum output check); prompts keep the data set's
+ * lengths. LP_ERR_INVALID_ARG for another data set or tokens outside 1..2044 (a longer output
+ * leaves no prompt of at least 4 tokens under the 2048-token pair limit).
+ */
+lp_status lp_workload_sharegpt_output_len(lp_workload *w, int64_t tokens, lp_error *err);
 
 /** The number of names in a comma- or space-separated list (`--lora-modules a,b c`). */
 int lp_workload_count_names(const char *list);

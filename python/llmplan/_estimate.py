@@ -124,6 +124,7 @@ def estimate_performance(
     method: Union[Method, str, None] = None,
     concurrency: Optional[int] = None,
     request_rate: Union[float, str, None] = None,
+    burstiness: Union[float, str, None] = None,
     num_prompts: Optional[int] = None,
     max_model_len: Optional[int] = None,
     model: Optional[str] = None,
@@ -139,6 +140,7 @@ def estimate_performance(
     enforce_eager: Optional[bool] = None,
     seed: Optional[int] = None,
     dataset_name: Optional[str] = None,
+    sharegpt_output_len: Optional[int] = None,
     enable_prefix_caching: Optional[bool] = None,
     speculative_config: Union[Mapping[str, Any], str, None] = None,
     acceptance_rate: Optional[float] = None,
@@ -184,13 +186,19 @@ def estimate_performance(
         method: ``roofline`` (default), ``simulate`` or ``heuristic``.
         concurrency: ``--max-concurrency``: requests in flight (default: all at once).
         request_rate: ``--request-rate``: Poisson arrivals per second, or ``"inf"``.
+        burstiness: ``--burstiness``: shape of the gamma distribution of the gaps between
+            sends at a finite rate (default 1.0, a Poisson process; below 1 burstier, above 1
+            more regular, ``"inf"`` evenly spaced). Simulated by ``method="simulate"``; the
+            other methods say in ``assumptions`` that they do not model it.
         num_prompts: ``--num-prompts`` (default 1000).
         pipeline_parallel_size, data_parallel_size, kv_cache_dtype, dtype, max_num_seqs,
         max_num_batched_tokens, block_size, gpu_memory_utilization, enable_expert_parallel,
         enforce_eager: the ``vllm serve`` flags of the same names.
         seed: seed of the simulation (default 0).
         dataset_name: ``"random"`` (default) or ``"sharegpt"``: ShareGPT-like long-tailed
-            lengths whose means are input_length / output_length (else 202 / 179).
+            lengths whose means are input_length / output_length (else 206 / 204).
+            ``sharegpt_output_len`` (``--sharegpt-output-len``) fixes every output to that
+            many tokens, prompts keeping the data set's lengths.
             ``"prefix_repetition"``: prompts sharing prefixes (the ``prefix_repetition_*``
             keywords).
         enable_prefix_caching, speculative_config, acceptance_rate, enable_lora, max_loras,

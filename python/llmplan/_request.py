@@ -74,6 +74,8 @@ FIELDS: Dict[str, Tuple[type, ...]] = {
     "dataset_name": _STR,
     "num_prompts": _INT,
     "request_rate": _NUM,  # or the str "inf"
+    "burstiness": _NUM,  # or the str "inf"
+    "sharegpt_output_len": _INT,
     "max_concurrency": _INT,
     "daily_output_tokens": _NUM,
     "seed": _INT,
@@ -131,6 +133,9 @@ def _config(value: Any) -> Any:
     return dict(value)
 
 
+# number fields that also take the str "inf", as `vllm bench serve` does
+_INF_FIELDS = ("request_rate", "burstiness")
+
 # fields whose value is not a plain JSON scalar: a function that checks and converts it
 _CONVERT = {"gpus": _gpus, "config": _config}
 
@@ -141,11 +146,11 @@ def _check(keyword: str, field: str, value: Any, kinds: Tuple[type, ...]) -> Any
         return _CONVERT[field](value)
     if isinstance(value, Enum) and kinds == _STR:
         value = value.value
-    if field == "request_rate" and isinstance(value, str) and value.lower() == "inf":
+    if field in _INF_FIELDS and isinstance(value, str) and value.lower() == "inf":
         return value
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         names = " or ".join(k.__name__ for k in kinds)
-        if field == "request_rate":
+        if field in _INF_FIELDS:
             names += ' or "inf"'
         raise TypeError(f"{keyword}: expected {names}, got {type(value).__name__} {value!r}")
     return value

@@ -217,8 +217,10 @@ def recommend(
     input_len: Optional[int] = None,
     output_len: Optional[int] = None,
     dataset_name: Optional[str] = None,
+    sharegpt_output_len: Optional[int] = None,
     num_prompts: Optional[int] = None,
     request_rate: Union[float, str, None] = None,
+    burstiness: Union[float, str, None] = None,
     max_concurrency: Optional[int] = None,
     daily_output_tokens: Optional[float] = None,
     max_ttft_ms: Optional[float] = None,
@@ -252,7 +254,11 @@ def recommend(
         gpus: GPU types to consider (a list, or ``"H100,L40S"``; default every type); or
             ``gpu``, one type.
         input_len, output_len: tokens per request (aliases ``input_length``, ``output_length``).
-        request_rate, max_concurrency, daily_output_tokens: the offered load.
+        request_rate, max_concurrency, daily_output_tokens: the offered load; burstiness
+            (``--burstiness``, default 1.0: Poisson) the shape of the gaps between sends,
+            simulated only (the search's roofline says it does not model it).
+        dataset_name, sharegpt_output_len: ``"sharegpt"`` for ShareGPT-like lengths;
+            ``--sharegpt-output-len`` fixes every output to that many tokens.
         max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms: latency targets at ``percentile``
             (50, 90 or 99); min_throughput: output tokens/s of the whole deployment.
         top: configurations shown with a full estimate (default 10).
@@ -298,8 +304,10 @@ def explain(
     input_len: Optional[int] = None,
     output_len: Optional[int] = None,
     dataset_name: Optional[str] = None,
+    sharegpt_output_len: Optional[int] = None,
     num_prompts: Optional[int] = None,
     request_rate: Union[float, str, None] = None,
+    burstiness: Union[float, str, None] = None,
     max_concurrency: Optional[int] = None,
     daily_output_tokens: Optional[float] = None,
     max_ttft_ms: Optional[float] = None,
@@ -344,8 +352,9 @@ def explain(
         model, gpu: as in :func:`plan` (aliases ``model_id``, ``gpu_name``); or ``config``.
         tensor_parallel_size ... vllm_version: the ``vllm serve`` settings, as in :func:`plan`
             (alias ``tp_size``).
-        input_len, output_len, dataset_name, num_prompts, request_rate, max_concurrency,
-            daily_output_tokens: the workload, as in :func:`recommend` (aliases
+        input_len, output_len, dataset_name, sharegpt_output_len, num_prompts, request_rate,
+            burstiness, max_concurrency, daily_output_tokens: the workload, as in
+            :func:`recommend` (aliases
             ``input_length``, ``output_length``).
         max_ttft_ms, max_tpot_ms, max_itl_ms, max_e2e_ms, percentile, min_throughput: the
             targets whose margins are shown.

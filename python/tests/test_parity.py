@@ -48,6 +48,22 @@ ESTIMATES = {
          "--max-concurrency", "64"],
         {"model": LLAMA_8B, "gpu": "H100", "dataset_name": "sharegpt", "max_concurrency": 64},
     ),
+    "simulate-bursty-sharegpt-fixed-output": (
+        dict(model_id=LLAMA_8B, gpu_name="L40S", method="simulate", num_prompts=150,
+             request_rate=6.0, burstiness=0.5, seed=2, dataset_name="sharegpt",
+             sharegpt_output_len=96, max_model_len=4096),
+        ["--model", LLAMA_8B, "--gpu", "L40S", "--method", "simulate", "--num-prompts", "150",
+         "--request-rate", "6", "--burstiness", "0.5", "--seed", "2", "--dataset-name",
+         "sharegpt", "--sharegpt-output-len", "96", "--max-model-len", "4096"],
+        {"model": LLAMA_8B, "gpu": "L40S", "method": "simulate", "num_prompts": 150,
+         "request_rate": 6.0, "burstiness": 0.5, "seed": 2, "dataset_name": "sharegpt",
+         "sharegpt_output_len": 96, "max_model_len": 4096},
+    ),
+    "roofline-burstiness-inf": (
+        dict(model_id=LLAMA_8B, gpu_name="H100", request_rate=3.0, burstiness="inf"),
+        ["--model", LLAMA_8B, "--gpu", "H100", "--request-rate", "3", "--burstiness", "inf"],
+        {"model": LLAMA_8B, "gpu": "H100", "request_rate": 3.0, "burstiness": "inf"},
+    ),
     "planned-max-model-len": (
         dict(model_id="meta-llama/Llama-3.1-70B", gpu_name="H100", num_gpus=2,
              tensor_parallel_size=2, input_length=2048, output_length=512),

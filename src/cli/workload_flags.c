@@ -227,6 +227,19 @@ bool lp_cli_parse_rate(const char *text, double *out) {
     return true;
 }
 
+/* A burstiness above 0 (at most LP_MAX_BURSTINESS) or "inf" (evenly spaced sends). */
+bool lp_cli_parse_burstiness(const char *text, double *out) {
+    if (strcasecmp(text, "inf") == 0) {
+        *out = INFINITY;
+        return true;
+    }
+    double v;
+    if (!lp_opts_parse_double(text, &v) || !(v > 0) || v > LP_MAX_BURSTINESS)
+        return false;
+    *out = v;
+    return true;
+}
+
 int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload *w,
                           lp_cli_hist_store hs[2]) {
     lp_workload_init(w);
@@ -263,6 +276,17 @@ int lp_cli_build_workload(const char *cmd, const lp_cli_workload *a, lp_workload
     w->max_concurrency = (int)a->max_concurrency;
     if (a->request_rate && !lp_cli_parse_rate(a->request_rate, &w->request_rate))
         return bad_value(cmd, "--request-rate", LP_CLI_RATE_EXPECTED, a->request_rate);
+    if (a->burstiness && !lp_cli_parse_burstiness(a->burstiness, &w->burstiness))
+        return bad_value(cmd, "--burstiness", LP_CLI_BURSTINESS_EXPECTED, a->burstiness);
+    if (a->sharegpt_output_len) {
+        if (a->seen_output_len || a->output_dist)
+            return lp_cli_usage_error(cmd,
+                                      "%s: it fixes the output length; leave out "
+                                      "--random-output-len and --output-len-dist",
+                                      "--sharegpt-output-len");
+        if (lp_workload_sharegpt_output_len(w, a->sharegpt_output_len, &err) != LP_OK)
+            return lp_cli_usage_error(cmd, "%s", err.message);
+    }
     bool repetition =
         a->pr_prefix_len || a->pr_suffix_len || a->pr_num_prefixes || a->pr_output_len;
     if (w->dataset == LP_DATASET_PREFIX_REPETITION) {

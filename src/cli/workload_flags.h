@@ -23,6 +23,8 @@ typedef struct {
     int64_t random_prefix_len, pr_prefix_len, pr_suffix_len, pr_num_prefixes, pr_output_len;
     int64_t num_turns;
     const char *lora_modules;
+    const char *burstiness;      /* --burstiness: a number above 0 or inf */
+    int64_t sharegpt_output_len; /* --sharegpt-output-len (0: not given) */
 } lp_cli_workload;
 
 /** Everything unset but `vllm bench serve`'s random-dataset defaults: 1024 prompt and 128
@@ -75,6 +77,20 @@ void lp_cli_workload_init(lp_cli_workload *w);
          &(w).request_rate,                                                                        \
          "R",                                                                                      \
          "Poisson arrivals per second, or inf (default: inf)",                                     \
+         NULL},                                                                                    \
+        {"--burstiness",                                                                           \
+         NULL,                                                                                     \
+         LP_OPT_STRING,                                                                            \
+         &(w).burstiness,                                                                          \
+         "F",                                                                                      \
+         "gamma shape of the gaps at a finite rate: 1 Poisson (default), <1 burstier, inf even",   \
+         NULL},                                                                                    \
+        {"--sharegpt-output-len",                                                                  \
+         NULL,                                                                                     \
+         LP_OPT_INT,                                                                               \
+         &(w).sharegpt_output_len,                                                                 \
+         "N",                                                                                      \
+         "--dataset-name sharegpt: every output N tokens (prompts as the data set's)",             \
          NULL},                                                                                    \
         {"--max-concurrency",                                                                      \
          NULL,                                                                                     \
@@ -212,6 +228,11 @@ void lp_cli_hist_free(lp_cli_hist_store *hs);
  * (0, LP_CLI_MAX_REQUEST_RATE] read by the one number parser (no hex, NaN or trailing text).
  */
 bool lp_cli_parse_rate(const char *text, double *out);
+
+#define LP_CLI_BURSTINESS_EXPECTED "a number above 0 (1: Poisson) and at most 1e9, or inf"
+
+/** Parse a --burstiness value: a number in (0, LP_MAX_BURSTINESS] or "inf" (INFINITY). */
+bool lp_cli_parse_burstiness(const char *text, double *out);
 
 /** Print "llmplan CMD: <fmt with arg> (see llmplan CMD --help)" and return LP_EXIT_USAGE. */
 int lp_cli_usage_error(const char *cmd, const char *fmt, const char *arg);

@@ -7,9 +7,11 @@
  */
 #include "common/modes_json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/json_get.h"
 
@@ -135,9 +137,49 @@ static lp_status read_lora_modules(json_t *o, int *out, lp_error *err) {
     return get_count(o, "lora_modules", 0, LP_JSON_MODE_MAX_COUNT, out, err);
 }
 
+/* "burstiness": a number above 0, or "inf" (evenly spaced sends), as --burstiness takes it. */
+static lp_status read_burstiness(json_t *o, double *out, lp_error *err) {
+    json_t *v = lp_json_field(o, "burstiness");
+    if (v && json_is_string(v) && strcasecmp(json_string_value(v), "inf") == 0) {
+        *out = INFINITY;
+        return LP_OK;
+    }
+    if (v && !json_is_number(v))
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "burstiness: expected a number above 0 or \"inf\", got %s",
+                            lp_json_type_name(v));
+    return lp_json_get_num(o, "burstiness", 0, true, LP_MAX_BURSTINESS, out, err);
+}
+
+/* Spellings of the output length a request may carry (the --batch reader's aliases too). */
+static const char *const OUTPUT_LEN_FIELDS[] = {"output_len", "output_length", "random_output_len",
+                                                NULL};
+
+/* "sharegpt_output_len": every ShareGPT output fixed, not with an output length beside it. */
+static lp_status read_sharegpt_output_len(json_t *o, lp_workload *w, lp_error *err) {
+    if (!lp_json_field(o, "sharegpt_output_len"))
+        return LP_OK;
+    for (size_t i = 0; OUTPUT_LEN_FIELDS[i]; i++)
+        if (lp_json_field(o, OUTPUT_LEN_FIELDS[i]))
+            return lp_error_set(err, LP_ERR_INVALID_ARG,
+                                "sharegpt_output_len and %s both set the output length; give one",
+                                OUTPUT_LEN_FIELDS[i]);
+    int64_t n = 0;
+    lp_status st = lp_json_get_int(o, "sharegpt_output_len", 1, LP_JSON_MODE_MAX_COUNT, &n, err);
+    if (st != LP_OK)
+        return st;
+    lp_error inner;
+    if ((st = lp_workload_sharegpt_output_len(w, n, &inner)) != LP_OK)
+        return lp_error_set(err, st, "sharegpt_output_len: %s", inner.message);
+    return LP_OK;
+}
+
 lp_status lp_json_read_mode_workload(json_t *o, lp_workload *w, lp_error *err) {
     int prefix = 0, pr_prefix = 0, pr_suffix = 0, pr_num = 0, pr_out = 0;
     lp_status st;
+    if ((st = read_burstiness(o, &w->burstiness, err)) != LP_OK ||
+        (st = read_sharegpt_output_len(o, w, err)) != LP_OK)
+        return st;
     if ((st = get_count(o, "random_prefix_len", 0, LP_JSON_MODE_MAX_COUNT, &prefix, err)) !=
             LP_OK ||
         (st = get_count(o, "prefix_repetition_prefix_len", 1, LP_JSON_MODE_MAX_COUNT, &pr_prefix,

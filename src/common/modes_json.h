@@ -22,7 +22,7 @@
 #define LP_JSON_MODE_WORKLOAD_FIELDS                                                               \
     "random_prefix_len", "prefix_repetition_prefix_len", "prefix_repetition_suffix_len",           \
         "prefix_repetition_num_prefixes", "prefix_repetition_output_len", "num_turns",             \
-        "lora_modules"
+        "lora_modules", "burstiness", "sharegpt_output_len"
 
 /** Whether name is one of the fields above (either list). */
 bool lp_json_is_mode_field(const char *name);
@@ -47,7 +47,9 @@ lp_status lp_json_read_mode_serving(json_t *o, lp_serving *s, lp_json_pool_names
  * The mode workload fields of o into w, after its data set and lengths are read:
  * "random_prefix_len" (random data set: added to the prompt), the "prefix_repetition_*" fields
  * (with "dataset_name": "prefix_repetition"), "num_turns", "lora_modules" (a count, or an array
- * or comma-separated string of names). LP_ERR_INVALID_ARG naming the field.
+ * or comma-separated string of names), "burstiness" (a number above 0 or "inf"),
+ * "sharegpt_output_len" (with "dataset_name": "sharegpt" and no output length).
+ * LP_ERR_INVALID_ARG naming the field.
  */
 lp_status lp_json_read_mode_workload(json_t *o, lp_workload *w, lp_error *err);
 

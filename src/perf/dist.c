@@ -30,7 +30,7 @@
 
 /* vLLM's ShareGPT filter (dataset_utils.is_valid_sequence defaults: min_len 4,
  * max_prompt_len 1024, max_total_len 2048). */
-#define LP_SHAREGPT_MIN_LEN 4
+#define LP_SHAREGPT_MIN_LEN LP_SHAREGPT_MIN_PROMPT_LEN
 #define LP_SHAREGPT_MAX_PROMPT 1024
 #define LP_SHAREGPT_MAX_TOTAL LP_SHAREGPT_MAX_PAIR_TOKENS
 

@@ -235,6 +235,38 @@ static lp_status report_modes(const lp_perf_request *req, const lp_step_model *s
     return LP_OK;
 }
 
+/* What --burstiness did: the simulation draws gamma gaps and says so itself; at rate inf
+ * vllm bench serve draws no gaps, and the heuristic and the roofline solve a steady state at
+ * the mean rate, where the spread of the gaps has no term (Little's law holds for any
+ * arrival process). Said rather than silently ignored. */
+static void assume_burstiness(const lp_perf_request *req, lp_perf_estimate *out) {
+    const double b = req->workload.burstiness;
+    if (b == 0 || b == 1.0)
+        return;
+    char text[32];
+    if (isinf(b))
+        snprintf(text, sizeof text, "inf");
+    else
+        snprintf(text, sizeof text, "%g", b);
+    if (!(req->workload.request_rate > 0))
+        lp_perf_assume(out,
+                       "--burstiness %s has no effect: at request rate inf every request is "
+                       "sent at t = 0 (vllm bench serve draws gaps only at a finite rate)",
+                       text);
+    else if (req->method != LP_SIMULATE)
+        lp_perf_assume(out,
+                       "--burstiness %s not modelled by the %s method: its steady state depends "
+                       "on the mean rate only; --method simulate sends requests with gamma gaps "
+                       "of this shape (queueing of bursts, tails)",
+                       text, lp_method_name(req->method));
+    else
+        lp_perf_assume(out,
+                       "--burstiness %s: the 80 %% bands rest on validation runs sent as a "
+                       "Poisson process (burstiness 1); none of them was burstier or more "
+                       "regular",
+                       text);
+}
+
 lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *out) {
     lp_error err;
     lp_error_clear(&err);
@@ -271,6 +303,7 @@ lp_status lp_estimate_performance(const lp_perf_request *req, lp_perf_estimate *
             return invalid(out, &err);
         if ((st = lp_perf_heuristic(req, m, gpu, out, &err)) != LP_OK)
             return invalid(out, &err);
+        assume_burstiness(req, out);
         lp_perf_apply_bands(NULL, req, lp_efficiency_for(gpu)->family, out);
         out->valid = true;
         return LP_OK;
@@ -300,6 +333,8 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
     }
     if ((st = report_modes(req, sm, replicas, out, &err)) != LP_OK)
         return invalid(out, &err);
+    if (!quiet)
+        assume_burstiness(req, out);
     out->method = req->method;
     lp_perf_apply_bands(NULL, req, sm->eff.family, out);
     out->valid = true;

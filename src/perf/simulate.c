@@ -946,9 +946,11 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        req->workload.max_concurrency);
     lp_perf_assume(out, "simulate: input lengths %s, output lengths %s tokens", in, outl);
     if (req->workload.input.kind == LP_LEN_SHAREGPT || req->workload.output.kind == LP_LEN_SHAREGPT)
-        lp_perf_assume(out, "simulate: ShareGPT pairs kept as vllm bench serve keeps them (prompt "
-                            "4-1024 tokens, output >= 4, sum <= 2048); shapes fitted to two "
-                            "published runs' per-request lengths");
+        lp_perf_assume(out,
+                       "simulate: ShareGPT pairs kept as vllm bench serve keeps them (prompt "
+                       "4-1024 tokens, %s, sum <= 2048); shapes fitted to two published runs' "
+                       "per-request lengths",
+                       req->workload.sharegpt_output_len > 0 ? "output fixed" : "output >= 4");
     lp_perf_assume(out,
                    "simulate: API server %.1f ms per request before the engine (one at a time) "
                    "and %.1f ms from engine to client, fitted on published vLLM runs",

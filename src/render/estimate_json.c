@@ -101,6 +101,16 @@ static void put_request(lp_json_emit *w, const lp_perf_request *req) {
         lp_je_string(w, "inf");
     else
         lp_je_real(w, req->workload.request_rate);
+    /* as vllm bench serve's result file: 1.0 unless --burstiness changed it (0 means 1) */
+    lp_je_key(w, "burstiness");
+    if (isinf(req->workload.burstiness))
+        lp_je_string(w, "inf");
+    else
+        lp_je_real(w, req->workload.burstiness > 0 ? req->workload.burstiness : 1.0);
+    if (req->workload.sharegpt_output_len > 0) {
+        lp_je_key(w, "sharegpt_output_len");
+        lp_je_int(w, req->workload.sharegpt_output_len);
+    }
     lp_je_key(w, "max_concurrency");
     if (req->workload.max_concurrency > 0)
         lp_je_int(w, req->workload.max_concurrency);

@@ -112,6 +112,8 @@ static lp_status file_workload(const lp_compare_request *req, const lp_bench_res
     w->request_rate = req->request_rate >= 0                             ? req->request_rate
                       : isfinite(b->request_rate) && b->request_rate > 0 ? b->request_rate
                                                                          : 0.0;
+    /* the run's --burstiness, as its result file records it (absent: 1.0, Poisson) */
+    w->burstiness = isfinite(b->burstiness) && b->burstiness > 0 ? b->burstiness : 0.0;
     return LP_OK;
 }
 

@@ -143,7 +143,14 @@ lp_status lp_estimate(const lp_estimate_request *req, lp_estimate_result *out) {
                        "--max-model-len %lld planned: the workload's longest request; the "
                        "model's default of %lld tokens does not fit (at most %lld does)",
                        (long long)planned, (long long)default_len, (long long)fit_len);
-    if (r->workload.dataset == LP_DATASET_SHAREGPT)
+    if (r->workload.dataset == LP_DATASET_SHAREGPT && r->workload.sharegpt_output_len > 0)
+        lp_perf_assume(e,
+                       "--sharegpt-output-len %d: ShareGPT prompts (mean %.0f tokens, as "
+                       "published vLLM runs), every output %d tokens as if --ignore-eos (a "
+                       "model that ends its answer sooner sends fewer)",
+                       r->workload.sharegpt_output_len, lp_len_mean(&r->workload.input),
+                       r->workload.sharegpt_output_len);
+    else if (r->workload.dataset == LP_DATASET_SHAREGPT)
         lp_perf_assume(e,
                        "--dataset-name sharegpt: ShareGPT lengths as vllm bench serve keeps "
                        "them, means %.0f in / %.0f out (published vLLM runs' tokens per "

@@ -99,6 +99,24 @@ void lp_workload_sharegpt(lp_workload *w, double input_mean, double output_mean)
     w->output = lp_len_sharegpt_output(output_mean > 0 ? output_mean : LP_SHAREGPT_MEAN_OUTPUT);
 }
 
+lp_status lp_workload_sharegpt_output_len(lp_workload *w, int64_t tokens, lp_error *err) {
+    if (w->dataset != LP_DATASET_SHAREGPT)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--sharegpt-output-len applies to --dataset-name sharegpt, not %s",
+                            lp_dataset_name(w->dataset));
+    /* is_valid_sequence keeps prompts of at least 4 tokens and pairs of at most 2048 */
+    const int64_t most = LP_SHAREGPT_MAX_PAIR_TOKENS - LP_SHAREGPT_MIN_PROMPT_LEN;
+    if (tokens < 1 || tokens > most)
+        return lp_error_set(err, LP_ERR_INVALID_ARG,
+                            "--sharegpt-output-len: expected 1 to %lld tokens (vllm bench serve "
+                            "drops ShareGPT pairs over %d tokens and prompts under %d), got %lld",
+                            (long long)most, LP_SHAREGPT_MAX_PAIR_TOKENS,
+                            LP_SHAREGPT_MIN_PROMPT_LEN, (long long)tokens);
+    w->output = lp_len_fixed((double)tokens);
+    w->sharegpt_output_len = (int)tokens;
+    return LP_OK;
+}
+
 lp_status lp_workload_random_prefix(lp_workload *w, int prefix_len, lp_error *err) {
     if (prefix_len < 0)
         return lp_error_set(err, LP_ERR_INVALID_ARG, "--random-prefix-len must not be negative");
