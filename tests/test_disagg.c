@@ -14,6 +14,7 @@
 #include "llmplan/model.h"
 #include "llmplan/perf.h"
 #include "llmplan/usecase.h"
+#include "llmplan/validate.h"
 
 #define LLAMA8B "meta-llama/Llama-3.1-8B-Instruct"
 #define LLAMA70B "meta-llama/Llama-3.1-70B-Instruct"
@@ -258,11 +259,59 @@ static void test_estimate_cli(void **state) {
                       "heuristic method does not model disaggregated");
 }
 
+/*
+ * The pd rows of serving_modes.tsv against the aggregated server measured beside them
+ * (kvcache-ai/Mooncake, 1P1D of two A10 against one A10, vLLM 0.6.2): at a request rate both
+ * serve, the throughput ratio is 1 (measured 1.00); the transfer and the second hop make TTFT
+ * longer than the baseline's (measured ratio 1.6-4.2 in every row); and over TCP it is longer
+ * than over RDMA (measured in every pair of rows). Nothing is fitted on these rows.
+ */
+static void test_modes_pd_rows(void **state) {
+    (void)state;
+    char path[4096];
+    if (!lp_test_shared_path("validation/serving_modes.tsv", path, sizeof path))
+        return;
+    static lp_modes_report rep;
+    lp_error err;
+    assert_int_equal(lp_validate_serving_modes(path, &rep, &err), LP_OK);
+    int pd = 0;
+    const lp_modes_pair *ttft_tcp = NULL, *ttft_rdma = NULL;
+    for (int i = 0; i < rep.n_pairs; i++) {
+        const lp_modes_pair *p = &rep.pairs[i];
+        if (p->mode != LP_MODES_PD)
+            continue;
+        pd++;
+        if (p->metric == LP_MODES_OUTPUT_TOK_S)
+            lp_assert_near(p->estimated_ratio, p->measured_ratio, 0.02);
+        if (p->metric == LP_MODES_TTFT) {
+            assert_true(p->measured_ratio > 1.0);
+            assert_true(p->estimated_ratio > 1.0);
+            /* the first rows of one baseline: RDMA (1 NIC), then TCP */
+            if (strstr(p->settings, "ethernet") && !ttft_tcp)
+                ttft_tcp = p;
+            if (strstr(p->settings, "roce") && !ttft_rdma)
+                ttft_rdma = p;
+        }
+    }
+    assert_true(pd >= 7);
+    assert_non_null(ttft_tcp);
+    assert_non_null(ttft_rdma);
+    assert_int_equal(ttft_tcp->base_line, ttft_rdma->base_line);
+    assert_true(ttft_tcp->measured > ttft_rdma->measured);
+    assert_true(ttft_tcp->estimated > ttft_rdma->estimated);
+    /* SGLang rows are never compared */
+    bool sglang = false;
+    for (int i = 0; i < rep.n_skips; i++)
+        sglang |= strcmp(rep.skips[i].mode, "pd") == 0 && strstr(rep.skips[i].reason, "SGLang");
+    assert_true(sglang);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_per_role), cmocka_unit_test(test_fits_only_if_both_fit),
         cmocka_unit_test(test_cli),           cmocka_unit_test(test_kv_transfer),
         cmocka_unit_test(test_estimate),      cmocka_unit_test(test_estimate_cli),
+        cmocka_unit_test(test_modes_pd_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

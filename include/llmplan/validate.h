@@ -472,15 +472,27 @@ lp_range lp_band_count_typical(const lp_band_count *c);
 /* ---- serving modes (serving_modes.c) ------------------------------------------------------ */
 
 /** The modes compared with their baseline. */
-typedef enum { LP_MODES_SPEC = 0, LP_MODES_LORA, LP_MODES_PREFIX, LP_MODES_COUNT } lp_modes_mode;
+typedef enum {
+    LP_MODES_SPEC = 0,
+    LP_MODES_LORA,
+    LP_MODES_PREFIX,
+    LP_MODES_PD, /**< disaggregated prefill/decode */
+    LP_MODES_COUNT
+} lp_modes_mode;
 
-/** "spec", "lora" or "prefix", as the table's `mode` column spells them. */
+/** "spec", "lora", "prefix" or "pd", as the table's `mode` column spells them. */
 const char *lp_modes_mode_name(lp_modes_mode m);
 
-/** The metrics compared: mean TPOT and output tokens/s. */
-typedef enum { LP_MODES_TPOT = 0, LP_MODES_OUTPUT_TOK_S, LP_MODES_METRICS } lp_modes_metric;
+/** The metrics compared: mean TPOT and output tokens/s; mean TTFT for pd rows only (the KV
+ *  transfer lands there). */
+typedef enum {
+    LP_MODES_TPOT = 0,
+    LP_MODES_OUTPUT_TOK_S,
+    LP_MODES_TTFT,
+    LP_MODES_METRICS
+} lp_modes_metric;
 
-/** "tpot_mean_ms" or "output_tok_s". */
+/** "tpot_mean_ms", "output_tok_s" or "ttft_mean_ms". */
 const char *lp_modes_metric_name(lp_modes_metric m);
 
 /** One mode row and one metric against the baseline row measured beside it. */

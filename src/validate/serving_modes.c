@@ -19,9 +19,16 @@
  * Speculative decoding rows give the method, num_speculative_tokens (K) and, where the source
  * states it, the mean acceptance length AL in `mode_settings`; the per-token acceptance rate a
  * is solved from AL = 1 + a + ... + a^K (i.i.d. acceptance, as lp_spec_acceptance_length), so
- * the comparison tests the step cost of drafting and verification, not a guess of a. Rows of
- * other modes, other engines (SGLang, TensorRT-LLM), ratio-only rows and rows without a
- * baseline are counted and skipped with their reason.
+ * the comparison tests the step cost of drafting and verification, not a guess of a.
+ *
+ * Disaggregated prefill/decode rows (pd) give xPyD, the TP of each role and the KV transfer in
+ * `mode_settings`: the link from its words (TCP: ethernet; RDMA, erdma, RoCE: roce;
+ * InfiniBand; one node or NVLink: the GPUs' own link; otherwise not stated, said in the note),
+ * the connector likewise (Mooncake, NIXL, P2pNccl, LMCache; MoRIIO is not modelled). The
+ * baseline is the same load on one aggregated server of the baseline row's TP. TTFT is
+ * compared besides TPOT and output tokens/s. Rows of
+ * other modes, other engines (SGLang, TensorRT-LLM: excluded, not fitted), ratio-only rows and
+ * rows without a baseline are counted and skipped with their reason.
  */
 #include <ctype.h>
 #include <math.h>
@@ -51,28 +58,16 @@ enum {
     C_RATE,
     C_OUT_TOK_S,
     C_TPOT,
+    C_TTFT,
     C_BASELINE_OF,
     C_NOTES,
     C_COUNT
 };
-static const char *const COLS[C_COUNT] = {"source",
-                                          "engine",
-                                          "engine_version",
-                                          "mode",
-                                          "model",
-                                          "gpu",
-                                          "tp",
-                                          "mode_settings",
-                                          "dataset",
-                                          "isl",
-                                          "osl",
-                                          "num_prompts",
-                                          "concurrency",
-                                          "request_rate",
-                                          "output_tok_s",
-                                          "tpot_mean_ms",
-                                          "baseline_of_row",
-                                          "notes"};
+static const char *const COLS[C_COUNT] = {
+    "source",       "engine",       "engine_version",  "mode",         "model",
+    "gpu",          "tp",           "mode_settings",   "dataset",      "isl",
+    "osl",          "num_prompts",  "concurrency",     "request_rate", "output_tok_s",
+    "tpot_mean_ms", "ttft_mean_ms", "baseline_of_row", "notes"};
 
 /* benchmarks/benchmark_prefix_caching.py's default --output-len. */
 #define LP_PREFIX_BENCH_OUTPUT_LEN 10
@@ -87,11 +82,16 @@ typedef struct {
 } row;
 
 const char *lp_modes_mode_name(lp_modes_mode m) {
-    return m == LP_MODES_LORA ? "lora" : m == LP_MODES_PREFIX ? "prefix" : "spec";
+    return m == LP_MODES_LORA     ? "lora"
+           : m == LP_MODES_PREFIX ? "prefix"
+           : m == LP_MODES_PD     ? "pd"
+                                  : "spec";
 }
 
 const char *lp_modes_metric_name(lp_modes_metric m) {
-    return m == LP_MODES_TPOT ? "tpot_mean_ms" : "output_tok_s";
+    return m == LP_MODES_TPOT   ? "tpot_mean_ms"
+           : m == LP_MODES_TTFT ? "ttft_mean_ms"
+                                : "output_tok_s";
 }
 
 /* "id=xyz" in the notes, up to ';' or a blank. */
@@ -177,6 +177,69 @@ static bool lora_of(const char *settings, lp_lora_config *l, char *why, size_t s
     return true;
 }
 
+/* A pd row's settings: xPyD, each role's TP, the link and the connector; false with why. */
+typedef struct {
+    lp_disaggregation d;
+    lp_link_kind link; /* LP_LINK_UNKNOWN: not stated */
+    bool link_given;
+    char label[64];
+} pd_setup;
+
+static bool pd_of(const row *r, pd_setup *pd, char *why, size_t size) {
+    memset(pd, 0, sizeof *pd);
+    const char *t = r->cell[C_SETTINGS];
+    /* the first "xPyD" word (any case) */
+    const char *p = t;
+    lp_error err;
+    bool shaped = false;
+    while (*p && !shaped) {
+        if (isdigit((unsigned char)*p) && (p == t || !isalnum((unsigned char)p[-1]))) {
+            char word[16];
+            size_t n = strspn(p, "0123456789PpDd");
+            snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), p);
+            shaped = lp_disaggregation_parse(word, &pd->d, &err) == LP_OK;
+            p += n;
+        } else {
+            p++;
+        }
+    }
+    if (!shaped) {
+        snprintf(why, size, "xPyD not stated");
+        return false;
+    }
+    int ptp = int_after(t, "prefill TP=");
+    int dtp = int_after(t, "decode TP=");
+    pd->d.prefill_tensor_parallel_size = ptp;
+    pd->d.decode_tensor_parallel_size = dtp;
+    if (strstr(t, "MoRIIO")) {
+        snprintf(why, size, "MoRIIOConnector not modelled");
+        return false;
+    }
+    if (strstr(t, "Mooncake"))
+        pd->d.kv_connector = LP_KV_CONNECTOR_MOONCAKE;
+    else if (strstr(t, "P2pNccl") || strstr(t, "NCCL"))
+        pd->d.kv_connector = LP_KV_CONNECTOR_NCCL;
+    else if (strstr(t, "LMCache"))
+        pd->d.kv_connector = LP_KV_CONNECTOR_LMCACHE;
+    else
+        pd->d.kv_connector = LP_KV_CONNECTOR_NIXL;
+    pd->link_given = true;
+    if (strstr(t, "TCP"))
+        pd->link = LP_LINK_ETHERNET;
+    else if (strstr(t, "RDMA") || strstr(t, "erdma") || strstr(t, "RoCE"))
+        pd->link = LP_LINK_ROCE;
+    else if (strstr(t, "InfiniBand"))
+        pd->link = LP_LINK_INFINIBAND;
+    else if (strstr(t, "single node") || strstr(t, "one node") || strstr(t, "NVLink"))
+        pd->link = LP_LINK_NVLINK;
+    else
+        pd->link_given = false;
+    snprintf(pd->label, sizeof pd->label, "%dP%dD %s %s", pd->d.prefill_instances,
+             pd->d.decode_instances, lp_kv_connector_name(pd->d.kv_connector),
+             pd->link_given ? lp_link_name(pd->link) : "link?");
+    return true;
+}
+
 /* benchmark_prefix_caching.py's load: distinct prompts (num_prompts), each sent repeat-count
  * times, of the stated length range; false when the row is another kind of prefix run. */
 static bool prefix_load_of(const row *r, int *prompts, int *repeats, double *mean_len) {
@@ -245,11 +308,15 @@ static void request_of(const row *r, const lp_model *m, const lp_gpu *gpu, lp_pe
 }
 
 static double metric_of(const row *r, lp_modes_metric k) {
-    return lp_tsv_number(r->cell[k == LP_MODES_TPOT ? C_TPOT : C_OUT_TOK_S]);
+    return lp_tsv_number(r->cell[k == LP_MODES_TPOT   ? C_TPOT
+                                 : k == LP_MODES_TTFT ? C_TTFT
+                                                      : C_OUT_TOK_S]);
 }
 
 static double estimated(const lp_perf_estimate *e, lp_modes_metric k) {
-    return k == LP_MODES_TPOT ? e->tpot_ms.mean : e->output_tok_s;
+    return k == LP_MODES_TPOT   ? e->tpot_ms.mean
+           : k == LP_MODES_TTFT ? e->ttft_ms.mean
+                                : e->output_tok_s;
 }
 
 static void skip(lp_modes_report *rep, const row *r, const char *fmt, const char *detail) {
@@ -280,6 +347,7 @@ typedef struct {
     lp_modes_mode mode;
     lp_spec_config spec;
     lp_lora_config lora;
+    pd_setup pd;
     int prompts, repeats; /* prefix: benchmark_prefix_caching.py's load */
     double mean_len;
     char label[64];
@@ -291,6 +359,13 @@ static bool setup_of(const row *r, mode_setup *m, char *why, size_t size) {
     if (strcmp(mode, "spec") == 0) {
         m->mode = LP_MODES_SPEC;
         return spec_of(r->cell[C_SETTINGS], &m->spec, why, size);
+    }
+    if (strcmp(mode, "pd") == 0) {
+        m->mode = LP_MODES_PD;
+        if (!pd_of(r, &m->pd, why, size))
+            return false;
+        snprintf(m->label, sizeof m->label, "%s", m->pd.label);
+        return true;
     }
     if (strcmp(mode, "lora") == 0) {
         m->mode = LP_MODES_LORA;
@@ -321,6 +396,15 @@ static void requests_of(const mode_setup *ms, const row *mode, const row *base, 
         rate_load_of(mode, qm);
         rate_load_of(base, qb);
         qm->serving.lora = ms->lora;
+        break;
+    case LP_MODES_PD:
+        /* the same load; the baseline is one aggregated server of the baseline row's TP, each
+         * role of the pair the mode row's TP unless its settings say otherwise */
+        rate_load_of(mode, qm);
+        rate_load_of(base, qb);
+        qm->serving.disaggregation = ms->pd.d;
+        if (ms->pd.link_given)
+            lp_cluster_set_link(&qm->cluster, ms->pd.link);
         break;
     case LP_MODES_PREFIX:
         /* each distinct prompt a prefix of its length less one token, the repeats shuffled */
@@ -368,6 +452,8 @@ static void compare(lp_modes_report *rep, const row *mode, const row *base) {
     lp_vllm_version v = version_of(mode->cell[C_VERSION], version_note, sizeof version_note);
     snprintf(note, sizeof note, "%s%s%s", why, why[0] && version_note[0] ? "; " : "", version_note);
     for (int k = 0; k < LP_MODES_METRICS; k++) {
+        if (k == LP_MODES_TTFT && ms.mode != LP_MODES_PD)
+            continue;
         double m_meas = metric_of(mode, (lp_modes_metric)k);
         double b_meas = metric_of(base, (lp_modes_metric)k);
         if (!(m_meas > 0) || !(b_meas > 0))
@@ -489,7 +575,8 @@ lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_e
         if (strcmp(mode, "baseline") == 0)
             continue;
         rep->mode_rows++;
-        if (strcmp(mode, "spec") != 0 && strcmp(mode, "lora") != 0 && strcmp(mode, "prefix") != 0) {
+        if (strcmp(mode, "spec") != 0 && strcmp(mode, "lora") != 0 && strcmp(mode, "prefix") != 0 &&
+            strcmp(mode, "pd") != 0) {
             skip(rep, r, "mode %s not modelled yet", mode);
             continue;
         }
@@ -519,7 +606,7 @@ void lp_modes_print(FILE *out, const lp_modes_report *rep) {
     fprintf(
         out,
         "\nServing modes vs the baseline measured beside them (serving_modes.tsv, roofline; prefix "
-        "rows simulated; "
+        "rows simulated; pd rows also by TTFT; "
         "%d mode rows, %d compared as %d row x metric pairs, %d skipped)\n",
         rep->mode_rows, rep->mode_rows - rep->skipped, rep->n_pairs, rep->skipped);
     fprintf(out, "%-5s %-5s %-7s %-32s %-18s %-22s %-13s %9s %9s %8s %8s\n", "line", "base",
