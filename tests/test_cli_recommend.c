@@ -435,6 +435,35 @@ static void test_help(void **state) {
     free(out);
 }
 
+/* Disaggregated prefill/decode in recommend's output: a JSON field and a line of text. The
+ * direction (8000-token prompts under a TPOT target: pays; 200-token ones: does not) is
+ * reasoned in test_search.c (test_disagg_pays_for_long_prompts); here the front end shows it. */
+static void test_disaggregation_verdict(void **state) {
+    (void)state;
+#define DISAGG_CASE(in)                                                                            \
+    "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100 --max-gpus 8 "                 \
+    "--random-input-len " in " --random-output-len 200 --request-rate 10 --max-tpot-ms 15 "
+    json_t *j = lp_test_cli_json(DISAGG_CASE("8000") "--json", 0);
+    json_t *d = json_object_get(j, "disaggregation");
+    assert_true(json_is_true(json_object_get(d, "searched")));
+    assert_true(json_is_true(json_object_get(d, "pays")));
+    json_t *best = json_object_get(d, "best");
+    /* GPUs of xPyD: (x + y) instances of TP each */
+    assert_true(json_integer_value(json_object_get(best, "num_gpus")) ==
+                (json_integer_value(json_object_get(best, "prefill_instances")) +
+                 json_integer_value(json_object_get(best, "decode_instances"))) *
+                    json_integer_value(json_object_get(best, "tensor_parallel_size")));
+    assert_true(num(best, "tpot_ms") <= 15);
+    json_decref(j);
+    j = lp_test_cli_json(DISAGG_CASE("200") "--json", 0);
+    assert_true(json_is_false(json_object_get(json_object_get(j, "disaggregation"), "pays")));
+    json_decref(j);
+    char *out = lp_test_cli(DISAGG_CASE("200"), 0);
+    assert_non_null(strstr(out, "Disaggregated prefill/decode: disaggregation does not pay"));
+    free(out);
+#undef DISAGG_CASE
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help),
@@ -448,6 +477,7 @@ int main(void) {
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_done_when),
         cmocka_unit_test(test_capacity_flags),
+        cmocka_unit_test(test_disaggregation_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -734,16 +734,90 @@ static void test_needs_checkpoint(void **state) {
     assert_false(lp_candidate_needs_checkpoint(&c, &model, NULL, 0));
 }
 
+/* Disaggregated prefill/decode against aggregated serving, Llama-3.1-8B on H100 SXM at 10 req/s
+ * under TPOT <= 15 ms, ranked by output tokens/s per GPU. */
+static void disagg_case(int input_len, lp_search_result *agg, lp_disagg_search *d) {
+    load("meta-llama/Llama-3.1-8B-Instruct");
+    static const lp_gpu *h100[1];
+    h100[0] = gpu("H100 SXM");
+    lp_search_spec spec;
+    lp_search_spec_init(&spec);
+    spec.model = &model;
+    spec.gpus = h100;
+    spec.n_gpus = 1;
+    spec.max_gpus = 8;
+    spec.workload.input = lp_len_fixed(input_len);
+    spec.workload.output = lp_len_fixed(200);
+    spec.workload.request_rate = 10;
+    spec.targets.max_tpot_ms = 15;
+    run(&spec, agg);
+    lp_error err;
+    if (lp_search_disagg(&spec, agg, d, &err) != LP_OK)
+        fail_msg("lp_search_disagg: %s", err.message);
+    assert_true(d->searched);
+    /* 1 to 4 instances each: (x + y) x TP <= 8 gives 16 layouts at TP 1, 6 at TP 2 (x + y <= 4)
+     * and 1 at TP 4 (1P1D), counted by hand */
+    assert_int_equal(d->enumerated, 23);
+}
+
+static void test_disagg_pays_for_long_prompts(void **state) {
+    (void)state;
+    lp_search_result agg;
+    lp_disagg_search d;
+    /* 8000-token prompts at 10 req/s are 80,000 prompt tokens/s against 2,000 output tokens/s.
+     * In an aggregated server those prompts are chunked into the same steps as the decodes
+     * (chunked prefill), so every decode step carries up to max-num-batched-tokens of prompt and
+     * the TPOT target can only be met by spreading the load thin over many GPUs. A decode pool
+     * runs decode steps alone (its TPOT free of prefill), so a split meets the target with fewer
+     * GPUs for the same output: it must score better per GPU, and since nearly all the work is
+     * prompt, it gives prefill at least as many instances as decode. */
+    disagg_case(8000, &agg, &d);
+    assert_true(d.found);
+    assert_true(d.pays);
+    assert_true(d.best.meets_targets);
+    assert_true(d.best.tpot_ms <= 15);
+    if (agg.n_ranked > 0) {
+        assert_true(d.best.score < agg.ranked[0].score);
+        assert_true(d.best.num_gpus < agg.ranked[0].num_gpus);
+    }
+    assert_true(d.best.prefill_instances >= d.best.decode_instances);
+    assert_non_null(strstr(d.verdict, "pays"));
+    lp_search_result_free(&agg);
+
+    /* 200-token prompts: a prompt chunk adds little to a decode step, so one aggregated GPU
+     * meets TPOT <= 15 ms for the whole load, while any split takes at least two GPUs (one per
+     * pool) for the same output: it cannot pay by output per GPU (DistServe, OSDI'24, and vLLM's
+     * docs/features/disagg_prefill.md: disaggregation does not improve throughput). */
+    disagg_case(200, &agg, &d);
+    assert_true(agg.n_ranked > 0);
+    assert_false(d.pays);
+    assert_int_equal(agg.ranked[0].num_gpus, 1);
+    if (d.found) {
+        assert_true(d.best.num_gpus >= 2);
+        assert_true(d.best.score > agg.ranked[0].score);
+    }
+    assert_non_null(strstr(d.verdict, "does not pay"));
+    lp_search_result_free(&agg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_determinism_threads),  cmocka_unit_test(test_ranked_valid_for_vllm),
-        cmocka_unit_test(test_targets_respected),    cmocka_unit_test(test_impossible_target),
-        cmocka_unit_test(test_pareto_nondominated),  cmocka_unit_test(test_objective_ordering),
-        cmocka_unit_test(test_prices_builtin),       cmocka_unit_test(test_cost_formula),
-        cmocka_unit_test(test_price_file_malformed), cmocka_unit_test(test_progress),
-        cmocka_unit_test(test_spec_errors),          cmocka_unit_test(test_validation_kv_capacity),
-        cmocka_unit_test(test_needs_checkpoint),     cmocka_unit_test(test_tie_breaks),
+        cmocka_unit_test(test_determinism_threads),
+        cmocka_unit_test(test_ranked_valid_for_vllm),
+        cmocka_unit_test(test_targets_respected),
+        cmocka_unit_test(test_impossible_target),
+        cmocka_unit_test(test_pareto_nondominated),
+        cmocka_unit_test(test_objective_ordering),
+        cmocka_unit_test(test_prices_builtin),
+        cmocka_unit_test(test_cost_formula),
+        cmocka_unit_test(test_price_file_malformed),
+        cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_validation_kv_capacity),
+        cmocka_unit_test(test_needs_checkpoint),
+        cmocka_unit_test(test_tie_breaks),
         cmocka_unit_test(test_distinct_deployments),
+        cmocka_unit_test(test_disagg_pays_for_long_prompts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,62 @@ void lp_candidate_serving(const lp_candidate *c, lp_serving *out);
 /** Whether two candidates are the same configuration (deployment and batch limits). */
 bool lp_candidate_same(const lp_candidate *a, const lp_candidate *b);
 
+/* ---- Disaggregated prefill/decode against aggregated serving -------------------------------- */
+
+/** Instances of one role the disaggregated search tries (1P1D ... 4P4D). */
+#define LP_SEARCH_DISAGG_MAX_INSTANCES 4
+
+/** One disaggregated layout: x prefill and y decode instances of one engine (lp_search_disagg). */
+typedef struct {
+    const lp_gpu *gpu; /**< both pools' GPU type */
+    int prefill_instances, decode_instances;
+    int tp;                  /**< each instance's tensor-parallel size (both roles) */
+    int num_gpus;            /**< (x + y) x tp */
+    char quantization[32];   /**< as the aggregated layout it splits ("" the checkpoint's) */
+    lp_dtype kv_cache_dtype; /**< as the aggregated layout it splits */
+    double ttft_ms, tpot_ms, itl_ms, e2e_ms; /**< at the spec's percentile (roofline) */
+    double output_tok_s, output_tok_s_per_gpu;
+    double usd_per_hour, usd_per_million_output_tokens; /**< NaN without a price */
+    double score; /**< the objective's key, as lp_candidate.score (lower is better) */
+    bool meets_targets;
+    lp_reject_reason reject; /**< when !meets_targets */
+} lp_disagg_layout;
+
+/** The disaggregated search and its verdict against the aggregated ranking. */
+typedef struct {
+    bool searched;     /**< layouts were estimated (false: note says why not) */
+    size_t enumerated; /**< layouts considered */
+    size_t estimated;  /**< layouts that fitted and were estimated */
+    size_t feasible;   /**< layouts meeting every target */
+    bool found;        /**< best holds the best layout meeting every target */
+    lp_disagg_layout best;
+    /** The best layout of another x:y ratio than best's, when one meets the targets. */
+    bool found_other;
+    lp_disagg_layout other;
+    bool aggregated_found;   /**< the aggregated search ranked a configuration */
+    double aggregated_score; /**< its best score (lower is better) */
+    /** Disaggregation pays: the best layout beats the best aggregated configuration by the
+     *  objective by more than LP_SEARCH_TIE_FRACTION, or meets targets none of those meets. */
+    bool pays;
+    char verdict[400]; /**< the comparison in one or two sentences */
+    char note[200];    /**< why nothing was searched, or what the search held fixed */
+} lp_disagg_search;
+
+/**
+ * Search disaggregated prefill/decode for spec: for each GPU type (spec->gpus, or those of the
+ * aggregated ranking when spec->gpus is NULL), each tensor-parallel size 1, 2, 4, 8 within a node
+ * and each ratio xPyD with x, y in 1..LP_SEARCH_DISAGG_MAX_INSTANCES and (x + y) x tp <=
+ * spec->max_gpus, estimate the layout with the roofline (lp_estimate_performance, both pools
+ * and the KV transfer), keep those that meet the targets and rank them by the same objective
+ * and keys as lp_search_run. The engine of each layout is the best aggregated configuration's
+ * on that GPU (quantization and KV-cache dtype), else the checkpoint's own. agg is the aggregated
+ * search (its best score is the bar to beat; may have no ranked configuration). Returns LP_OK
+ * (with searched false and a note when the estimator refuses disaggregation), or an error for an
+ * invalid spec.
+ */
+lp_status lp_search_disagg(const lp_search_spec *spec, const lp_search_result *agg,
+                           lp_disagg_search *out, lp_error *err);
+
 /* ---- Capacity at the targets --------------------------------------------------------------- */
 
 /** Simulated prompts per point of a capacity search or load curve (and seed 0). */

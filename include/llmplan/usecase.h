@@ -311,6 +311,8 @@ typedef struct {
     const lp_load_profile *load_profile; /**< the request's (borrowed) */
     lp_load_sizing *sizing;              /**< the chosen configuration over the profile (NULL) */
     char sizing_error[LP_ERROR_MESSAGE_SIZE]; /**< why there is no sizing ("" when there is) */
+    /** Disaggregated prefill/decode against the ranking: whether it pays (lp_search_disagg). */
+    lp_disagg_search disagg;
 } lp_recommend_result;
 
 /** Fill r with lp_search_spec_init's defaults, top 10, chosen 0. */
@@ -553,6 +555,7 @@ typedef struct {
     const lp_load_profile *load_profile; /**< a day of load (NULL: none) */
     const lp_load_sizing *sizing;        /**< the chosen configuration over it (NULL: none) */
     const char *sizing_error;            /**< why there is no sizing (NULL or "") */
+    const lp_disagg_search *disagg;      /**< disaggregated against aggregated (NULL: none) */
 } lp_recommend_view;
 
 /** What an explanation of one configuration shows (computed by the caller). */

@@ -317,6 +317,50 @@ static const char *serve_of(const lp_recommend_view *v, size_t i) {
     return v->vllm_serve ? v->vllm_serve[i] : NULL;
 }
 
+/* A disaggregated layout, its keys as a configuration's. */
+static json_t *layout_object(const lp_disagg_layout *l) {
+    json_t *o = json_object();
+    char shape[32];
+    snprintf(shape, sizeof shape, "%dP%dD", l->prefill_instances, l->decode_instances);
+    put(o, "disaggregation", json_string(shape));
+    put(o, "gpu", json_string(l->gpu ? l->gpu->name : "?"));
+    put(o, "num_gpus", json_integer(l->num_gpus));
+    put(o, "prefill_instances", json_integer(l->prefill_instances));
+    put(o, "decode_instances", json_integer(l->decode_instances));
+    put(o, "tensor_parallel_size", json_integer(l->tp));
+    put(o, "quantization", l->quantization[0] ? json_string(l->quantization) : json_null());
+    put(o, "kv_cache_dtype", json_string(lp_dtype_name(l->kv_cache_dtype)));
+    put(o, "ttft_ms", num(l->ttft_ms));
+    put(o, "tpot_ms", num(l->tpot_ms));
+    put(o, "itl_ms", num(l->itl_ms));
+    put(o, "e2el_ms", num(l->e2e_ms));
+    put(o, "output_throughput", num(l->output_tok_s));
+    put(o, "output_throughput_per_gpu", num(l->output_tok_s_per_gpu));
+    put(o, "usd_per_hour", num(l->usd_per_hour));
+    put(o, "cost_per_million_tokens", num(l->usd_per_million_output_tokens));
+    put(o, "score", num(l->score));
+    return o;
+}
+
+/* Disaggregated prefill/decode against the aggregated ranking (null: not computed). */
+static json_t *disagg_object(const lp_recommend_view *v) {
+    const lp_disagg_search *d = v->disagg;
+    if (!d)
+        return json_null();
+    json_t *o = json_object();
+    put(o, "searched", json_boolean(d->searched));
+    put(o, "pays", d->searched ? json_boolean(d->pays) : json_null());
+    put(o, "verdict", d->searched ? json_string(d->verdict) : json_null());
+    put(o, "note", json_string(d->note));
+    put(o, "layouts_enumerated", json_integer((json_int_t)d->enumerated));
+    put(o, "layouts_estimated", json_integer((json_int_t)d->estimated));
+    put(o, "layouts_meeting_targets", json_integer((json_int_t)d->feasible));
+    put(o, "aggregated_score", d->aggregated_found ? num(d->aggregated_score) : json_null());
+    put(o, "best", d->found ? layout_object(&d->best) : json_null());
+    put(o, "best_other_ratio", d->found_other ? layout_object(&d->other) : json_null());
+    return o;
+}
+
 lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     const lp_search_result *r = v->result;
     json_t *root = json_object();
@@ -360,6 +404,7 @@ lp_status lp_render_recommend_json(FILE *out, const lp_recommend_view *v) {
     put(root, "closest_misses", misses);
     put(root, "load_sweep", sweeps_array(v));
     put(root, "load_profile", profile_object(v));
+    put(root, "disaggregation", disagg_object(v));
     int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     fputc('\n', out);
     json_decref(root);

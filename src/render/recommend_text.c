@@ -443,6 +443,32 @@ static size_t variants_of(const lp_search_result *r, size_t shown) {
     return n;
 }
 
+/* Disaggregated prefill/decode: whether it pays here, and its best layouts. */
+static void disagg_section(FILE *o, const lp_recommend_view *v, int pct) {
+    const lp_disagg_search *d = v->disagg;
+    if (!d)
+        return;
+    if (!d->searched) {
+        fprintf(o, "\nDisaggregated prefill/decode %s\n", d->note);
+        return;
+    }
+    fprintf(o, "\nDisaggregated prefill/decode: %s.\n", d->verdict);
+    const lp_disagg_layout *ls[2] = {d->found ? &d->best : NULL, d->found_other ? &d->other : NULL};
+    for (int i = 0; i < 2; i++) {
+        const lp_disagg_layout *l = ls[i];
+        if (!l)
+            continue;
+        fprintf(o,
+                "  %s %dP%dD  %d x %s (TP %d per instance)  TTFT %.0f ms  TPOT %.1f ms (p%d)  "
+                "%.0f output tok/s, %.0f per GPU\n",
+                i == 0 ? "best " : "other", l->prefill_instances, l->decode_instances, l->num_gpus,
+                l->gpu->name, l->tp, l->ttft_ms, l->tpot_ms, pct, l->output_tok_s,
+                l->output_tok_s_per_gpu);
+    }
+    fprintf(o, "  (%zu layouts estimated, %zu meet the targets; %s)\n", d->estimated, d->feasible,
+            d->note);
+}
+
 lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
     const lp_search_result *r = v->result;
     int pct = percentile_of(v->spec);
@@ -483,6 +509,7 @@ lp_status lp_render_recommend_text(FILE *o, const lp_recommend_view *v) {
             table_row(o, rank, &v->misses[i]);
         }
     }
+    disagg_section(o, v, pct);
     sweep_section(o, v, pct);
     profile_section(o, v);
     if (shown > 0 && v->chosen < r->n_ranked && v->vllm_serve && v->vllm_serve[v->chosen]) {

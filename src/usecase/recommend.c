@@ -6,7 +6,8 @@
  * searches again without them to show how close the nearest configurations come. Then the
  * capacity questions: how much load each shown configuration takes at the targets
  * (lp_search_capacity), how many replicas the offered load needs with headroom, latency
- * against load for the top ones, and a day's load profile sized for the chosen one. The CLI
+ * against load for the top ones, a day's load profile sized for the chosen one, and whether
+ * disaggregated prefill/decode would serve the load better (lp_search_disagg). The CLI
  * and the HTTP server both call it, so both give the same answers.
  */
 #include <math.h>
@@ -305,6 +306,9 @@ lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out
                                &out->vllm_serve[i]);
     if (ranked == 0)
         out->n_misses = closest_misses(&out->spec, out->misses, LP_RECOMMEND_MAX_MISSES);
+    /* the same load, targets and objective split into prefill and decode pools */
+    if ((st = lp_search_disagg(&out->spec, &out->search, &out->disagg, err)) != LP_OK)
+        return st;
     if ((st = capacities(out, err)) != LP_OK || (st = sweeps(req, out, err)) != LP_OK)
         return st;
     if (size_profile(req, out) != LP_OK)
@@ -332,4 +336,5 @@ void lp_recommend_result_view(const lp_recommend_result *r, lp_recommend_view *v
     v->load_profile = r->load_profile;
     v->sizing = r->sizing;
     v->sizing_error = r->sizing_error;
+    v->disagg = &r->disagg;
 }
