@@ -82,6 +82,32 @@ typedef struct {
 /** The API-server times lp_perf_simulate uses (fitted; see simulate.c). */
 void lp_sim_frontend_default(lp_sim_frontend *fe);
 
+/*
+ * How a request's first token waits, for the analytic methods (ttft.c): the one home of the
+ * rules the roofline and the heuristic share. A request arriving while other requests keep the
+ * engine stepping waits for the step in progress (half of one on average); then its own
+ * prefill steps run; before that it may wait in vLLM's queue; and the API server takes its
+ * time on both sides of the engine.
+ */
+
+/** Half the step in progress when the engine is busy with other requests, else 0. */
+double lp_ttft_step_wait_s(double step_s, bool busy);
+
+/** The API server's time per request in TTFT and E2E (ingress + egress, lp_sim_frontend). */
+double lp_ttft_api_s(void);
+
+/** Queue wait with a closed loop of `clients` when only `cap` run: (clients / cap - 1) service
+ *  times of a request. */
+double lp_queue_wait_closed_s(double clients, double cap, double service_s);
+
+/** Mean wait of n requests offered at offered_rps to an engine serving served_rps: the backlog
+ *  grows over the run and the mean request waits for half of it. */
+double lp_queue_wait_backlog_s(double n, double served_rps, double offered_rps);
+
+/** n requests sent at once to an engine running c at a time: waves of c, the mean request
+ *  waits (n / c - 1) / 2 service times. */
+double lp_queue_wait_waves_s(double n, double c, double service_s);
+
 /** lp_perf_simulate with the given API-server times (0 and 0: the engine alone). */
 lp_status lp_perf_simulate_with(const lp_step_model *sm, const lp_sim_frontend *fe,
                                 const lp_perf_request *req, int replicas, lp_perf_estimate *out,

@@ -119,7 +119,7 @@ static steady steady_state(const stepper *st, double c, double in, double pre, d
     s.tpot /= yield;
     /* a new request waits for the step in progress (half a step) when others keep the engine
      * busy, or with V0 multi-step for the rest of the N-step run */
-    double wait = busy > 0 || others >= 1 ? 0.5 * s.tpot * yield : 0;
+    double wait = lp_ttft_step_wait_s(s.tpot * yield, busy > 0 || others >= 1);
     if (sm->scheduler_steps > 1)
         wait = 0.5 * sm->scheduler_steps * s.t_decode;
     s.ttft = wait + s.steps_per_prompt * s.t_prefill;
@@ -219,9 +219,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
     lp_prefix_hits(sm, req, running, &px);
     double kv_cap = lp_step_kv_requests(sm, in - px.hit_tokens + outl / 2.0);
     const double pre = lp_fmin(prefilled(sm, req, in, outl, n), in - px.hit_tokens);
-    lp_sim_frontend fe;
-    lp_sim_frontend_default(&fe);
-    const double api_s = fe.api_ingress_s + fe.api_egress_s;
+    const double api_s = lp_ttft_api_s();
     double cap = lp_fmax(1.0, lp_fmin((double)sm->max_num_seqs, kv_cap));
     out->max_concurrent_requests = cap;
     const bool all_at_once = req->workload.max_concurrency <= 0 && req->workload.request_rate <= 0;
@@ -237,7 +235,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         s = steady_state(&st, c, in, pre, outl, 1, lp_fmax(c - 1, 0));
         if (clients > cap) {
             queueing = true;
-            wait_s = (clients / cap - 1.0) * (s.ttft + (outl - 1) * s.tpot);
+            wait_s = lp_queue_wait_closed_s(clients, cap, s.ttft + (outl - 1) * s.tpot);
         }
     } else if (req->workload.request_rate > 0) {
         how = "Little's law at the request rate";
@@ -270,13 +268,13 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
             /* the engine is full (max-num-seqs or the KV cache): a backlog builds in the
              * waiting queue over the run; the mean request waits for half of it */
             queueing = true;
-            wait_s = 0.5 * n * (1.0 / capacity_rps - 1.0 / lambda);
+            wait_s = lp_queue_wait_backlog_s(n, capacity_rps, lambda);
         } else if (overloaded && lambda > prefill_rps) {
             /* the run sends fewer requests than the engine holds, so all of them run and
              * slow each other's tokens; their first tokens wait only when the prompts come
              * faster than the token budget prefills them */
             queueing = true;
-            wait_s = 0.5 * n * (1.0 / prefill_rps - 1.0 / lambda);
+            wait_s = lp_queue_wait_backlog_s(n, prefill_rps, lambda);
         }
     } else {
         how = "all requests at once";
@@ -325,7 +323,7 @@ static void solve(const lp_step_model *sm, const lp_perf_request *req, int repli
         wait_s = 0;
     } else if (all_at_once) {
         /* waves of C: the mean request waits (n/C - 1)/2 service times */
-        wait_s = 0.5 * (n / c - 1.0) * e2e_service;
+        wait_s = lp_queue_wait_waves_s(n, c, e2e_service);
         queueing = true;
         ttft_s = s.ttft + wait_s;
         req_s_replica = c / e2e_service;
@@ -418,11 +416,9 @@ void lp_perf_roofline(const lp_step_model *sm, const lp_perf_request *req, int r
                        sm->scheduler_steps);
     if (replicas > 1)
         lp_perf_assume(out, "%d data-parallel replicas share the load evenly", replicas);
-    lp_sim_frontend fe;
-    lp_sim_frontend_default(&fe);
     lp_perf_assume(out,
                    "API server %.1f ms per request (HTTP, tokenization, detokenization), in "
                    "TTFT and E2E, as --method simulate fits it",
-                   1e3 * (fe.api_ingress_s + fe.api_egress_s));
+                   1e3 * lp_ttft_api_s());
     lp_perf_assume(out, "p90/p99 need --method simulate");
 }
