@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llmplan/bands.h"
 #include "llmplan/perf_io.h"
 #include "llmplan/usecase.h"
 
@@ -372,6 +373,50 @@ static void test_report_series_plan(void **state) {
     free(rs);
 }
 
+/*
+ * A plan's KV capacity carries the error band of its class in the compiled-in table, as an
+ * estimate's ranges do: the KV tokens and the concurrency times the factors of the class that
+ * lp_band_lookup finds for the GPU's family (or a broader one, said as such, for a family
+ * without enough start-up logs of its own), and a note that says it.
+ */
+static void test_plan_kv_band(void **state) {
+    (void)state;
+    static const struct {
+        const char *json, *family;
+    } CASES[] = {
+        {"{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"H100\"}", "hopper"},
+        {"{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpu\": \"A100 80GB\"}",
+         "ampere-datacenter"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        lp_plan_request r;
+        lp_error err;
+        plan_ok(CASES[i].json, &r);
+        assert_int_equal(lp_plan(&r, &plan, &err), LP_OK);
+        assert_true(plan.plan.fits && plan.plan.kv_tokens > 0);
+        int level = -1;
+        const lp_band *b =
+            lp_band_lookup(lp_band_table_builtin(), LP_BAND_KV, LP_BAND_CENTER, LP_BAND_METHOD_PLAN,
+                           CASES[i].family, LP_BAND_ANY, &level);
+        assert_non_null(b);
+        assert_true(plan.kv_band.found);
+        assert_int_equal(plan.kv_band.level, level);
+        assert_int_equal(plan.kv_band.rows, b->rows);
+        lp_assert_near(plan.kv_tokens_range.lo, plan.plan.kv_tokens * b->lo, 1e-6);
+        lp_assert_near(plan.kv_tokens_range.hi, plan.plan.kv_tokens * b->hi, 1e-6);
+        lp_assert_near(plan.max_concurrency_range.hi, plan.plan.max_concurrency * b->hi, 1e-9);
+        char own[64];
+        snprintf(own, sizeof own, "kv/center/plan/%s/*", CASES[i].family);
+        assert_string_equal(plan.kv_band.own, own);
+        /* a broader class than its own is said as such */
+        assert_true((plan.kv_band.level > 0) == (strcmp(plan.kv_band.cls, own) != 0));
+        bool said = false;
+        for (int k = 0; k < plan.plan.n_notes; k++)
+            said |= strstr(plan.plan.notes[k], "band KV capacity x") != NULL;
+        assert_true(said);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_request_fields),
@@ -379,6 +424,7 @@ int main(void) {
         cmocka_unit_test(test_plan_request_errors),
         cmocka_unit_test(test_recommend_workload_fields),
         cmocka_unit_test(test_plan_runs),
+        cmocka_unit_test(test_plan_kv_band),
         cmocka_unit_test(test_estimate_plans_context),
         cmocka_unit_test(test_estimate_method_choice),
         cmocka_unit_test(test_core_reads_no_files),

@@ -105,6 +105,14 @@ const lp_band *lp_band_lookup(const lp_band_table *t, lp_band_metric metric, lp_
                               int method, const char *family, int regime, int *level);
 
 /**
+ * The band of a class as an estimate carries it (info->found false when t has none for it or
+ * any broader class): the class used, the estimate's own class, the fallback level, the rows,
+ * groups, factors and widening. t may be NULL (no band).
+ */
+void lp_band_info_of(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
+                     const char *family, int regime, lp_band_info *info);
+
+/**
  * Attach the bands of table (NULL: the built-in one) to an estimate of req on a GPU of family
  * (lp_efficiency_for(gpu)->family; NULL: "default", no GPU): every range of est (latencies at each
  * statistic, throughputs, KV capacity) becomes estimate x the class's [lo, hi], est->bands[] say

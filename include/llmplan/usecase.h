@@ -140,6 +140,12 @@ typedef struct {
      *  plan unused. Renderers and callers branch on it (lp_plan_result_fits). */
     bool disaggregated;
     lp_mem_disagg_plan disagg;
+    /** The 80 % error band of the KV capacity (llmplan/bands.h: how far vLLM's logged KV cache
+     *  lay from the plan on the fit start-up logs of the GPU's family), and the KV tokens and
+     *  maximum concurrency it spans; found false and ranges {0, 0} when disaggregated, when no
+     *  KV cache fits, or without evidence (a plan note says which). */
+    lp_band_info kv_band;
+    lp_range kv_tokens_range, max_concurrency_range;
 } lp_plan_result;
 
 /** Whether a plan result fits: plan.fits, or both roles of a disaggregated deployment. */

@@ -26,7 +26,9 @@ class Plan(Result):
     budget, weights, activation peak, non-torch, CUDA graphs, KV cache; per pipeline stage),
     ``kv_blocks``, ``kv_tokens``, ``max_concurrency`` (as vLLM logs them), ``max_model_len``,
     ``max_model_len_fit`` (the largest that fits), ``fits``, ``shortfall_gib``,
-    ``suggestions`` (changes that would help, each re-planned), ``assumptions`` and
+    ``suggestions`` (changes that would help, each re-planned), ``assumptions``,
+    ``ranges`` (the 80 % error bands of ``kv_tokens`` and ``max_concurrency``, each with the
+    class and the published start-up logs it rests on; None without evidence) and
     ``vllm_error`` (the error vLLM itself would print when it does not fit).
     """
 
@@ -44,6 +46,7 @@ class Plan(Result):
     shortfall_gib: float
     suggestions: List[Dict[str, Any]]
     assumptions: List[str]
+    ranges: Dict[str, Any]
     vllm_error: Optional[str]
 
 

@@ -357,8 +357,8 @@ static void assume_band(lp_perf_estimate *est, const char *what, const lp_band_i
     put_str(&t, " by left-out fit groups)");
 }
 
-static void fill_info(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
-                      const char *family, int regime, lp_band_info *info) {
+void lp_band_info_of(const lp_band_table *t, lp_band_metric metric, lp_band_stat stat, int method,
+                     const char *family, int regime, lp_band_info *info) {
     memset(info, 0, sizeof *info);
     info->coverage = LP_BAND_COVERAGE;
     class_name(info->own, sizeof info->own, metric, stat, method, family, regime);
@@ -413,9 +413,9 @@ static void fill_cache(band_cache *c, const lp_band_table *table) {
             if (!LABELS[m][s])
                 continue;
             bool kv = m == LP_BAND_KV;
-            fill_info(table, (lp_band_metric)m, (lp_band_stat)s,
-                      kv ? LP_BAND_METHOD_PLAN : c->method, c->family, kv ? LP_BAND_ANY : c->regime,
-                      &c->bands[m][s]);
+            lp_band_info_of(table, (lp_band_metric)m, (lp_band_stat)s,
+                            kv ? LP_BAND_METHOD_PLAN : c->method, c->family,
+                            kv ? LP_BAND_ANY : c->regime, &c->bands[m][s]);
             /* a tail band is said only where the method gives percentiles */
             if (s == LP_BAND_TAIL && !c->tails)
                 continue;

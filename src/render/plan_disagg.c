@@ -26,9 +26,33 @@ static json_t *role_object(const char *role, int instances, const lp_model *m, c
     return o;
 }
 
+/* A range and the evidence behind it, as an estimate's "ranges" give it; null without one. */
+static json_t *range_json(lp_range v, const lp_band_info *b) {
+    if (!b->found || (v.lo == 0 && v.hi == 0))
+        return json_null();
+    return json_pack("{s:f, s:f, s:f, s:s, s:i, s:i, s:o}", "lo", v.lo, "hi", v.hi, "coverage",
+                     b->coverage, "class", b->cls, "rows", b->rows, "groups", b->groups,
+                     "fallback_from", b->level > 0 ? json_string(b->own) : json_null());
+}
+
+/* One server: the plan, and the error band of its KV capacity under "ranges". */
+static lp_status plan_json(FILE *out, const lp_plan_result *r) {
+    json_t *root = lp_render_plan_object(r->model, r->gpu, &r->plan);
+    if (!root)
+        return LP_ERR_NOMEM;
+    json_object_set_new(root, "ranges",
+                        json_pack("{s:o, s:o}", "kv_tokens",
+                                  range_json(r->kv_tokens_range, &r->kv_band), "max_concurrency",
+                                  range_json(r->max_concurrency_range, &r->kv_band)));
+    int rc = lp_json_write(out, root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    fputc('\n', out);
+    json_decref(root);
+    return rc == 0 && !ferror(out) ? LP_OK : LP_ERR_IO;
+}
+
 lp_status lp_render_plan_result_json(FILE *out, const lp_plan_result *r) {
     if (!r->disaggregated)
-        return lp_render_plan_json(out, r->model, r->gpu, &r->plan);
+        return plan_json(out, r);
     const lp_mem_disagg_plan *d = &r->disagg;
     char shape[32];
     snprintf(shape, sizeof shape, "%dP%dD", d->prefill_instances, d->decode_instances);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llmplan/bands.h"
 #include "llmplan/usecase.h"
 #include "usecase/usecase_internal.h"
 
@@ -26,6 +27,34 @@ void lp_plan_request_init(lp_plan_request *r) {
 static void add_note(lp_mem_plan *plan, const char *text) {
     if (plan->n_notes < LP_MAX_MEM_NOTES)
         snprintf(plan->notes[plan->n_notes++], sizeof plan->notes[0], "%s", text);
+}
+
+/* The KV capacity's error band (the compiled-in table, the class of the GPU's family), the
+ * ranges it gives and a note saying it, or why there is none. */
+static void kv_band(lp_plan_result *out) {
+    const lp_mem_plan *p = &out->plan;
+    lp_band_info *b = &out->kv_band;
+    if (!(p->kv_tokens > 0))
+        return;
+    lp_band_info_of(lp_band_table_builtin(), LP_BAND_KV, LP_BAND_CENTER, LP_BAND_METHOD_PLAN,
+                    lp_efficiency_for(out->gpu)->family, LP_BAND_ANY, b);
+    char text[192];
+    if (!b->found) {
+        snprintf(text, sizeof text,
+                 "band KV capacity: no published start-up log of its class (%s) to measure an "
+                 "error band by; no range",
+                 b->own);
+        add_note(&out->plan, text);
+        return;
+    }
+    out->kv_tokens_range = (lp_range){p->kv_tokens * b->lo, p->kv_tokens * b->hi};
+    out->max_concurrency_range = (lp_range){p->max_concurrency * b->lo, p->max_concurrency * b->hi};
+    snprintf(text, sizeof text,
+             "band KV capacity x%.3f-%.3f: %.0f-%.0f tokens (logged / planned in %.0f %% of %d "
+             "fit start-up logs, %d groups; class %s)",
+             b->lo, b->hi, out->kv_tokens_range.lo, out->kv_tokens_range.hi, 100 * b->coverage,
+             b->rows, b->groups, b->cls);
+    add_note(&out->plan, text);
 }
 
 /* Detected GPUs without -tp/--num-gpus: tensor parallel over every one when the model allows
@@ -200,5 +229,6 @@ lp_status lp_plan(const lp_plan_request *req, lp_plan_result *out, lp_error *err
     if (lp_topology_describe(&req->cluster, out->plan.tp, out->plan.pp, placement,
                              sizeof placement) > 0)
         add_note(&out->plan, placement);
+    kv_band(out);
     return LP_OK;
 }
