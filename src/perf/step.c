@@ -460,7 +460,8 @@ static double experts_read(const lp_step_model *sm, double tokens) {
 /* The collectives of a step, planned from the step model alone (lp_step_comm_time prices
  * them for a number of tokens). */
 void lp_step_comm_init(const lp_step_model *sm, lp_step_comm *c) {
-    memset(c, 0, sizeof *c);
+    /* only the plans of the collectives that run are filled (lp_step_eval prepares per call) */
+    c->pp_gather_on = false;
     c->tp_on = sm->tp > 1 && sm->allreduces_per_step > 0;
     if (c->tp_on) {
         lp_comm_group g = sm->tp_group;
