@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,41 @@ static void test_compare_json_with_log(void **state) {
         json_integer_value(json_object_get(json_object_get(j, "workload"), "num_prompts")), 150);
     json_decref(j);
     free(out);
+}
+
+/* A result file of a run with --burstiness 0.5 at 2 req/s: compare simulates the run as it
+ * was sent (gamma gaps of shape 0.5) and echoes the file's burstiness in its workload. The
+ * file is written here: 50 prompts, 25,000 input and 6,400 output tokens in all (500 / 128
+ * per request). */
+static void test_compare_takes_the_files_burstiness(void **state) {
+    (void)state;
+    char path[256], args[512];
+    lp_test_write_temp(path, sizeof path,
+                       "{\"num_prompts\": 50, \"request_rate\": 2.0, \"burstiness\": 0.5, "
+                       "\"max_concurrency\": null, \"completed\": 50, \"total_input_tokens\": "
+                       "25000, \"total_output_tokens\": 6400, \"output_throughput\": 300.0, "
+                       "\"mean_ttft_ms\": 50.0}");
+    snprintf(args, sizeof args,
+             "compare --json --result %s --model meta-llama/Llama-3.1-8B-Instruct --gpu H100 "
+             "--method simulate",
+             path);
+    json_t *j = lp_test_cli_json(args, 0);
+    json_t *w = json_object_get(j, "workload");
+    lp_assert_near(json_number_value(json_object_get(w, "burstiness")), 0.5, 0);
+    lp_assert_near(json_number_value(json_object_get(w, "mean_input_len")), 500, 0);
+    json_t *a = json_object_get(j, "assumptions");
+    bool said = false;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        said |= strstr(json_string_value(json_array_get(a, i)),
+                       "gamma gaps of burstiness 0.5 at 2 req/s") != NULL;
+    assert_true(said);
+    json_decref(j);
+    snprintf(args, sizeof args,
+             "compare --result %s --model meta-llama/Llama-3.1-8B-Instruct --gpu H100", path);
+    char *out = lp_test_cli(args, 0);
+    assert_non_null(strstr(out, "rate 2 req/s (burstiness 0.5)"));
+    free(out);
+    unlink(path);
 }
 
 static void test_compare_bad_input(void **state) {
@@ -151,8 +187,11 @@ static void test_calibrate_and_apply(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_text),        cmocka_unit_test(test_compare_json_with_log),
-        cmocka_unit_test(test_compare_bad_input),   cmocka_unit_test(test_compare_failed_startup),
+        cmocka_unit_test(test_compare_text),
+        cmocka_unit_test(test_compare_json_with_log),
+        cmocka_unit_test(test_compare_takes_the_files_burstiness),
+        cmocka_unit_test(test_compare_bad_input),
+        cmocka_unit_test(test_compare_failed_startup),
         cmocka_unit_test(test_calibrate_and_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

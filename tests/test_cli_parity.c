@@ -206,6 +206,21 @@ static void test_recommend_with_results(void **state) {
                "vllm serve meta-llama/Llama-3.1-8B-Instruct"));
     assert_int_equal(json_array_size(json_object_get(j, "closest_misses")), 0);
     json_decref(j);
+
+    /* --burstiness at a request rate: both say the search (roofline) does not model it */
+    j = same_but_time("/v1/recommend",
+                      "{\"model\": \"meta-llama/Llama-3.1-8B-Instruct\", \"gpus\": [\"H100\"], "
+                      "\"input_len\": 1024, \"output_len\": 128, \"request_rate\": 4, "
+                      "\"burstiness\": 0.5, \"max_ttft_ms\": 2000, \"top\": 2}",
+                      200,
+                      "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100 "
+                      "--random-input-len 1024 --random-output-len 128 --request-rate 4 "
+                      "--burstiness 0.5 --max-ttft-ms 2000 --top 2 --json",
+                      0);
+    assert_true(json_array_size(json_object_get(j, "configs")) > 0);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "load_note")),
+                           "--burstiness 0.5 not modelled by the search"));
+    json_decref(j);
 }
 
 /* Issue 9's case: Llama-3.3-70B, 2000 in / 300 out at 10 req/s, TTFT <= 1500 ms and TPOT <= 50 ms

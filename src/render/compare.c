@@ -58,6 +58,10 @@ lp_status lp_render_compare_json(FILE *out, const lp_compare_result *c) {
         json_object_set_new(w, "request_rate",
                             wl->request_rate > 0 ? json_real(wl->request_rate)
                                                  : json_string("inf"));
+        json_object_set_new(w, "burstiness",
+                            isinf(wl->burstiness)
+                                ? json_string("inf")
+                                : json_real(wl->burstiness > 0 ? wl->burstiness : 1.0));
         json_object_set_new(w, "max_concurrency",
                             wl->max_concurrency > 0 ? json_integer(wl->max_concurrency)
                                                     : json_null());
@@ -113,8 +117,10 @@ lp_status lp_render_compare_text(FILE *out, const lp_compare_result *c) {
     fprintf(out, "%s on %s\n", model_name(req), req->cluster.gpu->name);
     if (c->result) {
         const lp_workload *w = &req->workload;
-        char rate[32];
-        if (w->request_rate > 0)
+        char rate[64];
+        if (w->request_rate > 0 && w->burstiness > 0 && w->burstiness != 1.0)
+            snprintf(rate, sizeof rate, "%g req/s (burstiness %g)", w->request_rate, w->burstiness);
+        else if (w->request_rate > 0)
             snprintf(rate, sizeof rate, "%g req/s", w->request_rate);
         else
             snprintf(rate, sizeof rate, "inf");

@@ -69,13 +69,9 @@ static void request_section(FILE *o, const lp_perf_request *r) {
     fprintf(o, ", ");
     lp_render_describe_length(o, "output", &r->workload.output);
     fprintf(o, " tokens; %d prompts; ", r->workload.num_prompts);
-    const double b = r->workload.burstiness > 0 ? r->workload.burstiness : 1.0;
-    if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate) && b == 1.0)
-        fprintf(o, "%.3g req/s (Poisson)", r->workload.request_rate);
-    else if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate) && isinf(b))
-        fprintf(o, "%.3g req/s (evenly spaced)", r->workload.request_rate);
-    else if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
-        fprintf(o, "%.3g req/s (gamma gaps, burstiness %g)", r->workload.request_rate, b);
+    char rate[80];
+    if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
+        fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, &r->workload, "req/s"));
     else
         fprintf(o, "request rate inf (all at once)");
     if (r->workload.max_concurrency > 0)

@@ -75,3 +75,15 @@ void lp_render_describe_length(FILE *o, const char *what, const lp_len_dist *d) 
         break;
     }
 }
+
+const char *lp_render_describe_rate(char *buf, size_t size, const lp_workload *w,
+                                    const char *unit) {
+    const double b = w->burstiness > 0 ? w->burstiness : 1.0;
+    if (b == 1.0)
+        snprintf(buf, size, "%.3g %s (Poisson)", w->request_rate, unit);
+    else if (isinf(b))
+        snprintf(buf, size, "%.3g %s (evenly spaced)", w->request_rate, unit);
+    else
+        snprintf(buf, size, "%.3g %s (gamma gaps, burstiness %g)", w->request_rate, unit, b);
+    return buf;
+}

@@ -21,4 +21,8 @@ const char *lp_render_fmt_ms(char *buf, size_t size, double v);
 /** "<what> 1024", "<what> normal(1024, 128)", ... for a length distribution (no newline). */
 void lp_render_describe_length(FILE *o, const char *what, const lp_len_dist *d);
 
+/** How requests are sent at a finite rate: "5 req/s (Poisson)", "5 req/s (gamma gaps,
+ *  burstiness 0.5)", "5 req/s (evenly spaced)"; unit is "req/s" or "requests/s". */
+const char *lp_render_describe_rate(char *buf, size_t size, const lp_workload *w, const char *unit);
+
 #endif

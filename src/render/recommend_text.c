@@ -180,8 +180,9 @@ static void header_section(FILE *o, const lp_recommend_view *v) {
     fprintf(o, ", ");
     lp_render_describe_length(o, "output", &s->workload.output);
     fprintf(o, " tokens; ");
+    char rate[80];
     if (s->workload.request_rate > 0)
-        fprintf(o, "%.3g req/s (Poisson)", s->workload.request_rate);
+        fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, &s->workload, "req/s"));
     else if (s->daily_output_tokens > 0)
         fprintf(o, "%.4g output tokens per day", s->daily_output_tokens);
     else if (s->workload.max_concurrency > 0)
@@ -656,8 +657,9 @@ lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
         fprintf(o, ", ");
         lp_render_describe_length(o, "output", &r->workload.output);
         fprintf(o, " tokens; ");
+        char rate[80];
         if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
-            fprintf(o, "%.3g req/s (Poisson)", r->workload.request_rate);
+            fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, &r->workload, "req/s"));
         else
             fprintf(o, "request rate inf (all at once)");
         if (r->workload.max_concurrency > 0)

@@ -277,6 +277,17 @@ lp_status lp_recommend(const lp_recommend_request *req, lp_recommend_result *out
             lp_len_mean(&out->spec.workload.output);
     else if (out->spec.workload.max_concurrency > 0)
         out->offered_concurrency = out->spec.workload.max_concurrency;
+    /* the search ranks with the roofline, whose steady state depends on the mean rate only:
+     * say that --burstiness did not change the ranking rather than drop it silently */
+    const double b = out->spec.workload.burstiness;
+    if (b > 0 && b != 1.0) {
+        size_t used = strlen(out->load_note);
+        snprintf(out->load_note + used, sizeof out->load_note - used,
+                 "%s--burstiness %g not modelled by the search (roofline: mean rate only)%s",
+                 used ? "; " : "", b,
+                 out->offered_request_rate > 0 ? "; check with estimate --method simulate"
+                                               : ", and no effect without a request rate");
+    }
     /* the search estimates with the roofline: refuse a mode it does not model */
     lp_perf_request modes;
     lp_perf_request_init(&modes);
