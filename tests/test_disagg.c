@@ -185,8 +185,8 @@ static void test_kv_transfer(void **state) {
 }
 
 /* Llama-3.1-8B on H100, 2,048 in / 256 out, a closed loop of `clients`, roofline. */
-static void estimate(const char *shape, int num_gpus, lp_link_kind link, int clients,
-                     lp_perf_estimate *e) {
+static void estimate_by(lp_method method, const char *shape, int num_gpus, lp_link_kind link,
+                        int clients, lp_perf_estimate *e) {
     load(LLAMA8B, &model8b);
     lp_perf_request r;
     lp_perf_request_init(&r);
@@ -204,9 +204,37 @@ static void estimate(const char *shape, int num_gpus, lp_link_kind link, int cli
     r.workload.input = lp_len_fixed(2048);
     r.workload.output = lp_len_fixed(256);
     r.workload.max_concurrency = clients;
-    r.workload.num_prompts = 1000;
+    r.workload.num_prompts = method == LP_SIMULATE ? 200 : 1000;
+    r.method = method;
     assert_int_equal(lp_estimate_performance(&r, e), LP_OK);
     assert_true(e->valid);
+}
+
+static void estimate(const char *shape, int num_gpus, lp_link_kind link, int clients,
+                     lp_perf_estimate *e) {
+    estimate_by(LP_ROOFLINE, shape, num_gpus, link, clients, e);
+}
+
+/* The simulation of both pools and the transfer: one client at a time leaves nothing to queue,
+ * so each request's TPOT is the decode step of one request, as the roofline has it; over TCP
+ * every TTFT grows by the transfer difference (186.78 - 0.60 ms, test_kv_transfer). */
+static void test_simulate(void **state) {
+    (void)state;
+    static lp_perf_estimate sim, roof, slow;
+    estimate_by(LP_SIMULATE, "1P1D", 0, LP_LINK_UNKNOWN, 1, &sim);
+    estimate_by(LP_ROOFLINE, "1P1D", 0, LP_LINK_UNKNOWN, 1, &roof);
+    estimate_by(LP_SIMULATE, "1P1D", 0, LP_LINK_ETHERNET, 1, &slow);
+    assert_int_equal(sim.completed, 200);
+    assert_true(isfinite(sim.ttft_ms.p99));
+    lp_assert_near(sim.tpot_ms.mean, roof.tpot_ms.mean, 0.02 * roof.tpot_ms.mean);
+    lp_assert_near(slow.ttft_ms.mean - sim.ttft_ms.mean, 186.78 - 0.60, 0.01 * 186.0);
+    assert_true(sim.modes.disagg.on);
+    /* and at high load the decode pool's steps stay free of prompts: TPOT no worse than the
+     * roofline's two aggregated replicas on the same GPUs (test_estimate) */
+    static lp_perf_estimate pd, agg;
+    estimate_by(LP_SIMULATE, "1P1D", 0, LP_LINK_UNKNOWN, 128, &pd);
+    estimate_by(LP_SIMULATE, NULL, 2, LP_LINK_UNKNOWN, 128, &agg);
+    assert_true(pd.tpot_ms.mean <= agg.tpot_ms.mean);
 }
 
 static void test_estimate(void **state) {
@@ -311,7 +339,7 @@ int main(void) {
         cmocka_unit_test(test_plan_per_role), cmocka_unit_test(test_fits_only_if_both_fit),
         cmocka_unit_test(test_cli),           cmocka_unit_test(test_kv_transfer),
         cmocka_unit_test(test_estimate),      cmocka_unit_test(test_estimate_cli),
-        cmocka_unit_test(test_modes_pd_rows),
+        cmocka_unit_test(test_modes_pd_rows), cmocka_unit_test(test_simulate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
  *  - throughput is bounded by the slower pool: min(prefill pool, decode pool) requests/s.
  * R is the request rate (Poisson), or solves R = clients / E2E for a closed loop, or is the
  * pair's capacity when everything is sent at once; beyond the capacity requests queue.
+ * The simulate method runs the same pieces event by event (disagg_sim.c).
  *
  * Deliberately not here: the memory of each role (mem/disagg.c), artifacts and search.
  */
@@ -310,11 +311,18 @@ static void assume(const lp_perf_request *req, const pair *p, lp_perf_estimate *
     lp_perf_assume(out,
                    "the transfer starts after the prefill (the decode instance pulls the blocks), "
                    "not layer by layer; KV of every layer moved as if all were full attention");
-    lp_perf_assume(out,
-                   "TTFT = prefill pool %.1f ms (queueing, prefill, its API server) + transfer "
-                   "%.2f ms + the decode server's API hop %.1f ms + half a step and the first "
-                   "decode step",
-                   d->prefill_ms, d->kv_transfer_ms, 1e3 * p->api_s);
+    if (req->method == LP_ROOFLINE)
+        lp_perf_assume(out,
+                       "TTFT = prefill pool %.1f ms (queueing, prefill, its API server) + "
+                       "transfer %.2f ms + the decode server's API hop %.1f ms + half a step and "
+                       "the first decode step",
+                       d->prefill_ms, d->kv_transfer_ms, 1e3 * p->api_s);
+    else
+        lp_perf_assume(out,
+                       "TTFT = the prefill instance's queue and steps + both API servers (%.1f ms "
+                       "each) + the transfer (%.2f ms for the mean prompt) + the decode "
+                       "instance's queue and first step",
+                       1e3 * p->api_s, d->kv_transfer_ms);
     lp_perf_assume(out,
                    "TPOT from decode steps alone at %.1f running requests per decode instance "
                    "(no prefill shares its steps); at most %.1f per instance (KV cache and "
@@ -391,7 +399,26 @@ lp_status lp_perf_disagg(const lp_perf_request *req, lp_perf_estimate *out, lp_e
     lp_status st = prepare_pair(req, &p, out, err);
     if (st != LP_OK)
         return st;
-    roofline(req, &p, out);
+    if (req->method == LP_SIMULATE) {
+        if ((st = lp_perf_disagg_simulate(&p.prefill, &p.decode, &p.xfer, p.x, p.y, req, out,
+                                          err)) != LP_OK)
+            return st;
+        double prefill_rps, decode_rps;
+        capacities(&p, &prefill_rps, &decode_rps);
+        lp_perf_estimate pe;
+        prefill_at(&p, fmin(prefill_rps, decode_rps) * 0.5, &pe);
+        out->prefill_tok_s = pe.prefill_tok_s;
+        out->max_concurrent_requests = p.y * p.cap_d;
+        out->prefill_bound = pe.prefill_bound;
+        decode_step(&p.decode, out->mean_batch, p.in + p.out / 2.0, &out->decode_bound);
+        fill_modes(req, &p, prefill_rps, decode_rps, NAN, out->mean_batch, out);
+        lp_perf_assume(
+            out, "simulated: round-robin routing; prefill steps filled first come first served "
+                 "(chunked); one KV transfer at a time per prefill link; decode admits while "
+                 "its KV holds the whole request");
+    } else {
+        roofline(req, &p, out);
+    }
     assume(req, &p, out);
     lp_perf_apply_bands(NULL, req, p.decode.eff.family, out);
     lp_perf_assume(out, "error bands: those of aggregated serving on the decode pool's GPUs");

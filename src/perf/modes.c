@@ -3,8 +3,8 @@
  * so that a mode is never ignored silently: the heuristic models none of them (its per-family
  * baselines are plain serving), prefix caching of shared prefixes is in the roofline (prefix.c,
  * a steady state) and the simulation (prefix_cache.c, vLLM's block cache), disaggregated
- * prefill/decode in the roofline (disagg.c), and a mode no method covers yet is refused with the
- * reason.
+ * prefill/decode in both (disagg.c, disagg_sim.c), and a mode no method covers yet is refused
+ * with the reason.
  */
 #include "perf/perf_internal.h"
 
@@ -13,7 +13,7 @@
  * neither is listed. */
 static const char *mode_not_modelled(const lp_perf_request *req) {
     const lp_serving *s = &req->serving;
-    if (lp_disaggregated(s) && req->method != LP_ROOFLINE)
+    if (lp_disaggregated(s) && req->method == LP_HEURISTIC)
         return "disaggregated prefill/decode (--disaggregation)";
     if (lp_disaggregated(s) && req->workload.num_turns > 1)
         return "multi-turn conversations with disaggregated prefill/decode";
@@ -38,13 +38,9 @@ lp_status lp_perf_modes_check(const lp_perf_request *req, lp_error *err) {
                             "the heuristic method does not model %s; use --method roofline or "
                             "simulate",
                             mode);
-    if (req->workload.num_turns > 1)
+    if (req->workload.num_turns > 1 && !lp_disaggregated(&req->serving))
         return lp_error_set(err, LP_ERR_UNSUPPORTED,
                             "%s are modelled by the simulate method only; use --method simulate",
-                            mode);
-    if (lp_disaggregated(&req->serving))
-        return lp_error_set(err, LP_ERR_UNSUPPORTED,
-                            "%s is modelled by the roofline method only; use --method roofline",
                             mode);
     return lp_error_set(err, LP_ERR_UNSUPPORTED, "%s is not modelled yet", mode);
 }

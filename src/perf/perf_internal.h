@@ -67,11 +67,23 @@ lp_status lp_perf_run(const lp_step_model *sm, const lp_perf_request *req, int r
                       lp_perf_estimate *out, bool quiet);
 
 /**
- * A disaggregated deployment (req->serving.disaggregation) by req's method (roofline): both
+ * A disaggregated deployment (req->serving.disaggregation) by req's method (roofline or
+ * simulate, disagg_sim.c): both
  * roles' memory plans and step models, the KV transfer, the pair's statistics, out->modes.disagg
  * and the assumptions; out->valid on LP_OK. Errors name the pool ("prefill pool: ...").
  */
 lp_status lp_perf_disagg(const lp_perf_request *req, lp_perf_estimate *out, lp_error *err);
+
+/**
+ * The simulation of a disaggregated pair (disagg_sim.c): x prefill instances on step model
+ * prefill, y decode instances on decode, the KV transfer xfer of a mean prompt (scaled per
+ * request by its prompt), req's workload. Fills the latencies (with percentiles), throughputs,
+ * mean_batch, decode_tok_s, completed, duration_s and replicas (y) of out. LP_ERR_INFEASIBLE
+ * for a request longer than max-model-len or a decode instance's KV cache, LP_ERR_NOMEM.
+ */
+lp_status lp_perf_disagg_simulate(const lp_step_model *prefill, const lp_step_model *decode,
+                                  const lp_kv_transfer *xfer, int x, int y,
+                                  const lp_perf_request *req, lp_perf_estimate *out, lp_error *err);
 
 /** What the simulation adds around the engine: vLLM's API server. */
 typedef struct {
