@@ -461,6 +461,35 @@ static void test_disaggregation_verdict(void **state) {
     char *out = lp_test_cli(DISAGG_CASE("200"), 0);
     assert_non_null(strstr(out, "Disaggregated prefill/decode: disaggregation does not pay"));
     free(out);
+
+    /* --emit-disaggregated writes the best layout's files: serve.sh with a command per role
+     * and k8s.yaml ("all" has no docker or compose form for two pools) */
+    const char *tmp = getenv("TMPDIR");
+    char dir[512], args[1024], path[640];
+    snprintf(dir, sizeof dir, "%s/lp_test_recommend_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, DISAGG_CASE("8000") "--emit all --emit-disaggregated --out '%s'",
+             dir);
+    out = lp_test_cli(args, 0);
+    free(out);
+    snprintf(path, sizeof path, "%s/serve.sh", dir);
+    char *text = lp_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "prefill)"));
+    assert_non_null(strstr(text, "decode)"));
+    assert_non_null(strstr(text, "--kv-transfer-config"));
+    free(text);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/k8s.yaml", dir);
+    text = lp_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "llm-d-routing-sidecar"));
+    free(text);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/docker-run.sh", dir);
+    assert_true(access(path, F_OK) != 0);
+    rmdir(dir);
+    out = lp_test_cli(DISAGG_CASE("8000") "--emit-disaggregated 2>&1", 2);
+    assert_non_null(strstr(out, "--emit-disaggregated needs --emit"));
+    free(out);
 #undef DISAGG_CASE
 }
 

@@ -258,6 +258,9 @@ typedef struct {
     int num_gpus;            /**< (x + y) x tp */
     char quantization[32];   /**< as the aggregated layout it splits ("" the checkpoint's) */
     lp_dtype kv_cache_dtype; /**< as the aggregated layout it splits */
+    int64_t max_model_len;   /**< as the search planned it */
+    double gpu_memory_utilization;
+    lp_vllm_version vllm_version;
     double ttft_ms, tpot_ms, itl_ms, e2e_ms; /**< at the spec's percentile (roofline) */
     double output_tok_s, output_tok_s_per_gpu;
     double usd_per_hour, usd_per_million_output_tokens; /**< NaN without a price */
@@ -300,6 +303,10 @@ typedef struct {
  */
 lp_status lp_search_disagg(const lp_search_spec *spec, const lp_search_result *agg,
                            lp_disagg_search *out, lp_error *err);
+
+/** The serving settings of a layout (disaggregation xPyD, its TP, quantization, KV dtype and
+ *  context), ready for artifacts and estimates; quantization points into l. */
+void lp_disagg_layout_serving(const lp_disagg_layout *l, lp_serving *out);
 
 /* ---- Capacity at the targets --------------------------------------------------------------- */
 

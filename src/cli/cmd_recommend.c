@@ -71,6 +71,7 @@ static int print_explanation(const char *cmd, const lp_explain_result *res, bool
 typedef struct {
     const char *model, *gpus, *gpu, *gpu_file, *vllm_version, *objective, *price_file;
     const char *emit, *out, *report, *interconnect, *load_profile;
+    bool emit_disaggregated;
     int64_t max_gpus, gpus_per_node, max_model_len, top, rank, explain, threads;
     double gpu_memory_utilization, headroom_pct;
     lp_cli_targets t;
@@ -124,6 +125,7 @@ static void print_recommend_help(const lp_opt *opts) {
         "--objective cost \\\n"
         "      --price-file prices.tsv --json\n"
         "  llmplan recommend ... --emit vllm,docker,compose,k8s --out deploy/\n"
+        "  llmplan recommend ... --emit all --emit-disaggregated --out deploy-pd/\n"
         "  llmplan recommend --model Qwen/Qwen3-30B-A3B --gpus H100,L40S,A100-80GB --max-gpus 4 "
         "\\\n"
         "      --random-input-len 1000 --random-output-len 500 --max-concurrency 64 "
@@ -224,6 +226,9 @@ static int check_args(const rec_args *a) {
         return trc;
     if (a->json && a->csv)
         return lp_cli_usage_error(cmd, "%s", "give either --json or --csv");
+    if (a->emit_disaggregated && !a->emit)
+        return lp_cli_usage_error(cmd, "%s",
+                                  "--emit-disaggregated needs --emit KINDS (vllm,k8s or all)");
     if (a->emit && !a->out)
         return lp_cli_usage_error(cmd, "%s", "--emit needs --out DIR (where to write the files)");
     if (a->out && !a->emit)
@@ -271,7 +276,37 @@ static void progress_clear(progress_state *p) {
     }
 }
 
+/* --emit-disaggregated: the files of the best disaggregated layout (serve.sh per role, k8s). */
+static int emit_disaggregated(const rec_args *a, const lp_recommend_result *r) {
+    const lp_disagg_search *dg = &r->disagg;
+    if (!dg->found) {
+        fprintf(stderr,
+                "llmplan recommend: --emit-disaggregated: no disaggregated layout meets the "
+                "targets (%s)\n",
+                dg->searched ? dg->verdict : dg->note);
+        return LP_EXIT_INFEASIBLE;
+    }
+    lp_deploy d;
+    memset(&d, 0, sizeof d);
+    d.model = a->model;
+    d.gpu = dg->best.gpu;
+    d.num_gpus = dg->best.num_gpus;
+    d.gpus_per_node = r->spec.gpus_per_node;
+    lp_disagg_layout_serving(&dg->best, &d.serving);
+    lp_error err;
+    lp_error_clear(&err);
+    if (lp_artifact_write(&d, a->emit, a->out, a->force, &err) != LP_OK)
+        return lp_cli_fail(&err);
+    fprintf(stderr,
+            "llmplan recommend: wrote the deployment files (%s) of the best disaggregated layout, "
+            "%dP%dD, to %s\n",
+            a->emit, dg->best.prefill_instances, dg->best.decode_instances, a->out);
+    return 0;
+}
+
 static int emit_artifacts(const rec_args *a, const lp_recommend_result *r) {
+    if (a->emit_disaggregated)
+        return emit_disaggregated(a, r);
     size_t idx = (size_t)a->rank - 1;
     if (idx >= r->search.n_ranked) {
         fprintf(stderr,
@@ -533,6 +568,8 @@ int lp_cmd_recommend(int argc, char **argv) {
          NULL},
         {"--rank", NULL, LP_OPT_INT, &a.rank, "N",
          "the configuration --emit writes (default 1: the best)", NULL},
+        {"--emit-disaggregated", NULL, LP_OPT_FLAG, &a.emit_disaggregated, NULL,
+         "--emit the best disaggregated prefill/decode layout instead", NULL},
         {"--explain", NULL, LP_OPT_INT, &a.explain, "N",
          "explain ranked configuration N instead of the table", &a.seen_explain},
         {"--threads", NULL, LP_OPT_INT, &a.threads, "N", "search threads (default 0: every core)",

@@ -61,17 +61,29 @@ typedef struct {
 } disagg_work;
 
 /* Estimate one layout; false when it does not fit or vLLM would refuse it. */
+void lp_disagg_layout_serving(const lp_disagg_layout *l, lp_serving *s) {
+    lp_serving_init(s);
+    s->tensor_parallel_size = l->tp;
+    s->quantization = l->quantization[0] ? l->quantization : NULL;
+    s->kv_cache_dtype = l->kv_cache_dtype;
+    s->max_model_len = l->max_model_len;
+    if (l->gpu_memory_utilization > 0)
+        s->gpu_memory_utilization = l->gpu_memory_utilization;
+    if (l->vllm_version > 0)
+        s->vllm_version = l->vllm_version;
+    s->disaggregation.prefill_instances = l->prefill_instances;
+    s->disaggregation.decode_instances = l->decode_instances;
+}
+
 static bool estimate_layout(disagg_work *w, lp_disagg_layout *l) {
     const lp_search_ctx *ctx = w->ctx;
     lp_perf_request *r = &w->req;
     r->cluster.gpu = l->gpu;
     r->cluster.num_gpus = l->num_gpus;
-    lp_serving *s = &r->serving;
-    s->tensor_parallel_size = l->tp;
-    s->quantization = l->quantization[0] ? l->quantization : NULL;
-    s->kv_cache_dtype = l->kv_cache_dtype;
-    s->disaggregation.prefill_instances = l->prefill_instances;
-    s->disaggregation.decode_instances = l->decode_instances;
+    l->max_model_len = ctx->max_model_len;
+    l->gpu_memory_utilization = ctx->gpu_memory_utilization;
+    l->vllm_version = ctx->vllm_version;
+    lp_disagg_layout_serving(l, &r->serving);
     if (lp_estimate_performance(r, &w->est) != LP_OK || !w->est.valid)
         return false;
     lp_search_eval e;
@@ -172,9 +184,6 @@ lp_status lp_search_disagg(const lp_search_spec *spec, const lp_search_result *a
     w.req.cluster.inter_node_link = spec->inter_node_link;
     w.req.cluster.inter_node_link_given = spec->inter_node_link_given;
     lp_serving_init(&w.req.serving);
-    w.req.serving.max_model_len = ctx.max_model_len;
-    w.req.serving.gpu_memory_utilization = ctx.gpu_memory_utilization;
-    w.req.serving.vllm_version = ctx.vllm_version;
     /* an estimator that does not model disaggregation is said, not searched around */
     w.req.serving.disaggregation.prefill_instances = w.req.serving.disaggregation.decode_instances =
         1;
