@@ -298,6 +298,90 @@ static void test_fit_leave_group_out(void **state) {
     free(r);
 }
 
+/*
+ * Four groups of ten rows: nine residuals 0 and one -1 each. Leaving a group out (thirty rows:
+ * three -1, twenty-seven 0): q10 at sorted position 0.1 x 29 = 2.9, -1 + 0.9 x (0 - -1) = -0.1;
+ * q90 and the median 0, so the upper edge is the +-1 % floor ln(1.01) = 0.00995. Scores: each
+ * 0 lies inside by 0.00995 (-0.00995, 36 of them), each -1 outside by 0.9 (4). Forty scores, at
+ * least the 30 a key needs: the class's own key (throughput / centre / roofline, own-class
+ * bands) takes the ceil(41 x 0.8) = 33rd smallest, -0.00995: the band narrows. All forty rows:
+ * q10 at 3.9 = -0.1, q90 0; narrowed, lo = -0.1 + 0.00995 = -0.09005, and the upper edge stays
+ * at the floor 0.00995 above the median. The fallback classes have no score of their own and
+ * take the whole domain's (the same forty). 36 of 40 scores are within the margin: 90 %.
+ */
+static void test_fit_narrows(void **state) {
+    (void)state;
+    lp_serving_report *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    for (int g = 0; g < 4; g++)
+        for (int i = 0; i < 10; i++)
+            add_row(r, (uint64_t)g + 1, i == 0 ? -1.0 : 0.0, false, LP_ENGINE_VLLM);
+    lp_band_table *t = NULL;
+    lp_band_fit_info info;
+    lp_error err;
+    assert_int_equal(lp_bands_fit(r, NULL, 0, &t, &info, &err), LP_OK);
+    const lp_band *b = only_class(t);
+    assert_non_null(b);
+    assert_int_equal(lp_band_level(b), 0);
+    lp_assert_near(b->widen, exp(-0.00995), 1e-12);
+    lp_assert_near(b->lo, exp(-0.09005), 1e-9);
+    lp_assert_near(b->hi, exp(0.00995), 1e-9);
+    assert_int_equal(info.n_cal, 2);
+    assert_int_equal(info.cal[0].metric, LP_BAND_THROUGHPUT);
+    assert_int_equal(info.cal[0].stat, LP_BAND_CENTER);
+    assert_int_equal(info.cal[0].method, LP_ROOFLINE);
+    assert_int_equal(info.cal[0].fallback, 0);
+    assert_int_equal(info.cal[0].depth, 0);
+    assert_int_equal(info.cal[0].n, 40);
+    lp_assert_near(info.cal[0].margin, -0.00995, 1e-12);
+    assert_int_equal(info.cal[1].metric, LP_BAND_ANY);
+    assert_int_equal(info.cal[1].depth, LP_BAND_CAL_DEPTHS - 1);
+    lp_assert_near(info.cal[1].margin, -0.00995, 1e-12);
+    lp_assert_near(info.logo_coverage[0], 0.9, 1e-12);
+    lp_band_table_free(t);
+    free(r);
+}
+
+/*
+ * Coverage of three held-out rows, estimate 100 tok/s each, measured 100, 164.87 (e^0.5 x 100)
+ * and 90.48 (e^-0.1 x 100), the first two from one group: with the bands the estimates gave,
+ * 80 .. 125, two of three inside, two groups, typical band x0.80-1.25; with a table whose class
+ * says x0.5-2.0, all three. A fit row and a TensorRT-LLM row are not counted.
+ */
+static void test_coverage_counts(void **state) {
+    (void)state;
+    lp_serving_report *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    const double RES[3] = {0.0, 0.5, -0.1};
+    const uint64_t GROUP[3] = {1, 1, 2};
+    for (int i = 0; i < 3; i++)
+        add_row(r, GROUP[i], RES[i], true, LP_ENGINE_VLLM);
+    add_row(r, 3, 0.0, false, LP_ENGINE_VLLM);
+    add_row(r, 4, 0.0, true, LP_ENGINE_TRT);
+    for (int i = 0; i < r->n_rows; i++)
+        r->rows[i].band[LP_ROOFLINE][LP_SM_OUTPUT_TOK_S] = (lp_range){80, 125};
+    lp_band_coverage c;
+    lp_error err;
+    assert_int_equal(lp_band_coverage_of(r, true, NULL, &c, &err), LP_OK);
+    const lp_band_count *cell = &c.cells[LP_ROOFLINE][LP_BAND_THROUGHPUT][LP_BAND_CENTER];
+    assert_int_equal(cell->n, 3);
+    assert_int_equal(cell->inside, 2);
+    assert_int_equal(cell->groups, 2);
+    lp_range typical = lp_band_count_typical(cell);
+    lp_assert_near(typical.lo, 0.8, 1e-9);
+    lp_assert_near(typical.hi, 1.25, 1e-9);
+    assert_int_equal(c.all.n, 3);
+    assert_int_equal(c.methods[LP_HEURISTIC].n, 0);
+    lp_band_table *t = parse(LP_BAND_TSV_HEADER
+                             "\nthroughput\tcenter\troofline\thopper\tpoisson\t20\t5\t0.5\t2\t1\n");
+    assert_int_equal(lp_band_coverage_of(r, true, t, &c, &err), LP_OK);
+    assert_int_equal(c.all.n, 3);
+    assert_int_equal(c.all.inside, 3);
+    lp_assert_near(lp_band_count_typical(&c.all).hi, 2.0, 1e-9);
+    lp_band_table_free(t);
+    free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_and_lookup),
@@ -307,6 +391,8 @@ int main(void) {
         cmocka_unit_test(test_builtin),
         cmocka_unit_test(test_fit_three_groups),
         cmocka_unit_test(test_fit_leave_group_out),
+        cmocka_unit_test(test_fit_narrows),
+        cmocka_unit_test(test_coverage_counts),
     };
     return cmocka_run_group_tests_name("error bands", tests, NULL, NULL);
 }
