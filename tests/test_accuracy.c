@@ -63,11 +63,10 @@ static void test_kv_capacity(void **state) {
 /*
  * kv_capacity_2.tsv: vLLM 0.19 start-up summaries of MoE, vision and quantized models (H100,
  * TP 2/4), MI300X V0 GPU blocks and LMCache's FAQ (version and utilization not stated: planned
- * as vLLM's defaults, their own group). Targets as above. Rows of models the catalog does not
- * hold yet are reported, not planned; any other planning error fails. One open gap is asserted
- * loosely rather than hidden: gpt-oss-20b at TP 4 on vLLM 0.19 loads 3.63 GiB per GPU where the
- * Hopper triton_kernels layout llmplan models (intermediate 720 -> 768, scales held twice) gives
- * 3.53 (-2.9 %); the rest of that release's layout is not reproduced yet.
+ * as vLLM's defaults, their own group). Targets as above: weights within 2 % on every row,
+ * gpt-oss-20b at TP 4 included (3.63 GiB logged; the Hopper value swizzle's padding and the
+ * float32 rotary cache, counted by hand in test_mem.c, give 3.645). Rows of models the catalog
+ * does not hold yet are reported, not planned; any other planning error fails.
  */
 static void test_kv_capacity_2(void **state) {
     (void)state;
@@ -87,11 +86,10 @@ static void test_kv_capacity_2(void **state) {
             continue;
         }
         planned++;
-        double limit = strcmp(row->model, "openai/gpt-oss-20b") == 0 ? 3.5 : 2.0;
-        if (!isnan(row->weights_gib.error_pct) && fabs(row->weights_gib.error_pct) > limit)
-            fail_msg("line %d (%s): weights %.2f GiB vs logged %.2f (%+.2f%%, limit %.0f%%)",
+        if (!isnan(row->weights_gib.error_pct) && fabs(row->weights_gib.error_pct) > 2.0)
+            fail_msg("line %d (%s): weights %.2f GiB vs logged %.2f (%+.2f%%, limit 2%%)",
                      row->line, row->model, row->weights_gib.predicted, row->weights_gib.actual,
-                     row->weights_gib.error_pct, limit);
+                     row->weights_gib.error_pct);
         if (!row->expect_failure && !row->predicted_fits)
             fail_msg("line %d (%s): vLLM started but llmplan predicts no fit: %s", row->line,
                      row->model, row->predicted_error);

@@ -41,19 +41,24 @@ static void plan_ok(const lp_gpu *g, const lp_serving *s, lp_mem_plan *p) {
 
 /* Llama-3.1-8B in bf16 on one GPU: every weight once, 2 bytes each. model_configs.md: 8,030,261,248
  * parameters and model.safetensors.index.json total_size 16,060,522,496 B (vocab 128,256 is a
- * multiple of 64, so vocab padding adds nothing). */
+ * multiple of 64, so vocab padding adds nothing). Loaded with them: the rotary cos/sin cache,
+ * max_position_embeddings 131,072 (llama3 rope keeps it) x head_dim 128 x 2 B (bf16) =
+ * 33,554,432 B = ROPE_LLAMA8B. 16,094,076,928 B = 14.989 GiB; vLLM 0.19 logs "Model loading
+ * took 14.99 GiB" (kv_capacity.tsv), the parameters alone would be 14.957. */
+#define ROPE_LLAMA8B 33554432.0
 static void test_weights_llama8b_tp1(void **state) {
     (void)state;
     load("meta-llama/Llama-3.1-8B-Instruct");
     lp_serving s;
     lp_serving_init(&s);
     plan_ok(gpu("H100"), &s, &plan);
-    lp_assert_near(plan.ranks[0].weights_bytes, 16060522496.0, 1.0);
+    lp_assert_near(plan.ranks[0].weights_bytes, 16060522496.0 + ROPE_LLAMA8B, 1.0);
 }
 
 /* TP=2: everything is split in two except the norms (32 layers x 2 x 4096 + final 4096 =
  * 266,240 parameters, replicated). Per rank: (8,030,261,248 - 266,240) / 2 + 266,240 =
- * 4,015,263,744 parameters = 8,030,527,488 B. 8 KV heads / 2 = 4 per rank: no replication. */
+ * 4,015,263,744 parameters = 8,030,527,488 B. 8 KV heads / 2 = 4 per rank: no replication.
+ * Every rank builds the whole rotary cache. */
 static void test_weights_llama8b_tp2(void **state) {
     (void)state;
     load("meta-llama/Llama-3.1-8B-Instruct");
@@ -61,7 +66,7 @@ static void test_weights_llama8b_tp2(void **state) {
     lp_serving_init(&s);
     s.tensor_parallel_size = 2;
     plan_ok(gpu("H100"), &s, &plan);
-    lp_assert_near(plan.ranks[0].weights_bytes, 8030527488.0, 1.0);
+    lp_assert_near(plan.ranks[0].weights_bytes, 8030527488.0 + ROPE_LLAMA8B, 1.0);
     assert_int_equal(plan.kv_heads_per_rank, 4);
     assert_int_equal(plan.kv_head_replicas, 1);
 }
@@ -309,8 +314,8 @@ static void test_pipeline_split(void **state) {
     assert_int_equal(plan.ranks[1].layers, 11);
     assert_int_equal(plan.ranks[2].layers, 10);
     /* the embedding sits on stage 0 and the lm_head on stage 2; stage 1 has neither, so it is
-     * the lightest: 11 layers x 218,112,000 parameters x 2 B */
-    lp_assert_near(plan.ranks[1].weights_bytes, 11.0 * 218112000.0 * 2.0, 1.0);
+     * the lightest: 11 layers x 218,112,000 parameters x 2 B, and its own rotary cache */
+    lp_assert_near(plan.ranks[1].weights_bytes, 11.0 * 218112000.0 * 2.0 + ROPE_LLAMA8B, 1.0);
 }
 
 /* CUDA graphs: subtracted from v0.21 on, not before, never with --enforce-eager. */
@@ -332,7 +337,8 @@ static void test_cuda_graph_versions(void **state) {
 }
 
 /* --quantization fp8 on a bf16 checkpoint: linear layers 1 byte (+ per-channel scales), the
- * embedding and lm_head stay bf16: 2 x 525,336,576 x 2 B + 6,979,321,856 x ~1 B = ~9.08e9 B. */
+ * embedding and lm_head stay bf16: 2 x 525,336,576 x 2 B + 6,979,321,856 x ~1 B = ~9.08e9 B,
+ * plus the bf16 rotary cache (33,554,432 B): ~9.11e9 B (vLLM 0.19 logs 8.49 GiB = 9.12e9 B). */
 static void test_online_fp8(void **state) {
     (void)state;
     load("meta-llama/Llama-3.1-8B-Instruct");
@@ -340,7 +346,7 @@ static void test_online_fp8(void **state) {
     lp_serving_init(&s);
     s.quantization = "fp8";
     plan_ok(gpu("H100"), &s, &plan);
-    lp_assert_near(plan.ranks[0].weights_bytes, 9.08e9, 0.02e9);
+    lp_assert_near(plan.ranks[0].weights_bytes, 9.08e9 + ROPE_LLAMA8B, 0.02e9);
 }
 
 /* vLLM refuses a --quantization that differs from the checkpoint's own method. */
@@ -553,15 +559,98 @@ static void test_config_nonfinite_literals(void **state) {
  * triton_kernels backend leaves 2880 (a multiple of 64) unpadded, 24 x 32 x 3 x 2880^2 x 0.53125
  * = 10,152,345,600 B, but keeps the loaded scales beside their swizzled copy, whose rows are
  * padded to 256: w13 5888 x 90 + w2 3072 x 90 = 806,400 B per expert, x 768 = 619,315,200 B,
- * 10,771,660,800 B in all. Difference: 298,156,032 B. */
+ * 10,771,660,800 B in all. Difference: 298,156,032 B. That is vLLM 0.11.0 (torch 2.8.0: the
+ * values keep their strided layout); the rotary cache is the same on both GPUs. */
 static void test_mxfp4_backend_padding(void **state) {
     (void)state;
     load("openai/gpt-oss-20b");
     lp_serving s;
     lp_serving_init(&s);
+    s.vllm_version = LP_VLLM_VERSION(0, 11, 0);
     plan_ok(gpu("A100 80GB"), &s, &plan);
     plan_ok(gpu("H100"), &s, &plan2);
     lp_assert_near(plan.ranks[0].weights_bytes - plan2.ranks[0].weights_bytes, 298156032.0, 1e4);
+}
+
+/*
+ * gpt-oss-20b at TP 4 on H100, vLLM 0.19 (torch 2.10: triton_kernels swizzles the MXFP4 values),
+ * counted by hand from config.json (hidden 2880, 24 layers, 64 q / 8 KV heads of 64, vocab
+ * 201,088 = 3,142 x 64, 32 experts of width 2880, untied lm_head, biases, sinks). One rank holds:
+ * - embedding and lm_head, 201,088 / 4 = 50,272 rows x 2880 x 2 B = 289,566,720 B each;
+ *   final norm 2880 x 2 B = 5,760 B;
+ * - per layer, attention: q and o 2 x 2880 x 4096, k and v 2 x 2880 x 512, all split in four
+ *   (8 KV heads / 4 = 2 per rank): 26,542,080 / 4 x 2 B = 13,271,040 B;
+ * - per layer, whole on every rank in bf16: qkv bias 5,120, o bias 2,880, sinks 64, two norms
+ *   5,760, router 2880 x 32 + 32, expert biases 32 x (2 x 2880 + 2880) = 276,480: 382,496
+ *   parameters = 764,992 B (vLLM holds the expert biases as fp32 of the padded width, 565,248 B
+ *   instead of 552,960: not modelled, 12 kB a layer);
+ * - per layer, 32 experts of intermediate 2880 / 4 = 720, padded to 768 (round_up(720, 64),
+ *   create_weights' triton branch). Per expert: swizzled values (HopperMXValueLayout pads the
+ *   packed axis to 64 and the other to 256): w13 1472 (1440 -> 64) x 1536 = 2,260,992 B, w2
+ *   384 x 3072 (2880 -> 256) = 1,179,648 B; scales as loaded w13 1536 x 90 + w2 2880 x 24 =
+ *   207,360 B; their swizzled copy w13 1536 x 90 + w2 3072 x 24 = 211,968 B. 3,859,968 B x 32 =
+ *   123,518,976 B;
+ * - a layer: 137,555,008 B; 24 layers: 3,301,320,192 B;
+ * - the rotary cache gpt_oss.py builds in float32: YaRN 4096 x 32 = 131,072 positions x 64 x
+ *   4 B = 33,554,432 B.
+ * Total 3,914,013,824 B = 3.645 GiB; vLLM 0.19 logs "Model loading took 3.63 GiB"
+ * (kv_capacity_2.tsv, +0.4 %). Without the value padding it would be 3,819,641,984 B = 3.557 GiB
+ * (-2.0 %).
+ */
+static void test_mxfp4_hopper_tp4(void **state) {
+    (void)state;
+    load("openai/gpt-oss-20b");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.tensor_parallel_size = 4;
+    s.vllm_version = LP_VLLM_VERSION(0, 19, 0);
+    plan_ok(gpu("H100"), &s, &plan);
+    lp_assert_near(plan.ranks[0].weights_bytes, 3914013824.0, 1e3);
+    /* 0.11.0 (torch 2.8.0) keeps the values as loaded: 32 x 24 x 122,880 B = 94,371,840 B less */
+    s.vllm_version = LP_VLLM_VERSION(0, 11, 0);
+    plan_ok(gpu("H100"), &s, &plan2);
+    lp_assert_near(plan.ranks[0].weights_bytes - plan2.ranks[0].weights_bytes, 94371840.0, 1.0);
+}
+
+/* The rotary cache follows --dtype: Llama-3.1-8B in float32 holds 2 x 16,060,522,496 B of
+ * weights and a 131,072 x 128 x 4 B = 67,108,864 B cache: 32,188,153,856 B = 29.977 GiB (vLLM
+ * 0.19 logs 29.98 GiB, kv_capacity.tsv). */
+static void test_rope_cache_dtype(void **state) {
+    (void)state;
+    load("meta-llama/Llama-3.1-8B-Instruct");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.dtype = LP_DTYPE_FP32;
+    plan_ok(gpu("H100"), &s, &plan);
+    lp_assert_near(plan.ranks[0].weights_bytes, 2.0 * 16060522496.0 + 67108864.0, 1.0);
+}
+
+/* partial_rotary_factor shrinks the cache's width (get_rope rotary_dim = head_dim x factor);
+ * Nemotron-H attention has no rotary embedding at all (nemotron_h.py). A factor outside (0, 1]
+ * is refused, naming the field. */
+static void test_rope_partial_and_none(void **state) {
+    (void)state;
+    load_json("{\"model_type\":\"llama\",\"hidden_size\":512,\"num_hidden_layers\":2,"
+              "\"vocab_size\":1000,\"num_attention_heads\":8,\"intermediate_size\":1024,"
+              "\"partial_rotary_factor\":0.25,\"torch_dtype\":\"bfloat16\"}");
+    assert_int_equal(model.head_dim, 64);
+    assert_int_equal(model.rotary_dim, 16);
+    load_json("{\"model_type\":\"llama\",\"hidden_size\":512,\"num_hidden_layers\":2,"
+              "\"vocab_size\":1000,\"num_attention_heads\":8,\"intermediate_size\":1024,"
+              "\"torch_dtype\":\"bfloat16\"}");
+    assert_int_equal(model.rotary_dim, 64);
+    const char *bad = "{\"model_type\":\"llama\",\"hidden_size\":512,\"num_hidden_layers\":2,"
+                      "\"vocab_size\":1000,\"num_attention_heads\":8,\"intermediate_size\":"
+                      "1024,\"partial_rotary_factor\":1.5}";
+    lp_error err;
+    assert_int_not_equal(lp_model_from_config_json(bad, strlen(bad), "test", &model, &err), LP_OK);
+    assert_non_null(strstr(err.message, "partial_rotary_factor"));
+    char path[4096];
+    lp_test_shared_path("fixtures/hf-configs/nvidia__Nemotron-H-56B-Base-8K.config.json", path,
+                        sizeof path);
+    if (lp_model_from_config_file(path, &model, &err) != LP_OK)
+        fail_msg("%s: %s", path, err.message);
+    assert_int_equal(model.rotary_dim, 0);
 }
 
 /* Mistral-format Pixtral (mistralai/ repos, v0.11+): the vision encoder (403,305,472) and adapter
@@ -674,6 +763,9 @@ int main(void) {
         cmocka_unit_test(test_quant_ignore_regex),
         cmocka_unit_test(test_config_nonfinite_literals),
         cmocka_unit_test(test_mxfp4_backend_padding),
+        cmocka_unit_test(test_mxfp4_hopper_tp4),
+        cmocka_unit_test(test_rope_cache_dtype),
+        cmocka_unit_test(test_rope_partial_and_none),
         cmocka_unit_test(test_pixtral_replicated),
         cmocka_unit_test(test_warmup_failure),
         cmocka_unit_test(test_startup_refusals),

@@ -122,11 +122,13 @@ typedef struct {
 
     int64_t vocab_size;
     int64_t hidden_size;
-    int64_t num_layers;        /**< decoder layers loaded by vLLM (MTP layers excluded) */
-    int64_t num_heads;         /**< query heads */
-    int64_t num_kv_heads;      /**< KV heads (== num_heads for MHA, 1 for MQA) */
-    int64_t head_dim;          /**< per-head size of q/k */
-    int64_t head_dim_v;        /**< per-head size of v (== head_dim unless it differs) */
+    int64_t num_layers;   /**< decoder layers loaded by vLLM (MTP layers excluded) */
+    int64_t num_heads;    /**< query heads */
+    int64_t num_kv_heads; /**< KV heads (== num_heads for MHA, 1 for MQA) */
+    int64_t head_dim;     /**< per-head size of q/k */
+    int64_t head_dim_v;   /**< per-head size of v (== head_dim unless it differs) */
+    int64_t rotary_dim;   /**< rotated part of a q/k head: head_dim x partial_rotary_factor (MLA:
+                             qk_rope_head_dim) */
     int64_t intermediate_size; /**< dense MLP width (dense layers) */
 
     bool gated_mlp;           /**< SwiGLU/GeGLU: 3 matrices; false: 2 (Falcon, GPT-2 style) */

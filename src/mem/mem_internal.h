@@ -78,6 +78,9 @@ double lp_mem_quant_bytes_per_weight(const lp_quant *q, int64_t hidden);
 /** Weights on one rank of pipeline stage pp_rank, in bytes. */
 double lp_mem_weights_rank(const lp_mem_ctx *c, int pp_rank);
 
+/** Rotary cos/sin cache held by one rank of pipeline stage pp_rank, in bytes. */
+double lp_mem_rope_cache_rank(const lp_mem_ctx *c, int pp_rank);
+
 /** Torch activation peak of the profile run on a stage, bytes; adds a note to plan. */
 double lp_mem_activation_rank(const lp_mem_ctx *c, int pp_rank);
 

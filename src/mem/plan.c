@@ -179,8 +179,8 @@ static void compute(const lp_mem_ctx *c, lp_mem_plan *p) {
         rk->layers = end - start;
         rk->total_bytes = total;
         rk->budget_bytes = total * c->utilization;
-        rk->weights_bytes = lp_mem_weights_rank(c, r) + lp_mem_spec_weights_rank(c, r) +
-                            lp_mem_lora_weights_rank(c, r);
+        rk->weights_bytes = lp_mem_weights_rank(c, r) + lp_mem_rope_cache_rank(c, r) +
+                            lp_mem_spec_weights_rank(c, r) + lp_mem_lora_weights_rank(c, r);
         rk->activation_bytes = lp_mem_activation_rank(c, r);
         rk->non_torch_bytes = lp_mem_non_torch_rank(c);
         rk->cuda_graph_bytes = lp_mem_cuda_graph_rank(c, rk->layers);

@@ -17,6 +17,8 @@
  *   which every rank holds whole.
  * Norms and biases stay in the model dtype and are counted whole on every rank (a slight
  * over-count of sharded biases, at most a few MB).
+ * Beside the parameters, "Model loading took" counts the rotary cos/sin cache every stage
+ * builds (lp_mem_rope_cache_rank).
  * It does not model LoRA adapters or speculative-decoding drafts.
  */
 #include <math.h>
@@ -50,6 +52,19 @@
 #define LP_MXFP4_TRITON_INTER_ALIGN 64
 #define LP_MXFP4_HOPPER_SCALE_ROWS 256
 #define LP_MXFP4_HOPPER_SCALE_GROUPS 2
+/*
+ * From the torch 2.9 builds on (vLLM 0.11.1; "This is now merged and will be in the 0.11.1
+ * release", vllm-project/vllm#27228), _swizzle_mxfp4 swizzles Hopper values too: below torch
+ * 2.8.1 it keeps StridedLayout ("this cause swizling to be disabled"). triton_kernels'
+ * HopperMXValueLayout.swizzle_data pads the packed values (uint8, two E2M1 per byte) before
+ * permuting them (_padded_shape): along the MX (reduction) axis, which holds the packed bytes,
+ * to 64 rows; along the other axis to 256. For w13 the reduction axis is hidden (hidden/2
+ * bytes) and the other is 2 x intermediate; for w2 it is intermediate/2 bytes by hidden. The
+ * swizzled tensors replace w13_weight and w2_weight (the loaded ones are deleted).
+ */
+#define LP_VLLM_HOPPER_MXFP4_VALUE_SWIZZLE LP_VLLM_VERSION(0, 11, 1)
+#define LP_MXFP4_HOPPER_VALUE_MX_ALIGN 64
+#define LP_MXFP4_HOPPER_VALUE_N_ALIGN 256
 #define LP_MXFP4_ROCM_INTER_ALIGN 128
 #define LP_MXFP4_BLOCK 32
 /* vLLM loads Mistral-format checkpoints (params.json, which mistralai/ repositories ship) in
@@ -92,6 +107,14 @@ static double mxfp4_expert_bytes(const lp_mem_ctx *c, int64_t inter_rank) {
     const double elems = 3.0 * (double)inter * (double)hidden;
     /* values and the scales as loaded: w13 (2 i_pad x h_pad) and w2 (h_pad x i_pad) */
     double bytes = plain * 3.0 * (double)i_pad * (double)h_pad;
+    if (hopper_triton && c->version >= LP_VLLM_HOPPER_MXFP4_VALUE_SWIZZLE) {
+        /* the values as HopperMXValueLayout stores them (see above), instead of as loaded */
+        double w13 = (double)round_up64(h_pad / 2, LP_MXFP4_HOPPER_VALUE_MX_ALIGN) *
+                     (double)round_up64(2 * i_pad, LP_MXFP4_HOPPER_VALUE_N_ALIGN);
+        double w2 = (double)round_up64(i_pad / 2, LP_MXFP4_HOPPER_VALUE_MX_ALIGN) *
+                    (double)round_up64(h_pad, LP_MXFP4_HOPPER_VALUE_N_ALIGN);
+        bytes += w13 + w2 - 0.5 * 3.0 * (double)i_pad * (double)h_pad;
+    }
     if (hopper_triton) {
         /* the swizzled copy of the scales: rows padded to 256, groups to 2 */
         double w13 = (double)round_up64(2 * i_pad, LP_MXFP4_HOPPER_SCALE_ROWS) *
@@ -115,6 +138,40 @@ static bool vision_replicated(const lp_mem_ctx *c) {
 /* Fraction of a block's weights left unquantized by lp_quant.keep bits. */
 static double kept(uint8_t keep, uint8_t a, uint8_t b) {
     return 0.5 * ((keep & a) != 0) + 0.5 * ((keep & b) != 0);
+}
+
+/*
+ * The rotary cos/sin cache: RotaryEmbedding.__init__ (vllm/model_executor/layers/
+ * rotary_embedding/base.py) builds cos_sin_cache [positions, rotary_dim] and keeps it in the
+ * dtype get_rope was given (`cache = cache.to(dtype)`): the model dtype, but float32 where the
+ * model asks for it (gpt_oss.py OAIAttention: get_rope(..., dtype=torch.float32)). get_rope
+ * caches one module per distinct configuration, so a process holds one per rope setting; Gemma
+ * 3's sliding layers use their own (rope_local_base_freq, gemma3.py), a second cache. The
+ * positions are those of the scaled rope: max_position_embeddings, times the factor for
+ * linear and dynamic scaling, original_max_position_embeddings x factor for YaRN (and
+ * DeepSeek's YaRN) - the model's derived max_model_len. Not modelled: longrope's second (short)
+ * cache of original_max_position_embeddings rows, and Gemma 3's linear factor on its global
+ * cache (its derived length is max_position_embeddings, already scaled).
+ */
+double lp_mem_rope_cache_rank(const lp_mem_ctx *c, int pp_rank) {
+    const lp_model *m = c->m;
+    if (m->rotary_dim <= 0 || m->derived_max_model_len <= 0)
+        return 0.0;
+    int64_t start, end;
+    lp_mem_pp_range(m->num_layers, c->pp, pp_rank, &start, &end);
+    bool rope = false, sliding = false, global = false;
+    for (int64_t i = start; i < end && i < LP_MAX_LAYERS; i++) {
+        int kind = m->layer_attn[i];
+        bool attn = kind != LP_ATTN_MAMBA && kind != LP_ATTN_NONE;
+        rope |= attn;
+        sliding |= kind == LP_ATTN_SLIDING;
+        global |= attn && kind != LP_ATTN_SLIDING;
+    }
+    if (!rope)
+        return 0.0;
+    double elem = strcmp(m->model_type, "gpt_oss") == 0 ? 4.0 : lp_dtype_bytes(c->dtype);
+    int caches = strncmp(m->model_type, "gemma3", 6) == 0 && sliding && global ? 2 : 1;
+    return (double)caches * (double)m->derived_max_model_len * (double)m->rotary_dim * elem;
 }
 
 void lp_mem_pp_range(int64_t n_layers, int pp, int rank, int64_t *start, int64_t *end) {

@@ -267,6 +267,17 @@ static lp_status parse_attention(const lp_cfg *t, lp_family fam, const char *typ
         }
     }
     m->head_dim_v = m->head_dim;
+    /* vLLM get_rope(rotary_dim = head_size * partial_rotary_factor): Phi-2, GLM, StableLM and
+     * Nemotron rotate only part of each head. */
+    double partial = 1.0;
+    bool has_partial = false;
+    st = lp_cfg_real(t, "partial_rotary_factor", &partial, &has_partial);
+    if (st != LP_OK)
+        return st;
+    if (has_partial && !(partial > 0.0 && partial <= 1.0))
+        return lp_cfg_fail(t, LP_ERR_INVALID_ARG, t->prefix, "partial_rotary_factor",
+                           "a fraction in (0, 1]", lp_cfg_get(t, "partial_rotary_factor", NULL));
+    m->rotary_dim = (int64_t)((double)m->head_dim * partial);
     if (m->num_heads * m->head_dim > LP_CFG_MAX_WIDTH)
         return lp_error_set(t->err, LP_ERR_INVALID_ARG,
                             "%s: %shead_dim: expected num_attention_heads * head_dim <= %lld, "
@@ -330,6 +341,7 @@ static lp_status parse_mla(const lp_cfg *t, lp_model *m) {
     }
     m->head_dim = m->qk_nope_head_dim + m->qk_rope_head_dim;
     m->head_dim_v = m->v_head_dim;
+    m->rotary_dim = m->qk_rope_head_dim;
     return parse_indexer(t, m);
 }
 

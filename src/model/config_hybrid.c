@@ -224,6 +224,18 @@ lp_status lp_config_parse_hybrid(const lp_cfg *t, lp_family fam, lp_model *m) {
     }
     if (st == LP_OK)
         st = ssm_dtype(t, fam, m);
+    /* Attention without positional rotation, so no rotary cache: Nemotron-H and Jamba
+     * (nemotron_h.py, jamba.py build no rotary_emb), Granite-4.0-H unless
+     * position_embedding_type is "rope" (granitemoehybrid.py; GraniteMoeHybridConfig default
+     * "nope"). */
+    if (st == LP_OK && (fam == LP_FAM_NEMOTRON_H || fam == LP_FAM_JAMBA))
+        m->rotary_dim = 0;
+    if (st == LP_OK && fam == LP_FAM_GRANITE_HYBRID) {
+        const char *pos = NULL;
+        st = lp_cfg_string(t, "position_embedding_type", &pos);
+        if (st == LP_OK && (!pos || strcmp(pos, "rope") != 0))
+            m->rotary_dim = 0;
+    }
     /* the widths multiply in params.c: keep each product within the config bounds */
     if (st == LP_OK && (m->mamba_groups * m->mamba_state_size > LP_CFG_MAX_FFN ||
                         m->mamba_heads > LP_CFG_MAX_FFN || m->mamba_conv > 64))
