@@ -3,9 +3,12 @@
  * kv_capacity.tsv), with the targets of the memory-planning issue:
  *   weights within 2 % on every row that states them; KV cache GiB and KV tokens within 5 %
  *   median and 15 % worst; every failed start-up predicted as not fitting.
- * Successful start-ups must not be predicted as failing either. The same comparison is printed
- * row by row, per file and per vLLM version, by `make accuracy`.
+ * Successful start-ups must not be predicted as failing either, and a failed start-up must be
+ * predicted to fail for the reason its outcome cell gives (weights, no KV room, KV smaller than
+ * one request, warm-up after the KV pool). The same comparison is printed row by row, per file
+ * and per vLLM version, by `make accuracy`.
  */
+
 #include "support/lp_test.h"
 
 #include <math.h>
@@ -14,6 +17,23 @@
 #include <string.h>
 
 #include "llmplan/validate.h"
+
+/* Every failed row names a cause llmplan distinguishes, and is predicted to fail for it. */
+static void check_failed_rows(const lp_kv_report *r) {
+    for (int i = 0; i < r->n_rows; i++) {
+        const lp_kv_row_result *row = &r->rows[i];
+        if (!row->expect_failure || row->status != LP_OK)
+            continue;
+        if (!row->logged_cause_known)
+            fail_msg("line %d (%s): outcome names no start-up failure llmplan distinguishes",
+                     row->line, row->model);
+        if (row->predicted_failure != row->logged_failure)
+            fail_msg("line %d (%s): vLLM failed for %s, llmplan predicts %s: %s", row->line,
+                     row->model, lp_mem_failure_name(row->logged_failure),
+                     lp_mem_failure_name(row->predicted_failure), row->predicted_error);
+    }
+    assert_int_equal(r->failed_right_cause, r->failed_rows);
+}
 
 static void test_kv_capacity(void **state) {
     (void)state;
@@ -57,6 +77,7 @@ static void test_kv_capacity(void **state) {
     assert_true(r->concurrency_max <= 15.0);
     assert_true(r->failed_rows >= 1);
     assert_int_equal(r->failed_predicted, r->failed_rows);
+    check_failed_rows(r);
     free(r);
 }
 
@@ -114,12 +135,38 @@ static void test_kv_capacity_2(void **state) {
     assert_true(r->all.gpu_blocks.n >= 2);
     assert_true(r->all.gpu_blocks.max <= 5.0);
     assert_int_equal(r->ok_predicted_fail, 0);
+    check_failed_rows(r);
     /* a version the row does not state forms its own group, never mixed into a release's */
     bool not_stated = false;
     for (int g = 0; g < r->n_groups; g++)
         not_stated |= strcmp(r->groups[g].version, "not stated") == 0;
     assert_true(not_stated);
     free(r);
+}
+
+/* Outcome cells in the tables' words and in vLLM's own (validation/README.md: "failed: ..."
+ * negative or too small KV pool; the messages of gpu_worker.py, kv_cache_utils.py and
+ * gpu_model_runner.py _dummy_sampler_run). */
+static void test_failure_causes(void **state) {
+    (void)state;
+    lp_mem_failure f = LP_MEM_STARTS;
+    assert_true(lp_validate_failure_cause("failed: no KV room", &f));
+    assert_int_equal(f, LP_MEM_FAIL_NO_KV);
+    assert_true(lp_validate_failure_cause(
+        "failed: ValueError: No available memory for the cache blocks.", &f));
+    assert_int_equal(f, LP_MEM_FAIL_NO_KV);
+    assert_true(lp_validate_failure_cause("failed: To serve at least one request with the "
+                                          "model's max seq len (131072)",
+                                          &f));
+    assert_int_equal(f, LP_MEM_FAIL_KV_SHORT);
+    assert_true(lp_validate_failure_cause(
+        "failed: CUDA out of memory occurred when warming up sampler with 256 dummy requests", &f));
+    assert_int_equal(f, LP_MEM_FAIL_WARMUP);
+    assert_true(lp_validate_failure_cause("failed: OOM while loading the weights", &f));
+    assert_int_equal(f, LP_MEM_FAIL_WEIGHTS);
+    assert_false(lp_validate_failure_cause("ok", &f));
+    assert_false(lp_validate_failure_cause("failed: reason not given", &f));
+    assert_false(lp_validate_failure_cause(NULL, &f));
 }
 
 /* A table missing a required column is a parse error naming the column. */
@@ -145,6 +192,7 @@ int main(void) {
         cmocka_unit_test(test_kv_capacity),
         cmocka_unit_test(test_kv_capacity_2),
         cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_failure_causes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

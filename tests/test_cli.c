@@ -60,14 +60,16 @@ static void test_plan_json_contract(void **state) {
 }
 
 /* Llama-3.1-70B in bf16 (~131 GiB of weights) cannot fit one 80 GB GPU: exit 3, and the text
- * says by how much, prints vLLM's error and what to change. */
+ * says by how much, prints vLLM's error and what to change. The weights alone exceed the
+ * device's 79.18 GiB, so vLLM runs out of memory while loading them, before it could report
+ * "No available memory for the cache blocks". */
 static void test_does_not_fit_exit_3(void **state) {
     (void)state;
     char *out = NULL;
     int rc = lp_test_run_cli("plan --model meta-llama/Llama-3.1-70B-Instruct --gpu H100", &out);
     assert_int_equal(rc, 3);
     assert_non_null(strstr(out, "DOES NOT FIT"));
-    assert_non_null(strstr(out, "No available memory for the cache blocks"));
+    assert_non_null(strstr(out, "CUDA out of memory while loading the model weights"));
     assert_non_null(strstr(out, "--tensor-parallel-size 2"));
     free(out);
     json_t *j =
@@ -75,6 +77,7 @@ static void test_does_not_fit_exit_3(void **state) {
     assert_true(json_is_false(json_object_get(j, "fits")));
     assert_true(num(j, "shortfall_gib") > 50);
     assert_true(json_is_string(json_object_get(j, "vllm_error")));
+    assert_string_equal(json_string_value(json_object_get(j, "failure")), "weights");
     json_decref(j);
 }
 

@@ -131,8 +131,9 @@ static void test_max_model_len_limits(void **state) {
     assert_non_null(strstr(err.message, "greater than the derived max_model_len"));
 }
 
-/* Llama-3.1-70B in bf16 needs ~131 GiB of weights: no KV memory at all on one 80 GB GPU, and
- * vLLM's error is the "No available memory" one. */
+/* Llama-3.1-70B in bf16 needs ~131 GiB of weights: no KV memory at all on one 80 GB GPU. vLLM
+ * never gets to sizing the KV cache: the weights do not fit on the device, so load_model runs
+ * out of memory (not the "No available memory for the cache blocks" of a model that loads). */
 static void test_does_not_fit(void **state) {
     (void)state;
     load("meta-llama/Llama-3.1-70B-Instruct");
@@ -142,7 +143,7 @@ static void test_does_not_fit(void **state) {
     assert_false(plan.fits);
     assert_true(plan.ranks[0].kv_cache_bytes < 0);
     assert_int_equal(plan.max_model_len_fit, 0);
-    assert_non_null(strstr(plan.vllm_error, "No available memory for the cache blocks"));
+    assert_non_null(strstr(plan.vllm_error, "CUDA out of memory while loading the model weights"));
     assert_true(plan.shortfall_bytes > 0);
 }
 
@@ -688,6 +689,7 @@ static void test_warmup_failure(void **state) {
     assert_true(plan.ranks[0].kv_cache_bytes > 1.0 * GIB);
     assert_false(plan.fits);
     assert_true(plan.warmup_fails);
+    assert_int_equal(plan.failure, LP_MEM_FAIL_WARMUP);
     assert_non_null(strstr(plan.vllm_error, "CUDA out of memory occurred when warming up sampler "
                                             "with 256 dummy requests"));
     lp_error err;
@@ -696,6 +698,48 @@ static void test_warmup_failure(void **state) {
     plan_ok(gpu("L4"), &s, &plan);
     assert_true(plan.fits);
     assert_false(plan.warmup_fails);
+}
+
+/*
+ * The three ways a start-up runs out before the warm-up, in the order vLLM meets them, for
+ * Llama-3.1-70B-Instruct in bf16 (70,553,706,496 parameters, model_configs.md: 131.4 GiB) on
+ * H100s (79.18 GiB each), vLLM 0.19, max-model-len 131,072:
+ * - one GPU: 131.4 GiB of weights exceed the device: load_model runs out of memory;
+ * - TP 2 at utilization 0.8: 65.7 GiB a GPU load, but the budget is 0.8 x 79.18 = 63.3 GiB:
+ *   nothing for the KV cache ("No available memory for the cache blocks");
+ * - TP 2 at 0.9: 71.3 - 65.7 - activation and non-torch (about 4 GiB) leave about 1.6 GiB of
+ *   KV cache, but one request needs 131,072 x 80 layers x 2 (K, V) x 4 KV heads a GPU x 128 x
+ *   2 B = 20 GiB ("To serve at least one request ...");
+ * - TP 4 at 0.9: 32.9 GiB of weights and about 34 GiB of KV cache, one request 10 GiB: starts.
+ */
+static void test_failure_causes(void **state) {
+    (void)state;
+    load("meta-llama/Llama-3.1-70B-Instruct");
+    lp_serving s;
+    lp_serving_init(&s);
+    s.vllm_version = LP_VLLM_VERSION(0, 19, 0);
+    s.max_model_len = 131072;
+    lp_error err;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_false(plan.fits);
+    assert_int_equal(plan.failure, LP_MEM_FAIL_WEIGHTS);
+    assert_non_null(strstr(plan.vllm_error, "out of memory while loading the model weights"));
+    assert_int_equal(lp_mem_plan_infeasible(&plan, &err), LP_ERR_INFEASIBLE);
+    assert_non_null(strstr(err.message, "the weights do not load"));
+    s.tensor_parallel_size = 2;
+    s.gpu_memory_utilization = 0.8;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.failure, LP_MEM_FAIL_NO_KV);
+    assert_non_null(strstr(plan.vllm_error, "No available memory for the cache blocks"));
+    s.gpu_memory_utilization = 0.9;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_int_equal(plan.failure, LP_MEM_FAIL_KV_SHORT);
+    assert_non_null(strstr(plan.vllm_error, "To serve at least one request"));
+    lp_assert_near(plan.needed_bytes, 21474836480.0, 16.0 * 80 * 2 * 4 * 128 * 2);
+    s.tensor_parallel_size = 4;
+    plan_ok(gpu("H100"), &s, &plan);
+    assert_true(plan.fits);
+    assert_int_equal(plan.failure, LP_MEM_STARTS);
 }
 
 /* vLLM's own start-up refusals (SchedulerConfig._verify_args; attention backends' assert that
@@ -765,6 +809,7 @@ int main(void) {
         cmocka_unit_test(test_mxfp4_backend_padding),
         cmocka_unit_test(test_mxfp4_hopper_tp4),
         cmocka_unit_test(test_rope_cache_dtype),
+        cmocka_unit_test(test_failure_causes),
         cmocka_unit_test(test_rope_partial_and_none),
         cmocka_unit_test(test_pixtral_replicated),
         cmocka_unit_test(test_warmup_failure),

@@ -229,6 +229,21 @@ typedef struct {
 /** Upper bound on pipeline stages reported. */
 #define LP_MAX_PP 64
 
+/** Why vLLM's start-up fails, in the order it would find out (LP_MEM_STARTS: it starts). */
+typedef enum {
+    LP_MEM_STARTS = 0,
+    LP_MEM_FAIL_WEIGHTS,  /**< the weights do not fit on the device: out of memory while loading */
+    LP_MEM_FAIL_NO_KV,    /**< nothing left for the KV cache ("No available memory for the cache
+                             blocks") */
+    LP_MEM_FAIL_KV_SHORT, /**< a KV cache, but smaller than one max-model-len request */
+    LP_MEM_FAIL_WARMUP    /**< KV pool allocated, then CUDA-graph capture or the sampler warm-up
+                             runs out of what --gpu-memory-utilization left */
+} lp_mem_failure;
+
+/** Short name of a failure cause ("starts", "weights", "no KV room", "KV < one request",
+ *  "warm-up"); a static string. */
+const char *lp_mem_failure_name(lp_mem_failure f);
+
 /** Suggested change when a configuration does not fit (or to get more room). */
 typedef struct {
     char change[96];   /**< e.g. "--kv-cache-dtype fp8" */
@@ -289,6 +304,7 @@ typedef struct {
     double lora_weights_bytes;  /**< LoRA slots on one GPU of the binding stage */
 
     bool fits;
+    lp_mem_failure failure; /**< why it does not start (LP_MEM_STARTS when fits) */
     bool warmup_fails;      /**< KV pool fits, but graph capture / sampler warm-up runs out */
     double shortfall_bytes; /**< how much KV memory is missing per GPU when !fits */
     char vllm_error[640];   /**< the error vLLM would print when !fits */

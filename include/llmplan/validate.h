@@ -82,9 +82,14 @@ typedef struct {
     double gmu_used;        /**< utilization used for the plan */
     bool gmu_from_row_sums; /**< the stated utilization contradicted the row's own sums */
     lp_metric_cmp weights_gib, activation_gib, non_torch_gib, kv_cache_gib, kv_tokens;
-    lp_metric_cmp max_concurrency; /**< "Maximum concurrency for N tokens per request" */
-    lp_metric_cmp gpu_blocks;      /**< "# GPU blocks" (V0) / num_gpu_blocks */
-    char predicted_error[200];     /**< vLLM's error llmplan predicts when it predicts no fit */
+    lp_metric_cmp max_concurrency;    /**< "Maximum concurrency for N tokens per request" */
+    lp_metric_cmp gpu_blocks;         /**< "# GPU blocks" (V0) / num_gpu_blocks */
+    char predicted_error[200];        /**< vLLM's error llmplan predicts when it predicts no fit */
+    lp_mem_failure predicted_failure; /**< the cause of that error (LP_MEM_STARTS: fits) */
+    /** the cause the outcome column names (lp_validate_failure_cause); meaningful when
+     *  logged_cause_known */
+    lp_mem_failure logged_failure;
+    bool logged_cause_known;
 } lp_kv_row_result;
 
 /** Up to this many per-version groups in a report. */
@@ -96,6 +101,7 @@ typedef struct {
     int rows, planned;
     lp_error_summary weights, kv_gib, kv_tokens, concurrency, gpu_blocks;
     int failed_rows, failed_predicted, ok_predicted_fail;
+    int failed_right_cause; /**< failed rows predicted to fail for the cause they name */
 } lp_kv_group;
 
 /** Summary of a whole table. */
@@ -112,9 +118,10 @@ typedef struct {
     int kv_tokens_n;
     double concurrency_median, concurrency_max;
     int concurrency_n;
-    int failed_rows;       /**< rows whose outcome is a failure */
-    int failed_predicted;  /**< of those, predicted as not fitting */
-    int ok_predicted_fail; /**< rows that started but llmplan says do not fit */
+    int failed_rows;        /**< rows whose outcome is a failure */
+    int failed_predicted;   /**< of those, predicted as not fitting */
+    int failed_right_cause; /**< of those, for the cause the outcome names */
+    int ok_predicted_fail;  /**< rows that started but llmplan says do not fit */
     double gpu_blocks_median, gpu_blocks_max;
     int gpu_blocks_n;
     /** per vLLM version (rows in table order of first appearance), then all rows */
@@ -133,6 +140,14 @@ typedef struct {
  * Errors: LP_ERR_IO (cannot read), LP_ERR_PARSE (missing columns).
  */
 lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_error *err);
+
+/**
+ * The start-up failure an outcome cell describes ("failed: no KV room", "failed: ... max seq
+ * len", "failed: OOM while warming up sampler", "failed: weights do not fit"): true and *cause
+ * set when the text names one llmplan distinguishes; false for "ok" and for text it cannot
+ * place (the caller reports that rather than guessing).
+ */
+bool lp_validate_failure_cause(const char *outcome, lp_mem_failure *cause);
 
 /* ---- Serving performance: every estimation method against published measurements -------- */
 

@@ -206,6 +206,11 @@ static void print_kv_rows(const char *path, const lp_kv_report *r) {
                row->gmu_from_row_sums ? "; gmu from row sums" : "",
                row->fit_row ? "; memory constants fitted on it" : "");
         printf("      %s\n", row->label);
+        if (row->expect_failure)
+            printf("      logged cause: %s; predicted: %s\n",
+                   row->logged_cause_known ? lp_mem_failure_name(row->logged_failure)
+                                           : "not one llmplan distinguishes",
+                   lp_mem_failure_name(row->predicted_failure));
         if (!row->predicted_fits)
             printf("      predicted: %s\n", row->predicted_error);
     }
@@ -218,8 +223,8 @@ static void print_kv_rows(const char *path, const lp_kv_report *r) {
            r->kv_tokens_max, r->kv_tokens_n);
     printf("  concurrency median %5.2f%%  max %5.2f%%  over %d rows\n", r->concurrency_median,
            r->concurrency_max, r->concurrency_n);
-    printf("  failed start-ups predicted as not fitting: %d of %d\n", r->failed_predicted,
-           r->failed_rows);
+    printf("  failed start-ups predicted as not fitting: %d of %d (for the logged cause: %d)\n",
+           r->failed_predicted, r->failed_rows, r->failed_right_cause);
     printf("  successful start-ups predicted as not fitting: %d\n", r->ok_predicted_fail);
     for (int i = 0; i < r->n_rows; i++)
         if (r->rows[i].gmu_from_row_sums)

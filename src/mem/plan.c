@@ -91,6 +91,7 @@ static void check_warmup(const lp_mem_ctx *c, lp_mem_plan *p) {
         if (rk->warmup_bytes <= rk->post_kv_free_bytes)
             continue;
         p->warmup_fails = true;
+        p->failure = LP_MEM_FAIL_WARMUP;
         p->fits = false;
         p->binding_rank = r;
         p->shortfall_bytes = rk->warmup_bytes - rk->post_kv_free_bytes;
@@ -112,17 +113,47 @@ static void check_warmup(const lp_mem_ctx *c, lp_mem_plan *p) {
     }
 }
 
+/*
+ * The first stage whose weights, with the CUDA context and communication buffers set up before
+ * them, exceed the device: vLLM allocates the weights in load_model whatever
+ * --gpu-memory-utilization says, so the load itself runs out of memory (torch.OutOfMemoryError),
+ * before any KV arithmetic. -1 when every stage loads.
+ */
+static int weights_oom_rank(const lp_mem_plan *p) {
+    for (int r = 0; r < p->n_ranks; r++) {
+        const lp_mem_rank *rk = &p->ranks[r];
+        if (rk->weights_bytes + rk->non_torch_bytes > rk->total_bytes)
+            return r;
+    }
+    return -1;
+}
+
 static void write_vllm_error(lp_mem_plan *p) {
-    const lp_mem_rank *r = &p->ranks[p->binding_rank];
     const char *docs = "See https://docs.vllm.ai/en/latest/configuration/conserving_memory/ for "
                        "more details.";
+    int oom = weights_oom_rank(p);
+    if (oom >= 0) {
+        const lp_mem_rank *w = &p->ranks[oom];
+        p->failure = LP_MEM_FAIL_WEIGHTS;
+        p->binding_rank = oom;
+        p->shortfall_bytes = w->weights_bytes + w->non_torch_bytes - w->total_bytes;
+        snprintf(p->vllm_error, sizeof p->vllm_error,
+                 "torch.OutOfMemoryError: CUDA out of memory while loading the model weights "
+                 "(%.2f GiB per GPU of stage %d, the GPU has %.2f GiB). Use more GPUs "
+                 "(--tensor-parallel-size / --pipeline-parallel-size) or a quantized checkpoint.",
+                 w->weights_bytes / LP_GIB, oom, w->total_bytes / LP_GIB);
+        return;
+    }
+    const lp_mem_rank *r = &p->ranks[p->binding_rank];
     if (r->kv_cache_bytes <= 0.0) {
+        p->failure = LP_MEM_FAIL_NO_KV;
         snprintf(p->vllm_error, sizeof p->vllm_error,
                  "ValueError: No available memory for the cache blocks. Try increasing "
                  "`gpu_memory_utilization` when initializing the engine. %s",
                  docs);
         return;
     }
+    p->failure = LP_MEM_FAIL_KV_SHORT;
     char estimated[128] = "";
     if (p->max_model_len_fit > 0)
         snprintf(estimated, sizeof estimated,
@@ -270,7 +301,29 @@ lp_status lp_mem_plan_compute(const lp_model *m, const lp_gpu *gpu, const lp_ser
     return LP_OK;
 }
 
+const char *lp_mem_failure_name(lp_mem_failure f) {
+    switch (f) {
+    case LP_MEM_STARTS:
+        return "starts";
+    case LP_MEM_FAIL_WEIGHTS:
+        return "weights";
+    case LP_MEM_FAIL_NO_KV:
+        return "no KV room";
+    case LP_MEM_FAIL_KV_SHORT:
+        return "KV < one request";
+    case LP_MEM_FAIL_WARMUP:
+        return "warm-up";
+    }
+    return "unknown";
+}
+
 lp_status lp_mem_plan_infeasible(const lp_mem_plan *p, lp_error *err) {
+    if (p->failure == LP_MEM_FAIL_WEIGHTS)
+        return lp_error_set(err, LP_ERR_INFEASIBLE,
+                            "does not fit: the weights do not load, they need %.2f GiB more per "
+                            "GPU than the GPU has; use more GPUs or a quantized checkpoint "
+                            "(vLLM: %s)",
+                            p->shortfall_bytes / LP_GIB, p->vllm_error);
     if (p->warmup_fails)
         return lp_error_set(err, LP_ERR_INFEASIBLE,
                             "does not start: the KV cache fits, but CUDA graphs and the sampler "

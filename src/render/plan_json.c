@@ -110,6 +110,7 @@ json_t *lp_render_plan_object(const lp_model *m, const lp_gpu *gpu, const lp_mem
         return NULL;
     json_object_set_new(root, "vllm_error", p->fits ? json_null() : json_string(p->vllm_error));
     json_object_set_new(root, "warmup_fails", json_boolean(p->warmup_fails));
+    json_object_set_new(root, "failure", json_string(lp_mem_failure_name(p->failure)));
     json_object_set_new(root, "modes", lp_render_plan_modes(p));
     return root;
 }

@@ -139,6 +139,13 @@ static void verdict_section(FILE *o, const lp_mem_plan *p) {
                 "warm-up\n          need %.2f GiB more than is left per GPU after it\n",
                 p->shortfall_bytes / GIB);
         fprintf(o, "          vLLM would stop with:\n          %s\n", p->vllm_error);
+    } else if (p->failure == LP_MEM_FAIL_WEIGHTS) {
+        fprintf(
+            o,
+            "\nVerdict   DOES NOT FIT: the weights do not load, they need %.2f GiB more per GPU "
+            "than\n          the GPU has\n",
+            p->shortfall_bytes / GIB);
+        fprintf(o, "          vLLM would stop with:\n          %s\n", p->vllm_error);
     } else {
         fprintf(o, "\nVerdict   DOES NOT FIT: %.2f GiB per GPU short of one request of %s tokens\n",
                 p->shortfall_bytes / GIB, lp_render_int(a, sizeof a, (long long)p->max_model_len));

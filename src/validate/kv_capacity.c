@@ -132,6 +132,54 @@ static lp_error_summary summarize(const lp_kv_report *r, size_t offset, bool ski
     return out;
 }
 
+/*
+ * Outcome cells say in words why vLLM stopped. The phrases are vLLM's own or the table's
+ * shorthand for them (validation/README.md: "negative or too small KV pool"); each maps to the
+ * point of start-up where the memory ran out.
+ */
+static const struct {
+    const char *phrase;
+    lp_mem_failure cause;
+} failure_phrases[] = {
+    {"no kv room", LP_MEM_FAIL_NO_KV},
+    {"no available memory for the cache blocks", LP_MEM_FAIL_NO_KV},
+    {"negative", LP_MEM_FAIL_NO_KV},
+    {"max seq len", LP_MEM_FAIL_KV_SHORT},
+    {"max_model_len", LP_MEM_FAIL_KV_SHORT},
+    {"too small kv", LP_MEM_FAIL_KV_SHORT},
+    {"larger than the available kv cache", LP_MEM_FAIL_KV_SHORT},
+    {"warming up sampler", LP_MEM_FAIL_WARMUP},
+    {"warm-up", LP_MEM_FAIL_WARMUP},
+    {"warmup", LP_MEM_FAIL_WARMUP},
+    {"cuda graph", LP_MEM_FAIL_WARMUP},
+    {"loading", LP_MEM_FAIL_WEIGHTS},
+    {"weights do not fit", LP_MEM_FAIL_WEIGHTS},
+};
+
+bool lp_validate_failure_cause(const char *outcome, lp_mem_failure *cause) {
+    if (!outcome || strncmp(outcome, "failed", 6) != 0)
+        return false;
+    char low[256];
+    size_t n = 0;
+    for (; outcome[n] && n + 1 < sizeof low; n++)
+        low[n] = (char)tolower((unsigned char)outcome[n]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof failure_phrases / sizeof failure_phrases[0]; i++) {
+        if (strstr(low, failure_phrases[i].phrase)) {
+            if (cause)
+                *cause = failure_phrases[i].cause;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A failed row llmplan predicts to fail at the point of start-up its outcome names. */
+static bool right_cause(const lp_kv_row_result *row) {
+    return row->expect_failure && row->status == LP_OK && !row->predicted_fits &&
+           row->logged_cause_known && row->predicted_failure == row->logged_failure;
+}
+
 static void fill_group(const lp_kv_report *r, const row_filter *f, lp_kv_group *g) {
     g->weights = summarize(r, offsetof(lp_kv_row_result, weights_gib), false, f);
     g->kv_gib = summarize(r, offsetof(lp_kv_row_result, kv_cache_gib), true, f);
@@ -147,6 +195,7 @@ static void fill_group(const lp_kv_report *r, const row_filter *f, lp_kv_group *
         if (row->expect_failure) {
             g->failed_rows++;
             g->failed_predicted += row->status == LP_OK && !row->predicted_fits;
+            g->failed_right_cause += right_cause(row);
         } else if (row->status == LP_OK && !row->predicted_fits) {
             g->ok_predicted_fail++;
         }
@@ -291,6 +340,7 @@ static void plan_row(const char *path, char **c, lp_kv_row_result *row) {
     double total = lp_tsv_number(c[C_GPU_TOTAL]);
     double graph = lp_tsv_number(c[C_GRAPH]);
     row->expect_failure = strncmp(c[C_OUTCOME], "failed", 6) == 0;
+    row->logged_cause_known = lp_validate_failure_cause(c[C_OUTCOME], &row->logged_failure);
     if (!isnan(w) && !isnan(a) && !isnan(nt) && !isnan(kv) && total > 0) {
         double used = w + a + nt + kv;
         if (s.vllm_version >= LP_VLLM_VERSION(0, 21, 0) && !isnan(graph))
@@ -327,6 +377,7 @@ static void plan_row(const char *path, char **c, lp_kv_row_result *row) {
         goto fail;
     const lp_mem_rank *first = &p.ranks[0], *bind = &p.ranks[p.binding_rank];
     row->predicted_fits = p.fits;
+    row->predicted_failure = p.failure;
     if (!p.fits)
         snprintf(row->predicted_error, sizeof row->predicted_error, "%s", p.vllm_error);
     row->weights_gib = cmp(w, first->weights_bytes / GIB);
@@ -387,6 +438,7 @@ lp_status lp_validate_kv_capacity(const char *path, lp_kv_report *report, lp_err
             report->failed_rows++;
             if (row->status == LP_OK && !row->predicted_fits)
                 report->failed_predicted++;
+            report->failed_right_cause += right_cause(row);
         } else if (row->status == LP_OK && !row->predicted_fits) {
             report->ok_predicted_fail++;
         }
