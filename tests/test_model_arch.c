@@ -397,6 +397,24 @@ static void test_qwen3_5(void **state) {
     free(m);
 }
 
+/* Qwen2-57B-A14B (qwen2_moe), by hand: hidden 3584, vocab 151936 untied, 28 layers:
+ *   embed + lm_head 2 x 151936 x 3584 = 1,089,077,248; final norm 3584
+ *   attention: q and o 3584 x 3584 = 12,845,056 each, k and v 3584 x 512 = 1,835,008 each, q/k/v
+ *     biases 3584 + 2 x 512 = 4,608 -> 29,364,736
+ *   MoE: 64 experts x 3 x 3584 x 2560 = 1,761,607,680, shared expert 3 x 3584 x 20480 =
+ *     220,200,960, its gate 3584, router 3584 x 64 = 229,376; 2 norms 7,168
+ *   layer 2,011,413,504 x 28 = 56,319,578,112; total 57,408,658,944 ("57B")
+ *   active: minus 56 of 64 experts (27,525,120 each) in 28 layers = 14,249,270,784 ("A14B").
+ * KV per token: 28 layers x 4 KV heads x 128 x 2 x 2 B = 57,344. */
+static void test_qwen2_57b(void **state) {
+    (void)state;
+    lp_model *m = load_id("Qwen/Qwen2-57B-A14B-Instruct");
+    assert_int_equal(m->params_total, INT64_C(57408658944));
+    assert_int_equal(m->params_active, INT64_C(14249270784));
+    lp_assert_near(lp_model_kv_bytes_per_token(m, LP_DTYPE_BF16), 57344, 0);
+    free(m);
+}
+
 /* Gemma 4 31B (google/gemma-4-31B-it): 31,273,088,876 parameters, the tensor elements of its two
  * safetensors shards. By hand, hidden 5376, vocab 262144 tied, 60 layers (5 sliding : 1 full):
  *   embed 262144 x 5376 = 1,409,286,144
@@ -519,6 +537,7 @@ int main(void) {
         cmocka_unit_test(test_qwen3_5),       cmocka_unit_test(test_ministral3),
         cmocka_unit_test(test_qwen3_next),    cmocka_unit_test(test_nemotron_h_catalog),
         cmocka_unit_test(test_gemma4),        cmocka_unit_test(test_gemma4_refusals),
+        cmocka_unit_test(test_qwen2_57b),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
