@@ -107,6 +107,25 @@ static void test_plan_markdown(void **state) {
     assert_int_not_equal(stat(svg, &st), 0);
 }
 
+/* --burstiness on recommend: the report's workload row and its simulation of the chosen
+ * deployment send gamma gaps of that shape at the rate asked for, as the flags say. */
+static void test_recommend_burstiness(void **state) {
+    (void)state;
+    char path[512], args[1024];
+    path_in(path, sizeof path, "bursty.md");
+    snprintf(args, sizeof args,
+             "recommend --model meta-llama/Llama-3.1-8B-Instruct --gpus H100 --max-gpus 1 "
+             "--random-input-len 1000 --random-output-len 200 --request-rate 5 "
+             "--burstiness 0.5 --top 2 --report '%s'",
+             path);
+    free(lp_test_cli(args, 0));
+    char *md = lp_test_read_file(path, NULL);
+    assert_non_null(strstr(md, "5 requests/s (gamma gaps, burstiness 0.5)"));
+    assert_non_null(strstr(md, "gamma gaps of burstiness 0.5 at 5 requests/s"));
+    assert_non_null(strstr(md, "--burstiness 0.5 not modelled by the search"));
+    free(md);
+}
+
 static void test_bad_extension(void **state) {
     (void)state;
     char path[512], args[1024];
@@ -231,6 +250,7 @@ int main(void) {
         cmocka_unit_test(test_bad_extension),
         cmocka_unit_test(test_unwritable),
         cmocka_unit_test(test_recommend_top50),
+        cmocka_unit_test(test_recommend_burstiness),
         cmocka_unit_test(test_recommend_capacity_charts),
         cmocka_unit_test(test_recommend_nothing_meets),
     };

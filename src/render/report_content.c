@@ -93,15 +93,15 @@ static void describe_len(char *buf, size_t size, const lp_len_dist *l) {
     }
 }
 
-static void describe_arrival(char *buf, size_t size, double rate, int concurrency, double daily) {
-    if (rate > 0 && concurrency > 0)
-        snprintf(buf, size, "%.3g requests/s (Poisson), at most %d in flight", rate, concurrency);
-    else if (rate > 0)
-        snprintf(buf, size, "%.3g requests/s (Poisson)", rate);
-    else if (daily > 0)
-        snprintf(buf, size, "%.4g output tokens per day", daily);
-    else if (concurrency > 0)
-        snprintf(buf, size, "%d concurrent clients (closed loop)", concurrency);
+static void describe_arrival(char *buf, size_t size, const lp_workload *w) {
+    char rate[80];
+    if (w->request_rate > 0 && w->max_concurrency > 0)
+        snprintf(buf, size, "%s, at most %d in flight",
+                 lp_render_describe_rate(rate, sizeof rate, w, "requests/s"), w->max_concurrency);
+    else if (w->request_rate > 0)
+        snprintf(buf, size, "%s", lp_render_describe_rate(rate, sizeof rate, w, "requests/s"));
+    else if (w->max_concurrency > 0)
+        snprintf(buf, size, "%d concurrent clients (closed loop)", w->max_concurrency);
     else
         snprintf(buf, size, "all requests at once (request rate inf)");
 }
@@ -232,7 +232,7 @@ static void inputs_section(lp_report_doc *d, const lp_report *r) {
         char in[CELL], out[CELL], arr[CELL];
         describe_len(in, sizeof in, &w->workload.input);
         describe_len(out, sizeof out, &w->workload.output);
-        describe_arrival(arr, sizeof arr, w->workload.request_rate, w->workload.max_concurrency, 0);
+        describe_arrival(arr, sizeof arr, &w->workload);
         kv_row(d, "Workload", "input %s, output %s; %s; %d prompts", in, out, arr,
                w->workload.num_prompts);
     }

@@ -126,7 +126,11 @@ static void simulate(lp_report_series *rs) {
     q.method = LP_SIMULATE;
     rs->has_simulation = lp_estimate_performance(&q, &rs->simulation) == LP_OK;
     char arr[96];
-    if (q.workload.request_rate > 0)
+    const double b = q.workload.burstiness > 0 ? q.workload.burstiness : 1.0;
+    if (q.workload.request_rate > 0 && b != 1.0)
+        snprintf(arr, sizeof arr, "gamma gaps of burstiness %g at %.3g requests/s", b,
+                 q.workload.request_rate);
+    else if (q.workload.request_rate > 0)
         snprintf(arr, sizeof arr, "Poisson arrivals at %.3g requests/s", q.workload.request_rate);
     else if (q.workload.max_concurrency > 0)
         snprintf(arr, sizeof arr, "%d clients in a closed loop", q.workload.max_concurrency);
@@ -228,6 +232,7 @@ void lp_report_series_recommend(const lp_recommend_view *v, int num_prompts,
     else if (spec->daily_output_tokens > 0 && lp_len_mean(&w->workload.output) > 0)
         w->workload.request_rate =
             spec->daily_output_tokens / 86400.0 / lp_len_mean(&w->workload.output);
+    w->workload.burstiness = spec->workload.burstiness; /* the gaps' shape at that rate */
     out->has_workload = true;
     config_series(out, spec->model, c->gpu, &s);
     if (v->estimates && v->estimates[v->chosen].valid) {
