@@ -78,6 +78,17 @@ ESTIMATES = {
          "512"],
         {"params_b": 13.0, "gpu": "RTX 4090", "method": "heuristic", "input_len": 512},
     ),
+    "disaggregated-2p1d": (
+        dict(model_id=LLAMA_8B, gpu_name="H100", disaggregation="2P1D",
+             decode_tensor_parallel_size=2, kv_connector="nixl", input_length=4000,
+             output_length=200, request_rate=5.0),
+        ["--model", LLAMA_8B, "--gpu", "H100", "--disaggregation", "2P1D",
+         "--decode-tensor-parallel-size", "2", "--kv-connector", "nixl", "--random-input-len",
+         "4000", "--random-output-len", "200", "--request-rate", "5"],
+        {"model": LLAMA_8B, "gpu": "H100", "disaggregation": "2P1D",
+         "decode_tensor_parallel_size": 2, "kv_connector": "nixl", "input_len": 4000,
+         "output_len": 200, "request_rate": 5.0},
+    ),
     "does-not-fit": (
         dict(model_id="meta-llama/Llama-3.1-70B", gpu_name="L40S"),
         ["--model", "meta-llama/Llama-3.1-70B", "--gpu", "L40S"],

@@ -39,3 +39,9 @@ def test_every_readme_example_runs_and_gives_valid_answers(tmp_path, monkeypatch
     assert scope["p"].fits and scope["r"].is_valid() and scope["e"].is_valid()
     # run.json does not exist here: compare answers with the reason instead of raising
     assert not scope["c"].is_valid() and "cannot open file run.json" in scope["c"].error
+    # disaggregated: valid, and the decode pool's TPOT below the aggregated replicas' (their
+    # decode steps share the GPU with 8000-token prompt chunks, the decode pool's do not)
+    pd, agg = scope["pd"], scope["agg"]
+    assert pd.is_valid() and agg.is_valid(), (pd.error, agg.error)
+    assert pd.mean_tpot_ms < agg.mean_tpot_ms
+    assert pd.modes["disaggregation"]["kv_transfer_ms"] > 0
