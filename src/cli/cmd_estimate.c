@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/grow.h"
 #include "cli/cli.h"
 #include "cli/gpu_flags.h"
 #include "cli/mode_flags.h"
@@ -208,18 +209,12 @@ static void batch_line(batch_worker *w, const batch_item *it) {
 /* The worker's stream writes here: appended to out, which grows and is never shrunk. */
 static ssize_t out_write(void *cookie, const char *data, size_t n) {
     batch_worker *w = cookie;
-    if (w->out_len + n > w->out_cap) {
-        size_t cap = w->out_cap ? w->out_cap : 1 << 16;
-        while (cap < w->out_len + n)
-            cap *= 2;
-        char *b = realloc(w->out, cap);
-        if (!b) {
-            w->out_oom = true;
-            return -1;
-        }
-        w->out = b;
-        w->out_cap = cap;
+    char *b = lp_grow(w->out, &w->out_cap, w->out_len + n, 1, 1 << 16);
+    if (!b) {
+        w->out_oom = true;
+        return -1;
     }
+    w->out = b;
     memcpy(w->out + w->out_len, data, n);
     w->out_len += n;
     return (ssize_t)n;

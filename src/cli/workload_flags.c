@@ -3,6 +3,7 @@
  * commands that take a workload (see workload_flags.h).
  */
 #include "cli/workload_flags.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <math.h>
@@ -60,13 +61,13 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
         fprintf(stderr, "llmplan %s: out of memory\n", cmd);
         return LP_EXIT_FAILURE;
     }
-    size_t cap = 64, n = 0;
-    hs->values = malloc(cap * sizeof *hs->values);
-    hs->weights = malloc(cap * sizeof *hs->weights);
+    size_t cap_values = 0, cap_weights = 0, n = 0;
+    hs->values = NULL;
+    hs->weights = NULL;
     char line[512];
     long lineno = 0;
     int rc = 0;
-    while (rc == 0 && hs->values && hs->weights && f && fgets(line, sizeof line, f)) {
+    while (rc == 0 && f && fgets(line, sizeof line, f)) {
         lineno++;
         char *p = line;
         while (*p == ' ' || *p == '\t')
@@ -90,26 +91,20 @@ static int read_histogram(const char *cmd, const char *flag, const char *path, l
             rc = LP_EXIT_USAGE;
             break;
         }
-        if (n == cap) {
-            cap *= 2;
-            double *nv = realloc(hs->values, cap * sizeof *nv);
-            if (nv)
-                hs->values = nv;
-            double *nw = realloc(hs->weights, cap * sizeof *nw);
-            if (nw)
-                hs->weights = nw;
-            if (!nv || !nw) {
-                rc = LP_EXIT_FAILURE;
-                break;
-            }
+        double *nv = lp_grow(hs->values, &cap_values, n + 1, sizeof *nv, 64);
+        if (nv)
+            hs->values = nv;
+        double *nw = lp_grow(hs->weights, &cap_weights, n + 1, sizeof *nw, 64);
+        if (nw)
+            hs->weights = nw;
+        if (!nv || !nw) {
+            fprintf(stderr, "llmplan %s: out of memory\n", cmd);
+            rc = LP_EXIT_FAILURE;
+            break;
         }
         hs->values[n] = v;
         hs->weights[n] = wt;
         n++;
-    }
-    if (rc == 0 && (!hs->values || !hs->weights)) {
-        fprintf(stderr, "llmplan %s: out of memory\n", cmd);
-        rc = LP_EXIT_FAILURE;
     }
     if (f)
         fclose(f);

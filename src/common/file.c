@@ -2,6 +2,7 @@
  * file.c - whole-file reads with a size cap for the user-file readers (see file.h).
  */
 #include "common/file.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,16 +16,13 @@ lp_status lp_read_stream(FILE *f, const char *kind, const char *path, size_t max
     char *buf = malloc(cap);
     bool too_large = false;
     while (buf) {
-        if (n + 1 == cap) { /* keep one byte for the NUL */
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
+        char *bigger = lp_grow(buf, &cap, n + 2, 1, cap); /* room to read, and the NUL */
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
         }
+        buf = bigger;
         size_t want = cap - 1 - n;
         if (want > max_bytes + 1 - n)
             want = max_bytes + 1 - n; /* one byte past the cap tells that there is more */

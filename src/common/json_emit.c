@@ -7,6 +7,7 @@
  * compares with jansson and glibc on 200,000 values, ties included).
  */
 #include "common/json_emit.h"
+#include "common/grow.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -41,16 +42,12 @@ static bool reserve(lp_json_emit *w, size_t extra) {
         return false;
     if (w->len + extra + 1 <= w->cap)
         return true;
-    size_t cap = w->cap ? w->cap : 1024;
-    while (cap < w->len + extra + 1)
-        cap *= 2;
-    char *b = realloc(w->buf, cap);
+    char *b = lp_grow(w->buf, &w->cap, w->len + extra + 1, 1, 1024);
     if (!b) {
         w->oom = true;
         return false;
     }
     w->buf = b;
-    w->cap = cap;
     return true;
 }
 

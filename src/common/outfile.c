@@ -8,6 +8,7 @@
  * atomic (same directory, same file system).
  */
 #include "common/outfile.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,14 +149,10 @@ lp_status lp_outset_add(lp_outset *s, const char *name, unsigned mode, FILE **f,
     lp_status st = check_name(s, name, &exists, &at, err);
     if (st != LP_OK)
         return st;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 4;
-        out_file *bigger = realloc(s->files, cap * sizeof *bigger);
-        if (!bigger)
-            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
-        s->files = bigger;
-        s->cap = cap;
-    }
+    out_file *bigger = lp_grow(s->files, &s->cap, s->n + 1, sizeof *bigger, 4);
+    if (!bigger)
+        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+    s->files = bigger;
     out_file *o = &s->files[s->n];
     memset(o, 0, sizeof *o);
     o->name = strdup(name);

@@ -9,6 +9,7 @@
  *
  * Not here: the parsers (detect.c) and NVML (detect_nvml.c).
  */
+#include "common/grow.h"
 #include "hw/detect_internal.h"
 
 #include <errno.h>
@@ -117,13 +118,12 @@ static lp_status run_tool(char *const argv[], int timeout_s, char **out, int *ex
                                   MAX_OUTPUT_BYTES);
                 break;
             }
-            char *grown = realloc(buf, cap * 2);
+            char *grown = lp_grow(buf, &cap, len + 4096, 1, cap);
             if (!grown) {
                 st = lp_error_set(err, LP_ERR_NOMEM, "out of memory");
                 break;
             }
             buf = grown;
-            cap *= 2;
         }
         ssize_t got = read(fds[0], buf + len, cap - len - 1);
         if (got < 0 && errno == EINTR)

@@ -9,6 +9,7 @@
  * Deliberately not here: name matching (match.c) and GPU detection. The embedded database is
  * parsed once (pthread_once) and never changes afterwards, so it can be shared across threads.
  */
+#include "common/grow.h"
 #include "llmplan/hw.h"
 
 #include <ctype.h>
@@ -235,16 +236,10 @@ static lp_status parse_link(const parse_ctx *ctx, field f, lp_link_kind *out) {
 /* ---- the database ---- */
 
 static lp_status db_reserve(lp_gpu_db *db, size_t need, lp_error *err) {
-    if (need <= db->cap)
-        return LP_OK;
-    size_t cap = db->cap ? db->cap * 2 : 64;
-    while (cap < need)
-        cap *= 2;
-    lp_gpu *rows = realloc(db->rows, cap * sizeof *rows);
+    lp_gpu *rows = lp_grow(db->rows, &db->cap, need, sizeof *rows, 64);
     if (!rows)
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory while building the GPU database");
     db->rows = rows;
-    db->cap = cap;
     return LP_OK;
 }
 

@@ -23,6 +23,7 @@
  * Deliberately not done here: the cache files and the environment (hub_cache.c), parsing
  * config.json or safetensors headers (config.c, safetensors.c), parallel transfers.
  */
+#include "common/grow.h"
 #include "hub_internal.h"
 
 #include "llmplan/budget.h"
@@ -268,16 +269,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
             return 0;
         }
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(r->body, cap);
-        if (!grown)
-            return 0;
-        r->body = grown;
-        r->cap = cap;
-    }
+    char *grown = lp_grow(r->body, &r->cap, r->len + n + 1, 1, 4096);
+    if (!grown)
+        return 0;
+    r->body = grown;
     memcpy(r->body + r->len, data, n);
     r->len += n;
     r->body[r->len] = '\0';

@@ -19,6 +19,7 @@
  * Deliberately not done here: reading tensor data, fetching from the Hub, or deciding what a
  * count means for memory (that is src/mem/).
  */
+#include "common/grow.h"
 #include "llmplan/model.h"
 
 #include <dirent.h>
@@ -680,16 +681,12 @@ static lp_status list_safetensors(const char *dir, char ***out, size_t *n_out, l
             continue;
         if (join_path(path, sizeof path, dir, e->d_name, NULL) != LP_OK || !is_regular_file(path))
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            char **grown = realloc(names, ncap * sizeof *names);
-            if (!grown) {
-                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory listing %s", dir);
-                break;
-            }
-            names = grown;
-            cap = ncap;
+        char **grown = lp_grow(names, &cap, n + 1, sizeof *names, 8);
+        if (!grown) {
+            st = lp_error_set(err, LP_ERR_NOMEM, "out of memory listing %s", dir);
+            break;
         }
+        names = grown;
         size_t len = strlen(e->d_name) + 1;
         names[n] = malloc(len);
         if (!names[n]) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "llmplan/bands.h"
 
 extern const unsigned char lp_data_bands_tsv[];
@@ -135,7 +136,7 @@ lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out,
     *out = NULL;
     lp_band_table *t = calloc(1, sizeof *t);
     char *copy = malloc(len + 1);
-    int cap = 0;
+    size_t cap = 0;
     lp_status st = LP_OK;
     if (!t || !copy) {
         st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading the band table");
@@ -169,15 +170,12 @@ lp_status lp_band_table_parse(const char *text, size_t len, lp_band_table **out,
             header = true;
             continue;
         }
-        if (t->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            lp_band *nb = realloc(t->bands, (size_t)cap * sizeof *nb);
-            if (!nb) {
-                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading the band table");
-                goto fail;
-            }
-            t->bands = nb;
+        lp_band *nb = lp_grow(t->bands, &cap, (size_t)t->n + 1, sizeof *nb, 64);
+        if (!nb) {
+            st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading the band table");
+            goto fail;
         }
+        t->bands = nb;
         if ((st = parse_row(line, lineno, &t->bands[t->n], err)) != LP_OK)
             goto fail;
         t->n++;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/grow.h"
 #include "llmplan/budget.h"
 #include "perf/perf_internal.h"
 
@@ -157,7 +158,7 @@ typedef struct {
 } plan_slot;
 
 #define SLOTS_GROW(arr, n, cap)                                                                    \
-    ((n) < (cap) ? true : grow_array((void **)&(arr), &(cap), sizeof *(arr)))
+    ((n) < (cap) ? true : grow_array((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)))
 
 struct lp_perf_cache {
     model_slot *models;
@@ -184,14 +185,11 @@ void lp_perf_cache_set_loader(lp_perf_cache *c, lp_model_loader fn, void *ctx) {
     c->loader_ctx = ctx;
 }
 
-static bool grow_array(void **arr, size_t *cap, size_t elem) {
-    size_t n = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = n;
-    return true;
+static bool grow_array(void **arr, size_t *cap, size_t need, size_t elem) {
+    void *p = lp_grow(*arr, cap, need, elem, 16);
+    if (p)
+        *arr = p;
+    return p != NULL;
 }
 
 lp_perf_cache *lp_perf_cache_new(void) {

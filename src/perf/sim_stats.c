@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "perf/sim_stats.h"
+#include "common/grow.h"
 
 /* Histogram: bin i covers [LO x RATIO^i, LO x RATIO^(i+1)); 0.1 us to 10^6 s covers every
  * latency a simulation can produce (smaller values go to bin 0, larger to the last). */
@@ -95,12 +96,10 @@ lp_status lp_sim_stat_add(lp_sim_stat *s, double value, uint64_t count) {
                 s->bins[bin_of(value)] += count;
             return st;
         }
-        size_t cap = s->cap ? 2 * s->cap : LP_INITIAL_POINTS;
-        lp_sim_point *p = realloc(s->points, cap * sizeof *p);
+        lp_sim_point *p = lp_grow(s->points, &s->cap, s->n + 1, sizeof *p, LP_INITIAL_POINTS);
         if (!p)
             return LP_ERR_NOMEM;
         s->points = p;
-        s->cap = cap;
     }
     if (s->n > 0 && value < s->points[s->n - 1].value)
         s->sorted = 0;

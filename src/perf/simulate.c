@@ -64,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/grow.h"
 #include "llmplan/budget.h"
 #include "perf/perf_internal.h"
 #include "perf/sim_stats.h"
@@ -218,14 +219,14 @@ static void push_free(sim_state *S, int32_t owner, int64_t count) {
             S->seg_head = 0;
             S->seg_len = live;
         } else {
-            int64_t cap = S->seg_cap ? 2 * S->seg_cap : 64;
-            sim_segment *g = realloc(S->segments, (size_t)cap * sizeof *g);
+            size_t cap = (size_t)S->seg_cap;
+            sim_segment *g = lp_grow(S->segments, &cap, cap + 1, sizeof *g, 64);
             if (!g) {
                 S->mem_status = LP_ERR_NOMEM;
                 return;
             }
             S->segments = g;
-            S->seg_cap = cap;
+            S->seg_cap = (int64_t)cap;
         }
     }
     S->segments[S->seg_len].owner = owner;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/grow.h"
 #include "common/shell.h"
 #include "llmplan/artifacts.h"
 #include "common/outfile.h"
@@ -47,18 +48,11 @@ static const char *const QUANT_METHODS[] = {
 static void buf_reserve(art_buf *b, size_t extra) {
     if (b->oom)
         return;
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
+    char *s = lp_grow(b->s, &b->cap, b->len + extra + 1, 1, 256);
+    if (s)
+        b->s = s;
+    else
         b->oom = true;
-        return;
-    }
-    b->s = s;
-    b->cap = cap;
 }
 
 static void buf_addn(art_buf *b, const char *text, size_t n) {
@@ -149,14 +143,10 @@ void art_buf_free(art_buf *b) {
 /* ---------------------------------------------------------------- argument list */
 
 static bool args_push(art_args *a, const char *text, bool raw) {
-    if (a->n == a->cap) {
-        int cap = a->cap ? a->cap * 2 : 32;
-        art_arg *v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return false;
-        a->v = v;
-        a->cap = cap;
-    }
+    art_arg *v = lp_grow(a->v, &a->cap, (size_t)a->n + 1, sizeof *v, 32);
+    if (!v)
+        return false;
+    a->v = v;
     size_t n = strlen(text);
     char *copy = malloc(n + 1);
     if (!copy)
@@ -187,7 +177,8 @@ void art_args_free(art_args *a) {
         free(a->v[i].text);
     free(a->v);
     a->v = NULL;
-    a->n = a->cap = 0;
+    a->n = 0;
+    a->cap = 0;
 }
 
 /* ---------------------------------------------------------------- resolution */

@@ -39,7 +39,8 @@ typedef struct {
 
 typedef struct {
     art_arg *v;
-    int n, cap;
+    int n;
+    size_t cap;
 } art_args;
 
 /** Which command to build, and how node-dependent values are spelled. */

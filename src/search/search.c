@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/grow.h"
 #include "search/search_internal.h"
 
 #define GIB 1073741824.0
@@ -120,16 +121,12 @@ typedef struct {
 } worker;
 
 static bool push(worker *w, const lp_search_eval *e) {
-    if (w->n_out == w->cap_out) {
-        size_t cap = w->cap_out ? 2 * w->cap_out : 256;
-        lp_search_eval *bigger = realloc(w->out, cap * sizeof *bigger);
-        if (!bigger) {
-            w->nomem = true;
-            return false;
-        }
-        w->out = bigger;
-        w->cap_out = cap;
+    lp_search_eval *bigger = lp_grow(w->out, &w->cap_out, w->n_out + 1, sizeof *bigger, 256);
+    if (!bigger) {
+        w->nomem = true;
+        return false;
     }
+    w->out = bigger;
     w->out[w->n_out++] = *e;
     return true;
 }

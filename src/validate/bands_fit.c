@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "validate/serving_internal.h"
 
 /* A class needs this many residuals from this many split groups. */
@@ -61,18 +62,15 @@ typedef struct {
 
 typedef struct {
     residual *v;
-    int n, cap;
+    int n;
+    size_t cap;
 } residuals;
 
 static bool push(residuals *rs, residual r) {
-    if (rs->n == rs->cap) {
-        int cap = rs->cap ? 2 * rs->cap : 256;
-        residual *nv = realloc(rs->v, (size_t)cap * sizeof *nv);
-        if (!nv)
-            return false;
-        rs->v = nv;
-        rs->cap = cap;
-    }
+    residual *nv = lp_grow(rs->v, &rs->cap, (size_t)rs->n + 1, sizeof *nv, 256);
+    if (!nv)
+        return false;
+    rs->v = nv;
     rs->v[rs->n++] = r;
     return true;
 }

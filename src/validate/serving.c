@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/grow.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
@@ -332,7 +333,8 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
     lp_serving_row_map *rm = malloc(sizeof *rm);
     lp_serving_row_result *row = malloc(sizeof *row);
     lp_serving_point *pts = NULL;
-    int count = 0, cap = 0;
+    int count = 0;
+    size_t cap = 0;
     char *line = NULL;
     size_t linecap = 0;
     int lineno = 0;
@@ -364,16 +366,12 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         if (!lp_serving_map_row(c, row, rm))
             continue;
         apply_sweep(repeat, n_lines, lineno, row, rm);
-        if (count == cap) {
-            int ncap = cap ? 2 * cap : 64;
-            lp_serving_point *np = realloc(pts, (size_t)ncap * sizeof *np);
-            if (!np) {
-                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
-                goto out;
-            }
-            pts = np;
-            cap = ncap;
+        lp_serving_point *np = lp_grow(pts, &cap, (size_t)count + 1, sizeof *np, 64);
+        if (!np) {
+            st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
+            goto out;
         }
+        pts = np;
         lp_serving_point *p = &pts[count++];
         memset(p, 0, sizeof *p);
         p->line = lineno;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "validate/serving_internal.h"
 #include "validate/tsv.h"
 
@@ -104,7 +105,8 @@ lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_line
     if (!f)
         return lp_error_set(err, LP_ERR_IO, "%s: cannot open", tsv_path);
     sweep_run *runs = NULL;
-    int n = 0, cap = 0, last_line = 0;
+    int n = 0, last_line = 0;
+    size_t cap = 0;
     char *line = NULL;
     size_t linecap = 0;
     int lineno = 0, colmap[LP_SC_COUNT];
@@ -127,16 +129,12 @@ lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_line
         double rps = lp_tsv_number(c[LP_SC_FIRST_METRIC + LP_SM_REQUEST_S]);
         if (isnan(end) || !(prompts > 0) || !(rps > 0))
             continue;
-        if (n == cap) {
-            int ncap = cap ? 2 * cap : 64;
-            sweep_run *g = realloc(runs, (size_t)ncap * sizeof *g);
-            if (!g) {
-                st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
-                goto out;
-            }
-            runs = g;
-            cap = ncap;
+        sweep_run *g = lp_grow(runs, &cap, (size_t)n + 1, sizeof *g, 64);
+        if (!g) {
+            st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
+            goto out;
         }
+        runs = g;
         sweep_run *r = &runs[n++];
         r->line = lineno;
         r->key[0] = '\0';

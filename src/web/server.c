@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/grow.h"
 #include "llmplan/web.h"
 
 /* Defaults of lp_web_opts (see web.h and README "Server limits"). */
@@ -351,9 +352,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         if (r->len + n + 1 > r->cap) {
-            size_t cap = r->cap ? r->cap : 1024;
-            while (cap < r->len + n + 1)
-                cap *= 2;
+            size_t cap = lp_grow_capacity(r->cap, r->len + n + 1, 1, 1024);
             size_t held = __atomic_add_fetch(&s->body_bytes, cap - r->cap, __ATOMIC_RELAXED);
             char *b = held <= LP_WEB_MAX_BODIES_BYTES ? realloc(r->buf, cap) : NULL;
             if (!b) {
