@@ -119,6 +119,16 @@ lp_value lp_json_value(const json_t *j) {
     return v;
 }
 
+lp_status lp_json_object_text(const json_t *v, const char *name, const char *what, char **text,
+                              lp_error *err) {
+    *text = NULL;
+    if (!json_is_object(v))
+        return lp_error_set(err, LP_ERR_INVALID_ARG, "%s: expected %s, got %s", name, what,
+                            lp_json_type_name(v));
+    *text = json_dumps(v, JSON_COMPACT);
+    return *text ? LP_OK : lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+}
+
 json_t *lp_json_field(json_t *o, const char *name) {
     json_t *v = json_object_get(o, name);
     return v && !json_is_null(v) ? v : NULL;

@@ -42,6 +42,14 @@ lp_status lp_json_normalize_fields(json_t *obj, const char *const *allowed, cons
  *  arrays and objects are LP_VALUE_OTHER). */
 lp_value lp_json_value(const json_t *j);
 
+/**
+ * A field that must be an object, as compact JSON text for a parser of text (free() it):
+ * LP_ERR_INVALID_ARG "name: expected <what>, got <its type>" when v is not an object (NULL
+ * included), LP_ERR_NOMEM.
+ */
+lp_status lp_json_object_text(const json_t *v, const char *name, const char *what, char **text,
+                              lp_error *err);
+
 /** The value of a field, or NULL when absent or null (null means "the default"). */
 json_t *lp_json_field(json_t *o, const char *name);
 

@@ -15,15 +15,11 @@ static const char *const COMPARE_FIELDS[] = {
     NULL};
 
 static lp_status read_result(json_t *o, lp_bench_result *result, lp_error *err) {
-    json_t *v = lp_json_field(o, "result");
-    if (!json_is_object(v))
-        return lp_error_set(err, LP_ERR_INVALID_ARG,
-                            "result: expected a `vllm bench serve --save-result` object, got %s",
-                            lp_json_type_name(v));
-    char *text = json_dumps(v, JSON_COMPACT);
-    if (!text)
-        return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
-    lp_status st = lp_bench_result_parse(text, strlen(text), "result", result, err);
+    char *text;
+    lp_status st = lp_json_object_text(lp_json_field(o, "result"), "result",
+                                       "a `vllm bench serve --save-result` object", &text, err);
+    if (st == LP_OK)
+        st = lp_bench_result_parse(text, strlen(text), "result", result, err);
     free(text);
     return st;
 }

@@ -52,15 +52,11 @@ lp_status lp_uc_read_model(json_t *o, const lp_resolver *res, lp_request_store *
                             "give either \"model\" (a catalog id) or \"config\" (a config.json "
                             "object), not both");
     if (config) {
-        if (!json_is_object(config))
-            return lp_error_set(err, LP_ERR_INVALID_ARG,
-                                "config: expected a config.json object, got %s",
-                                lp_json_type_name(config));
-        char *text = json_dumps(config, JSON_COMPACT);
-        if (!text)
-            return lp_error_set(err, LP_ERR_NOMEM, "out of memory");
+        char *text;
+        st = lp_json_object_text(config, "config", "a config.json object", &text, err);
         /* messages start with the origin given here: "config: model_type: ..." */
-        st = lp_model_from_config_json(text, strlen(text), "config", &store->model, err);
+        if (st == LP_OK)
+            st = lp_model_from_config_json(text, strlen(text), "config", &store->model, err);
         free(text);
         if (st != LP_OK)
             return st;
