@@ -23,6 +23,7 @@
  * Deliberately not done here: the cache files and the environment (hub_cache.c), parsing
  * config.json or safetensors headers (config.c, safetensors.c), parallel transfers.
  */
+#include "common/order.h"
 #include "common/grow.h"
 #include "hub_internal.h"
 
@@ -635,10 +636,6 @@ static lp_status read_shard_header(hub_session *s, const char *rev, const char *
     return st;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A shard name from an index: a relative path inside the repository. */
 static bool valid_shard_name(const char *name) {
     if (!*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 512)
@@ -692,7 +689,7 @@ static lp_status read_index_shards(hub_session *s, const char *rev, const hub_re
         names[n++] = shard;
     }
     if (st == LP_OK)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, lp_cmp_str);
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++)
         distinct += i == 0 || strcmp(names[i], names[i - 1]) != 0;

@@ -19,6 +19,7 @@
  * Deliberately not done here: reading tensor data, fetching from the Hub, or deciding what a
  * count means for memory (that is src/mem/).
  */
+#include "common/order.h"
 #include "common/grow.h"
 #include "llmplan/model.h"
 
@@ -587,10 +588,6 @@ static bool is_regular_file(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Read the shards a model.safetensors.index.json names, each once, into *sum. */
 static lp_status read_index(const char *dir, const char *index_path, int64_t num_layers,
                             lp_st_summary *sum, lp_error *err) {
@@ -639,7 +636,7 @@ static lp_status read_index(const char *dir, const char *index_path, int64_t num
         names[n++] = shard;
     }
     if (st == LP_OK)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, lp_cmp_str);
 
     lp_st_summary total = {0};
     char path[ST_PATH_MAX];
@@ -703,7 +700,7 @@ static lp_status list_safetensors(const char *dir, char ***out, size_t *n_out, l
         return st;
     }
     if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, lp_cmp_str);
     *out = names;
     *n_out = n;
     return LP_OK;

@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/order.h"
 #include "llmplan/calibrate.h"
 
 #include "common/file.h"
@@ -281,11 +282,6 @@ static double polish(problem *pb, const lp_efficiency *base, double u[N_PARAMS],
 
 /* ---- summaries -------------------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median |error %| over the metrics of the points of one split. */
 static double median_error(const problem *pb, const lp_efficiency *eff, bool held_out) {
     size_t cap = pb->n * LP_CAL_METRIC_COUNT, k = 0;
@@ -304,7 +300,7 @@ static double median_error(const problem *pb, const lp_efficiency *eff, bool hel
     }
     double med = NAN;
     if (k > 0) {
-        qsort(v, k, sizeof v[0], cmp_double);
+        qsort(v, k, sizeof v[0], lp_cmp_double);
         med = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
     }
     free(v);

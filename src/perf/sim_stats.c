@@ -16,6 +16,7 @@
 
 #include "perf/sim_stats.h"
 #include "common/grow.h"
+#include "common/order.h"
 
 /* Histogram: bin i covers [LO x RATIO^i, LO x RATIO^(i+1)); 0.1 us to 10^6 s covers every
  * latency a simulation can produce (smaller values go to bin 0, larger to the last). */
@@ -114,8 +115,7 @@ double lp_sim_stat_mean(const lp_sim_stat *s) {
 }
 
 static int cmp_point(const void *a, const void *b) {
-    double x = ((const lp_sim_point *)a)->value, y = ((const lp_sim_point *)b)->value;
-    return (x > y) - (x < y);
+    return lp_order_double(((const lp_sim_point *)a)->value, ((const lp_sim_point *)b)->value);
 }
 
 /* The k-th smallest sample (0-based). */

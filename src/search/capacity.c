@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/order.h"
 #include "search/search_internal.h"
 
 /* Rates below saturation x this are "nearly idle": a target missed there is missed at any
@@ -372,9 +373,8 @@ typedef struct {
 
 static int keyed_cmp(const void *a, const void *b) {
     const keyed *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
+    int by_hash = lp_order_u64(x->hash, y->hash);
+    return by_hash ? by_hash : lp_order_size(x->index, y->index);
 }
 
 lp_status lp_search_capacity(const lp_search_spec *spec, lp_candidate *const *cands, size_t n,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "llmplan/usecase.h"
 
 #define GIB 1073741824.0
@@ -35,11 +36,6 @@ static void add_row(lp_compare_row *rows, int *n, const char *name, double measu
                        : NAN;
 }
 
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 double lp_compare_median_abs_error(const lp_compare_row *rows, int n, int *count) {
     double v[LP_COMPARE_MAX_ROWS];
     int k = 0;
@@ -49,7 +45,7 @@ double lp_compare_median_abs_error(const lp_compare_row *rows, int n, int *count
     *count = k;
     if (k == 0)
         return NAN;
-    qsort(v, (size_t)k, sizeof v[0], cmp_double);
+    qsort(v, (size_t)k, sizeof v[0], lp_cmp_double);
     return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
 }
 

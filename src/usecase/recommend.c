@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "llmplan/artifacts.h"
 #include "usecase/usecase_internal.h"
 
@@ -88,9 +89,8 @@ typedef struct {
 
 static int miss_cmp(const void *a, const void *b) {
     const miss *x = a, *y = b;
-    if (x->ratio != y->ratio)
-        return x->ratio < y->ratio ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
+    int by_ratio = lp_order_double(x->ratio, y->ratio);
+    return by_ratio ? by_ratio : lp_order_size(x->index, y->index);
 }
 
 /* Nothing met the targets: search again without them and keep the nearest misses, one per

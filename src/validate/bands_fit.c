@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "common/grow.h"
 #include "validate/serving_internal.h"
 
@@ -173,11 +174,6 @@ static bool matches(const lp_band *c, const residual *r) {
            (c->regime == LP_BAND_ANY || c->regime == r->regime);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double quantile(const double *v, int n, double q) {
     double pos = q * (n - 1);
     int i = (int)floor(pos);
@@ -208,7 +204,7 @@ static class_stats stats_of(const lp_band *cls, const residuals *rs, uint64_t wi
     s.ok = s.n >= MIN_ROWS && s.groups >= MIN_GROUPS;
     if (!s.ok)
         return s;
-    qsort(scratch, (size_t)s.n, sizeof *scratch, cmp_double);
+    qsort(scratch, (size_t)s.n, sizeof *scratch, lp_cmp_double);
     s.c = quantile(scratch, s.n, 0.5);
     s.lo = fmin(quantile(scratch, s.n, Q_LO), s.c - MIN_HALF_WIDTH);
     s.hi = fmax(quantile(scratch, s.n, Q_HI), s.c + MIN_HALF_WIDTH);
@@ -231,7 +227,7 @@ static double needed(const class_stats *s, double r) {
 /* The k-th smallest of n values with k = ceil((n + 1) q), the finite-sample quantile that
  * covers at least q of new values; the largest when k > n. */
 static double upper_quantile(double *v, int n, double q) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, lp_cmp_double);
     int k = (int)ceil((n + 1) * q);
     return v[(k < 1 ? 1 : k > n ? n : k) - 1];
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "llmplan/hw.h"
 #include "llmplan/mem.h"
 #include "llmplan/model.h"
@@ -92,11 +93,6 @@ static lp_metric_cmp cmp(double actual, double predicted) {
     return c;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Which rows a summary covers: a version group, all rows, or the rows no constant was fitted
  * on. */
 typedef struct {
@@ -126,7 +122,7 @@ static lp_error_summary summarize(const lp_kv_report *r, size_t offset, bool ski
     lp_error_summary out = {NAN, NAN, k};
     if (k == 0)
         return out;
-    qsort(vals, (size_t)k, sizeof vals[0], cmp_double);
+    qsort(vals, (size_t)k, sizeof vals[0], lp_cmp_double);
     out.median = k % 2 ? vals[k / 2] : 0.5 * (vals[k / 2 - 1] + vals[k / 2]);
     out.max = vals[k - 1];
     return out;

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/order.h"
 #include "llmplan/perf.h"
 #include "llmplan/validate.h"
 #include "validate/tsv.h"
@@ -501,15 +502,10 @@ static void compare(lp_modes_report *rep, const row *mode, const row *base) {
     }
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *v, int n) {
     if (n == 0)
         return NAN;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, lp_cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 

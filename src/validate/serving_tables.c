@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "validate/serving_internal.h"
 
 /* The percentile of the |error| table column. */
@@ -33,11 +34,6 @@ const char *lp_accuracy_dim_name(lp_accuracy_dim dim) {
     return dim >= 0 && dim < LP_ACC_DIMS ? NAMES[dim] : "unknown";
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The q-quantile of n sorted values, linear between order statistics. */
 static double quantile_sorted(const double *v, int n, double q) {
     double pos = q * (n - 1);
@@ -51,11 +47,11 @@ lp_error_stats lp_error_stats_of(double *vals, int n) {
     lp_error_stats s = {n, NAN, NAN, NAN};
     if (n == 0)
         return s;
-    qsort(vals, (size_t)n, sizeof vals[0], cmp_double);
+    qsort(vals, (size_t)n, sizeof vals[0], lp_cmp_double);
     s.bias = quantile_sorted(vals, n, 0.5);
     for (int i = 0; i < n; i++)
         vals[i] = fabs(vals[i]);
-    qsort(vals, (size_t)n, sizeof vals[0], cmp_double);
+    qsort(vals, (size_t)n, sizeof vals[0], lp_cmp_double);
     s.median_abs = quantile_sorted(vals, n, 0.5);
     s.p90_abs = quantile_sorted(vals, n, LP_TABLE_PERCENTILE);
     return s;
@@ -65,7 +61,7 @@ static lp_error_summary summarize(double *vals, int n) {
     lp_error_summary s = {NAN, NAN, n};
     if (n == 0)
         return s;
-    qsort(vals, (size_t)n, sizeof vals[0], cmp_double);
+    qsort(vals, (size_t)n, sizeof vals[0], lp_cmp_double);
     s.median = n % 2 ? vals[n / 2] : 0.5 * (vals[n / 2 - 1] + vals[n / 2]);
     s.max = vals[n - 1];
     return s;
