@@ -14,6 +14,16 @@ int lp_order_double(double a, double b);
 int lp_order_u64(uint64_t a, uint64_t b);
 int lp_order_size(size_t a, size_t b);
 
+/** A position in an array and the key it sorts by: qsort with lp_cmp_keyed orders by key,
+ *  ties in the order of position (a stable sort of anything). */
+typedef struct {
+    double key;
+    size_t index;
+} lp_keyed;
+
+/** qsort comparator of lp_keyed: by key, then by index. */
+int lp_cmp_keyed(const void *a, const void *b);
+
 /** qsort comparator of doubles, ascending. */
 int lp_cmp_double(const void *a, const void *b);
 

@@ -81,18 +81,6 @@ static bool same_layout(const lp_candidate *a, const lp_candidate *b) {
            a->kv_cache_dtype == b->kv_cache_dtype && strcmp(a->quantization, b->quantization) == 0;
 }
 
-typedef struct {
-    double ratio;
-    size_t index;
-    lp_reject_reason why;
-} miss;
-
-static int miss_cmp(const void *a, const void *b) {
-    const miss *x = a, *y = b;
-    int by_ratio = lp_order_double(x->ratio, y->ratio);
-    return by_ratio ? by_ratio : lp_order_size(x->index, y->index);
-}
-
 /* Nothing met the targets: search again without them and keep the nearest misses, one per
  * layout (the ranking by the objective breaks ties). */
 static size_t closest_misses(const lp_search_spec *spec, lp_candidate *out, size_t max) {
@@ -106,14 +94,14 @@ static size_t closest_misses(const lp_search_spec *spec, lp_candidate *out, size
     if (lp_search_run(&relaxed, &r, &err) != LP_OK)
         return 0;
     double offered = lp_uc_offered_output_tok_s(&spec->workload, spec->daily_output_tokens);
-    miss *all = r.n_ranked ? malloc(r.n_ranked * sizeof *all) : NULL;
+    /* the misses by how far they miss (key: the ratio), ties in ranked order */
+    lp_keyed *all = r.n_ranked ? malloc(r.n_ranked * sizeof *all) : NULL;
     size_t n = 0;
+    lp_reject_reason why;
     if (all) {
-        for (size_t i = 0; i < r.n_ranked; i++) {
-            all[i].index = i;
-            all[i].ratio = miss_ratio(&spec->targets, offered, &r.ranked[i], &all[i].why);
-        }
-        qsort(all, r.n_ranked, sizeof *all, miss_cmp);
+        for (size_t i = 0; i < r.n_ranked; i++)
+            all[i] = (lp_keyed){miss_ratio(&spec->targets, offered, &r.ranked[i], &why), i};
+        qsort(all, r.n_ranked, sizeof *all, lp_cmp_keyed);
         for (size_t i = 0; i < r.n_ranked && n < max; i++) {
             const lp_candidate *c = &r.ranked[all[i].index];
             bool dup = false;
@@ -121,11 +109,12 @@ static size_t closest_misses(const lp_search_spec *spec, lp_candidate *out, size
                 dup = same_layout(&out[k], c);
             if (dup)
                 continue;
+            double ratio = miss_ratio(&spec->targets, offered, c, &why);
             out[n] = *c;
             out[n].meets_targets = false;
-            out[n].reject = all[i].why;
+            out[n].reject = why;
             snprintf(out[n].why, sizeof out[n].why, "%s: %.2fx the target",
-                     lp_reject_reason_name(all[i].why), all[i].ratio);
+                     lp_reject_reason_name(why), ratio);
             n++;
         }
     }
