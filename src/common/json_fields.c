@@ -16,46 +16,45 @@ typedef struct {
     bool boolean;
 } member_value;
 
+/* An integer member of kind INT, INT64 or SIZE, copied out as its own type. */
+static long long read_integer(const char *p, lp_json_field_kind kind) {
+    int i;
+    int64_t wide;
+    size_t z;
+    if (kind == LP_JF_INT) {
+        memcpy(&i, p, sizeof i);
+        return i;
+    }
+    if (kind == LP_JF_INT64) {
+        memcpy(&wide, p, sizeof wide);
+        return (long long)wide;
+    }
+    memcpy(&z, p, sizeof z);
+    return (long long)z;
+}
+
 static member_value read_member(const void *base, const lp_json_field *f) {
     member_value v = {.shape = V_NULL};
     if (!base)
         return v;
     const char *p = (const char *)base + f->offset;
+    double d;
     switch (f->kind) {
     case LP_JF_REAL:
-    case LP_JF_POSITIVE: {
-        double d;
+    case LP_JF_POSITIVE:
         memcpy(&d, p, sizeof d);
         if (isfinite(d) && (f->kind == LP_JF_REAL || d > 0)) {
             v.shape = V_REAL;
             v.real = d;
         }
         break;
-    }
-    case LP_JF_INT: {
-        int i;
-        memcpy(&i, p, sizeof i);
-        v.shape = V_INT;
-        v.integer = i;
-        break;
-    }
-    case LP_JF_INT64: {
-        int64_t i;
-        memcpy(&i, p, sizeof i);
-        v.shape = V_INT;
-        v.integer = (long long)i;
-        break;
-    }
-    case LP_JF_SIZE: {
-        size_t z;
-        memcpy(&z, p, sizeof z);
-        v.shape = V_INT;
-        v.integer = (long long)z;
-        break;
-    }
     case LP_JF_BOOL:
         memcpy(&v.boolean, p, sizeof v.boolean);
         v.shape = V_BOOL;
+        break;
+    default:
+        v.shape = V_INT;
+        v.integer = read_integer(p, f->kind);
         break;
     }
     return v;
