@@ -332,32 +332,24 @@ lp_status art_resolve(const lp_deploy *d, art_plan *p, lp_error *err) {
     return LP_OK;
 }
 
-static const char *dtype_choice(lp_dtype t) {
-    /* --dtype {auto,half,float16,bfloat16,float,float32} (reference (e)). */
-    switch (t) {
-    case LP_DTYPE_FP16:
-        return "float16";
-    case LP_DTYPE_BF16:
-        return "bfloat16";
-    case LP_DTYPE_FP32:
-        return "float32";
-    default:
-        return NULL;
-    }
-}
+/* How `vllm serve` spells a dtype for --dtype {auto,half,float16,bfloat16,float,float32}
+ * (reference (e)) and for --kv-cache-dtype (CacheDType: auto, bfloat16, float16 (v0.25+), fp8
+ * (= fp8_e4m3), ...); NULL: that flag has no spelling for it. */
+static const struct {
+    lp_dtype dtype;
+    const char *weights, *kv_cache;
+} DTYPE_CHOICES[] = {
+    {LP_DTYPE_FP16, "float16", "float16"},
+    {LP_DTYPE_BF16, "bfloat16", "bfloat16"},
+    {LP_DTYPE_FP32, "float32", NULL},
+    {LP_DTYPE_FP8, NULL, "fp8"},
+};
 
-static const char *kv_dtype_choice(lp_dtype t) {
-    /* CacheDType literal: auto, bfloat16, float16 (v0.25+), fp8 (= fp8_e4m3), ... */
-    switch (t) {
-    case LP_DTYPE_FP16:
-        return "float16";
-    case LP_DTYPE_BF16:
-        return "bfloat16";
-    case LP_DTYPE_FP8:
-        return "fp8";
-    default:
-        return NULL;
-    }
+static const char *dtype_choice(lp_dtype t, bool kv_cache) {
+    for (size_t i = 0; i < sizeof DTYPE_CHOICES / sizeof DTYPE_CHOICES[0]; i++)
+        if (DTYPE_CHOICES[i].dtype == t)
+            return kv_cache ? DTYPE_CHOICES[i].kv_cache : DTYPE_CHOICES[i].weights;
+    return NULL;
 }
 
 static const char *quant_choice(const char *q) {
@@ -381,12 +373,12 @@ static lp_status check_serving(const lp_serving *s, lp_error *err) {
                                 "--block-size %d: vLLM accepts 1, 8, 16, 32, 64, 128 or 256",
                                 s->block_size);
     }
-    if (s->dtype != LP_DTYPE_AUTO && !dtype_choice(s->dtype))
+    if (s->dtype != LP_DTYPE_AUTO && !dtype_choice(s->dtype, false))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "--dtype %s: vLLM accepts auto, half, float16, bfloat16, float, "
                             "float32 (quantized weights are set with --quantization)",
                             lp_dtype_name(s->dtype));
-    if (s->kv_cache_dtype != LP_DTYPE_AUTO && !kv_dtype_choice(s->kv_cache_dtype))
+    if (s->kv_cache_dtype != LP_DTYPE_AUTO && !dtype_choice(s->kv_cache_dtype, true))
         return lp_error_set(err, LP_ERR_INVALID_ARG,
                             "--kv-cache-dtype %s: vLLM accepts auto, fp8, fp8_e4m3, fp8_e5m2, "
                             "bfloat16, float16",
@@ -442,12 +434,12 @@ lp_status art_build_args(const art_plan *p, const art_target *t, art_args *a, lp
     if (ok && s->enable_expert_parallel)
         ok = args_push(a, "--enable-expert-parallel", false);
     if (ok && s->dtype != LP_DTYPE_AUTO)
-        ok = args_flag_str(a, "--dtype", dtype_choice(s->dtype));
+        ok = args_flag_str(a, "--dtype", dtype_choice(s->dtype, false));
     const char *q = s->quantization;
     if (ok && q && *q && strcasecmp(q, "none") != 0 && strcasecmp(q, "auto") != 0)
         ok = args_flag_str(a, "--quantization", quant_choice(q));
     if (ok && s->kv_cache_dtype != LP_DTYPE_AUTO)
-        ok = args_flag_str(a, "--kv-cache-dtype", kv_dtype_choice(s->kv_cache_dtype));
+        ok = args_flag_str(a, "--kv-cache-dtype", dtype_choice(s->kv_cache_dtype, true));
     if (ok && s->max_model_len > 0)
         ok = args_flag_int(a, "--max-model-len", s->max_model_len);
     else if (ok && s->max_model_len == -1)
@@ -869,13 +861,16 @@ lp_status art_check_vendor(const art_plan *p, const char *what, lp_error *err) {
     return LP_OK;
 }
 
+lp_status art_resolve_vendor(const lp_deploy *d, const char *what, art_plan *p, lp_error *err) {
+    lp_status st = art_resolve(d, p, err);
+    return st == LP_OK ? art_check_vendor(p, what, err) : st;
+}
+
 lp_status lp_artifact_docker_run(const lp_deploy *d, FILE *out, lp_error *err) {
     if (d && lp_disaggregated(&d->serving))
         return art_disagg_unsupported("docker-run.sh", err);
     art_plan p;
-    lp_status st = art_resolve(d, &p, err);
-    if (st == LP_OK)
-        st = art_check_vendor(&p, "container", err);
+    lp_status st = art_resolve_vendor(d, "container", &p, err);
     if (st != LP_OK)
         return st;
     art_buf b = {0};

@@ -58,6 +58,10 @@ lp_status art_resolve(const lp_deploy *d, art_plan *p, lp_error *err);
 /** LP_ERR_UNSUPPORTED for GPUs other than NVIDIA and AMD, naming what ("container",
  *  "Kubernetes") is not generated; LP_OK otherwise. */
 lp_status art_check_vendor(const art_plan *p, const char *what, lp_error *err);
+
+/** art_resolve, then art_check_vendor: the plan of an artifact that runs the vendor's vLLM
+ *  image (what: "container", "Kubernetes"). */
+lp_status art_resolve_vendor(const lp_deploy *d, const char *what, art_plan *p, lp_error *err);
 /** Build the vLLM arguments for target t (Ray worker nodes have none: error). */
 lp_status art_build_args(const art_plan *p, const art_target *t, art_args *out, lp_error *err);
 void art_args_free(art_args *a);

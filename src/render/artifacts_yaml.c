@@ -358,9 +358,7 @@ lp_status lp_artifact_compose(const lp_deploy *d, FILE *out, lp_error *err) {
     if (d && lp_disaggregated(&d->serving))
         return art_disagg_unsupported("docker-compose.yaml", err);
     art_plan p;
-    lp_status st = art_resolve(d, &p, err);
-    if (st == LP_OK)
-        st = art_check_vendor(&p, "container", err);
+    lp_status st = art_resolve_vendor(d, "container", &p, err);
     if (st != LP_OK)
         return st;
     yaml_header(out, &p, "docker compose file");
