@@ -125,21 +125,23 @@ lp_status lp_explain(const lp_explain_request *req, lp_explain_result *out, lp_e
 }
 
 void lp_explain_result_view(const lp_explain_result *r, lp_explain_view *v) {
-    memset(v, 0, sizeof *v);
-    v->model = r->model;
-    v->gpu = r->gpu;
-    v->plan = &r->plan;
-    v->request = &r->request;
-    v->estimate = r->plan.fits ? &r->estimate : NULL;
-    v->prefill_step = r->have_steps ? &r->prefill_step : NULL;
-    v->prefill_step_tokens = r->prefill_step_tokens;
-    v->decode_step = r->have_steps ? &r->decode_step : NULL;
-    v->decode_step_seqs = r->decode_step_seqs;
-    v->targets = &r->targets;
-    v->candidate = r->candidate;
-    v->rank = r->rank;
-    v->objective = r->objective;
-    v->vllm_serve = r->vllm_serve[0] ? r->vllm_serve : NULL;
-    v->variants = r->variants;
-    v->n_variants = r->n_variants;
+    /* the view of r (members not named here are zero) */
+    *v = (lp_explain_view){
+        .model = r->model,
+        .gpu = r->gpu,
+        .plan = &r->plan,
+        .request = &r->request,
+        .estimate = r->plan.fits ? &r->estimate : NULL,
+        .prefill_step = r->have_steps ? &r->prefill_step : NULL,
+        .prefill_step_tokens = r->prefill_step_tokens,
+        .decode_step = r->have_steps ? &r->decode_step : NULL,
+        .decode_step_seqs = r->decode_step_seqs,
+        .targets = &r->targets,
+        .candidate = r->candidate,
+        .rank = r->rank,
+        .objective = r->objective,
+        .vllm_serve = r->vllm_serve[0] ? r->vllm_serve : NULL,
+        .variants = r->variants,
+        .n_variants = r->n_variants,
+    };
 }
