@@ -20,6 +20,7 @@
  * count means for memory (that is src/mem/).
  */
 #include "common/order.h"
+#include "common/strv.h"
 #include "common/grow.h"
 #include "llmplan/model.h"
 
@@ -694,9 +695,7 @@ static lp_status list_safetensors(const char *dir, char ***out, size_t *n_out, l
     }
     closedir(d);
     if (st != LP_OK) {
-        for (size_t i = 0; i < n; i++)
-            free(names[i]);
-        free(names);
+        lp_strv_free(names, n);
         return st;
     }
     if (n > 1)
@@ -747,9 +746,7 @@ lp_status lp_safetensors_read_dir(const char *dir, int64_t num_layers, lp_st_sum
         if (st == LP_OK)
             st = lp_safetensors_read_file(path, num_layers, &total, err);
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    lp_strv_free(names, n);
     if (st != LP_OK)
         return st;
     if (!summary_add(sum, &total))

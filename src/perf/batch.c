@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/grow.h"
+#include "common/strv.h"
 #include "llmplan/budget.h"
 #include "perf/perf_internal.h"
 
@@ -218,12 +219,10 @@ void lp_perf_cache_free(lp_perf_cache *c) {
     }
     free(c->plans);
     table_free(&c->plan_index);
-    for (size_t i = 0; i < c->n_quants; i++)
-        free(c->quants[i]);
+    lp_strv_free(c->quants, c->n_quants);
     free(c->models);
     free(c->gpus);
     free(c->preps);
-    free(c->quants);
     table_free(&c->model_index);
     table_free(&c->gpu_index);
     table_free(&c->prep_index);

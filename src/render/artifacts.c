@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/grow.h"
+#include "common/strv.h"
 #include "common/shell.h"
 #include "llmplan/artifacts.h"
 #include "common/outfile.h"
@@ -582,9 +583,7 @@ lp_status lp_artifact_vllm_args(const lp_deploy *d, const lp_args_opts *opts, ch
 void lp_artifact_args_free(char **argv, int argc) {
     if (!argv)
         return;
-    for (int i = 0; i < argc; i++)
-        free(argv[i]);
-    free(argv);
+    lp_strv_free(argv, (size_t)argc);
 }
 
 char *lp_artifact_vllm_serve_line(const lp_deploy *d, lp_error *err) {

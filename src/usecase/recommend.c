@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/order.h"
+#include "common/strv.h"
 #include "llmplan/artifacts.h"
 #include "usecase/usecase_internal.h"
 
@@ -29,9 +30,7 @@ void lp_recommend_request_init(lp_recommend_request *r) {
 void lp_recommend_result_free(lp_recommend_result *r) {
     if (!r)
         return;
-    for (size_t i = 0; r->vllm_serve && i < r->n_estimates; i++)
-        free(r->vllm_serve[i]);
-    free(r->vllm_serve);
+    lp_strv_free(r->vllm_serve, r->n_estimates);
     free(r->estimates);
     free(r->sweeps);
     free(r->sizing);

@@ -38,6 +38,7 @@
 #include <strings.h>
 
 #include "common/order.h"
+#include "common/strv.h"
 #include "llmplan/perf.h"
 #include "llmplan/validate.h"
 #include "validate/tsv.h"
@@ -591,9 +592,7 @@ lp_status lp_validate_serving_modes(const char *path, lp_modes_report *rep, lp_e
         compare(rep, r, base);
     }
     /* lines[n + 1] holds the buffer getline allocated for the read that found the end */
-    for (int i = 0; i <= MAX_ROWS; i++)
-        free(lines[i]);
-    free(lines);
+    lp_strv_free(lines, (size_t)MAX_ROWS + 1);
     free(rows);
     return st;
 }
