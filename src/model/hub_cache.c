@@ -15,6 +15,7 @@
  * Deliberately not done here: HTTP (hub.c), parsing config.json (config.c), finding
  * snapshots for lp_model_load (source.c, which reads the same layout).
  */
+#include "common/env.h"
 #include "hub_internal.h"
 
 #include <ctype.h>
@@ -37,14 +38,9 @@
 /* Value of "format" in the record, checked when reading it back. */
 #define HUB_RECORD_FORMAT "llmplan-safetensors-summary-v1"
 
-static const char *nonempty_env(const char *name) {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 /* huggingface_hub constants._is_true: "1", "ON", "YES", "TRUE" in any case. */
 bool lp_hub_offline(void) {
-    const char *v = nonempty_env("HF_HUB_OFFLINE");
+    const char *v = lp_env_nonempty("HF_HUB_OFFLINE");
     if (!v)
         return false;
     static const char *const truthy[] = {"1", "on", "yes", "true"};
@@ -57,7 +53,7 @@ bool lp_hub_offline(void) {
 const char *lp_hub_endpoint(char *out, size_t size) {
     if (!out || size == 0)
         return out;
-    const char *v = nonempty_env("HF_ENDPOINT");
+    const char *v = lp_env_nonempty("HF_ENDPOINT");
     snprintf(out, size, "%s", v ? v : LP_HUB_DEFAULT_ENDPOINT);
     size_t n = strlen(out);
     while (n > 0 && out[n - 1] == '/')
@@ -80,17 +76,6 @@ static bool copy_trimmed(const char *text, size_t len, char *out, size_t size) {
     return true;
 }
 
-/* "~/x" -> $HOME/x; false when the result does not fit. */
-static bool expand_home(const char *in, char *out, size_t size) {
-    const char *home = getenv("HOME");
-    int w;
-    if (in[0] == '~' && (in[1] == '\0' || in[1] == '/') && home && *home)
-        w = snprintf(out, size, "%s%s", home, in + 1);
-    else
-        w = snprintf(out, size, "%s", in);
-    return w >= 0 && (size_t)w < size;
-}
-
 /* Read a small text file whole (NUL-terminated); false when unreadable or too large. */
 static bool read_small_file(const char *path, char *out, size_t size, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -111,9 +96,9 @@ bool lp_hub_token(char *out, size_t size) {
     if (!out || size == 0)
         return false;
     out[0] = '\0';
-    const char *env = nonempty_env("HF_TOKEN");
+    const char *env = lp_env_nonempty("HF_TOKEN");
     if (!env)
-        env = nonempty_env("HUGGING_FACE_HUB_TOKEN");
+        env = lp_env_nonempty("HUGGING_FACE_HUB_TOKEN");
     if (env) {
         if (copy_trimmed(env, strlen(env), out, size))
             return true;
@@ -122,18 +107,18 @@ bool lp_hub_token(char *out, size_t size) {
     }
 
     char path[LP_HUB_PATH_MAX], home[LP_HUB_PATH_MAX];
-    const char *token_path = nonempty_env("HF_TOKEN_PATH");
+    const char *token_path = lp_env_nonempty("HF_TOKEN_PATH");
     bool ok;
     if (token_path) {
-        ok = expand_home(token_path, path, sizeof path);
+        ok = lp_env_expand_home(token_path, path, sizeof path);
     } else {
-        const char *hf_home = nonempty_env("HF_HOME");
+        const char *hf_home = lp_env_nonempty("HF_HOME");
         if (hf_home) {
-            ok = expand_home(hf_home, home, sizeof home);
+            ok = lp_env_expand_home(hf_home, home, sizeof home);
         } else {
-            const char *xdg = nonempty_env("XDG_CACHE_HOME");
+            const char *xdg = lp_env_nonempty("XDG_CACHE_HOME");
             char base[LP_HUB_PATH_MAX];
-            ok = expand_home(xdg ? xdg : "~/.cache", base, sizeof base) &&
+            ok = lp_env_expand_home(xdg ? xdg : "~/.cache", base, sizeof base) &&
                  snprintf(home, sizeof home, "%s/huggingface", base) < (int)sizeof home;
         }
         ok = ok && snprintf(path, sizeof path, "%s/token", home) < (int)sizeof path;

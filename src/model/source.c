@@ -16,6 +16,7 @@
  * Deliberately not done here: network access (hub.c) and parsing config.json (config.c) or
  * safetensors (safetensors.c).
  */
+#include "common/env.h"
 #include "llmplan/model.h"
 
 #include "llmplan/hub.h"
@@ -59,20 +60,9 @@ static lp_status path_join(char *out, size_t size, const char *a, const char *b,
 
 /* "~" and "~/rest" -> $HOME/rest; anything else is copied. */
 static lp_status expand_home(const char *in, char *out, size_t size, lp_error *err) {
-    const char *home = getenv("HOME");
-    int w;
-    if (in[0] == '~' && (in[1] == '\0' || in[1] == '/') && home && *home)
-        w = snprintf(out, size, "%s%s", home, in + 1);
-    else
-        w = snprintf(out, size, "%s", in);
-    if (w < 0 || (size_t)w >= size)
+    if (!lp_env_expand_home(in, out, size))
         return lp_error_set(err, LP_ERR_INVALID_ARG, "path too long: %s", in);
     return LP_OK;
-}
-
-static const char *nonempty_env(const char *name) {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
 }
 
 /*
@@ -83,19 +73,19 @@ static const char *nonempty_env(const char *name) {
 lp_status lp_hub_cache_dir(const lp_model_load_opts *opts, char *out, size_t size, lp_error *err) {
     const char *cache = opts && opts->hf_hub_cache ? opts->hf_hub_cache : NULL;
     if (!cache)
-        cache = nonempty_env("HF_HUB_CACHE");
+        cache = lp_env_nonempty("HF_HUB_CACHE");
     if (!cache)
-        cache = nonempty_env("HUGGINGFACE_HUB_CACHE");
+        cache = lp_env_nonempty("HUGGINGFACE_HUB_CACHE");
     if (cache)
         return expand_home(cache, out, size, err);
 
     char home[SRC_PATH_MAX];
-    const char *hf_home = opts && opts->hf_home ? opts->hf_home : nonempty_env("HF_HOME");
+    const char *hf_home = opts && opts->hf_home ? opts->hf_home : lp_env_nonempty("HF_HOME");
     lp_status st;
     if (hf_home) {
         st = expand_home(hf_home, home, sizeof home, err);
     } else {
-        const char *xdg = nonempty_env("XDG_CACHE_HOME");
+        const char *xdg = lp_env_nonempty("XDG_CACHE_HOME");
         char base[SRC_PATH_MAX];
         st = expand_home(xdg ? xdg : "~/.cache", base, sizeof base, err);
         if (st == LP_OK)
