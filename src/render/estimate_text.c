@@ -65,17 +65,7 @@ static void request_section(FILE *o, const lp_perf_request *r) {
     if (r->cluster.intra_node_link_given)
         fprintf(o, "  interconnect %s", lp_link_name(r->cluster.intra_node_link));
     fprintf(o, "\nWorkload   ");
-    lp_render_describe_length(o, "input", &r->workload.input);
-    fprintf(o, ", ");
-    lp_render_describe_length(o, "output", &r->workload.output);
-    fprintf(o, " tokens; %d prompts; ", r->workload.num_prompts);
-    char rate[80];
-    if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
-        fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, &r->workload, "req/s"));
-    else
-        fprintf(o, "request rate inf (all at once)");
-    if (r->workload.max_concurrency > 0)
-        fprintf(o, ", max concurrency %d", r->workload.max_concurrency);
+    lp_render_describe_workload(o, &r->workload, true);
     fprintf(o, "\n");
 }
 

@@ -87,3 +87,19 @@ const char *lp_render_describe_rate(char *buf, size_t size, const lp_workload *w
         snprintf(buf, size, "%.3g %s (gamma gaps, burstiness %g)", w->request_rate, unit, b);
     return buf;
 }
+
+void lp_render_describe_workload(FILE *o, const lp_workload *w, bool with_prompts) {
+    lp_render_describe_length(o, "input", &w->input);
+    fprintf(o, ", ");
+    lp_render_describe_length(o, "output", &w->output);
+    fprintf(o, " tokens; ");
+    if (with_prompts)
+        fprintf(o, "%d prompts; ", w->num_prompts);
+    char rate[80];
+    if (w->request_rate > 0 && isfinite(w->request_rate))
+        fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, w, "req/s"));
+    else
+        fprintf(o, "request rate inf (all at once)");
+    if (w->max_concurrency > 0)
+        fprintf(o, ", max concurrency %d", w->max_concurrency);
+}

@@ -25,4 +25,9 @@ void lp_render_describe_length(FILE *o, const char *what, const lp_len_dist *d);
  *  burstiness 0.5)", "5 req/s (evenly spaced)"; unit is "req/s" or "requests/s". */
 const char *lp_render_describe_rate(char *buf, size_t size, const lp_workload *w, const char *unit);
 
+/** "input 1024, output 128 tokens; [1000 prompts; ]4 req/s (Poisson)[, max concurrency 32]"
+ *  for a workload (no newline): the rate as lp_render_describe_rate says it, or "request rate
+ *  inf (all at once)". */
+void lp_render_describe_workload(FILE *o, const lp_workload *w, bool with_prompts);
+
 #endif

@@ -653,17 +653,7 @@ lp_status lp_render_explain_text(FILE *o, const lp_explain_view *v) {
     if (v->request) {
         const lp_perf_request *r = v->request;
         fprintf(o, "Workload   ");
-        lp_render_describe_length(o, "input", &r->workload.input);
-        fprintf(o, ", ");
-        lp_render_describe_length(o, "output", &r->workload.output);
-        fprintf(o, " tokens; ");
-        char rate[80];
-        if (r->workload.request_rate > 0 && isfinite(r->workload.request_rate))
-            fprintf(o, "%s", lp_render_describe_rate(rate, sizeof rate, &r->workload, "req/s"));
-        else
-            fprintf(o, "request rate inf (all at once)");
-        if (r->workload.max_concurrency > 0)
-            fprintf(o, ", max concurrency %d", r->workload.max_concurrency);
+        lp_render_describe_workload(o, &r->workload, false);
         fprintf(o, "\n\n");
     }
     fprintf(o, "%-14s %10s %10s %10s %10s\n", "Latency (ms)", "mean", "median", "p90", "p99");

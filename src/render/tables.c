@@ -8,6 +8,19 @@
 
 #include "llmplan/render.h"
 
+/* The end of a list: with json its array written and freed (the text table is printed
+ * already). */
+static lp_status finish_list(FILE *out, json_t *arr, bool json) {
+    if (json) {
+        int rc = lp_json_write(out, arr, JSON_INDENT(2));
+        fputc('\n', out);
+        json_decref(arr);
+        if (rc != 0)
+            return LP_ERR_IO;
+    }
+    return ferror(out) ? LP_ERR_IO : LP_OK;
+}
+
 lp_status lp_render_catalog(FILE *out, const lp_catalog_row *rows, size_t n, bool json) {
     json_t *arr = json ? json_array() : NULL;
     if (!json)
@@ -40,14 +53,7 @@ lp_status lp_render_catalog(FILE *out, const lp_catalog_row *rows, size_t n, boo
                     (long long)m.num_layers, m.model_type, q);
         }
     }
-    if (json) {
-        int rc = lp_json_write(out, arr, JSON_INDENT(2));
-        fputc('\n', out);
-        json_decref(arr);
-        if (rc != 0)
-            return LP_ERR_IO;
-    }
-    return ferror(out) ? LP_ERR_IO : LP_OK;
+    return finish_list(out, arr, json);
 }
 
 /* A tensor rate for the GPU listing: "-" when the part has none. */
@@ -99,12 +105,5 @@ lp_status lp_render_gpus(FILE *out, const lp_gpu_db *db, bool json) {
                     fp8, fp4, lp_link_name(g->link), cc);
         }
     }
-    if (json) {
-        int rc = lp_json_write(out, arr, JSON_INDENT(2));
-        fputc('\n', out);
-        json_decref(arr);
-        if (rc != 0)
-            return LP_ERR_IO;
-    }
-    return ferror(out) ? LP_ERR_IO : LP_OK;
+    return finish_list(out, arr, json);
 }
