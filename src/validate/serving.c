@@ -34,7 +34,6 @@
 #include "validate/serving_internal.h"
 #include "validate/tsv.h"
 
-#define MAX_COLS 64
 /* Defaults of lp_validate_serving_opts: keep one simulation per row within a second or so. */
 #define LP_SIM_MAX_PROMPTS 2000
 #define LP_SIM_MAX_OUTPUT_TOKENS 5e6
@@ -243,12 +242,13 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
         lp_validate_serving_opts_init(&defaults);
         opts = &defaults;
     }
-    FILE *f = fopen(tsv_path, "r");
-    if (!f)
-        return lp_error_set(err, LP_ERR_IO, "%s: cannot open", tsv_path);
+    lp_serving_table t;
+    lp_status st = lp_serving_table_open(&t, tsv_path, err);
+    if (st != LP_OK)
+        return st;
     lp_serving_row_map *rm = malloc(sizeof *rm);
     if (!rm) {
-        fclose(f);
+        lp_serving_table_close(&t);
         return lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
     }
     bool *repeat = NULL;
@@ -256,33 +256,20 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
     lp_status sweep = lp_serving_sweep_scan(tsv_path, &repeat, &n_lines, err);
     if (sweep != LP_OK) {
         free(rm);
-        fclose(f);
+        lp_serving_table_close(&t);
         return sweep;
     }
     const char *file = base_name(tsv_path);
     if (report->n_files < LP_SERVING_MAX_FILES)
         snprintf(report->files[report->n_files++], sizeof report->files[0], "%s", file);
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0;
-    int colmap[LP_SC_COUNT];
-    bool have_header = false;
-    lp_status st = LP_OK;
-    char *cols[MAX_COLS];
-    int n;
-    while ((n = lp_tsv_next(f, &line, &cap, &lineno, cols, MAX_COLS)) > 0) {
-        if (!have_header) {
-            if ((st = lp_serving_read_header(cols, n, tsv_path, lineno, colmap, err)) != LP_OK)
-                goto out;
-            have_header = true;
-            continue;
-        }
+    char *c[LP_SC_COUNT];
+    bool got;
+    while ((st = lp_serving_table_next(&t, c, &got, err)) == LP_OK && got) {
         if (report->n_rows >= LP_SERVING_MAX_ROWS) {
             report->truncated = true;
             break;
         }
-        char *c[LP_SC_COUNT];
-        lp_tsv_pick(cols, n, colmap, LP_SC_COUNT, c);
+        int lineno = t.lineno;
         lp_serving_row_result *row = &report->rows[report->n_rows];
         memset(row, 0, sizeof *row);
         memset(rm, 0, sizeof *rm);
@@ -302,16 +289,11 @@ lp_status lp_validate_serving_add(const char *tsv_path, const lp_validate_servin
                 for (int j = 0; j < LP_SM_COUNT; j++)
                     row->metrics[k][j] = compare(NAN, NAN);
     }
-    if (!have_header) {
-        st = lp_error_set(err, LP_ERR_PARSE, "%s: no header row", tsv_path);
-        goto out;
-    }
-    lp_serving_summarize(report);
-out:
+    if (st == LP_OK)
+        lp_serving_summarize(report);
     free(repeat);
     free(rm);
-    free(line);
-    fclose(f);
+    lp_serving_table_close(&t);
     return st;
 }
 
@@ -327,20 +309,15 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
                                  lp_error *err) {
     *points = NULL;
     *n = 0;
-    FILE *f = fopen(tsv_path, "r");
-    if (!f)
-        return lp_error_set(err, LP_ERR_IO, "%s: cannot open", tsv_path);
+    lp_serving_table t;
+    lp_status st = lp_serving_table_open(&t, tsv_path, err);
+    if (st != LP_OK)
+        return st;
     lp_serving_row_map *rm = malloc(sizeof *rm);
     lp_serving_row_result *row = malloc(sizeof *row);
     lp_serving_point *pts = NULL;
     int count = 0;
     size_t cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-    int lineno = 0;
-    int colmap[LP_SC_COUNT];
-    bool have_header = false;
-    lp_status st = LP_OK;
     bool *repeat = NULL;
     int n_lines = 0;
     if (!rm || !row) {
@@ -349,17 +326,10 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
     }
     if ((st = lp_serving_sweep_scan(tsv_path, &repeat, &n_lines, err)) != LP_OK)
         goto out;
-    char *cols[MAX_COLS];
-    int nc;
-    while ((nc = lp_tsv_next(f, &line, &linecap, &lineno, cols, MAX_COLS)) > 0) {
-        if (!have_header) {
-            if ((st = lp_serving_read_header(cols, nc, tsv_path, lineno, colmap, err)) != LP_OK)
-                goto out;
-            have_header = true;
-            continue;
-        }
-        char *c[LP_SC_COUNT];
-        lp_tsv_pick(cols, nc, colmap, LP_SC_COUNT, c);
+    char *c[LP_SC_COUNT];
+    bool got;
+    while ((st = lp_serving_table_next(&t, c, &got, err)) == LP_OK && got) {
+        int lineno = t.lineno;
         memset(rm, 0, sizeof *rm);
         memset(row, 0, sizeof *row);
         row->line = lineno;
@@ -387,8 +357,6 @@ lp_status lp_serving_points_read(const char *tsv_path, lp_serving_point **points
         p->req.method = LP_ROOFLINE;
         memcpy(p->actual, rm->actual, sizeof p->actual);
     }
-    if (!have_header)
-        st = lp_error_set(err, LP_ERR_PARSE, "%s: no header row", tsv_path);
 out:
     if (st == LP_OK) {
         for (int i = 0; i < count; i++)
@@ -401,8 +369,7 @@ out:
     free(repeat);
     free(rm);
     free(row);
-    free(line);
-    fclose(f);
+    lp_serving_table_close(&t);
     return st;
 }
 

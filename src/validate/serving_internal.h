@@ -7,6 +7,7 @@
 #define LP_VALIDATE_SERVING_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "llmplan/hw.h"
 #include "llmplan/model.h"
@@ -61,6 +62,34 @@ typedef struct {
  */
 lp_status lp_serving_read_header(char **cols, int n, const char *path, int lineno, int *colmap,
                                  lp_error *err);
+
+/** Most cells a serving-table line is split into. */
+#define LP_SERVING_TABLE_MAX_COLS 64
+
+/** A serving table being read row by row (lp_serving_table_open ... _close). */
+typedef struct {
+    FILE *f;
+    const char *path;
+    char *line; /* getline's buffer */
+    size_t cap;
+    int lineno; /* the line last read */
+    bool have_header;
+    int colmap[LP_SC_COUNT];
+    char *cols[LP_SERVING_TABLE_MAX_COLS];
+} lp_serving_table;
+
+/** Open path for reading; LP_ERR_IO "<path>: cannot open". */
+lp_status lp_serving_table_open(lp_serving_table *t, const char *path, lp_error *err);
+
+/**
+ * The next data row of t, its cells in column order into c (LP_SC_COUNT of them): *got says
+ * whether there was one. The header comes first and is checked (lp_serving_read_header); a
+ * file that ends without one is LP_ERR_PARSE "<path>: no header row".
+ */
+lp_status lp_serving_table_next(lp_serving_table *t, char **c, bool *got, lp_error *err);
+
+/** Free the line buffer and close the file. */
+void lp_serving_table_close(lp_serving_table *t);
 
 /*
  * Map one row's cells (c[k] for column k, "" when absent) to a request: fills row (usable,

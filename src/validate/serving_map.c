@@ -239,6 +239,39 @@ lp_status lp_serving_read_header(char **cols, int n, const char *path, int linen
                         path, lineno);
 }
 
+lp_status lp_serving_table_open(lp_serving_table *t, const char *path, lp_error *err) {
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->f = fopen(path, "r");
+    return t->f ? LP_OK : lp_error_set(err, LP_ERR_IO, "%s: cannot open", path);
+}
+
+lp_status lp_serving_table_next(lp_serving_table *t, char **c, bool *got, lp_error *err) {
+    *got = false;
+    int n;
+    while ((n = lp_tsv_next(t->f, &t->line, &t->cap, &t->lineno, t->cols,
+                            LP_SERVING_TABLE_MAX_COLS)) > 0) {
+        if (t->have_header) {
+            lp_tsv_pick(t->cols, n, t->colmap, LP_SC_COUNT, c);
+            *got = true;
+            return LP_OK;
+        }
+        lp_status st = lp_serving_read_header(t->cols, n, t->path, t->lineno, t->colmap, err);
+        if (st != LP_OK)
+            return st;
+        t->have_header = true;
+    }
+    return t->have_header ? LP_OK : lp_error_set(err, LP_ERR_PARSE, "%s: no header row", t->path);
+}
+
+void lp_serving_table_close(lp_serving_table *t) {
+    free(t->line);
+    if (t->f)
+        fclose(t->f);
+    t->line = NULL;
+    t->f = NULL;
+}
+
 /* ---- mapping a row ----------------------------------------------------------------------- */
 
 static lp_status load_alias(const char *spec, lp_model *m) {

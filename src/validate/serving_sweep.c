@@ -33,7 +33,6 @@
 #define LP_SWEEP_MAX_GAP_S 300.0
 /* Dates have whole seconds: a run may seem to start up to this long before the last ended. */
 #define LP_SWEEP_DATE_SLACK_S 2.0
-#define LP_SWEEP_MAX_COLS 64
 #define LP_SWEEP_KEY_SIZE 320
 
 typedef struct {
@@ -101,29 +100,18 @@ static void key_add(char *key, size_t size, const char *s, bool first_token) {
 lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_lines, lp_error *err) {
     *repeat = NULL;
     *n_lines = 0;
-    FILE *f = fopen(tsv_path, "r");
-    if (!f)
-        return lp_error_set(err, LP_ERR_IO, "%s: cannot open", tsv_path);
+    lp_serving_table t;
+    lp_status st = lp_serving_table_open(&t, tsv_path, err);
+    if (st != LP_OK)
+        return st;
     sweep_run *runs = NULL;
-    int n = 0, last_line = 0;
+    int n = 0, last_line = t.lineno;
     size_t cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-    int lineno = 0, colmap[LP_SC_COUNT];
-    bool have_header = false;
-    lp_status st = LP_OK;
-    char *cols[LP_SWEEP_MAX_COLS];
-    int nc;
-    while ((nc = lp_tsv_next(f, &line, &linecap, &lineno, cols, LP_SWEEP_MAX_COLS)) > 0) {
+    char *c[LP_SC_COUNT];
+    bool got;
+    while ((st = lp_serving_table_next(&t, c, &got, err)) == LP_OK && got) {
+        int lineno = t.lineno;
         last_line = lineno;
-        if (!have_header) {
-            if ((st = lp_serving_read_header(cols, nc, tsv_path, lineno, colmap, err)) != LP_OK)
-                goto out;
-            have_header = true;
-            continue;
-        }
-        char *c[LP_SC_COUNT];
-        lp_tsv_pick(cols, nc, colmap, LP_SC_COUNT, c);
         double end = note_date_s(c[LP_SC_NOTES]);
         double prompts = lp_tsv_number(c[LP_SC_NUM_PROMPTS]);
         double rps = lp_tsv_number(c[LP_SC_FIRST_METRIC + LP_SM_REQUEST_S]);
@@ -146,10 +134,8 @@ lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_line
         r->end_s = end;
         r->start_s = end - prompts / rps;
     }
-    if (!have_header) {
-        st = lp_error_set(err, LP_ERR_PARSE, "%s: no header row", tsv_path);
+    if (st != LP_OK)
         goto out;
-    }
     bool *rep = calloc((size_t)last_line + 1, sizeof *rep);
     if (!rep) {
         st = lp_error_set(err, LP_ERR_NOMEM, "out of memory reading %s", tsv_path);
@@ -167,7 +153,6 @@ lp_status lp_serving_sweep_scan(const char *tsv_path, bool **repeat, int *n_line
     *n_lines = last_line;
 out:
     free(runs);
-    free(line);
-    fclose(f);
+    lp_serving_table_close(&t);
     return st;
 }
