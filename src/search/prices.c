@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/tsv_split.h"
 #include "common/file.h"
 #include "llmplan/search.h"
 
@@ -47,22 +48,6 @@ const char *lp_price_table_origin(const lp_price_table *t) {
 }
 
 /* Split one line (no newline) at tabs into at most LP_PRICE_MAX_COLS fields, in place. */
-static int split_tabs(char *line, char **cols) {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == LP_PRICE_MAX_COLS)
-            return n + 1; /* too many: reported by the caller */
-        cols[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
-}
-
 static void trim(char *s) {
     size_t len = strlen(s);
     while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\r'))
@@ -190,8 +175,8 @@ static lp_status parse_table(const char *text, size_t len, const char *origin, l
         p = nl ? nl + 1 : NULL;
         if (cur[0] == '#' || cur[strspn(cur, " \t\r")] == '\0')
             continue;
-        char *cols[LP_PRICE_MAX_COLS + 1];
-        int ncols = split_tabs(cur, cols);
+        char *cols[LP_PRICE_MAX_COLS];
+        int ncols = lp_tsv_split_line(cur, cols, LP_PRICE_MAX_COLS); /* too many: reported */
         if (ncols > LP_PRICE_MAX_COLS) {
             st = lp_error_set(err, LP_ERR_PARSE, "%s:%zu: more than %d tab-separated columns",
                               origin, line, LP_PRICE_MAX_COLS);

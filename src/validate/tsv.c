@@ -4,6 +4,7 @@
  * Cells in those tables carry remarks after their values ("v0.11.0 (...)", "0.95 (...)").
  */
 #include "validate/tsv.h"
+#include "common/tsv_split.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -11,17 +12,8 @@
 #include <string.h>
 
 int lp_tsv_split(char *line, char **cols, int max) {
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        cols[n++] = p;
-        char *tab = strchr(p, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
+    int n = lp_tsv_split_line(line, cols, max);
+    return n > max ? max : n; /* the cells past max are dropped */
 }
 
 int lp_tsv_next(FILE *f, char **line, size_t *cap, int *lineno, char **cols, int max) {
