@@ -115,6 +115,29 @@ static void test_compare_bad_input(void **state) {
     free(out);
 }
 
+/* A real vLLM 0.11.0 serve log of Llama-3.1-8B-Instruct (../shared/fixtures, L4, 0.92,
+ * max_model_len 32000, max_num_seqs 128) says "Model loading took 14.9889 GiB". By hand:
+ * 16,060,522,496 B of bf16 parameters (index total_size) + the bf16 rotary cache of 131,072
+ * positions x 128 x 2 B = 33,554,432 B: 16,094,076,928 B = 14.98878 GiB. */
+static void test_compare_log_weights(void **state) {
+    (void)state;
+    char log[1024], args[2048];
+    lp_test_shared_path("fixtures/vllm-bench/llama-3.1-8b-instruct.l4.vllm-0.11.0.serve.log", log,
+                        sizeof log);
+    snprintf(args, sizeof args,
+             "compare --json --log %s --model meta-llama/Llama-3.1-8B-Instruct --gpu L4 "
+             "--vllm-version 0.11.0 --max-model-len 32000 --gpu-memory-utilization 0.92 "
+             "--max-num-seqs 128",
+             log);
+    json_t *j = lp_test_cli_json(args, 0);
+    json_t *w =
+        json_object_get(json_object_get(json_object_get(j, "memory"), "metrics"), "weights_gib");
+    lp_assert_near(json_real_value(json_object_get(w, "measured")), 14.9889, 1e-9);
+    lp_assert_near(json_real_value(json_object_get(w, "estimated")), 16094076928.0 / 1073741824.0,
+                   1e-5);
+    json_decref(j);
+}
+
 /* A failed start-up (the real vLLM 0.25.1 CPU log of ../shared/fixtures) is reported as a
  * failure with vLLM's own exception line, in text and JSON. */
 static void test_compare_failed_startup(void **state) {
@@ -192,6 +215,7 @@ int main(void) {
         cmocka_unit_test(test_compare_takes_the_files_burstiness),
         cmocka_unit_test(test_compare_bad_input),
         cmocka_unit_test(test_compare_failed_startup),
+        cmocka_unit_test(test_compare_log_weights),
         cmocka_unit_test(test_calibrate_and_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
