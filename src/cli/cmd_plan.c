@@ -58,7 +58,8 @@ static void print_help(const lp_opt *opts) {
            "  llmplan plan --model meta-llama/Llama-3.3-70B-Instruct --gpu L40S -tp 4 "
            "--max-model-len auto\n"
            "  llmplan plan --model Qwen/Qwen3-32B --gpu H100 --disaggregation 2P1D \\\n"
-           "      --prefill-tensor-parallel-size 1 --decode-tensor-parallel-size 2\n"
+           "      --prefill-tensor-parallel-size 1 --decode-tensor-parallel-size 2 "
+           "--max-model-len 8192\n"
            "\nExit codes: 0 fits, 2 bad input, 3 does not fit, 1 I/O failure.\n");
 }
 
