@@ -91,6 +91,25 @@ static void test_benchmark_serving_v04(void **state) {
     assert_true(has_note(r.notes, r.n_notes, "request_inthroughput"));
 }
 
+/* vllm bench serve --burstiness inf writes "burstiness": Infinity (Python's json): that is the
+ * setting (evenly spaced sends), read as inf, while an Infinity statistic is still absent. */
+static void test_burstiness_infinity(void **state) {
+    (void)state;
+    static lp_bench_result r;
+    lp_error err;
+    const char *t = "{\"request_rate\": 4.0, \"burstiness\" :  Infinity, \"std_ttft_ms\": "
+                    "Infinity, \"output_throughput\": 500.0}";
+    lp_status st = lp_bench_result_parse(t, strlen(t), "b.json", &r, &err);
+    if (st != LP_OK)
+        fail_msg("%s", err.message);
+    assert_true(isinf(r.burstiness) && r.burstiness > 0);
+    assert_true(isnan(r.ttft.std));
+    assert_true(has_note(r.notes, r.n_notes, "1 NaN/Infinity value(s) read as absent"));
+    t = "{\"burstiness\": 0.5, \"output_throughput\": 500.0}";
+    assert_int_equal(lp_bench_result_parse(t, strlen(t), "b.json", &r, &err), LP_OK);
+    lp_assert_near(r.burstiness, 0.5, 0);
+}
+
 static void test_errors(void **state) {
     (void)state;
     static lp_bench_result r;
@@ -249,6 +268,7 @@ int main(void) {
         cmocka_unit_test(test_vllm_bench_serve),
         cmocka_unit_test(test_benchmark_serving_v06),
         cmocka_unit_test(test_benchmark_serving_v04),
+        cmocka_unit_test(test_burstiness_infinity),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_startup_log_v1),

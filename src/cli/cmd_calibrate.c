@@ -81,7 +81,7 @@ static int to_point(const char *path, const lp_bench_result *b, const lp_perf_re
     p->req.workload.max_concurrency = b->max_concurrency > 0 ? b->max_concurrency : 0;
     p->req.workload.request_rate =
         isfinite(b->request_rate) && b->request_rate > 0 ? b->request_rate : 0.0;
-    p->req.workload.burstiness = isfinite(b->burstiness) && b->burstiness > 0 ? b->burstiness : 0.0;
+    p->req.workload.burstiness = b->burstiness > 0 ? b->burstiness : 0.0; /* NaN: absent */
     p->measured[LP_CAL_OUTPUT_TOK_S] = b->output_throughput;
     p->measured[LP_CAL_TOTAL_TOK_S] = b->total_token_throughput;
     p->measured[LP_CAL_REQUEST_S] = b->request_throughput;

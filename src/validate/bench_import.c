@@ -75,9 +75,26 @@ double lp_bench_percentile(const lp_bench_latency *l, double p) {
     return NAN;
 }
 
+/* Whether out[0..k) ends with "burstiness" followed by a colon (spaces allowed): the one key
+ * whose Infinity is a setting (vllm bench serve --burstiness inf, evenly spaced sends), not an
+ * empty statistic. */
+static bool after_burstiness_key(const char *out, size_t k) {
+    static const char KEY[] = "\"burstiness\"";
+    const size_t n = sizeof KEY - 1;
+    while (k > 0 && isspace((unsigned char)out[k - 1]))
+        k--;
+    if (k == 0 || out[k - 1] != ':')
+        return false;
+    k--;
+    while (k > 0 && isspace((unsigned char)out[k - 1]))
+        k--;
+    return k >= n && memcmp(out + k - n, KEY, n) == 0;
+}
+
 /*
- * A copy of text with NaN, Infinity and -Infinity outside strings replaced by null; *out_len
- * its length, *count the values replaced. Columns after a replaced NaN shift by one.
+ * A copy of text with NaN, Infinity and -Infinity outside strings replaced by null, except
+ * "burstiness": Infinity, which becomes "inf"; *out_len its length, *count the values
+ * replaced by null. Columns after a replaced NaN shift by one.
  */
 static char *sanitize_non_finite(const char *text, size_t len, size_t *out_len, int *count) {
     char *out = malloc(len + len / 3 + 2); /* "NaN" -> "null" grows by a third at most */
@@ -104,10 +121,15 @@ static char *sanitize_non_finite(const char *text, size_t len, size_t *out_len, 
             size_t n = strlen(WORDS[w]);
             if (n <= len - i && memcmp(text + i, WORDS[w], n) == 0 &&
                 (i + n == len || !isalnum((unsigned char)text[i + n]))) {
-                memcpy(out + k, "null", 4);
-                k += 4;
+                if (w == 1 && after_burstiness_key(out, k)) {
+                    memcpy(out + k, "\"inf\"", 5);
+                    k += 5;
+                } else {
+                    memcpy(out + k, "null", 4);
+                    k += 4;
+                    (*count)++;
+                }
                 i += n - 1;
-                (*count)++;
                 replaced = true;
             }
         }
@@ -374,6 +396,10 @@ static lp_status read_key(lp_bench_result *r, const char *name, const char *key,
             r->request_rate = x;
             return st;
         case K_BURSTINESS:
+            if (json_is_string(v) && strcasecmp(json_string_value(v), "inf") == 0) {
+                r->burstiness = INFINITY; /* Infinity in the file: evenly spaced sends */
+                return LP_OK;
+            }
             return get_number(v, name, key, &r->burstiness, err);
         case K_DURATION:
             return get_number(v, name, key, &r->duration_s, err);
