@@ -123,6 +123,9 @@ static void test_recommend_burstiness(void **state) {
     assert_non_null(strstr(md, "5 requests/s (gamma gaps, burstiness 0.5)"));
     assert_non_null(strstr(md, "gamma gaps of burstiness 0.5 at 5 requests/s"));
     assert_non_null(strstr(md, "--burstiness 0.5 not modelled by the search"));
+    /* one GPU at most: two pools need two GPUs, so no split is even tried */
+    assert_non_null(
+        strstr(md, "Disaggregated prefill/decode: disaggregation does not pay here: 1 GPU"));
     free(md);
 }
 

@@ -578,6 +578,10 @@ static lp_status recommend_sections(lp_report_doc *d, const lp_report *r) {
         para(d, NULL, "Objective: %s", res->objective_note);
         if (v->load_note && v->load_note[0])
             para(d, NULL, "Load: %s.", v->load_note);
+        if (v->disagg && v->disagg->searched)
+            para(d, NULL, "Disaggregated prefill/decode: %s.", v->disagg->verdict);
+        else if (v->disagg)
+            para(d, NULL, "Disaggregated prefill/decode %s.", v->disagg->note);
         candidate_table(d, "ranked-table", res->ranked, top, true, v->chosen, pct);
         char rate[32];
         para(d, NULL,

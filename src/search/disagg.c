@@ -128,6 +128,14 @@ static bool better(const lp_disagg_layout *a, const lp_disagg_layout *b) {
 
 static void verdict(const lp_search_ctx *ctx, lp_disagg_search *out) {
     const char *obj = lp_objective_name(ctx->spec->objective);
+    if (out->enumerated == 0) {
+        out->pays = false;
+        snprintf(out->verdict, sizeof out->verdict,
+                 "disaggregation does not pay here: %d GPU(s) at most leave no room for a "
+                 "prefill and a decode pool",
+                 ctx->spec->max_gpus > 0 ? ctx->spec->max_gpus : 8);
+        return;
+    }
     if (!out->found) {
         out->pays = false;
         snprintf(out->verdict, sizeof out->verdict,
