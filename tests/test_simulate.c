@@ -655,6 +655,26 @@ static void test_sharegpt_output_len(void **state) {
     assert_int_equal(lp_workload_sharegpt_output_len(&w, 2044, &err), LP_OK);
 }
 
+/* The assumptions name the one scheduler simulated: V1 (chunked prefill) or V0, never both (a
+ * V1 run without prefix-cache hits once listed the V0 line too). */
+static void test_scheduler_assumption(void **state) {
+    (void)state;
+    lp_step_model sm = hand_model();
+    lp_perf_request r = fixed_request(100, 4, 20);
+    lp_perf_estimate e;
+    for (int chunked = 0; chunked < 2; chunked++) {
+        sm.chunked_prefill = chunked;
+        assert_int_equal(simulate(&sm, &r, 1, &e), LP_OK);
+        int v0 = 0, v1 = 0;
+        for (int i = 0; i < e.n_assumptions; i++) {
+            v0 += strstr(e.assumptions[i], "vLLM V0 scheduler") != NULL;
+            v1 += strstr(e.assumptions[i], "vLLM V1 scheduler") != NULL;
+        }
+        assert_int_equal(v1, chunked);
+        assert_int_equal(v0, !chunked);
+    }
+}
+
 /* Little's law, L = lambda x W: the mean number of running requests equals throughput times
  * the mean time a request runs (here E2E: at 10 req/s against 256 slots nothing waits). */
 static void test_littles_law(void **state) {
@@ -769,6 +789,7 @@ int main(void) {
         cmocka_unit_test(test_sharegpt_workload),
         cmocka_unit_test(test_burstiness_orders_ttft_tails),
         cmocka_unit_test(test_sharegpt_output_len),
+        cmocka_unit_test(test_scheduler_assumption),
         cmocka_unit_test(test_stats_small_sample),
         cmocka_unit_test(test_stats_histogram_precision),
     };

@@ -962,6 +962,13 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
                        "per step, FCFS%s",
                        sm->max_num_batched_tokens, sm->max_num_seqs,
                        S->pc.n_chains > 0 ? "" : ", no prefix-cache hits between requests");
+    else
+        lp_perf_assume(out,
+                       "simulate: vLLM V0 scheduler, whole-prompt prefill steps that pause "
+                       "decodes, %d tokens and %d requests per step, %d decode steps per "
+                       "schedule, FCFS",
+                       sm->max_num_batched_tokens, sm->max_num_seqs,
+                       sm->scheduler_steps > 1 ? sm->scheduler_steps : 1);
     if (S->turn_stride > 0)
         lp_perf_assume(
             out,
@@ -984,13 +991,6 @@ static void add_assumptions(const sim_state *S, const lp_perf_request *req, int 
     else if (!S->prefix_caching && req->workload.prefix_len > 0)
         lp_perf_assume(out, "simulate: prefix caching off: shared prefixes are prefilled "
                             "by every request");
-    else
-        lp_perf_assume(out,
-                       "simulate: vLLM V0 scheduler, whole-prompt prefill steps that pause "
-                       "decodes, %d tokens and %d requests per step, %d decode steps per "
-                       "schedule, FCFS",
-                       sm->max_num_batched_tokens, sm->max_num_seqs,
-                       sm->scheduler_steps > 1 ? sm->scheduler_steps : 1);
     lp_perf_assume(out,
                    "simulate: KV cache of %.0f tokens in blocks of %d; when full the newest "
                    "running request is preempted and recomputed%s (%d preemptions)",
