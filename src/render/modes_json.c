@@ -33,6 +33,23 @@ static const lp_json_field SPECULATIVE_KEYS[] = {
     LP_JF(lp_mode_stats, spec_speedup, "tpot_speedup", REAL),
 };
 
+/* Disaggregated prefill/decode: the pools (x and y of xPyD), then the KV transfer between them
+ * and what each pool can serve. */
+static const lp_json_field POOL_KEYS[] = {
+    LP_JF(lp_disagg_stats, prefill_instances, "prefill_instances", INT),
+    LP_JF(lp_disagg_stats, decode_instances, "decode_instances", INT),
+};
+static const lp_json_field TRANSFER_KEYS[] = {
+    LP_JF(lp_disagg_stats, link_gbs, "link_gbs", REAL),
+    LP_JF(lp_disagg_stats, link_latency_ms, "link_latency_ms", REAL),
+    LP_JF(lp_disagg_stats, streams, "transfer_streams", INT),
+    LP_JF(lp_disagg_stats, kv_transfer_bytes, "kv_transfer_bytes", REAL),
+    LP_JF(lp_disagg_stats, kv_transfer_ms, "kv_transfer_ms", REAL),
+    LP_JF(lp_disagg_stats, prefill_ms, "prefill_pool_ttft_ms", REAL),
+    LP_JF(lp_disagg_stats, prefill_pool_request_s, "prefill_pool_request_throughput", REAL),
+    LP_JF(lp_disagg_stats, decode_pool_request_s, "decode_pool_request_throughput", REAL),
+};
+
 void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
     const lp_mode_stats *m = &e->modes;
     lp_je_object_begin(w);
@@ -61,30 +78,12 @@ void lp_render_estimate_modes(lp_json_emit *w, const lp_perf_estimate *e) {
         lp_je_null(w);
     } else {
         lp_je_object_begin(w);
-        lp_je_key(w, "prefill_instances");
-        lp_je_int(w, d->prefill_instances);
-        lp_je_key(w, "decode_instances");
-        lp_je_int(w, d->decode_instances);
+        lp_je_fields(w, d, POOL_KEYS, LP_JF_COUNT(POOL_KEYS));
         lp_je_key(w, "kv_connector");
         lp_je_string(w, lp_kv_connector_name(d->kv_connector));
         lp_je_key(w, "link");
         lp_je_string(w, lp_link_name(d->link));
-        lp_je_key(w, "link_gbs");
-        lp_je_real(w, d->link_gbs);
-        lp_je_key(w, "link_latency_ms");
-        lp_je_real(w, d->link_latency_ms);
-        lp_je_key(w, "transfer_streams");
-        lp_je_int(w, d->streams);
-        lp_je_key(w, "kv_transfer_bytes");
-        lp_je_real(w, d->kv_transfer_bytes);
-        lp_je_key(w, "kv_transfer_ms");
-        lp_je_real(w, d->kv_transfer_ms);
-        lp_je_key(w, "prefill_pool_ttft_ms");
-        lp_je_real(w, d->prefill_ms);
-        lp_je_key(w, "prefill_pool_request_throughput");
-        lp_je_real(w, d->prefill_pool_request_s);
-        lp_je_key(w, "decode_pool_request_throughput");
-        lp_je_real(w, d->decode_pool_request_s);
+        lp_je_fields(w, d, TRANSFER_KEYS, LP_JF_COUNT(TRANSFER_KEYS));
         lp_je_key(w, "limited_by");
         lp_je_string(w, d->prefill_limited ? "prefill" : "decode");
         lp_je_key(w, "decode_running_per_instance");
